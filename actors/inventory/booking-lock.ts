@@ -1,0 +1,40 @@
+// Layer one of the booking protection: a Redis lock per user and event, so one
+// user's concurrent requests for one event are taken one at a time. A request
+// that meets the lock waits for it briefly; past the bound it is refused as
+// BOOKING_IN_PROGRESS (retryable). Release is compare-and-delete so a request
+// whose lock expired can never free someone else's.
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Redis } from 'ioredis';
+
+const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
+
+export const lockKey = (userId: string, eventId: string): string => `booking_lock:${userId}:${eventId}`;
+
+export class BookingLocks {
+  constructor(
+    private readonly redis: Redis,
+    private readonly ttlMs: number,
+    private readonly waitMs: number,
+    /** Prefix of every token this thread sets, so a supervisor can find a dead thread's locks. */
+    private readonly owner: string,
+  ) {}
+
+  /** Resolves to the lock token, or null when the lock stayed taken for longer than the wait bound. */
+  async acquire(userId: string, eventId: string): Promise<string | null> {
+    const key = lockKey(userId, eventId);
+    const token = `${this.owner}:${randomUUID()}`;
+    const deadline = Date.now() + this.waitMs;
+    let pause = 2;
+    for (;;) {
+      if ((await this.redis.set(key, token, 'PX', this.ttlMs, 'NX')) === 'OK') return token;
+      if (Date.now() + pause > deadline) return null;
+      await sleep(pause);
+      pause = Math.min(pause * 2, 50);
+    }
+  }
+
+  async release(userId: string, eventId: string, token: string): Promise<boolean> {
+    return (await this.redis.eval(RELEASE, 1, lockKey(userId, eventId), token)) === 1;
+  }
+}

@@ -1,0 +1,61 @@
+// Reading and cancelling bookings. Another user's booking is reported as not
+// found, so its existence does not leak.
+import type { Pool } from 'pg';
+import {
+  ok, refuse, type Booking, type BookingPage, type BookingRef, type CallContext, type ListBookings, type Outcome,
+} from '../protocol/index.js';
+import { inTransaction } from '../runtime/resources.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
+import { BOOKING_COLUMNS, toBooking, type BookingRow } from './rows.js';
+
+const visibleTo = (b: { user_id: string }, ctx: CallContext): boolean => ctx.role === 'admin' || b.user_id === ctx.userId;
+
+export async function getBooking(pool: Pool, { bookingId }: BookingRef, ctx: CallContext): Promise<Outcome<Booking>> {
+  const { rows } = await pool.query<BookingRow>(`SELECT ${BOOKING_COLUMNS} FROM bookings WHERE id = $1`, [bookingId]);
+  const row = rows[0];
+  return row && visibleTo(row, ctx) ? ok(toBooking(row)) : refuse('NOT_FOUND', 'booking not found');
+}
+
+export async function listBookings(pool: Pool, req: ListBookings, ctx: CallContext): Promise<Outcome<BookingPage>> {
+  if (!ctx.userId) return refuse('UNAUTHENTICATED', 'sign in to list your bookings');
+  const limit = req.limit ?? 20;
+  const params: unknown[] = [ctx.userId, limit + 1];
+  let after = '';
+  if (req.cursor) {
+    const key = decodeCursor(req.cursor, ['string']);
+    if (!key || !/^[0-9a-f-]{36}$/.test(key[0] as string)) return refuse('VALIDATION_FAILED', 'cursor is not valid');
+    params.push(key[0]);
+    after = 'AND id < $3';
+  }
+  // Ids are UUIDv7, so id order is creation order: newest first.
+  const { rows } = await pool.query<BookingRow>(
+    `SELECT ${BOOKING_COLUMNS} FROM bookings WHERE user_id = $1 ${after} ORDER BY id DESC LIMIT $2`, params);
+  const items = rows.slice(0, limit).map(toBooking);
+  const last = items[items.length - 1];
+  return ok({ items, nextCursor: rows.length > limit && last ? encodeCursor([last.id]) : null });
+}
+
+/** Returns the seats to sale under the event row lock (event first, then booking: the same order as booking). */
+export async function cancelBooking(pool: Pool, { bookingId }: BookingRef, ctx: CallContext): Promise<Outcome<Booking>> {
+  const found = await pool.query<{ event_id: string; user_id: string }>('SELECT event_id, user_id FROM bookings WHERE id = $1', [bookingId]);
+  const ref = found.rows[0];
+  if (!ref || !visibleTo(ref, ctx)) return refuse('NOT_FOUND', 'booking not found');
+  return inTransaction(pool, async (client) => {
+    const event = await client.query<{ version: number; open: boolean }>(
+      'SELECT version, starts_at > now() AS open FROM events WHERE id = $1 FOR UPDATE', [ref.event_id]);
+    const { rows } = await client.query<BookingRow>(`SELECT ${BOOKING_COLUMNS} FROM bookings WHERE id = $1 FOR UPDATE`, [bookingId]);
+    const booking = rows[0];
+    if (booking.status === 'cancelled') return refuse('ALREADY_CANCELLED', 'booking is already cancelled');
+    if (!event.rows[0].open) return refuse('BOOKING_NOT_CANCELLABLE', 'the event has started');
+    const cancelled = await client.query<BookingRow>(
+      `UPDATE bookings SET status = 'cancelled', cancelled_at = now() WHERE id = $1 RETURNING ${BOOKING_COLUMNS}`, [bookingId]);
+    await client.query(
+      'UPDATE event_user_tickets SET confirmed = confirmed - $3 WHERE event_id = $1 AND user_id = $2',
+      [booking.event_id, booking.user_id, booking.quantity]);
+    const updated = await client.query(
+      `UPDATE events SET available = available + $2, version = version + 1, updated_at = now()
+       WHERE id = $1 AND version = $3`, [booking.event_id, booking.quantity, event.rows[0].version]);
+    if (updated.rowCount !== 1) throw new Error(`event ${booking.event_id} changed under its row lock`);
+    return ok(toBooking(cancelled.rows[0]));
+  });
+}

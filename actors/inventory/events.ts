@@ -1,0 +1,124 @@
+// Event use cases: create, read, list, edit, cancel. Writes take the event row
+// lock and bump the version like bookings do, so they interleave safely with
+// batches.
+import type { Pool } from 'pg';
+import { v7 as uuidv7 } from 'uuid';
+import {
+  ok, refuse, type CallContext, type CreateEvent, type Event, type EventPage, type EventRef, type ListEvents,
+  type Outcome, type UpdateEvent,
+} from '../protocol/index.js';
+import { inTransaction } from '../runtime/resources.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
+import { claimKeys, requestHash, storeOutcomes } from './idempotency.js';
+import { EVENT_COLUMNS, toEvent, type EventRow } from './rows.js';
+
+const DEFAULT_CURRENCY = 'EUR';
+const DEFAULT_MAX_TICKETS = 10;
+
+const adminOnly = (ctx: CallContext): Outcome<never> | undefined =>
+  ctx.role === 'admin' ? undefined : refuse('FORBIDDEN', 'only admins manage events');
+
+function checkTimes(startsAt: string, endsAt: string | null | undefined): Outcome<never> | undefined {
+  if (Date.parse(startsAt) <= Date.now()) return refuse('VALIDATION_FAILED', 'startsAt must be in the future');
+  if (endsAt && Date.parse(endsAt) <= Date.parse(startsAt)) return refuse('VALIDATION_FAILED', 'endsAt must be after startsAt');
+  return undefined;
+}
+
+export async function createEvent(pool: Pool, req: CreateEvent, ctx: CallContext): Promise<Outcome<Event>> {
+  const refused = adminOnly(ctx) ?? checkTimes(req.startsAt, req.endsAt);
+  if (refused) return refused;
+  return inTransaction(pool, async (client) => {
+    const key = ctx.idempotencyKey && ctx.userId
+      ? { userId: ctx.userId, key: ctx.idempotencyKey, hash: requestHash('events.create', req) } : undefined;
+    if (key) {
+      const [replay] = await claimKeys(client, [key]);
+      if (replay) return replay as Outcome<Event>;
+    }
+    const { rows } = await client.query<EventRow>(
+      `INSERT INTO events (id, name, description, venue, starts_at, ends_at, capacity, available, price, currency, max_tickets_per_user)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $9, $10) RETURNING ${EVENT_COLUMNS}`,
+      [uuidv7(), req.name, req.description ?? '', req.venue, req.startsAt, req.endsAt ?? null, req.capacity, req.price,
+        req.currency ?? DEFAULT_CURRENCY, req.maxTicketsPerUser ?? DEFAULT_MAX_TICKETS]);
+    const outcome = ok(toEvent(rows[0]), 201);
+    if (key) await storeOutcomes(client, [{ req: key, outcome }]);
+    return outcome;
+  });
+}
+
+export async function getEvent(pool: Pool, { eventId }: EventRef): Promise<Outcome<Event>> {
+  const { rows } = await pool.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE id = $1`, [eventId]);
+  return rows[0] ? ok(toEvent(rows[0])) : refuse('NOT_FOUND', 'event not found');
+}
+
+export async function listEvents(pool: Pool, req: ListEvents): Promise<Outcome<EventPage>> {
+  const limit = req.limit ?? 20;
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const bind = (v: unknown) => `$${params.push(v)}`;
+  if (req.q) {
+    const pattern = `%${req.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    where.push(`(name ILIKE ${bind(pattern)} OR venue ILIKE $${params.length})`);
+  }
+  if (req.from) where.push(`starts_at >= ${bind(req.from)}`);
+  if (req.to) where.push(`starts_at < ${bind(req.to)}`);
+  if (req.status) where.push(`status = ${bind(req.status)}`);
+  if (req.cursor) {
+    const key = decodeCursor(req.cursor, ['string', 'string']);
+    if (!key || Number.isNaN(Date.parse(key[0] as string))) return refuse('VALIDATION_FAILED', 'cursor is not valid');
+    where.push(`(starts_at, id) > (${bind(key[0])}::timestamptz, ${bind(key[1])}::uuid)`);
+  }
+  const { rows } = await pool.query<EventRow>(
+    `SELECT ${EVENT_COLUMNS} FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+     ORDER BY starts_at, id LIMIT ${bind(limit + 1)}`, params);
+  const items = rows.slice(0, limit).map(toEvent);
+  const last = items[items.length - 1];
+  return ok({ items, nextCursor: rows.length > limit && last ? encodeCursor([last.startsAt, last.id]) : null });
+}
+
+export async function updateEvent(pool: Pool, { eventId, changes }: UpdateEvent, ctx: CallContext): Promise<Outcome<Event>> {
+  const refused = adminOnly(ctx);
+  if (refused) return refused;
+  return inTransaction(pool, async (client) => {
+    const { rows } = await client.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE id = $1 FOR UPDATE`, [eventId]);
+    const row = rows[0];
+    if (!row) return refuse('NOT_FOUND', 'event not found');
+    if (row.status !== 'scheduled') return refuse('EVENT_NOT_EDITABLE', `event is ${row.status}`);
+    const startsAt = changes.startsAt ?? row.starts_at.toISOString();
+    const endsAt = changes.endsAt !== undefined ? changes.endsAt : row.ends_at?.toISOString() ?? null;
+    if (changes.startsAt !== undefined || changes.endsAt !== undefined) {
+      const bad = checkTimes(startsAt, endsAt);
+      if (bad) return bad;
+    }
+    const sold = row.capacity - row.available;
+    const capacity = changes.capacity ?? row.capacity;
+    if (capacity < sold) return refuse('CAPACITY_BELOW_SOLD', `${sold} seats are already sold`);
+    const updated = await client.query<EventRow>(
+      `UPDATE events SET name = $3, description = $4, venue = $5, starts_at = $6, ends_at = $7, capacity = $8,
+         available = $8 - $9, price = $10, currency = $11, max_tickets_per_user = $12, version = version + 1, updated_at = now()
+       WHERE id = $1 AND version = $2 RETURNING ${EVENT_COLUMNS}`,
+      [eventId, row.version, changes.name ?? row.name, changes.description ?? row.description, changes.venue ?? row.venue,
+        startsAt, endsAt, capacity, sold, changes.price ?? row.price, changes.currency ?? row.currency,
+        changes.maxTicketsPerUser ?? row.max_tickets_per_user]);
+    return ok(toEvent(updated.rows[0]));
+  });
+}
+
+/** Cancels the event and every confirmed booking of it, in one transaction. Cancelling twice is harmless. */
+export async function cancelEvent(pool: Pool, { eventId }: EventRef, ctx: CallContext): Promise<Outcome<Event>> {
+  const refused = adminOnly(ctx);
+  if (refused) return refused;
+  return inTransaction(pool, async (client) => {
+    const { rows } = await client.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE id = $1 FOR UPDATE`, [eventId]);
+    const row = rows[0];
+    if (!row) return refuse('NOT_FOUND', 'event not found');
+    if (row.status === 'cancelled') return ok(toEvent(row));
+    if (row.status === 'completed') return refuse('EVENT_NOT_EDITABLE', 'event is completed');
+    await client.query(
+      `UPDATE bookings SET status = 'cancelled', cancelled_at = now() WHERE event_id = $1 AND status = 'confirmed'`, [eventId]);
+    await client.query('DELETE FROM event_user_tickets WHERE event_id = $1', [eventId]);
+    const updated = await client.query<EventRow>(
+      `UPDATE events SET status = 'cancelled', available = capacity, version = version + 1, updated_at = now()
+       WHERE id = $1 AND version = $2 RETURNING ${EVENT_COLUMNS}`, [eventId, row.version]);
+    return ok(toEvent(updated.rows[0]));
+  });
+}

@@ -1,0 +1,36 @@
+// One catalogue of stable problem codes. Actors return these as values
+// (business refusals are outcomes, not exceptions); the edge turns them into
+// application/problem+json with the status given here.
+export const errorCatalogue = {
+  VALIDATION_FAILED: { status: 400, title: 'Request is not valid', retryable: false },
+  MALFORMED_JSON: { status: 400, title: 'Body is not valid JSON', retryable: false },
+  UNAUTHENTICATED: { status: 401, title: 'Authentication required', retryable: false },
+  INVALID_CREDENTIALS: { status: 401, title: 'Email or password is wrong', retryable: false },
+  FORBIDDEN: { status: 403, title: 'Not allowed', retryable: false },
+  NOT_FOUND: { status: 404, title: 'Not found', retryable: false },
+  METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed', retryable: false },
+  EMAIL_TAKEN: { status: 409, title: 'Email is already registered', retryable: false },
+  SOLD_OUT: { status: 409, title: 'Not enough seats left', retryable: false },
+  LIMIT_EXCEEDED: { status: 409, title: 'Per-user ticket limit exceeded', retryable: false },
+  EVENT_NOT_BOOKABLE: { status: 409, title: 'Event is cancelled or has started', retryable: false },
+  EVENT_NOT_EDITABLE: { status: 409, title: 'Event is cancelled or completed', retryable: false },
+  CAPACITY_BELOW_SOLD: { status: 409, title: 'Capacity would fall below seats sold', retryable: false },
+  ALREADY_CANCELLED: { status: 409, title: 'Already cancelled', retryable: false },
+  BOOKING_NOT_CANCELLABLE: { status: 409, title: 'Event has started; booking can no longer be cancelled', retryable: false },
+  BOOKING_IN_PROGRESS: { status: 409, title: 'Another booking of yours for this event is in progress', retryable: true },
+  IDEMPOTENCY_CONFLICT: { status: 409, title: 'Idempotency key was used with a different request', retryable: false },
+  PAYLOAD_TOO_LARGE: { status: 413, title: 'Request body too large', retryable: false },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported content type', retryable: false },
+  RATE_LIMITED: { status: 429, title: 'Too many requests', retryable: true },
+  INTERNAL: { status: 500, title: 'Internal error', retryable: true },
+  UNAVAILABLE: { status: 503, title: 'Service unavailable', retryable: true },
+  TIMEOUT: { status: 504, title: 'Upstream timed out', retryable: true },
+} as const satisfies Record<string, { status: number; title: string; retryable: boolean }>;
+
+export type ErrorCode = keyof typeof errorCatalogue;
+
+export const PROBLEM_TYPE_BASE = 'https://evently.dev/problems/';
+
+export function problemType(code: ErrorCode): string {
+  return PROBLEM_TYPE_BASE + code.toLowerCase().replaceAll('_', '-');
+}

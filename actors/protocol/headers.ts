@@ -1,0 +1,17 @@
+// Context that travels with every broker message. The payload carries the
+// domain request; who asked and under which key travels beside it.
+export const Headers = {
+  requestId: 'Evently-Request-Id',
+  userId: 'Evently-User-Id',
+  userRole: 'Evently-User-Role',
+  idempotencyKey: 'Idempotency-Key',
+} as const;
+
+export type Role = 'user' | 'admin';
+
+export interface CallContext {
+  requestId: string;
+  userId?: string;
+  role?: Role;
+  idempotencyKey?: string;
+}

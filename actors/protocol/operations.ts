@@ -1,0 +1,78 @@
+// Every subject an actor answers, declared once. The edge sends with
+// subjectFor(); the actor subscribes with subscriptionsFor(). Event-scoped
+// operations go to the event's shard so that one actor thread owns the row
+// and can batch; the rest go to the kind's "any" subject, load-balanced by
+// the NATS queue group.
+import type { TSchema } from 'typebox';
+import { Empty, Pong } from './schemas/common.js';
+import { CreateEvent, Event, EventPage, EventRef, ListEvents, UpdateEvent } from './schemas/events.js';
+import { Book, Booking, BookingPage, BookingRef, ListBookings } from './schemas/bookings.js';
+import { Login, Register, User } from './schemas/accounts.js';
+
+export const SUBJECT_ROOT = 'evently';
+
+export type ActorKind = 'inventory' | 'identity';
+export type Scope = 'shard' | 'any';
+
+export interface Operation<Req extends TSchema = TSchema, Rep extends TSchema = TSchema> {
+  readonly actor: ActorKind;
+  readonly name: string;
+  readonly scope: Scope;
+  readonly request: Req;
+  readonly reply: Rep;
+}
+
+const op = <Req extends TSchema, Rep extends TSchema>(
+  actor: ActorKind, name: string, scope: Scope, request: Req, reply: Rep,
+): Operation<Req, Rep> => Object.freeze({ actor, name, scope, request, reply });
+
+export const inventory = {
+  createEvent: op('inventory', 'events.create', 'any', CreateEvent, Event),
+  listEvents: op('inventory', 'events.list', 'any', ListEvents, EventPage),
+  getEvent: op('inventory', 'events.get', 'shard', EventRef, Event),
+  updateEvent: op('inventory', 'events.update', 'shard', UpdateEvent, Event),
+  cancelEvent: op('inventory', 'events.cancel', 'shard', EventRef, Event),
+  book: op('inventory', 'bookings.create', 'shard', Book, Booking),
+  getBooking: op('inventory', 'bookings.get', 'any', BookingRef, Booking),
+  listBookings: op('inventory', 'bookings.list', 'any', ListBookings, BookingPage),
+  cancelBooking: op('inventory', 'bookings.cancel', 'any', BookingRef, Booking),
+  ping: op('inventory', 'ping', 'shard', Empty, Pong),
+} as const;
+
+export const identity = {
+  register: op('identity', 'accounts.register', 'any', Register, User),
+  login: op('identity', 'accounts.login', 'any', Login, User),
+  ping: op('identity', 'ping', 'any', Empty, Pong),
+} as const;
+
+export const operations: Record<ActorKind, Record<string, Operation>> = { inventory, identity };
+
+/** The subject one request travels on. Shard-scoped operations need the shard. */
+export function subjectFor(operation: Operation, shard?: number): string {
+  if (operation.scope === 'shard') {
+    if (shard === undefined) throw new Error(`${operation.actor}.${operation.name} needs a shard`);
+    return `${SUBJECT_ROOT}.${operation.actor}.${shard}.${operation.name}`;
+  }
+  return `${SUBJECT_ROOT}.${operation.actor}.any.${operation.name}`;
+}
+
+/** Wildcard subjects an actor thread owning `shards` subscribes to (with the kind's queue group). */
+export function subscriptionsFor(actor: ActorKind, shards: readonly number[]): string[] {
+  return [
+    ...shards.map((shard) => `${SUBJECT_ROOT}.${actor}.${shard}.>`),
+    `${SUBJECT_ROOT}.${actor}.any.>`,
+  ];
+}
+
+/** Finds the operation a received subject names, and the shard it was sent to. */
+export function parseSubject(subject: string): { operation: Operation; shard: number | null } | undefined {
+  const [root, actor, scope, ...rest] = subject.split('.');
+  if (root !== SUBJECT_ROOT || !(actor in operations)) return undefined;
+  const operation = Object.values(operations[actor as ActorKind]).find((o) => o.name === rest.join('.'));
+  if (!operation) return undefined;
+  const shard = scope === 'any' ? null : Number(scope);
+  if ((operation.scope === 'any') !== (shard === null)) return undefined;
+  return { operation, shard };
+}
+
+export const queueGroup = (actor: ActorKind): string => `${SUBJECT_ROOT}.${actor}`;

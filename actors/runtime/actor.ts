@@ -1,0 +1,29 @@
+// The contract between the actor runtime and one actor kind. An actor module
+// exports `start`, which opens what it needs and returns handlers by
+// operation name; the runtime owns subscriptions, validation and replies.
+import type { CallContext, Outcome } from '../protocol/index.js';
+import type { Config } from './config.js';
+import type { Logger } from './logger.js';
+
+export interface ActorContext {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly shards: readonly number[];
+  readonly threadId: number;
+}
+
+export interface HandlerMeta {
+  readonly shard: number | null;
+  readonly log: Logger;
+}
+
+// Requests arrive already checked against the operation's schema.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Handler = (request: any, ctx: CallContext, meta: HandlerMeta) => Promise<Outcome<unknown>>;
+
+export interface ActorInstance {
+  readonly handlers: Readonly<Record<string, Handler>>;
+  stop(): Promise<void>;
+}
+
+export type StartActor = (ctx: ActorContext) => Promise<ActorInstance>;

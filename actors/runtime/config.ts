@@ -1,0 +1,108 @@
+// The one place that reads the environment. Every setting is declared with its
+// env name, default and doc; the README configuration table is checked against
+// this catalogue by a test. A bad value stops start-up with a clear message.
+import { resolve } from 'node:path';
+
+type Parser<T> = (raw: string, name: string) => T;
+
+interface Setting<T> {
+  env: string;
+  doc: string;
+  default: T | undefined;
+  parse: Parser<T>;
+}
+
+const int = (min: number, max: number): Parser<number> => (raw, name) => {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+  }
+  return n;
+};
+const str: Parser<string> = (raw) => raw;
+const onOff: Parser<boolean> = (raw, name) => {
+  if (['on', 'true', '1'].includes(raw)) return true;
+  if (['off', 'false', '0'].includes(raw)) return false;
+  throw new ConfigError(`${name} must be on or off, got "${raw}"`);
+};
+const url = (protocols: string[]): Parser<string> => (raw, name) => {
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} must be a URL, got "${raw}"`);
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(`${name} must use ${protocols.join(' or ')}, got "${parsed.protocol}"`);
+  }
+  return raw;
+};
+const logLevel: Parser<string> = (raw, name) => {
+  const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+  if (!levels.includes(raw)) throw new ConfigError(`${name} must be one of ${levels.join(', ')}`);
+  return raw;
+};
+
+const setting = <T>(env: string, doc: string, dflt: T | undefined, parse: Parser<T>): Setting<T> =>
+  ({ env, doc, default: dflt, parse });
+
+export const settings = {
+  httpPort: setting('EVENTLY_HTTP_PORT', 'Edge HTTP port', 3000, int(0, 65535)),
+  httpHost: setting('EVENTLY_HTTP_HOST', 'Edge listen address', '127.0.0.1', str),
+  adminPort: setting('EVENTLY_ADMIN_PORT', 'Supervisor admin endpoint port', 3001, int(0, 65535)),
+  dataDir: setting('EVENTLY_DATA_DIR', 'Where the embedded servers keep their data', resolve('.data'), (raw) => resolve(raw)),
+  shards: setting('EVENTLY_SHARDS', 'Number of event shards (changing it reshuffles ownership)', 16, int(1, 1024)),
+  inventoryThreads: setting('EVENTLY_INVENTORY_THREADS', 'Inventory actor threads', 2, int(1, 64)),
+  identityThreads: setting('EVENTLY_IDENTITY_THREADS', 'Identity (accounts) actor threads', 1, int(1, 16)),
+  batching: setting('EVENTLY_BATCHING', 'Serve concurrent bookings of one event in one transaction (on/off)', true, onOff),
+  batchMax: setting('EVENTLY_BATCH_MAX', 'Most bookings in one batch transaction', 256, int(1, 10000)),
+  lockTtlMs: setting('EVENTLY_LOCK_TTL_MS', 'TTL of the Redis booking lock', 30000, int(100, 600000)),
+  lockWaitMs: setting('EVENTLY_LOCK_WAIT_MS', 'How long a booking waits for the same user\'s lock before 409 BOOKING_IN_PROGRESS', 2000, int(0, 60000)),
+  brokerTimeoutMs: setting('EVENTLY_BROKER_TIMEOUT_MS', 'Edge → actor request timeout (then 504)', 5000, int(50, 120000)),
+  bodyLimit: setting('EVENTLY_BODY_LIMIT', 'Largest accepted request body in bytes', 16384, int(256, 10485760)),
+  jwtSecret: setting('EVENTLY_JWT_SECRET', 'HMAC secret for tokens (embedded default: generated once into the data dir)', undefined, str),
+  jwtTtl: setting('EVENTLY_JWT_TTL', 'Token lifetime in seconds', 3600, int(60, 2592000)),
+  kdfCost: setting('EVENTLY_KDF_COST', 'scrypt cost exponent (N = 2^cost) for new password hashes', 15, int(10, 20)),
+  adminEmail: setting('EVENTLY_ADMIN_EMAIL', 'First admin account, created at start if missing', 'admin@evently.local', str),
+  adminPassword: setting('EVENTLY_ADMIN_PASSWORD', 'First admin password (change it outside development)', 'evently-admin', str),
+  natsUrl: setting('NATS_URL', 'NATS server; unset = start the embedded one', undefined, url(['nats:', 'tls:'])),
+  redisUrl: setting('REDIS_URL', 'Redis server; unset = start the embedded one', undefined, url(['redis:', 'rediss:'])),
+  databaseUrl: setting('DATABASE_URL', 'PostgreSQL; unset = start the embedded cluster', undefined, url(['postgres:', 'postgresql:'])),
+  logLevel: setting('EVENTLY_LOG_LEVEL', 'pino log level', 'info', logLevel),
+} as const;
+
+type Settings = typeof settings;
+export type Config = Readonly<{
+  [K in keyof Settings]: Settings[K] extends Setting<infer T>
+    ? Settings[K]['default'] extends undefined ? T | undefined : T
+    : never;
+}>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Reads and validates every setting once; throws ConfigError naming each bad value. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const out: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const [key, s] of Object.entries(settings) as [string, Setting<unknown>][]) {
+    const raw = env[s.env];
+    if (raw === undefined || raw === '') {
+      out[key] = s.default;
+      continue;
+    }
+    try {
+      out[key] = s.parse(raw, s.env);
+    } catch (err) {
+      problems.push((err as Error).message);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
+  return Object.freeze(out) as Config;
+}
+
+/** Overrides for tests and the embedded stack, validated by the same parsers. */
+export function withOverrides(base: Config, overrides: Partial<Record<keyof Config, unknown>>): Config {
+  return Object.freeze({ ...base, ...overrides }) as Config;
+}

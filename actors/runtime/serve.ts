@@ -1,0 +1,86 @@
+// Turns an actor's handlers into NATS subscriptions on its shard subjects,
+// in the kind's queue group. Every request is validated against the
+// protocol schema before a handler sees it; every reply is an Outcome; no
+// handler error escapes as anything but INTERNAL.
+import type { Msg, MsgHdrs, NatsConnection } from 'nats';
+import type { TSchema } from 'typebox';
+import { Compile } from 'typebox/compile';
+import {
+  Headers, parseSubject, queueGroup, refuse, subscriptionsFor,
+  type ActorKind, type CallContext, type Outcome, type Role,
+} from '../protocol/index.js';
+import type { ActorInstance } from './actor.js';
+import type { Logger } from './logger.js';
+
+type Validator = ReturnType<typeof Compile<TSchema>>;
+
+export interface Served {
+  /** Stops taking new requests and waits for those in flight. */
+  drain(): Promise<void>;
+}
+
+export function contextFrom(h: MsgHdrs | undefined): CallContext {
+  const role = h?.get(Headers.userRole);
+  return {
+    requestId: h?.get(Headers.requestId) || 'none',
+    userId: h?.get(Headers.userId) || undefined,
+    role: role === 'admin' || role === 'user' ? (role as Role) : undefined,
+    idempotencyKey: h?.get(Headers.idempotencyKey) || undefined,
+  };
+}
+
+export function serve(nc: NatsConnection, kind: ActorKind, shards: readonly number[], actor: ActorInstance, log: Logger): Served {
+  const validators = new Map<string, Validator>();
+  const inflight = new Set<Promise<void>>();
+
+  const handle = async (msg: Msg): Promise<void> => {
+    const route = parseSubject(msg.subject);
+    const ctx = contextFrom(msg.headers);
+    let outcome: Outcome<unknown>;
+    try {
+      outcome = route ? await dispatch(route.operation.name, route.operation.request, route.shard, msg, ctx) : refuse('NOT_FOUND', `no operation on ${msg.subject}`);
+    } catch (err) {
+      log.error({ err, requestId: ctx.requestId, subject: msg.subject }, 'handler failed');
+      outcome = refuse('INTERNAL', 'internal error');
+    }
+    if (msg.reply) msg.respond(JSON.stringify(outcome));
+  };
+
+  const dispatch = async (name: string, schema: TSchema, shard: number | null, msg: Msg, ctx: CallContext) => {
+    const handler = actor.handlers[name];
+    if (!handler) return refuse('NOT_FOUND', `${kind} does not answer ${name}`);
+    let body: unknown;
+    try {
+      body = msg.data.length > 0 ? msg.json() : {};
+    } catch {
+      return refuse('VALIDATION_FAILED', 'request is not JSON');
+    }
+    let validator = validators.get(name);
+    if (!validator) validators.set(name, (validator = Compile(schema)));
+    if (!validator.Check(body)) {
+      const first = validator.Errors(body)[0];
+      return refuse('VALIDATION_FAILED', first ? `${first.instancePath || '/'} ${first.message}` : 'invalid request');
+    }
+    return handler(body, ctx, { shard, log: log.child({ requestId: ctx.requestId, shard }) });
+  };
+
+  const subscriptions = subscriptionsFor(kind, shards).map((subject) =>
+    nc.subscribe(subject, {
+      queue: queueGroup(kind),
+      callback: (err, msg) => {
+        if (err) {
+          log.error({ err, subject }, 'subscription error');
+          return;
+        }
+        const done = handle(msg).finally(() => inflight.delete(done));
+        inflight.add(done);
+      },
+    }));
+
+  return {
+    async drain() {
+      await Promise.all(subscriptions.map((s) => s.drain()));
+      await Promise.all(inflight);
+    },
+  };
+}

@@ -1,0 +1,46 @@
+// The edge's one way to reach an actor: a NATS request on the operation's
+// subject (the event's shard for event-scoped operations), with who-asked in
+// headers. Transport failures map here and only here: no responders → 503,
+// timeout → 504. A request never hangs past the configured timeout.
+import type { FastifyRequest } from 'fastify';
+import { ErrorCode as NatsErrorCode, headers as natsHeaders, type NatsConnection, type NatsError } from 'nats';
+import type { Static } from 'typebox';
+import {
+  Headers, refuse, shardOf, subjectFor, type CallContext, type Operation, type Outcome,
+} from '../../actors/protocol/index.js';
+
+export class Broker {
+  constructor(private readonly nc: NatsConnection, private readonly shards: number, private readonly timeoutMs: number) {}
+
+  async call<O extends Operation>(operation: O, payload: Static<O['request']>, ctx: CallContext): Promise<Outcome<Static<O['reply']>>> {
+    const shard = operation.scope === 'shard' ? shardOf((payload as { eventId: string }).eventId, this.shards) : undefined;
+    return this.callSubject(subjectFor(operation, shard), payload, ctx);
+  }
+
+  async callSubject<T>(subject: string, payload: unknown, ctx: CallContext, timeoutMs = this.timeoutMs): Promise<Outcome<T>> {
+    const h = natsHeaders();
+    h.set(Headers.requestId, ctx.requestId);
+    if (ctx.userId) h.set(Headers.userId, ctx.userId);
+    if (ctx.role) h.set(Headers.userRole, ctx.role);
+    if (ctx.idempotencyKey) h.set(Headers.idempotencyKey, ctx.idempotencyKey);
+    try {
+      const msg = await this.nc.request(subject, JSON.stringify(payload), { timeout: timeoutMs, headers: h });
+      return msg.json<Outcome<T>>();
+    } catch (err) {
+      const code = (err as NatsError).code;
+      if (code === NatsErrorCode.Timeout) return refuse('TIMEOUT', 'the service did not answer in time; retrying with the same Idempotency-Key is safe');
+      return refuse('UNAVAILABLE', code === NatsErrorCode.NoResponders ? 'no actor is serving this request right now' : 'the broker is unavailable');
+    }
+  }
+}
+
+/** Who is asking, as the actors need to know it. */
+export function callContext(request: FastifyRequest): CallContext {
+  const key = request.headers['idempotency-key'];
+  return {
+    requestId: request.id,
+    userId: request.user?.sub,
+    role: request.user?.role,
+    idempotencyKey: typeof key === 'string' ? key : undefined,
+  };
+}

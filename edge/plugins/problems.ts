@@ -1,0 +1,49 @@
+// Every error leaves the edge as application/problem+json with a stable code
+// from the catalogue. Fastify's own errors (bad JSON, body too large,
+// validation) are mapped here; a 5xx never carries a stack trace.
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { errorCatalogue, problemType, type ErrorCode, type Outcome, type Problem } from '../../actors/protocol/index.js';
+
+export function sendProblem(reply: FastifyReply, code: ErrorCode, detail: string, errors?: Problem['errors']): FastifyReply {
+  const entry = errorCatalogue[code];
+  const body: Problem = { type: problemType(code), title: entry.title, status: entry.status, detail, code, requestId: reply.request.id };
+  if (errors) body.errors = errors;
+  if (entry.retryable && entry.status >= 500) reply.header('retry-after', '1');
+  return reply.code(entry.status).type('application/problem+json').send(body);
+}
+
+/** Maps an actor's outcome onto the reply: a value with its status, or a problem. */
+export function sendOutcome<T>(reply: FastifyReply, outcome: Outcome<T>): FastifyReply {
+  return outcome.ok ? reply.code(outcome.status).send(outcome.value) : sendProblem(reply, outcome.code, outcome.detail);
+}
+
+const byFastifyCode: Record<string, ErrorCode> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: 'MALFORMED_JSON',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'MALFORMED_JSON',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'VALIDATION_FAILED',
+  FST_ERR_VALIDATION: 'VALIDATION_FAILED',
+};
+
+const byStatus: Record<number, ErrorCode> = {
+  400: 'VALIDATION_FAILED', 401: 'UNAUTHENTICATED', 403: 'FORBIDDEN', 404: 'NOT_FOUND', 405: 'METHOD_NOT_ALLOWED',
+  413: 'PAYLOAD_TOO_LARGE', 415: 'UNSUPPORTED_MEDIA_TYPE', 429: 'RATE_LIMITED', 503: 'UNAVAILABLE', 504: 'TIMEOUT',
+};
+
+export function installProblems(app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    if (err.validation) {
+      const errors = err.validation.map((v) => ({
+        path: `${err.validationContext ?? ''}${v.instancePath || ''}`,
+        message: v.message ?? 'is not valid',
+      }));
+      return sendProblem(reply, 'VALIDATION_FAILED', errors.map((e) => `${e.path} ${e.message}`).join('; '), errors);
+    }
+    const code = (err.code && byFastifyCode[err.code]) || (err.statusCode && err.statusCode < 500 ? byStatus[err.statusCode] : undefined);
+    if (code) return sendProblem(reply, code, err.message);
+    request.log.error({ err }, 'unhandled error');
+    return sendProblem(reply, 'INTERNAL', 'an internal error occurred; it has been logged');
+  });
+  app.setNotFoundHandler((request, reply) => sendProblem(reply, 'NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`));
+}

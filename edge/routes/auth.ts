@@ -1,0 +1,24 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { AuthReply, identity, Login, Register } from '../../actors/protocol/index.js';
+import { callContext } from '../plugins/broker.js';
+import { sendOutcome } from '../plugins/problems.js';
+import type { EdgeDeps } from '../server.js';
+import { problems } from './schemas.js';
+
+export const authRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app, { broker }) => {
+  app.post('/v1/auth/register', {
+    schema: { tags: ['auth'], summary: 'Create an account', body: Register, response: { 201: AuthReply, ...problems(400, 409, 503, 504) } },
+  }, async (request, reply) => {
+    const outcome = await broker.call(identity.register, request.body, callContext(request));
+    return outcome.ok
+      ? reply.code(201).send({ token: app.issueToken(outcome.value), user: outcome.value })
+      : sendOutcome(reply, outcome);
+  });
+
+  app.post('/v1/auth/login', {
+    schema: { tags: ['auth'], summary: 'Sign in', body: Login, response: { 200: AuthReply, ...problems(400, 401, 503, 504) } },
+  }, async (request, reply) => {
+    const outcome = await broker.call(identity.login, request.body, callContext(request));
+    return outcome.ok ? { token: app.issueToken(outcome.value), user: outcome.value } : sendOutcome(reply, outcome);
+  });
+};

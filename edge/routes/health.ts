@@ -1,0 +1,28 @@
+// Liveness says the process answers. Readiness says it can do its job: the
+// broker is connected, and every inventory shard and the identity actor
+// answer a ping (which touches the database).
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { identity, inventory, subjectFor } from '../../actors/protocol/index.js';
+import { sendProblem } from '../plugins/problems.js';
+import type { EdgeDeps } from '../server.js';
+
+const PING_TIMEOUT_MS = 1000;
+
+export const healthRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app, { broker, shards }) => {
+  app.get('/healthz', { schema: { tags: ['ops'], response: { 200: Type.Object({ status: Type.Literal('ok') }) } } },
+    async () => ({ status: 'ok' as const }));
+
+  app.get('/readyz', { schema: { tags: ['ops'] } }, async (request, reply) => {
+    const ctx = { requestId: request.id };
+    const targets = [
+      ...Array.from({ length: shards }, (_, shard) => ({ name: `inventory shard ${shard}`, subject: subjectFor(inventory.ping, shard) })),
+      { name: 'identity', subject: subjectFor(identity.ping) },
+    ];
+    const results = await Promise.all(targets.map((t) => broker.callSubject(t.subject, {}, ctx, PING_TIMEOUT_MS)));
+    const down = targets.filter((_, i) => !results[i].ok).map((t) => t.name);
+    return down.length === 0
+      ? reply.send({ status: 'ready', shards })
+      : sendProblem(reply, 'UNAVAILABLE', `not answering: ${down.join(', ')}`);
+  });
+};

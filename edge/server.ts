@@ -1,0 +1,73 @@
+// The edge: Fastify in front of the broker. It authenticates, validates with
+// the protocol's schemas, forwards to actors by NATS request-reply and maps
+// their outcomes to HTTP. It holds no state of its own.
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { connect, type NatsConnection } from 'nats';
+import type { Config } from '../actors/runtime/config.js';
+import type { Logger } from '../actors/runtime/logger.js';
+import auth from './plugins/auth.js';
+import { Broker } from './plugins/broker.js';
+import { installOpenApi } from './plugins/openapi.js';
+import { installProblems } from './plugins/problems.js';
+import { installRequestId, requestIdFrom } from './plugins/request-id.js';
+import { installValidation } from './plugins/validation.js';
+import { authRoutes } from './routes/auth.js';
+import { bookingRoutes } from './routes/bookings.js';
+import { eventRoutes } from './routes/events.js';
+import { healthRoutes } from './routes/health.js';
+
+export const API_VERSION = '1.0.0';
+
+export interface EdgeDeps {
+  broker: Broker;
+  shards: number;
+}
+
+export interface Edge {
+  readonly app: FastifyInstance;
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+export async function buildEdge(config: Config, nc: NatsConnection, log: Logger): Promise<FastifyInstance> {
+  if (!config.jwtSecret) throw new Error('EVENTLY_JWT_SECRET is not set');
+  const app = Fastify({
+    loggerInstance: log as FastifyBaseLogger,
+    genReqId: requestIdFrom,
+    requestIdLogLabel: 'requestId',
+    bodyLimit: config.bodyLimit,
+    disableRequestLogging: log.level !== 'debug' && log.level !== 'trace',
+    return503OnClosing: true,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  installValidation(app);
+  installProblems(app);
+  installRequestId(app);
+  await installOpenApi(app, API_VERSION);
+  await app.register(auth, { secret: config.jwtSecret, ttlSeconds: config.jwtTtl });
+
+  const deps: EdgeDeps = { broker: new Broker(nc, config.shards, config.brokerTimeoutMs), shards: config.shards };
+  await app.register(healthRoutes, deps);
+  await app.register(authRoutes, deps);
+  await app.register(eventRoutes, deps);
+  await app.register(bookingRoutes, deps);
+  return app;
+}
+
+export async function startEdge(config: Config, log: Logger): Promise<Edge> {
+  const nc = await connect({
+    servers: config.natsUrl, name: 'evently-edge', noAsyncTraces: true, maxReconnectAttempts: -1,
+  });
+  const app = await buildEdge(config, nc, log);
+  const address = await app.listen({ port: config.httpPort, host: config.httpHost });
+  log.info({ url: address }, 'edge listening');
+  return {
+    app,
+    url: address,
+    async stop() {
+      await app.close();
+      await nc.drain();
+    },
+  };
+}

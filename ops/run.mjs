@@ -1,0 +1,68 @@
+#!/usr/bin/env node
+// The two commands of the README, made to work from a clean clone: install
+// the pinned dependencies if they are missing or stale, compile TypeScript
+// to dist/, then start the system, run every test, or run the benchmark.
+// Plain JavaScript with no dependencies, because it runs before npm ci.
+import { spawnSync, spawn } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const [command, ...args] = process.argv.slice(2);
+
+const usage = `usage: node ops/run.mjs <start|test|bench> [args]
+  start   install deps if needed, build, start the embedded system (npm start)
+  test    install deps if needed, build, run every test (npm test)
+  bench   install deps if needed, build, run ops/bench (npm run bench -- --help)`;
+
+if (!['start', 'test', 'bench'].includes(command)) {
+  console.log(usage);
+  process.exit(command === '--help' || command === '-h' ? 0 : 2);
+}
+
+function run(cmd, argv, what) {
+  const result = spawnSync(cmd, argv, { cwd: root, stdio: 'inherit' });
+  if (result.status !== 0) {
+    console.error(`evently: ${what} failed (${cmd} ${argv.join(' ')} exited ${result.status ?? result.signal})`);
+    process.exit(1);
+  }
+}
+
+function depsAreCurrent() {
+  const marker = join(root, 'node_modules', '.package-lock.json');
+  return existsSync(marker) && statSync(marker).mtimeMs >= statSync(join(root, 'package-lock.json')).mtimeMs;
+}
+
+if (!depsAreCurrent()) {
+  console.error('evently: installing the pinned dependencies (npm ci)');
+  run('npm', ['ci', '--no-audit', '--no-fund'], 'dependency install');
+}
+console.error('evently: compiling TypeScript to dist/');
+run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], 'build');
+
+function findTests(dir) {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return findTests(path);
+    return entry.name.endsWith('.test.js') ? [path] : [];
+  });
+}
+
+function forward(child) {
+  for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
+  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+}
+
+if (command === 'test') {
+  const files = ['actors', 'edge', 'supervisor', 'ops'].flatMap((top) => {
+    const dir = join(root, 'dist', top);
+    return existsSync(dir) ? findTests(dir) : [];
+  }).sort();
+  // Integration files each start their own servers; one at a time keeps a
+  // 2-core machine from timing them out.
+  forward(spawn(process.execPath, ['--test', '--test-concurrency=1', ...args, ...files], { cwd: root, stdio: 'inherit' }));
+} else {
+  const entry = command === 'start' ? 'dist/ops/start.js' : 'dist/ops/bench/index.js';
+  forward(spawn(process.execPath, [join(root, entry), ...args], { cwd: root, stdio: 'inherit' }));
+}

@@ -1,0 +1,77 @@
+// The whole system on one machine: the embedded servers (unless their URLs
+// are given), the supervisor with its actor pools, and one edge. `npm start`
+// and the integration tests both come up through startSystem, so the tests
+// exercise exactly what a person runs.
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { withOverrides, type Config } from '../actors/runtime/config.js';
+import type { Logger } from '../actors/runtime/logger.js';
+import { startEdge, type Edge } from '../edge/server.js';
+import { startSupervisor, type Supervisor } from '../supervisor/supervisor.js';
+import { startStack, type Stack } from './stack/index.js';
+
+export interface System {
+  readonly config: Config;
+  readonly edge: Edge;
+  readonly supervisor: Supervisor;
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+export interface SystemOptions {
+  /** Keep server data between runs (npm start) or throw it away (tests). */
+  persistent: boolean;
+}
+
+/** The embedded default keeps one generated secret in the data dir so tokens survive restarts. */
+async function jwtSecret(config: Config): Promise<string> {
+  if (config.jwtSecret) return config.jwtSecret;
+  const file = join(config.dataDir, 'jwt-secret');
+  try {
+    return (await readFile(file, 'utf8')).trim();
+  } catch {
+    const secret = randomBytes(32).toString('base64url');
+    await writeFile(file, secret, { mode: 0o600 });
+    return secret;
+  }
+}
+
+export async function startSystem(base: Config, log: Logger, { persistent }: SystemOptions): Promise<System> {
+  await mkdir(base.dataDir, { recursive: true });
+  // The embedded Postgres runs as an unprivileged user that must reach its folder.
+  await chmod(base.dataDir, 0o755);
+  const needs = { nats: !base.natsUrl, redis: !base.redisUrl, postgres: !base.databaseUrl };
+  let stack: Stack | undefined;
+  if (needs.nats || needs.redis || needs.postgres) {
+    stack = await startStack({ dataDir: base.dataDir, persistent, services: needs, log: (msg) => log.info(msg) });
+  }
+  const stopStack = async () => { await stack?.stop(); };
+  try {
+    const config = withOverrides(base, {
+      natsUrl: base.natsUrl ?? stack?.natsUrl,
+      redisUrl: base.redisUrl ?? stack?.redisUrl,
+      databaseUrl: base.databaseUrl ?? stack?.databaseUrl,
+      jwtSecret: await jwtSecret(base),
+    });
+    const supervisor = await startSupervisor(config, log);
+    let edge: Edge;
+    try {
+      edge = await startEdge(config, log);
+    } catch (err) {
+      await supervisor.stop();
+      throw err;
+    }
+    return {
+      config, edge, supervisor, url: edge.url,
+      async stop() {
+        await edge.stop();
+        await supervisor.stop();
+        await stopStack();
+      },
+    };
+  } catch (err) {
+    await stopStack();
+    throw err;
+  }
+}

@@ -1,0 +1,53 @@
+// The supervisor brings the schema up to date, makes sure the first admin
+// exists, and runs one actor pool per kind. Stopping is graceful: every
+// actor stops taking work and finishes what it has in flight.
+import pg from 'pg';
+import { ensureAdmin } from '../actors/identity/accounts.js';
+import type { ActorKind } from '../actors/protocol/index.js';
+import type { Config } from '../actors/runtime/config.js';
+import { settings } from '../actors/runtime/config.js';
+import type { Logger } from '../actors/runtime/logger.js';
+import { ActorPool } from './actor-pool.js';
+import { migrate } from './migrate.js';
+
+export interface Supervisor {
+  readonly pools: Readonly<Record<ActorKind, ActorPool>>;
+  stop(): Promise<void>;
+}
+
+async function ensureFirstAdmin(config: Config, log: Logger): Promise<void> {
+  const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 1 });
+  try {
+    const result = await ensureAdmin(pool, config.adminEmail, config.adminPassword, config.kdfCost);
+    if (result === 'created') log.info({ email: config.adminEmail }, 'first admin created');
+    if (config.adminPassword === settings.adminPassword.default) {
+      log.warn('EVENTLY_ADMIN_PASSWORD is the development default; set it outside development');
+    }
+  } finally {
+    await pool.end();
+  }
+}
+
+export async function startSupervisor(config: Config, log: Logger): Promise<Supervisor> {
+  if (!config.databaseUrl) throw new Error('DATABASE_URL is not set');
+  await migrate(config.databaseUrl, log);
+  await ensureFirstAdmin(config, log);
+  const pools = {
+    inventory: new ActorPool('inventory', config.inventoryThreads, config.shards, config, log),
+    identity: new ActorPool('identity', config.identityThreads, 0, config, log),
+  };
+  try {
+    await Promise.all(Object.values(pools).map((p) => p.start()));
+  } catch (err) {
+    await Promise.allSettled(Object.values(pools).map((p) => p.stop()));
+    throw err;
+  }
+  log.info({ shards: config.shards, inventoryThreads: config.inventoryThreads, batching: config.batching }, 'supervisor running');
+  return {
+    pools,
+    async stop() {
+      await Promise.all(Object.values(pools).map((p) => p.stop()));
+      log.info('supervisor stopped');
+    },
+  };
+}
