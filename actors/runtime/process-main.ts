@@ -1,0 +1,33 @@
+// Shared start-up of a single-role process (edge or supervisor) for
+// deployments where the servers already run (docker-compose, other hosts):
+// read config once, refuse bad values with a clear message, stop cleanly on
+// SIGINT/SIGTERM.
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { createLogger, type Logger } from './logger.js';
+
+export async function runProcess(role: string, start: (config: Config, log: Logger) => Promise<{ stop(): Promise<void> }>): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+    for (const [name, value] of [['NATS_URL', config.natsUrl], ['DATABASE_URL', config.databaseUrl], ['REDIS_URL', config.redisUrl]]) {
+      if (!value) throw new ConfigError(`${name} is required for the ${role} process (npm start runs the embedded servers instead)`);
+    }
+  } catch (err) {
+    console.error((err as Error).message);
+    process.exit(2);
+  }
+  const log = createLogger(config.logLevel, { process: role });
+  try {
+    const running = await start(config, log);
+    const stop = async (signal: string) => {
+      log.info({ signal }, 'stopping');
+      await running.stop();
+      process.exit(0);
+    };
+    process.once('SIGINT', () => void stop('SIGINT'));
+    process.once('SIGTERM', () => void stop('SIGTERM'));
+  } catch (err) {
+    log.fatal({ err }, 'start-up failed');
+    setTimeout(() => process.exit(1), 100).unref();
+  }
+}
