@@ -35,9 +35,9 @@ export async function buildEdge(config: Config, nc: NatsConnection, log: Logger)
   const app = Fastify({
     loggerInstance: log as FastifyBaseLogger,
     genReqId: requestIdFrom,
-    requestIdLogLabel: 'requestId',
     bodyLimit: config.bodyLimit,
-    disableRequestLogging: log.level !== 'debug' && log.level !== 'trace',
+    // Per-request lines only at debug: at flash-sale rates they would cost more than the requests.
+    logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: log.level !== 'debug' && log.level !== 'trace' }),
     return503OnClosing: true,
   }).withTypeProvider<TypeBoxTypeProvider>();
 

@@ -40,7 +40,11 @@ export class ActorPool {
   private readonly slots: Slot[];
   private stopping = false;
 
-  constructor(readonly kind: ActorKind, threads: number, shards: number, config: Config, private readonly log: Logger) {
+  constructor(
+    readonly kind: ActorKind, threads: number, shards: number, config: Config, private readonly log: Logger,
+    /** Clean-up for what a dead thread left behind (its booking locks, say), run before its slot restarts. */
+    private readonly afterDeath: (threadId: number) => Promise<void> = async () => undefined,
+  ) {
     this.piscina = new Piscina({
       filename: ACTOR_THREAD,
       minThreads: threads,
@@ -83,6 +87,10 @@ export class ActorPool {
     slot.control?.close();
     slot.lastError = err.message;
     if (this.stopping) return;
+    if (slot.threadId !== undefined) {
+      await this.afterDeath(slot.threadId).catch((cleanupErr: Error) =>
+        this.log.warn({ actor: this.kind, err: cleanupErr }, 'clean-up after thread death failed'));
+    }
     slot.failuresInARow = Date.now() - slot.startedAt > STABLE_AFTER_MS ? 1 : slot.failuresInARow + 1;
     slot.restarts++;
     const delay = Math.min(BACKOFF_MIN_MS * 2 ** (slot.failuresInARow - 1), BACKOFF_MAX_MS);

@@ -1,8 +1,10 @@
 // The supervisor brings the schema up to date, makes sure the first admin
 // exists, and runs one actor pool per kind. Stopping is graceful: every
 // actor stops taking work and finishes what it has in flight.
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import { ensureAdmin } from '../actors/identity/accounts.js';
+import { lockOwner, releaseLocksOf } from '../actors/inventory/booking-lock.js';
 import type { ActorKind } from '../actors/protocol/index.js';
 import type { Config } from '../actors/runtime/config.js';
 import { settings } from '../actors/runtime/config.js';
@@ -29,17 +31,24 @@ async function ensureFirstAdmin(config: Config, log: Logger): Promise<void> {
 }
 
 export async function startSupervisor(config: Config, log: Logger): Promise<Supervisor> {
-  if (!config.databaseUrl) throw new Error('DATABASE_URL is not set');
+  if (!config.databaseUrl || !config.redisUrl) throw new Error('DATABASE_URL and REDIS_URL must be set');
   await migrate(config.databaseUrl, log);
   await ensureFirstAdmin(config, log);
+  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2 });
+  redis.on('error', (err) => log.warn({ err }, 'redis error'));
+  const freeLocks = async (threadId: number) => {
+    const freed = await releaseLocksOf(redis, lockOwner(process.pid, threadId));
+    if (freed > 0) log.info({ thread: threadId, freed }, 'released booking locks of a dead inventory thread');
+  };
   const pools = {
-    inventory: new ActorPool('inventory', config.inventoryThreads, config.shards, config, log),
+    inventory: new ActorPool('inventory', config.inventoryThreads, config.shards, config, log, freeLocks),
     identity: new ActorPool('identity', config.identityThreads, 0, config, log),
   };
   try {
     await Promise.all(Object.values(pools).map((p) => p.start()));
   } catch (err) {
     await Promise.allSettled(Object.values(pools).map((p) => p.stop()));
+    redis.disconnect();
     throw err;
   }
   log.info({ shards: config.shards, inventoryThreads: config.inventoryThreads, batching: config.batching }, 'supervisor running');
@@ -47,6 +56,7 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
     pools,
     async stop() {
       await Promise.all(Object.values(pools).map((p) => p.stop()));
+      redis.disconnect();
       log.info('supervisor stopped');
     },
   };

@@ -8,7 +8,7 @@ import type { HandlerMeta, StartActor } from '../runtime/actor.js';
 import { openPostgres, openRedis } from '../runtime/resources.js';
 import { bookBatch, type BookRequest } from './book.js';
 import { BookingBatcher, runSafely } from './booking-batcher.js';
-import { BookingLocks } from './booking-lock.js';
+import { BookingLocks, lockOwner } from './booking-lock.js';
 import { cancelBooking, getBooking, listBookings } from './bookings.js';
 import { cancelEvent, createEvent, getEvent, listEvents, updateEvent } from './events.js';
 import { requestHash } from './idempotency.js';
@@ -16,8 +16,7 @@ import { requestHash } from './idempotency.js';
 export const start: StartActor = async ({ config, log }) => {
   const pool = openPostgres(config, log);
   const redis = openRedis(config, log);
-  const owner = `inventory-${process.pid}-${threadId}-${Date.now().toString(36)}`;
-  const locks = new BookingLocks(redis, config.lockTtlMs, config.lockWaitMs, owner);
+  const locks = new BookingLocks(redis, config.lockTtlMs, config.lockWaitMs, lockOwner(process.pid, threadId));
   const batcher = new BookingBatcher((eventId, reqs) => bookBatch(pool, eventId, reqs), config.batchMax, log);
 
   const book = async (req: Book, ctx: CallContext, meta: HandlerMeta) => {

@@ -11,6 +11,25 @@ const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call
 
 export const lockKey = (userId: string, eventId: string): string => `booking_lock:${userId}:${eventId}`;
 
+/** Every token a thread sets starts with this, so its locks can be freed when the thread dies. */
+export const lockOwner = (pid: number, threadId: number): string => `inventory:${pid}:${threadId}:`;
+
+const RELEASE_OWNED = `local n = 0
+for _, key in ipairs(KEYS) do
+  local v = redis.call('get', key)
+  if v and string.sub(v, 1, string.len(ARGV[1])) == ARGV[1] then redis.call('del', key); n = n + 1 end
+end
+return n`;
+
+/** Frees the locks a dead thread held, so its users need not wait out the TTL. */
+export async function releaseLocksOf(redis: Redis, owner: string): Promise<number> {
+  let freed = 0;
+  for await (const keys of redis.scanStream({ match: 'booking_lock:*', count: 500 }) as AsyncIterable<string[]>) {
+    if (keys.length > 0) freed += Number(await redis.eval(RELEASE_OWNED, keys.length, ...keys, owner));
+  }
+  return freed;
+}
+
 export class BookingLocks {
   constructor(
     private readonly redis: Redis,
@@ -23,7 +42,7 @@ export class BookingLocks {
   /** Resolves to the lock token, or null when the lock stayed taken for longer than the wait bound. */
   async acquire(userId: string, eventId: string): Promise<string | null> {
     const key = lockKey(userId, eventId);
-    const token = `${this.owner}:${randomUUID()}`;
+    const token = `${this.owner}${randomUUID()}`;
     const deadline = Date.now() + this.waitMs;
     let pause = 2;
     for (;;) {

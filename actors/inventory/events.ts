@@ -94,7 +94,7 @@ export async function updateEvent(pool: Pool, { eventId, changes }: UpdateEvent,
     if (capacity < sold) return refuse('CAPACITY_BELOW_SOLD', `${sold} seats are already sold`);
     const updated = await client.query<EventRow>(
       `UPDATE events SET name = $3, description = $4, venue = $5, starts_at = $6, ends_at = $7, capacity = $8,
-         available = $8 - $9, price = $10, currency = $11, max_tickets_per_user = $12, version = version + 1, updated_at = now()
+         available = $8::int - $9::int, price = $10, currency = $11, max_tickets_per_user = $12, version = version + 1, updated_at = now()
        WHERE id = $1 AND version = $2 RETURNING ${EVENT_COLUMNS}`,
       [eventId, row.version, changes.name ?? row.name, changes.description ?? row.description, changes.venue ?? row.venue,
         startsAt, endsAt, capacity, sold, changes.price ?? row.price, changes.currency ?? row.currency,

@@ -1,0 +1,93 @@
+// Test harness: the real system (embedded nats-server, redis-server,
+// Postgres, supervisor, edge) started through the same startSystem as
+// `npm start`, on free ports in a throw-away folder, plus a small HTTP client.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { loadConfig, withOverrides, type Config } from '../../actors/runtime/config.js';
+import { createLogger } from '../../actors/runtime/logger.js';
+import { startSystem, type System } from '../../ops/system.js';
+
+export interface Reply<T = any> { status: number; headers: Headers; body: T }
+
+export interface TestSystem {
+  system: System;
+  url: string;
+  db: pg.Pool;
+  adminToken: string;
+  api<T = any>(method: string, path: string, opts?: { token?: string; body?: unknown; raw?: string; headers?: Record<string, string> }): Promise<Reply<T>>;
+  registerUsers(count: number, prefix?: string): Promise<{ id: string; token: string; email: string }[]>;
+  createEvent(fields?: Record<string, unknown>): Promise<any>;
+  stop(): Promise<void>;
+}
+
+export async function startTestSystem(overrides: Partial<Record<keyof Config, unknown>> = {}): Promise<TestSystem> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'evently-test-'));
+  // An empty environment: the test decides every setting, whatever the caller's shell has.
+  const config = withOverrides(loadConfig({}), { dataDir, httpPort: 0, logLevel: 'error', kdfCost: 10, ...overrides });
+  const system = await startSystem(config, createLogger(config.logLevel), { persistent: false });
+  const db = new pg.Pool({ connectionString: system.config.databaseUrl, max: 4 });
+  const url = system.url;
+
+  const api: TestSystem['api'] = async (method, path, opts = {}) => {
+    const headers: Record<string, string> = { ...opts.headers };
+    if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+    let body: string | undefined = opts.raw;
+    if (opts.body !== undefined) {
+      body = JSON.stringify(opts.body);
+      headers['content-type'] ??= 'application/json';
+    }
+    const res = await fetch(url + path, { method, headers, body });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try { parsed = text ? JSON.parse(text) : undefined; } catch { /* keep the text */ }
+    return { status: res.status, headers: res.headers, body: parsed as any };
+  };
+
+  const login = await api('POST', '/v1/auth/login', { body: { email: config.adminEmail, password: config.adminPassword } });
+  if (login.status !== 200) throw new Error(`admin login failed: ${login.status} ${JSON.stringify(login.body)}`);
+  const adminToken: string = login.body.token;
+
+  let eventNo = 0;
+  const run = Date.now().toString(36);
+  return {
+    system, url, db, adminToken, api,
+    async registerUsers(count, prefix = 'user') {
+      const users: { id: string; token: string; email: string }[] = [];
+      for (let i = 0; i < count; i += 16) {
+        const chunk = Array.from({ length: Math.min(16, count - i) }, (_, j) => `${prefix}-${run}-${i + j}@example.test`);
+        const replies = await Promise.all(chunk.map((email) =>
+          api('POST', '/v1/auth/register', { body: { email, password: 'correct horse battery', name: email } })));
+        replies.forEach((r, j) => {
+          if (r.status !== 201) throw new Error(`register ${chunk[j]}: ${r.status} ${JSON.stringify(r.body)}`);
+          users.push({ id: r.body.user.id, token: r.body.token, email: chunk[j] });
+        });
+      }
+      return users;
+    },
+    async createEvent(fields = {}) {
+      const r = await api('POST', '/v1/events', {
+        token: adminToken,
+        body: { name: `Event ${++eventNo}`, venue: 'Hall', startsAt: new Date(Date.now() + 86_400_000).toISOString(), capacity: 100, price: 2500, ...fields },
+      });
+      if (r.status !== 201) throw new Error(`create event: ${r.status} ${JSON.stringify(r.body)}`);
+      return r.body;
+    },
+    async stop() {
+      await db.end();
+      await system.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The database's view of one event: what the invariants are checked against. */
+export async function seatLedger(db: pg.Pool, eventId: string) {
+  const { rows: [row] } = await db.query(
+    `SELECT e.capacity, e.available, e.version,
+       COALESCE((SELECT sum(quantity) FROM bookings b WHERE b.event_id = e.id AND b.status = 'confirmed'), 0)::int AS confirmed,
+       COALESCE((SELECT max(t) FROM (SELECT sum(quantity) AS t FROM bookings b WHERE b.event_id = e.id AND b.status = 'confirmed' GROUP BY user_id) u), 0)::int AS max_per_user
+     FROM events e WHERE e.id = $1`, [eventId]);
+  return row as { capacity: number; available: number; version: number; confirmed: number; max_per_user: number };
+}

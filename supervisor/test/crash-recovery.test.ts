@@ -1,0 +1,73 @@
+// An inventory thread dies in the middle of a sale. Its shards must be served
+// again within seconds, every 201 must be a stored booking, and clients that
+// retry with their Idempotency-Key must never get two bookings.
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, test } from 'node:test';
+import { shardOf } from '../../actors/protocol/index.js';
+import { seatLedger, startTestSystem, type Reply, type TestSystem } from '../../edge/test/harness.js';
+
+let t: TestSystem;
+before(async () => { t = await startTestSystem({ brokerTimeoutMs: 1500 }); });
+after(async () => { await t?.stop(); });
+
+const RETRYABLE = new Set([0, 503, 504]);
+
+test('when the thread owning a hot event dies mid-sale, then its shards come back and nothing confirmed is lost or doubled', async () => {
+  const capacity = 150;
+  const event = await t.createEvent({ capacity, maxTicketsPerUser: 1 });
+  const users = await t.registerUsers(200, 'crash');
+  const pool = t.system.supervisor.pools.inventory;
+  const shard = shardOf(event.id, t.system.config.shards);
+  const ownerBefore = pool.status().slots.find((s) => s.shards.includes(shard))!;
+
+  // A client that does what API.md promises is safe: retry 5xx, timeouts and
+  // BOOKING_IN_PROGRESS with the same key until a final answer.
+  let retried = 0;
+  const buy = async (token: string, key: string): Promise<Reply> => {
+    let last: Reply = { status: 0, headers: new Headers(), body: null };
+    for (let attempt = 0; attempt < 60; attempt++) {
+      last = await t.api('POST', `/v1/events/${event.id}/bookings`, { token, body: { quantity: 1 }, headers: { 'idempotency-key': key } })
+        .catch(() => ({ status: 0, headers: new Headers(), body: null }));
+      const final = last.status === 201 || (last.status === 409 && last.body?.code !== 'BOOKING_IN_PROGRESS');
+      if (final) return last;
+      assert.ok(RETRYABLE.has(last.status) || last.body?.code === 'BOOKING_IN_PROGRESS', `unexpected ${last.status} ${JSON.stringify(last.body)}`);
+      retried++;
+      await sleep(100);
+    }
+    return last;
+  };
+
+  const sale = users.map((u, i) => sleep(i * 10).then(() => buy(u.token, `crash-order-${i}`)));
+  await sleep(600);
+  const crashedThread = pool.crashShardOwner(shard);
+  const results = await Promise.all(sale);
+
+  const ownerAfter = pool.status().slots[ownerBefore.index];
+  assert.ok(crashedThread !== undefined);
+  assert.ok(ownerAfter.restarts >= 1, 'the slot was restarted');
+  assert.notEqual(ownerAfter.threadId, crashedThread, 'a new thread serves the shards');
+  assert.ok(ownerAfter.lastError, 'the reason is kept');
+  assert.ok(retried > 0, 'the crash was felt by clients in flight');
+
+  const created = results.filter((r) => r.status === 201);
+  const refused = results.filter((r) => r.status === 409);
+  assert.equal(created.length + refused.length, users.length, 'every client got a final answer');
+  assert.ok(refused.every((r) => r.body.code === 'SOLD_OUT'), 'refusals are only SOLD_OUT');
+  assert.equal(created.length, capacity);
+
+  const ids = created.map((r) => r.body.id as string);
+  assert.equal(new Set(ids).size, ids.length);
+  const { rows } = await t.db.query(
+    `SELECT count(*)::int AS stored, count(DISTINCT user_id)::int AS users FROM bookings WHERE event_id = $1 AND status = 'confirmed'`, [event.id]);
+  assert.equal(rows[0].stored, capacity, 'no booking beyond the 201s (no double booking on retry)');
+  assert.equal(rows[0].users, capacity, 'one booking per user');
+  const { rows: found } = await t.db.query('SELECT count(*)::int AS n FROM bookings WHERE id = ANY($1::uuid[])', [ids]);
+  assert.equal(found[0].n, capacity, 'every 201 is durable');
+  const ledger = await seatLedger(t.db, event.id);
+  assert.equal(ledger.available, 0);
+  assert.equal(ledger.confirmed, ledger.capacity - ledger.available);
+
+  const again = await t.api('GET', `/v1/events/${event.id}`);
+  assert.equal(again.status, 200, 'the shard is served again');
+});
