@@ -41,6 +41,8 @@ export async function buildEdge(config: Config, nc: NatsConnection, log: Logger)
     return503OnClosing: true,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  // The API speaks JSON only; anything else is 415 rather than a string body.
+  app.removeContentTypeParser('text/plain');
   installValidation(app);
   installProblems(app);
   installRequestId(app);

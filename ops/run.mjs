@@ -4,7 +4,7 @@
 // to dist/, then start the system, run every test, or run the benchmark.
 // Plain JavaScript with no dependencies, because it runs before npm ci.
 import { spawnSync, spawn } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -39,6 +39,8 @@ if (!depsAreCurrent()) {
   run('npm', ['ci', '--no-audit', '--no-fund'], 'dependency install');
 }
 console.error('evently: compiling TypeScript to dist/');
+// From scratch, so a source file that was deleted cannot live on as a stale test.
+rmSync(join(root, 'dist'), { recursive: true, force: true });
 run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], 'build');
 
 function findTests(dir) {
