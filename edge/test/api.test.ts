@@ -150,5 +150,8 @@ describe('events', () => {
       '/v1/events/{id}/bookings', '/v1/bookings', '/v1/bookings/{id}', '/v1/bookings/{id}/cancel', '/healthz', '/readyz']) {
       assert.ok(doc.body.paths[path], `${path} is documented`);
     }
+    const ui = await t.api('GET', '/docs/static/index.html');
+    assert.equal(ui.status, 200);
+    assert.match(ui.headers.get('content-type') ?? '', /text\/html/);
   });
 });

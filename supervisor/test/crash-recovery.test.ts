@@ -71,3 +71,19 @@ test('when the thread owning a hot event dies mid-sale, then its shards come bac
   const again = await t.api('GET', `/v1/events/${event.id}`);
   assert.equal(again.status, 200, 'the shard is served again');
 });
+
+test('when the inventory pool stops gracefully during a sale, then requests in flight are answered and every 201 is stored', async () => {
+  const event = await t.createEvent({ capacity: 1000, maxTicketsPerUser: 10 });
+  const users = await t.registerUsers(100, 'drain');
+  const sale = users.map((u) => t.api('POST', `/v1/events/${event.id}/bookings`, { token: u.token, body: { quantity: 1 } }));
+  await sleep(30);
+  await t.system.supervisor.pools.inventory.stop();
+  const results = await Promise.all(sale);
+
+  const statuses = new Set(results.map((r) => r.status));
+  assert.ok([...statuses].every((s) => s === 201 || s === 503), `only 201 or 503 (not taken): ${[...statuses]}`);
+  const created = results.filter((r) => r.status === 201);
+  const { rows } = await t.db.query(`SELECT count(*)::int AS n FROM bookings WHERE event_id = $1 AND status = 'confirmed'`, [event.id]);
+  assert.equal(rows[0].n, created.length, 'every answered booking is stored, and nothing unanswered was');
+  assert.equal((await seatLedger(t.db, event.id)).available, 1000 - created.length);
+});
