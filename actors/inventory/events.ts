@@ -1,7 +1,7 @@
 // Event use cases: create, read, list, edit, cancel. Writes take the event row
 // lock and bump the version like bookings do, so they interleave safely with
 // batches.
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import {
   ok, refuse, type CallContext, type CreateEvent, type Event, type EventPage, type EventRef, type ListEvents,
@@ -75,13 +75,20 @@ export async function listEvents(pool: Pool, req: ListEvents): Promise<Outcome<E
   return ok({ items, nextCursor: rows.length > limit && last ? encodeCursor([last.startsAt, last.id]) : null });
 }
 
-export async function updateEvent(pool: Pool, { eventId, changes }: UpdateEvent, ctx: CallContext): Promise<Outcome<Event>> {
+/** An admin's change to one event, made under its row lock. */
+async function writeLockedEvent(
+  pool: Pool, eventId: string, ctx: CallContext, write: (client: PoolClient, row: EventRow) => Promise<Outcome<Event>>,
+): Promise<Outcome<Event>> {
   const refused = adminOnly(ctx);
   if (refused) return refused;
   return inTransaction(pool, async (client) => {
     const { rows } = await client.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE id = $1 FOR UPDATE`, [eventId]);
-    const row = rows[0];
-    if (!row) return refuse('NOT_FOUND', 'event not found');
+    return rows[0] ? write(client, rows[0]) : refuse('NOT_FOUND', 'event not found');
+  });
+}
+
+export async function updateEvent(pool: Pool, { eventId, changes }: UpdateEvent, ctx: CallContext): Promise<Outcome<Event>> {
+  return writeLockedEvent(pool, eventId, ctx, async (client, row) => {
     if (row.status !== 'scheduled') return refuse('EVENT_NOT_EDITABLE', `event is ${row.status}`);
     const startsAt = changes.startsAt ?? row.starts_at.toISOString();
     const endsAt = changes.endsAt !== undefined ? changes.endsAt : row.ends_at?.toISOString() ?? null;
@@ -105,12 +112,7 @@ export async function updateEvent(pool: Pool, { eventId, changes }: UpdateEvent,
 
 /** Cancels the event and every confirmed booking of it, in one transaction. Cancelling twice is harmless. */
 export async function cancelEvent(pool: Pool, { eventId }: EventRef, ctx: CallContext): Promise<Outcome<Event>> {
-  const refused = adminOnly(ctx);
-  if (refused) return refused;
-  return inTransaction(pool, async (client) => {
-    const { rows } = await client.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE id = $1 FOR UPDATE`, [eventId]);
-    const row = rows[0];
-    if (!row) return refuse('NOT_FOUND', 'event not found');
+  return writeLockedEvent(pool, eventId, ctx, async (client, row) => {
     if (row.status === 'cancelled') return ok(toEvent(row));
     if (row.status === 'completed') return refuse('EVENT_NOT_EDITABLE', 'event is completed');
     await client.query(

@@ -5,12 +5,16 @@
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 
-export async function runProcess(role: string, start: (config: Config, log: Logger) => Promise<{ stop(): Promise<void> }>): Promise<void> {
+export async function runProcess(
+  role: string,
+  start: (config: Config, log: Logger) => Promise<{ stop(): Promise<void> }>,
+  { embedded = false } = {},
+): Promise<void> {
   let config: Config;
   try {
     config = loadConfig();
     for (const [name, value] of [['NATS_URL', config.natsUrl], ['DATABASE_URL', config.databaseUrl], ['REDIS_URL', config.redisUrl]]) {
-      if (!value) throw new ConfigError(`${name} is required for the ${role} process (npm start runs the embedded servers instead)`);
+      if (!value && !embedded) throw new ConfigError(`${name} is required for the ${role} process (npm start runs the embedded servers instead)`);
     }
   } catch (err) {
     console.error((err as Error).message);
@@ -19,13 +23,16 @@ export async function runProcess(role: string, start: (config: Config, log: Logg
   const log = createLogger(config.logLevel, { process: role });
   try {
     const running = await start(config, log);
+    let stopping = false;
     const stop = async (signal: string) => {
+      if (stopping) return;
+      stopping = true;
       log.info({ signal }, 'stopping');
       await running.stop();
       process.exit(0);
     };
-    process.once('SIGINT', () => void stop('SIGINT'));
-    process.once('SIGTERM', () => void stop('SIGTERM'));
+    process.on('SIGINT', () => void stop('SIGINT'));
+    process.on('SIGTERM', () => void stop('SIGTERM'));
   } catch (err) {
     log.fatal({ err }, 'start-up failed');
     setTimeout(() => process.exit(1), 100).unref();
