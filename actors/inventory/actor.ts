@@ -17,6 +17,9 @@ export const start: StartActor = async ({ config, log }) => {
   const pool = openPostgres(config, log);
   const redis = openRedis(config, log);
   const locks = new BookingLocks(redis, config.lockTtlMs, config.lockWaitMs, lockOwner(process.pid, threadId));
+  // Releases are not awaited before replying (the client need not wait for
+  // Redis), but stop() waits for them so no lock outlives a clean shutdown.
+  const releasing = new Set<Promise<unknown>>();
   const batcher = new BookingBatcher((eventId, reqs) => bookBatch(pool, eventId, reqs), config.batchMax, log);
 
   const book = async (req: Book, ctx: CallContext, meta: HandlerMeta) => {
@@ -32,7 +35,10 @@ export const start: StartActor = async ({ config, log }) => {
         ? await batcher.submit(request)
         : (await runSafely((id, r) => bookBatch(pool, id, r), req.eventId, [request], meta.log))[0];
     } finally {
-      locks.release(ctx.userId, req.eventId, token).catch((err) => meta.log.warn({ err }, 'lock release failed'));
+      const released = locks.release(ctx.userId, req.eventId, token)
+        .catch((err) => meta.log.warn({ err }, 'lock release failed'))
+        .finally(() => releasing.delete(released));
+      releasing.add(released);
     }
   };
 
@@ -53,6 +59,7 @@ export const start: StartActor = async ({ config, log }) => {
       },
     },
     async stop() {
+      await Promise.all(releasing);
       await pool.end();
       redis.disconnect();
     },

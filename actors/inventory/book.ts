@@ -31,8 +31,8 @@ export class VersionConflict extends Error {}
 export async function bookBatch(pool: Pool, eventId: string, reqs: readonly BookRequest[]): Promise<Outcome<Booking>[]> {
   return inTransaction(pool, async (client) => {
     const locked = await client.query<LockedEvent>(
-      `SELECT available, price, currency, max_tickets_per_user, status, starts_at > now() AS open, version
-       FROM events WHERE id = $1 FOR UPDATE`, [eventId]);
+      { name: 'inventory.book.lock-event', text: `SELECT available, price, currency, max_tickets_per_user, status, starts_at > now() AS open, version
+       FROM events WHERE id = $1 FOR UPDATE`, values: [eventId] });
     const event = locked.rows[0];
     if (!event) return reqs.map(() => refuse('NOT_FOUND', 'event not found'));
 
@@ -79,26 +79,23 @@ export async function bookBatch(pool: Pool, eventId: string, reqs: readonly Book
 async function ticketsHeld(client: PoolClient, eventId: string, userIds: string[]): Promise<Map<string, number>> {
   if (userIds.length === 0) return new Map();
   const rows = await client.query<{ user_id: string; confirmed: number }>(
-    'SELECT user_id, confirmed FROM event_user_tickets WHERE event_id = $1 AND user_id = ANY($2::uuid[])',
-    [eventId, userIds]);
+    { name: 'inventory.book.tickets-held', text: 'SELECT user_id, confirmed FROM event_user_tickets WHERE event_id = $1 AND user_id = ANY($2::uuid[])', values: [eventId, userIds] });
   return new Map(rows.rows.map((r) => [r.user_id, r.confirmed]));
 }
 
 async function commitSeats(client: PoolClient, eventId: string, event: LockedEvent, bookings: Booking[]): Promise<void> {
   await client.query(
-    `INSERT INTO bookings (id, event_id, user_id, quantity, unit_price, total_price, currency, status, created_at)
+    { name: 'inventory.book.insert-bookings', text: `INSERT INTO bookings (id, event_id, user_id, quantity, unit_price, total_price, currency, status, created_at)
      SELECT id, $1, user_id, quantity, $2, quantity * $2, $3, 'confirmed', $4
-     FROM unnest($5::uuid[], $6::uuid[], $7::int[]) AS b(id, user_id, quantity)`,
-    [eventId, event.price, event.currency, bookings[0].createdAt,
-      bookings.map((b) => b.id), bookings.map((b) => b.userId), bookings.map((b) => b.quantity)]);
+     FROM unnest($5::uuid[], $6::uuid[], $7::int[]) AS b(id, user_id, quantity)`, values: [eventId, event.price, event.currency, bookings[0].createdAt,
+      bookings.map((b) => b.id), bookings.map((b) => b.userId), bookings.map((b) => b.quantity)] });
   await client.query(
-    `INSERT INTO event_user_tickets (event_id, user_id, confirmed)
+    { name: 'inventory.book.add-tickets', text: `INSERT INTO event_user_tickets (event_id, user_id, confirmed)
      SELECT $1, user_id, sum(quantity) FROM unnest($2::uuid[], $3::int[]) AS t(user_id, quantity) GROUP BY user_id
-     ON CONFLICT (event_id, user_id) DO UPDATE SET confirmed = event_user_tickets.confirmed + EXCLUDED.confirmed`,
-    [eventId, bookings.map((b) => b.userId), bookings.map((b) => b.quantity)]);
+     ON CONFLICT (event_id, user_id) DO UPDATE SET confirmed = event_user_tickets.confirmed + EXCLUDED.confirmed`, values: [eventId, bookings.map((b) => b.userId), bookings.map((b) => b.quantity)] });
   const sold = bookings.reduce((n, b) => n + b.quantity, 0);
   const updated = await client.query(
-    `UPDATE events SET available = available - $2, version = version + 1, updated_at = now()
-     WHERE id = $1 AND version = $3`, [eventId, sold, event.version]);
+    { name: 'inventory.book.take-seats', text: `UPDATE events SET available = available - $2, version = version + 1, updated_at = now()
+     WHERE id = $1 AND version = $3`, values: [eventId, sold, event.version] });
   if (updated.rowCount !== 1) throw new VersionConflict(`event ${eventId} changed under its row lock`);
 }

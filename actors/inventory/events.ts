@@ -46,7 +46,8 @@ export async function createEvent(pool: Pool, req: CreateEvent, ctx: CallContext
 }
 
 export async function getEvent(pool: Pool, { eventId }: EventRef): Promise<Outcome<Event>> {
-  const { rows } = await pool.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE id = $1`, [eventId]);
+  // Named, so each connection plans this hot read once.
+  const { rows } = await pool.query<EventRow>({ name: 'inventory.get-event', text: `SELECT ${EVENT_COLUMNS} FROM events WHERE id = $1`, values: [eventId] });
   return rows[0] ? ok(toEvent(rows[0])) : refuse('NOT_FOUND', 'event not found');
 }
 

@@ -22,20 +22,16 @@ export const requestHash = (operation: string, payload: unknown): string =>
 export async function claimKeys(client: PoolClient, reqs: readonly KeyedRequest[]): Promise<(Outcome<unknown> | null)[]> {
   if (reqs.length === 0) return [];
   const claimed = await client.query<{ user_id: string; key: string }>(
-    `INSERT INTO idempotency_keys (user_id, key, request_hash)
+    { name: 'idempotency.claim', text: `INSERT INTO idempotency_keys (user_id, key, request_hash)
      SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[])
-     ON CONFLICT DO NOTHING RETURNING user_id, key`,
-    [reqs.map((r) => r.userId), reqs.map((r) => r.key), reqs.map((r) => r.hash)],
-  );
+     ON CONFLICT DO NOTHING RETURNING user_id, key`, values: [reqs.map((r) => r.userId), reqs.map((r) => r.key), reqs.map((r) => r.hash)] });
   const mine = new Set(claimed.rows.map((r) => `${r.user_id}\0${r.key}`));
   const others = reqs.filter((r) => !mine.has(`${r.userId}\0${r.key}`));
   const stored = new Map<string, { request_hash: string; outcome: Outcome<unknown> | null }>();
   if (others.length > 0) {
     const found = await client.query<{ user_id: string; key: string; request_hash: string; outcome: Outcome<unknown> | null }>(
-      `SELECT k.user_id, k.key, k.request_hash, k.outcome FROM idempotency_keys k
-       JOIN unnest($1::uuid[], $2::text[]) AS w(user_id, key) ON k.user_id = w.user_id AND k.key = w.key`,
-      [others.map((r) => r.userId), others.map((r) => r.key)],
-    );
+      { name: 'idempotency.find', text: `SELECT k.user_id, k.key, k.request_hash, k.outcome FROM idempotency_keys k
+       JOIN unnest($1::uuid[], $2::text[]) AS w(user_id, key) ON k.user_id = w.user_id AND k.key = w.key`, values: [others.map((r) => r.userId), others.map((r) => r.key)] });
     for (const row of found.rows) stored.set(`${row.user_id}\0${row.key}`, row);
   }
   const seen = new Set<string>();
@@ -56,9 +52,7 @@ export async function claimKeys(client: PoolClient, reqs: readonly KeyedRequest[
 export async function storeOutcomes(client: PoolClient, items: readonly { req: KeyedRequest; outcome: Outcome<unknown> }[]): Promise<void> {
   if (items.length === 0) return;
   await client.query(
-    `UPDATE idempotency_keys k SET outcome = v.outcome
+    { name: 'idempotency.store', text: `UPDATE idempotency_keys k SET outcome = v.outcome
      FROM unnest($1::uuid[], $2::text[], $3::jsonb[]) AS v(user_id, key, outcome)
-     WHERE k.user_id = v.user_id AND k.key = v.key`,
-    [items.map((i) => i.req.userId), items.map((i) => i.req.key), items.map((i) => JSON.stringify(i.outcome))],
-  );
+     WHERE k.user_id = v.user_id AND k.key = v.key`, values: [items.map((i) => i.req.userId), items.map((i) => i.req.key), items.map((i) => JSON.stringify(i.outcome))] });
 }

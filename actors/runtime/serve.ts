@@ -11,6 +11,7 @@ import {
 } from '../protocol/index.js';
 import type { ActorInstance } from './actor.js';
 import type { Logger } from './logger.js';
+import { nextTurn } from './next-turn.js';
 
 type Validator = ReturnType<typeof Compile<TSchema>>;
 
@@ -43,7 +44,10 @@ export function serve(nc: NatsConnection, kind: ActorKind, shards: readonly numb
       log.error({ err, requestId: ctx.requestId, subject: msg.subject }, 'handler failed');
       outcome = refuse('INTERNAL', 'internal error');
     }
-    if (msg.reply) msg.respond(JSON.stringify(outcome));
+    if (!msg.reply) return;
+    const reply = JSON.stringify(outcome);
+    await nextTurn();
+    msg.respond(reply);
   };
 
   const dispatch = async (name: string, schema: TSchema, shard: number | null, msg: Msg, ctx: CallContext) => {

@@ -8,6 +8,7 @@ import type { Static } from 'typebox';
 import {
   Headers, refuse, shardOf, subjectFor, type CallContext, type Operation, type Outcome,
 } from '../../actors/protocol/index.js';
+import { nextTurn } from '../../actors/runtime/next-turn.js';
 
 export class Broker {
   constructor(private readonly nc: NatsConnection, private readonly shards: number, private readonly timeoutMs: number) {}
@@ -23,6 +24,7 @@ export class Broker {
     if (ctx.userId) h.set(Headers.userId, ctx.userId);
     if (ctx.role) h.set(Headers.userRole, ctx.role);
     if (ctx.idempotencyKey) h.set(Headers.idempotencyKey, ctx.idempotencyKey);
+    await nextTurn();
     try {
       const msg = await this.nc.request(subject, JSON.stringify(payload), { timeout: timeoutMs, headers: h });
       return msg.json<Outcome<T>>();
