@@ -13,7 +13,7 @@ const toUser = (r: UserRow): User => ({ id: r.id, email: r.email, name: r.name, 
 const UNIQUE_VIOLATION = '23505';
 
 export async function register(pool: Pool, req: Register, cost: number, role: User['role'] = 'user'): Promise<Outcome<User>> {
-  const hash = await hashPassword(req.password, cost);
+  const hash = hashPassword(req.password, cost);
   try {
     const { rows } = await pool.query<UserRow>(
       `INSERT INTO users (id, email, name, password_hash, role) VALUES ($1, $2, $3, $4, $5)
@@ -26,19 +26,21 @@ export async function register(pool: Pool, req: Register, cost: number, role: Us
   }
 }
 
-let decoy: Promise<string> | undefined;
+let decoy: string | undefined;
 
 export async function login(pool: Pool, req: Login, cost: number): Promise<Outcome<User>> {
   const { rows } = await pool.query<UserRow>(
     'SELECT id, email, name, role, created_at, password_hash FROM users WHERE lower(email) = lower($1)', [req.email.trim()]);
   const row = rows[0];
   decoy ??= hashPassword('decoy-password', cost);
-  const matches = await verifyPassword(req.password, row ? row.password_hash : await decoy);
+  const matches = verifyPassword(req.password, row ? row.password_hash : decoy);
   return row && matches ? ok(toUser(row)) : refuse('INVALID_CREDENTIALS', 'email or password is wrong');
 }
 
 /** Creates the first admin if no account has that email; an existing account is left as it is. */
 export async function ensureAdmin(pool: Pool, email: string, password: string, cost: number): Promise<'created' | 'exists'> {
+  const { rowCount } = await pool.query('SELECT 1 FROM users WHERE lower(email) = lower($1)', [email.trim()]);
+  if (rowCount) return 'exists';
   const outcome = await register(pool, { email, password, name: 'Administrator' }, cost, 'admin');
   return outcome.ok ? 'created' : 'exists';
 }

@@ -2,13 +2,23 @@
 // operations of the protocol (accounts.register, accounts.login, ping); the
 // edge signs tokens for the users it returns. Hashing runs here, in a worker
 // thread, so no edge event loop ever waits for a KDF.
+import { setPriority } from 'node:os';
 import { threadId } from 'node:worker_threads';
 import { ok } from '../protocol/index.js';
 import type { StartActor } from '../runtime/actor.js';
 import { openPostgres } from '../runtime/resources.js';
 import { login, register } from './accounts.js';
 
+// On Linux a nice value belongs to the thread, so this lowers only this
+// actor's thread: under load the scheduler prefers the booking path.
+const HASHING_NICE = 10;
+
 export const start: StartActor = async ({ config, log }) => {
+  try {
+    setPriority(0, HASHING_NICE);
+  } catch (err) {
+    log.warn({ err }, 'could not lower the identity thread priority; hashing competes with bookings for CPU');
+  }
   const pool = openPostgres(config, log, 4);
   return {
     handlers: {

@@ -155,3 +155,29 @@ describe('events', () => {
     assert.match(ui.headers.get('content-type') ?? '', /text\/html/);
   });
 });
+
+describe('the per-user booking lock', () => {
+  test('when the same user\'s lock is held briefly, then the booking waits for it; held past the bound, then BOOKING_IN_PROGRESS', async () => {
+    const { Redis } = await import('ioredis');
+    const { lockKey } = await import('../../actors/inventory/booking-lock.js');
+    const redis = new Redis(t.system.config.redisUrl!);
+    try {
+      const event = await t.createEvent({ capacity: 10 });
+      const [user] = await t.registerUsers(1, 'lock');
+      await redis.set(lockKey(user.id, event.id), 'someone-else', 'PX', 300);
+      const started = Date.now();
+      const waited = await book(event.id, user.token, 1);
+      assert.equal(waited.status, 201);
+      assert.ok(Date.now() - started >= 250, 'it waited for the lock');
+
+      await redis.set(lockKey(user.id, event.id), 'someone-else', 'PX', 60_000);
+      const refused = await book(event.id, user.token, 1);
+      assert.equal(refused.status, 409);
+      assert.equal(refused.body.code, 'BOOKING_IN_PROGRESS');
+      assert.equal(await redis.get(lockKey(user.id, event.id)), 'someone-else', 'another holder\'s lock is never released');
+      assert.equal((await seatLedger(t.db, event.id)).confirmed, 1);
+    } finally {
+      redis.disconnect();
+    }
+  });
+});

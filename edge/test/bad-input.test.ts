@@ -8,7 +8,7 @@ let t: TestSystem;
 let eventId: string;
 let userToken: string;
 before(async () => {
-  t = await startTestSystem();
+  t = await startTestSystem({ brokerTimeoutMs: 1000 });
   eventId = (await t.createEvent({ capacity: 10 })).id;
   userToken = (await t.registerUsers(1, 'bad'))[0].token;
 });
@@ -105,4 +105,21 @@ test('when the inventory actors are gone, then requests fail fast with 503 and r
   const ready = await t.api('GET', '/readyz');
   assert.equal(ready.status, 503);
   assert.match(ready.body.detail, /inventory shard/);
+});
+
+test('when an actor takes the request but never answers, then the edge gives up with 504 after the timeout', async () => {
+  const { connect } = await import('nats');
+  const { subjectFor, inventory, shardOf } = await import('../../actors/protocol/index.js');
+  const nc = await connect({ servers: t.system.config.natsUrl });
+  try {
+    nc.subscribe(subjectFor(inventory.getEvent, shardOf(eventId, t.system.config.shards)), { callback: () => undefined });
+    await nc.flush();
+    const started = Date.now();
+    const r = await t.api('GET', `/v1/events/${eventId}`);
+    assert.equal(r.status, 504);
+    assert.equal(r.body.code, 'TIMEOUT');
+    assert.ok(Date.now() - started < 3000, 'bounded by the broker timeout');
+  } finally {
+    await nc.close();
+  }
 });

@@ -13,6 +13,7 @@ export interface BenchArgs {
   only: ReadonlySet<ScenarioName>;
   json?: string;
   registerConcurrency: number;
+  client: 'process' | 'inline';
 }
 
 export const usage = `usage: node dist/ops/bench/index.js [options]     (npm run bench -- [options])
@@ -33,6 +34,8 @@ Options:
   --runs K             repeat the whole set K times; the table shows medians (default 1)
   --only a,b           run only these scenarios (names above)
   --register-concurrency N   register calls in flight during browse-register (default 10)
+  --client process|inline   run autocannon in its own process (default) or on the
+                       server's event loop (the client then taxes the server it measures)
   --json FILE          also write the results as JSON to FILE
   --help               print this and exit
 
@@ -59,6 +62,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs | undefined {
       only: { type: 'string' },
       json: { type: 'string' },
       'register-concurrency': { type: 'string' },
+      client: { type: 'string' },
     },
   });
   if (values.help) return undefined;
@@ -70,6 +74,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs | undefined {
     only.add(name as ScenarioName);
   }
   if (only.size === 0) throw new Error('--only names no scenario');
+  const client = values.client ?? 'process';
+  if (client !== 'process' && client !== 'inline') throw new Error(`--client must be process or inline, got "${client}"`);
   return {
     duration: positiveInt(values.duration, '--duration', 10),
     warmup: positiveInt(values.warmup, '--warmup', 2, 0),
@@ -78,5 +84,6 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs | undefined {
     only,
     json: values.json,
     registerConcurrency: positiveInt(values['register-concurrency'], '--register-concurrency', 10),
+    client,
   };
 }

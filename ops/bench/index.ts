@@ -5,7 +5,7 @@
 // competes with another's idle servers for the two cores.
 import { parseBenchArgs, usage, type BenchArgs } from './args.js';
 import { stopRunningSystems, withSystem } from './fixture.js';
-import { runLoad } from './load.js';
+import { placeClient, runLoad } from './load.js';
 import { startReference } from './reference.js';
 import { printReport, writeJson } from './report.js';
 import { browse, browseWhileRegistering, crowd, flashSale, sellOut, type ScenarioResult } from './scenarios.js';
@@ -79,6 +79,7 @@ async function main(): Promise<number> {
     console.log(usage);
     return 0;
   }
+  placeClient(args.client);
   // `on`, not `once`: while this listener stays registered the embedded stack leaves the
   // shutdown to us instead of killing its servers outright, so they stop cleanly.
   let stopping = false;

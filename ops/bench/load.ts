@@ -2,6 +2,7 @@
 // runs twice: a short unmeasured warm-up (JIT, connection pools, prepared
 // plans, the first batch) and then the measured run, so a cold start does
 // not land in the p99 of whichever scenario happened to go first.
+import { spawn } from 'node:child_process';
 import autocannon from 'autocannon';
 
 export interface LoadSpec {
@@ -69,9 +70,35 @@ function summarise(result: autocannon.Result): Measurement {
   };
 }
 
-export async function runLoad(spec: LoadSpec): Promise<Measurement> {
+/** Runs the load in this process; used by load-process.js. */
+export async function runLoadHere(spec: LoadSpec): Promise<Measurement> {
   if (spec.warmup > 0) await autocannon(options(spec, spec.warmup));
   return summarise(await autocannon(options(spec, spec.duration)));
+}
+
+const LOAD_PROCESS = new URL('./load-process.js', import.meta.url);
+
+let placement: 'process' | 'inline' = 'process';
+
+/** Chosen once from --client, before any load runs. */
+export function placeClient(where: 'process' | 'inline'): void {
+  placement = where;
+}
+
+/** Runs the load in a child process (by default), so the client does not steal the server's event loop. */
+export function runLoad(spec: LoadSpec): Promise<Measurement> {
+  if (placement === 'inline') return runLoadHere(spec);
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [LOAD_PROCESS.pathname], { stdio: ['pipe', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => { out += chunk; });
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      if (code !== 0) return reject(new Error(`load process exited ${code}`));
+      try { resolve(JSON.parse(out) as Measurement); } catch (err) { reject(err as Error); }
+    });
+    child.stdin.end(JSON.stringify(spec));
+  });
 }
 
 export function countStatus(m: Measurement, predicate: (status: number) => boolean): number {

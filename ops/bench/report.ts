@@ -50,7 +50,7 @@ function runDetails(run: Run): string[] {
 
 export function printReport(args: BenchArgs, runs: readonly Run[]): { markdown: string; json: Record<string, unknown> } {
   const header = `${cpus().length} cores (${cpus()[0]?.model.trim() ?? 'unknown CPU'}), Node ${process.version}, `
-    + `autocannon -c ${args.connections} -d ${args.duration} (warm-up ${args.warmup} s), client in the same process, loopback`;
+    + `autocannon -c ${args.connections} -d ${args.duration} (warm-up ${args.warmup} s), client ${args.client === 'process' ? 'in its own process' : 'on the server\'s event loop'}, loopback`;
   runs.forEach((run, i) => {
     console.log(`\n### Run ${i + 1} of ${runs.length}\n`);
     console.log(markdownTable(rowsOf([run])));
