@@ -35,6 +35,8 @@ export async function runProcess(
     process.on('SIGTERM', () => void stop('SIGTERM'));
   } catch (err) {
     log.fatal({ err }, 'start-up failed');
+    // The same words plainly, for the person at the terminal (a missing package names its apt-get command).
+    console.error(`evently: start-up failed: ${(err as Error).message}`);
     setTimeout(() => process.exit(1), 100).unref();
   }
 }
