@@ -2,7 +2,8 @@
 // HTTP against the real system.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { seatLedger, startTestSystem, type TestSystem } from './harness.js';
+import { readSeatLedger } from '../../actors/inventory/ledger.js';
+import { startTestSystem, type TestSystem } from './harness.js';
 
 let t: TestSystem;
 before(async () => { t = await startTestSystem(); });
@@ -61,12 +62,12 @@ describe('bookings', () => {
     const event = await t.createEvent({ capacity: 5 });
     const [user] = await t.registerUsers(1, 'cancel');
     const booking = (await book(event.id, user.token, 3)).body;
-    assert.equal((await seatLedger(t.db, event.id)).available, 2);
+    assert.equal((await readSeatLedger(t.db, event.id)).available, 2);
     const cancelled = await t.api('POST', `/v1/bookings/${booking.id}/cancel`, { token: user.token });
     assert.equal(cancelled.status, 200);
     assert.equal(cancelled.body.status, 'cancelled');
     assert.ok(cancelled.body.cancelledAt);
-    assert.equal((await seatLedger(t.db, event.id)).available, 5);
+    assert.equal((await readSeatLedger(t.db, event.id)).available, 5);
     const twice = await t.api('POST', `/v1/bookings/${booking.id}/cancel`, { token: user.token });
     assert.equal(twice.body.code, 'ALREADY_CANCELLED');
     assert.equal((await book(event.id, user.token, 5)).status, 201, 'the returned seats are on sale again');
@@ -175,7 +176,7 @@ describe('the per-user booking lock', () => {
       assert.equal(refused.status, 409);
       assert.equal(refused.body.code, 'BOOKING_IN_PROGRESS');
       assert.equal(await redis.get(lockKey(user.id, event.id)), 'someone-else', 'another holder\'s lock is never released');
-      assert.equal((await seatLedger(t.db, event.id)).confirmed, 1);
+      assert.equal((await readSeatLedger(t.db, event.id)).confirmed, 1);
     } finally {
       redis.disconnect();
     }

@@ -2,7 +2,8 @@
 // connections at once, then the database is read to check the invariants.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { seatLedger, startTestSystem, type TestSystem } from './harness.js';
+import { readSeatLedger } from '../../actors/inventory/ledger.js';
+import { startTestSystem, type TestSystem } from './harness.js';
 
 for (const batching of [true, false]) {
   describe(`booking under concurrency (batching ${batching ? 'on' : 'off'})`, () => {
@@ -28,10 +29,11 @@ for (const batching of [true, false]) {
         assert.match(r.headers.get('content-type') ?? '', /application\/problem\+json/);
       }
 
-      const ledger = await seatLedger(t.db, event.id);
+      const ledger = await readSeatLedger(t.db, event.id);
       assert.equal(ledger.confirmed, capacity);
       assert.equal(ledger.available, 0);
-      assert.ok(ledger.max_per_user <= 2, `max per user ${ledger.max_per_user}`);
+      assert.ok(ledger.maxPerUser <= 2, `max per user ${ledger.maxPerUser}`);
+      assert.ok(ledger.ok, `seat ledger holds: ${JSON.stringify(ledger)}`);
       const ids = created.map((r) => r.body.id as string);
       const { rows } = await t.db.query(`SELECT count(*)::int AS n FROM bookings WHERE id = ANY($1::uuid[]) AND status = 'confirmed'`, [ids]);
       assert.equal(rows[0].n, capacity, 'every 201 is a stored booking');
@@ -53,7 +55,7 @@ for (const batching of [true, false]) {
       assert.equal(new Set(replies.map((r) => r.body.id)).size, 1, 'one booking id in every reply');
       const { rows } = await t.db.query('SELECT count(*)::int AS n FROM bookings WHERE event_id = $1', [event.id]);
       assert.equal(rows[0].n, 1);
-      assert.equal((await seatLedger(t.db, event.id)).available, 48);
+      assert.equal((await readSeatLedger(t.db, event.id)).available, 48);
 
       const conflict = await t.api('POST', `/v1/events/${event.id}/bookings`, {
         token: user.token, body: { quantity: 3 }, headers: { 'idempotency-key': 'order-42' },

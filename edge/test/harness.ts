@@ -1,13 +1,11 @@
 // Test harness: the real system (embedded nats-server, redis-server,
 // Postgres, supervisor, edge) started through the same startSystem as
 // `npm start`, on free ports in a throw-away folder, plus a small HTTP client.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pg from 'pg';
+import type pg from 'pg';
 import { loadConfig, withOverrides, type Config } from '../../actors/runtime/config.js';
 import { createLogger } from '../../actors/runtime/logger.js';
-import { startSystem, type System } from '../../ops/system.js';
+import type { System } from '../../ops/system.js';
+import { startThrowawaySystem } from '../../ops/throwaway-system.js';
 
 export interface Reply<T = any> { status: number; headers: Headers; body: T }
 
@@ -23,12 +21,9 @@ export interface TestSystem {
 }
 
 export async function startTestSystem(overrides: Partial<Record<keyof Config, unknown>> = {}): Promise<TestSystem> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'evently-test-'));
   // An empty environment: the test decides every setting, whatever the caller's shell has.
-  const config = withOverrides(loadConfig({}), { dataDir, httpPort: 0, logLevel: 'error', kdfCost: 10, ...overrides });
-  const system = await startSystem(config, createLogger(config.logLevel), { persistent: false });
-  const db = new pg.Pool({ connectionString: system.config.databaseUrl, max: 4 });
-  const url = system.url;
+  const config = withOverrides(loadConfig({}), { logLevel: 'error', kdfCost: 10, ...overrides });
+  const { system, url, db, adminToken, stop } = await startThrowawaySystem(config, 'test', createLogger(config.logLevel));
 
   const api: TestSystem['api'] = async (method, path, opts = {}) => {
     const headers: Record<string, string> = { ...opts.headers };
@@ -45,14 +40,10 @@ export async function startTestSystem(overrides: Partial<Record<keyof Config, un
     return { status: res.status, headers: res.headers, body: parsed as any };
   };
 
-  const login = await api('POST', '/v1/auth/login', { body: { email: config.adminEmail, password: config.adminPassword } });
-  if (login.status !== 200) throw new Error(`admin login failed: ${login.status} ${JSON.stringify(login.body)}`);
-  const adminToken: string = login.body.token;
-
   let eventNo = 0;
   const run = Date.now().toString(36);
   return {
-    system, url, db, adminToken, api,
+    system, url, db, adminToken, api, stop,
     async registerUsers(count, prefix = 'user') {
       const users: { id: string; token: string; email: string }[] = [];
       for (let i = 0; i < count; i += 16) {
@@ -74,20 +65,5 @@ export async function startTestSystem(overrides: Partial<Record<keyof Config, un
       if (r.status !== 201) throw new Error(`create event: ${r.status} ${JSON.stringify(r.body)}`);
       return r.body;
     },
-    async stop() {
-      await db.end();
-      await system.stop();
-      await rm(dataDir, { recursive: true, force: true });
-    },
   };
-}
-
-/** The database's view of one event: what the invariants are checked against. */
-export async function seatLedger(db: pg.Pool, eventId: string) {
-  const { rows: [row] } = await db.query(
-    `SELECT e.capacity, e.available, e.version,
-       COALESCE((SELECT sum(quantity) FROM bookings b WHERE b.event_id = e.id AND b.status = 'confirmed'), 0)::int AS confirmed,
-       COALESCE((SELECT max(t) FROM (SELECT sum(quantity) AS t FROM bookings b WHERE b.event_id = e.id AND b.status = 'confirmed' GROUP BY user_id) u), 0)::int AS max_per_user
-     FROM events e WHERE e.id = $1`, [eventId]);
-  return row as { capacity: number; available: number; version: number; confirmed: number; max_per_user: number };
 }

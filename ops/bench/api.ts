@@ -1,5 +1,5 @@
-// The few API calls the benchmark needs to set a scene (admin sign-in, an
-// event, a crowd of users), made through the public HTTP API like any client,
+// The few API calls the benchmark needs to set a scene (an event, a crowd
+// of users), made through the public HTTP API like any client,
 // so the set-up also proves the routes it relies on answer as API.md says.
 import { randomBytes } from 'node:crypto';
 
@@ -20,10 +20,6 @@ async function expect<T>(base: string, method: string, path: string, want: numbe
   const res = await call<T>(base, method, path, body, token);
   if (res.status !== want) throw new Error(`${method} ${path}: expected ${want}, got ${res.status} ${JSON.stringify(res.body)}`);
   return res.body;
-}
-
-export async function login(base: string, email: string, password: string): Promise<string> {
-  return (await expect<{ token: string }>(base, 'POST', '/v1/auth/login', 200, { email, password })).token;
 }
 
 export async function createEvent(base: string, adminToken: string, spec: EventSpec): Promise<string> {

@@ -3,7 +3,7 @@
 // which scenarios share a system and the same users are not registered twice.
 import { createEvent, registerOnce, registerUsers } from './api.js';
 import type { SystemUnderTest } from './fixture.js';
-import { checkOversell, type OversellCheck } from './invariants.js';
+import { readSeatLedger, type SeatLedger } from '../../actors/inventory/ledger.js';
 import { countStatus, runLoad, type Measurement } from './load.js';
 import type { ScenarioName } from './args.js';
 
@@ -19,7 +19,7 @@ export interface ScenarioResult {
   /** Bookings only: 201 responses in the measured window. */
   confirmed?: number;
   bookingsPerSec?: number;
-  oversell?: OversellCheck;
+  oversell?: SeatLedger;
   /** browse-register only: what the background registration stream achieved. */
   registrations?: { ok: number; failed: number; perSec: number; statuses: Record<string, number> };
   fiveXX: number;
@@ -53,7 +53,7 @@ export async function flashSale(name: ScenarioName, sut: SystemUnderTest, tokens
     url: `${sut.url}/v1/events/${eventId}/bookings`, method: 'POST', body: '{"quantity":1}', tokens, ...shape,
   });
   const confirmed = m.statuses['201'] ?? 0;
-  return result(name, m, { confirmed, bookingsPerSec: confirmed / m.duration, oversell: await checkOversell(sut.db, eventId) });
+  return result(name, m, { confirmed, bookingsPerSec: confirmed / m.duration, oversell: await readSeatLedger(sut.db, eventId) });
 }
 
 /**
@@ -69,7 +69,7 @@ export async function sellOut(sut: SystemUnderTest, tokens: readonly string[], s
     connections: shape.connections, duration: Math.min(3, shape.duration), warmup: 0,
   });
   const confirmed = m.statuses['201'] ?? 0;
-  const oversell = await checkOversell(sut.db, eventId);
+  const oversell = await readSeatLedger(sut.db, eventId);
   // Sold out means every seat went, and each 201 the clients saw is one of them.
   const soldOut = oversell.available === 0 && confirmed === capacity;
   // No bookings/s: the window is mostly cheap SOLD_OUT refusals, so a rate would mislead.
