@@ -13,7 +13,7 @@ import { ActorPool } from './actor-pool.js';
 import { migrate } from './migrate.js';
 
 export interface Supervisor {
-  readonly pools: Readonly<Record<ActorKind, ActorPool>>;
+  readonly pools: Readonly<Partial<Record<ActorKind, ActorPool>>> & { readonly inventory: ActorPool };
   stop(): Promise<void>;
 }
 

@@ -97,15 +97,16 @@ export async function updateEvent(pool: Pool, { eventId, changes }: UpdateEvent,
       const bad = checkTimes(startsAt, endsAt);
       if (bad) return bad;
     }
-    const sold = row.capacity - row.available;
+    // Seats sold or held for the waitlist stay where they are; only what is on sale moves.
+    const taken = row.capacity - row.available;
     const capacity = changes.capacity ?? row.capacity;
-    if (capacity < sold) return refuse('CAPACITY_BELOW_SOLD', `${sold} seats are already sold`);
+    if (capacity < taken) return refuse('CAPACITY_BELOW_SOLD', `${taken} seats are already sold or held`);
     const updated = await client.query<EventRow>(
       `UPDATE events SET name = $3, description = $4, venue = $5, starts_at = $6, ends_at = $7, capacity = $8,
          available = $8::int - $9::int, price = $10, currency = $11, max_tickets_per_user = $12, version = version + 1, updated_at = now()
        WHERE id = $1 AND version = $2 RETURNING ${EVENT_COLUMNS}`,
       [eventId, row.version, changes.name ?? row.name, changes.description ?? row.description, changes.venue ?? row.venue,
-        startsAt, endsAt, capacity, sold, changes.price ?? row.price, changes.currency ?? row.currency,
+        startsAt, endsAt, capacity, taken, changes.price ?? row.price, changes.currency ?? row.currency,
         changes.maxTicketsPerUser ?? row.max_tickets_per_user]);
     return ok(toEvent(updated.rows[0]));
   });

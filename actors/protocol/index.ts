@@ -7,3 +7,6 @@ export * from './schemas/common.js';
 export * from './schemas/events.js';
 export * from './schemas/bookings.js';
 export * from './schemas/accounts.js';
+export * from './schemas/waitlist.js';
+export * from './schemas/live.js';
+export * from './domain-events.js';

@@ -8,10 +8,11 @@ import { Empty, Pong } from './schemas/common.js';
 import { CreateEvent, Event, EventPage, EventRef, ListEvents, UpdateEvent } from './schemas/events.js';
 import { Book, Booking, BookingPage, BookingRef, ListBookings } from './schemas/bookings.js';
 import { Login, Register, User } from './schemas/accounts.js';
+import { HoldRef, JoinWaitlist, ListWaitlist, SetPriority, WaitlistEntry, WaitlistPage } from './schemas/waitlist.js';
 
 export const SUBJECT_ROOT = 'evently';
 
-export type ActorKind = 'inventory' | 'identity';
+export type ActorKind = 'inventory' | 'identity' | 'waitlist';
 export type Scope = 'shard' | 'any';
 
 export interface Operation<Req extends TSchema = TSchema, Rep extends TSchema = TSchema> {
@@ -36,6 +37,7 @@ export const inventory = {
   getBooking: op('inventory', 'bookings.get', 'any', BookingRef, Booking),
   listBookings: op('inventory', 'bookings.list', 'any', ListBookings, BookingPage),
   cancelBooking: op('inventory', 'bookings.cancel', 'any', BookingRef, Booking),
+  confirmHold: op('inventory', 'holds.confirm', 'any', HoldRef, Booking),
   ping: op('inventory', 'ping', 'shard', Empty, Pong),
 } as const;
 
@@ -45,7 +47,16 @@ export const identity = {
   ping: op('identity', 'ping', 'any', Empty, Pong),
 } as const;
 
-export const operations: Record<ActorKind, Record<string, Operation>> = { inventory, identity };
+export const waitlist = {
+  join: op('waitlist', 'entries.join', 'shard', JoinWaitlist, WaitlistEntry),
+  mine: op('waitlist', 'entries.mine', 'shard', EventRef, WaitlistEntry),
+  leave: op('waitlist', 'entries.leave', 'shard', EventRef, Empty),
+  list: op('waitlist', 'entries.list', 'shard', ListWaitlist, WaitlistPage),
+  setPriority: op('waitlist', 'entries.priority', 'shard', SetPriority, WaitlistEntry),
+  ping: op('waitlist', 'ping', 'shard', Empty, Pong),
+} as const;
+
+export const operations: Record<ActorKind, Record<string, Operation>> = { inventory, identity, waitlist };
 
 /** The subject one request travels on. Shard-scoped operations need the shard. */
 export function subjectFor(operation: Operation, shard?: number): string {

@@ -12,6 +12,7 @@ export const Event = Type.Object({
   endsAt: Type.Union([Timestamp, Type.Null()]),
   capacity: Type.Integer(),
   available: Type.Integer(),
+  held: Type.Integer({ description: 'Seats held for waitlisted people (in holds or awaiting an offer); capacity = sold + held + available' }),
   price: Money,
   currency: Currency,
   maxTicketsPerUser: Type.Integer(),
