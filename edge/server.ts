@@ -16,6 +16,7 @@ import { authRoutes } from './routes/auth.js';
 import { bookingRoutes } from './routes/bookings.js';
 import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
+import { waitlistRoutes } from './routes/waitlist.js';
 
 export const API_VERSION = '1.0.0';
 
@@ -54,6 +55,7 @@ export async function buildEdge(config: Config, nc: NatsConnection, log: Logger)
   await app.register(authRoutes, deps);
   await app.register(eventRoutes, deps);
   await app.register(bookingRoutes, deps);
+  await app.register(waitlistRoutes, deps);
   return app;
 }
 

@@ -2,18 +2,20 @@
 // exists, and runs one actor pool per kind. Stopping is graceful: every
 // actor stops taking work and finishes what it has in flight.
 import { Redis } from 'ioredis';
+import { connect } from 'nats';
 import pg from 'pg';
 import { ensureAdmin } from '../actors/identity/accounts.js';
 import { lockOwner, releaseLocksOf } from '../actors/inventory/booking-lock.js';
 import type { ActorKind } from '../actors/protocol/index.js';
 import type { Config } from '../actors/runtime/config.js';
 import { settings } from '../actors/runtime/config.js';
+import { ensureDomainStream } from '../actors/runtime/domain-stream.js';
 import type { Logger } from '../actors/runtime/logger.js';
 import { ActorPool } from './actor-pool.js';
 import { migrate } from './migrate.js';
 
 export interface Supervisor {
-  readonly pools: Readonly<Partial<Record<ActorKind, ActorPool>>> & { readonly inventory: ActorPool };
+  readonly pools: Readonly<Record<ActorKind, ActorPool>>;
   stop(): Promise<void>;
 }
 
@@ -30,10 +32,21 @@ async function ensureFirstAdmin(config: Config, log: Logger): Promise<void> {
   }
 }
 
+/** The domain event stream exists before any actor publishes to or consumes it. */
+async function ensureStream(config: Config): Promise<void> {
+  const nc = await connect({ servers: config.natsUrl, name: 'evently-supervisor' });
+  try {
+    await ensureDomainStream(await nc.jetstreamManager());
+  } finally {
+    await nc.close();
+  }
+}
+
 export async function startSupervisor(config: Config, log: Logger): Promise<Supervisor> {
-  if (!config.databaseUrl || !config.redisUrl) throw new Error('DATABASE_URL and REDIS_URL must be set');
+  if (!config.databaseUrl || !config.redisUrl || !config.natsUrl) throw new Error('DATABASE_URL, REDIS_URL and NATS_URL must be set');
   await migrate(config.databaseUrl, log);
   await ensureFirstAdmin(config, log);
+  await ensureStream(config);
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2 });
   redis.on('error', (err) => log.warn({ err }, 'redis error'));
   const freeLocks = async (threadId: number) => {
@@ -43,6 +56,7 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
   const pools = {
     inventory: new ActorPool('inventory', config.inventoryThreads, config.shards, config, log, freeLocks),
     identity: new ActorPool('identity', config.identityThreads, 0, config, log),
+    waitlist: new ActorPool('waitlist', config.waitlistThreads, config.shards, config, log),
   };
   try {
     await Promise.all(Object.values(pools).map((p) => p.start()));

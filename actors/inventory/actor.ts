@@ -1,58 +1,86 @@
 // The inventory actor: owns the events of its shards. It answers the
-// `inventory` operations of the protocol (events.*, bookings.*, ping) and
-// applies the three booking locks: Redis per user+event, the event row lock,
-// and the version check.
+// `inventory` operations of the protocol (events.*, bookings.*, holds.confirm,
+// ping), applies the three booking locks (Redis per user+event, the event row
+// lock, the version check), and announces every change as a domain event
+// through the outbox, relayed to JetStream right after the commit.
 import { threadId } from 'node:worker_threads';
-import { ok, refuse, type Book, type CallContext } from '../protocol/index.js';
+import { ok, refuse, shardOf, type Book, type CallContext, type Outcome } from '../protocol/index.js';
 import type { HandlerMeta, StartActor } from '../runtime/actor.js';
+import { requestHash } from '../runtime/idempotency.js';
+import { OutboxRelay } from '../runtime/outbox-relay.js';
 import { openPostgres, openRedis } from '../runtime/resources.js';
 import { bookBatch, type BookRequest } from './book.js';
 import { BookingBatcher, runSafely } from './booking-batcher.js';
 import { BookingLocks, lockOwner } from './booking-lock.js';
 import { cancelBooking, getBooking, listBookings } from './bookings.js';
 import { cancelEvent, createEvent, getEvent, listEvents, updateEvent } from './events.js';
-import { requestHash } from './idempotency.js';
+import { confirmHold, holdOwner } from './holds.js';
 
-export const start: StartActor = async ({ config, log }) => {
+export const start: StartActor = async ({ config, log, shards, nc }) => {
   const pool = openPostgres(config, log);
   const redis = openRedis(config, log);
+  const relay = new OutboxRelay(pool, nc.jetstream(), shards, log, { pollMs: config.outboxPollMs }).start();
   const locks = new BookingLocks(redis, config.lockTtlMs, config.lockWaitMs, lockOwner(process.pid, threadId));
   // Releases are not awaited before replying (the client need not wait for
   // Redis), but stop() waits for them so no lock outlives a clean shutdown.
   const releasing = new Set<Promise<unknown>>();
-  const batcher = new BookingBatcher((eventId, reqs) => bookBatch(pool, eventId, reqs), config.batchMax, log);
+  const batch = (eventId: string, reqs: readonly BookRequest[]) => bookBatch(pool, config.shards, eventId, reqs);
+  const batcher = new BookingBatcher(batch, config.batchMax, log);
 
-  const book = async (req: Book, ctx: CallContext, meta: HandlerMeta) => {
-    if (!ctx.userId) return refuse('UNAUTHENTICATED', 'sign in to book');
-    const token = await locks.acquire(ctx.userId, req.eventId);
+  /** Publishes what a write committed: the event's shard, which may not be one this thread polls. */
+  const announced = async <T>(eventId: string | undefined, outcome: Promise<Outcome<T>>): Promise<Outcome<T>> => {
+    const result = await outcome;
+    const id = eventId ?? (result.ok ? (result.value as { eventId?: string; id?: string }).eventId ?? (result.value as { id?: string }).id : undefined);
+    if (result.ok && id) relay.kick([shardOf(id, config.shards)]);
+    return result;
+  };
+
+  /** Runs `work` under the user's Redis booking lock for the event (layer one). */
+  const underLock = async <T>(userId: string, eventId: string, meta: HandlerMeta, work: () => Promise<Outcome<T>>): Promise<Outcome<T>> => {
+    const token = await locks.acquire(userId, eventId);
     if (!token) return refuse('BOOKING_IN_PROGRESS', 'another booking of yours for this event is in progress; retry shortly');
-    const request: BookRequest = {
-      userId: ctx.userId, eventId: req.eventId, quantity: req.quantity,
-      idempotency: ctx.idempotencyKey ? { userId: ctx.userId, key: ctx.idempotencyKey, hash: requestHash('bookings.create', req) } : undefined,
-    };
     try {
-      return config.batching
-        ? await batcher.submit(request)
-        : (await runSafely((id, r) => bookBatch(pool, id, r), req.eventId, [request], meta.log))[0];
+      return await work();
     } finally {
-      const released = locks.release(ctx.userId, req.eventId, token)
+      const released = locks.release(userId, eventId, token)
         .catch((err) => meta.log.warn({ err }, 'lock release failed'))
         .finally(() => releasing.delete(released));
       releasing.add(released);
     }
   };
 
+  const book = async (req: Book, ctx: CallContext, meta: HandlerMeta) => {
+    if (!ctx.userId) return refuse('UNAUTHENTICATED', 'sign in to book');
+    const userId = ctx.userId;
+    const request: BookRequest = {
+      userId, eventId: req.eventId, quantity: req.quantity, requestId: ctx.requestId,
+      idempotency: ctx.idempotencyKey ? { userId, key: ctx.idempotencyKey, hash: requestHash('bookings.create', req) } : undefined,
+    };
+    return announced(req.eventId, underLock(userId, req.eventId, meta, async () => (config.batching
+      ? batcher.submit(request)
+      : (await runSafely(batch, req.eventId, [request], meta.log))[0])));
+  };
+
+  const confirm = async (req: { holdId: string }, ctx: CallContext, meta: HandlerMeta) => {
+    if (!ctx.userId) return refuse('UNAUTHENTICATED', 'sign in to confirm a hold');
+    const owner = await holdOwner(pool, req.holdId);
+    if (!owner || owner.userId !== ctx.userId) return refuse('NOT_FOUND', 'hold not found');
+    const userId = ctx.userId;
+    return announced(owner.eventId, underLock(userId, owner.eventId, meta, () => confirmHold(pool, config.shards, req, { ...ctx, userId })));
+  };
+
   return {
     handlers: {
-      'events.create': (req, ctx) => createEvent(pool, req, ctx),
+      'events.create': (req, ctx) => announced(undefined, createEvent(pool, config.shards, req, ctx)),
       'events.list': (req) => listEvents(pool, req),
       'events.get': (req) => getEvent(pool, req),
-      'events.update': (req, ctx) => updateEvent(pool, req, ctx),
-      'events.cancel': (req, ctx) => cancelEvent(pool, req, ctx),
+      'events.update': (req, ctx) => announced(req.eventId, updateEvent(pool, config.shards, req, ctx)),
+      'events.cancel': (req, ctx) => announced(req.eventId, cancelEvent(pool, config.shards, req, ctx)),
       'bookings.create': book,
       'bookings.get': (req, ctx) => getBooking(pool, req, ctx),
       'bookings.list': (req, ctx) => listBookings(pool, req, ctx),
-      'bookings.cancel': (req, ctx) => cancelBooking(pool, req, ctx),
+      'bookings.cancel': (req, ctx) => announced(undefined, cancelBooking(pool, config.shards, req, ctx)),
+      'holds.confirm': confirm,
       ping: async (_req, _ctx, meta) => {
         await pool.query('SELECT 1');
         return ok({ kind: 'inventory', shard: meta.shard, thread: threadId });
@@ -60,6 +88,7 @@ export const start: StartActor = async ({ config, log }) => {
     },
     async stop() {
       await Promise.all(releasing);
+      await relay.stop();
       await pool.end();
       redis.disconnect();
     },

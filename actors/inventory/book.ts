@@ -6,17 +6,23 @@ import type { Pool, PoolClient } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { ok, refuse, type Booking, type Outcome } from '../protocol/index.js';
 import { inTransaction } from '../runtime/resources.js';
-import { claimKeys, storeOutcomes, type KeyedRequest } from './idempotency.js';
+import { claimKeys, storeOutcomes, type KeyedRequest } from '../runtime/idempotency.js';
+import { domainEvent, recordEvents } from '../runtime/outbox.js';
+import { availabilityOf } from './seats.js';
 
 export interface BookRequest {
   userId: string;
   eventId: string;
   quantity: number;
+  requestId: string;
   idempotency?: KeyedRequest;
 }
 
 interface LockedEvent {
+  capacity: number;
   available: number;
+  held: number;
+  set_aside: number;
   price: number;
   currency: string;
   max_tickets_per_user: number;
@@ -28,10 +34,10 @@ interface LockedEvent {
 /** Thrown when the version check fails: the batch rolls back and runs again. */
 export class VersionConflict extends Error {}
 
-export async function bookBatch(pool: Pool, eventId: string, reqs: readonly BookRequest[]): Promise<Outcome<Booking>[]> {
+export async function bookBatch(pool: Pool, shardCount: number, eventId: string, reqs: readonly BookRequest[]): Promise<Outcome<Booking>[]> {
   return inTransaction(pool, async (client) => {
     const locked = await client.query<LockedEvent>(
-      { name: 'inventory.book.lock-event', text: `SELECT available, price, currency, max_tickets_per_user, status, starts_at > now() AS open, version
+      { name: 'inventory.book.lock-event', text: `SELECT capacity, available, held, set_aside, price, currency, max_tickets_per_user, status, starts_at > now() AS open, version
        FROM events WHERE id = $1 FOR UPDATE`, values: [eventId] });
     const event = locked.rows[0];
     if (!event) return reqs.map(() => refuse('NOT_FOUND', 'event not found'));
@@ -41,13 +47,13 @@ export async function bookBatch(pool: Pool, eventId: string, reqs: readonly Book
     const replays = await claimKeys(client, keyed.map((k) => k.key));
     keyed.forEach((k, j) => { outcomes[k.i] = replays[j] as Outcome<Booking> | null; });
 
-    const held = await ticketsHeld(client, eventId, reqs.filter((_, i) => outcomes[i] === null).map((r) => r.userId));
+    const owned = await ticketsHeld(client, eventId, reqs.filter((_, i) => outcomes[i] === null).map((r) => r.userId));
     let available = event.available;
     const accepted: { i: number; booking: Booking }[] = [];
     const now = new Date().toISOString();
     reqs.forEach((r, i) => {
       if (outcomes[i] !== null) return;
-      const already = held.get(r.userId) ?? 0;
+      const already = owned.get(r.userId) ?? 0;
       if (event.status !== 'scheduled' || !event.open) {
         outcomes[i] = refuse('EVENT_NOT_BOOKABLE', `event is ${event.status === 'scheduled' ? 'already started' : event.status}`);
       } else if (r.quantity > event.max_tickets_per_user) {
@@ -58,7 +64,7 @@ export async function bookBatch(pool: Pool, eventId: string, reqs: readonly Book
         outcomes[i] = refuse('SOLD_OUT', available === 0 ? 'sold out' : `only ${available} seats left`);
       } else {
         available -= r.quantity;
-        held.set(r.userId, already + r.quantity);
+        owned.set(r.userId, already + r.quantity);
         const booking: Booking = {
           id: uuidv7(), eventId, userId: r.userId, quantity: r.quantity, unitPrice: event.price,
           totalPrice: event.price * r.quantity, currency: event.currency, status: 'confirmed', createdAt: now, cancelledAt: null,
@@ -68,7 +74,12 @@ export async function bookBatch(pool: Pool, eventId: string, reqs: readonly Book
       }
     });
 
-    if (accepted.length > 0) await commitSeats(client, eventId, event, accepted.map((a) => a.booking));
+    if (accepted.length > 0) {
+      await commitSeats(client, eventId, event, accepted.map((a) => a.booking));
+      const after = availabilityOf({ ...event, available });
+      await recordEvents(client, shardCount, accepted.map(({ i, booking }) =>
+        domainEvent('booking.confirmed', { eventId, version: event.version + 1, availability: after, requestId: reqs[i].requestId }, booking)));
+    }
     await storeOutcomes(client, keyed
       .filter((_, j) => replays[j] === null)
       .map((k) => ({ req: k.key, outcome: outcomes[k.i] as Outcome<unknown> })));

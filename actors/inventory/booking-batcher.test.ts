@@ -7,7 +7,7 @@ import { VersionConflict, type BookRequest } from './book.js';
 import { BookingBatcher, runSafely } from './booking-batcher.js';
 
 const log = pino({ level: 'silent' });
-const req = (userId: string, eventId = 'e1'): BookRequest => ({ userId, eventId, quantity: 1 });
+const req = (userId: string, eventId = 'e1'): BookRequest => ({ userId, eventId, quantity: 1, requestId: 'test' });
 const answer = (r: BookRequest) => ok({ userId: r.userId } as Booking, 201);
 
 test('when requests for one event arrive while a batch runs, then they share the next batch and each gets its own answer', async () => {

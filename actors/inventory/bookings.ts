@@ -4,8 +4,10 @@ import type { Pool } from 'pg';
 import {
   ok, refuse, type Booking, type BookingPage, type BookingRef, type CallContext, type ListBookings, type Outcome,
 } from '../protocol/index.js';
+import { domainEvent, recordEvents } from '../runtime/outbox.js';
 import { inTransaction } from '../runtime/resources.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
+import { availabilityOf, waitlistDemand, type SeatCounts } from './seats.js';
+import { decodeCursor, encodeCursor } from '../runtime/cursor.js';
 import { BOOKING_COLUMNS, toBooking, type BookingRow } from './rows.js';
 
 const visibleTo = (b: { user_id: string }, ctx: CallContext): boolean => ctx.role === 'admin' || b.user_id === ctx.userId;
@@ -35,8 +37,11 @@ export async function listBookings(pool: Pool, req: ListBookings, ctx: CallConte
   return ok({ items, nextCursor: rows.length > limit && last ? encodeCursor([last.id]) : null });
 }
 
-/** Returns the seats to sale under the event row lock (event first, then booking: the same order as booking). */
-export async function cancelBooking(pool: Pool, { bookingId }: BookingRef, ctx: CallContext): Promise<Outcome<Booking>> {
+/**
+ * Returns the seats under the event row lock (event first, then booking: the
+ * same order as booking): to the waitlist when anyone waits, else to sale.
+ */
+export async function cancelBooking(pool: Pool, shardCount: number, { bookingId }: BookingRef, ctx: CallContext): Promise<Outcome<Booking>> {
   const found = await pool.query<{ event_id: string; user_id: string }>('SELECT event_id, user_id FROM bookings WHERE id = $1', [bookingId]);
   const ref = found.rows[0];
   if (!ref || !visibleTo(ref, ctx)) return refuse('NOT_FOUND', 'booking not found');
@@ -52,10 +57,19 @@ export async function cancelBooking(pool: Pool, { bookingId }: BookingRef, ctx: 
     await client.query(
       'UPDATE event_user_tickets SET confirmed = confirmed - $3 WHERE event_id = $1 AND user_id = $2',
       [booking.event_id, booking.user_id, booking.quantity]);
-    const updated = await client.query(
-      `UPDATE events SET available = available + $2, version = version + 1, updated_at = now()
-       WHERE id = $1 AND version = $3`, [booking.event_id, booking.quantity, event.rows[0].version]);
+    const toWaitlist = await waitlistDemand(client, booking.event_id) ? booking.quantity : 0;
+    const updated = await client.query<SeatCounts & { version: number }>(
+      `UPDATE events SET available = available + $2::int - $4::int, set_aside = set_aside + $4::int, version = version + 1, updated_at = now()
+       WHERE id = $1 AND version = $3 RETURNING capacity, available, held, set_aside, price, status, version`,
+      [booking.event_id, booking.quantity, event.rows[0].version, toWaitlist]);
     if (updated.rowCount !== 1) throw new Error(`event ${booking.event_id} changed under its row lock`);
-    return ok(toBooking(cancelled.rows[0]));
+    const result = toBooking(cancelled.rows[0]);
+    const row = updated.rows[0];
+    const change = { eventId: booking.event_id, version: row.version, availability: availabilityOf(row), requestId: ctx.requestId };
+    await recordEvents(client, shardCount, [
+      domainEvent('booking.cancelled', change, result),
+      domainEvent('seats.released', change, { quantity: booking.quantity, reason: 'booking-cancelled', toWaitlist }),
+    ]);
+    return ok(result);
   });
 }

@@ -8,9 +8,11 @@ import {
   type Outcome, type UpdateEvent,
 } from '../protocol/index.js';
 import { inTransaction } from '../runtime/resources.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
-import { claimKeys, requestHash, storeOutcomes } from './idempotency.js';
-import { EVENT_COLUMNS, toEvent, type EventRow } from './rows.js';
+import { decodeCursor, encodeCursor } from '../runtime/cursor.js';
+import { claimKeys, requestHash, storeOutcomes } from '../runtime/idempotency.js';
+import { domainEvent, recordEvents } from '../runtime/outbox.js';
+import { availabilityOf, waitlistDemand } from './seats.js';
+import { BOOKING_COLUMNS, EVENT_COLUMNS, HOLD_COLUMNS, toBooking, toEvent, toHold, type BookingRow, type EventRow, type HoldRow } from './rows.js';
 
 const DEFAULT_CURRENCY = 'EUR';
 const DEFAULT_MAX_TICKETS = 10;
@@ -24,7 +26,10 @@ function checkTimes(startsAt: string, endsAt: string | null | undefined): Outcom
   return undefined;
 }
 
-export async function createEvent(pool: Pool, req: CreateEvent, ctx: CallContext): Promise<Outcome<Event>> {
+const changeOf = (row: EventRow, requestId: string) =>
+  ({ eventId: row.id, version: row.version, availability: availabilityOf(row), requestId });
+
+export async function createEvent(pool: Pool, shardCount: number, req: CreateEvent, ctx: CallContext): Promise<Outcome<Event>> {
   const refused = adminOnly(ctx) ?? checkTimes(req.startsAt, req.endsAt);
   if (refused) return refused;
   return inTransaction(pool, async (client) => {
@@ -39,7 +44,9 @@ export async function createEvent(pool: Pool, req: CreateEvent, ctx: CallContext
        VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $9, $10) RETURNING ${EVENT_COLUMNS}`,
       [uuidv7(), req.name, req.description ?? '', req.venue, req.startsAt, req.endsAt ?? null, req.capacity, req.price,
         req.currency ?? DEFAULT_CURRENCY, req.maxTicketsPerUser ?? DEFAULT_MAX_TICKETS]);
-    const outcome = ok(toEvent(rows[0]), 201);
+    const event = toEvent(rows[0]);
+    await recordEvents(client, shardCount, [domainEvent('event.created', changeOf(rows[0], ctx.requestId), event)]);
+    const outcome = ok(event, 201);
     if (key) await storeOutcomes(client, [{ req: key, outcome }]);
     return outcome;
   });
@@ -88,7 +95,7 @@ async function writeLockedEvent(
   });
 }
 
-export async function updateEvent(pool: Pool, { eventId, changes }: UpdateEvent, ctx: CallContext): Promise<Outcome<Event>> {
+export async function updateEvent(pool: Pool, shardCount: number, { eventId, changes }: UpdateEvent, ctx: CallContext): Promise<Outcome<Event>> {
   return writeLockedEvent(pool, eventId, ctx, async (client, row) => {
     if (row.status !== 'scheduled') return refuse('EVENT_NOT_EDITABLE', `event is ${row.status}`);
     const startsAt = changes.startsAt ?? row.starts_at.toISOString();
@@ -101,28 +108,50 @@ export async function updateEvent(pool: Pool, { eventId, changes }: UpdateEvent,
     const taken = row.capacity - row.available;
     const capacity = changes.capacity ?? row.capacity;
     if (capacity < taken) return refuse('CAPACITY_BELOW_SOLD', `${taken} seats are already sold or held`);
+    // Seats added while people wait go to the waitlist first, like returned seats.
+    const added = capacity - row.capacity;
+    const toWaitlist = added > 0 && await waitlistDemand(client, eventId) ? added : 0;
     const updated = await client.query<EventRow>(
       `UPDATE events SET name = $3, description = $4, venue = $5, starts_at = $6, ends_at = $7, capacity = $8,
-         available = $8::int - $9::int, price = $10, currency = $11, max_tickets_per_user = $12, version = version + 1, updated_at = now()
+         available = $8::int - $9::int - $13::int, set_aside = set_aside + $13::int, price = $10, currency = $11,
+         max_tickets_per_user = $12, version = version + 1, updated_at = now()
        WHERE id = $1 AND version = $2 RETURNING ${EVENT_COLUMNS}`,
       [eventId, row.version, changes.name ?? row.name, changes.description ?? row.description, changes.venue ?? row.venue,
         startsAt, endsAt, capacity, taken, changes.price ?? row.price, changes.currency ?? row.currency,
-        changes.maxTicketsPerUser ?? row.max_tickets_per_user]);
-    return ok(toEvent(updated.rows[0]));
+        changes.maxTicketsPerUser ?? row.max_tickets_per_user, toWaitlist]);
+    const event = toEvent(updated.rows[0]);
+    const change = changeOf(updated.rows[0], ctx.requestId);
+    await recordEvents(client, shardCount, [
+      domainEvent('event.updated', change, event),
+      ...(toWaitlist > 0 ? [domainEvent('seats.released', change, { quantity: added, reason: 'capacity-raised', toWaitlist })] : []),
+    ]);
+    return ok(event);
   });
 }
 
 /** Cancels the event and every confirmed booking of it, in one transaction. Cancelling twice is harmless. */
-export async function cancelEvent(pool: Pool, { eventId }: EventRef, ctx: CallContext): Promise<Outcome<Event>> {
+export async function cancelEvent(pool: Pool, shardCount: number, { eventId }: EventRef, ctx: CallContext): Promise<Outcome<Event>> {
   return writeLockedEvent(pool, eventId, ctx, async (client, row) => {
     if (row.status === 'cancelled') return ok(toEvent(row));
     if (row.status === 'completed') return refuse('EVENT_NOT_EDITABLE', 'event is completed');
-    await client.query(
-      `UPDATE bookings SET status = 'cancelled', cancelled_at = now() WHERE event_id = $1 AND status = 'confirmed'`, [eventId]);
+    const bookings = await client.query<BookingRow>(
+      `UPDATE bookings SET status = 'cancelled', cancelled_at = now() WHERE event_id = $1 AND status = 'confirmed'
+       RETURNING ${BOOKING_COLUMNS}`, [eventId]);
     await client.query('DELETE FROM event_user_tickets WHERE event_id = $1', [eventId]);
+    const holds = await client.query<HoldRow>(
+      `UPDATE holds SET status = 'released', updated_at = now() WHERE event_id = $1 AND status = 'active'
+       RETURNING ${HOLD_COLUMNS}`, [eventId]);
     const updated = await client.query<EventRow>(
-      `UPDATE events SET status = 'cancelled', available = capacity, version = version + 1, updated_at = now()
+      `UPDATE events SET status = 'cancelled', available = capacity, held = 0, set_aside = 0, version = version + 1, updated_at = now()
        WHERE id = $1 AND version = $2 RETURNING ${EVENT_COLUMNS}`, [eventId, row.version]);
-    return ok(toEvent(updated.rows[0]));
+    const event = toEvent(updated.rows[0]);
+    const change = changeOf(updated.rows[0], ctx.requestId);
+    // Bookings and holds first, so a consumer that sees event.cancelled has seen what it ended.
+    await recordEvents(client, shardCount, [
+      ...bookings.rows.map((b) => domainEvent('booking.cancelled', change, toBooking(b))),
+      ...holds.rows.map((h) => domainEvent('hold.released', change, toHold(h))),
+      domainEvent('event.cancelled', change, event),
+    ]);
+    return ok(event);
   });
 }

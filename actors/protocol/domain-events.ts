@@ -25,7 +25,7 @@ export type Availability = Static<typeof Availability>;
 
 const SeatsReleased = Type.Object({
   quantity: Type.Integer(),
-  reason: Type.Union([Type.Literal('booking-cancelled'), Type.Literal('hold-expired'), Type.Literal('hold-released'), Type.Literal('capacity-raised')]),
+  reason: Type.Union([Type.Literal('booking-cancelled'), Type.Literal('hold-expired'), Type.Literal('hold-released'), Type.Literal('capacity-raised'), Type.Literal('waitlist-unclaimed')]),
   toWaitlist: Type.Integer({ description: 'Seats set aside for the waitlist rather than put on sale' }),
 });
 
@@ -44,6 +44,7 @@ export const domainEventTypes = {
   'hold.created': Hold,
   'hold.expired': Hold,
   'hold.released': Hold,
+  'hold.confirmed': Hold,
   'waitlist.joined': WaitlistEntry,
   'waitlist.changed': WaitlistEntry,
   'waitlist.positions': WaitlistPositions,

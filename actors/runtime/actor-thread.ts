@@ -34,7 +34,7 @@ export default async function runActor({ shards, control }: ActorTask): Promise<
     maxReconnectAttempts: -1,
   });
   const { start } = (await import(`../${kind}/actor.js`)) as { start: StartActor };
-  const actor = await start({ config, log, shards, threadId });
+  const actor = await start({ config, log, shards, threadId, nc });
   const served = serve(nc, kind, shards, actor, log);
 
   const stopRequested = new Promise<void>((resolve) => {

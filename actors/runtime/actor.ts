@@ -1,6 +1,7 @@
 // The contract between the actor runtime and one actor kind. An actor module
 // exports `start`, which opens what it needs and returns handlers by
 // operation name; the runtime owns subscriptions, validation and replies.
+import type { NatsConnection } from 'nats';
 import type { CallContext, Outcome } from '../protocol/index.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
@@ -10,6 +11,8 @@ export interface ActorContext {
   readonly log: Logger;
   readonly shards: readonly number[];
   readonly threadId: number;
+  /** The thread's NATS connection (JetStream publishing and consuming). */
+  readonly nc: NatsConnection;
 }
 
 export interface HandlerMeta {

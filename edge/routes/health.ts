@@ -1,9 +1,9 @@
 // Liveness says the process answers. Readiness says it can do its job: the
-// broker is connected, and every inventory shard and the identity actor
+// broker is connected, and every inventory and waitlist shard and the identity actor
 // answer a ping (which touches the database).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { identity, inventory, subjectFor } from '../../actors/protocol/index.js';
+import { identity, inventory, subjectFor, waitlist } from '../../actors/protocol/index.js';
 import { sendProblem } from '../plugins/problems.js';
 import type { EdgeDeps } from '../server.js';
 
@@ -17,6 +17,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app, { b
     const ctx = { requestId: request.id };
     const targets = [
       ...Array.from({ length: shards }, (_, shard) => ({ name: `inventory shard ${shard}`, subject: subjectFor(inventory.ping, shard) })),
+      ...Array.from({ length: shards }, (_, shard) => ({ name: `waitlist shard ${shard}`, subject: subjectFor(waitlist.ping, shard) })),
       { name: 'identity', subject: subjectFor(identity.ping) },
     ];
     const results = await Promise.all(targets.map((t) => broker.callSubject(t.subject, {}, ctx, PING_TIMEOUT_MS)));

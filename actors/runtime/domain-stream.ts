@@ -1,0 +1,50 @@
+// The JetStream stream that keeps domain events, and the durable consumers
+// that read it. Created (or brought up to date) by the supervisor at start.
+import {
+  AckPolicy, DeliverPolicy, nanos, RetentionPolicy, StorageType,
+  type JetStreamManager, type StreamConfig,
+} from 'nats';
+import { DOMAIN_ALL, DOMAIN_STREAM, domainShardFilter } from '../protocol/index.js';
+
+const DAY_MS = 24 * 3600 * 1000;
+/** How long the stream keeps events: longer than any consumer may reasonably be down. */
+export const STREAM_MAX_AGE_MS = 7 * DAY_MS;
+/** Publishes with the same Nats-Msg-Id within this window are stored once. */
+export const DUPLICATE_WINDOW_MS = 2 * 60 * 1000;
+
+export async function ensureDomainStream(jsm: JetStreamManager): Promise<void> {
+  const config: Partial<StreamConfig> = {
+    name: DOMAIN_STREAM,
+    subjects: [DOMAIN_ALL],
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    max_age: nanos(STREAM_MAX_AGE_MS),
+    duplicate_window: nanos(DUPLICATE_WINDOW_MS),
+  };
+  try {
+    await jsm.streams.info(DOMAIN_STREAM);
+  } catch {
+    await jsm.streams.add(config);
+  }
+}
+
+/** The durable consumer name of one consumer kind on one shard. */
+export const durableName = (consumer: string, shard: number): string => `${consumer}-${shard}`;
+
+/** Creates the durable, explicitly acknowledged consumer of one shard if it is missing. */
+export async function ensureShardConsumer(jsm: JetStreamManager, consumer: string, shard: number, ackWaitMs: number): Promise<string> {
+  const name = durableName(consumer, shard);
+  try {
+    await jsm.consumers.info(DOMAIN_STREAM, name);
+  } catch {
+    await jsm.consumers.add(DOMAIN_STREAM, {
+      durable_name: name,
+      filter_subject: domainShardFilter(shard),
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      ack_wait: nanos(ackWaitMs),
+      max_ack_pending: 1000,
+    });
+  }
+  return name;
+}

@@ -1,0 +1,43 @@
+// The transactional outbox. A change and the domain events announcing it
+// commit together (recordEvents, inside the change's transaction); a relay
+// publishes them to JetStream afterwards and deletes them once the stream has
+// acknowledged. A process that dies between commit and publish leaves its rows
+// behind for the next relay: nothing is lost. A row published but not yet
+// deleted is published again; JetStream drops the duplicate by Nats-Msg-Id
+// within its window, and consumers dedupe by event id beyond it.
+import type { PoolClient } from 'pg';
+import { v7 as uuidv7 } from 'uuid';
+import {
+  domainSubject, shardOf, type Availability, type DomainEvent, type DomainEventOf, type DomainEventType,
+} from '../protocol/index.js';
+
+export type NewDomainEvent = {
+  [T in DomainEventType]: Pick<DomainEventOf<T>, 'type' | 'eventId' | 'version' | 'availability' | 'requestId' | 'data'>;
+}[DomainEventType];
+
+/** Where and when a change happened: the event row after it, and the request that made it. */
+export interface ChangeOf {
+  eventId: string;
+  version: number;
+  availability: Availability | null;
+  requestId: string;
+}
+
+/** Builds one event of the protocol's types (its data shape checked by the compiler). */
+export const domainEvent = <T extends DomainEventType>(type: T, change: ChangeOf, data: DomainEventOf<T>['data']): NewDomainEvent =>
+  ({ type, ...change, data }) as NewDomainEvent;
+
+/** Writes events into the outbox as part of the caller's transaction, in one statement. */
+export async function recordEvents(client: PoolClient, shardCount: number, events: readonly NewDomainEvent[]): Promise<DomainEvent[]> {
+  if (events.length === 0) return [];
+  const occurredAt = new Date().toISOString();
+  const full = events.map((e) => ({ ...e, id: uuidv7(), occurredAt }) as DomainEvent);
+  const shards = full.map((e) => shardOf(e.eventId, shardCount));
+  await client.query({
+    name: 'outbox.append',
+    text: `INSERT INTO outbox (shard, id, subject, payload)
+           SELECT * FROM unnest($1::int[], $2::uuid[], $3::text[], $4::text[])`,
+    values: [shards, full.map((e) => e.id), full.map((e, i) => domainSubject(e.type, shards[i])), full.map((e) => JSON.stringify(e))],
+  });
+  return full;
+}

@@ -1,0 +1,78 @@
+// Reads the domain events of a set of shards through durable consumers, one
+// per shard, in stream order. A handler that succeeds acks; one that throws
+// is redelivered after a backoff. Handlers apply each event once themselves
+// (see appliedOnce): delivery is at least once.
+import type { JsMsg, NatsConnection } from 'nats';
+import type { PoolClient } from 'pg';
+import { Compile } from 'typebox/compile';
+import { DOMAIN_STREAM, DomainEventEnvelope, type DomainEvent } from '../protocol/index.js';
+import { ensureShardConsumer } from './domain-stream.js';
+import type { Logger } from './logger.js';
+
+const envelope = Compile(DomainEventEnvelope);
+const ACK_WAIT_MS = 30_000;
+const RETRY_MIN_MS = 200;
+const RETRY_MAX_MS = 10_000;
+
+export interface ShardConsumer {
+  stop(): Promise<void>;
+}
+
+export async function consumeShards(
+  nc: NatsConnection, consumer: string, shards: readonly number[], log: Logger,
+  handle: (event: DomainEvent) => Promise<void>,
+): Promise<ShardConsumer> {
+  const jsm = await nc.jetstreamManager();
+  const js = nc.jetstream();
+  const loops = await Promise.all(shards.map(async (shard) => {
+    const name = await ensureShardConsumer(jsm, consumer, shard, ACK_WAIT_MS);
+    const messages = await (await js.consumers.get(DOMAIN_STREAM, name)).consume({ max_messages: 100 });
+    const done = (async () => {
+      for await (const m of messages) await deliver(m);
+    })().catch((err: Error) => log.error({ err, consumer, shard }, 'domain event consumer ended'));
+    return { messages, done };
+  }));
+
+  async function deliver(m: JsMsg): Promise<void> {
+    let event: unknown;
+    try {
+      event = m.json();
+    } catch {
+      event = undefined;
+    }
+    if (!envelope.Check(event)) {
+      // A message that can never be applied must not be redelivered forever.
+      log.error({ subject: m.subject, seq: m.seq }, 'domain event is not valid; dropped');
+      m.term();
+      return;
+    }
+    try {
+      await handle(event as DomainEvent);
+      m.ack();
+    } catch (err) {
+      const delay = Math.min(RETRY_MIN_MS * 2 ** Math.max(0, m.info.redeliveryCount - 1), RETRY_MAX_MS);
+      log.warn({ err, consumer, type: (event as DomainEvent).type, id: (event as DomainEvent).id, retryInMs: delay }, 'domain event failed; will be redelivered');
+      m.nak(delay);
+    }
+  }
+
+  return {
+    async stop() {
+      for (const l of loops) l.messages.stop();
+      await Promise.all(loops.map((l) => l.done));
+    },
+  };
+}
+
+/**
+ * Records that `consumer` applied `eventId`, inside the transaction of the
+ * effect. False means it was applied before: do nothing.
+ */
+export async function appliedOnce(client: PoolClient, consumer: string, eventId: string): Promise<boolean> {
+  const { rowCount } = await client.query({
+    name: 'consumed-events.claim',
+    text: 'INSERT INTO consumed_events (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING',
+    values: [consumer, eventId],
+  });
+  return rowCount === 1;
+}

@@ -1,0 +1,122 @@
+// The waitlist actor: owns the waitlists of its shards. It answers the
+// `waitlist` operations (join, mine, leave, list, priority, ping), reacts to
+// inventory's domain events (seats released → offers as holds), and expires
+// holds on time. Every change it makes is announced through the outbox.
+import { threadId } from 'node:worker_threads';
+import { ok, refuse, shardOf, type CallContext, type Outcome } from '../protocol/index.js';
+import type { StartActor } from '../runtime/actor.js';
+import { decodeCursor } from '../runtime/cursor.js';
+import { recordEvents } from '../runtime/outbox.js';
+import { OutboxRelay } from '../runtime/outbox-relay.js';
+import { inTransaction, openPostgres } from '../runtime/resources.js';
+import { consumeShards } from '../runtime/shard-consumer.js';
+import { join, leave, list, mine, setPriority, type Done } from './entries.js';
+import { eventsWithExpiredHolds, expireHolds } from './expiry.js';
+import type { OfferPolicy } from './offers.js';
+import { CONSUMER, react } from './reactions.js';
+
+const SWEEP_MS = 5_000;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Timers fire a little after expiry so the database agrees the hold ran out. */
+const EXPIRY_SLACK_MS = 50;
+
+export const start: StartActor = async ({ config, log, shards, nc }) => {
+  const pool = openPostgres(config, log);
+  const relay = new OutboxRelay(pool, nc.jetstream(), shards, log, { pollMs: config.outboxPollMs }).start();
+  const policy: OfferPolicy = { holdSeconds: config.holdSeconds, maxSkips: config.waitlistMaxSkips };
+  const owned = new Set(shards);
+  const timers = new Set<NodeJS.Timeout>();
+  let stopping = false;
+
+  /** Runs a use case in one transaction, records its events with it, then publishes and times new holds. */
+  const run = async <T>(eventId: string, work: (client: import('pg').PoolClient) => Promise<Done<T>>): Promise<Outcome<T>> => {
+    const done = await inTransaction(pool, async (client) => {
+      const result = await work(client);
+      await recordEvents(client, config.shards, result.events);
+      return result;
+    });
+    if (done.events.length > 0) relay.kick([shardOf(eventId, config.shards)]);
+    for (const at of done.holdsExpireAt ?? []) expireAt(eventId, at);
+    return done.outcome;
+  };
+
+  const expire = (eventId: string) => run(eventId, (client) => expireHolds(client, eventId, policy, `expiry-${eventId}`))
+    .catch((err) => log.warn({ err, eventId }, 'hold expiry failed; the sweep will retry'));
+
+  function expireAt(eventId: string, at: string): void {
+    if (stopping) return;
+    const timer = setTimeout(() => { timers.delete(timer); void expire(eventId); }, Math.max(0, Date.parse(at) - Date.now()) + EXPIRY_SLACK_MS);
+    timers.add(timer);
+  }
+
+  const sweeper = setInterval(() => {
+    pool.connect().then(async (client) => {
+      try {
+        return await eventsWithExpiredHolds(client);
+      } finally {
+        client.release();
+      }
+    }).then((ids) => Promise.all(ids.filter((id) => owned.has(shardOf(id, config.shards))).map(expire)))
+      .catch((err) => log.warn({ err }, 'hold sweep failed'));
+  }, SWEEP_MS);
+  sweeper.unref();
+
+  const consumer = await consumeShards(nc, CONSUMER, shards, log, async (event) => {
+    await run(event.eventId, (client) => react(client, event, policy));
+  });
+
+  const signedIn = (ctx: CallContext): (CallContext & { userId: string }) | undefined => (ctx.userId ? { ...ctx, userId: ctx.userId } : undefined);
+  const needsUser = refuse('UNAUTHENTICATED', 'sign in to use the waitlist');
+
+  return {
+    handlers: {
+      'entries.join': async (req, ctx) => {
+        const who = signedIn(ctx);
+        return who ? run(req.eventId, (client) => join(client, req, who, policy)) : needsUser;
+      },
+      'entries.mine': async (req, ctx) => {
+        if (!ctx.userId) return needsUser;
+        const userId = ctx.userId;
+        const client = await pool.connect();
+        try {
+          return await mine(client, req.eventId, userId);
+        } finally {
+          client.release();
+        }
+      },
+      'entries.leave': async (req, ctx) => {
+        const who = signedIn(ctx);
+        return who ? run(req.eventId, (client) => leave(client, req.eventId, who, policy)) : needsUser;
+      },
+      'entries.list': async (req, ctx) => {
+        if (ctx.role !== 'admin') return refuse('FORBIDDEN', 'only admins list a waitlist');
+        const key = req.cursor ? decodeCursor(req.cursor, ['number', 'string', 'string']) : undefined;
+        if (req.cursor && (!key || Number.isNaN(Date.parse(key[1] as string)) || !UUID.test(key[2] as string))) {
+          return refuse('VALIDATION_FAILED', 'cursor is not valid');
+        }
+        const after = key ? { priority: key[0] as number, joinedAt: key[1] as string, id: key[2] as string } : undefined;
+        const client = await pool.connect();
+        try {
+          return await list(client, req, after);
+        } finally {
+          client.release();
+        }
+      },
+      'entries.priority': async (req, ctx) => (ctx.role === 'admin'
+        ? run(req.eventId, (client) => setPriority(client, req, ctx.requestId))
+        : refuse('FORBIDDEN', 'only admins set waitlist priority')),
+      ping: async (_req, _ctx, meta) => {
+        await pool.query('SELECT 1');
+        return ok({ kind: 'waitlist', shard: meta.shard, thread: threadId });
+      },
+    },
+    async stop() {
+      stopping = true;
+      clearInterval(sweeper);
+      for (const t of timers) clearTimeout(t);
+      await consumer.stop();
+      await relay.stop();
+      await pool.end();
+    },
+  };
+};

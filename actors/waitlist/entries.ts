@@ -1,0 +1,115 @@
+// The waitlist use cases a person (or an admin) asks for: join, see my entry,
+// leave, list the queue, set an entry's priority tier. Each runs under the
+// event row lock, so joining and a cancellation never cross: either the
+// cancellation sees the new entry and sets its seats aside, or the join sees
+// the seats on sale and is refused.
+import type { PoolClient } from 'pg';
+import { v7 as uuidv7 } from 'uuid';
+import {
+  ok, refuse, type CallContext, type JoinWaitlist, type ListWaitlist, type Outcome, type SetPriority,
+  type WaitlistEntry, type WaitlistPage,
+} from '../protocol/index.js';
+import { encodeCursor } from '../runtime/cursor.js';
+import { claimKeys, requestHash, storeOutcomes } from '../runtime/idempotency.js';
+import { domainEvent, type NewDomainEvent } from '../runtime/outbox.js';
+import { offerSetAside, positionsChanged, type OfferPolicy } from './offers.js';
+import { entryOfUser, positionOf, queue, readEntry, toEntry, type HoldRow } from './rows.js';
+import { availabilityOf, lockEvent, moveSeats, type LockedEvent } from './seats.js';
+
+/** What a use case did: its answer, and the domain events to record with it. */
+export interface Done<T> {
+  outcome: Outcome<T>;
+  events: NewDomainEvent[];
+  /** Holds created, so the actor can time their expiry. */
+  holdsExpireAt?: string[];
+}
+
+const refused = <T>(outcome: Outcome<T>): Done<T> => ({ outcome, events: [] });
+
+export async function join(client: PoolClient, req: JoinWaitlist, ctx: CallContext & { userId: string }, policy: OfferPolicy): Promise<Done<WaitlistEntry>> {
+  const event = await lockEvent(client, req.eventId);
+  if (!event) return refused(refuse('NOT_FOUND', 'event not found'));
+  const key = ctx.idempotencyKey ? { userId: ctx.userId, key: ctx.idempotencyKey, hash: requestHash('waitlist.join', req) } : undefined;
+  if (key) {
+    const [replay] = await claimKeys(client, [key]);
+    if (replay) return refused(replay as Outcome<WaitlistEntry>);
+  }
+  const done = await admit(client, event, req, ctx, policy);
+  if (key) await storeOutcomes(client, [{ req: key, outcome: done.outcome }]);
+  return done;
+}
+
+async function admit(client: PoolClient, event: LockedEvent, req: JoinWaitlist, ctx: CallContext & { userId: string }, policy: OfferPolicy): Promise<Done<WaitlistEntry>> {
+  if (event.status !== 'scheduled' || !event.open) return refused(refuse('EVENT_NOT_BOOKABLE', `event is ${event.status === 'scheduled' ? 'already started' : event.status}`));
+  if (event.available > 0) return refused(refuse('SEATS_AVAILABLE', `${event.available} seats are on sale; book them instead`));
+  const owned = await client.query<{ confirmed: number }>('SELECT confirmed FROM event_user_tickets WHERE event_id = $1 AND user_id = $2', [event.id, ctx.userId]);
+  const already = owned.rows[0]?.confirmed ?? 0;
+  if (already + req.quantity > event.max_tickets_per_user) {
+    return refused(refuse('LIMIT_EXCEEDED', `you hold ${already} of at most ${event.max_tickets_per_user} tickets for this event`));
+  }
+  const live = await entryOfUser(client, event.id, ctx.userId);
+  if (live && (live.status === 'waiting' || live.status === 'offered')) return refused(refuse('ALREADY_ON_WAITLIST', 'you are already on this waitlist'));
+  const id = uuidv7();
+  await client.query('INSERT INTO waitlist_entries (id, event_id, user_id, quantity) VALUES ($1, $2, $3, $4)', [id, event.id, ctx.userId, req.quantity]);
+  const joined = (await readEntry(client, id)) as WaitlistEntry;
+  const events: NewDomainEvent[] = [domainEvent('waitlist.joined', { eventId: event.id, version: event.version, availability: null, requestId: ctx.requestId }, joined)];
+  // Seats may already be set aside, saved up for a party that did not fit: the newcomer may.
+  const offered = await offerSetAside(client, event, policy, ctx.requestId);
+  const entry = offered.holds.some((h) => h.entryId === id) ? (await readEntry(client, id)) as WaitlistEntry : joined;
+  return { outcome: ok(entry, 201), events: [...events, ...offered.events], holdsExpireAt: offered.holds.map((h) => h.expiresAt) };
+}
+
+export async function mine(client: PoolClient, eventId: string, userId: string): Promise<Outcome<WaitlistEntry>> {
+  const row = await entryOfUser(client, eventId, userId);
+  return row ? ok(toEntry(row, await positionOf(client, row))) : refuse('NOT_FOUND', 'you are not on this waitlist');
+}
+
+/** Leaving gives back an offered hold at once: its seats go to the next in line. */
+export async function leave(client: PoolClient, eventId: string, ctx: CallContext & { userId: string }, policy: OfferPolicy): Promise<Done<Record<string, never>>> {
+  const event = await lockEvent(client, eventId);
+  if (!event) return refused(refuse('NOT_FOUND', 'event not found'));
+  const row = await entryOfUser(client, eventId, ctx.userId);
+  if (!row || (row.status !== 'waiting' && row.status !== 'offered')) return refused(refuse('NOT_FOUND', 'you are not on this waitlist'));
+  await client.query(`UPDATE waitlist_entries SET status = 'left', updated_at = now() WHERE id = $1`, [row.id]);
+  const events: NewDomainEvent[] = [];
+  let after = event;
+  const released = await client.query<HoldRow>(
+    `UPDATE holds SET status = 'released', updated_at = now() WHERE entry_id = $1 AND status = 'active'
+     RETURNING id, event_id, user_id, entry_id, quantity, status, expires_at`, [row.id]);
+  const hold = released.rows[0];
+  if (hold) {
+    after = await moveSeats(client, event, { held: -hold.quantity, setAside: hold.quantity });
+    const change = { eventId, version: after.version, availability: availabilityOf(after), requestId: ctx.requestId };
+    events.push(
+      domainEvent('hold.released', change, { id: hold.id, eventId, userId: hold.user_id, entryId: hold.entry_id, quantity: hold.quantity, status: 'released', expiresAt: hold.expires_at.toISOString() }),
+      domainEvent('seats.released', change, { quantity: hold.quantity, reason: 'hold-released', toWaitlist: hold.quantity }),
+    );
+  }
+  const left = (await readEntry(client, row.id)) as WaitlistEntry;
+  const change = { eventId, version: after.version, availability: null, requestId: ctx.requestId };
+  events.push(domainEvent('waitlist.changed', change, left));
+  const offered = await offerSetAside(client, after, policy, ctx.requestId);
+  if (row.status === 'waiting' && offered.holds.length === 0) events.push(await positionsChanged(client, change));
+  return { outcome: ok({}, 204), events: [...events, ...offered.events], holdsExpireAt: offered.holds.map((h) => h.expiresAt) };
+}
+
+export async function list(client: PoolClient, req: ListWaitlist, after?: { priority: number; joinedAt: string; id: string }): Promise<Outcome<WaitlistPage>> {
+  const limit = req.limit ?? 20;
+  const rows = await queue(client, req.eventId, limit + 1, after);
+  const first = rows[0] ? await positionOf(client, rows[0]) ?? 1 : 1;
+  const items = rows.slice(0, limit).map((r, i) => toEntry(r, first + i));
+  const last = rows.length > limit ? rows[limit - 1] : undefined;
+  return ok({ items, nextCursor: last ? encodeCursor([last.priority, last.joined_at.toISOString(), last.id]) : null });
+}
+
+export async function setPriority(client: PoolClient, req: SetPriority, requestId: string): Promise<Done<WaitlistEntry>> {
+  const event = await lockEvent(client, req.eventId);
+  if (!event) return refused(refuse('NOT_FOUND', 'event not found'));
+  const { rowCount } = await client.query(
+    `UPDATE waitlist_entries SET priority = $3, updated_at = now() WHERE id = $1 AND event_id = $2 AND status IN ('waiting', 'offered')`,
+    [req.entryId, req.eventId, req.priority]);
+  if (rowCount !== 1) return refused(refuse('NOT_FOUND', 'no live waitlist entry with that id for this event'));
+  const entry = (await readEntry(client, req.entryId)) as WaitlistEntry;
+  const change = { eventId: req.eventId, version: event.version, availability: null, requestId };
+  return { outcome: ok(entry), events: [domainEvent('waitlist.changed', change, entry), await positionsChanged(client, change)] };
+}

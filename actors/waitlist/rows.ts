@@ -1,0 +1,71 @@
+// Waitlist rows and their protocol shape. An entry's position is computed,
+// not stored: the number of waiting entries ahead of it in queue order
+// (priority tier first, then join time), plus one.
+import type { PoolClient } from 'pg';
+import type { Hold, WaitlistEntry } from '../protocol/index.js';
+
+export const QUEUE_ORDER = 'priority DESC, joined_at, id';
+
+export interface EntryRow {
+  id: string; event_id: string; user_id: string; quantity: number; priority: number;
+  status: WaitlistEntry['status']; joined_at: Date; skips: number; hold_id: string | null; expires_at: Date | null;
+}
+
+const ENTRY_SELECT = `SELECT e.id, e.event_id, e.user_id, e.quantity, e.priority, e.status, e.joined_at, e.skips,
+    h.id AS hold_id, h.expires_at
+  FROM waitlist_entries e LEFT JOIN holds h ON h.id = e.hold_id AND e.status = 'offered' AND h.status = 'active'`;
+
+export async function positionOf(client: PoolClient, row: EntryRow): Promise<number | null> {
+  if (row.status !== 'waiting') return null;
+  const { rows } = await client.query<{ ahead: number }>({
+    name: 'waitlist.position',
+    text: `SELECT count(*)::int AS ahead FROM waitlist_entries
+           WHERE event_id = $1 AND status = 'waiting' AND (priority > $2 OR (priority = $2 AND (joined_at, id) < ($3, $4)))`,
+    values: [row.event_id, row.priority, row.joined_at, row.id],
+  });
+  return rows[0].ahead + 1;
+}
+
+export function toEntry(row: EntryRow, position: number | null): WaitlistEntry {
+  return {
+    id: row.id, eventId: row.event_id, userId: row.user_id, quantity: row.quantity, priority: row.priority,
+    position, status: row.status, joinedAt: row.joined_at.toISOString(),
+    offer: row.hold_id && row.expires_at ? { holdId: row.hold_id, expiresAt: row.expires_at.toISOString() } : null,
+  };
+}
+
+/** One entry by id, with its position and live offer. */
+export async function readEntry(client: PoolClient, entryId: string): Promise<WaitlistEntry | undefined> {
+  const { rows } = await client.query<EntryRow>(`${ENTRY_SELECT} WHERE e.id = $1`, [entryId]);
+  return rows[0] ? toEntry(rows[0], await positionOf(client, rows[0])) : undefined;
+}
+
+/** A user's live entry (waiting or offered) for an event, else their latest one. */
+export async function entryOfUser(client: PoolClient, eventId: string, userId: string): Promise<EntryRow | undefined> {
+  const { rows } = await client.query<EntryRow>(
+    `${ENTRY_SELECT} WHERE e.event_id = $1 AND e.user_id = $2
+     ORDER BY (e.status IN ('waiting', 'offered')) DESC, e.joined_at DESC LIMIT 1`, [eventId, userId]);
+  return rows[0];
+}
+
+/** Waiting entries in queue order, with positions (for admins and position announcements). */
+export async function queue(client: PoolClient, eventId: string, limit: number, after?: { priority: number; joinedAt: string; id: string }): Promise<EntryRow[]> {
+  const params: unknown[] = [eventId, limit];
+  const from = after ? `AND (e.priority < $3 OR (e.priority = $3 AND (e.joined_at, e.id) > ($4::timestamptz, $5::uuid)))` : '';
+  if (after) params.push(after.priority, after.joinedAt, after.id);
+  const { rows } = await client.query<EntryRow>(
+    `${ENTRY_SELECT} WHERE e.event_id = $1 AND e.status = 'waiting' ${from}
+     ORDER BY e.priority DESC, e.joined_at, e.id LIMIT $2`, params);
+  return rows;
+}
+
+export interface HoldRow {
+  id: string; event_id: string; user_id: string; entry_id: string; quantity: number; status: Hold['status']; expires_at: Date;
+}
+
+export const HOLD_COLUMNS = 'id, event_id, user_id, entry_id, quantity, status, expires_at';
+
+export const toHold = (r: HoldRow): Hold => ({
+  id: r.id, eventId: r.event_id, userId: r.user_id, entryId: r.entry_id, quantity: r.quantity, status: r.status,
+  expiresAt: r.expires_at.toISOString(),
+});
