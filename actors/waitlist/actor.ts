@@ -90,14 +90,11 @@ export const start: StartActor = async ({ config, log, shards, nc }) => {
       },
       'entries.list': async (req, ctx) => {
         if (ctx.role !== 'admin') return refuse('FORBIDDEN', 'only admins list a waitlist');
-        const key = req.cursor ? decodeCursor(req.cursor, ['number', 'string', 'string']) : undefined;
-        if (req.cursor && (!key || Number.isNaN(Date.parse(key[1] as string)) || !UUID.test(key[2] as string))) {
-          return refuse('VALIDATION_FAILED', 'cursor is not valid');
-        }
-        const after = key ? { priority: key[0] as number, joinedAt: key[1] as string, id: key[2] as string } : undefined;
+        const key = req.cursor ? decodeCursor(req.cursor, ['string']) : undefined;
+        if (req.cursor && (!key || !UUID.test(key[0] as string))) return refuse('VALIDATION_FAILED', 'cursor is not valid');
         const client = await pool.connect();
         try {
-          return await list(client, req, after);
+          return await list(client, req, key?.[0] as string | undefined);
         } finally {
           client.release();
         }

@@ -93,13 +93,13 @@ export async function leave(client: PoolClient, eventId: string, ctx: CallContex
   return { outcome: ok({}, 204), events: [...events, ...offered.events], holdsExpireAt: offered.holds.map((h) => h.expiresAt) };
 }
 
-export async function list(client: PoolClient, req: ListWaitlist, after?: { priority: number; joinedAt: string; id: string }): Promise<Outcome<WaitlistPage>> {
+export async function list(client: PoolClient, req: ListWaitlist, afterId?: string): Promise<Outcome<WaitlistPage>> {
   const limit = req.limit ?? 20;
-  const rows = await queue(client, req.eventId, limit + 1, after);
+  const rows = await queue(client, req.eventId, limit + 1, afterId);
   const first = rows[0] ? await positionOf(client, rows[0]) ?? 1 : 1;
   const items = rows.slice(0, limit).map((r, i) => toEntry(r, first + i));
   const last = rows.length > limit ? rows[limit - 1] : undefined;
-  return ok({ items, nextCursor: last ? encodeCursor([last.priority, last.joined_at.toISOString(), last.id]) : null });
+  return ok({ items, nextCursor: last ? encodeCursor([last.id]) : null });
 }
 
 export async function setPriority(client: PoolClient, req: SetPriority, requestId: string): Promise<Done<WaitlistEntry>> {

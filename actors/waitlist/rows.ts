@@ -15,13 +15,16 @@ const ENTRY_SELECT = `SELECT e.id, e.event_id, e.user_id, e.quantity, e.priority
     h.id AS hold_id, h.expires_at
   FROM waitlist_entries e LEFT JOIN holds h ON h.id = e.hold_id AND e.status = 'offered' AND h.status = 'active'`;
 
+/** Compared in the database: timestamps there have microseconds, JavaScript dates only milliseconds. */
+const AHEAD_OF_ME = `w.event_id = me.event_id AND w.status = 'waiting'
+  AND (w.priority > me.priority OR (w.priority = me.priority AND (w.joined_at, w.id) < (me.joined_at, me.id)))`;
+
 export async function positionOf(client: PoolClient, row: EntryRow): Promise<number | null> {
   if (row.status !== 'waiting') return null;
   const { rows } = await client.query<{ ahead: number }>({
     name: 'waitlist.position',
-    text: `SELECT count(*)::int AS ahead FROM waitlist_entries
-           WHERE event_id = $1 AND status = 'waiting' AND (priority > $2 OR (priority = $2 AND (joined_at, id) < ($3, $4)))`,
-    values: [row.event_id, row.priority, row.joined_at, row.id],
+    text: `SELECT count(w.id)::int AS ahead FROM waitlist_entries me JOIN waitlist_entries w ON ${AHEAD_OF_ME} WHERE me.id = $1`,
+    values: [row.id],
   });
   return rows[0].ahead + 1;
 }
@@ -48,11 +51,15 @@ export async function entryOfUser(client: PoolClient, eventId: string, userId: s
   return rows[0];
 }
 
-/** Waiting entries in queue order, with positions (for admins and position announcements). */
-export async function queue(client: PoolClient, eventId: string, limit: number, after?: { priority: number; joinedAt: string; id: string }): Promise<EntryRow[]> {
+/** Waiting entries in queue order, after the entry `afterId` when given. */
+export async function queue(client: PoolClient, eventId: string, limit: number, afterId?: string): Promise<EntryRow[]> {
   const params: unknown[] = [eventId, limit];
-  const from = after ? `AND (e.priority < $3 OR (e.priority = $3 AND (e.joined_at, e.id) > ($4::timestamptz, $5::uuid)))` : '';
-  if (after) params.push(after.priority, after.joinedAt, after.id);
+  // Behind the cursor's entry `c` in queue order.
+  const from = afterId
+    ? `AND EXISTS (SELECT 1 FROM waitlist_entries c WHERE c.id = $3
+         AND (e.priority < c.priority OR (e.priority = c.priority AND (e.joined_at, e.id) > (c.joined_at, c.id))))`
+    : '';
+  if (afterId) params.push(afterId);
   const { rows } = await client.query<EntryRow>(
     `${ENTRY_SELECT} WHERE e.event_id = $1 AND e.status = 'waiting' ${from}
      ORDER BY e.priority DESC, e.joined_at, e.id LIMIT $2`, params);
