@@ -61,9 +61,10 @@ function forward(event: DomainEvent, { hub, snapshots, presence, log }: FanOutDe
     // Older or equal versions are redeliveries or the rest of one batch: the frame already went out.
     if (snapshots.offer(eventId, snapshot)) hub.toWatchers(eventId, availabilityFrame(eventId, snapshot, presence.watchersToSend(eventId)));
   }
+  let valid: boolean | undefined;
   const toUser = (userId: string, frame: () => Buffer) => {
     if (!hub.hasUser(userId)) return;
-    if (!validData(event)) {
+    if (!(valid ??= validData(event))) {
       log.warn({ type: event.type, id: event.id }, 'domain event data does not match its schema; not forwarded');
       return;
     }

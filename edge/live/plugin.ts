@@ -98,7 +98,7 @@ export default fp<LiveOptions>(async (app, { nc, broker, config }) => {
     preValidation: async (request, reply) => {
       if (hub.clients.size >= config.wsMaxSockets) return sendProblem(reply, 'UNAVAILABLE', 'this edge has no room for another live client; try again');
       if (request.headers.authorization) await app.authenticate(request, reply);
-      return undefined;
+      return reply.sent ? reply : undefined;
     },
     handler: (request, reply) => sendProblem(reply, 'VALIDATION_FAILED', 'GET /ws needs a WebSocket upgrade (Connection: Upgrade, Upgrade: websocket)'),
     wsHandler: (socket, request) => {

@@ -150,6 +150,13 @@ describe('bad messages', () => {
     await c.next(isAvailability(event.id), 'snapshot after the bad messages');
   });
 
+  test('when the OpenAPI document is read, then /ws and the presence view are in it', async () => {
+    const doc = await t.api('GET', '/docs/json');
+    assert.ok(doc.body.paths['/ws']?.get, '/ws is documented');
+    const presence = doc.body.paths['/v1/admin/presence']?.get;
+    assert.ok(presence?.responses?.['200']?.content?.['application/json']?.schema?.properties?.events, 'presence response schema');
+  });
+
   test('when the upgrade carries a bad token or is not an upgrade, then a problem, not a socket', async () => {
     await assert.rejects(LiveTestClient.open(t.url, { authorization: 'Bearer nope' }), /401/);
     const plain = await t.api('GET', '/ws');

@@ -104,7 +104,7 @@ function table(samples: Sample[], clients: number): string {
     const mine = samples.filter((s) => s.target === target);
     const m = (f: (s: Sample) => number, digits = 1) => median(mine.map(f)).toFixed(digits);
     const perClient = (s: Sample) => ((s.heapAfter - s.heapBefore) * 1024) / clients;
-    return `| ${target} | ${m((s) => median(s.result.lastMs))} | ${m((s) => pct(s.result.lastMs, 99))} | ${m((s) => s.result.deliveryP50)} `
+    return `| ${target === 'bare ws' ? 'ref: bare ws' : target} | ${m((s) => median(s.result.lastMs))} | ${m((s) => pct(s.result.lastMs, 99))} | ${m((s) => s.result.deliveryP50)} `
       + `| ${m((s) => s.result.deliveryP99)} | ${m((s) => s.result.missed, 0)} | ${m((s) => s.rssBefore, 0)} → ${m((s) => s.rssAfter, 0)} `
       + `| ${m((s) => s.heapBefore, 0)} → ${m((s) => s.heapAfter, 0)} | ${m(perClient, 1)} | ${m((s) => s.loopBusy * 100, 0)} % |`;
   });
