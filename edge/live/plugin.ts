@@ -100,7 +100,7 @@ export default fp<LiveOptions>(async (app, { nc, broker, config }) => {
       if (request.headers.authorization) await app.authenticate(request, reply);
       return reply.sent ? reply : undefined;
     },
-    handler: (request, reply) => sendProblem(reply, 'VALIDATION_FAILED', 'GET /ws needs a WebSocket upgrade (Connection: Upgrade, Upgrade: websocket)'),
+    handler: (_request, reply) => sendProblem(reply, 'VALIDATION_FAILED', 'GET /ws needs a WebSocket upgrade (Connection: Upgrade, Upgrade: websocket)'),
     wsHandler: (socket, request) => {
       attachSocket(socket, request.id, request.headers.authorization ? (request.user as SignedIn) : undefined, deps);
     },
