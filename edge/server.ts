@@ -12,6 +12,7 @@ import { installOpenApi } from './plugins/openapi.js';
 import { installProblems } from './plugins/problems.js';
 import { installRequestId, requestIdFrom } from './plugins/request-id.js';
 import { installValidation } from './plugins/validation.js';
+import live from './live/plugin.js';
 import { authRoutes } from './routes/auth.js';
 import { bookingRoutes } from './routes/bookings.js';
 import { eventRoutes } from './routes/events.js';
@@ -56,6 +57,7 @@ export async function buildEdge(config: Config, nc: NatsConnection, log: Logger)
   await app.register(eventRoutes, deps);
   await app.register(bookingRoutes, deps);
   await app.register(waitlistRoutes, deps);
+  await app.register(live, { nc, broker: deps.broker, config });
   return app;
 }
 

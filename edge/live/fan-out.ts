@@ -1,0 +1,88 @@
+// Domain events → WebSocket frames. Every edge follows every domain subject
+// with a plain core-NATS subscription: JetStream stores those same subjects,
+// so each published event reaches every edge without a durable consumer (a
+// live view needs the present, not a replay). A frame is encoded once and
+// written to every socket that should see it.
+import type { NatsConnection, Subscription } from 'nats';
+import type { TSchema } from 'typebox';
+import { Compile } from 'typebox/compile';
+import { DOMAIN_ALL, DomainEventEnvelope, domainEventTypes, type DomainEvent, type DomainEventType } from '../../actors/protocol/index.js';
+import type { FastifyBaseLogger as Logger } from 'fastify';
+import { encode, type LiveHub } from './hub.js';
+import type { Presence } from './presence.js';
+import { availabilityFrame, type Snapshots } from './snapshots.js';
+
+export interface FanOutDeps {
+  hub: LiveHub;
+  snapshots: Snapshots;
+  presence: Presence;
+  log: Logger;
+}
+
+const validEnvelope = Compile(DomainEventEnvelope);
+const dataValidators = new Map<DomainEventType, ReturnType<typeof Compile<TSchema>>>();
+
+/** Payloads forwarded to users are checked against their schema: a client never gets a malformed entry. */
+function validData(event: DomainEvent): boolean {
+  let check = dataValidators.get(event.type);
+  if (!check) dataValidators.set(event.type, (check = Compile(domainEventTypes[event.type] as TSchema)));
+  return check.Check(event.data);
+}
+
+export function followDomainEvents(nc: NatsConnection, deps: FanOutDeps): Subscription {
+  const { log } = deps;
+  return nc.subscribe(DOMAIN_ALL, {
+    callback: (err, msg) => {
+      if (err) {
+        log.error({ err }, 'domain event subscription failed');
+        return;
+      }
+      let event: unknown;
+      try {
+        event = JSON.parse(Buffer.from(msg.data).toString('utf8'));
+      } catch {
+        log.warn({ subject: msg.subject }, 'domain event is not JSON; skipped');
+        return;
+      }
+      if (!validEnvelope.Check(event)) {
+        log.warn({ subject: msg.subject }, 'domain event does not match the envelope; skipped');
+        return;
+      }
+      forward(event as DomainEvent, deps);
+    },
+  });
+}
+
+function forward(event: DomainEvent, { hub, snapshots, presence, log }: FanOutDeps): void {
+  const { eventId } = event;
+  if (event.availability && hub.localWatchers(eventId) > 0) {
+    const { available, held, price, status } = event.availability;
+    const snapshot = { available, held, price, status, version: event.version };
+    // Older or equal versions are redeliveries or the rest of one batch: the frame already went out.
+    if (snapshots.offer(eventId, snapshot)) hub.toWatchers(eventId, availabilityFrame(eventId, snapshot, presence.watchersToSend(eventId)));
+  }
+  let valid: boolean | undefined;
+  const toUser = (userId: string, frame: () => Buffer) => {
+    if (!hub.hasUser(userId)) return;
+    if (!(valid ??= validData(event))) {
+      log.warn({ type: event.type, id: event.id }, 'domain event data does not match its schema; not forwarded');
+      return;
+    }
+    hub.toUser(userId, frame());
+  };
+  switch (event.type) {
+    case 'booking.confirmed':
+    case 'booking.cancelled':
+      toUser(event.data.userId, () => encode({ type: 'booking', booking: event.data }));
+      break;
+    case 'waitlist.joined':
+    case 'waitlist.changed':
+      toUser(event.data.userId, () => encode({ type: 'waitlist', entry: event.data }));
+      break;
+    case 'waitlist.positions':
+      for (const { entryId, userId, position } of event.data.entries) {
+        toUser(userId, () => encode({ type: 'waitlist', entry: { id: entryId, eventId, userId, position, status: 'waiting' } }));
+      }
+      break;
+  }
+}

@@ -1,0 +1,162 @@
+// Who is connected to this edge and what each one watches, and the one way a
+// frame reaches a socket. A slow client never makes the edge buffer without
+// bound: availability frames are snapshots, so above the soft limit they are
+// skipped (the next one carries the news); anything above the hard limit
+// means the client has stopped reading, and it is cut off.
+import { WebSocket } from 'ws';
+import type { ServerMessage } from '../../actors/protocol/index.js';
+
+export interface LiveClient {
+  readonly socket: WebSocket;
+  readonly eventIds: Set<string>;
+  /** Per watched event, the availability last written to this socket: never an older one after it, never the same twice. */
+  readonly seen: Map<string, Seen>;
+  userId: string | undefined;
+  /** When the token that signed the user in expires, in ms since the epoch. */
+  authExpiresAt: number;
+  /** Cleared at each ping, set by the pong; still clear at the next ping means gone. */
+  alive: boolean;
+}
+
+export interface Seen {
+  version: number;
+  watchers: number;
+}
+
+/** An availability message encoded once, with what it says for the per-socket checks. */
+export interface AvailabilityFrame {
+  seen: Seen;
+  frame: Buffer;
+}
+
+export interface BufferLimits {
+  soft: number;
+  hard: number;
+}
+
+/** Serialised once, written to every socket that gets it. */
+export const encode = (message: ServerMessage): Buffer => Buffer.from(JSON.stringify(message));
+
+export class LiveHub {
+  readonly clients = new Set<LiveClient>();
+  private readonly watchers = new Map<string, Set<LiveClient>>();
+  private readonly users = new Map<string, Set<LiveClient>>();
+  skippedFrames = 0;
+  terminated = 0;
+
+  /** Told whenever the number of local watchers of an event changes. */
+  onWatchersChange: (eventId: string, count: number) => void = () => undefined;
+
+  constructor(private readonly limits: BufferLimits) {}
+
+  add(socket: WebSocket): LiveClient {
+    const client: LiveClient = { socket, eventIds: new Set(), seen: new Map(), userId: undefined, authExpiresAt: 0, alive: true };
+    this.clients.add(client);
+    return client;
+  }
+
+  remove(client: LiveClient): void {
+    if (!this.clients.delete(client)) return;
+    for (const eventId of [...client.eventIds]) this.unwatch(client, eventId);
+    this.signOut(client);
+  }
+
+  watch(client: LiveClient, eventId: string): void {
+    if (client.eventIds.has(eventId)) return;
+    client.eventIds.add(eventId);
+    let set = this.watchers.get(eventId);
+    if (!set) this.watchers.set(eventId, (set = new Set()));
+    set.add(client);
+    this.onWatchersChange(eventId, set.size);
+  }
+
+  unwatch(client: LiveClient, eventId: string): void {
+    if (!client.eventIds.delete(eventId)) return;
+    client.seen.delete(eventId);
+    const set = this.watchers.get(eventId);
+    if (!set) return;
+    set.delete(client);
+    if (set.size === 0) this.watchers.delete(eventId);
+    this.onWatchersChange(eventId, set.size);
+  }
+
+  localWatchers(eventId: string): number {
+    return this.watchers.get(eventId)?.size ?? 0;
+  }
+
+  /** Every event watched here with its number of local watchers (what presence reports). */
+  localCounts(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [eventId, set] of this.watchers) out[eventId] = set.size;
+    return out;
+  }
+
+  signIn(client: LiveClient, userId: string, expiresAt: number): void {
+    if (client.userId !== userId) this.signOut(client);
+    client.userId = userId;
+    client.authExpiresAt = expiresAt;
+    let set = this.users.get(userId);
+    if (!set) this.users.set(userId, (set = new Set()));
+    set.add(client);
+  }
+
+  signOut(client: LiveClient): void {
+    if (client.userId === undefined) return;
+    const set = this.users.get(client.userId);
+    set?.delete(client);
+    if (set?.size === 0) this.users.delete(client.userId);
+    client.userId = undefined;
+  }
+
+  hasUser(userId: string): boolean {
+    return this.users.has(userId);
+  }
+
+  /** Availability to every local watcher of the event. */
+  toWatchers(eventId: string, availability: AvailabilityFrame): void {
+    const set = this.watchers.get(eventId);
+    if (set) for (const client of set) this.deliverAvailability(client, eventId, availability, true);
+  }
+
+  /** Skippable when the socket is slow (the next snapshot carries the news); skipped frames are not marked seen. */
+  deliverAvailability(client: LiveClient, eventId: string, { seen, frame }: AvailabilityFrame, skippable: boolean): void {
+    const last = client.seen.get(eventId);
+    if (last && (last.version > seen.version || (last.version === seen.version && last.watchers === seen.watchers))) return;
+    if (this.deliver(client, frame, skippable)) client.seen.set(eventId, seen);
+  }
+
+  /** A user's own news to each of their sockets whose sign-in is still valid. */
+  toUser(userId: string, frame: Buffer): void {
+    const set = this.users.get(userId);
+    if (!set) return;
+    const now = Date.now();
+    for (const client of [...set]) {
+      if (client.authExpiresAt <= now) {
+        this.signOut(client);
+        this.deliver(client, encode({ type: 'error', code: 'UNAUTHENTICATED', detail: 'token expired; send a new auth message' }), false);
+      } else {
+        this.deliver(client, frame, false);
+      }
+    }
+  }
+
+  /** Writes the frame unless the socket is closed or (skippable frames only) slow; says whether it did. */
+  deliver(client: LiveClient, frame: Buffer, skippable: boolean): boolean {
+    const { socket } = client;
+    if (socket.readyState !== WebSocket.OPEN) return false;
+    if (skippable && socket.bufferedAmount > this.limits.soft) {
+      this.skippedFrames++;
+      return false;
+    }
+    socket.send(frame, { binary: false });
+    if (socket.bufferedAmount > this.limits.hard) this.cutOff(client);
+    return true;
+  }
+
+  /** Gone without a word (full buffer, missed pong): the socket is destroyed, not closed politely. */
+  cutOff(client: LiveClient): void {
+    this.terminated++;
+    client.socket.terminate();
+    this.remove(client);
+  }
+}
