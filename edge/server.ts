@@ -3,13 +3,16 @@
 // their outcomes to HTTP. It holds no state of its own.
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Redis } from 'ioredis';
 import { connect, type NatsConnection } from 'nats';
 import type { Config } from '../actors/runtime/config.js';
 import type { Logger } from '../actors/runtime/logger.js';
+import { openRedis } from '../actors/runtime/resources.js';
 import auth from './plugins/auth.js';
 import { Broker } from './plugins/broker.js';
 import { installOpenApi } from './plugins/openapi.js';
 import { installProblems } from './plugins/problems.js';
+import rateLimits from './plugins/rate-limits.js';
 import { installRequestId, requestIdFrom } from './plugins/request-id.js';
 import { installValidation } from './plugins/validation.js';
 import { authRoutes } from './routes/auth.js';
@@ -30,7 +33,7 @@ export interface Edge {
   stop(): Promise<void>;
 }
 
-export async function buildEdge(config: Config, nc: NatsConnection, log: Logger): Promise<FastifyInstance> {
+export async function buildEdge(config: Config, nc: NatsConnection, redis: Redis, log: Logger): Promise<FastifyInstance> {
   if (!config.jwtSecret) throw new Error('EVENTLY_JWT_SECRET is not set');
   const app = Fastify({
     loggerInstance: log as FastifyBaseLogger,
@@ -39,6 +42,8 @@ export async function buildEdge(config: Config, nc: NatsConnection, log: Logger)
     // Per-request lines only at debug: at flash-sale rates they would cost more than the requests.
     logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: log.level !== 'debug' && log.level !== 'trace' }),
     return503OnClosing: true,
+    // request.ip believes X-Forwarded-For only from these proxies (HAProxy); from anyone else it is the socket's peer.
+    trustProxy: config.trustedProxies.length > 0 ? config.trustedProxies : false,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // The API speaks JSON only; anything else is 415 rather than a string body.
@@ -47,7 +52,8 @@ export async function buildEdge(config: Config, nc: NatsConnection, log: Logger)
   installProblems(app);
   installRequestId(app);
   await installOpenApi(app, API_VERSION);
-  await app.register(auth, { secret: config.jwtSecret, ttlSeconds: config.jwtTtl });
+  await app.register(auth, { secret: config.jwtSecret, previousSecret: config.jwtPreviousSecret, ttlSeconds: config.jwtTtl });
+  await app.register(rateLimits, { redis, config });
 
   const deps: EdgeDeps = { broker: new Broker(nc, config.shards, config.brokerTimeoutMs), shards: config.shards };
   await app.register(healthRoutes, deps);
@@ -61,7 +67,15 @@ export async function startEdge(config: Config, log: Logger): Promise<Edge> {
   const nc = await connect({
     servers: config.natsUrl, name: 'evently-edge', noAsyncTraces: true, maxReconnectAttempts: -1,
   });
-  const app = await buildEdge(config, nc, log);
+  const redis = openRedis(config, log);
+  let app: FastifyInstance;
+  try {
+    app = await buildEdge(config, nc, redis, log);
+  } catch (err) {
+    redis.disconnect();
+    await nc.close();
+    throw err;
+  }
   const address = await app.listen({ port: config.httpPort, host: config.httpHost });
   log.info({ url: address }, 'edge listening');
   return {
@@ -70,6 +84,7 @@ export async function startEdge(config: Config, log: Logger): Promise<Edge> {
     async stop() {
       await app.close();
       await nc.drain();
+      redis.disconnect();
     },
   };
 }

@@ -1,12 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { AuthReply, identity, Login, Register } from '../../actors/protocol/index.js';
 import { callContext } from '../plugins/broker.js';
-import { sendOutcome } from '../plugins/problems.js';
+import { sendOutcome, sendProblem } from '../plugins/problems.js';
 import type { EdgeDeps } from '../server.js';
 import { problems } from './schemas.js';
 
 export const authRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app, { broker }) => {
   app.post('/v1/auth/register', {
+    config: { rateTier: 'auth' },
     schema: { tags: ['auth'], summary: 'Create an account', body: Register, response: { 201: AuthReply, ...problems(400, 409, 503, 504) } },
   }, async (request, reply) => {
     const outcome = await broker.call(identity.register, request.body, callContext(request));
@@ -16,9 +17,17 @@ export const authRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app, { bro
   });
 
   app.post('/v1/auth/login', {
-    schema: { tags: ['auth'], summary: 'Sign in', body: Login, response: { 200: AuthReply, ...problems(400, 401, 503, 504) } },
+    config: { rateTier: 'auth' },
+    schema: { tags: ['auth'], summary: 'Sign in', body: Login, response: { 200: AuthReply, ...problems(400, 401, 429, 503, 504) } },
   }, async (request, reply) => {
+    const wait = await app.loginFailures.waitFor(request);
+    if (wait > 0) {
+      reply.header('retry-after', wait);
+      return sendProblem(reply, 'RATE_LIMITED', `too many failed logins for this account; retry in ${wait} s`);
+    }
     const outcome = await broker.call(identity.login, request.body, callContext(request));
-    return outcome.ok ? { token: app.issueToken(outcome.value), user: outcome.value } : sendOutcome(reply, outcome);
+    if (outcome.ok) return { token: app.issueToken(outcome.value), user: outcome.value };
+    if (outcome.code === 'INVALID_CREDENTIALS') await app.loginFailures.record(request);
+    return sendOutcome(reply, outcome);
   });
 };

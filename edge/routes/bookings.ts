@@ -8,6 +8,7 @@ import { bearer, IdempotencyHeaders, IdParams, problems } from './schemas.js';
 export const bookingRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app, { broker }) => {
   app.post('/v1/events/:id/bookings', {
     preHandler: app.authenticate,
+    config: { rateTier: 'booking' },
     schema: {
       tags: ['bookings'], summary: 'Book tickets', security: bearer, params: IdParams, headers: IdempotencyHeaders, body: BookingBody,
       response: { 201: Booking, ...problems(400, 401, 404, 409, 503, 504) },

@@ -10,10 +10,10 @@ import type { EdgeDeps } from '../server.js';
 const PING_TIMEOUT_MS = 1000;
 
 export const healthRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app, { broker, shards }) => {
-  app.get('/healthz', { schema: { tags: ['ops'], response: { 200: Type.Object({ status: Type.Literal('ok') }) } } },
+  app.get('/healthz', { config: { rateTier: 'none' }, schema: { tags: ['ops'], response: { 200: Type.Object({ status: Type.Literal('ok') }) } } },
     async () => ({ status: 'ok' as const }));
 
-  app.get('/readyz', { schema: { tags: ['ops'] } }, async (request, reply) => {
+  app.get('/readyz', { config: { rateTier: 'none' }, schema: { tags: ['ops'] } }, async (request, reply) => {
     const ctx = { requestId: request.id };
     const targets = [
       ...Array.from({ length: shards }, (_, shard) => ({ name: `inventory shard ${shard}`, subject: subjectFor(inventory.ping, shard) })),
