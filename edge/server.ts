@@ -8,13 +8,16 @@ import { connect, type NatsConnection } from 'nats';
 import type { Config } from '../actors/runtime/config.js';
 import type { Logger } from '../actors/runtime/logger.js';
 import { openRedis } from '../actors/runtime/resources.js';
+import audit from './plugins/audit.js';
 import auth from './plugins/auth.js';
 import { Broker } from './plugins/broker.js';
 import { installOpenApi } from './plugins/openapi.js';
 import { installProblems } from './plugins/problems.js';
 import rateLimits from './plugins/rate-limits.js';
 import { installRequestId, requestIdFrom } from './plugins/request-id.js';
+import { childLoggerWithTrace, installTraceContext } from './plugins/trace-context.js';
 import { installValidation } from './plugins/validation.js';
+import { adminRoutes } from './routes/admin.js';
 import { authRoutes } from './routes/auth.js';
 import { bookingRoutes } from './routes/bookings.js';
 import { eventRoutes } from './routes/events.js';
@@ -38,6 +41,7 @@ export async function buildEdge(config: Config, nc: NatsConnection, redis: Redis
   const app = Fastify({
     loggerInstance: log as FastifyBaseLogger,
     genReqId: requestIdFrom,
+    childLoggerFactory: childLoggerWithTrace,
     bodyLimit: config.bodyLimit,
     // Per-request lines only at debug: at flash-sale rates they would cost more than the requests.
     logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: log.level !== 'debug' && log.level !== 'trace' }),
@@ -51,15 +55,18 @@ export async function buildEdge(config: Config, nc: NatsConnection, redis: Redis
   installValidation(app);
   installProblems(app);
   installRequestId(app);
+  installTraceContext(app);
   await installOpenApi(app, API_VERSION);
   await app.register(auth, { secret: config.jwtSecret, previousSecret: config.jwtPreviousSecret, ttlSeconds: config.jwtTtl });
   await app.register(rateLimits, { redis, config });
+  await app.register(audit, { nc });
 
   const deps: EdgeDeps = { broker: new Broker(nc, config.shards, config.brokerTimeoutMs), shards: config.shards };
   await app.register(healthRoutes, deps);
   await app.register(authRoutes, deps);
   await app.register(eventRoutes, deps);
   await app.register(bookingRoutes, deps);
+  await app.register(adminRoutes, deps);
   return app;
 }
 

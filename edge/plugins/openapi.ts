@@ -15,7 +15,7 @@ export async function installOpenApi(app: FastifyInstance, version: string): Pro
         description: 'Event ticketing: browse events, book and cancel tickets. Errors are application/problem+json (RFC 9457) with a stable `code`.',
       },
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
-      tags: [{ name: 'auth' }, { name: 'events' }, { name: 'bookings' }, { name: 'ops' }],
+      tags: [{ name: 'auth' }, { name: 'events' }, { name: 'bookings' }, { name: 'admin' }, { name: 'ops' }],
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });

@@ -4,8 +4,16 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { errorCatalogue, problemType, type ErrorCode, type Outcome, type Problem } from '../../actors/protocol/index.js';
 
+declare module 'fastify' {
+  interface FastifyReply {
+    /** The problem code this reply carries, if it is an error (read by the audit log). */
+    problemCode: ErrorCode | null;
+  }
+}
+
 export function sendProblem(reply: FastifyReply, code: ErrorCode, detail: string, errors?: Problem['errors']): FastifyReply {
   const entry = errorCatalogue[code];
+  reply.problemCode = code;
   const body: Problem = { type: problemType(code), title: entry.title, status: entry.status, detail, code, requestId: reply.request.id };
   if (errors) body.errors = errors;
   if (entry.retryable && entry.status >= 500) reply.header('retry-after', '1');
@@ -32,6 +40,7 @@ const byStatus: Record<number, ErrorCode> = {
 };
 
 export function installProblems(app: FastifyInstance): void {
+  app.decorateReply('problemCode', null);
   app.setErrorHandler((err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     if (err.validation) {
       const errors = err.validation.map((v) => ({

@@ -7,9 +7,10 @@ import { problems } from './schemas.js';
 
 export const authRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app, { broker }) => {
   app.post('/v1/auth/register', {
-    config: { rateTier: 'auth' },
+    config: { rateTier: 'auth', audit: 'auth.register' },
     schema: { tags: ['auth'], summary: 'Create an account', body: Register, response: { 201: AuthReply, ...problems(400, 409, 503, 504) } },
   }, async (request, reply) => {
+    request.auditSubject = request.body.email.toLowerCase();
     const outcome = await broker.call(identity.register, request.body, callContext(request));
     return outcome.ok
       ? reply.code(201).send({ token: app.issueToken(outcome.value), user: outcome.value })
@@ -17,9 +18,10 @@ export const authRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app, { bro
   });
 
   app.post('/v1/auth/login', {
-    config: { rateTier: 'auth' },
+    config: { rateTier: 'auth', audit: 'auth.login' },
     schema: { tags: ['auth'], summary: 'Sign in', body: Login, response: { 200: AuthReply, ...problems(400, 401, 429, 503, 504) } },
   }, async (request, reply) => {
+    request.auditSubject = request.body.email.toLowerCase();
     const wait = await app.loginFailures.waitFor(request);
     if (wait > 0) {
       reply.header('retry-after', wait);

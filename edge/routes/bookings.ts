@@ -8,7 +8,7 @@ import { bearer, IdempotencyHeaders, IdParams, problems } from './schemas.js';
 export const bookingRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app, { broker }) => {
   app.post('/v1/events/:id/bookings', {
     preHandler: app.authenticate,
-    config: { rateTier: 'booking' },
+    config: { rateTier: 'booking', audit: 'booking.create' },
     schema: {
       tags: ['bookings'], summary: 'Book tickets', security: bearer, params: IdParams, headers: IdempotencyHeaders, body: BookingBody,
       response: { 201: Booking, ...problems(400, 401, 404, 409, 503, 504) },
@@ -28,6 +28,7 @@ export const bookingRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app, { 
 
   app.post('/v1/bookings/:id/cancel', {
     preHandler: app.authenticate,
+    config: { audit: 'booking.cancel' },
     schema: { tags: ['bookings'], summary: 'Cancel a booking (owner or admin)', security: bearer, params: IdParams, response: { 200: Booking, ...problems(400, 401, 404, 409, 503, 504) } },
   }, async (request, reply) => sendOutcome(reply, await broker.call(inventory.cancelBooking, { bookingId: request.params.id }, callContext(request))));
 };

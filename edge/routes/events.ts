@@ -16,6 +16,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app, { br
 
   app.post('/v1/events', {
     preHandler: app.requireAdmin,
+    config: { audit: 'event.create' },
     schema: {
       tags: ['events'], summary: 'Create an event (admin)', security: bearer, headers: IdempotencyHeaders, body: CreateEvent,
       response: { 201: Event, ...problems(400, 401, 403, 409, 503, 504) },
@@ -24,6 +25,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app, { br
 
   app.patch('/v1/events/:id', {
     preHandler: app.requireAdmin,
+    config: { audit: 'event.update' },
     schema: {
       tags: ['events'], summary: 'Edit an event (admin)', security: bearer, params: IdParams, body: EventChanges,
       response: { 200: Event, ...problems(400, 401, 403, 404, 409, 503, 504) },
@@ -33,6 +35,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app, { br
 
   app.post('/v1/events/:id/cancel', {
     preHandler: app.requireAdmin,
+    config: { audit: 'event.cancel' },
     schema: {
       tags: ['events'], summary: 'Cancel an event and every booking of it (admin)', security: bearer, params: IdParams,
       response: { 200: Event, ...problems(400, 401, 403, 404, 409, 503, 504) },

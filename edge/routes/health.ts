@@ -1,9 +1,9 @@
 // Liveness says the process answers. Readiness says it can do its job: the
-// broker is connected, and every inventory shard and the identity actor
-// answer a ping (which touches the database).
+// broker is connected, and every inventory shard, the identity actor and the
+// audit actor answer a ping (which touches the database).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { identity, inventory, subjectFor } from '../../actors/protocol/index.js';
+import { audit, identity, inventory, subjectFor } from '../../actors/protocol/index.js';
 import { sendProblem } from '../plugins/problems.js';
 import type { EdgeDeps } from '../server.js';
 
@@ -18,6 +18,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app, { b
     const targets = [
       ...Array.from({ length: shards }, (_, shard) => ({ name: `inventory shard ${shard}`, subject: subjectFor(inventory.ping, shard) })),
       { name: 'identity', subject: subjectFor(identity.ping) },
+      { name: 'audit', subject: subjectFor(audit.ping) },
     ];
     const results = await Promise.all(targets.map((t) => broker.callSubject(t.subject, {}, ctx, PING_TIMEOUT_MS)));
     const down = targets.filter((_, i) => !results[i].ok).map((t) => t.name);
