@@ -11,9 +11,11 @@ import { openRedis } from '../actors/runtime/resources.js';
 import audit from './plugins/audit.js';
 import auth from './plugins/auth.js';
 import { Broker } from './plugins/broker.js';
+import { EventCache } from './plugins/event-cache.js';
 import { installOpenApi } from './plugins/openapi.js';
 import { installProblems } from './plugins/problems.js';
 import rateLimits from './plugins/rate-limits.js';
+import security from './plugins/security.js';
 import { installRequestId, requestIdFrom } from './plugins/request-id.js';
 import { childLoggerWithTrace, installTraceContext } from './plugins/trace-context.js';
 import { installValidation } from './plugins/validation.js';
@@ -28,6 +30,7 @@ export const API_VERSION = '1.0.0';
 export interface EdgeDeps {
   broker: Broker;
   shards: number;
+  events: EventCache;
 }
 
 export interface Edge {
@@ -56,12 +59,16 @@ export async function buildEdge(config: Config, nc: NatsConnection, redis: Redis
   installProblems(app);
   installRequestId(app);
   installTraceContext(app);
+  await app.register(security, { config });
   await installOpenApi(app, API_VERSION);
   await app.register(auth, { secret: config.jwtSecret, previousSecret: config.jwtPreviousSecret, ttlSeconds: config.jwtTtl });
   await app.register(rateLimits, { redis, config });
   await app.register(audit, { nc });
 
-  const deps: EdgeDeps = { broker: new Broker(nc, config.shards, config.brokerTimeoutMs), shards: config.shards };
+  const events = new EventCache(redis, { l1TtlMs: config.cacheL1TtlMs, l2TtlMs: config.cacheL2TtlMs, maxEntries: config.cacheMaxEntries }, log);
+  events.listen(nc);
+  app.addHook('onClose', async () => events.close());
+  const deps: EdgeDeps = { broker: new Broker(nc, config.shards, config.brokerTimeoutMs), shards: config.shards, events };
   await app.register(healthRoutes, deps);
   await app.register(authRoutes, deps);
   await app.register(eventRoutes, deps);

@@ -79,6 +79,11 @@ export const settings = {
   rateAuthMax: setting('EVENTLY_RATE_AUTH_MAX', 'Register and login requests per window from one client IP', 30, int(1, 1_000_000_000)),
   loginFailuresMax: setting('EVENTLY_LOGIN_FAILURES_MAX', 'Failed logins of one account after which further attempts wait out the failure window', 5, int(1, 1000)),
   loginFailureWindowMs: setting('EVENTLY_LOGIN_FAILURE_WINDOW_MS', 'How long a failed login counts against its account', 900000, int(100, 86400000)),
+  corsOrigins: setting('EVENTLY_CORS_ORIGINS', 'Comma-separated browser origins allowed to call the API; empty = none', [] as string[], list),
+  maxEventLoopDelayMs: setting('EVENTLY_MAX_EVENT_LOOP_DELAY_MS', 'The edge answers 503 while its event-loop delay is above this; 0 = never', 1000, int(0, 60000)),
+  cacheL1TtlMs: setting('EVENTLY_CACHE_L1_TTL_MS', 'Lifetime of an event in an edge\'s in-process cache', 500, int(0, 60000)),
+  cacheL2TtlMs: setting('EVENTLY_CACHE_L2_TTL_MS', 'Lifetime of an event in the shared Redis cache', 500, int(0, 60000)),
+  cacheMaxEntries: setting('EVENTLY_CACHE_MAX_ENTRIES', 'Most events in an edge\'s in-process cache', 10000, int(1, 10_000_000)),
   trustedProxies: setting('EVENTLY_TRUSTED_PROXIES', 'Comma-separated addresses or CIDRs of proxies whose X-Forwarded-For is believed; empty = none', [] as string[], list),
 } as const;
 

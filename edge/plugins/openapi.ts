@@ -18,5 +18,6 @@ export async function installOpenApi(app: FastifyInstance, version: string): Pro
       tags: [{ name: 'auth' }, { name: 'events' }, { name: 'bookings' }, { name: 'admin' }, { name: 'ops' }],
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  // The UI's own content policy (for its scripts and styles) replaces the API's strict one on /docs.
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
 }
