@@ -13,7 +13,7 @@ import auth from './plugins/auth.js';
 import { Broker } from './plugins/broker.js';
 import { EventCache } from './plugins/event-cache.js';
 import { installOpenApi } from './plugins/openapi.js';
-import { installProblems } from './plugins/problems.js';
+import { clientErrorHandler, frameworkErrors, installProblems } from './plugins/problems.js';
 import rateLimits from './plugins/rate-limits.js';
 import security from './plugins/security.js';
 import { installRequestId, requestIdFrom } from './plugins/request-id.js';
@@ -49,6 +49,8 @@ export async function buildEdge(config: Config, nc: NatsConnection, redis: Redis
     // Per-request lines only at debug: at flash-sale rates they would cost more than the requests.
     logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: log.level !== 'debug' && log.level !== 'trace' }),
     return503OnClosing: true,
+    frameworkErrors,
+    clientErrorHandler,
     // request.ip believes X-Forwarded-For only from these proxies (HAProxy); from anyone else it is the socket's peer.
     trustProxy: config.trustedProxies.length > 0 ? config.trustedProxies : false,
   }).withTypeProvider<TypeBoxTypeProvider>();

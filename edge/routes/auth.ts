@@ -3,12 +3,13 @@ import { AuthReply, identity, Login, Register } from '../../actors/protocol/inde
 import { callContext } from '../plugins/broker.js';
 import { sendOutcome, sendProblem } from '../plugins/problems.js';
 import type { EdgeDeps } from '../server.js';
+import { examples, withExample } from './examples.js';
 import { problems } from './schemas.js';
 
 export const authRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app, { broker }) => {
   app.post('/v1/auth/register', {
     config: { rateTier: 'auth', audit: 'auth.register' },
-    schema: { tags: ['auth'], summary: 'Create an account', body: Register, response: { 201: AuthReply, ...problems(400, 409, 503, 504) } },
+    schema: { tags: ['auth'], summary: 'Create an account', body: withExample(Register, examples.register), response: { 201: withExample(AuthReply, examples.auth), ...problems(400, 409, 503, 504) } },
   }, async (request, reply) => {
     request.auditSubject = request.body.email.toLowerCase();
     const outcome = await broker.call(identity.register, request.body, callContext(request));
@@ -19,7 +20,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app, { bro
 
   app.post('/v1/auth/login', {
     config: { rateTier: 'auth', audit: 'auth.login' },
-    schema: { tags: ['auth'], summary: 'Sign in', body: Login, response: { 200: AuthReply, ...problems(400, 401, 429, 503, 504) } },
+    schema: { tags: ['auth'], summary: 'Sign in', body: withExample(Login, examples.login), response: { 200: withExample(AuthReply, examples.auth), ...problems(400, 401, 429, 503, 504) } },
   }, async (request, reply) => {
     request.auditSubject = request.body.email.toLowerCase();
     const wait = await app.loginFailures.waitFor(request);

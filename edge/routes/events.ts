@@ -5,6 +5,7 @@ import { CreateEvent, Event, EventChanges, EventPage, inventory, ListEvents } fr
 import { callContext } from '../plugins/broker.js';
 import { sendOutcome } from '../plugins/problems.js';
 import type { EdgeDeps } from '../server.js';
+import { examples, withExample } from './examples.js';
 import { bearer, IdempotencyHeaders, IdParams, problems } from './schemas.js';
 
 const ConditionalHeaders = Type.Object({
@@ -18,14 +19,14 @@ export const eventRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app, { br
   await app.register(etag);
 
   app.get('/v1/events', {
-    schema: { tags: ['events'], summary: 'List events', querystring: ListEvents, response: { 200: EventPage, ...problems(400, 503, 504) } },
+    schema: { tags: ['events'], summary: 'List events', querystring: ListEvents, response: { 200: withExample(EventPage, examples.eventPage), ...problems(400, 503, 504) } },
   }, async (request, reply) => sendOutcome(reply, await broker.call(inventory.listEvents, request.query, callContext(request))));
 
   app.get('/v1/events/:id', {
     schema: {
       tags: ['events'], summary: 'Read one event', params: IdParams, headers: ConditionalHeaders,
       description: 'Served from the edge caches: `available` is at most 1 s old (EVENTLY_CACHE_L1_TTL_MS + EVENTLY_CACHE_L2_TTL_MS).',
-      response: { 200: Event, 304: NotModified, ...problems(400, 404, 503, 504) },
+      response: { 200: withExample(Event, examples.event), 304: NotModified, ...problems(400, 404, 503, 504) },
     },
   }, async (request, reply) => {
     const eventId = request.params.id;
@@ -41,8 +42,8 @@ export const eventRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app, { br
     preHandler: app.requireAdmin,
     config: { audit: 'event.create' },
     schema: {
-      tags: ['events'], summary: 'Create an event (admin)', security: bearer, headers: IdempotencyHeaders, body: CreateEvent,
-      response: { 201: Event, ...problems(400, 401, 403, 409, 503, 504) },
+      tags: ['events'], summary: 'Create an event (admin)', security: bearer, headers: IdempotencyHeaders, body: withExample(CreateEvent, examples.createEvent),
+      response: { 201: withExample(Event, examples.event), ...problems(400, 401, 403, 409, 503, 504) },
     },
   }, async (request, reply) => sendOutcome(reply, await broker.call(inventory.createEvent, request.body, callContext(request))));
 
@@ -50,8 +51,8 @@ export const eventRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app, { br
     preHandler: app.requireAdmin,
     config: { audit: 'event.update' },
     schema: {
-      tags: ['events'], summary: 'Edit an event (admin)', security: bearer, params: IdParams, body: EventChanges,
-      response: { 200: Event, ...problems(400, 401, 403, 404, 409, 503, 504) },
+      tags: ['events'], summary: 'Edit an event (admin)', security: bearer, params: IdParams, body: withExample(EventChanges, examples.eventChanges),
+      response: { 200: withExample(Event, examples.event), ...problems(400, 401, 403, 404, 409, 503, 504) },
     },
   }, async (request, reply) => sendOutcome(reply,
     await broker.call(inventory.updateEvent, { eventId: request.params.id, changes: request.body }, callContext(request))));
@@ -61,7 +62,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app, { br
     config: { audit: 'event.cancel' },
     schema: {
       tags: ['events'], summary: 'Cancel an event and every booking of it (admin)', security: bearer, params: IdParams,
-      response: { 200: Event, ...problems(400, 401, 403, 404, 409, 503, 504) },
+      response: { 200: withExample(Event, { ...examples.event, status: 'cancelled', available: 500 }), ...problems(400, 401, 403, 404, 409, 503, 504) },
     },
   }, async (request, reply) => sendOutcome(reply, await broker.call(inventory.cancelEvent, { eventId: request.params.id }, callContext(request))));
 };

@@ -6,14 +6,20 @@ import { Type } from 'typebox';
 import { audit, identity, inventory, subjectFor } from '../../actors/protocol/index.js';
 import { sendProblem } from '../plugins/problems.js';
 import type { EdgeDeps } from '../server.js';
+import { examples, withExample } from './examples.js';
+import { problems } from './schemas.js';
 
 const PING_TIMEOUT_MS = 1000;
+const Ready = Type.Object({ status: Type.Literal('ready'), shards: Type.Integer() });
 
 export const healthRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app, { broker, shards }) => {
-  app.get('/healthz', { config: { rateTier: 'none' }, schema: { tags: ['ops'], response: { 200: Type.Object({ status: Type.Literal('ok') }) } } },
+  app.get('/healthz', { config: { rateTier: 'none' }, schema: { tags: ['ops'], summary: 'Liveness', response: { 200: withExample(Type.Object({ status: Type.Literal('ok') }), examples.health) } } },
     async () => ({ status: 'ok' as const }));
 
-  app.get('/readyz', { config: { rateTier: 'none' }, schema: { tags: ['ops'] } }, async (request, reply) => {
+  app.get('/readyz', {
+    config: { rateTier: 'none' },
+    schema: { tags: ['ops'], summary: 'Readiness: every shard and actor answers', response: { 200: withExample(Ready, examples.ready), ...problems(503) } },
+  }, async (request, reply) => {
     const ctx = { requestId: request.id };
     const targets = [
       ...Array.from({ length: shards }, (_, shard) => ({ name: `inventory shard ${shard}`, subject: subjectFor(inventory.ping, shard) })),

@@ -18,12 +18,7 @@ export const AuditRecord = Type.Object({
   requestId: Type.String(),
   traceId: Type.String(),
   durationMs: Type.Number(),
-}, { examples: [{
-  id: '01937a4c-1f00-7000-8000-000000000001', at: '2026-11-24T20:00:00.000Z', userId: '01937a4c-1f00-7000-8000-0000000000aa',
-  role: 'user', subject: null, ip: '198.51.100.7', method: 'POST', route: '/v1/events/:id/bookings', action: 'booking.create',
-  targetId: '01937a4c-1f00-7000-8000-0000000000ee', status: 409, code: 'SOLD_OUT', requestId: 'checkout-42',
-  traceId: '4bf92f3577b34da6a3ce929d0e0e4736', durationMs: 3.2,
-}] });
+});
 export type AuditRecord = Static<typeof AuditRecord>;
 
 export const AuditBatch = Type.Array(AuditRecord);
