@@ -72,8 +72,11 @@ export class EventCache {
     }
     let pending = this.loading.get(eventId);
     if (!pending) {
-      pending = this.fill(eventId, load).finally(() => this.loading.delete(eventId));
-      this.loading.set(eventId, pending);
+      const filling = this.fill(eventId, load).finally(() => {
+        // An invalidation may have let a newer fill take this one's place.
+        if (this.loading.get(eventId) === filling) this.loading.delete(eventId);
+      });
+      this.loading.set(eventId, (pending = filling));
     }
     return pending;
   }
