@@ -3,16 +3,24 @@
 // their outcomes to HTTP. It holds no state of its own.
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Redis } from 'ioredis';
 import { connect, type NatsConnection } from 'nats';
 import type { Config } from '../actors/runtime/config.js';
 import type { Logger } from '../actors/runtime/logger.js';
+import { openRedis } from '../actors/runtime/resources.js';
+import audit from './plugins/audit.js';
 import auth from './plugins/auth.js';
 import { Broker } from './plugins/broker.js';
+import { EventCache } from './plugins/event-cache.js';
 import { installOpenApi } from './plugins/openapi.js';
-import { installProblems } from './plugins/problems.js';
+import { clientErrorHandler, frameworkErrors, installProblems } from './plugins/problems.js';
+import rateLimits from './plugins/rate-limits.js';
+import security from './plugins/security.js';
 import { installRequestId, requestIdFrom } from './plugins/request-id.js';
+import { childLoggerWithTrace, installTraceContext } from './plugins/trace-context.js';
 import { installValidation } from './plugins/validation.js';
 import live from './live/plugin.js';
+import { adminRoutes } from './routes/admin.js';
 import { authRoutes } from './routes/auth.js';
 import { bookingRoutes } from './routes/bookings.js';
 import { eventRoutes } from './routes/events.js';
@@ -24,6 +32,7 @@ export const API_VERSION = '1.0.0';
 export interface EdgeDeps {
   broker: Broker;
   shards: number;
+  events: EventCache;
 }
 
 export interface Edge {
@@ -32,15 +41,20 @@ export interface Edge {
   stop(): Promise<void>;
 }
 
-export async function buildEdge(config: Config, nc: NatsConnection, log: Logger): Promise<FastifyInstance> {
+export async function buildEdge(config: Config, nc: NatsConnection, redis: Redis, log: Logger): Promise<FastifyInstance> {
   if (!config.jwtSecret) throw new Error('EVENTLY_JWT_SECRET is not set');
   const app = Fastify({
     loggerInstance: log as FastifyBaseLogger,
     genReqId: requestIdFrom,
+    childLoggerFactory: childLoggerWithTrace,
     bodyLimit: config.bodyLimit,
     // Per-request lines only at debug: at flash-sale rates they would cost more than the requests.
     logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: log.level !== 'debug' && log.level !== 'trace' }),
     return503OnClosing: true,
+    frameworkErrors,
+    clientErrorHandler,
+    // request.ip believes X-Forwarded-For only from these proxies (HAProxy); from anyone else it is the socket's peer.
+    trustProxy: config.trustedProxies.length > 0 ? config.trustedProxies : false,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // The API speaks JSON only; anything else is 415 rather than a string body.
@@ -48,16 +62,24 @@ export async function buildEdge(config: Config, nc: NatsConnection, log: Logger)
   installValidation(app);
   installProblems(app);
   installRequestId(app);
+  installTraceContext(app);
+  await app.register(security, { config });
   await installOpenApi(app, API_VERSION);
-  await app.register(auth, { secret: config.jwtSecret, ttlSeconds: config.jwtTtl });
+  await app.register(auth, { secret: config.jwtSecret, previousSecret: config.jwtPreviousSecret, ttlSeconds: config.jwtTtl });
+  await app.register(rateLimits, { redis, config });
+  await app.register(audit, { nc });
 
-  const deps: EdgeDeps = { broker: new Broker(nc, config.shards, config.brokerTimeoutMs), shards: config.shards };
+  const events = new EventCache(redis, { l1TtlMs: config.cacheL1TtlMs, l2TtlMs: config.cacheL2TtlMs, maxEntries: config.cacheMaxEntries }, log);
+  events.listen(nc);
+  app.addHook('onClose', async () => events.close());
+  const deps: EdgeDeps = { broker: new Broker(nc, config.shards, config.brokerTimeoutMs), shards: config.shards, events };
   await app.register(healthRoutes, deps);
   await app.register(authRoutes, deps);
   await app.register(eventRoutes, deps);
   await app.register(bookingRoutes, deps);
   await app.register(waitlistRoutes, deps);
   await app.register(live, { nc, broker: deps.broker, config });
+  await app.register(adminRoutes, deps);
   return app;
 }
 
@@ -65,7 +87,15 @@ export async function startEdge(config: Config, log: Logger): Promise<Edge> {
   const nc = await connect({
     servers: config.natsUrl, name: 'evently-edge', noAsyncTraces: true, maxReconnectAttempts: -1,
   });
-  const app = await buildEdge(config, nc, log);
+  const redis = openRedis(config, log);
+  let app: FastifyInstance;
+  try {
+    app = await buildEdge(config, nc, redis, log);
+  } catch (err) {
+    redis.disconnect();
+    await nc.close();
+    throw err;
+  }
   const address = await app.listen({ port: config.httpPort, host: config.httpHost });
   log.info({ url: address }, 'edge listening');
   return {
@@ -74,6 +104,7 @@ export async function startEdge(config: Config, log: Logger): Promise<Edge> {
     async stop() {
       await app.close();
       await nc.drain();
+      redis.disconnect();
     },
   };
 }

@@ -70,6 +70,7 @@ export async function listEvents(pool: Pool, req: ListEvents): Promise<Outcome<E
   if (req.from) where.push(`starts_at >= ${bind(req.from)}`);
   if (req.to) where.push(`starts_at < ${bind(req.to)}`);
   if (req.status) where.push(`status = ${bind(req.status)}`);
+  if (req.venue) where.push(`lower(venue) = lower(${bind(req.venue)})`);
   if (req.cursor) {
     const key = decodeCursor(req.cursor, ['string', 'string']);
     if (!key || Number.isNaN(Date.parse(key[0] as string))) return refuse('VALIDATION_FAILED', 'cursor is not valid');

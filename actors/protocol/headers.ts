@@ -5,6 +5,8 @@ export const Headers = {
   userId: 'Evently-User-Id',
   userRole: 'Evently-User-Role',
   idempotencyKey: 'Idempotency-Key',
+  /** W3C trace context of the edge's span, so an actor's log lines join the caller's trace. */
+  traceparent: 'traceparent',
 } as const;
 
 export type Role = 'user' | 'admin';
@@ -14,4 +16,5 @@ export interface CallContext {
   userId?: string;
   role?: Role;
   idempotencyKey?: string;
+  traceparent?: string;
 }

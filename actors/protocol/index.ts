@@ -10,3 +10,6 @@ export * from './schemas/accounts.js';
 export * from './schemas/waitlist.js';
 export * from './schemas/live.js';
 export * from './domain-events.js';
+export * from './trace.js';
+export * from './schemas/audit.js';
+export * from './audit.js';

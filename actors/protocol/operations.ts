@@ -8,11 +8,12 @@ import { Empty, Pong } from './schemas/common.js';
 import { CreateEvent, Event, EventPage, EventRef, ListEvents, UpdateEvent } from './schemas/events.js';
 import { Book, Booking, BookingPage, BookingRef, ListBookings } from './schemas/bookings.js';
 import { Login, Register, User } from './schemas/accounts.js';
+import { AuditPage, ListAudit } from './schemas/audit.js';
 import { HoldRef, JoinWaitlist, ListWaitlist, SetPriority, WaitlistEntry, WaitlistPage } from './schemas/waitlist.js';
 
 export const SUBJECT_ROOT = 'evently';
 
-export type ActorKind = 'inventory' | 'identity' | 'waitlist';
+export type ActorKind = 'inventory' | 'identity' | 'waitlist' | 'audit';
 export type Scope = 'shard' | 'any';
 
 export interface Operation<Req extends TSchema = TSchema, Rep extends TSchema = TSchema> {
@@ -56,7 +57,12 @@ export const waitlist = {
   ping: op('waitlist', 'ping', 'shard', Empty, Pong),
 } as const;
 
-export const operations: Record<ActorKind, Record<string, Operation>> = { inventory, identity, waitlist };
+export const audit = {
+  list: op('audit', 'records.list', 'any', ListAudit, AuditPage),
+  ping: op('audit', 'ping', 'any', Empty, Pong),
+} as const;
+
+export const operations: Record<ActorKind, Record<string, Operation>> = { inventory, identity, waitlist, audit };
 
 /** The subject one request travels on. Shard-scoped operations need the shard. */
 export function subjectFor(operation: Operation, shard?: number): string {

@@ -37,6 +37,7 @@ const url = (protocols: string[]): Parser<string> => (raw, name) => {
   }
   return raw;
 };
+const list: Parser<string[]> = (raw) => raw.split(',').map((item) => item.trim()).filter(Boolean);
 const logLevel: Parser<string> = (raw, name) => {
   const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
   if (!levels.includes(raw)) throw new ConfigError(`${name} must be one of ${levels.join(', ')}`);
@@ -80,6 +81,22 @@ export const settings = {
   redisUrl: setting('REDIS_URL', 'Redis server; unset = start the embedded one', undefined, url(['redis:', 'rediss:'])),
   databaseUrl: setting('DATABASE_URL', 'PostgreSQL; unset = start the embedded cluster', undefined, url(['postgres:', 'postgresql:'])),
   logLevel: setting('EVENTLY_LOG_LEVEL', 'pino log level', 'info', logLevel),
+  jwtPreviousSecret: setting('EVENTLY_JWT_PREVIOUS_SECRET', 'The signing secret before the last rotation, still accepted for verification until its tokens expire', undefined, str),
+  rateLimits: setting('EVENTLY_RATE_LIMITS', 'Every rate-limit tier on or off (off for load tests)', true, onOff),
+  rateWindowMs: setting('EVENTLY_RATE_WINDOW_MS', 'Window of every rate-limit tier', 60000, int(100, 3600000)),
+  rateGlobalMax: setting('EVENTLY_RATE_GLOBAL_MAX', 'Requests per window across every edge and client', 600000, int(1, 1_000_000_000)),
+  rateIpMax: setting('EVENTLY_RATE_IP_MAX', 'Requests per window from one client IP', 1200, int(1, 1_000_000_000)),
+  rateUserMax: setting('EVENTLY_RATE_USER_MAX', 'Requests per window from one signed-in user', 600, int(1, 1_000_000_000)),
+  rateBookingMax: setting('EVENTLY_RATE_BOOKING_MAX', 'Booking requests per window from one user', 60, int(1, 1_000_000_000)),
+  rateAuthMax: setting('EVENTLY_RATE_AUTH_MAX', 'Register and login requests per window from one client IP', 30, int(1, 1_000_000_000)),
+  loginFailuresMax: setting('EVENTLY_LOGIN_FAILURES_MAX', 'Failed logins of one account after which further attempts wait out the failure window', 5, int(1, 1000)),
+  loginFailureWindowMs: setting('EVENTLY_LOGIN_FAILURE_WINDOW_MS', 'How long a failed login counts against its account', 900000, int(100, 86400000)),
+  corsOrigins: setting('EVENTLY_CORS_ORIGINS', 'Comma-separated browser origins allowed to call the API; empty = none', [] as string[], list),
+  maxEventLoopDelayMs: setting('EVENTLY_MAX_EVENT_LOOP_DELAY_MS', 'The edge answers 503 while its event-loop delay is above this; 0 = never', 1000, int(0, 60000)),
+  cacheL1TtlMs: setting('EVENTLY_CACHE_L1_TTL_MS', 'Lifetime of an event in an edge\'s in-process cache', 500, int(0, 60000)),
+  cacheL2TtlMs: setting('EVENTLY_CACHE_L2_TTL_MS', 'Lifetime of an event in the shared Redis cache', 500, int(0, 60000)),
+  cacheMaxEntries: setting('EVENTLY_CACHE_MAX_ENTRIES', 'Most events in an edge\'s in-process cache', 10000, int(1, 10_000_000)),
+  trustedProxies: setting('EVENTLY_TRUSTED_PROXIES', 'Comma-separated addresses or CIDRs of proxies whose X-Forwarded-For is believed; empty = none', [] as string[], list),
 } as const;
 
 type Settings = typeof settings;

@@ -6,7 +6,7 @@ import type { Msg, MsgHdrs, NatsConnection } from 'nats';
 import type { TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
 import {
-  Headers, parseSubject, queueGroup, refuse, subscriptionsFor,
+  Headers, parseSubject, parseTraceparent, queueGroup, refuse, subscriptionsFor,
   type ActorKind, type CallContext, type Outcome, type Role,
 } from '../protocol/index.js';
 import type { ActorInstance } from './actor.js';
@@ -27,6 +27,7 @@ export function contextFrom(h: MsgHdrs | undefined): CallContext {
     userId: h?.get(Headers.userId) || undefined,
     role: role === 'admin' || role === 'user' ? (role as Role) : undefined,
     idempotencyKey: h?.get(Headers.idempotencyKey) || undefined,
+    traceparent: h?.get(Headers.traceparent) || undefined,
   };
 }
 
@@ -65,7 +66,12 @@ export function serve(nc: NatsConnection, kind: ActorKind, shards: readonly numb
       const first = validator.Errors(body)[0];
       return refuse('VALIDATION_FAILED', first ? `${first.instancePath || '/'} ${first.message}` : 'invalid request');
     }
-    return handler(body, ctx, { shard, log: log.child({ requestId: ctx.requestId, shard }) });
+    const traceId = parseTraceparent(ctx.traceparent)?.traceId;
+    const requestLog = log.child({ requestId: ctx.requestId, traceId, shard });
+    const outcome = await handler(body, ctx, { shard, log: requestLog });
+    // One line per request at debug: with the edge's lines, one request id finds the whole path.
+    requestLog.debug({ op: name, outcome: outcome.ok ? outcome.status : outcome.code }, 'handled');
+    return outcome;
   };
 
   const subscriptions = subscriptionsFor(kind, shards).map((subject) =>

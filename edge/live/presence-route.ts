@@ -2,6 +2,7 @@
 // this event"), summed over every edge, plus this edge's own socket figures.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { PresenceQuery, PresenceSummary } from '../../actors/protocol/index.js';
+import { examples, withExample } from '../routes/examples.js';
 import { bearer, problems } from '../routes/schemas.js';
 import type { LiveHub } from './hub.js';
 import type { Presence } from './presence.js';
@@ -16,7 +17,7 @@ export const presenceRoute: FastifyPluginAsyncTypebox<PresenceRouteOptions> = as
     preHandler: app.requireAdmin,
     schema: {
       tags: ['live'], summary: 'Clients watching each event across every edge, most watched first (admin)', security: bearer,
-      querystring: PresenceQuery, response: { 200: PresenceSummary, ...problems(400, 401, 403) },
+      querystring: PresenceQuery, response: { 200: withExample(PresenceSummary, examples.presence), ...problems(400, 401, 403) },
     },
   }, async (request) => ({
     ...presence.summary(request.query.limit ?? 100),

@@ -6,7 +6,7 @@ import type { FastifyRequest } from 'fastify';
 import { ErrorCode as NatsErrorCode, headers as natsHeaders, type NatsConnection, type NatsError } from 'nats';
 import type { Static } from 'typebox';
 import {
-  Headers, refuse, shardOf, subjectFor, type CallContext, type Operation, type Outcome,
+  formatTraceparent, Headers, refuse, shardOf, subjectFor, type CallContext, type Operation, type Outcome,
 } from '../../actors/protocol/index.js';
 import { nextTurn } from '../../actors/runtime/next-turn.js';
 
@@ -24,6 +24,7 @@ export class Broker {
     if (ctx.userId) h.set(Headers.userId, ctx.userId);
     if (ctx.role) h.set(Headers.userRole, ctx.role);
     if (ctx.idempotencyKey) h.set(Headers.idempotencyKey, ctx.idempotencyKey);
+    if (ctx.traceparent) h.set(Headers.traceparent, ctx.traceparent);
     await nextTurn();
     try {
       const msg = await this.nc.request(subject, JSON.stringify(payload), { timeout: timeoutMs, headers: h });
@@ -44,5 +45,7 @@ export function callContext(request: FastifyRequest): CallContext {
     userId: request.user?.sub,
     role: request.user?.role,
     idempotencyKey: typeof key === 'string' ? key : undefined,
+    // This request's span is the parent of whatever the actor does.
+    traceparent: formatTraceparent(request.trace),
   };
 }

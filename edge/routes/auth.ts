@@ -1,14 +1,17 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { AuthReply, identity, Login, Register } from '../../actors/protocol/index.js';
 import { callContext } from '../plugins/broker.js';
-import { sendOutcome } from '../plugins/problems.js';
+import { sendOutcome, sendProblem } from '../plugins/problems.js';
 import type { EdgeDeps } from '../server.js';
+import { examples, withExample } from './examples.js';
 import { problems } from './schemas.js';
 
 export const authRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app, { broker }) => {
   app.post('/v1/auth/register', {
-    schema: { tags: ['auth'], summary: 'Create an account', body: Register, response: { 201: AuthReply, ...problems(400, 409, 503, 504) } },
+    config: { rateTier: 'auth', audit: 'auth.register' },
+    schema: { tags: ['auth'], summary: 'Create an account', body: withExample(Register, examples.register), response: { 201: withExample(AuthReply, examples.auth), ...problems(400, 409, 503, 504) } },
   }, async (request, reply) => {
+    request.auditSubject = request.body.email.toLowerCase();
     const outcome = await broker.call(identity.register, request.body, callContext(request));
     return outcome.ok
       ? reply.code(201).send({ token: app.issueToken(outcome.value), user: outcome.value })
@@ -16,9 +19,18 @@ export const authRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app, { bro
   });
 
   app.post('/v1/auth/login', {
-    schema: { tags: ['auth'], summary: 'Sign in', body: Login, response: { 200: AuthReply, ...problems(400, 401, 503, 504) } },
+    config: { rateTier: 'auth', audit: 'auth.login' },
+    schema: { tags: ['auth'], summary: 'Sign in', body: withExample(Login, examples.login), response: { 200: withExample(AuthReply, examples.auth), ...problems(400, 401, 429, 503, 504) } },
   }, async (request, reply) => {
+    request.auditSubject = request.body.email.toLowerCase();
+    const wait = await app.loginFailures.waitFor(request);
+    if (wait > 0) {
+      reply.header('retry-after', wait);
+      return sendProblem(reply, 'RATE_LIMITED', `too many failed logins for this account; retry in ${wait} s`);
+    }
     const outcome = await broker.call(identity.login, request.body, callContext(request));
-    return outcome.ok ? { token: app.issueToken(outcome.value), user: outcome.value } : sendOutcome(reply, outcome);
+    if (outcome.ok) return { token: app.issueToken(outcome.value), user: outcome.value };
+    if (outcome.code === 'INVALID_CREDENTIALS') await app.loginFailures.record(request);
+    return sendOutcome(reply, outcome);
   });
 };

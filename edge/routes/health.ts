@@ -1,24 +1,31 @@
 // Liveness says the process answers. Readiness says it can do its job: the
-// broker is connected, and every inventory and waitlist shard and the identity actor
-// answer a ping (which touches the database).
+// broker is connected, and every inventory and waitlist shard, the identity actor
+// and the audit actor answer a ping (which touches the database).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { identity, inventory, subjectFor, waitlist } from '../../actors/protocol/index.js';
+import { audit, identity, inventory, subjectFor, waitlist } from '../../actors/protocol/index.js';
 import { sendProblem } from '../plugins/problems.js';
 import type { EdgeDeps } from '../server.js';
+import { examples, withExample } from './examples.js';
+import { problems } from './schemas.js';
 
 const PING_TIMEOUT_MS = 1000;
+const Ready = Type.Object({ status: Type.Literal('ready'), shards: Type.Integer() });
 
 export const healthRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app, { broker, shards }) => {
-  app.get('/healthz', { schema: { tags: ['ops'], response: { 200: Type.Object({ status: Type.Literal('ok') }) } } },
+  app.get('/healthz', { config: { rateTier: 'none' }, schema: { tags: ['ops'], summary: 'Liveness', response: { 200: withExample(Type.Object({ status: Type.Literal('ok') }), examples.health) } } },
     async () => ({ status: 'ok' as const }));
 
-  app.get('/readyz', { schema: { tags: ['ops'] } }, async (request, reply) => {
+  app.get('/readyz', {
+    config: { rateTier: 'none' },
+    schema: { tags: ['ops'], summary: 'Readiness: every shard and actor answers', response: { 200: withExample(Ready, examples.ready), ...problems(503) } },
+  }, async (request, reply) => {
     const ctx = { requestId: request.id };
     const targets = [
       ...Array.from({ length: shards }, (_, shard) => ({ name: `inventory shard ${shard}`, subject: subjectFor(inventory.ping, shard) })),
       ...Array.from({ length: shards }, (_, shard) => ({ name: `waitlist shard ${shard}`, subject: subjectFor(waitlist.ping, shard) })),
       { name: 'identity', subject: subjectFor(identity.ping) },
+      { name: 'audit', subject: subjectFor(audit.ping) },
     ];
     const results = await Promise.all(targets.map((t) => broker.callSubject(t.subject, {}, ctx, PING_TIMEOUT_MS)));
     const down = targets.filter((_, i) => !results[i].ok).map((t) => t.name);

@@ -9,6 +9,7 @@ import {
 import { callContext } from '../plugins/broker.js';
 import { sendOutcome } from '../plugins/problems.js';
 import type { EdgeDeps } from '../server.js';
+import { examples, withExample } from './examples.js';
 import { bearer, IdempotencyHeaders, IdParams, problems } from './schemas.js';
 
 const EntryParams = Type.Object({ id: Uuid, entryId: Uuid }, { additionalProperties: false });
@@ -19,8 +20,8 @@ export const waitlistRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app, {
     preHandler: app.authenticate,
     schema: {
       tags: ['waitlist'], summary: 'Join the waitlist of a sold-out event (a party waits as one entry)', security: bearer,
-      params: IdParams, headers: IdempotencyHeaders, body: WaitlistBody,
-      response: { 201: WaitlistEntry, ...problems(400, 401, 404, 409, 503, 504) },
+      params: IdParams, headers: IdempotencyHeaders, body: withExample(WaitlistBody, examples.waitlistBody),
+      response: { 201: withExample(WaitlistEntry, examples.waitlistEntry), ...problems(400, 401, 404, 409, 503, 504) },
     },
   }, async (request, reply) => sendOutcome(reply,
     await broker.call(waitlist.join, { eventId: request.params.id, quantity: request.body.quantity }, callContext(request))));
@@ -29,7 +30,7 @@ export const waitlistRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app, {
     preHandler: app.authenticate,
     schema: {
       tags: ['waitlist'], summary: 'My waitlist entry: position, status and any offer', security: bearer, params: IdParams,
-      response: { 200: WaitlistEntry, ...problems(400, 401, 404, 503, 504) },
+      response: { 200: withExample(WaitlistEntry, examples.offeredEntry), ...problems(400, 401, 404, 503, 504) },
     },
   }, async (request, reply) => sendOutcome(reply, await broker.call(waitlist.mine, { eventId: request.params.id }, callContext(request))));
 
@@ -48,7 +49,7 @@ export const waitlistRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app, {
     preHandler: app.requireAdmin,
     schema: {
       tags: ['waitlist'], summary: 'The waiting queue in order (admin)', security: bearer, params: IdParams, querystring: QueueQuery,
-      response: { 200: WaitlistPage, ...problems(400, 401, 403, 503, 504) },
+      response: { 200: withExample(WaitlistPage, examples.waitlistPage), ...problems(400, 401, 403, 503, 504) },
     },
   }, async (request, reply) => sendOutcome(reply,
     await broker.call(waitlist.list, { eventId: request.params.id, ...request.query }, callContext(request))));
@@ -57,7 +58,7 @@ export const waitlistRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app, {
     preHandler: app.requireAdmin,
     schema: {
       tags: ['waitlist'], summary: 'Set an entry\'s priority tier (admin; higher is served first)', security: bearer,
-      params: EntryParams, body: PriorityBody, response: { 200: WaitlistEntry, ...problems(400, 401, 403, 404, 503, 504) },
+      params: EntryParams, body: withExample(PriorityBody, examples.priorityBody), response: { 200: withExample(WaitlistEntry, { ...examples.waitlistEntry, priority: 5, position: 1 }), ...problems(400, 401, 403, 404, 503, 504) },
     },
   }, async (request, reply) => sendOutcome(reply, await broker.call(waitlist.setPriority,
     { eventId: request.params.id, entryId: request.params.entryId, priority: request.body.priority }, callContext(request))));
@@ -67,7 +68,7 @@ export const waitlistRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app, {
     schema: {
       tags: ['waitlist'], summary: 'Book the seats a waitlist offer holds for you', security: bearer,
       params: IdParams, headers: IdempotencyHeaders,
-      response: { 201: Booking, ...problems(400, 401, 404, 409, 410, 503, 504) },
+      response: { 201: withExample(Booking, examples.heldBooking), ...problems(400, 401, 404, 409, 410, 503, 504) },
     },
   }, async (request, reply) => sendOutcome(reply, await broker.call(inventory.confirmHold, { holdId: request.params.id }, callContext(request))));
 };

@@ -137,6 +137,25 @@ describe('events', () => {
     assert.deepEqual(seen, [0, 1, 2, 3, 4].map((i) => `${tag} ${i}`));
   });
 
+  test('when events are filtered by venue, status and start date together, then only the matches come, page by page', async () => {
+    const venue = `Hall ${Date.now()}`;
+    const day = (n: number) => new Date(Date.now() + n * 86_400_000).toISOString();
+    const ids: string[] = [];
+    for (let i = 0; i < 4; i++) ids.push((await t.createEvent({ name: `Venue test ${i}`, venue, startsAt: day(i + 2) })).id);
+    await t.createEvent({ name: 'Elsewhere', venue: `${venue} annex`, startsAt: day(3) });
+    assert.equal((await t.api('POST', `/v1/events/${ids[3]}/cancel`, { token: t.adminToken })).status, 200);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const query = `venue=${encodeURIComponent(venue.toUpperCase())}&status=scheduled&from=${encodeURIComponent(day(2.5))}&to=${encodeURIComponent(day(10))}&limit=1`;
+      const page: any = await t.api('GET', `/v1/events?${query}${cursor ? `&cursor=${cursor}` : ''}`);
+      assert.equal(page.status, 200);
+      seen.push(...page.body.items.map((e: { id: string }) => e.id));
+      cursor = page.body.nextCursor;
+    } while (cursor);
+    assert.deepEqual(seen, [ids[1], ids[2]], 'same venue (any case), still scheduled, starting in the range');
+  });
+
   test('when a request carries x-request-id, then the reply echoes it; otherwise one is made', async () => {
     const given = await t.api('GET', '/healthz', { headers: { 'x-request-id': 'trace-me-123' } });
     assert.equal(given.headers.get('x-request-id'), 'trace-me-123');

@@ -22,7 +22,9 @@ export interface TestSystem {
 
 export async function startTestSystem(overrides: Partial<Record<keyof Config, unknown>> = {}): Promise<TestSystem> {
   // An empty environment: the test decides every setting, whatever the caller's shell has.
-  const config = withOverrides(loadConfig({}), { logLevel: 'error', kdfCost: 10, ...overrides });
+  // Rate limits and load shedding are off unless a test turns them on: most tests send far more
+  // from one IP than a client would, and their clients share the edge's event loop.
+  const config = withOverrides(loadConfig({}), { logLevel: 'error', kdfCost: 10, rateLimits: false, maxEventLoopDelayMs: 0, ...overrides });
   const { system, url, db, adminToken, stop } = await startThrowawaySystem(config, 'test', createLogger(config.logLevel));
 
   const api: TestSystem['api'] = async (method, path, opts = {}) => {

@@ -21,7 +21,7 @@ export const usage = `usage: node dist/ops/bench/index.js [options]     (npm run
 Measures Evently on this machine with autocannon, every scenario in one process
 so they share the machine's conditions, and prints a markdown table:
   ref              bare Fastify 5 GET / (small JSON) in this process: the reference
-  browse           GET /v1/events/:id  (edge -> NATS -> inventory actor -> Postgres)
+  browse           GET /v1/events/:id  (edge caches, else NATS -> inventory actor -> Postgres)
   flash            flash sale, batching on: one user per connection booking one event
   flash-unbatched  the same load on a second system started with batching off
   browse-register  browse p99 while users register (default kdfCost) in a steady stream

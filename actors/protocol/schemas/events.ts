@@ -72,6 +72,7 @@ export const ListEvents = Type.Object({
   from: Type.Optional(Timestamp),
   to: Type.Optional(Timestamp),
   status: Type.Optional(EventStatus),
+  venue: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Venue name, exact but case-insensitive' })),
   ...PageQuery,
 }, { additionalProperties: false });
 export type ListEvents = Static<typeof ListEvents>;

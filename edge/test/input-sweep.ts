@@ -1,0 +1,99 @@
+// Generates bad requests for every operation of an OpenAPI document: each
+// body property, query parameter, path parameter and header given wrong
+// types, boundary numbers, very long strings, odd unicode and injection
+// strings; required fields left out; fields and parameters that do not
+// exist; bodies that are not objects. Valid values come from the document's
+// examples, so routes added later are swept without a line changed here.
+import { randomUUID } from 'node:crypto';
+
+export interface JsonSchema {
+  type?: string | string[]; format?: string; minimum?: number; maximum?: number; minLength?: number; maxLength?: number;
+  properties?: Record<string, JsonSchema>; required?: string[]; examples?: unknown[]; anyOf?: JsonSchema[]; enum?: unknown[];
+}
+interface Parameter { name: string; in: 'path' | 'query' | 'header'; required?: boolean; schema: JsonSchema }
+export interface OpenApiOperation { parameters?: Parameter[]; requestBody?: { content: Record<string, { schema: JsonSchema; example?: unknown }> } }
+
+export interface SweepRequest { name: string; method: string; path: string; body?: string; headers: Record<string, string> }
+
+const INJECTIONS = ["'; DROP TABLE events; --", '" OR 1=1 --', '{"$gt":""}', '<script>alert(1)</script>', '../../../../etc/passwd', '${jndi:ldap://x/a}', '%00%0d%0aSet-Cookie: x=1'];
+const UNICODE = ['𝔘𝔫𝔦𝔠𝔬𝔡𝔢 ✓ 🎟️', '\u202Eevil\u202C', 'null\u0000byte', 'ｆｕｌｌｗｉｄｔｈ', '\uD800 lone surrogate', 'é'.repeat(300)];
+
+function typeOf(s: JsonSchema): string {
+  const t = Array.isArray(s.type) ? s.type[0] : s.type;
+  return t ?? (s.anyOf?.[0] ? typeOf(s.anyOf[0]) : 'string');
+}
+
+/** Values that are wrong, or right only at the edge, for a schema. */
+export function badValues(s: JsonSchema): unknown[] {
+  const type = typeOf(s);
+  const strings = ['', 'x'.repeat((s.maxLength ?? 1000) + 1), 'x'.repeat(20_000), ...INJECTIONS, ...UNICODE];
+  if (type === 'integer' || type === 'number') {
+    const edges = [s.minimum, s.maximum].filter((n): n is number => n !== undefined).flatMap((n) => [n - 1, n, n + 1]);
+    return [...edges, -1, 0, 1.5, -0, 1e308, -1e308, Number.MAX_SAFE_INTEGER + 2, '1', 'NaN', true, null, [], {}, ...INJECTIONS.slice(0, 2)];
+  }
+  if (type === 'boolean') return ['true', 1, null, {}];
+  if (type === 'array') return [{}, 'x', [null], Array.from({ length: 1000 }, () => 'x')];
+  if (type === 'object') return ['x', 1, [], null];
+  return [...strings, 1, true, null, [], {}, s.format === 'uuid' ? randomUUID().toUpperCase() : `${randomUUID()}x`];
+}
+
+const text = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
+/** A URL component, or undefined for a value no client can put in a URL (a lone surrogate). */
+function component(v: string): string | undefined {
+  try {
+    return encodeURIComponent(v);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The bad requests for one operation. `pathValue` gives a real value for a
+ * path parameter (an existing id), so body and query checks get past it.
+ */
+export function sweep(method: string, template: string, op: OpenApiOperation, pathValue: (name: string) => string): SweepRequest[] {
+  const params = op.parameters ?? [];
+  const pathParams = params.filter((p) => p.in === 'path');
+  const pathWith = (over: Record<string, string> = {}) => template.replace(/\{(\w+)\}/g, (_, name: string) =>
+    component(over[name] ?? pathValue(name)) ?? 'unencodable');
+  const media = op.requestBody?.content['application/json'];
+  const bodySchema = media?.schema;
+  // @fastify/swagger puts a schema's example on the media type.
+  const valid = (media?.example ?? bodySchema?.examples?.[0] ?? {}) as Record<string, unknown>;
+  const json = { 'content-type': 'application/json' };
+  const out: SweepRequest[] = [];
+  const add = (name: string, path: string, body?: unknown, headers: Record<string, string> = {}, raw?: string) =>
+    out.push({ name: `${method} ${template} ${name}`, method, path, headers: body !== undefined || raw !== undefined ? { ...json, ...headers } : headers, body: raw ?? (body === undefined ? undefined : JSON.stringify(body)) });
+
+  for (const p of pathParams) {
+    for (const v of badValues(p.schema)) add(`path ${p.name}=${text(v).slice(0, 20)}`, pathWith({ [p.name]: text(v) }), bodySchema ? valid : undefined);
+  }
+  for (const p of params.filter((q) => q.in === 'query')) {
+    for (const v of badValues(p.schema)) {
+      const value = component(text(v));
+      if (value !== undefined) add(`query ${p.name}=${text(v).slice(0, 20)}`, `${pathWith()}?${p.name}=${value}`);
+    }
+  }
+  add('unknown query parameter', `${pathWith()}?surprise=${encodeURIComponent(INJECTIONS[0])}`, bodySchema ? valid : undefined);
+  for (const p of params.filter((h) => h.in === 'header')) {
+    for (const v of ['x'.repeat(5000), ...INJECTIONS, UNICODE[0]]) {
+      // fetch refuses header values that are not ByteStrings; those never reach a server anyway.
+      if (/^[\x20-\x7e]*$/.test(v)) add(`header ${p.name}=${v.slice(0, 20)}`, pathWith(), bodySchema ? valid : undefined, { [p.name]: v });
+    }
+  }
+  if (!bodySchema) return out;
+  for (const [prop, schema] of Object.entries(bodySchema.properties ?? {})) {
+    for (const v of badValues(schema)) add(`body ${prop}=${text(v).slice(0, 20)}`, pathWith(), { ...valid, [prop]: v });
+  }
+  for (const prop of bodySchema.required ?? []) {
+    const { [prop]: _left, ...rest } = valid;
+    add(`body without ${prop}`, pathWith(), rest);
+  }
+  add('body with an extra field', pathWith(), { ...valid, isAdmin: true, __proto__: { polluted: true } });
+  add('body with a prototype key', pathWith(), undefined, {}, `{"__proto__":{"polluted":true},${JSON.stringify(valid).slice(1)}`);
+  for (const body of [[], 'x', 1, null, [valid]]) add(`body ${text(body).slice(0, 20)}`, pathWith(), body);
+  add('deeply nested body', pathWith(), undefined, {}, `${'['.repeat(5000)}${']'.repeat(5000)}`);
+  add('truncated JSON', pathWith(), undefined, {}, JSON.stringify(valid).slice(0, -1));
+  add('form body', pathWith(), undefined, { 'content-type': 'application/x-www-form-urlencoded' }, 'a=1');
+  return out;
+}
