@@ -11,6 +11,7 @@ import { openRedis } from '../actors/runtime/resources.js';
 import audit from './plugins/audit.js';
 import auth from './plugins/auth.js';
 import { Broker } from './plugins/broker.js';
+import { DomainFeed } from './plugins/domain-feed.js';
 import { EventCache } from './plugins/event-cache.js';
 import { installOpenApi } from './plugins/openapi.js';
 import { clientErrorHandler, frameworkErrors, installProblems } from './plugins/problems.js';
@@ -70,15 +71,20 @@ export async function buildEdge(config: Config, nc: NatsConnection, redis: Redis
   await app.register(audit, { nc });
 
   const events = new EventCache(redis, { l1TtlMs: config.cacheL1TtlMs, l2TtlMs: config.cacheL2TtlMs, maxEntries: config.cacheMaxEntries }, log);
-  events.listen(nc);
-  app.addHook('onClose', async () => events.close());
+  const feed = new DomainFeed(log);
+  events.listen(feed);
+  app.addHook('onClose', async () => {
+    feed.stop();
+    events.close();
+  });
   const deps: EdgeDeps = { broker: new Broker(nc, config.shards, config.brokerTimeoutMs), shards: config.shards, events };
   await app.register(healthRoutes, deps);
   await app.register(authRoutes, deps);
   await app.register(eventRoutes, deps);
   await app.register(bookingRoutes, deps);
   await app.register(waitlistRoutes, deps);
-  await app.register(live, { nc, broker: deps.broker, config });
+  await app.register(live, { nc, feed, broker: deps.broker, config });
+  feed.start(nc);
   await app.register(adminRoutes, deps);
   return app;
 }

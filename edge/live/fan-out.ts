@@ -1,12 +1,11 @@
 // Domain events → WebSocket frames. Every edge follows every domain subject
-// with a plain core-NATS subscription: JetStream stores those same subjects,
-// so each published event reaches every edge without a durable consumer (a
-// live view needs the present, not a replay). A frame is encoded once and
-// written to every socket that should see it.
-import type { NatsConnection, Subscription } from 'nats';
+// (see plugins/domain-feed.ts), so each published event reaches every edge
+// without a durable consumer. A frame is encoded once and written to every
+// socket that should see it.
 import type { TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
-import { DOMAIN_ALL, DomainEventEnvelope, domainEventTypes, type DomainEvent, type DomainEventType } from '../../actors/protocol/index.js';
+import { domainEventTypes, type DomainEvent, type DomainEventType } from '../../actors/protocol/index.js';
+import type { DomainFeed } from '../plugins/domain-feed.js';
 import type { FastifyBaseLogger as Logger } from 'fastify';
 import { encode, type LiveHub } from './hub.js';
 import type { Presence } from './presence.js';
@@ -19,7 +18,6 @@ export interface FanOutDeps {
   log: Logger;
 }
 
-const validEnvelope = Compile(DomainEventEnvelope);
 const dataValidators = new Map<DomainEventType, ReturnType<typeof Compile<TSchema>>>();
 
 /** Payloads forwarded to users are checked against their schema: a client never gets a malformed entry. */
@@ -29,28 +27,9 @@ function validData(event: DomainEvent): boolean {
   return check.Check(event.data);
 }
 
-export function followDomainEvents(nc: NatsConnection, deps: FanOutDeps): Subscription {
-  const { log } = deps;
-  return nc.subscribe(DOMAIN_ALL, {
-    callback: (err, msg) => {
-      if (err) {
-        log.error({ err }, 'domain event subscription failed');
-        return;
-      }
-      let event: unknown;
-      try {
-        event = JSON.parse(Buffer.from(msg.data).toString('utf8'));
-      } catch {
-        log.warn({ subject: msg.subject }, 'domain event is not JSON; skipped');
-        return;
-      }
-      if (!validEnvelope.Check(event)) {
-        log.warn({ subject: msg.subject }, 'domain event does not match the envelope; skipped');
-        return;
-      }
-      forward(event as DomainEvent, deps);
-    },
-  });
+/** Turns domain events from the edge's feed into frames for the sockets that should see them. */
+export function followDomainEvents(feed: DomainFeed, deps: FanOutDeps): void {
+  feed.on((event) => forward(event, deps));
 }
 
 function forward(event: DomainEvent, { hub, snapshots, presence, log }: FanOutDeps): void {

@@ -17,9 +17,12 @@ import { Presence } from './presence.js';
 import { presenceRoute } from './presence-route.js';
 import { availabilityFrame, Snapshots } from './snapshots.js';
 import { attachSocket, type SignedIn, type SocketDeps } from './socket.js';
+import type { DomainFeed } from '../plugins/domain-feed.js';
 
 export interface LiveOptions {
   nc: NatsConnection;
+  /** The edge's domain event feed; the caller starts and stops it. */
+  feed: DomainFeed;
   broker: Broker;
   config: Config;
 }
@@ -35,7 +38,7 @@ const FRAME_CAP_FACTOR = 16;
 /** How long a stopping edge waits for clients to answer its close frame before cutting them off. */
 const CLOSE_GRACE_MS = 1000;
 
-export default fp<LiveOptions>(async (app, { nc, broker, config }) => {
+export default fp<LiveOptions>(async (app, { nc, feed, broker, config }) => {
   if (config.wsHardBuffer <= config.wsSoftBuffer) throw new Error('EVENTLY_WS_HARD_BUFFER must be larger than EVENTLY_WS_SOFT_BUFFER');
   const hub = new LiveHub({ soft: config.wsSoftBuffer, hard: config.wsHardBuffer });
   const presence = new Presence(nc, hub, { intervalMs: config.presenceIntervalMs, throttleMs: config.presenceThrottleMs }, app.log);
@@ -63,7 +66,7 @@ export default fp<LiveOptions>(async (app, { nc, broker, config }) => {
   });
   app.decorate('live', { hub, presence });
 
-  const domain = followDomainEvents(nc, { hub, snapshots, presence, log: app.log });
+  followDomainEvents(feed, { hub, snapshots, presence, log: app.log });
   presence.start();
   // A client that misses a pong is gone (a dead peer leaves no FIN); it must not count as a watcher.
   const heartbeat = setInterval(() => {
@@ -109,7 +112,6 @@ export default fp<LiveOptions>(async (app, { nc, broker, config }) => {
 
   app.addHook('onClose', async () => {
     clearInterval(heartbeat);
-    domain.unsubscribe();
     presence.stop();
     const closing = [...hub.clients].map((client) => once(client.socket, 'close'));
     await Promise.race([Promise.all(closing), sleep(CLOSE_GRACE_MS, undefined, { ref: false })]);

@@ -13,11 +13,10 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
-import type { NatsConnection, Subscription } from 'nats';
 import { Counter } from 'prom-client';
-import { Compile } from 'typebox/compile';
-import { DOMAIN_ALL, DomainEventEnvelope, ok, type Event, type Outcome } from '../../actors/protocol/index.js';
+import { ok, type Event, type Outcome } from '../../actors/protocol/index.js';
 import type { Logger } from '../../actors/runtime/logger.js';
+import type { DomainFeed } from './domain-feed.js';
 
 export interface CachedEvent { readonly body: string; readonly etag: string; readonly version: number }
 
@@ -35,7 +34,6 @@ const invalidations = new Counter({
 });
 
 const L2_PREFIX = 'evently:cache:event:';
-const checkEnvelope = Compile(DomainEventEnvelope);
 
 function entryOf(event: Event): CachedEvent {
   const body = JSON.stringify(event);
@@ -53,7 +51,8 @@ function decode(raw: string): CachedEvent {
 export class EventCache {
   private readonly l1: LRUCache<string, CachedEvent> | undefined;
   private readonly loading = new Map<string, Promise<Outcome<CachedEvent>>>();
-  private subscription: Subscription | undefined;
+  /** The newest version invalidated per event, bounded like L1. */
+  private readonly invalidated = new LRUCache<string, number>({ max: 10_000 });
 
   constructor(private readonly redis: Redis, private readonly options: EventCacheOptions, private readonly log: Logger) {
     this.l1 = options.l1TtlMs > 0 ? new LRUCache({ max: options.maxEntries, ttl: options.l1TtlMs }) : undefined;
@@ -116,24 +115,20 @@ export class EventCache {
     }
   }
 
-  /** Follows every domain event (core NATS: a missed one only waits out the TTL). */
-  listen(nc: NatsConnection): void {
-    this.subscription = nc.subscribe(DOMAIN_ALL, {
-      callback: (err, msg) => {
-        if (err) return this.log.warn({ err }, 'event cache: domain event subscription failed');
-        let envelope: unknown;
-        try {
-          envelope = msg.json();
-        } catch {
-          envelope = undefined;
-        }
-        if (!checkEnvelope.Check(envelope)) return this.log.warn({ subject: msg.subject }, 'event cache: not a domain event envelope; ignored');
-        this.invalidate(envelope.eventId, envelope.version);
-      },
+  /**
+   * Follows the edge's domain feed (core NATS: a missed event only waits out
+   * the TTL). A batch of bookings shares one version, so it costs one
+   * invalidation, not one per booking.
+   */
+  listen(feed: DomainFeed): void {
+    feed.on((event) => {
+      if ((this.invalidated.get(event.eventId) ?? 0) >= event.version) return;
+      this.invalidated.set(event.eventId, event.version);
+      this.invalidate(event.eventId, event.version);
     });
   }
 
   close(): void {
-    this.subscription?.unsubscribe();
+    this.invalidated.clear();
   }
 }
