@@ -1,7 +1,11 @@
 // The supervisor brings the schema up to date, makes sure the first admin
-// exists, and runs one actor pool per kind. Stopping is graceful: every
-// actor stops taking work and finishes what it has in flight.
+// exists, takes its share of the shard leases and runs one actor pool per
+// kind; sharded pools serve exactly the shards it holds. Operators reach it
+// through the admin endpoint and its NATS service. Stopping is graceful: the
+// leases are handed back, then every actor stops taking work and finishes
+// what it has in flight.
 import { Redis } from 'ioredis';
+import { connect } from 'nats';
 import pg from 'pg';
 import { ensureAdmin } from '../actors/identity/accounts.js';
 import { lockOwner, releaseLocksOf } from '../actors/inventory/booking-lock.js';
@@ -10,10 +14,18 @@ import type { Config } from '../actors/runtime/config.js';
 import { settings } from '../actors/runtime/config.js';
 import type { Logger } from '../actors/runtime/logger.js';
 import { ActorPool } from './actor-pool.js';
+import { supervisorMetrics } from './admin/metrics.js';
+import { startAdmin } from './admin/server.js';
+import { startAdminService } from './admin/service.js';
+import { SupervisorControl } from './control.js';
 import { migrate } from './migrate.js';
+import { ShardLeases } from './shard-leases.js';
 
 export interface Supervisor {
   readonly pools: Readonly<Partial<Record<ActorKind, ActorPool>>> & { readonly inventory: ActorPool };
+  readonly control: SupervisorControl;
+  readonly leases: ShardLeases;
+  readonly adminUrl: string;
   stop(): Promise<void>;
 }
 
@@ -44,19 +56,50 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
     inventory: new ActorPool('inventory', config.inventoryThreads, config.shards, config, log, freeLocks),
     identity: new ActorPool('identity', config.identityThreads, 0, config, log),
   };
+  const all = (): ActorPool[] => Object.values(pools);
+  const sharded = (): ActorPool[] => all().filter((p) => p.sharded);
+  const nc = await connect({ servers: config.natsUrl, name: 'evently-supervisor', noAsyncTraces: true, maxReconnectAttempts: -1 });
+  let adminUrl: string | null = null;
+  const leases = new ShardLeases(nc, {
+    shards: config.shards,
+    ttlMs: config.leaseTtlMs,
+    adminUrl: () => adminUrl,
+    placement: (shard) => Object.fromEntries(sharded().flatMap((p) => {
+      const at = p.placement().get(shard);
+      return at ? [[p.kind, at]] : [];
+    })),
+    onChange: (held) => {
+      for (const pool of sharded()) {
+        pool.assignShards(held).catch((err: Error) => log.error({ err, actor: pool.kind }, 're-plan after a lease change failed'));
+      }
+    },
+    log: log.child({ leases: true }),
+  });
+  const control = new SupervisorControl(all, leases, log);
+  const closers: (() => Promise<unknown>)[] = [];
+  const stop = async () => {
+    for (const close of closers.splice(0).reverse()) await close().catch((err: Error) => log.warn({ err }, 'supervisor stop step failed'));
+  };
+  closers.push(async () => { redis.disconnect(); }, () => nc.drain());
   try {
-    await Promise.all(Object.values(pools).map((p) => p.start()));
+    const held = await leases.start();
+    closers.push(() => Promise.all(all().map((p) => p.stop())), () => leases.releaseAll());
+    await Promise.all(sharded().map((p) => p.assignShards(held)));
+    await Promise.all(all().map((p) => p.start()));
+    const admin = await startAdmin(config, { control, metrics: supervisorMetrics(all) }, log);
+    adminUrl = admin.url;
+    closers.push(() => admin.stop());
+    const service = await startAdminService(nc, control, leases.me, log);
+    closers.push(() => service.stop());
   } catch (err) {
-    await Promise.allSettled(Object.values(pools).map((p) => p.stop()));
-    redis.disconnect();
+    await stop();
     throw err;
   }
-  log.info({ shards: config.shards, inventoryThreads: config.inventoryThreads, batching: config.batching }, 'supervisor running');
+  log.info({ id: leases.me.id, shards: leases.shards(), inventoryThreads: config.inventoryThreads, batching: config.batching, admin: adminUrl }, 'supervisor running');
   return {
-    pools,
+    pools, control, leases, adminUrl: adminUrl!,
     async stop() {
-      await Promise.all(Object.values(pools).map((p) => p.stop()));
-      redis.disconnect();
+      await stop();
       log.info('supervisor stopped');
     },
   };

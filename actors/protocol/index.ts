@@ -10,3 +10,4 @@ export * from './schemas/accounts.js';
 export * from './schemas/waitlist.js';
 export * from './schemas/live.js';
 export * from './domain-events.js';
+export * from './operators.js';
