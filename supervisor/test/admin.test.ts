@@ -115,7 +115,7 @@ test('when the inventory pool is restarted during a stream of bookings, then eve
   const users = await t.registerUsers(40, 'rolling');
   const before = new Set(t.system.supervisor.pools.inventory.status().slots.map((s) => s.threadId));
   let streaming = true;
-  const stream = bookingStream({ url: t.url, eventId: event.id, users, perUser: 8, pauseMs: 40, label: 'rolling' }).finally(() => { streaming = false; });
+  const stream = bookingStream({ url: t.url, eventId: event.id, users, perUser: 10, pauseMs: 150, label: 'rolling' }).finally(() => { streaming = false; });
   await sleep(150);
   const restart = await admin('POST', '/pools/inventory/restart');
   assert.ok(streaming, 'the restart finished while bookings were still flowing');
@@ -127,7 +127,7 @@ test('when the inventory pool is restarted during a stream of bookings, then eve
   everyShardServedOnce(restart.body, t.system.config.shards);
   assert.equal(result.unanswered, 0);
   assert.deepEqual([...result.refused], [], 'nothing refused');
-  assert.equal(result.created.length, users.length * 8, 'every order booked');
+  assert.equal(result.created.length, users.length * 10, 'every order booked');
   assert.equal(result.retried, 0, 'no request in flight failed: the old threads drained while the new ones served');
   const { rows } = await t.db.query(`SELECT count(*)::int AS n FROM bookings WHERE event_id = $1 AND status = 'confirmed' AND id = ANY($2::uuid[])`, [event.id, result.created]);
   assert.equal(rows[0].n, result.created.length, 'every 201 is stored');
