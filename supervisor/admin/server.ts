@@ -1,7 +1,7 @@
 // The supervisor's admin endpoint: its own Fastify on EVENTLY_ADMIN_PORT,
 // with the edge's token check and problem+json errors, so an operator meets
 // the same rules on both ports.
-import Fastify, { type FastifyBaseLogger } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Config } from '../../actors/runtime/config.js';
 import type { Logger } from '../../actors/runtime/logger.js';
@@ -17,8 +17,10 @@ export interface AdminServer {
 
 export async function startAdmin(config: Config, deps: AdminDeps, log: Logger): Promise<AdminServer> {
   if (!config.jwtSecret) throw new Error('EVENTLY_JWT_SECRET must be set: the admin endpoint checks admin tokens with it');
-  const app = Fastify({ loggerInstance: log.child({ admin: true }) as FastifyBaseLogger, disableRequestLogging: log.level !== 'debug' })
-    .withTypeProvider<TypeBoxTypeProvider>();
+  const app = Fastify({
+    loggerInstance: log.child({ admin: true }) as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: log.level !== 'debug' && log.level !== 'trace' }),
+  }).withTypeProvider<TypeBoxTypeProvider>();
   installValidation(app);
   installProblems(app);
   await app.register(auth, { secret: config.jwtSecret, ttlSeconds: config.jwtTtl });
