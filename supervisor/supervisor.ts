@@ -86,7 +86,7 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
     closers.push(() => Promise.all(all().map((p) => p.stop())), () => leases.releaseAll());
     await Promise.all(sharded().map((p) => p.assignShards(held)));
     await Promise.all(all().map((p) => p.start()));
-    const admin = await startAdmin(config, { control, metrics: supervisorMetrics(all) }, log);
+    const admin = await startAdmin(config, { control, metrics: supervisorMetrics(all, config.shards) }, log);
     adminUrl = admin.url;
     closers.push(() => admin.stop());
     const service = await startAdminService(nc, control, leases.me, log);

@@ -10,9 +10,11 @@ export interface SupervisorMetrics {
   text(): Promise<string>;
 }
 
-export function supervisorMetrics(pools: () => readonly ActorPool[]): SupervisorMetrics {
+export function supervisorMetrics(pools: () => readonly ActorPool[], shards: number): SupervisorMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  // Against the sum of evently_shards_owned over every supervisor: a shard nobody serves.
+  new Gauge({ name: 'evently_shards_total', help: 'Event shards configured (EVENTLY_SHARDS)', registers: [registry] }).set(shards);
   const perPool = (name: string, help: string, read: (pool: ActorPool) => Promise<number | null> | number | null) =>
     new Gauge({
       name, help, labelNames: ['pool'], registers: [registry],

@@ -84,6 +84,7 @@ test('when /metrics is scraped, then pool threads, busy and restarts are there p
   assert.match(reply.body, /evently_actor_restarts_total\{pool="identity"\} 0/);
   assert.match(reply.body, new RegExp(`evently_shards_owned\\{pool="inventory"\\} ${t.system.config.shards}`));
   assert.match(reply.body, /evently_pool_busy\{pool="inventory"\} 0/);
+  assert.match(reply.body, new RegExp(`evently_shards_total ${t.system.config.shards}`));
 });
 
 test('when a pool that does not exist or a bad thread count is asked for, then the problem says so', async () => {
