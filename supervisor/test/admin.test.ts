@@ -9,7 +9,7 @@ import { connect } from 'nats';
 import { readSeatLedger } from '../../actors/inventory/ledger.js';
 import { SUPERVISOR_SERVICE, adminSubject, shardOf, type PoolReport } from '../../actors/protocol/index.js';
 import { startTestSystem, type TestSystem } from '../../edge/test/harness.js';
-import { bookingStream } from './booking-stream.js';
+import { bookingStream } from '../../ops/load/booking-stream.js';
 
 let t: TestSystem;
 let admin: (method: string, path: string, opts?: { token?: string | null; body?: unknown }) => Promise<{ status: number; type: string; body: any }>;

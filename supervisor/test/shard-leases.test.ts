@@ -10,7 +10,7 @@ import { after, before, test } from 'node:test';
 import { readSeatLedger } from '../../actors/inventory/ledger.js';
 import { shardOf, type ShardsReply } from '../../actors/protocol/index.js';
 import { startTestSystem, type TestSystem } from '../../edge/test/harness.js';
-import { bookingStream } from './booking-stream.js';
+import { bookingStream } from '../../ops/load/booking-stream.js';
 
 const LEASE_TTL_MS = 2000;
 const SUPERVISOR_MAIN = new URL('../main.js', import.meta.url).pathname;
