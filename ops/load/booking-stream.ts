@@ -4,7 +4,7 @@
 // checked against the database afterwards.
 import { setTimeout as sleep } from 'node:timers/promises';
 
-export interface StreamUser { id: string; token: string }
+export interface StreamUser { token: string }
 
 export interface StreamResult {
   /** Booking ids of every 201. */
