@@ -1,6 +1,9 @@
 // The supervisor brings the schema up to date, makes sure the first admin
-// exists, and runs one actor pool per kind. Stopping is graceful: every
-// actor stops taking work and finishes what it has in flight.
+// exists, takes its share of the shard leases and runs one actor pool per
+// kind; sharded pools serve exactly the shards it holds. Operators reach it
+// through the admin endpoint and its NATS service. Stopping is graceful: the
+// leases are handed back, then every actor stops taking work and finishes
+// what it has in flight.
 import { Redis } from 'ioredis';
 import { connect } from 'nats';
 import pg from 'pg';
@@ -12,10 +15,18 @@ import { settings } from '../actors/runtime/config.js';
 import { ensureDomainStream } from '../actors/runtime/domain-stream.js';
 import type { Logger } from '../actors/runtime/logger.js';
 import { ActorPool } from './actor-pool.js';
+import { supervisorMetrics } from './admin/metrics.js';
+import { startAdmin } from './admin/server.js';
+import { startAdminService } from './admin/service.js';
+import { SupervisorControl } from './control.js';
 import { migrate } from './migrate.js';
+import { ShardLeases } from './shard-leases.js';
 
 export interface Supervisor {
   readonly pools: Readonly<Record<ActorKind, ActorPool>>;
+  readonly control: SupervisorControl;
+  readonly leases: ShardLeases;
+  readonly adminUrl: string;
   stop(): Promise<void>;
 }
 
@@ -60,19 +71,50 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
     // One thread is plenty: it writes whole batches, one statement each.
     audit: new ActorPool('audit', 1, 0, config, log),
   };
+  const all = (): ActorPool[] => Object.values(pools);
+  const sharded = (): ActorPool[] => all().filter((p) => p.sharded);
+  const nc = await connect({ servers: config.natsUrl, name: 'evently-supervisor', noAsyncTraces: true, maxReconnectAttempts: -1 });
+  let adminUrl: string | null = null;
+  const leases = new ShardLeases(nc, {
+    shards: config.shards,
+    ttlMs: config.leaseTtlMs,
+    adminUrl: () => adminUrl,
+    placement: (shard) => Object.fromEntries(sharded().flatMap((p) => {
+      const at = p.placement().get(shard);
+      return at ? [[p.kind, at]] : [];
+    })),
+    onChange: (held) => {
+      for (const pool of sharded()) {
+        pool.assignShards(held).catch((err: Error) => log.error({ err, actor: pool.kind }, 're-plan after a lease change failed'));
+      }
+    },
+    log: log.child({ leases: true }),
+  });
+  const control = new SupervisorControl(all, leases, log);
+  const closers: (() => Promise<unknown>)[] = [];
+  const stop = async () => {
+    for (const close of closers.splice(0).reverse()) await close().catch((err: Error) => log.warn({ err }, 'supervisor stop step failed'));
+  };
+  closers.push(async () => { redis.disconnect(); }, () => nc.drain());
   try {
-    await Promise.all(Object.values(pools).map((p) => p.start()));
+    const held = await leases.start();
+    closers.push(() => Promise.all(all().map((p) => p.stop())), () => leases.releaseAll());
+    await Promise.all(sharded().map((p) => p.assignShards(held)));
+    await Promise.all(all().map((p) => p.start()));
+    const admin = await startAdmin(config, { control, metrics: supervisorMetrics(all, config.shards) }, log);
+    adminUrl = admin.url;
+    closers.push(() => admin.stop());
+    const service = await startAdminService(nc, control, leases.me, log);
+    closers.push(() => service.stop());
   } catch (err) {
-    await Promise.allSettled(Object.values(pools).map((p) => p.stop()));
-    redis.disconnect();
+    await stop();
     throw err;
   }
-  log.info({ shards: config.shards, inventoryThreads: config.inventoryThreads, batching: config.batching }, 'supervisor running');
+  log.info({ id: leases.me.id, shards: leases.shards(), inventoryThreads: config.inventoryThreads, batching: config.batching, admin: adminUrl }, 'supervisor running');
   return {
-    pools,
+    pools, control, leases, adminUrl: adminUrl!,
     async stop() {
-      await Promise.all(Object.values(pools).map((p) => p.stop()));
-      redis.disconnect();
+      await stop();
       log.info('supervisor stopped');
     },
   };

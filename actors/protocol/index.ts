@@ -13,3 +13,4 @@ export * from './domain-events.js';
 export * from './trace.js';
 export * from './schemas/audit.js';
 export * from './audit.js';
+export * from './operators.js';

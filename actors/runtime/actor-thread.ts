@@ -20,8 +20,8 @@ export interface ActorTask {
   control: MessagePort;
 }
 
-export type ControlMessage = { type: 'stop' } | { type: 'crash' };
-export type ThreadReport = { type: 'ready'; threadId: number };
+export type ControlMessage = { type: 'stop' } | { type: 'crash' } | { type: 'report' };
+export type ThreadReport = { type: 'ready'; threadId: number } | { type: 'load'; inFlight: number };
 
 const { kind, config } = workerData as ActorThreadData;
 
@@ -42,6 +42,7 @@ export default async function runActor({ shards, control }: ActorTask): Promise<
       if (m.type === 'stop') resolve();
       // Chaos tooling: die the way a real crash would, mid-work.
       if (m.type === 'crash') process.exit(70);
+      if (m.type === 'report') control.postMessage({ type: 'load', inFlight: served.inFlight() } satisfies ThreadReport);
     });
   });
   control.postMessage({ type: 'ready', threadId } satisfies ThreadReport);

@@ -50,6 +50,9 @@ const setting = <T>(env: string, doc: string, dflt: T | undefined, parse: Parser
 export const settings = {
   httpPort: setting('EVENTLY_HTTP_PORT', 'Edge HTTP port', 3000, int(0, 65535)),
   httpHost: setting('EVENTLY_HTTP_HOST', 'Edge listen address', '127.0.0.1', str),
+  adminPort: setting('EVENTLY_ADMIN_PORT', 'Supervisor admin endpoint port (0 = any free port)', 3001, int(0, 65535)),
+  adminHost: setting('EVENTLY_ADMIN_HOST', 'Supervisor admin endpoint listen address', '127.0.0.1', str),
+  leaseTtlMs: setting('EVENTLY_LEASE_TTL_MS', 'How long a shard lease lives without renewal; a dead supervisor\'s shards move after this', 10000, int(500, 300000)),
   dataDir: setting('EVENTLY_DATA_DIR', 'Where the embedded servers keep their data', resolve('.data'), (raw) => resolve(raw)),
   shards: setting('EVENTLY_SHARDS', 'Number of event shards (changing it reshuffles ownership)', 16, int(1, 1024)),
   inventoryThreads: setting('EVENTLY_INVENTORY_THREADS', 'Inventory actor threads', 2, int(1, 64)),

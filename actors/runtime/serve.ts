@@ -18,6 +18,8 @@ type Validator = ReturnType<typeof Compile<TSchema>>;
 export interface Served {
   /** Stops taking new requests and waits for those in flight. */
   drain(): Promise<void>;
+  /** Requests taken and not yet answered, for the supervisor's pool report. */
+  inFlight(): number;
 }
 
 export function contextFrom(h: MsgHdrs | undefined): CallContext {
@@ -92,5 +94,6 @@ export function serve(nc: NatsConnection, kind: ActorKind, shards: readonly numb
       await Promise.all(subscriptions.map((s) => s.drain()));
       await Promise.all(inflight);
     },
+    inFlight: () => inflight.size,
   };
 }

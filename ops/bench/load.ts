@@ -51,7 +51,7 @@ function options(spec: LoadSpec, duration: number): autocannon.Options {
   };
 }
 
-function summarise(result: autocannon.Result): Measurement {
+export function summarise(result: autocannon.Result): Measurement {
   // statusCodeStats exists in autocannon 9 but not in its community types.
   const stats = (result as unknown as { statusCodeStats?: Record<string, { count: number }> }).statusCodeStats ?? {};
   const statuses: Record<string, number> = {};

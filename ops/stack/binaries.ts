@@ -157,3 +157,18 @@ export async function resolveBinaries(
   }
   return found;
 }
+
+/** One more server program (haproxy, for the load-balancer test and script), found or installed like the others. */
+export async function resolveTool(
+  binary: string,
+  debianPackage: string,
+  aptLogFile: string,
+  log: (msg: string) => void,
+): Promise<string> {
+  const found = onPath(binary);
+  if (found) return found;
+  await install([debianPackage], aptLogFile, log);
+  const installed = onPath(binary);
+  if (!installed) throw new StackError(`apt-get reported success but ${binary} is still not found on PATH or ${extraDirs.join(', ')}.`);
+  return installed;
+}

@@ -1,0 +1,84 @@
+// The deployment files, validated without a container engine: each check is
+// a Debian tool run over one file. The test (compose.test.ts) and the script
+// (check.ts) both run this list; a missing tool is installed with apt-get
+// when running as root, otherwise its checks are skipped by name.
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { devCertificate } from '../haproxy/load-balancer.js';
+import { resolveTool } from '../stack/binaries.js';
+
+export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const MONITORING = 'ops/monitoring';
+
+export interface ToolCheck {
+  label: string;
+  tool: string;
+  debianPackage: string;
+  args: string[];
+  /** Environment the check needs beyond PATH. */
+  env?: (scratch: string) => Promise<Record<string, string>>;
+}
+
+export const toolChecks: ToolCheck[] = [
+  { label: 'docker-compose.yml (docker-compose config -q)', tool: 'docker-compose', debianPackage: 'docker-compose', args: ['-f', 'docker-compose.yml', 'config', '-q'] },
+  {
+    label: 'haproxy.cfg (haproxy -c)', tool: 'haproxy', debianPackage: 'haproxy', args: ['-c', '-f', 'haproxy.cfg'],
+    // -c opens the certificate; the compose one is made on the host by ops/tls/dev-cert.sh.
+    env: async (scratch) => ({ LB_TLS_CERT: (await devCertificate(scratch)).pem }),
+  },
+  { label: 'prometheus.yml (promtool check config)', tool: 'promtool', debianPackage: 'prometheus', args: ['check', 'config', `${MONITORING}/prometheus.yml`] },
+  { label: 'alerts.yml (promtool check rules)', tool: 'promtool', debianPackage: 'prometheus', args: ['check', 'rules', `${MONITORING}/alerts.yml`] },
+  { label: 'alerts.test.yml (promtool test rules)', tool: 'promtool', debianPackage: 'prometheus', args: ['test', 'rules', `${MONITORING}/alerts.test.yml`] },
+  { label: 'alertmanager.yml (amtool check-config)', tool: 'amtool', debianPackage: 'prometheus-alertmanager', args: ['check-config', `${MONITORING}/alertmanager.yml`] },
+  ...[1, 2, 3].map((n) => ({ label: `nats-${n}.conf (nats-server -t)`, tool: 'nats-server', debianPackage: 'nats-server', args: ['-t', '-c', `ops/compose/nats-${n}.conf`] })),
+];
+
+/** Not checkable here: named so a reader knows, rather than silently passed. */
+export const uncheckable = ['ops/logging/fluent-bit.conf (Fluent Bit is not packaged in Debian 12; checked only when the stack runs)'];
+
+export type CheckResult = { outcome: 'ok' } | { outcome: 'failed'; output: string } | { outcome: 'skipped'; reason: string };
+
+export async function runToolCheck(check: ToolCheck, log: (msg: string) => void = () => undefined): Promise<CheckResult> {
+  const scratch = await mkdtemp(join(tmpdir(), 'evently-check-'));
+  try {
+    let binary: string;
+    try {
+      binary = await resolveTool(check.tool, check.debianPackage, join(scratch, 'apt.log'), log);
+    } catch (err) {
+      return { outcome: 'skipped', reason: (err as Error).message };
+    }
+    const env = { PATH: process.env['PATH'] ?? '', ...(await check.env?.(scratch)) };
+    try {
+      await promisify(execFile)(binary, check.args, { cwd: ROOT, env });
+      return { outcome: 'ok' };
+    } catch (err) {
+      const e = err as { stdout?: string; stderr?: string; message: string };
+      return { outcome: 'failed', output: `${e.stdout ?? ''}${e.stderr ?? ''}` || e.message };
+    }
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+/** What the dashboards must show (issue 7): each needs a panel whose title names it. */
+export const DASHBOARD_TOPICS = ['booking', 'latency', 'error', 'pool', 'invariant', 'lag'];
+
+/** Grafana dashboards: valid JSON, every panel queries the provisioned data source, every topic covered. */
+export async function checkDashboard(file: string): Promise<string[]> {
+  const problems: string[] = [];
+  const dashboard = JSON.parse(await readFile(join(ROOT, file), 'utf8')) as { uid?: string; panels?: { title: string; targets?: { expr?: string; datasource?: { uid?: string } }[] }[] };
+  if (!dashboard.uid) problems.push('no uid');
+  const panels = dashboard.panels ?? [];
+  for (const p of panels) {
+    if (!p.targets?.length || p.targets.some((t) => !t.expr)) problems.push(`panel "${p.title}" has a target without a query`);
+    if (p.targets?.some((t) => t.datasource?.uid !== 'prometheus')) problems.push(`panel "${p.title}" does not use the provisioned data source`);
+  }
+  for (const topic of DASHBOARD_TOPICS) {
+    if (!panels.some((p) => p.title.toLowerCase().includes(topic))) problems.push(`no panel about ${topic}`);
+  }
+  return problems;
+}

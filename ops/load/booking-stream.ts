@@ -1,0 +1,69 @@
+// A stream of bookings from many users, each retrying as API.md allows (5xx,
+// timeouts and BOOKING_IN_PROGRESS, with the same Idempotency-Key), so that
+// operations on the supervisors can be tried under load and the outcome
+// checked against the database afterwards.
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export interface StreamUser { token: string }
+
+export interface StreamResult {
+  /** Booking ids of every 201. */
+  created: string[];
+  /** Final answers other than 201, by status and code. */
+  refused: Map<string, number>;
+  /** Attempts that got a retryable answer (5xx, no answer, BOOKING_IN_PROGRESS) before the final one. */
+  retried: number;
+  /** Orders that never got a final answer within their attempts. */
+  unanswered: number;
+}
+
+export interface StreamOptions {
+  url: string;
+  eventId: string;
+  users: readonly StreamUser[];
+  /** Bookings each user makes, one after another. */
+  perUser: number;
+  /** Pause between one user's bookings, so the stream lasts. */
+  pauseMs: number;
+  label: string;
+}
+
+const RETRYABLE = new Set([0, 500, 502, 503, 504]);
+
+export async function bookingStream(o: StreamOptions): Promise<StreamResult> {
+  const result: StreamResult = { created: [], refused: new Map(), retried: 0, unanswered: 0 };
+  const order = async (user: StreamUser, key: string): Promise<void> => {
+    for (let attempt = 0; attempt < 100; attempt++) {
+      let status = 0;
+      let body: { id?: string; code?: string } = {};
+      try {
+        const res = await fetch(`${o.url}/v1/events/${o.eventId}/bookings`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${user.token}`, 'content-type': 'application/json', 'idempotency-key': key },
+          body: JSON.stringify({ quantity: 1 }),
+        });
+        status = res.status;
+        body = await res.json() as typeof body;
+      } catch { /* no answer: retry */ }
+      if (status === 201 && body.id) {
+        result.created.push(body.id);
+        return;
+      }
+      if (!RETRYABLE.has(status) && body.code !== 'BOOKING_IN_PROGRESS') {
+        const why = `${status} ${body.code ?? ''}`.trim();
+        result.refused.set(why, (result.refused.get(why) ?? 0) + 1);
+        return;
+      }
+      result.retried++;
+      await sleep(100);
+    }
+    result.unanswered++;
+  };
+  await Promise.all(o.users.map(async (user, u) => {
+    for (let i = 0; i < o.perUser; i++) {
+      await order(user, `${o.label}-${u}-${i}`);
+      await sleep(o.pauseMs);
+    }
+  }));
+  return result;
+}

@@ -1,0 +1,89 @@
+// One incarnation of an actor thread: the piscina task that serves a slot's
+// shards from `ready` until it is told to stop (it drains first) or dies.
+// A slot outlives its incarnations: restarts, rolling restarts and re-plans
+// replace the handle, never the slot.
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import type { Piscina } from 'piscina';
+import type { ActorTask, ControlMessage, ThreadReport } from '../actors/runtime/actor-thread.js';
+
+const READY_TIMEOUT_MS = 30_000;
+const REPORT_TIMEOUT_MS = 250;
+
+export class ActorThreadHandle {
+  threadId: number | undefined;
+  readonly startedAt = Date.now();
+  /** Resolves when the task ends: null after a clean stop, the error when the thread died. */
+  readonly ended: Promise<Error | null>;
+  /** Resolves once the actor is subscribed and serving; rejects if it died or hung first. */
+  readonly ready: Promise<void>;
+  private running = true;
+  private readonly control: MessagePort;
+  private readonly waitingForLoad = new Set<(inFlight: number) => void>();
+
+  constructor(piscina: Piscina<ActorTask, unknown>, readonly shards: readonly number[], label: string) {
+    const { port1, port2 } = new MessageChannel();
+    this.control = port1;
+    this.ended = piscina.run({ shards: [...shards], control: port2 }, { transferList: [port2] as never })
+      .then(() => null, (err: Error) => err)
+      .then((err) => {
+        this.running = false;
+        port1.close();
+        return err;
+      });
+    this.ready = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${label} not ready in ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
+      port1.on('message', (m: ThreadReport) => {
+        if (m.type === 'ready') {
+          clearTimeout(timer);
+          this.threadId = m.threadId;
+          resolve();
+        } else if (m.type === 'load') {
+          for (const answer of this.waitingForLoad) answer(m.inFlight);
+          this.waitingForLoad.clear();
+        }
+      });
+      void this.ended.then((err) => {
+        clearTimeout(timer);
+        reject(err ?? new Error(`${label} ended before it was ready`));
+      });
+    });
+    // Whoever launched it awaits `ready`; a rejection nobody awaited must not crash the supervisor.
+    this.ready.catch(() => undefined);
+  }
+
+  get alive(): boolean {
+    return this.running;
+  }
+
+  /** Requests in flight on this thread, or null if it does not answer at once. */
+  inFlight(): Promise<number | null> {
+    if (!this.running || this.threadId === undefined) return Promise.resolve(null);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.waitingForLoad.delete(answer);
+        resolve(null);
+      }, REPORT_TIMEOUT_MS);
+      const answer = (n: number) => {
+        clearTimeout(timer);
+        resolve(n);
+      };
+      this.waitingForLoad.add(answer);
+      this.send({ type: 'report' });
+    });
+  }
+
+  /** Graceful: the actor stops taking work, answers what is in flight, then the task ends. */
+  async retire(): Promise<Error | null> {
+    this.send({ type: 'stop' });
+    return this.ended;
+  }
+
+  /** Chaos and drills: the thread dies the way a real crash would, mid-work. */
+  crash(): void {
+    this.send({ type: 'crash' });
+  }
+
+  private send(message: ControlMessage): void {
+    if (this.running) this.control.postMessage(message);
+  }
+}

@@ -1,0 +1,37 @@
+// The operator routes of API.md, each a line or two over SupervisorControl.
+// Everything but /healthz and /metrics needs an admin token: a JWT with role
+// admin signed with EVENTLY_JWT_SECRET, as `POST /v1/auth/login` issues.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { PoolKindParam, PoolReport, PoolsReply, ScaleRequest, ShardsReply } from '../../actors/protocol/index.js';
+import { sendOutcome } from '../../edge/plugins/problems.js';
+import type { SupervisorControl } from '../control.js';
+import type { SupervisorMetrics } from './metrics.js';
+
+export interface AdminDeps {
+  control: SupervisorControl;
+  metrics: SupervisorMetrics;
+}
+
+export const adminRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, { control, metrics }) => {
+  app.get('/healthz', async () => ({ status: 'ok', state: control.current }));
+
+  app.get('/metrics', async (_request, reply) => reply.type(metrics.contentType).send(await metrics.text()));
+
+  const admin = { preHandler: app.requireAdmin };
+
+  app.get('/pools', { ...admin, schema: { response: { 200: PoolsReply } } }, () => control.report());
+
+  app.get('/shards', { ...admin, schema: { response: { 200: ShardsReply } } }, () => control.shards());
+
+  app.post('/pools/:kind/restart', { ...admin, schema: { params: PoolKindParam, response: { 200: PoolReport } } },
+    async (request, reply) => sendOutcome(reply, await control.restart(request.params.kind)));
+
+  app.post('/pools/:kind/scale', { ...admin, schema: { params: PoolKindParam, body: ScaleRequest, response: { 200: PoolReport } } },
+    async (request, reply) => sendOutcome(reply, await control.scale(request.params.kind, request.body.threads)));
+
+  app.post('/drain', { ...admin, schema: { response: { 200: Type.Object({ state: Type.String() }) } } }, async () => {
+    await control.drain();
+    return { state: control.current };
+  });
+};

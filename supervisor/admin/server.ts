@@ -1,0 +1,31 @@
+// The supervisor's admin endpoint: its own Fastify on EVENTLY_ADMIN_PORT,
+// with the edge's token check and problem+json errors, so an operator meets
+// the same rules on both ports.
+import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Config } from '../../actors/runtime/config.js';
+import type { Logger } from '../../actors/runtime/logger.js';
+import auth from '../../edge/plugins/auth.js';
+import { installProblems } from '../../edge/plugins/problems.js';
+import { installValidation } from '../../edge/plugins/validation.js';
+import { adminRoutes, type AdminDeps } from './routes.js';
+
+export interface AdminServer {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+export async function startAdmin(config: Config, deps: AdminDeps, log: Logger): Promise<AdminServer> {
+  if (!config.jwtSecret) throw new Error('EVENTLY_JWT_SECRET must be set: the admin endpoint checks admin tokens with it');
+  const app = Fastify({
+    loggerInstance: log.child({ admin: true }) as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: log.level !== 'debug' && log.level !== 'trace' }),
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  installValidation(app);
+  installProblems(app);
+  await app.register(auth, { secret: config.jwtSecret, ttlSeconds: config.jwtTtl });
+  await app.register(adminRoutes, deps);
+  const url = await app.listen({ port: config.adminPort, host: config.adminHost });
+  log.info({ url }, 'admin endpoint listening');
+  return { url, stop: () => app.close() };
+}
