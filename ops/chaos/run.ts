@@ -71,7 +71,9 @@ async function onFreshServers(o: ChaosOptions, dataDir: string): Promise<ChaosRe
   try {
     servers.nats = await startNats(natsStart);
     servers.redis = await startRedis(redisStart);
+    // One loopback client plays the whole crowd: per-IP limits and load shedding would refuse it, not the faults.
     const config = withOverrides(loadConfig({}), {
+      rateLimits: false, maxEventLoopDelayMs: 0,
       logLevel: o.log.level, kdfCost: 10, dataDir, httpPort: 0, adminPort: 0, lockTtlMs: 3000, brokerTimeoutMs: 2000,
       natsUrl: servers.nats.url, redisUrl: servers.redis.url, databaseUrl: stack.databaseUrl, jwtSecret: randomBytes(24).toString('hex'),
     });
