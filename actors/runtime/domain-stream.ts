@@ -4,7 +4,7 @@ import {
   AckPolicy, DeliverPolicy, nanos, RetentionPolicy, StorageType,
   type JetStreamManager, type StreamConfig,
 } from 'nats';
-import { DOMAIN_ALL, DOMAIN_STREAM, domainShardFilter } from '../protocol/index.js';
+import { DOMAIN_ALL, DOMAIN_STREAM, domainSubject, type DomainEventType } from '../protocol/index.js';
 
 const DAY_MS = 24 * 3600 * 1000;
 /** How long the stream keeps events: longer than any consumer may reasonably be down. */
@@ -28,18 +28,26 @@ export async function ensureDomainStream(jsm: JetStreamManager): Promise<void> {
   }
 }
 
-/** The durable consumer name of one consumer kind on one shard. */
-export const durableName = (consumer: string, shard: number): string => `${consumer}-${shard}`;
+/**
+ * The durable consumer of one consumer kind on one shard, for one event type.
+ * Per type, because a consumer that reacts to three types must not be handed
+ * every booking of a flash sale (nats-server 2.9 takes one filter subject per
+ * consumer); events of different types carry no order a reaction relies on.
+ */
+export const durableName = (consumer: string, shard: number, type: DomainEventType): string =>
+  `${consumer}-${shard}-${type.replaceAll('.', '-')}`;
 
-/** Creates the durable, explicitly acknowledged consumer of one shard if it is missing. */
-export async function ensureShardConsumer(jsm: JetStreamManager, consumer: string, shard: number, ackWaitMs: number): Promise<string> {
-  const name = durableName(consumer, shard);
+/** Creates the durable, explicitly acknowledged consumer if it is missing. */
+export async function ensureShardConsumer(
+  jsm: JetStreamManager, consumer: string, shard: number, type: DomainEventType, ackWaitMs: number,
+): Promise<string> {
+  const name = durableName(consumer, shard, type);
   try {
     await jsm.consumers.info(DOMAIN_STREAM, name);
   } catch {
     await jsm.consumers.add(DOMAIN_STREAM, {
       durable_name: name,
-      filter_subject: domainShardFilter(shard),
+      filter_subject: domainSubject(type, shard),
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.All,
       ack_wait: nanos(ackWaitMs),

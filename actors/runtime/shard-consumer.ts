@@ -1,11 +1,11 @@
-// Reads the domain events of a set of shards through durable consumers, one
-// per shard, in stream order. A handler that succeeds acks; one that throws
+// Reads the domain events of some types on a set of shards through durable
+// consumers, one per shard and type, each in stream order. A handler that succeeds acks; one that throws
 // is redelivered after a backoff. Handlers apply each event once themselves
 // (see appliedOnce): delivery is at least once.
 import type { JsMsg, NatsConnection } from 'nats';
 import type { PoolClient } from 'pg';
 import { Compile } from 'typebox/compile';
-import { DOMAIN_STREAM, DomainEventEnvelope, type DomainEvent } from '../protocol/index.js';
+import { DOMAIN_STREAM, DomainEventEnvelope, type DomainEvent, type DomainEventType } from '../protocol/index.js';
 import { ensureShardConsumer } from './domain-stream.js';
 import type { Logger } from './logger.js';
 
@@ -19,19 +19,19 @@ export interface ShardConsumer {
 }
 
 export async function consumeShards(
-  nc: NatsConnection, consumer: string, shards: readonly number[], log: Logger,
+  nc: NatsConnection, consumer: string, shards: readonly number[], types: readonly DomainEventType[], log: Logger,
   handle: (event: DomainEvent) => Promise<void>,
 ): Promise<ShardConsumer> {
   const jsm = await nc.jetstreamManager();
   const js = nc.jetstream();
-  const loops = await Promise.all(shards.map(async (shard) => {
-    const name = await ensureShardConsumer(jsm, consumer, shard, ACK_WAIT_MS);
+  const loops = await Promise.all(shards.flatMap((shard) => types.map(async (type) => {
+    const name = await ensureShardConsumer(jsm, consumer, shard, type, ACK_WAIT_MS);
     const messages = await (await js.consumers.get(DOMAIN_STREAM, name)).consume({ max_messages: 100 });
     const done = (async () => {
       for await (const m of messages) await deliver(m);
     })().catch((err: Error) => log.error({ err, consumer, shard }, 'domain event consumer ended'));
     return { messages, done };
-  }));
+  })));
 
   async function deliver(m: JsMsg): Promise<void> {
     let event: unknown;

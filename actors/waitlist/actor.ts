@@ -13,7 +13,7 @@ import { consumeShards } from '../runtime/shard-consumer.js';
 import { join, leave, list, mine, setPriority, type Done } from './entries.js';
 import { eventsWithExpiredHolds, expireHolds } from './expiry.js';
 import type { OfferPolicy } from './offers.js';
-import { CONSUMER, react, reactsTo } from './reactions.js';
+import { CONSUMER, react, REACTS_TO, reactsTo } from './reactions.js';
 
 const SWEEP_MS = 5_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -61,8 +61,8 @@ export const start: StartActor = async ({ config, log, shards, nc }) => {
   }, SWEEP_MS);
   sweeper.unref();
 
-  // Most of the stream (every booking) needs nothing from the waitlist: acknowledged without touching the database.
-  const consumer = await consumeShards(nc, CONSUMER, shards, log, async (event) => {
+  // A seats.released with nothing for the waitlist is acknowledged without touching the database.
+  const consumer = await consumeShards(nc, CONSUMER, shards, REACTS_TO, log, async (event) => {
     if (reactsTo(event)) await run(event.eventId, (client) => react(client, event, policy));
   });
 

@@ -5,7 +5,7 @@
 //   hold.confirmed  → the entry is booked
 //   event.cancelled → every live entry expires
 import type { PoolClient } from 'pg';
-import type { DomainEvent } from '../protocol/index.js';
+import type { DomainEvent, DomainEventType } from '../protocol/index.js';
 import { domainEvent } from '../runtime/outbox.js';
 import { appliedOnce } from '../runtime/shard-consumer.js';
 import type { Done } from './entries.js';
@@ -16,6 +16,9 @@ import { lockEvent } from './seats.js';
 export const CONSUMER = 'waitlist';
 
 const nothing: Done<null> = { outcome: { ok: true, status: 200, value: null }, events: [] };
+
+/** The only domain event types the waitlist consumes. */
+export const REACTS_TO = ['seats.released', 'hold.confirmed', 'event.cancelled'] as const satisfies readonly DomainEventType[];
 
 export const reactsTo = (event: DomainEvent): boolean =>
   (event.type === 'seats.released' && event.data.toWaitlist > 0) || event.type === 'hold.confirmed' || event.type === 'event.cancelled';

@@ -9,6 +9,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { connect, type NatsConnection } from 'nats';
 import { DOMAIN_STREAM, domainShardFilter, domainSubject, shardOf, type DomainEvent } from '../../actors/protocol/index.js';
 import { readSeatLedger } from '../../actors/inventory/ledger.js';
+import { durableName } from '../../actors/runtime/domain-stream.js';
+import { CONSUMER } from '../../actors/waitlist/reactions.js';
 import { startTestSystem, type TestSystem } from '../../edge/test/harness.js';
 
 let t: TestSystem;
@@ -93,13 +95,13 @@ test('when the stream delivers a domain event twice, then the waitlist applies i
   }
   assert.ok(released);
   const jsm = await nc.jetstreamManager();
-  const before = await jsm.consumers.info(DOMAIN_STREAM, `waitlist-${shard}`);
+  const before = await jsm.consumers.info(DOMAIN_STREAM, durableName(CONSUMER, shard, 'seats.released'));
   // Redelivered under a new message id, so the stream's own dedupe lets it through.
   await nc.jetstream().publish(domainSubject('seats.released', shard), JSON.stringify(released), { msgID: `again-${released.id}` });
   let info = before;
   for (let i = 0; i < 100 && !(info.delivered.consumer_seq > before.delivered.consumer_seq && info.num_ack_pending === 0); i++) {
     await sleep(50);
-    info = await jsm.consumers.info(DOMAIN_STREAM, `waitlist-${shard}`);
+    info = await jsm.consumers.info(DOMAIN_STREAM, durableName(CONSUMER, shard, 'seats.released'));
   }
   assert.ok(info.delivered.consumer_seq > before.delivered.consumer_seq && info.num_ack_pending === 0, 'the duplicate was delivered and acknowledged');
   const { rows } = await t.db.query('SELECT count(*)::int AS n FROM consumed_events WHERE event_id = $1', [released.id]);
