@@ -8,7 +8,7 @@ import { ok, refuse, type Booking, type Outcome } from '../protocol/index.js';
 import { inTransaction } from '../runtime/resources.js';
 import { claimKeys, storeOutcomes, type KeyedRequest } from '../runtime/idempotency.js';
 import { domainEvent, recordEvents } from '../runtime/outbox.js';
-import { availabilityOf } from './seats.js';
+import { availabilityOf } from '../runtime/seat-rows.js';
 
 export interface BookRequest {
   userId: string;

@@ -6,7 +6,8 @@ import {
 } from '../protocol/index.js';
 import { domainEvent, recordEvents } from '../runtime/outbox.js';
 import { inTransaction } from '../runtime/resources.js';
-import { availabilityOf, waitlistDemand, type SeatCounts } from './seats.js';
+import { availabilityOf, type SeatCounts } from '../runtime/seat-rows.js';
+import { waitlistDemand } from './seats.js';
 import { decodeCursor, encodeCursor } from '../runtime/cursor.js';
 import { BOOKING_COLUMNS, toBooking, type BookingRow } from './rows.js';
 

@@ -11,8 +11,9 @@ import { inTransaction } from '../runtime/resources.js';
 import { decodeCursor, encodeCursor } from '../runtime/cursor.js';
 import { claimKeys, requestHash, storeOutcomes } from '../runtime/idempotency.js';
 import { domainEvent, recordEvents } from '../runtime/outbox.js';
-import { availabilityOf, waitlistDemand } from './seats.js';
-import { BOOKING_COLUMNS, EVENT_COLUMNS, HOLD_COLUMNS, toBooking, toEvent, toHold, type BookingRow, type EventRow, type HoldRow } from './rows.js';
+import { availabilityOf, HOLD_COLUMNS, toHold, type HoldRow } from '../runtime/seat-rows.js';
+import { waitlistDemand } from './seats.js';
+import { BOOKING_COLUMNS, EVENT_COLUMNS, toBooking, toEvent, type BookingRow, type EventRow } from './rows.js';
 
 const DEFAULT_CURRENCY = 'EUR';
 const DEFAULT_MAX_TICKETS = 10;

@@ -9,8 +9,7 @@ import { ok, refuse, type Booking, type CallContext, type HoldRef, type Outcome 
 import { claimKeys, requestHash, storeOutcomes } from '../runtime/idempotency.js';
 import { domainEvent, recordEvents } from '../runtime/outbox.js';
 import { inTransaction } from '../runtime/resources.js';
-import { HOLD_COLUMNS, toHold, type HoldRow } from './rows.js';
-import { availabilityOf, type SeatCounts } from './seats.js';
+import { availabilityOf, HOLD_COLUMNS, toHold, type HoldRow, type SeatCounts } from '../runtime/seat-rows.js';
 
 /** The hold's event and owner, read before locking (the Redis lock is per user and event). */
 export async function holdOwner(pool: Pool, holdId: string): Promise<{ eventId: string; userId: string } | undefined> {

@@ -1,5 +1,5 @@
 // Column lists and row → protocol mapping for the inventory tables.
-import type { Booking, Event, Hold } from '../protocol/index.js';
+import type { Booking, Event } from '../protocol/index.js';
 
 export const EVENT_COLUMNS = `id, name, description, venue, starts_at, ends_at, capacity, available, held, set_aside, price,
   currency, max_tickets_per_user, status, version, created_at, updated_at`;
@@ -35,18 +35,5 @@ export function toBooking(r: BookingRow): Booking {
     id: r.id, eventId: r.event_id, userId: r.user_id, quantity: r.quantity,
     unitPrice: r.unit_price, totalPrice: r.total_price, currency: r.currency, status: r.status,
     createdAt: r.created_at.toISOString(), cancelledAt: iso(r.cancelled_at),
-  };
-}
-
-export const HOLD_COLUMNS = 'id, event_id, user_id, entry_id, quantity, status, expires_at';
-
-export interface HoldRow {
-  id: string; event_id: string; user_id: string; entry_id: string; quantity: number; status: Hold['status']; expires_at: Date;
-}
-
-export function toHold(r: HoldRow): Hold {
-  return {
-    id: r.id, eventId: r.event_id, userId: r.user_id, entryId: r.entry_id, quantity: r.quantity, status: r.status,
-    expiresAt: r.expires_at.toISOString(),
   };
 }

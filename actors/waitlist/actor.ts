@@ -3,6 +3,7 @@
 // inventory's domain events (seats released → offers as holds), and expires
 // holds on time. Every change it makes is announced through the outbox.
 import { threadId } from 'node:worker_threads';
+import type { PoolClient } from 'pg';
 import { ok, refuse, shardOf, type CallContext, type Outcome } from '../protocol/index.js';
 import type { StartActor } from '../runtime/actor.js';
 import { decodeCursor } from '../runtime/cursor.js';
@@ -29,7 +30,7 @@ export const start: StartActor = async ({ config, log, shards, nc }) => {
   let stopping = false;
 
   /** Runs a use case in one transaction, records its events with it, then publishes and times new holds. */
-  const run = async <T>(eventId: string, work: (client: import('pg').PoolClient) => Promise<Done<T>>): Promise<Outcome<T>> => {
+  const run = async <T>(eventId: string, work: (client: PoolClient) => Promise<Done<T>>): Promise<Outcome<T>> => {
     const done = await inTransaction(pool, async (client) => {
       const result = await work(client);
       await recordEvents(client, config.shards, result.events);

@@ -13,8 +13,9 @@ import { encodeCursor } from '../runtime/cursor.js';
 import { claimKeys, requestHash, storeOutcomes } from '../runtime/idempotency.js';
 import { domainEvent, type NewDomainEvent } from '../runtime/outbox.js';
 import { offerSetAside, positionsChanged, type OfferPolicy } from './offers.js';
-import { entryOfUser, positionOf, queue, readEntry, toEntry, type HoldRow } from './rows.js';
-import { availabilityOf, lockEvent, moveSeats, type LockedEvent } from './seats.js';
+import { availabilityOf, HOLD_COLUMNS, toHold, type HoldRow } from '../runtime/seat-rows.js';
+import { entryOfUser, positionOf, queue, readEntry, toEntry } from './rows.js';
+import { lockEvent, moveSeats, type LockedEvent } from './seats.js';
 
 /** What a use case did: its answer, and the domain events to record with it. */
 export interface Done<T> {
@@ -75,13 +76,13 @@ export async function leave(client: PoolClient, eventId: string, ctx: CallContex
   let after = event;
   const released = await client.query<HoldRow>(
     `UPDATE holds SET status = 'released', updated_at = now() WHERE entry_id = $1 AND status = 'active'
-     RETURNING id, event_id, user_id, entry_id, quantity, status, expires_at`, [row.id]);
+     RETURNING ${HOLD_COLUMNS}`, [row.id]);
   const hold = released.rows[0];
   if (hold) {
     after = await moveSeats(client, event, { held: -hold.quantity, setAside: hold.quantity });
     const change = { eventId, version: after.version, availability: availabilityOf(after), requestId: ctx.requestId };
     events.push(
-      domainEvent('hold.released', change, { id: hold.id, eventId, userId: hold.user_id, entryId: hold.entry_id, quantity: hold.quantity, status: 'released', expiresAt: hold.expires_at.toISOString() }),
+      domainEvent('hold.released', change, toHold(hold)),
       domainEvent('seats.released', change, { quantity: hold.quantity, reason: 'hold-released', toWaitlist: hold.quantity }),
     );
   }

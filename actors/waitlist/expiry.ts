@@ -6,8 +6,9 @@ import type { PoolClient } from 'pg';
 import { domainEvent } from '../runtime/outbox.js';
 import type { Done } from './entries.js';
 import { offerSetAside, type OfferPolicy } from './offers.js';
-import { HOLD_COLUMNS, readEntry, toHold, type HoldRow } from './rows.js';
-import { availabilityOf, lockEvent, moveSeats } from './seats.js';
+import { availabilityOf, HOLD_COLUMNS, toHold, type HoldRow } from '../runtime/seat-rows.js';
+import { readEntry } from './rows.js';
+import { lockEvent, moveSeats } from './seats.js';
 
 /** Event ids with holds past their expiry. */
 export async function eventsWithExpiredHolds(client: PoolClient): Promise<string[]> {

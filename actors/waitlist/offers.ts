@@ -8,8 +8,9 @@ import type { PoolClient } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import type { Hold } from '../protocol/index.js';
 import { domainEvent, type NewDomainEvent } from '../runtime/outbox.js';
-import { HOLD_COLUMNS, QUEUE_ORDER, readEntry, toHold, type HoldRow } from './rows.js';
-import { availabilityOf, moveSeats, type LockedEvent } from './seats.js';
+import { availabilityOf, HOLD_COLUMNS, toHold, type HoldRow } from '../runtime/seat-rows.js';
+import { QUEUE_ORDER, readEntry } from './rows.js';
+import { moveSeats, type LockedEvent } from './seats.js';
 
 const SCAN_LIMIT = 1000;
 /** Positions announced after a change: the head of the queue, where movement matters. */

@@ -2,7 +2,7 @@
 // not stored: the number of waiting entries ahead of it in queue order
 // (priority tier first, then join time), plus one.
 import type { PoolClient } from 'pg';
-import type { Hold, WaitlistEntry } from '../protocol/index.js';
+import type { WaitlistEntry } from '../protocol/index.js';
 
 export const QUEUE_ORDER = 'priority DESC, joined_at, id';
 
@@ -65,14 +65,3 @@ export async function queue(client: PoolClient, eventId: string, limit: number, 
      ORDER BY e.priority DESC, e.joined_at, e.id LIMIT $2`, params);
   return rows;
 }
-
-export interface HoldRow {
-  id: string; event_id: string; user_id: string; entry_id: string; quantity: number; status: Hold['status']; expires_at: Date;
-}
-
-export const HOLD_COLUMNS = 'id, event_id, user_id, entry_id, quantity, status, expires_at';
-
-export const toHold = (r: HoldRow): Hold => ({
-  id: r.id, eventId: r.event_id, userId: r.user_id, entryId: r.entry_id, quantity: r.quantity, status: r.status,
-  expiresAt: r.expires_at.toISOString(),
-});

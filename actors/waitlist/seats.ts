@@ -3,16 +3,10 @@
 // the version check. Seats move between three places here: set aside for the
 // waitlist, held for one person, and back on sale.
 import type { PoolClient } from 'pg';
-import type { Availability } from '../protocol/index.js';
+import type { SeatCounts } from '../runtime/seat-rows.js';
 
-export interface LockedEvent {
+export interface LockedEvent extends SeatCounts {
   id: string;
-  capacity: number;
-  available: number;
-  held: number;
-  set_aside: number;
-  price: number;
-  status: string;
   version: number;
   open: boolean;
   max_tickets_per_user: number;
@@ -47,7 +41,3 @@ export async function moveSeats(client: PoolClient, event: LockedEvent, move: Se
   if (rowCount !== 1) throw new Error(`event ${event.id} changed under its row lock`);
   return rows[0];
 }
-
-export const availabilityOf = (e: LockedEvent): Availability => ({
-  available: e.available, held: e.held + e.set_aside, capacity: e.capacity, price: e.price, status: e.status,
-});

@@ -12,7 +12,7 @@ import { WebSocket } from 'ws';
 import type { ServerMessage } from '../../actors/protocol/index.js';
 import { createEvent, registerUsers } from './api.js';
 import { stopRunningSystems, withSystem, type SystemUnderTest } from './fixture.js';
-import { median } from './summary.js';
+import { median, percentile } from './summary.js';
 
 const usage = `usage: node dist/ops/bench/promotion-latency.js [options]
 
@@ -29,10 +29,6 @@ const OFFER_TIMEOUT_MS = 10_000;
 
 interface Samples { fromSent: number[]; fromAnswered: number[]; reference: number[] }
 
-const pct = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-};
 
 async function call(sut: SystemUnderTest, method: string, path: string, token: string, body?: unknown): Promise<any> {
   const res = await fetch(sut.url + path, {
@@ -116,14 +112,14 @@ async function main(): Promise<number> {
     for (let i = 0; i < runs; i++) {
       results.push(await oneRun(sut, rounds));
       const r = results[i];
-      console.error(`  run ${i + 1}: offer p50 ${median(r.fromSent).toFixed(1)} ms, p99 ${pct(r.fromSent, 99).toFixed(1)} ms from cancel sent`);
+      console.error(`  run ${i + 1}: offer p50 ${median(r.fromSent).toFixed(1)} ms, p99 ${percentile(r.fromSent, 99).toFixed(1)} ms from cancel sent`);
     }
     return results;
   });
   const cell = (pick: (s: Samples) => number[], f: (v: number[]) => number) => median(all.map((s) => f(pick(s)))).toFixed(1);
   const line = (label: string, pick: (s: Samples) => number[]) =>
-    `| ${label} | ${cell(pick, median)} | ${cell(pick, (v) => pct(v, 99))} | ${cell(pick, (v) => Math.max(...v))} |`;
-  const p99 = Number(cell((s) => s.fromSent, (v) => pct(v, 99)));
+    `| ${label} | ${cell(pick, median)} | ${cell(pick, (v) => percentile(v, 99))} | ${cell(pick, (v) => Math.max(...v))} |`;
+  const p99 = Number(cell((s) => s.fromSent, (v) => percentile(v, 99)));
   console.log(`\n### Waitlist promotion: cancellation → offer on the next person's WebSocket (${rounds} rounds, median of ${runs} runs)\n`);
   console.log('| measured | p50 ms | p99 ms | max ms |\n| --- | ---: | ---: | ---: |');
   console.log(line('ref: GET /v1/events/:id round trip', (s) => s.reference));

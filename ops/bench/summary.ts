@@ -37,6 +37,12 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
+/** The p-th percentile (nearest rank) of latency samples. */
+export function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
 const optMedian = (values: readonly (number | undefined)[]) => {
   const present = values.filter((v): v is number => v !== undefined);
   return present.length > 0 ? median(present) : undefined;

@@ -12,7 +12,7 @@ import { runInNewContext } from 'node:vm';
 import { setFlagsFromString } from 'node:v8';
 import { createEvent } from './api.js';
 import { stopRunningSystems, withSystem, type SystemUnderTest } from './fixture.js';
-import { median } from './summary.js';
+import { median, percentile } from './summary.js';
 import type { CrowdResult, CrowdSpec, FromCrowd, ToCrowd } from './ws-crowd.js';
 import { startBareWs } from './ws-reference.js';
 
@@ -94,17 +94,13 @@ async function oneRun(sut: SystemUnderTest, eventId: string, clients: number, ro
   return samples;
 }
 
-const pct = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-};
 
 function table(samples: Sample[], clients: number): string {
   const rows = (['bare ws', 'Evently edge'] as Target[]).map((target) => {
     const mine = samples.filter((s) => s.target === target);
     const m = (f: (s: Sample) => number, digits = 1) => median(mine.map(f)).toFixed(digits);
     const perClient = (s: Sample) => ((s.heapAfter - s.heapBefore) * 1024) / clients;
-    return `| ${target === 'bare ws' ? 'ref: bare ws' : target} | ${m((s) => median(s.result.lastMs))} | ${m((s) => pct(s.result.lastMs, 99))} | ${m((s) => s.result.deliveryP50)} `
+    return `| ${target === 'bare ws' ? 'ref: bare ws' : target} | ${m((s) => median(s.result.lastMs))} | ${m((s) => percentile(s.result.lastMs, 99))} | ${m((s) => s.result.deliveryP50)} `
       + `| ${m((s) => s.result.deliveryP99)} | ${m((s) => s.result.missed, 0)} | ${m((s) => s.rssBefore, 0)} → ${m((s) => s.rssAfter, 0)} `
       + `| ${m((s) => s.heapBefore, 0)} → ${m((s) => s.heapAfter, 0)} | ${m(perClient, 1)} | ${m((s) => s.loopBusy * 100, 0)} % |`;
   });
