@@ -33,6 +33,28 @@ const WaitlistPositions = Type.Object({
   entries: Type.Array(Type.Object({ entryId: Uuid, userId: Uuid, position: Type.Integer() })),
 });
 
+/** Agenda's reminder job: the event starts in about `window`; the mailer reminds every confirmed booking. */
+const EventReminder = Type.Object({
+  window: Type.Union([Type.Literal('24h'), Type.Literal('1h')]),
+  startsAt: Timestamp,
+});
+
+/** The pricing actor moved the event's price (in cents); availability.price is the new price. */
+const PriceChanged = Type.Object({
+  price: Type.Integer({ minimum: 0 }),
+  previous: Type.Integer({ minimum: 0 }),
+  strategy: Type.Union([Type.Literal('fixed'), Type.Literal('dynamic')]),
+  reason: Type.String(),
+});
+
+/** The analytics actor saw a sale leave its own recent baseline. */
+const AnalyticsAlert = Type.Object({
+  kind: Type.Union([Type.Literal('velocity-spike'), Type.Literal('cancellation-burst'), Type.Literal('stalled-sale')]),
+  observed: Type.Number(),
+  baseline: Type.Number(),
+  detail: Type.String(),
+});
+
 /** Each domain event type and the shape of its `data`. */
 export const domainEventTypes = {
   'event.created': Event,
@@ -48,6 +70,9 @@ export const domainEventTypes = {
   'waitlist.joined': WaitlistEntry,
   'waitlist.changed': WaitlistEntry,
   'waitlist.positions': WaitlistPositions,
+  'event.reminder': EventReminder,
+  'price.changed': PriceChanged,
+  'analytics.alert': AnalyticsAlert,
 } as const satisfies Record<string, TSchema>;
 
 export type DomainEventType = keyof typeof domainEventTypes;
