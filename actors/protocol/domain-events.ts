@@ -4,6 +4,7 @@
 // commit order. Every event has a unique id (also the JetStream Nats-Msg-Id):
 // publishers may send twice, consumers apply once.
 import { Type, type Static, type TSchema } from 'typebox';
+import { AlertKind } from './schemas/analytics.js';
 import { Booking } from './schemas/bookings.js';
 import { Timestamp, Uuid } from './schemas/common.js';
 import { Event } from './schemas/events.js';
@@ -49,7 +50,7 @@ const PriceChanged = Type.Object({
 
 /** The analytics actor saw a sale leave its own recent baseline. */
 const AnalyticsAlert = Type.Object({
-  kind: Type.Union([Type.Literal('velocity-spike'), Type.Literal('cancellation-burst'), Type.Literal('stalled-sale')]),
+  kind: AlertKind,
   observed: Type.Number(),
   baseline: Type.Number(),
   detail: Type.String(),

@@ -12,5 +12,6 @@ export * from './schemas/live.js';
 export * from './domain-events.js';
 export * from './trace.js';
 export * from './schemas/audit.js';
+export * from './schemas/analytics.js';
 export * from './audit.js';
 export * from './operators.js';
