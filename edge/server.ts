@@ -13,6 +13,7 @@ import auth from './plugins/auth.js';
 import { Broker } from './plugins/broker.js';
 import { DomainFeed } from './plugins/domain-feed.js';
 import { EventCache } from './plugins/event-cache.js';
+import metricsPlugin, { edgeMetrics } from './plugins/metrics.js';
 import { installOpenApi } from './plugins/openapi.js';
 import { clientErrorHandler, frameworkErrors, installProblems } from './plugins/problems.js';
 import rateLimits from './plugins/rate-limits.js';
@@ -64,6 +65,8 @@ export async function buildEdge(config: Config, nc: NatsConnection, redis: Redis
   installProblems(app);
   installRequestId(app);
   installTraceContext(app);
+  const metrics = edgeMetrics();
+  await app.register(metricsPlugin, { metrics });
   await app.register(security, { config });
   await installOpenApi(app, API_VERSION);
   await app.register(auth, { secret: config.jwtSecret, previousSecret: config.jwtPreviousSecret, ttlSeconds: config.jwtTtl });
@@ -77,7 +80,7 @@ export async function buildEdge(config: Config, nc: NatsConnection, redis: Redis
     feed.stop();
     events.close();
   });
-  const deps: EdgeDeps = { broker: new Broker(nc, config.shards, config.brokerTimeoutMs), shards: config.shards, events };
+  const deps: EdgeDeps = { broker: new Broker(nc, config.shards, config.brokerTimeoutMs, metrics.natsRequest), shards: config.shards, events };
   await app.register(healthRoutes, deps);
   await app.register(authRoutes, deps);
   await app.register(eventRoutes, deps);

@@ -9,6 +9,7 @@ import type { ActorKind, PoolReport } from '../actors/protocol/index.js';
 import type { ActorTask, ActorThreadData } from '../actors/runtime/actor-thread.js';
 import type { Config } from '../actors/runtime/config.js';
 import type { Logger } from '../actors/runtime/logger.js';
+import type { MetricsSnapshot } from '../actors/runtime/metrics.js';
 import { ActorThreadHandle } from './actor-thread-handle.js';
 import { allShards, planShards, sameShards } from './shard-plan.js';
 
@@ -213,6 +214,12 @@ export class ActorPool {
       lastError,
       slots: status.slots.map((s, i) => ({ index: s.index, thread: s.threadId, shards: s.shards, restarts: s.restarts, busy: busy[i], lastError: s.lastError })),
     };
+  }
+
+  /** Each live thread's metrics; a thread that does not answer in time is left out of this scrape. */
+  async threadMetrics(): Promise<MetricsSnapshot[]> {
+    const snapshots = await Promise.all(this.slots.map((s) => s.thread?.metrics() ?? Promise.resolve(null)));
+    return snapshots.filter((m): m is MetricsSnapshot => m !== null);
   }
 
   /** Graceful: each actor stops taking work and finishes what is in flight, then the threads end. */

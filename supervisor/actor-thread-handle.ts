@@ -5,9 +5,12 @@
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { Piscina } from 'piscina';
 import type { ActorTask, ControlMessage, ThreadReport } from '../actors/runtime/actor-thread.js';
+import type { MetricsSnapshot } from '../actors/runtime/metrics.js';
 
 const READY_TIMEOUT_MS = 30_000;
 const REPORT_TIMEOUT_MS = 250;
+// A snapshot walks every series of the thread; a busy thread may take a moment.
+const METRICS_TIMEOUT_MS = 2_000;
 
 export class ActorThreadHandle {
   threadId: number | undefined;
@@ -19,6 +22,7 @@ export class ActorThreadHandle {
   private running = true;
   private readonly control: MessagePort;
   private readonly waitingForLoad = new Set<(inFlight: number) => void>();
+  private readonly waitingForMetrics = new Set<(metrics: MetricsSnapshot) => void>();
 
   constructor(piscina: Piscina<ActorTask, unknown>, readonly shards: readonly number[], label: string) {
     const { port1, port2 } = new MessageChannel();
@@ -40,6 +44,9 @@ export class ActorThreadHandle {
         } else if (m.type === 'load') {
           for (const answer of this.waitingForLoad) answer(m.inFlight);
           this.waitingForLoad.clear();
+        } else if (m.type === 'metrics') {
+          for (const answer of this.waitingForMetrics) answer(m.metrics);
+          this.waitingForMetrics.clear();
         }
       });
       void this.ended.then((err) => {
@@ -57,18 +64,27 @@ export class ActorThreadHandle {
 
   /** Requests in flight on this thread, or null if it does not answer at once. */
   inFlight(): Promise<number | null> {
+    return this.ask(this.waitingForLoad, { type: 'report' }, REPORT_TIMEOUT_MS);
+  }
+
+  /** The thread's metrics, or null if it does not answer in time (it is busy, starting or dying). */
+  metrics(): Promise<MetricsSnapshot | null> {
+    return this.ask(this.waitingForMetrics, { type: 'metrics' }, METRICS_TIMEOUT_MS);
+  }
+
+  private ask<T>(waiting: Set<(answer: T) => void>, question: ControlMessage, timeoutMs: number): Promise<T | null> {
     if (!this.running || this.threadId === undefined) return Promise.resolve(null);
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
-        this.waitingForLoad.delete(answer);
+        waiting.delete(answer);
         resolve(null);
-      }, REPORT_TIMEOUT_MS);
-      const answer = (n: number) => {
+      }, timeoutMs);
+      const answer = (value: T) => {
         clearTimeout(timer);
-        resolve(n);
+        resolve(value);
       };
-      this.waitingForLoad.add(answer);
-      this.send({ type: 'report' });
+      waiting.add(answer);
+      this.send(question);
     });
   }
 

@@ -101,7 +101,12 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
     closers.push(() => Promise.all(all().map((p) => p.stop())), () => leases.releaseAll());
     await Promise.all(sharded().map((p) => p.assignShards(held)));
     await Promise.all(all().map((p) => p.start()));
-    const admin = await startAdmin(config, { control, metrics: supervisorMetrics(all, config.shards) }, log);
+    // Scrapes only: a pool of its own, so a slow metrics query never queues behind anything else.
+    const db = new pg.Pool({ connectionString: config.databaseUrl, max: 2, application_name: 'evently-supervisor-metrics' });
+    db.on('error', (err) => log.warn({ err }, 'metrics postgres client error'));
+    closers.push(() => db.end());
+    const metrics = supervisorMetrics({ pools: all, shards: config.shards, db, jsm: () => nc.jetstreamManager(), log });
+    const admin = await startAdmin(config, { control, metrics }, log);
     adminUrl = admin.url;
     closers.push(() => admin.stop());
     const service = await startAdminService(nc, control, leases.me, log);

@@ -15,6 +15,7 @@ import { BookingLocks, lockOwner } from './booking-lock.js';
 import { cancelBooking, getBooking, listBookings } from './bookings.js';
 import { cancelEvent, createEvent, getEvent, listEvents, updateEvent } from './events.js';
 import { confirmHold, holdOwner } from './holds.js';
+import { batchSizes, countBooking, countCancellations, lockWaitSeconds } from './metrics.js';
 
 export const start: StartActor = async ({ config, log, shards, nc }) => {
   const pool = openPostgres(config, log);
@@ -24,7 +25,10 @@ export const start: StartActor = async ({ config, log, shards, nc }) => {
   // Releases are not awaited before replying (the client need not wait for
   // Redis), but stop() waits for them so no lock outlives a clean shutdown.
   const releasing = new Set<Promise<unknown>>();
-  const batch = (eventId: string, reqs: readonly BookRequest[]) => bookBatch(pool, config.shards, eventId, reqs);
+  const batch = (eventId: string, reqs: readonly BookRequest[]) => {
+    batchSizes.observe(reqs.length);
+    return bookBatch(pool, config.shards, eventId, reqs);
+  };
   const batcher = new BookingBatcher(batch, config.batchMax, log);
 
   /** Publishes what a write committed: the event's shard, which may not be one this thread polls. */
@@ -37,7 +41,9 @@ export const start: StartActor = async ({ config, log, shards, nc }) => {
 
   /** Runs `work` under the user's Redis booking lock for the event (layer one). */
   const underLock = async <T>(userId: string, eventId: string, meta: HandlerMeta, work: () => Promise<Outcome<T>>): Promise<Outcome<T>> => {
+    const waited = lockWaitSeconds.startTimer();
     const token = await locks.acquire(userId, eventId);
+    waited({ outcome: token ? 'acquired' : 'timeout' });
     if (!token) return refuse('BOOKING_IN_PROGRESS', 'another booking of yours for this event is in progress; retry shortly');
     try {
       return await work();
@@ -56,9 +62,11 @@ export const start: StartActor = async ({ config, log, shards, nc }) => {
       userId, eventId: req.eventId, quantity: req.quantity, requestId: ctx.requestId,
       idempotency: ctx.idempotencyKey ? { userId, key: ctx.idempotencyKey, hash: requestHash('bookings.create', req) } : undefined,
     };
-    return announced(req.eventId, underLock(userId, req.eventId, meta, async () => (config.batching
+    const outcome = await announced(req.eventId, underLock(userId, req.eventId, meta, async () => (config.batching
       ? batcher.submit(request)
       : (await runSafely(batch, req.eventId, [request], meta.log))[0])));
+    countBooking(outcome, 'direct');
+    return outcome;
   };
 
   const confirm = async (req: { holdId: string }, ctx: CallContext, meta: HandlerMeta) => {
@@ -66,7 +74,15 @@ export const start: StartActor = async ({ config, log, shards, nc }) => {
     const owner = await holdOwner(pool, req.holdId);
     if (!owner || owner.userId !== ctx.userId) return refuse('NOT_FOUND', 'hold not found');
     const userId = ctx.userId;
-    return announced(owner.eventId, underLock(userId, owner.eventId, meta, () => confirmHold(pool, config.shards, req, { ...ctx, userId })));
+    const outcome = await announced(owner.eventId, underLock(userId, owner.eventId, meta, () => confirmHold(pool, config.shards, req, { ...ctx, userId })));
+    countBooking(outcome, 'hold');
+    return outcome;
+  };
+
+  const cancel = async (req: { bookingId: string }, ctx: CallContext) => {
+    const outcome = await announced(undefined, cancelBooking(pool, config.shards, req, ctx));
+    if (outcome.ok) countCancellations(1, 'booking');
+    return outcome;
   };
 
   return {
@@ -79,7 +95,7 @@ export const start: StartActor = async ({ config, log, shards, nc }) => {
       'bookings.create': book,
       'bookings.get': (req, ctx) => getBooking(pool, req, ctx),
       'bookings.list': (req, ctx) => listBookings(pool, req, ctx),
-      'bookings.cancel': (req, ctx) => announced(undefined, cancelBooking(pool, config.shards, req, ctx)),
+      'bookings.cancel': cancel,
       'holds.confirm': confirm,
       ping: async (_req, _ctx, meta) => {
         await pool.query('SELECT 1');

@@ -13,6 +13,7 @@ import { claimKeys, requestHash, storeOutcomes } from '../runtime/idempotency.js
 import { domainEvent, recordEvents } from '../runtime/outbox.js';
 import { availabilityOf, HOLD_COLUMNS, toHold, type HoldRow } from '../runtime/seat-rows.js';
 import { waitlistDemand } from './seats.js';
+import { countCancellations } from './metrics.js';
 import { BOOKING_COLUMNS, EVENT_COLUMNS, toBooking, toEvent, type BookingRow, type EventRow } from './rows.js';
 
 const DEFAULT_CURRENCY = 'EUR';
@@ -133,7 +134,8 @@ export async function updateEvent(pool: Pool, shardCount: number, { eventId, cha
 
 /** Cancels the event and every confirmed booking of it, in one transaction. Cancelling twice is harmless. */
 export async function cancelEvent(pool: Pool, shardCount: number, { eventId }: EventRef, ctx: CallContext): Promise<Outcome<Event>> {
-  return writeLockedEvent(pool, eventId, ctx, async (client, row) => {
+  let cancelled = 0;
+  const outcome = await writeLockedEvent(pool, eventId, ctx, async (client, row) => {
     if (row.status === 'cancelled') return ok(toEvent(row));
     if (row.status === 'completed') return refuse('EVENT_NOT_EDITABLE', 'event is completed');
     const bookings = await client.query<BookingRow>(
@@ -154,6 +156,9 @@ export async function cancelEvent(pool: Pool, shardCount: number, { eventId }: E
       ...holds.rows.map((h) => domainEvent('hold.released', change, toHold(h))),
       domainEvent('event.cancelled', change, event),
     ]);
+    cancelled = bookings.rows.length;
     return ok(event);
   });
+  if (outcome.ok) countCancellations(cancelled, 'event');
+  return outcome;
 }

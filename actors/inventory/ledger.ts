@@ -49,3 +49,18 @@ export async function readSeatLedger(db: Pool, eventId: string): Promise<SeatLed
       && row.available >= 0 && row.held >= 0 && row.set_aside >= 0 && row.confirmed <= row.capacity,
   };
 }
+
+/**
+ * The invariant as one number per scheduled event, for the metrics gauge:
+ * confirmed + held + set aside + available − capacity, which is always 0.
+ * One grouped scan (the confirmed-bookings index), cheap enough per scrape.
+ */
+export async function readSeatDrift(db: Pool): Promise<{ eventId: string; drift: number }[]> {
+  const { rows } = await db.query<{ id: string; drift: number }>(
+    `SELECT e.id, (coalesce(b.confirmed, 0) + e.held + e.set_aside + e.available - e.capacity)::int AS drift
+       FROM events e
+       LEFT JOIN (SELECT event_id, sum(quantity) AS confirmed FROM bookings WHERE status = 'confirmed' GROUP BY event_id) b
+         ON b.event_id = e.id
+      WHERE e.status = 'scheduled'`);
+  return rows.map((r) => ({ eventId: r.id, drift: r.drift }));
+}

@@ -8,6 +8,7 @@ import type { ActorKind } from '../protocol/index.js';
 import type { StartActor } from './actor.js';
 import type { Config } from './config.js';
 import { createLogger } from './logger.js';
+import { threadMetrics, type MetricsSnapshot } from './metrics.js';
 import { serve } from './serve.js';
 
 export interface ActorThreadData {
@@ -20,8 +21,11 @@ export interface ActorTask {
   control: MessagePort;
 }
 
-export type ControlMessage = { type: 'stop' } | { type: 'crash' } | { type: 'report' };
-export type ThreadReport = { type: 'ready'; threadId: number } | { type: 'load'; inFlight: number };
+export type ControlMessage = { type: 'stop' } | { type: 'crash' } | { type: 'report' } | { type: 'metrics' };
+export type ThreadReport =
+  | { type: 'ready'; threadId: number }
+  | { type: 'load'; inFlight: number }
+  | { type: 'metrics'; metrics: MetricsSnapshot };
 
 const { kind, config } = workerData as ActorThreadData;
 
@@ -43,6 +47,9 @@ export default async function runActor({ shards, control }: ActorTask): Promise<
       // Chaos tooling: die the way a real crash would, mid-work.
       if (m.type === 'crash') process.exit(70);
       if (m.type === 'report') control.postMessage({ type: 'load', inFlight: served.inFlight() } satisfies ThreadReport);
+      if (m.type === 'metrics') {
+        void threadMetrics().then((metrics) => control.postMessage({ type: 'metrics', metrics } satisfies ThreadReport), (err: unknown) => log.warn({ err }, 'metrics snapshot failed'));
+      }
     });
   });
   control.postMessage({ type: 'ready', threadId } satisfies ThreadReport);

@@ -11,6 +11,7 @@ import {
 } from '../protocol/index.js';
 import type { ActorInstance } from './actor.js';
 import type { Logger } from './logger.js';
+import { handlerSeconds, trackQueueDepth } from './metrics.js';
 import { nextTurn } from './next-turn.js';
 
 type Validator = ReturnType<typeof Compile<TSchema>>;
@@ -40,6 +41,7 @@ export function serve(nc: NatsConnection, kind: ActorKind, shards: readonly numb
   const handle = async (msg: Msg): Promise<void> => {
     const route = parseSubject(msg.subject);
     const ctx = contextFrom(msg.headers);
+    const took = handlerSeconds.startTimer({ pool: kind, operation: route?.operation.name ?? 'unknown' });
     let outcome: Outcome<unknown>;
     try {
       outcome = route ? await dispatch(route.operation.name, route.operation.request, route.shard, msg, ctx) : refuse('NOT_FOUND', `no operation on ${msg.subject}`);
@@ -47,6 +49,7 @@ export function serve(nc: NatsConnection, kind: ActorKind, shards: readonly numb
       log.error({ err, requestId: ctx.requestId, subject: msg.subject }, 'handler failed');
       outcome = refuse('INTERNAL', 'internal error');
     }
+    took({ outcome: outcome.ok ? 'ok' : outcome.code });
     if (!msg.reply) return;
     const reply = JSON.stringify(outcome);
     await nextTurn();
@@ -89,6 +92,7 @@ export function serve(nc: NatsConnection, kind: ActorKind, shards: readonly numb
       },
     }));
 
+  trackQueueDepth(kind, () => inflight.size);
   return {
     async drain() {
       await Promise.all(subscriptions.map((s) => s.drain()));

@@ -4,6 +4,7 @@
 // holds on time. Every change it makes is announced through the outbox.
 import { threadId } from 'node:worker_threads';
 import type { PoolClient } from 'pg';
+import { Counter } from 'prom-client';
 import { ok, refuse, shardOf, type CallContext, type Outcome } from '../protocol/index.js';
 import type { StartActor } from '../runtime/actor.js';
 import { decodeCursor } from '../runtime/cursor.js';
@@ -17,6 +18,7 @@ import type { OfferPolicy } from './offers.js';
 import { CONSUMER, react, REACTS_TO, reactsTo } from './reactions.js';
 
 const SWEEP_MS = 5_000;
+const offers = new Counter({ name: 'evently_waitlist_offers_total', help: 'Holds offered to waitlisted people (counted after commit)' });
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Timers fire a little after expiry so the database agrees the hold ran out. */
 const EXPIRY_SLACK_MS = 50;
@@ -38,6 +40,7 @@ export const start: StartActor = async ({ config, log, shards, nc }) => {
     });
     if (done.events.length > 0) relay.kick([shardOf(eventId, config.shards)]);
     for (const at of done.holdsExpireAt ?? []) expireAt(eventId, at);
+    offers.inc(done.holdsExpireAt?.length ?? 0);
     return done.outcome;
   };
 

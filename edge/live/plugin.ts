@@ -13,6 +13,7 @@ import { sendProblem } from '../plugins/problems.js';
 import { problems } from '../routes/schemas.js';
 import { followDomainEvents } from './fan-out.js';
 import { LiveHub } from './hub.js';
+import { liveMetrics } from './metrics.js';
 import { Presence } from './presence.js';
 import { presenceRoute } from './presence-route.js';
 import { availabilityFrame, Snapshots } from './snapshots.js';
@@ -41,6 +42,7 @@ const CLOSE_GRACE_MS = 1000;
 export default fp<LiveOptions>(async (app, { nc, feed, broker, config }) => {
   if (config.wsHardBuffer <= config.wsSoftBuffer) throw new Error('EVENTLY_WS_HARD_BUFFER must be larger than EVENTLY_WS_SOFT_BUFFER');
   const hub = new LiveHub({ soft: config.wsSoftBuffer, hard: config.wsHardBuffer });
+  liveMetrics(app.metrics.registry, hub);
   const presence = new Presence(nc, hub, { intervalMs: config.presenceIntervalMs, throttleMs: config.presenceThrottleMs }, app.log);
   const snapshots = new Snapshots(broker, (eventId) => hub.localWatchers(eventId) > 0);
   hub.onWatchersChange = (eventId, count) => {

@@ -3,15 +3,21 @@
 // headers. Transport failures map here and only here: no responders → 503,
 // timeout → 504. A request never hangs past the configured timeout.
 import type { FastifyRequest } from 'fastify';
-import { ErrorCode as NatsErrorCode, headers as natsHeaders, type NatsConnection, type NatsError } from 'nats';
+import { ErrorCode as NatsErrorCode, headers as natsHeaders, type MsgHdrs, type NatsConnection, type NatsError } from 'nats';
 import type { Static } from 'typebox';
 import {
-  formatTraceparent, Headers, refuse, shardOf, subjectFor, type CallContext, type Operation, type Outcome,
+  formatTraceparent, Headers, parseSubject, refuse, shardOf, subjectFor, type CallContext, type Operation, type Outcome,
 } from '../../actors/protocol/index.js';
 import { nextTurn } from '../../actors/runtime/next-turn.js';
 
 export class Broker {
-  constructor(private readonly nc: NatsConnection, private readonly shards: number, private readonly timeoutMs: number) {}
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly shards: number,
+    private readonly timeoutMs: number,
+    /** Told each request's operation (its subject without the shard), outcome and seconds. */
+    private readonly observe: (operation: string, outcome: string, seconds: number) => void = () => undefined,
+  ) {}
 
   async call<O extends Operation>(operation: O, payload: Static<O['request']>, ctx: CallContext): Promise<Outcome<Static<O['reply']>>> {
     const shard = operation.scope === 'shard' ? shardOf((payload as { eventId: string }).eventId, this.shards) : undefined;
@@ -26,8 +32,16 @@ export class Broker {
     if (ctx.idempotencyKey) h.set(Headers.idempotencyKey, ctx.idempotencyKey);
     if (ctx.traceparent) h.set(Headers.traceparent, ctx.traceparent);
     await nextTurn();
+    const started = performance.now();
+    const outcome = await this.request<T>(subject, JSON.stringify(payload), h, timeoutMs);
+    const operation = parseSubject(subject)?.operation;
+    this.observe(operation ? `${operation.actor}.${operation.name}` : 'unknown', outcome.ok ? 'ok' : outcome.code, (performance.now() - started) / 1000);
+    return outcome;
+  }
+
+  private async request<T>(subject: string, payload: string, h: MsgHdrs, timeoutMs: number): Promise<Outcome<T>> {
     try {
-      const msg = await this.nc.request(subject, JSON.stringify(payload), { timeout: timeoutMs, headers: h });
+      const msg = await this.nc.request(subject, payload, { timeout: timeoutMs, headers: h });
       return msg.json<Outcome<T>>();
     } catch (err) {
       const code = (err as NatsError).code;

@@ -30,7 +30,7 @@ export const toolChecks: ToolCheck[] = [
     // -c opens the certificate; the compose one is made on the host by ops/tls/dev-cert.sh.
     env: async (scratch) => ({ LB_TLS_CERT: (await devCertificate(scratch)).pem }),
   },
-  { label: 'prometheus.yml (promtool check config)', tool: 'promtool', debianPackage: 'prometheus', args: ['check', 'config', `${MONITORING}/prometheus.yml`] },
+  { label: 'prometheus.yml (promtool check config)', tool: 'promtool', debianPackage: 'prometheus', args: ['check', 'config', 'ops/prometheus.yml'] },
   { label: 'alerts.yml (promtool check rules)', tool: 'promtool', debianPackage: 'prometheus', args: ['check', 'rules', `${MONITORING}/alerts.yml`] },
   { label: 'alerts.test.yml (promtool test rules)', tool: 'promtool', debianPackage: 'prometheus', args: ['test', 'rules', `${MONITORING}/alerts.test.yml`] },
   { label: 'alertmanager.yml (amtool check-config)', tool: 'amtool', debianPackage: 'prometheus-alertmanager', args: ['check-config', `${MONITORING}/alertmanager.yml`] },

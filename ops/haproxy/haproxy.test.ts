@@ -79,6 +79,11 @@ test('when requests go through HAProxy, then both edges serve them and see the c
   }
 });
 
+test('when /metrics is asked for through the public frontend, then HAProxy refuses it, while the edge itself serves it', async () => {
+  assert.equal((await fetch(`${lb.url}/metrics`)).status, 404);
+  assert.equal((await fetch(`${t.url}/metrics`)).status, 200);
+});
+
 test('when a client speaks TLS to HAProxy with the dev certificate, then it is terminated there and the edge sees https', async () => {
   const ca = await readFile(lb.caFile);
   const status = await new Promise<number>((resolve, reject) => {

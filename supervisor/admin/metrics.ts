@@ -1,16 +1,33 @@
-// Prometheus metrics of one supervisor: its pools' threads, restarts, work in
-// flight and the shards it holds. Read from the pools when scraped, so they
-// cannot drift from what GET /pools says. A registry per supervisor (not the
-// global one): tests run several in one process.
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+// Prometheus metrics of one supervisor. Four sources, merged per scrape:
+// - its pools (threads, in flight, restarts, shards held), read from the
+//   pools so they cannot drift from what GET /pools says;
+// - every actor thread's own series (handler latency, queue depth, batch
+//   sizes, bookings, offers, mail …), asked of each thread over its control
+//   port and summed per pool;
+// - the shared servers (seat invariant, consumer lag), see system-gauges.ts;
+// - this process's main thread (scheduled jobs), prom-client's default registry.
+// A registry per supervisor (not the global one): tests run several in one process.
+import type { JetStreamManager } from 'nats';
+import type { Pool } from 'pg';
+import { AggregatorRegistry, Counter, Gauge, Registry, collectDefaultMetrics, register as mainThread } from 'prom-client';
+import type { Logger } from '../../actors/runtime/logger.js';
 import type { ActorPool } from '../actor-pool.js';
+import { systemGauges } from './system-gauges.js';
 
 export interface SupervisorMetrics {
   readonly contentType: string;
   text(): Promise<string>;
 }
 
-export function supervisorMetrics(pools: () => readonly ActorPool[], shards: number): SupervisorMetrics {
+export interface MetricSources {
+  pools: () => readonly ActorPool[];
+  shards: number;
+  db: Pool;
+  jsm: () => Promise<JetStreamManager>;
+  log: Logger;
+}
+
+export function supervisorMetrics({ pools, shards, db, jsm, log }: MetricSources): SupervisorMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   // Against the sum of evently_shards_owned over every supervisor: a shard nobody serves.
@@ -41,5 +58,14 @@ export function supervisorMetrics(pools: () => readonly ActorPool[], shards: num
       }
     },
   });
-  return { contentType: registry.contentType, text: () => registry.metrics() };
+  systemGauges(registry, db, jsm, log);
+
+  return {
+    contentType: registry.contentType,
+    async text() {
+      // Counters of a thread that died restart from 0 in its replacement; Prometheus reads the drop as a reset.
+      const threads = (await Promise.all(pools().map((p) => p.threadMetrics()))).flat();
+      return Registry.merge([registry, AggregatorRegistry.aggregate(threads), mainThread]).metrics();
+    },
+  };
 }
