@@ -11,6 +11,7 @@ import type { Config } from '../../actors/runtime/config.js';
 import type { Broker } from '../plugins/broker.js';
 import { sendProblem } from '../plugins/problems.js';
 import { problems } from '../routes/schemas.js';
+import { followDashboardActivity } from './dashboard-feed.js';
 import { followDomainEvents } from './fan-out.js';
 import { LiveHub } from './hub.js';
 import { Presence } from './presence.js';
@@ -67,6 +68,7 @@ export default fp<LiveOptions>(async (app, { nc, feed, broker, config }) => {
   app.decorate('live', { hub, presence });
 
   followDomainEvents(feed, { hub, snapshots, presence, log: app.log });
+  followDashboardActivity(feed, hub, app.log);
   presence.start();
   // A client that misses a pong is gone (a dead peer leaves no FIN); it must not count as a watcher.
   const heartbeat = setInterval(() => {
