@@ -6,16 +6,21 @@
 // in test-artifacts/. Needs the analytics API (GET /v1/admin/analytics/summary).
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Browser, Page } from 'playwright-core';
+import type { AnalyticsSummary } from '../../actors/protocol/index.js';
 import { startTestSystem, type TestSystem } from './harness.js';
 import { artifactPath, launchChromium } from './dashboard-browser.js';
 
 const WAIT_MS = 20_000;
+const SUMMARY = '/v1/admin/analytics/summary';
 
 let t: TestSystem;
 let browser: Browser | undefined;
 before(async () => {
   [t, browser] = await Promise.all([startTestSystem(), launchChromium()]);
+  const probe = await t.api('GET', SUMMARY, { token: t.adminToken });
+  if (probe.status === 404) throw new Error(`${SUMMARY} answers 404: the page reads the analytics API, which comes with the analytics branch; merge it first`);
 });
 after(async () => {
   await browser?.close();
@@ -34,6 +39,18 @@ async function openPage(fragment: string, complaints: string[]): Promise<Page> {
 const ticketsSold = async (): Promise<number> =>
   Number((await t.db.query("SELECT coalesce(sum(quantity), 0) AS n FROM bookings WHERE status = 'confirmed'")).rows[0].n);
 
+/** The analytics actor aggregates the stream asynchronously: wait until its summary has the event's tickets. */
+async function analyticsHas(eventId: string, tickets: number): Promise<void> {
+  const deadline = Date.now() + WAIT_MS;
+  for (;;) {
+    const r = await t.api<AnalyticsSummary>('GET', SUMMARY, { token: t.adminToken });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    if (r.body.topEvents.find((e) => e.eventId === eventId)?.tickets === tickets) return;
+    if (Date.now() > deadline) assert.fail(`the summary's top events never showed ${tickets} tickets for ${eventId}: ${JSON.stringify(r.body.topEvents)}`);
+    await sleep(200);
+  }
+}
+
 async function book(token: string, eventId: string, quantity: number): Promise<void> {
   const r = await t.api('POST', `/v1/events/${eventId}/bookings`, { token, body: { quantity } });
   assert.equal(r.status, 201, JSON.stringify(r.body));
@@ -43,6 +60,7 @@ test('when an admin opens /dashboard and a booking is made through the API, then
   const event = await t.createEvent({ name: 'Dashboard live test', capacity: 40, price: 1500 });
   const [user] = await t.registerUsers(1, 'dash-page');
   await book(user.token, event.id, 2);
+  await analyticsHas(event.id, 2);
 
   const complaints: string[] = [];
   const page = await openPage(`#token=${t.adminToken}`, complaints);
