@@ -95,7 +95,7 @@ export default fp<LiveOptions>(async (app, { nc, feed, broker, config }) => {
     url: '/ws',
     schema: {
       tags: ['live'],
-      summary: 'WebSocket: live availability of watched events, and a signed-in user\'s bookings and waitlist entries',
+      summary: 'WebSocket: live availability of watched events, a signed-in user\'s bookings and waitlist entries, and the admins\' dashboard feed',
       description: 'Upgrade to a WebSocket; messages are described in the README (WebSocket protocol). '
         + 'Sign in with `Authorization: Bearer` on the upgrade or an `auth` message.',
       response: problems(400, 401, 503),
