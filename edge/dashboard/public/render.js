@@ -72,8 +72,12 @@ export function renderEvents(events) {
     );
     return tr;
   });
-  if (rows.length === 0) rows.push(Object.assign(document.createElement('tr'), { className: 'empty' }));
-  if (events.length === 0) rows[0].append(Object.assign(cell('No bookings yet.'), { colSpan: 7 }));
+  if (rows.length === 0) {
+    const empty = document.createElement('tr');
+    empty.className = 'empty';
+    empty.append(Object.assign(cell('No events yet.'), { colSpan: 7 }));
+    rows.push(empty);
+  }
   $('events').replaceChildren(...rows);
 }
 
