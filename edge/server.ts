@@ -21,6 +21,7 @@ import security from './plugins/security.js';
 import { installRequestId, requestIdFrom } from './plugins/request-id.js';
 import { childLoggerWithTrace, installTraceContext } from './plugins/trace-context.js';
 import { installValidation } from './plugins/validation.js';
+import { dashboardRoutes } from './dashboard/plugin.js';
 import live from './live/plugin.js';
 import { adminRoutes } from './routes/admin.js';
 import { authRoutes } from './routes/auth.js';
@@ -89,6 +90,7 @@ export async function buildEdge(config: Config, nc: NatsConnection, redis: Redis
   await app.register(live, { nc, feed, broker: deps.broker, config });
   feed.start(nc);
   await app.register(adminRoutes, deps);
+  await app.register(dashboardRoutes);
   return app;
 }
 

@@ -20,8 +20,8 @@ export interface FanOutDeps {
 
 const dataValidators = new Map<DomainEventType, ReturnType<typeof Compile<TSchema>>>();
 
-/** Payloads forwarded to users are checked against their schema: a client never gets a malformed entry. */
-function validData(event: DomainEvent): boolean {
+/** Payloads forwarded to users and dashboards are checked against their schema: a client never gets a malformed entry. */
+export function validData(event: DomainEvent): boolean {
   let check = dataValidators.get(event.type);
   if (!check) dataValidators.set(event.type, (check = Compile(domainEventTypes[event.type] as TSchema)));
   return check.Check(event.data);

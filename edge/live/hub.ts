@@ -12,6 +12,8 @@ export interface LiveClient {
   /** Per watched event, the availability last written to this socket: never an older one after it, never the same twice. */
   readonly seen: Map<string, Seen>;
   userId: string | undefined;
+  /** Signed in with an admin token: may follow the dashboard feed. */
+  admin: boolean;
   /** When the token that signed the user in expires, in ms since the epoch. */
   authExpiresAt: number;
   /** Cleared at each ping, set by the pong; still clear at the next ping means gone. */
@@ -41,6 +43,8 @@ export class LiveHub {
   readonly clients = new Set<LiveClient>();
   private readonly watchers = new Map<string, Set<LiveClient>>();
   private readonly users = new Map<string, Set<LiveClient>>();
+  /** Admin sockets following the dashboard feed (`subscribe-dashboard`). */
+  private readonly dashboards = new Set<LiveClient>();
   skippedFrames = 0;
   terminated = 0;
 
@@ -50,7 +54,7 @@ export class LiveHub {
   constructor(private readonly limits: BufferLimits) {}
 
   add(socket: WebSocket): LiveClient {
-    const client: LiveClient = { socket, eventIds: new Set(), seen: new Map(), userId: undefined, authExpiresAt: 0, alive: true };
+    const client: LiveClient = { socket, eventIds: new Set(), seen: new Map(), userId: undefined, admin: false, authExpiresAt: 0, alive: true };
     this.clients.add(client);
     return client;
   }
@@ -91,9 +95,10 @@ export class LiveHub {
     return out;
   }
 
-  signIn(client: LiveClient, userId: string, expiresAt: number): void {
-    if (client.userId !== userId) this.signOut(client);
+  signIn(client: LiveClient, userId: string, expiresAt: number, admin: boolean): void {
+    if (client.userId !== userId || !admin) this.signOut(client);
     client.userId = userId;
+    client.admin = admin;
     client.authExpiresAt = expiresAt;
     let set = this.users.get(userId);
     if (!set) this.users.set(userId, (set = new Set()));
@@ -101,6 +106,9 @@ export class LiveHub {
   }
 
   signOut(client: LiveClient): void {
+    // Whoever signs in next on this socket must ask for the dashboard again, and be an admin.
+    this.dashboards.delete(client);
+    client.admin = false;
     if (client.userId === undefined) return;
     const set = this.users.get(client.userId);
     set?.delete(client);
@@ -110,6 +118,24 @@ export class LiveHub {
 
   hasUser(userId: string): boolean {
     return this.users.has(userId);
+  }
+
+  /** The caller has checked that the client is a signed-in admin. */
+  followDashboard(client: LiveClient): void {
+    this.dashboards.add(client);
+  }
+
+  hasDashboards(): boolean {
+    return this.dashboards.size > 0;
+  }
+
+  /** An activity frame to every dashboard whose admin sign-in is still valid; skippable like availability (the page re-reads the summary). */
+  toDashboards(frame: Buffer): void {
+    const now = Date.now();
+    for (const client of [...this.dashboards]) {
+      if (client.authExpiresAt <= now) this.expire(client);
+      else this.deliver(client, frame, true);
+    }
   }
 
   /** Availability to every local watcher of the event. */
@@ -131,13 +157,14 @@ export class LiveHub {
     if (!set) return;
     const now = Date.now();
     for (const client of [...set]) {
-      if (client.authExpiresAt <= now) {
-        this.signOut(client);
-        this.deliver(client, encode({ type: 'error', code: 'UNAUTHENTICATED', detail: 'token expired; send a new auth message' }), false);
-      } else {
-        this.deliver(client, frame, false);
-      }
+      if (client.authExpiresAt <= now) this.expire(client);
+      else this.deliver(client, frame, false);
     }
+  }
+
+  private expire(client: LiveClient): void {
+    this.signOut(client);
+    this.deliver(client, encode({ type: 'error', code: 'UNAUTHENTICATED', detail: 'token expired; send a new auth message' }), false);
   }
 
   /** Writes the frame unless the socket is closed or (skippable frames only) slow; says whether it did. */

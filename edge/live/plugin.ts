@@ -11,6 +11,7 @@ import type { Config } from '../../actors/runtime/config.js';
 import type { Broker } from '../plugins/broker.js';
 import { sendProblem } from '../plugins/problems.js';
 import { problems } from '../routes/schemas.js';
+import { followDashboardActivity } from './dashboard-feed.js';
 import { followDomainEvents } from './fan-out.js';
 import { LiveHub } from './hub.js';
 import { liveMetrics } from './metrics.js';
@@ -69,6 +70,7 @@ export default fp<LiveOptions>(async (app, { nc, feed, broker, config }) => {
   app.decorate('live', { hub, presence });
 
   followDomainEvents(feed, { hub, snapshots, presence, log: app.log });
+  followDashboardActivity(feed, hub, app.log);
   presence.start();
   // A client that misses a pong is gone (a dead peer leaves no FIN); it must not count as a watcher.
   const heartbeat = setInterval(() => {
@@ -95,7 +97,7 @@ export default fp<LiveOptions>(async (app, { nc, feed, broker, config }) => {
     url: '/ws',
     schema: {
       tags: ['live'],
-      summary: 'WebSocket: live availability of watched events, and a signed-in user\'s bookings and waitlist entries',
+      summary: 'WebSocket: live availability of watched events, a signed-in user\'s bookings and waitlist entries, and the admins\' dashboard feed',
       description: 'Upgrade to a WebSocket; messages are described in the README (WebSocket protocol). '
         + 'Sign in with `Authorization: Bearer` on the upgrade or an `auth` message.',
       response: problems(400, 401, 503),

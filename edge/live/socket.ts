@@ -4,14 +4,14 @@
 // stays open (only ws itself closes one whose frame exceeds its hard cap).
 import type { RawData, WebSocket } from 'ws';
 import { Compile } from 'typebox/compile';
-import { ClientMessage, type ErrorCode, type ServerMessage } from '../../actors/protocol/index.js';
+import { ClientMessage, type ErrorCode, type Role, type ServerMessage } from '../../actors/protocol/index.js';
 import type { FastifyBaseLogger as Logger } from 'fastify';
 import { encode, type LiveClient, type LiveHub } from './hub.js';
 import type { Presence } from './presence.js';
 import { availabilityFrame, type Snapshots } from './snapshots.js';
 
 /** What a verified token says; `exp` in seconds since the epoch. */
-export interface SignedIn { sub: string; exp?: number }
+export interface SignedIn { sub: string; role?: Role; exp?: number }
 
 export interface SocketDeps {
   hub: LiveHub;
@@ -33,7 +33,7 @@ const expiryOf = (user: SignedIn): number => (user.exp ? user.exp * 1000 : Numbe
 
 export function attachSocket(socket: WebSocket, requestId: string, user: SignedIn | undefined, deps: SocketDeps): void {
   const client = deps.hub.add(socket);
-  if (user) deps.hub.signIn(client, user.sub, expiryOf(user));
+  if (user) deps.hub.signIn(client, user.sub, expiryOf(user), user.role === 'admin');
   socket.on('message', (data, isBinary) => onMessage(client, requestId, data, isBinary, deps));
   socket.on('pong', () => { client.alive = true; });
   socket.on('close', () => deps.hub.remove(client));
@@ -70,6 +70,7 @@ function onMessage(client: LiveClient, requestId: string, data: RawData, isBinar
     case 'auth': return authenticate(client, message.token, deps);
     case 'subscribe': return subscribe(client, requestId, message.eventIds, deps);
     case 'unsubscribe': return unsubscribe(client, message.eventIds, deps);
+    case 'subscribe-dashboard': return followDashboard(client, deps);
   }
 }
 
@@ -82,7 +83,7 @@ function authenticate(client: LiveClient, token: string, deps: SocketDeps): void
     deps.hub.signOut(client);
     return fail(client, 'UNAUTHENTICATED', 'token is not valid or has expired', deps);
   }
-  deps.hub.signIn(client, user.sub, expiryOf(user));
+  deps.hub.signIn(client, user.sub, expiryOf(user), user.role === 'admin');
   reply(client, { type: 'ack', of: 'auth', userId: user.sub }, deps);
 }
 
@@ -112,6 +113,14 @@ async function sendSnapshot(client: LiveClient, requestId: string, eventId: stri
   }
   // The total without marking it pushed: the other watchers still get their own update of it.
   deps.hub.deliverAvailability(client, eventId, availabilityFrame(eventId, outcome.value, deps.presence.total(eventId)), false);
+}
+
+/** The dashboard feed tells of every sale: admins only, as the analytics API is. */
+function followDashboard(client: LiveClient, deps: SocketDeps): void {
+  if (client.userId === undefined) return fail(client, 'UNAUTHENTICATED', 'send an auth message with an admin token first', deps);
+  if (!client.admin) return fail(client, 'FORBIDDEN', 'the dashboard feed is for admins only', deps);
+  deps.hub.followDashboard(client);
+  reply(client, { type: 'ack', of: 'subscribe-dashboard' }, deps);
 }
 
 function unsubscribe(client: LiveClient, eventIds: string[], deps: SocketDeps): void {

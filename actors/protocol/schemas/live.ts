@@ -1,8 +1,10 @@
 // The WebSocket `/ws` protocol (API.md): what a client may send and what the
 // edge sends back. Declared here so clients, tests and the edge share it.
 import { Type, type Static } from 'typebox';
+import { Availability } from '../domain-events.js';
+import { AlertKind } from './analytics.js';
 import { Booking } from './bookings.js';
-import { Uuid } from './common.js';
+import { Timestamp, Uuid } from './common.js';
 import { WaitlistEntry } from './waitlist.js';
 
 const EventIds = Type.Array(Uuid, { minItems: 1, maxItems: 100 });
@@ -11,6 +13,8 @@ export const ClientMessage = Type.Union([
   Type.Object({ type: Type.Literal('subscribe'), eventIds: EventIds }, { additionalProperties: false }),
   Type.Object({ type: Type.Literal('unsubscribe'), eventIds: EventIds }, { additionalProperties: false }),
   Type.Object({ type: Type.Literal('auth'), token: Type.String({ minLength: 1, maxLength: 4096 }) }, { additionalProperties: false }),
+  /** Admins only, after `auth`: an `activity` frame for every booking, cancellation, price change and alert. */
+  Type.Object({ type: Type.Literal('subscribe-dashboard') }, { additionalProperties: false }),
 ]);
 export type ClientMessage = Static<typeof ClientMessage>;
 
@@ -53,7 +57,33 @@ export type ErrorMessage = Static<typeof ErrorMessage>;
 export const AckMessage = Type.Object({ type: Type.Literal('ack'), of: Type.String(), eventIds: Type.Optional(Type.Array(Uuid)), userId: Type.Optional(Uuid) });
 export type AckMessage = Static<typeof AckMessage>;
 
-export type ServerMessage = AvailabilityMessage | BookingMessage | WaitlistMessage | ErrorMessage | AckMessage;
+/** The domain events a dashboard hears about. */
+export const ActivityKind = Type.Union([
+  Type.Literal('booking.confirmed'), Type.Literal('booking.cancelled'), Type.Literal('price.changed'), Type.Literal('analytics.alert'),
+]);
+export type ActivityKind = Static<typeof ActivityKind>;
+
+/**
+ * One domain event, compact, for a dashboard: the seat counts right after it
+ * (what utilization bars show without waiting for the analytics actor), and
+ * only the fields of its kind. `id` is the domain event's, so a page can drop
+ * a redelivery.
+ */
+export const ActivityMessage = Type.Object({
+  type: Type.Literal('activity'),
+  kind: ActivityKind,
+  id: Uuid,
+  eventId: Uuid,
+  version: Type.Integer(),
+  at: Timestamp,
+  availability: Type.Union([Availability, Type.Null()]),
+  booking: Type.Optional(Type.Object({ quantity: Type.Integer(), totalPrice: Type.Integer() }, { description: 'booking.confirmed and booking.cancelled' })),
+  price: Type.Optional(Type.Object({ price: Type.Integer(), previous: Type.Integer(), reason: Type.String() }, { description: 'price.changed' })),
+  alert: Type.Optional(Type.Object({ kind: AlertKind, observed: Type.Number(), baseline: Type.Number(), detail: Type.String() }, { description: 'analytics.alert' })),
+});
+export type ActivityMessage = Static<typeof ActivityMessage>;
+
+export type ServerMessage = AvailabilityMessage | BookingMessage | WaitlistMessage | ErrorMessage | AckMessage | ActivityMessage;
 
 /** GET /v1/admin/presence: watchers of each event summed over every live edge, most watched first. */
 export const PresenceSummary = Type.Object({
