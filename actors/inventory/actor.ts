@@ -15,6 +15,7 @@ import { BookingLocks, lockOwner } from './booking-lock.js';
 import { cancelBooking, getBooking, listBookings } from './bookings.js';
 import { cancelEvent, createEvent, getEvent, listEvents, updateEvent } from './events.js';
 import { confirmHold, holdOwner } from './holds.js';
+import { pricingDefaults } from '../pricing/rules.js';
 
 export const start: StartActor = async ({ config, log, shards, nc }) => {
   const pool = openPostgres(config, log);
@@ -26,6 +27,7 @@ export const start: StartActor = async ({ config, log, shards, nc }) => {
   const releasing = new Set<Promise<unknown>>();
   const batch = (eventId: string, reqs: readonly BookRequest[]) => bookBatch(pool, config.shards, eventId, reqs);
   const batcher = new BookingBatcher(batch, config.batchMax, log);
+  const pricing = pricingDefaults(config);
 
   /** Publishes what a write committed: the event's shard, which may not be one this thread polls. */
   const announced = async <T>(eventId: string | undefined, outcome: Promise<Outcome<T>>): Promise<Outcome<T>> => {
@@ -71,7 +73,7 @@ export const start: StartActor = async ({ config, log, shards, nc }) => {
 
   return {
     handlers: {
-      'events.create': (req, ctx) => announced(undefined, createEvent(pool, config.shards, req, ctx)),
+      'events.create': (req, ctx) => announced(undefined, createEvent(pool, config.shards, req, ctx, pricing)),
       'events.list': (req) => listEvents(pool, req),
       'events.get': (req) => getEvent(pool, req),
       'events.update': (req, ctx) => announced(req.eventId, updateEvent(pool, config.shards, req, ctx)),
