@@ -55,7 +55,8 @@ export async function recordDemand(client: PoolClient, e: DomainEvent): Promise<
   }
 }
 
-interface FactsRow { capacity: number; starts_at: Date; cancelled_at: Date | null; version: number; sold_before: number; folded_until: Date }
+// pg reads '-infinity' (nothing folded yet) as the number -Infinity, any other time as a Date.
+interface FactsRow { capacity: number; starts_at: Date; cancelled_at: Date | null; version: number; sold_before: number; folded_until: Date | number }
 
 /** The history a boundary after `from` can see: waitlist entries that left before it cannot count. */
 export async function loadHistory(client: PoolClient, eventId: string, from: Date): Promise<History> {
@@ -68,7 +69,7 @@ export async function loadHistory(client: PoolClient, eventId: string, from: Dat
   return {
     event: f ? { capacity: f.capacity, startsAt: f.starts_at.getTime(), cancelledAt: f.cancelled_at?.getTime() ?? null, version: f.version } : null,
     soldBefore: f?.sold_before ?? 0,
-    foldedUntil: f ? f.folded_until.getTime() : -Infinity,
+    foldedUntil: f ? Number(f.folded_until) : -Infinity,
     sales: new Map(sales.rows.map((r) => [r.second.getTime(), r.tickets])),
     waitlist: new Map(waiting.rows.map((r) => [r.entry_id, { quantity: r.quantity, joinedAt: r.joined_at.getTime(), leftAt: r.left_at?.getTime() ?? null }])),
   };
