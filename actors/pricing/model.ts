@@ -85,10 +85,12 @@ export function recommend(policy: Policy, demand: Demand, at: number): Recommend
     + PACE_WEIGHT * paceTerm(Math.max(shortRate, longRate), remaining, Math.max(secondsLeft, 1) / 60)
     + SOLD_WEIGHT * Math.max(0, soldShare - 0.5)
     + WAITLIST_WEIGHT * waitShare;
-  const target = clamp(Math.round(policy.basePrice * multiplier), policy.floor, policy.ceiling);
+  const wanted = Math.round(policy.basePrice * multiplier);
+  const target = clamp(wanted, policy.floor, policy.ceiling);
   const next = clamp(price + clamp(target - price, -policy.maxStep, policy.maxStep), policy.floor, policy.ceiling);
 
-  const level = target > price ? 'high' : target < price ? 'low' : 'steady';
+  // Demand is high or low against the base price, whatever the price in force.
+  const level = wanted > policy.basePrice ? 'high' : wanted < policy.basePrice ? 'low' : 'steady';
   const bound = next === policy.ceiling && target >= policy.ceiling ? ', at ceiling'
     : next === policy.floor && target <= policy.floor ? ', at floor' : '';
   const move = next === price ? `no change (${money(price)}${bound})` : `${signed(next - price)} (target ${money(target)}${bound})`;
