@@ -26,11 +26,12 @@ export async function setPolicy(
 ): Promise<PolicySet> {
   if (ctx.role !== 'admin') return refused(refuse('FORBIDDEN', 'only admins set pricing'));
   return inTransaction(pool, async (client) => {
+    // The policy row before the event row, in the order reprice takes them.
+    const existing = await readPolicy(client, eventId, true);
     const { rows } = await client.query<LockedPrice>(LOCK_PRICE_SQL, [eventId]);
     const row = rows[0];
     if (!row) return refused(refuse('NOT_FOUND', 'event not found'));
     if (row.status !== 'scheduled') return refused(refuse('EVENT_NOT_EDITABLE', `event is ${row.status}`));
-    const existing = await readPolicy(client, eventId, true);
     // A dynamic price in force is not a base; the base it moves around is.
     const basePrice = pricing.basePrice ?? (existing?.strategy === 'dynamic' ? existing.base_price : row.price);
     const checked = checkRules(pricing, basePrice, defaults);

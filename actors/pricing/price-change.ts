@@ -35,7 +35,7 @@ export interface PriceMove {
   reason: string;
 }
 
-/** Thrown when the version check fails: the transaction rolls back, and the next sweep tries again. */
+/** Thrown when the row is not as expected: the transaction rolls back, and the next sweep tries again. */
 export class PriceVersionConflict extends Error {}
 
 /** Applies moves (in order; the last one is the price in force after commit) to the locked row. */

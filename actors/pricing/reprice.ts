@@ -7,7 +7,7 @@
 import type { Pool } from 'pg';
 import { inTransaction } from '../runtime/resources.js';
 import { boundariesDue, evaluate } from './demand.js';
-import { LOCK_PRICE_SQL, writePrice, type LockedPrice, type PriceMove } from './price-change.js';
+import { LOCK_PRICE_SQL, PriceVersionConflict, writePrice, type LockedPrice, type PriceMove } from './price-change.js';
 import { policyOf, readPolicy } from './rules.js';
 import { foldSales, loadHistory } from './store.js';
 
@@ -27,21 +27,29 @@ export async function dueEvents(pool: Pool, until: Date): Promise<string[]> {
   return rows.map((r) => r.event_id);
 }
 
-/** Evaluates the boundaries of one event due by `until`; returns the price moves it committed. */
+/**
+ * Evaluates the boundaries of one event due by `until`; returns the price moves it committed.
+ * Locks: the policy row first (as setPolicy does), the event row only to write a new price, so
+ * a boundary that changes nothing never waits for, or holds up, a sale on the event row.
+ */
 export async function reprice(pool: Pool, shardCount: number, eventId: string, until: number): Promise<PriceMove[]> {
   return inTransaction(pool, async (client) => {
-    const { rows } = await client.query<LockedPrice>(LOCK_PRICE_SQL, [eventId]);
-    const row = rows[0];
-    const policy = row?.status === 'scheduled' ? await readPolicy(client, eventId, true) : undefined;
-    if (!row || policy?.strategy !== 'dynamic') return [];
+    const policy = await readPolicy(client, eventId, true);
+    if (policy?.strategy !== 'dynamic') return [];
     const boundaries = boundariesDue(policy.last_tick.getTime(), policy.interval_s, until, MAX_CATCH_UP);
-    if (boundaries.length === 0) return [];
+    const { rows: [weighed] } = await client.query<{ price: number; status: string }>('SELECT price, status FROM events WHERE id = $1', [eventId]);
+    if (boundaries.length === 0 || weighed?.status !== 'scheduled') return [];
     const history = await loadHistory(client, eventId, new Date(boundaries[0]));
     // No steps: the event's own facts have not arrived yet; these boundaries wait for them.
-    const steps = evaluate(policyOf(policy), history, boundaries, row.price);
+    const steps = evaluate(policyOf(policy), history, boundaries, weighed.price);
     if (steps.length === 0) return [];
     const moves = steps.filter((s) => s.price !== s.previous).map((s) => ({ ...s, at: new Date(s.at) }));
-    await writePrice(client, shardCount, row, moves, 'dynamic', `pricing-${eventId}`);
+    if (moves.length > 0) {
+      const { rows: [row] } = await client.query<LockedPrice>(LOCK_PRICE_SQL, [eventId]);
+      // Only pricing moves a dynamic price, under the policy lock this transaction holds.
+      if (row.price !== weighed.price) throw new PriceVersionConflict(`the price of event ${eventId} moved while it was weighed`);
+      await writePrice(client, shardCount, row, moves, 'dynamic', `pricing-${eventId}`);
+    }
     const last = steps[steps.length - 1];
     await client.query('UPDATE event_pricing SET last_tick = $2, last_reason = $3 WHERE event_id = $1', [eventId, new Date(last.at), last.reason]);
     await foldSales(client, eventId, new Date(last.at - policy.long_window_s * 1000));
