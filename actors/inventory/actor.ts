@@ -9,13 +9,13 @@ import type { HandlerMeta, StartActor } from '../runtime/actor.js';
 import { requestHash } from '../runtime/idempotency.js';
 import { OutboxRelay } from '../runtime/outbox-relay.js';
 import { openPostgres, openRedis } from '../runtime/resources.js';
+import { pricingDefaults } from '../pricing/rules.js';
 import { bookBatch, type BookRequest } from './book.js';
 import { BookingBatcher, runSafely } from './booking-batcher.js';
 import { BookingLocks, lockOwner } from './booking-lock.js';
 import { cancelBooking, getBooking, listBookings } from './bookings.js';
 import { cancelEvent, createEvent, getEvent, listEvents, updateEvent } from './events.js';
 import { confirmHold, holdOwner } from './holds.js';
-import { pricingDefaults } from '../pricing/rules.js';
 
 export const start: StartActor = async ({ config, log, shards, nc }) => {
   const pool = openPostgres(config, log);

@@ -81,6 +81,7 @@ export function applyEvent(h: History, e: DomainEvent): void {
       return;
     }
     default:
+      // Other domain events say nothing about demand.
   }
 }
 

@@ -52,6 +52,7 @@ export async function recordDemand(client: PoolClient, e: DomainEvent): Promise<
       });
       return;
     default:
+      // Other domain events say nothing about demand.
   }
 }
 
