@@ -28,6 +28,7 @@ import { authRoutes } from './routes/auth.js';
 import { bookingRoutes } from './routes/bookings.js';
 import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
+import { pricingRoutes } from './routes/pricing.js';
 import { waitlistRoutes } from './routes/waitlist.js';
 
 export const API_VERSION = '1.0.0';
@@ -87,6 +88,7 @@ export async function buildEdge(config: Config, nc: NatsConnection, redis: Redis
   await app.register(eventRoutes, deps);
   await app.register(bookingRoutes, deps);
   await app.register(waitlistRoutes, deps);
+  await app.register(pricingRoutes, deps);
   await app.register(live, { nc, feed, broker: deps.broker, config });
   feed.start(nc);
   await app.register(adminRoutes, deps);

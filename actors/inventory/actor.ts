@@ -9,6 +9,7 @@ import type { HandlerMeta, StartActor } from '../runtime/actor.js';
 import { requestHash } from '../runtime/idempotency.js';
 import { OutboxRelay } from '../runtime/outbox-relay.js';
 import { openPostgres, openRedis } from '../runtime/resources.js';
+import { pricingDefaults } from '../pricing/rules.js';
 import { bookBatch, type BookRequest } from './book.js';
 import { BookingBatcher, runSafely } from './booking-batcher.js';
 import { BookingLocks, lockOwner } from './booking-lock.js';
@@ -30,6 +31,7 @@ export const start: StartActor = async ({ config, log, shards, nc }) => {
     return bookBatch(pool, config.shards, eventId, reqs);
   };
   const batcher = new BookingBatcher(batch, config.batchMax, log);
+  const pricing = pricingDefaults(config);
 
   /** Publishes what a write committed: the event's shard, which may not be one this thread polls. */
   const announced = async <T>(eventId: string | undefined, outcome: Promise<Outcome<T>>): Promise<Outcome<T>> => {
@@ -87,7 +89,7 @@ export const start: StartActor = async ({ config, log, shards, nc }) => {
 
   return {
     handlers: {
-      'events.create': (req, ctx) => announced(undefined, createEvent(pool, config.shards, req, ctx)),
+      'events.create': (req, ctx) => announced(undefined, createEvent(pool, config.shards, req, ctx, pricing)),
       'events.list': (req) => listEvents(pool, req),
       'events.get': (req) => getEvent(pool, req),
       'events.update': (req, ctx) => announced(req.eventId, updateEvent(pool, config.shards, req, ctx)),

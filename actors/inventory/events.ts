@@ -12,6 +12,8 @@ import { decodeCursor, encodeCursor } from '../runtime/cursor.js';
 import { claimKeys, requestHash, storeOutcomes } from '../runtime/idempotency.js';
 import { domainEvent, recordEvents } from '../runtime/outbox.js';
 import { availabilityOf, HOLD_COLUMNS, toHold, type HoldRow } from '../runtime/seat-rows.js';
+import { boundaryAtOrBefore } from '../pricing/demand.js';
+import { checkRules, isDynamic, isRefusal, storePolicy, type CheckedRules, type PricingDefaults } from '../pricing/rules.js';
 import { waitlistDemand } from './seats.js';
 import { countCancellations } from './metrics.js';
 import { BOOKING_COLUMNS, EVENT_COLUMNS, toBooking, toEvent, type BookingRow, type EventRow } from './rows.js';
@@ -31,9 +33,14 @@ function checkTimes(startsAt: string, endsAt: string | null | undefined): Outcom
 const changeOf = (row: EventRow, requestId: string) =>
   ({ eventId: row.id, version: row.version, availability: availabilityOf(row), requestId });
 
-export async function createEvent(pool: Pool, shardCount: number, req: CreateEvent, ctx: CallContext): Promise<Outcome<Event>> {
+export async function createEvent(
+  pool: Pool, shardCount: number, req: CreateEvent, ctx: CallContext, pricingDefaults: PricingDefaults,
+): Promise<Outcome<Event>> {
   const refused = adminOnly(ctx) ?? checkTimes(req.startsAt, req.endsAt);
   if (refused) return refused;
+  // The event's price is the base its pricing policy starts from.
+  const pricing: Outcome<never> | CheckedRules | undefined = req.pricing && checkRules(req.pricing, req.price, pricingDefaults);
+  if (pricing && isRefusal(pricing)) return pricing;
   return inTransaction(pool, async (client) => {
     const key = ctx.idempotencyKey && ctx.userId
       ? { userId: ctx.userId, key: ctx.idempotencyKey, hash: requestHash('events.create', req) } : undefined;
@@ -47,6 +54,10 @@ export async function createEvent(pool: Pool, shardCount: number, req: CreateEve
       [uuidv7(), req.name, req.description ?? '', req.venue, req.startsAt, req.endsAt ?? null, req.capacity, req.price,
         req.currency ?? DEFAULT_CURRENCY, req.maxTicketsPerUser ?? DEFAULT_MAX_TICKETS]);
     const event = toEvent(rows[0]);
+    if (pricing) {
+      const lastTick = boundaryAtOrBefore(rows[0].created_at.getTime(), pricing.interval_s);
+      await storePolicy(client, event.id, pricing, new Date(lastTick), `${pricing.strategy} pricing set with the event`);
+    }
     await recordEvents(client, shardCount, [domainEvent('event.created', changeOf(rows[0], ctx.requestId), event)]);
     const outcome = ok(event, 201);
     if (key) await storeOutcomes(client, [{ req: key, outcome }]);
@@ -101,6 +112,9 @@ async function writeLockedEvent(
 export async function updateEvent(pool: Pool, shardCount: number, { eventId, changes }: UpdateEvent, ctx: CallContext): Promise<Outcome<Event>> {
   return writeLockedEvent(pool, eventId, ctx, async (client, row) => {
     if (row.status !== 'scheduled') return refuse('EVENT_NOT_EDITABLE', `event is ${row.status}`);
+    if (changes.price !== undefined && changes.price !== row.price && await isDynamic(client, eventId)) {
+      return refuse('PRICE_IS_DYNAMIC', 'dynamic pricing sets this price; change its policy (PUT /v1/events/:id/pricing) instead');
+    }
     const startsAt = changes.startsAt ?? row.starts_at.toISOString();
     const endsAt = changes.endsAt !== undefined ? changes.endsAt : row.ends_at?.toISOString() ?? null;
     if (changes.startsAt !== undefined || changes.endsAt !== undefined) {

@@ -3,6 +3,7 @@
 // application/problem+json with the status given here.
 export const errorCatalogue = {
   VALIDATION_FAILED: { status: 400, title: 'Request is not valid', retryable: false },
+  PRICE_RANGE_INVALID: { status: 400, title: 'Price floor, ceiling and base price do not fit together', retryable: false },
   MALFORMED_JSON: { status: 400, title: 'Body is not valid JSON', retryable: false },
   UNAUTHENTICATED: { status: 401, title: 'Authentication required', retryable: false },
   INVALID_CREDENTIALS: { status: 401, title: 'Email or password is wrong', retryable: false },
@@ -15,6 +16,7 @@ export const errorCatalogue = {
   EVENT_NOT_BOOKABLE: { status: 409, title: 'Event is cancelled or has started', retryable: false },
   EVENT_NOT_EDITABLE: { status: 409, title: 'Event is cancelled or completed', retryable: false },
   CAPACITY_BELOW_SOLD: { status: 409, title: 'Capacity would fall below seats sold', retryable: false },
+  PRICE_IS_DYNAMIC: { status: 409, title: 'The price is set by dynamic pricing; change its policy instead', retryable: false },
   ALREADY_CANCELLED: { status: 409, title: 'Already cancelled', retryable: false },
   BOOKING_NOT_CANCELLABLE: { status: 409, title: 'Event has started; booking can no longer be cancelled', retryable: false },
   BOOKING_IN_PROGRESS: { status: 409, title: 'Another booking of yours for this event is in progress', retryable: true },

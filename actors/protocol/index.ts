@@ -8,6 +8,7 @@ export * from './schemas/events.js';
 export * from './schemas/bookings.js';
 export * from './schemas/accounts.js';
 export * from './schemas/waitlist.js';
+export * from './schemas/pricing.js';
 export * from './schemas/live.js';
 export * from './domain-events.js';
 export * from './trace.js';

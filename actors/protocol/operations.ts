@@ -9,11 +9,12 @@ import { CreateEvent, Event, EventPage, EventRef, ListEvents, UpdateEvent } from
 import { Book, Booking, BookingPage, BookingRef, ListBookings } from './schemas/bookings.js';
 import { Login, Register, User } from './schemas/accounts.js';
 import { AuditPage, ListAudit } from './schemas/audit.js';
+import { ListPriceHistory, PriceHistoryPage, PriceQuote, PricingPolicy, SetPricing } from './schemas/pricing.js';
 import { HoldRef, JoinWaitlist, ListWaitlist, SetPriority, WaitlistEntry, WaitlistPage } from './schemas/waitlist.js';
 
 export const SUBJECT_ROOT = 'evently';
 
-export type ActorKind = 'inventory' | 'identity' | 'waitlist' | 'audit';
+export type ActorKind = 'inventory' | 'identity' | 'waitlist' | 'audit' | 'pricing';
 export type Scope = 'shard' | 'any';
 
 export interface Operation<Req extends TSchema = TSchema, Rep extends TSchema = TSchema> {
@@ -62,7 +63,14 @@ export const audit = {
   ping: op('audit', 'ping', 'any', Empty, Pong),
 } as const;
 
-export const operations: Record<ActorKind, Record<string, Operation>> = { inventory, identity, waitlist, audit };
+export const pricing = {
+  quote: op('pricing', 'price.get', 'shard', EventRef, PriceQuote),
+  setPolicy: op('pricing', 'policy.set', 'shard', SetPricing, PricingPolicy),
+  history: op('pricing', 'history.list', 'shard', ListPriceHistory, PriceHistoryPage),
+  ping: op('pricing', 'ping', 'shard', Empty, Pong),
+} as const;
+
+export const operations: Record<ActorKind, Record<string, Operation>> = { inventory, identity, waitlist, audit, pricing };
 
 /** The subject one request travels on. Shard-scoped operations need the shard. */
 export function subjectFor(operation: Operation, shard?: number): string {

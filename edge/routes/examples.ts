@@ -36,6 +36,8 @@ const offeredEntryExample = {
   offer: { holdId: '01937a4c-1f00-7000-8000-0000000000dd', expiresAt: '2026-11-24T20:15:00.000Z' },
 };
 
+const pricingReason = 'demand high: 42 tickets/min over 5 min (12 over 1 h), 81% sold, waitlist 12, 3 h to start → +5.00 (target 31.25)';
+
 export const examples = {
   event: eventExample,
   eventPage: { items: [eventExample], nextCursor: 'WyIyMDI3LTA2LTAxVDIwOjAwOjAwLjAwMFoiLCIwMTkzN2E0YyJd' },
@@ -56,6 +58,16 @@ export const examples = {
   waitlistPage: { items: [waitlistEntryExample], nextCursor: null },
   priorityBody: { priority: 5 },
   heldBooking: { ...bookingExample, id: '01937a4c-1f00-7000-8000-0000000000be', createdAt: '2026-11-24T20:05:00.000Z' },
+  priceQuote: { price: 3000, currency: 'EUR', basePrice: 2500, strategy: 'dynamic', reason: pricingReason, validUntil: '2026-11-25T20:01:02.000Z' },
+  pricingBody: { strategy: 'dynamic', floor: 2000, ceiling: 4000, maxStep: 500, intervalSeconds: 60 },
+  pricingPolicy: {
+    eventId, strategy: 'dynamic', basePrice: 2500, floor: 2000, ceiling: 4000, maxStep: 500, intervalSeconds: 60, price: 2500, currency: 'EUR',
+    reason: 'dynamic pricing within [20.00, 40.00]; demand is first weighed at 2026-11-25T20:01:00.000Z',
+  },
+  priceHistory: {
+    items: [{ id: '01937a4c-1f00-7000-8000-0000000000f1', at: '2026-11-25T20:00:00.000Z', price: 3000, previous: 2500, strategy: 'dynamic', reason: pricingReason, version: 412 }],
+    nextCursor: null,
+  },
   presence: { edges: 3, events: [{ eventId, watchers: 1240 }], edge: { id: 'edge-a1b2', sockets: 412, skippedFrames: 0, terminated: 0 } },
 } as const;
 

@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { Currency, Money, Page, PageQuery, Timestamp, Uuid } from './common.js';
+import { PricingRules } from './pricing.js';
 
 export const EventStatus = Type.Union([Type.Literal('scheduled'), Type.Literal('cancelled'), Type.Literal('completed')]);
 
@@ -45,6 +46,7 @@ export const CreateEvent = Type.Object({
   price: editable.price,
   currency: Type.Optional(editable.currency),
   maxTicketsPerUser: Type.Optional(editable.maxTicketsPerUser),
+  pricing: Type.Optional(PricingRules),
 }, { additionalProperties: false });
 export type CreateEvent = Static<typeof CreateEvent>;
 
