@@ -6,6 +6,7 @@ import { PostgresBackend } from '@agendajs/postgres-backend';
 import type { AgendaBackend } from 'agenda';
 import type pg from 'pg';
 import type { Config } from '../../actors/runtime/config.js';
+import type { Logger } from '../../actors/runtime/logger.js';
 
 /** Advisory-lock namespace of the scheduler (the outbox relay's is 0x0e7e). */
 export const SCHEDULER_LOCK_CLASS = 0x0a9e;
@@ -62,7 +63,7 @@ function connected(backend: AgendaBackend): AgendaBackend {
  * (`agendaDb`, with its errors handled): the reminder consumer saves jobs while
  * holding a connection of the jobs' pool, and must never wait on that same pool.
  */
-export async function connectBackend(config: Config, agendaDb: pg.Pool): Promise<SchedulerBackend> {
+export async function connectBackend(config: Config, agendaDb: pg.Pool, log: Logger): Promise<SchedulerBackend> {
   if (config.mongoUrl) {
     const backend = new MongoBackend({ address: config.mongoUrl, options: { serverSelectionTimeoutMS: MONGO_SELECTION_MS } });
     try {
@@ -73,6 +74,9 @@ export async function connectBackend(config: Config, agendaDb: pg.Pool): Promise
     return { backend: connected(backend), kind: 'mongodb' };
   }
   const backend = new PostgresBackend({ pool: agendaDb, ensureSchema: true });
+  // Its LISTEN connection reports a lost connection as an 'error' event (and reconnects);
+  // unheard, that event would end the process. Agenda keeps polling meanwhile.
+  backend.notificationChannel?.on('error', (err) => log.warn({ err }, 'scheduler notification channel error'));
   await oneAtATime(agendaDb, () => backend.connect());
   return { backend: connected(backend), kind: 'postgres' };
 }

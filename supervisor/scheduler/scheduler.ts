@@ -67,7 +67,7 @@ export async function startScheduler(config: Config, baseLog: Logger, name = `${
   try {
     const nc = await connect({ servers: config.natsUrl, name: 'evently-scheduler', maxReconnectAttempts: -1 });
     closers.push(() => nc.drain());
-    const { backend, kind } = await connectBackend(config, agendaDb);
+    const { backend, kind } = await connectBackend(config, agendaDb, log);
     closers.push(() => backend.disconnect());
     const agenda = new Agenda({
       backend, name, processEvery: config.schedulerPollMs, defaultLockLifetime: LOCK_POLLS * config.schedulerPollMs, removeOnComplete: true,
