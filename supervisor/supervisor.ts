@@ -1,9 +1,10 @@
 // The supervisor brings the schema up to date, makes sure the first admin
 // exists, takes its share of the shard leases and runs one actor pool per
 // kind; sharded pools serve exactly the shards it holds. Operators reach it
-// through the admin endpoint and its NATS service. Stopping is graceful: the
-// leases are handed back, then every actor stops taking work and finishes
-// what it has in flight.
+// through the admin endpoint and its NATS service; its Agenda scheduler runs
+// the timed jobs (supervisor/scheduler). Stopping is graceful: the scheduler
+// stops first, the leases are handed back, then every actor stops taking work
+// and finishes what it has in flight.
 import { Redis } from 'ioredis';
 import { connect } from 'nats';
 import pg from 'pg';
@@ -20,12 +21,14 @@ import { startAdmin } from './admin/server.js';
 import { startAdminService } from './admin/service.js';
 import { SupervisorControl } from './control.js';
 import { migrate } from './migrate.js';
+import { startScheduler, type Scheduler } from './scheduler/scheduler.js';
 import { ShardLeases } from './shard-leases.js';
 
 export interface Supervisor {
   readonly pools: Readonly<Record<ActorKind, ActorPool>>;
   readonly control: SupervisorControl;
   readonly leases: ShardLeases;
+  readonly scheduler: Scheduler;
   readonly adminUrl: string;
   stop(): Promise<void>;
 }
@@ -76,6 +79,7 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
   const sharded = (): ActorPool[] => all().filter((p) => p.sharded);
   const nc = await connect({ servers: config.natsUrl, name: 'evently-supervisor', noAsyncTraces: true, maxReconnectAttempts: -1 });
   let adminUrl: string | null = null;
+  let scheduler: Scheduler;
   const leases = new ShardLeases(nc, {
     shards: config.shards,
     ttlMs: config.leaseTtlMs,
@@ -112,13 +116,16 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
     closers.push(() => admin.stop());
     const service = await startAdminService(nc, control, leases.me, log);
     closers.push(() => service.stop());
+    // After the pools, so the hold sweep finds waitlist threads to ask.
+    scheduler = await startScheduler(config, log, leases.me.id);
+    closers.push(() => scheduler.stop());
   } catch (err) {
     await stop();
     throw err;
   }
   log.info({ id: leases.me.id, shards: leases.shards(), inventoryThreads: config.inventoryThreads, batching: config.batching, admin: adminUrl }, 'supervisor running');
   return {
-    pools, control, leases, adminUrl: adminUrl!,
+    pools, control, leases, scheduler, adminUrl: adminUrl!,
     async stop() {
       await stop();
       log.info('supervisor stopped');

@@ -21,14 +21,30 @@ for _, key in ipairs(KEYS) do
 end
 return n`;
 
-/** Frees the locks a dead thread held, so its users need not wait out the TTL. */
-export async function releaseLocksOf(redis: Redis, owner: string): Promise<number> {
-  let freed = 0;
+const EXPIRE_TIMELESS = `local n = 0
+for _, key in ipairs(KEYS) do
+  if redis.call('pttl', key) == -1 then redis.call('pexpire', key, ARGV[1]); n = n + 1 end
+end
+return n`;
+
+/** Runs a script over every booking lock, a scan batch at a time; sums what it returns. */
+async function overEveryLock(redis: Redis, script: string, arg: string): Promise<number> {
+  let count = 0;
   for await (const keys of redis.scanStream({ match: 'booking_lock:*', count: 500 }) as AsyncIterable<string[]>) {
-    if (keys.length > 0) freed += Number(await redis.eval(RELEASE_OWNED, keys.length, ...keys, owner));
+    if (keys.length > 0) count += Number(await redis.eval(script, keys.length, ...keys, arg));
   }
-  return freed;
+  return count;
 }
+
+/** Frees the locks a dead thread held, so its users need not wait out the TTL. */
+export const releaseLocksOf = (redis: Redis, owner: string): Promise<number> => overEveryLock(redis, RELEASE_OWNED, owner);
+
+/**
+ * Gives a lock that has no expiry (nothing in Evently sets one, but a hand-made key or a SET
+ * without PX from other code would) the normal TTL: it would otherwise block its user's bookings of
+ * that event for good. Its holder, if any, keeps the usual time to finish.
+ */
+export const expireTimelessLocks = (redis: Redis, ttlMs: number): Promise<number> => overEveryLock(redis, EXPIRE_TIMELESS, String(ttlMs));
 
 export class BookingLocks {
   constructor(

@@ -10,7 +10,7 @@ import { Book, Booking, BookingPage, BookingRef, ListBookings } from './schemas/
 import { Login, Register, User } from './schemas/accounts.js';
 import { AuditPage, ListAudit } from './schemas/audit.js';
 import { ListPriceHistory, PriceHistoryPage, PriceQuote, PricingPolicy, SetPricing } from './schemas/pricing.js';
-import { HoldRef, JoinWaitlist, ListWaitlist, SetPriority, WaitlistEntry, WaitlistPage } from './schemas/waitlist.js';
+import { ExpiredHolds, HoldRef, JoinWaitlist, ListWaitlist, SetPriority, WaitlistEntry, WaitlistPage } from './schemas/waitlist.js';
 
 export const SUBJECT_ROOT = 'evently';
 
@@ -55,6 +55,8 @@ export const waitlist = {
   leave: op('waitlist', 'entries.leave', 'shard', EventRef, Empty),
   list: op('waitlist', 'entries.list', 'shard', ListWaitlist, WaitlistPage),
   setPriority: op('waitlist', 'entries.priority', 'shard', SetPriority, WaitlistEntry),
+  /** The scheduler's backstop: expire the event's overdue holds on the thread that owns its shard. */
+  expireHolds: op('waitlist', 'holds.expire', 'shard', EventRef, ExpiredHolds),
   ping: op('waitlist', 'ping', 'shard', Empty, Pong),
 } as const;
 

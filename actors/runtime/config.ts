@@ -105,6 +105,12 @@ export const settings = {
   cacheL2TtlMs: setting('EVENTLY_CACHE_L2_TTL_MS', 'Lifetime of an event in the shared Redis cache', 500, int(0, 60000)),
   cacheMaxEntries: setting('EVENTLY_CACHE_MAX_ENTRIES', 'Most events in an edge\'s in-process cache', 10000, int(1, 10_000_000)),
   trustedProxies: setting('EVENTLY_TRUSTED_PROXIES', 'Comma-separated addresses or CIDRs of proxies whose X-Forwarded-For is believed; empty = none', [] as string[], list),
+  mongoUrl: setting('MONGO_URL', 'MongoDB for the Agenda scheduler; unset = Agenda keeps its jobs in PostgreSQL (DATABASE_URL)', undefined, url(['mongodb:', 'mongodb+srv:'])),
+  schedulerPollMs: setting('EVENTLY_SCHEDULER_POLL_MS', 'How often Agenda looks for due jobs', 5000, int(100, 600000)),
+  holdSweepMs: setting('EVENTLY_HOLD_SWEEP_MS', 'How often the scheduler expires holds whose timer was lost', 15000, int(1000, 86400000)),
+  lockCleanupMs: setting('EVENTLY_LOCK_CLEANUP_MS', 'How often the scheduler clears orphaned booking and job locks', 60000, int(1000, 86400000)),
+  completeEventsMs: setting('EVENTLY_COMPLETE_EVENTS_MS', 'How often the scheduler marks ended events completed', 60000, int(1000, 86400000)),
+  retentionCleanupMs: setting('EVENTLY_RETENTION_CLEANUP_MS', 'How often the scheduler deletes bookkeeping rows past their retention', 3600000, int(1000, 86400000)),
 } as const;
 
 type Settings = typeof settings;

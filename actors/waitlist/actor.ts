@@ -1,7 +1,8 @@
 // The waitlist actor: owns the waitlists of its shards. It answers the
 // `waitlist` operations (join, mine, leave, list, priority, ping), reacts to
 // inventory's domain events (seats released → offers as holds), and expires
-// holds on time. Every change it makes is announced through the outbox.
+// holds on time (the scheduler's hold sweep asks for the ones whose timer was
+// lost). Every change it makes is announced through the outbox.
 import { threadId } from 'node:worker_threads';
 import type { PoolClient } from 'pg';
 import { Counter } from 'prom-client';
@@ -13,11 +14,10 @@ import { OutboxRelay } from '../runtime/outbox-relay.js';
 import { inTransaction, openPostgres } from '../runtime/resources.js';
 import { consumeShards } from '../runtime/shard-consumer.js';
 import { join, leave, list, mine, setPriority, type Done } from './entries.js';
-import { eventsWithExpiredHolds, expireHolds } from './expiry.js';
+import { expireHolds } from './expiry.js';
 import type { OfferPolicy } from './offers.js';
 import { CONSUMER, react, REACTS_TO, reactsTo } from './reactions.js';
 
-const SWEEP_MS = 5_000;
 const offers = new Counter({ name: 'evently_waitlist_offers_total', help: 'Holds offered to waitlisted people (counted after commit)' });
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Timers fire a little after expiry so the database agrees the hold ran out. */
@@ -27,7 +27,6 @@ export const start: StartActor = async ({ config, log, shards, nc }) => {
   const pool = openPostgres(config, log);
   const relay = new OutboxRelay(pool, nc.jetstream(), shards, log, { pollMs: config.outboxPollMs }).start();
   const policy: OfferPolicy = { holdSeconds: config.holdSeconds, maxSkips: config.waitlistMaxSkips };
-  const owned = new Set(shards);
   const timers = new Set<NodeJS.Timeout>();
   let stopping = false;
 
@@ -44,26 +43,15 @@ export const start: StartActor = async ({ config, log, shards, nc }) => {
     return done.outcome;
   };
 
-  const expire = (eventId: string) => run(eventId, (client) => expireHolds(client, eventId, policy, `expiry-${eventId}`))
-    .catch((err) => log.warn({ err, eventId }, 'hold expiry failed; the sweep will retry'));
+  const expireNow = (eventId: string, requestId: string) => run(eventId, (client) => expireHolds(client, eventId, policy, requestId));
+  const expire = (eventId: string) => expireNow(eventId, `expiry-${eventId}`)
+    .catch((err) => log.warn({ err, eventId }, 'hold expiry failed; the scheduler\'s hold sweep will retry'));
 
   function expireAt(eventId: string, at: string): void {
     if (stopping) return;
     const timer = setTimeout(() => { timers.delete(timer); void expire(eventId); }, Math.max(0, Date.parse(at) - Date.now()) + EXPIRY_SLACK_MS);
     timers.add(timer);
   }
-
-  const sweeper = setInterval(() => {
-    pool.connect().then(async (client) => {
-      try {
-        return await eventsWithExpiredHolds(client);
-      } finally {
-        client.release();
-      }
-    }).then((ids) => Promise.all(ids.filter((id) => owned.has(shardOf(id, config.shards))).map(expire)))
-      .catch((err) => log.warn({ err }, 'hold sweep failed'));
-  }, SWEEP_MS);
-  sweeper.unref();
 
   // A seats.released with nothing for the waitlist is acknowledged without touching the database.
   const consumer = await consumeShards(nc, CONSUMER, shards, REACTS_TO, log, async (event) => {
@@ -107,6 +95,12 @@ export const start: StartActor = async ({ config, log, shards, nc }) => {
       'entries.priority': async (req, ctx) => (ctx.role === 'admin'
         ? run(req.eventId, (client) => setPriority(client, req, ctx.requestId))
         : refuse('FORBIDDEN', 'only admins set waitlist priority')),
+      // Asked by the scheduler's hold sweep for holds whose timer was lost with a thread. It only
+      // does what the timer would have done, so it needs no role.
+      'holds.expire': async (req, ctx) => {
+        const expired = await expireNow(req.eventId, ctx.requestId);
+        return expired.ok ? ok({ expired: expired.value }) : expired;
+      },
       ping: async (_req, _ctx, meta) => {
         await pool.query('SELECT 1');
         return ok({ kind: 'waitlist', shard: meta.shard, thread: threadId });
@@ -114,7 +108,6 @@ export const start: StartActor = async ({ config, log, shards, nc }) => {
     },
     async stop() {
       stopping = true;
-      clearInterval(sweeper);
       for (const t of timers) clearTimeout(t);
       await consumer.stop();
       await relay.stop();

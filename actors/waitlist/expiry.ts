@@ -1,7 +1,7 @@
 // Holds that ran out. Their seats go back to the waitlist and are offered to
 // the next in line at once; what nobody in line can take returns to sale.
 // The actor times each hold it creates; a periodic sweep is the backstop for
-// holds whose timer died with a thread.
+// holds whose timer died with a thread (the scheduler's hold-expiry-sweep job).
 import type { PoolClient } from 'pg';
 import { domainEvent } from '../runtime/outbox.js';
 import type { Done } from './entries.js';

@@ -23,8 +23,11 @@ export interface TestSystem {
 export async function startTestSystem(overrides: Partial<Record<keyof Config, unknown>> = {}): Promise<TestSystem> {
   // An empty environment: the test decides every setting, whatever the caller's shell has.
   // Rate limits and load shedding are off unless a test turns them on: most tests send far more
-  // from one IP than a client would, and their clients share the edge's event loop.
-  const config = withOverrides(loadConfig({}), { logLevel: 'error', kdfCost: 10, rateLimits: false, maxEventLoopDelayMs: 0, ...overrides });
+  // from one IP than a client would, and their clients share the edge's event loop. A fast
+  // scheduler poll keeps job locks short: Agenda keeps a stopped process alive for half a lock.
+  const config = withOverrides(loadConfig({}), {
+    logLevel: 'error', kdfCost: 10, rateLimits: false, maxEventLoopDelayMs: 0, schedulerPollMs: 250, ...overrides,
+  });
   const { system, url, db, adminToken, stop } = await startThrowawaySystem(config, 'test', createLogger(config.logLevel));
 
   const api: TestSystem['api'] = async (method, path, opts = {}) => {

@@ -59,3 +59,7 @@ export type Hold = Static<typeof Hold>;
 
 export const HoldRef = Type.Object({ holdId: Uuid }, { additionalProperties: false });
 export type HoldRef = Static<typeof HoldRef>;
+
+/** Reply of the hold-expiry backstop: how many overdue holds of the event it expired. */
+export const ExpiredHolds = Type.Object({ expired: Type.Integer({ minimum: 0 }) });
+export type ExpiredHolds = Static<typeof ExpiredHolds>;
