@@ -26,6 +26,7 @@ import { authRoutes } from './routes/auth.js';
 import { bookingRoutes } from './routes/bookings.js';
 import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
+import { mailRoutes } from './routes/mail.js';
 import { waitlistRoutes } from './routes/waitlist.js';
 
 export const API_VERSION = '1.0.0';
@@ -86,6 +87,7 @@ export async function buildEdge(config: Config, nc: NatsConnection, redis: Redis
   await app.register(live, { nc, feed, broker: deps.broker, config });
   feed.start(nc);
   await app.register(adminRoutes, deps);
+  await app.register(mailRoutes, deps);
   return app;
 }
 

@@ -10,10 +10,11 @@ import { Book, Booking, BookingPage, BookingRef, ListBookings } from './schemas/
 import { Login, Register, User } from './schemas/accounts.js';
 import { AuditPage, ListAudit } from './schemas/audit.js';
 import { HoldRef, JoinWaitlist, ListWaitlist, SetPriority, WaitlistEntry, WaitlistPage } from './schemas/waitlist.js';
+import { DeadLetterPage, DeliveryRef, ListDeadLetters, MailDelivery, MailPreview, PreviewMail } from './schemas/mail.js';
 
 export const SUBJECT_ROOT = 'evently';
 
-export type ActorKind = 'inventory' | 'identity' | 'waitlist' | 'audit';
+export type ActorKind = 'inventory' | 'identity' | 'waitlist' | 'audit' | 'mailer';
 export type Scope = 'shard' | 'any';
 
 export interface Operation<Req extends TSchema = TSchema, Rep extends TSchema = TSchema> {
@@ -62,7 +63,14 @@ export const audit = {
   ping: op('audit', 'ping', 'any', Empty, Pong),
 } as const;
 
-export const operations: Record<ActorKind, Record<string, Operation>> = { inventory, identity, waitlist, audit };
+export const mailer = {
+  preview: op('mailer', 'templates.preview', 'any', PreviewMail, MailPreview),
+  deadLetters: op('mailer', 'dead-letters.list', 'any', ListDeadLetters, DeadLetterPage),
+  retry: op('mailer', 'dead-letters.retry', 'any', DeliveryRef, MailDelivery),
+  ping: op('mailer', 'ping', 'any', Empty, Pong),
+} as const;
+
+export const operations: Record<ActorKind, Record<string, Operation>> = { inventory, identity, waitlist, audit, mailer };
 
 /** The subject one request travels on. Shard-scoped operations need the shard. */
 export function subjectFor(operation: Operation, shard?: number): string {

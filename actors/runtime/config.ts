@@ -100,6 +100,13 @@ export const settings = {
   cacheL2TtlMs: setting('EVENTLY_CACHE_L2_TTL_MS', 'Lifetime of an event in the shared Redis cache', 500, int(0, 60000)),
   cacheMaxEntries: setting('EVENTLY_CACHE_MAX_ENTRIES', 'Most events in an edge\'s in-process cache', 10000, int(1, 10_000_000)),
   trustedProxies: setting('EVENTLY_TRUSTED_PROXIES', 'Comma-separated addresses or CIDRs of proxies whose X-Forwarded-For is believed; empty = none', [] as string[], list),
+  mailerThreads: setting('EVENTLY_MAILER_THREADS', 'Mailer actor threads (they split the shards\' domain events; every one sends)', 1, int(1, 16)),
+  publicUrl: setting('EVENTLY_PUBLIC_URL', 'Base URL people reach Evently at; links in mails start with it', 'http://127.0.0.1:3000', url(['http:', 'https:'])),
+  mailFrom: setting('MAIL_FROM', 'Sender of every mail', 'Evently <no-reply@evently.local>', str),
+  sendgridApiKey: setting('SENDGRID_API_KEY', 'SendGrid API key; set = send through SendGrid first, SMTP is the fallback', undefined, str),
+  smtpUrl: setting('SMTP_URL', 'SMTP server (smtp:// or smtps://, credentials in the URL); unset on the embedded default = the local mail sink', undefined, url(['smtp:', 'smtps:'])),
+  mailMaxAttempts: setting('EVENTLY_MAIL_MAX_ATTEMPTS', 'Attempts at one mail before it goes to the dead-letter store', 8, int(1, 100)),
+  mailRetryBaseMs: setting('EVENTLY_MAIL_RETRY_BASE_MS', 'Wait after a mail\'s first failed attempt; doubled after each further one', 30000, int(10, 3600000)),
 } as const;
 
 type Settings = typeof settings;

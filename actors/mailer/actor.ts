@@ -1,0 +1,64 @@
+// The mailer actor: reads the domain events of its shards (durably, each
+// applied once), plans the mails they owe into mail_deliveries in the same
+// transaction, and sends what is due through SendGrid and/or SMTP with
+// retries and a dead-letter store. It never sits on the booking path: a
+// booking is done when inventory commits; its mail follows from the stream.
+// Admins preview templates and read and retry dead letters through it.
+import { threadId } from 'node:worker_threads';
+import { ok, refuse, type CallContext, type DeliveryRef, type ListDeadLetters, type PreviewMail } from '../protocol/index.js';
+import type { StartActor } from '../runtime/actor.js';
+import { inTransaction, openPostgres } from '../runtime/resources.js';
+import { appliedOnce, consumeShards } from '../runtime/shard-consumer.js';
+import { listDeadLetters, retryDeadLetter } from './dead-letters.js';
+import { writeDeliveries } from './deliveries.js';
+import { mailSkipped } from './metrics.js';
+import { providersFrom } from './providers.js';
+import { CONSUMER, plan, REACTS_TO } from './reactions.js';
+import { Renderer } from './render.js';
+import { Sender } from './sender.js';
+import { isTemplateName } from './templates.js';
+
+export const start: StartActor = async ({ config, log, shards, nc }) => {
+  const renderer = Renderer.load();
+  const pool = openPostgres(config, log, 4);
+  const providers = providersFrom(config, log);
+  const sender = new Sender(pool, providers, renderer, { maxAttempts: config.mailMaxAttempts, retryBaseMs: config.mailRetryBaseMs }, log);
+  const policy = { publicUrl: config.publicUrl };
+
+  const consumer = await consumeShards(nc, CONSUMER, shards, REACTS_TO, log, async (event) => {
+    const planned = await inTransaction(pool, async (client) =>
+      ((await appliedOnce(client, CONSUMER, event.id)) ? writeDeliveries(client, event, await plan(client, event, policy)) : undefined));
+    if (!planned) return;
+    for (const { userId, template, reason } of planned.skipped) {
+      mailSkipped.inc({ reason });
+      log.warn({ userId, template, reason, domainEvent: event.id }, 'mail skipped: the recipient has no usable address');
+    }
+    if (planned.written > planned.skipped.length) sender.kick();
+  });
+  sender.kick();
+  log.info({ providers: providers.names, shards: shards.length }, 'mailer consuming');
+
+  const adminOnly = (ctx: CallContext) => (ctx.role === 'admin' ? undefined : refuse('FORBIDDEN', 'only admins manage mail'));
+  return {
+    handlers: {
+      'templates.preview': async (req: PreviewMail, ctx: CallContext) => adminOnly(ctx)
+        ?? (isTemplateName(req.template) ? ok({ template: req.template, ...renderer.preview(req.template) }) : refuse('NOT_FOUND', `no mail template ${req.template}`)),
+      'dead-letters.list': async (req: ListDeadLetters, ctx: CallContext) => adminOnly(ctx) ?? listDeadLetters(pool, req),
+      'dead-letters.retry': async (req: DeliveryRef, ctx: CallContext) => {
+        const outcome = adminOnly(ctx) ?? await retryDeadLetter(pool, req);
+        if (outcome.ok) sender.kick();
+        return outcome;
+      },
+      ping: async () => {
+        await pool.query('SELECT 1');
+        return ok({ kind: 'mailer', shard: null, thread: threadId });
+      },
+    },
+    async stop() {
+      await consumer.stop();
+      await sender.stop();
+      providers.close();
+      await pool.end();
+    },
+  };
+};
