@@ -8,12 +8,12 @@ import { threadId } from 'node:worker_threads';
 import { ok, refuse, type CallContext, type DeliveryRef, type ListDeadLetters, type PreviewMail } from '../protocol/index.js';
 import type { StartActor } from '../runtime/actor.js';
 import { inTransaction, openPostgres } from '../runtime/resources.js';
-import { appliedOnce, consumeShards } from '../runtime/shard-consumer.js';
+import { appliedOnceEach, consumeShardsInBatches } from '../runtime/batch-consumer.js';
 import { listDeadLetters, retryDeadLetter } from './dead-letters.js';
-import { writeDeliveries } from './deliveries.js';
+import { writeDeliveries, type Intent } from './deliveries.js';
 import { mailSkipped } from './metrics.js';
 import { providersFrom } from './providers.js';
-import { CONSUMER, plan, REACTS_TO } from './reactions.js';
+import { CONSUMER, eventLookup, plan, REACTS_TO } from './reactions.js';
 import { Renderer } from './render.js';
 import { Sender } from './sender.js';
 import { isTemplateName } from './templates.js';
@@ -25,13 +25,22 @@ export const start: StartActor = async ({ config, log, shards, nc }) => {
   const sender = new Sender(pool, providers, renderer, { maxAttempts: config.mailMaxAttempts, retryBaseMs: config.mailRetryBaseMs }, log);
   const policy = { publicUrl: config.publicUrl };
 
-  const consumer = await consumeShards(nc, CONSUMER, shards, REACTS_TO, log, async (event) => {
-    const planned = await inTransaction(pool, async (client) =>
-      ((await appliedOnce(client, CONSUMER, event.id)) ? writeDeliveries(client, event, await plan(client, event, policy)) : undefined));
-    if (!planned) return;
-    for (const { userId, template, reason } of planned.skipped) {
+  // In batches: during a flash sale, one transaction plans the mails of hundreds of bookings.
+  const consumer = await consumeShardsInBatches(nc, CONSUMER, shards, REACTS_TO, log, async (events) => {
+    const planned = await inTransaction(pool, async (client) => {
+      const fresh = await appliedOnceEach(client, CONSUMER, events.map((e) => e.id));
+      const readEvent = eventLookup(client);
+      const intents: Intent[] = [];
+      for (const event of events) {
+        // A redelivery can sit in the same batch as its original.
+        if (!fresh.delete(event.id.toLowerCase())) continue;
+        for (const mail of await plan(client, readEvent, event, policy)) intents.push({ ...mail, cause: event.id });
+      }
+      return writeDeliveries(client, intents);
+    });
+    for (const { cause, userId, template, reason } of planned.skipped) {
       mailSkipped.inc({ reason });
-      log.warn({ userId, template, reason, domainEvent: event.id }, 'mail skipped: the recipient has no usable address');
+      log.warn({ userId, template, reason, domainEvent: cause }, 'mail skipped: the recipient has no usable address');
     }
     if (planned.written > planned.skipped.length) sender.kick();
   });

@@ -5,12 +5,14 @@
 import type { Pool, PoolClient } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { fullFormats } from 'ajv-formats/dist/formats.js';
-import type { DomainEvent, MailDelivery } from '../protocol/index.js';
+import type { MailDelivery } from '../protocol/index.js';
 import type { MailData, MailEvent } from './mail-data.js';
 import type { TemplateName } from './templates.js';
 
-/** A mail one domain event owes one user; the user's name and address are looked up when it is written. */
+/** A mail a domain event owes one user; the user's name and address are looked up when it is written. */
 export interface Intent {
+  /** The domain event that owes the mail. */
+  cause: string;
   template: TemplateName;
   userId: string;
   data: Omit<MailData, 'user'> & { event: MailEvent };
@@ -19,6 +21,7 @@ export interface Intent {
 export type SkipReason = 'no-address' | 'malformed-address' | 'unknown-user';
 
 export interface Skipped {
+  cause: string;
   userId: string;
   template: TemplateName;
   reason: SkipReason;
@@ -33,11 +36,11 @@ export function addressProblem(email: string | null | undefined): SkipReason | u
 }
 
 /**
- * Writes the deliveries of one domain event inside the caller's transaction:
+ * Writes planned mails inside the caller's transaction, in one statement:
  * pending for a usable address, skipped (with the reason) otherwise.
  * Returns how many rows were written and which of them were skipped.
  */
-export async function writeDeliveries(client: PoolClient, event: DomainEvent, intents: readonly Intent[]): Promise<{ written: number; skipped: Skipped[] }> {
+export async function writeDeliveries(client: PoolClient, intents: readonly Intent[]): Promise<{ written: number; skipped: Skipped[] }> {
   if (intents.length === 0) return { written: 0, skipped: [] };
   const { rows: users } = await client.query<{ id: string; email: string | null; name: string }>(
     'SELECT id, email, name FROM users WHERE id = ANY($1::uuid[])', [[...new Set(intents.map((i) => i.userId))]]);
@@ -46,11 +49,12 @@ export async function writeDeliveries(client: PoolClient, event: DomainEvent, in
   const rows = intents.map((intent) => {
     const user = byId.get(intent.userId);
     const reason = user ? addressProblem(user.email) : 'unknown-user';
-    if (reason) skipped.push({ userId: intent.userId, template: intent.template, reason });
+    if (reason) skipped.push({ cause: intent.cause, userId: intent.userId, template: intent.template, reason });
     return {
       id: uuidv7(),
-      dedupeKey: `${event.id}:${intent.userId}:${intent.template}`,
+      dedupeKey: `${intent.cause}:${intent.userId}:${intent.template}`,
       template: intent.template,
+      cause: intent.cause,
       eventId: intent.data.event.id,
       userId: intent.userId,
       recipient: user?.email ?? null,
@@ -61,11 +65,11 @@ export async function writeDeliveries(client: PoolClient, event: DomainEvent, in
   });
   const { rowCount } = await client.query(
     `INSERT INTO mail_deliveries (id, dedupe_key, template, domain_event_id, event_id, user_id, recipient, data, status, skip_reason)
-     SELECT id, "dedupeKey", template, $2::uuid, "eventId", "userId", recipient, data, status, "skipReason"
-     FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, "dedupeKey" text, template text, "eventId" uuid, "userId" uuid,
+     SELECT id, "dedupeKey", template, cause, "eventId", "userId", recipient, data, status, "skipReason"
+     FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, "dedupeKey" text, template text, cause uuid, "eventId" uuid, "userId" uuid,
        recipient text, data jsonb, status text, "skipReason" text)
      ON CONFLICT (dedupe_key) DO NOTHING`,
-    [JSON.stringify(rows), event.id]);
+    [JSON.stringify(rows)]);
   return { written: rowCount ?? 0, skipped };
 }
 

@@ -55,7 +55,10 @@ function sendgridProvider(apiKey: string, from: string): MailProvider {
 }
 
 function smtpProvider(url: string, from: string): MailProvider {
-  const transport = nodemailer.createTransport({ url, connectionTimeout: TIMEOUT_MS, greetingTimeout: TIMEOUT_MS, socketTimeout: TIMEOUT_MS });
+  // Pooled: a connection carries many mails, rather than a TCP and SMTP handshake each (the URL may say otherwise).
+  const transport = nodemailer.createTransport({
+    url, pool: true, maxConnections: 4, connectionTimeout: TIMEOUT_MS, greetingTimeout: TIMEOUT_MS, socketTimeout: TIMEOUT_MS,
+  });
   const domain = domainOf(from);
   return {
     name: 'smtp',

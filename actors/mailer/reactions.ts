@@ -35,13 +35,22 @@ const STARTS_IN = { '24h': 'in 24 hours', '1h': 'in 1 hour' } as const;
 
 interface EventRow { id: string; name: string; venue: string; starts_at: Date; ends_at: Date | null; status: string }
 
-async function readEvent(client: PoolClient, eventId: string): Promise<{ event: MailEvent; status: string } | undefined> {
-  const { rows } = await client.query<EventRow>(
-    { name: 'mail.read-event', text: 'SELECT id, name, venue, starts_at, ends_at, status FROM events WHERE id = $1', values: [eventId] });
-  const r = rows[0];
-  return r && {
-    event: { id: r.id, name: r.name, venue: r.venue, startsAt: r.starts_at.toISOString(), endsAt: r.ends_at?.toISOString() ?? null },
-    status: r.status,
+type EventLookup = (eventId: string) => Promise<{ event: MailEvent; status: string } | undefined>;
+
+/** Reads an event's mailed fields once per batch: a flash sale's hundred bookings share one read. */
+export function eventLookup(client: PoolClient): EventLookup {
+  const seen = new Map<string, Promise<{ event: MailEvent; status: string } | undefined>>();
+  return (eventId) => {
+    let found = seen.get(eventId);
+    if (!found) {
+      found = client.query<EventRow>({ name: 'mail.read-event', text: 'SELECT id, name, venue, starts_at, ends_at, status FROM events WHERE id = $1', values: [eventId] })
+        .then(({ rows: [r] }) => r && {
+          event: { id: r.id, name: r.name, venue: r.venue, startsAt: r.starts_at.toISOString(), endsAt: r.ends_at?.toISOString() ?? null },
+          status: r.status,
+        });
+      seen.set(eventId, found);
+    }
+    return found;
   };
 }
 
@@ -52,28 +61,32 @@ async function ticketHolders(client: PoolClient, eventId: string): Promise<{ use
   return rows;
 }
 
-async function toBooker(client: PoolClient, template: 'booking-confirmed' | 'booking-cancelled' | 'event-cancelled', booking: Booking): Promise<Intent[]> {
-  const found = await readEvent(client, booking.eventId);
+async function toBooker(readEvent: EventLookup, template: 'booking-confirmed' | 'booking-cancelled' | 'event-cancelled', booking: Booking): Promise<Planned[]> {
+  const found = await readEvent(booking.eventId);
   if (!found) return [];
   const { id, quantity, totalPrice, currency } = booking;
   return [{ template, userId: booking.userId, data: { event: found.event, booking: { id, quantity, totalPrice, currency } } }];
 }
 
+/** What plan() returns: the intent before it is tied to its domain event. */
+type Planned = Omit<Intent, 'cause'>;
+
 export const confirmUrl = (publicUrl: string, holdId: string): string => `${publicUrl.replace(/\/+$/, '')}/v1/holds/${holdId}/confirm`;
 
-export async function plan(client: PoolClient, event: DomainEvent, policy: MailPolicy): Promise<Intent[]> {
+/** The mails one domain event owes (in the transaction that records it consumed). */
+export async function plan(client: PoolClient, readEvent: EventLookup, event: DomainEvent, policy: MailPolicy): Promise<Planned[]> {
   switch (event.type) {
     case 'booking.confirmed':
-      return toBooker(client, 'booking-confirmed', event.data);
+      return toBooker(readEvent, 'booking-confirmed', event.data);
     case 'booking.cancelled':
-      return toBooker(client, event.availability?.status === 'cancelled' ? 'event-cancelled' : 'booking-cancelled', event.data);
+      return toBooker(readEvent, event.availability?.status === 'cancelled' ? 'event-cancelled' : 'booking-cancelled', event.data);
     case 'waitlist.joined': {
-      const found = await readEvent(client, event.eventId);
+      const found = await readEvent(event.eventId);
       const { userId, quantity, position } = event.data;
       return found ? [{ template: 'waitlist-joined', userId, data: { event: found.event, entry: { quantity, position } } }] : [];
     }
     case 'hold.created': {
-      const found = await readEvent(client, event.eventId);
+      const found = await readEvent(event.eventId);
       const { id, userId, quantity, expiresAt } = event.data;
       return found ? [{
         template: 'waitlist-offer', userId,
@@ -81,7 +94,7 @@ export async function plan(client: PoolClient, event: DomainEvent, policy: MailP
       }] : [];
     }
     case 'event.reminder': {
-      const found = await readEvent(client, event.eventId);
+      const found = await readEvent(event.eventId);
       // A reminder for a start time the event no longer has is stale: the scheduler plans new ones when it moves.
       if (!found || found.status !== 'scheduled' || Date.parse(found.event.startsAt) !== Date.parse(event.data.startsAt)) return [];
       const startsIn = STARTS_IN[event.data.window];

@@ -19,7 +19,7 @@ export interface RetryPolicy {
 }
 
 const POLL_MS = 1_000;
-const BATCH = 20;
+const BATCH = 50;
 /** How long a claimed mail is this sender's; well above the providers' timeouts. */
 const CLAIM_MS = 120_000;
 
