@@ -1,8 +1,9 @@
 // What an organiser's edit changed, as people with tickets care about it.
 // An event.updated carries only the event after the edit, so the mailer
 // keeps the last state of the mailed fields per event (from event.created
-// and each event.updated, newer versions only) and diffs against it. Edits
-// of anything else (capacity, price, description) send nothing.
+// and each event.updated, newer versions only; the mailer reads each shard in
+// order, so the creation comes first) and diffs against it. Edits of anything
+// else (capacity, price, description) send nothing.
 import type { PoolClient } from 'pg';
 import type { Event } from '../protocol/index.js';
 import { formatWhen } from './mail-data.js';
@@ -40,7 +41,7 @@ function diff(before: SnapshotRow, after: Event): Change[] {
 /**
  * Records the event's state and returns what changed since the last one
  * recorded. Nothing is returned for the first state seen, or for a version
- * older than the one kept (a redelivery, or event.created read after an edit).
+ * no newer than the one kept (a redelivery).
  */
 export async function recordEventState(client: PoolClient, event: Event): Promise<Change[]> {
   const { rows } = await client.query<SnapshotRow>(

@@ -1,7 +1,8 @@
 // The batch consumer against a real nats-server (the stack's): events that
 // pile up while a batch is applied come as one batch, in stream order; a
 // failing batch is applied event by event so only the bad event is
-// redelivered; a message that is not a domain event never reaches the handler.
+// redelivered; a message that is not a domain event, or an event of a type
+// not asked for, never reaches the handler.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -36,7 +37,7 @@ const envelope = (n: number) => ({
   requestId: `r${n}`, availability: null, data: { n },
 });
 
-test('when events pile up while a batch is applied, then they come as batches in order, and a bad event is redelivered alone', async () => {
+test('when events pile up while a batch is applied, then they come as batches in order, other types are skipped, and a bad event is redelivered alone', async () => {
   const sent = Array.from({ length: 40 }, (_, i) => envelope(i));
   const poison = sent[25].id;
   const batches: number[][] = [];
@@ -52,6 +53,7 @@ test('when events pile up while a batch is applied, then they come as batches in
   try {
     const js = nc.jetstream();
     await js.publish(domainSubject('booking.confirmed', 0), 'not a domain event');
+    await js.publish(domainSubject('hold.created', 0), JSON.stringify({ ...envelope(999), type: 'hold.created' }));
     for (const e of sent) await js.publish(domainSubject('booking.confirmed', 0), JSON.stringify(e), { msgID: e.id });
     const until = Date.now() + 20_000;
     while (applied.length < sent.length && Date.now() < until) await sleep(50);

@@ -1,11 +1,15 @@
-// Reads domain events like consumeShards (durable consumers, one per shard
-// and type, at least once, each consumer's events in stream order), but
-// hands them over in batches: everything that arrived while the previous
-// batch was being applied, up to a limit. A consumer that writes a row per
-// event then pays one transaction per batch instead of one per event, which
-// during a flash sale is hundreds of bookings per commit; when idle, a batch
-// is a single event and nothing waits. A batch that fails is applied again
-// one event at a time, so a bad event is redelivered alone.
+// Reads domain events like consumeShards (durable, at least once), for a
+// consumer that reacts to the bulk of a shard's events (every booking):
+// - one durable consumer per shard reads the whole shard, in stream order
+//   across types; events of other types are acknowledged unread. For such a
+//   consumer that costs little more than reading its types alone, with one
+//   consumer per shard instead of one per shard and type.
+// - events are handed over in batches: everything that arrived while the
+//   previous batch was being applied, up to a limit. A consumer that writes a
+//   row per event then pays one transaction per batch instead of one per
+//   event, which during a flash sale is hundreds of bookings per commit; when
+//   idle, a batch is a single event and nothing waits. A batch that fails is
+//   applied again one event at a time, so a bad event is redelivered alone.
 import type { JsMsg, NatsConnection } from 'nats';
 import type { PoolClient } from 'pg';
 import { DOMAIN_STREAM, type DomainEvent, type DomainEventType } from '../protocol/index.js';
@@ -25,8 +29,9 @@ export async function consumeShardsInBatches(
   const queue: JsMsg[] = [];
   let wake: (() => void) | undefined;
   let stopping = false;
-  const subscriptions = await Promise.all(shards.flatMap((shard) => types.map(async (type) => {
-    const name = await ensureShardConsumer(jsm, consumer, shard, type, ACK_WAIT_MS);
+  const wanted = new Set<string>(types);
+  const subscriptions = await Promise.all(shards.map(async (shard) => {
+    const name = await ensureShardConsumer(jsm, consumer, shard, undefined, ACK_WAIT_MS);
     return (await js.consumers.get(DOMAIN_STREAM, name)).consume({
       max_messages: PULL_BATCH,
       callback: (m) => {
@@ -34,7 +39,7 @@ export async function consumeShardsInBatches(
         wake?.();
       },
     });
-  })));
+  }));
 
   const failed = (m: JsMsg, event: DomainEvent, err: unknown) => {
     const retryInMs = retryDelayMs(m);
@@ -45,7 +50,8 @@ export async function consumeShardsInBatches(
   async function apply(batch: JsMsg[]): Promise<void> {
     const read = batch.flatMap((m) => {
       const event = readEnvelope(m, log);
-      return event ? [{ m, event }] : [];
+      if (event && !wanted.has(event.type)) m.ack();
+      return event && wanted.has(event.type) ? [{ m, event }] : [];
     });
     if (read.length === 0) return;
     try {
