@@ -21,7 +21,7 @@ import { isTemplateName } from './templates.js';
 export const start: StartActor = async ({ config, log, shards, nc }) => {
   const renderer = Renderer.load();
   const pool = openPostgres(config, log, 4);
-  const providers = providersFrom(config, log);
+  const providers = await providersFrom(config, log);
   const sender = new Sender(pool, providers, renderer, { maxAttempts: config.mailMaxAttempts, retryBaseMs: config.mailRetryBaseMs }, log);
   const policy = { publicUrl: config.publicUrl };
 

@@ -28,7 +28,7 @@ const mail = (to: string) => ({ id: '01937a4c-1f00-7000-8000-0000000000f1', to, 
 const config = (over: Record<string, unknown>) => withOverrides(loadConfig({}), { mailFrom: 'Evently <no-reply@evently.test>', ...over });
 
 test('when SendGrid refuses a mail, then it goes out over SMTP with the delivery id in its Message-ID', async () => {
-  const providers = providersFrom(config({ sendgridApiKey: 'SG.not-a-real-key', smtpUrl: sink.url }), log);
+  const providers = await providersFrom(config({ sendgridApiKey: 'SG.not-a-real-key', smtpUrl: sink.url }), log);
   try {
     assert.deepEqual(providers.names, ['sendgrid', 'smtp']);
     const sent = await providers.send(mail('fallback@example.test'));
@@ -44,7 +44,7 @@ test('when SendGrid refuses a mail, then it goes out over SMTP with the delivery
 
 test('when every provider fails, then the error names each one\'s reason', async () => {
   await sink.pause();
-  const providers = providersFrom(config({ sendgridApiKey: 'SG.not-a-real-key', smtpUrl: sink.url }), log);
+  const providers = await providersFrom(config({ sendgridApiKey: 'SG.not-a-real-key', smtpUrl: sink.url }), log);
   try {
     await assert.rejects(providers.send(mail('nobody@example.test')), (err: Error) => {
       assert.match(err.message, /^sendgrid: .+; smtp: .*ECONNREFUSED/);
@@ -57,7 +57,7 @@ test('when every provider fails, then the error names each one\'s reason', async
 });
 
 test('when no provider is configured, then sending fails with what to set', async () => {
-  const providers = providersFrom(config({}), log);
+  const providers = await providersFrom(config({}), log);
   assert.deepEqual(providers.names, []);
   await assert.rejects(providers.send(mail('nobody@example.test')), /SENDGRID_API_KEY or SMTP_URL/);
 });

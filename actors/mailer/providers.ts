@@ -4,7 +4,6 @@
 // when SendGrid fails, and the only provider when SendGrid is not configured.
 // Every mail carries a Message-ID made from its delivery id, so a mail that
 // is sent again after a crash is recognisably the same one.
-import sendgrid from '@sendgrid/mail';
 import nodemailer from 'nodemailer';
 import type { Config } from '../runtime/config.js';
 import type { Logger } from '../runtime/logger.js';
@@ -37,8 +36,10 @@ const TIMEOUT_MS = 15_000;
 
 const domainOf = (from: string): string => /@([^>\s]+)/.exec(from)?.[1] ?? 'evently.local';
 
-function sendgridProvider(apiKey: string, from: string): MailProvider {
+async function sendgridProvider(apiKey: string, from: string): Promise<MailProvider> {
+  // Loaded only when configured: it costs a thread ~80 ms to load, and mailer threads restart whenever shards move.
   // The module is one client per thread; this thread's mailer is its only user.
+  const { default: sendgrid } = await import('@sendgrid/mail');
   sendgrid.setApiKey(apiKey);
   sendgrid.setTimeout(TIMEOUT_MS);
   return {
@@ -102,9 +103,9 @@ export class Providers {
   }
 }
 
-export function providersFrom(config: Config, log: Logger): Providers {
+export async function providersFrom(config: Config, log: Logger): Promise<Providers> {
   const chain: MailProvider[] = [];
-  if (config.sendgridApiKey) chain.push(sendgridProvider(config.sendgridApiKey, config.mailFrom));
+  if (config.sendgridApiKey) chain.push(await sendgridProvider(config.sendgridApiKey, config.mailFrom));
   if (config.smtpUrl) chain.push(smtpProvider(config.smtpUrl, config.mailFrom));
   if (chain.length === 0) log.warn('no mail provider is configured: mails wait, then go to the dead-letter store (set SENDGRID_API_KEY or SMTP_URL)');
   return new Providers(chain, log);
