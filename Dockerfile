@@ -35,10 +35,11 @@ WORKDIR /app
 COPY package.json ./
 COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
-# Migrations are read at run time from dist/supervisor/../../ops/migrations.
+# Migrations are read at run time from dist/supervisor/../../ops/migrations, mail templates likewise.
 COPY ops/migrations ./ops/migrations
 # The dashboard's page and scripts are served from the sources (dist/edge/dashboard/../../../edge/dashboard/public).
 COPY edge/dashboard/public ./edge/dashboard/public
+COPY actors/mailer/templates ./actors/mailer/templates
 USER node
 EXPOSE 3000 3001
 # Exec form: node is PID 1's child under `init: true` (compose) and gets

@@ -29,6 +29,7 @@ import { bookingRoutes } from './routes/bookings.js';
 import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { pricingRoutes } from './routes/pricing.js';
+import { mailRoutes } from './routes/mail.js';
 import { waitlistRoutes } from './routes/waitlist.js';
 
 export const API_VERSION = '1.0.0';
@@ -93,6 +94,7 @@ export async function buildEdge(config: Config, nc: NatsConnection, redis: Redis
   feed.start(nc);
   await app.register(adminRoutes, deps);
   await app.register(dashboardRoutes);
+  await app.register(mailRoutes, deps);
   return app;
 }
 

@@ -9,13 +9,15 @@ import { withOverrides, type Config } from '../actors/runtime/config.js';
 import type { Logger } from '../actors/runtime/logger.js';
 import { startEdge, type Edge } from '../edge/server.js';
 import { startSupervisor, type Supervisor } from '../supervisor/supervisor.js';
-import { startStack, type Stack } from './stack/index.js';
+import { startStack, type MailSink, type Stack } from './stack/index.js';
 
 export interface System {
   readonly config: Config;
   readonly edge: Edge;
   readonly supervisor: Supervisor;
   readonly url: string;
+  /** The local SMTP sink, when SMTP_URL was not given. */
+  readonly mailSink?: MailSink;
   stop(): Promise<void>;
 }
 
@@ -41,9 +43,9 @@ export async function startSystem(base: Config, log: Logger, { persistent }: Sys
   await mkdir(base.dataDir, { recursive: true });
   // The embedded Postgres runs as an unprivileged user that must reach its folder.
   await chmod(base.dataDir, 0o755);
-  const needs = { nats: !base.natsUrl, redis: !base.redisUrl, postgres: !base.databaseUrl };
+  const needs = { nats: !base.natsUrl, redis: !base.redisUrl, postgres: !base.databaseUrl, mail: !base.smtpUrl };
   let stack: Stack | undefined;
-  if (needs.nats || needs.redis || needs.postgres) {
+  if (needs.nats || needs.redis || needs.postgres || needs.mail) {
     stack = await startStack({ dataDir: base.dataDir, persistent, services: needs, log: (msg) => log.info(msg) });
   }
   const stopStack = async () => { await stack?.stop(); };
@@ -52,6 +54,7 @@ export async function startSystem(base: Config, log: Logger, { persistent }: Sys
       natsUrl: base.natsUrl ?? stack?.natsUrl,
       redisUrl: base.redisUrl ?? stack?.redisUrl,
       databaseUrl: base.databaseUrl ?? stack?.databaseUrl,
+      smtpUrl: base.smtpUrl ?? stack?.smtpUrl,
       jwtSecret: await jwtSecret(base),
     });
     const supervisor = await startSupervisor(config, log);
@@ -63,7 +66,7 @@ export async function startSystem(base: Config, log: Logger, { persistent }: Sys
       throw err;
     }
     return {
-      config, edge, supervisor, url: edge.url,
+      config, edge, supervisor, url: edge.url, mailSink: stack?.mailSink,
       async stop() {
         await edge.stop();
         await supervisor.stop();

@@ -74,6 +74,8 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
     pricing: new ActorPool('pricing', config.pricingThreads, config.shards, config, log),
     // One thread is plenty: it writes whole batches, one statement each.
     audit: new ActorPool('audit', 1, 0, config, log),
+    // Sharded: each thread reads the domain events of its shards; every thread sends what is due.
+    mailer: new ActorPool('mailer', config.mailerThreads, config.shards, config, log),
   };
   const all = (): ActorPool[] => Object.values(pools);
   const sharded = (): ActorPool[] => all().filter((p) => p.sharded);

@@ -22,6 +22,7 @@ export const errorCatalogue = {
   BOOKING_IN_PROGRESS: { status: 409, title: 'Another booking of yours for this event is in progress', retryable: true },
   SEATS_AVAILABLE: { status: 409, title: 'Seats are on sale; book them instead of waiting', retryable: false },
   ALREADY_ON_WAITLIST: { status: 409, title: 'You are already on this waitlist', retryable: false },
+  MAIL_NOT_DEAD: { status: 409, title: 'Only a dead-lettered mail can be retried', retryable: false },
   HOLD_NOT_ACTIVE: { status: 409, title: 'Hold was already confirmed or released', retryable: false },
   IDEMPOTENCY_CONFLICT: { status: 409, title: 'Idempotency key was used with a different request', retryable: false },
   REQUEST_TIMEOUT: { status: 408, title: 'The request was not received in time', retryable: true },

@@ -14,5 +14,6 @@ export * from './domain-events.js';
 export * from './trace.js';
 export * from './schemas/audit.js';
 export * from './schemas/analytics.js';
+export * from './schemas/mail.js';
 export * from './audit.js';
 export * from './operators.js';

@@ -10,11 +10,12 @@ import { Book, Booking, BookingPage, BookingRef, ListBookings } from './schemas/
 import { Login, Register, User } from './schemas/accounts.js';
 import { AuditPage, ListAudit } from './schemas/audit.js';
 import { ListPriceHistory, PriceHistoryPage, PriceQuote, PricingPolicy, SetPricing } from './schemas/pricing.js';
+import { DeadLetterPage, DeliveryRef, ListDeadLetters, MailDelivery, MailPreview, PreviewMail } from './schemas/mail.js';
 import { ExpiredHolds, HoldRef, JoinWaitlist, ListWaitlist, SetPriority, WaitlistEntry, WaitlistPage } from './schemas/waitlist.js';
 
 export const SUBJECT_ROOT = 'evently';
 
-export type ActorKind = 'inventory' | 'identity' | 'waitlist' | 'audit' | 'pricing';
+export type ActorKind = 'inventory' | 'identity' | 'waitlist' | 'audit' | 'pricing' | 'mailer';
 export type Scope = 'shard' | 'any';
 
 export interface Operation<Req extends TSchema = TSchema, Rep extends TSchema = TSchema> {
@@ -72,7 +73,14 @@ export const pricing = {
   ping: op('pricing', 'ping', 'shard', Empty, Pong),
 } as const;
 
-export const operations: Record<ActorKind, Record<string, Operation>> = { inventory, identity, waitlist, audit, pricing };
+export const mailer = {
+  preview: op('mailer', 'templates.preview', 'any', PreviewMail, MailPreview),
+  deadLetters: op('mailer', 'dead-letters.list', 'any', ListDeadLetters, DeadLetterPage),
+  retry: op('mailer', 'dead-letters.retry', 'any', DeliveryRef, MailDelivery),
+  ping: op('mailer', 'ping', 'any', Empty, Pong),
+} as const;
+
+export const operations: Record<ActorKind, Record<string, Operation>> = { inventory, identity, waitlist, audit, pricing, mailer };
 
 /** The subject one request travels on. Shard-scoped operations need the shard. */
 export function subjectFor(operation: Operation, shard?: number): string {

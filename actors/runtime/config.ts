@@ -37,6 +37,12 @@ const url = (protocols: string[]): Parser<string> => (raw, name) => {
   }
   return raw;
 };
+const mailbox: Parser<string> = (raw, name) => {
+  if (!/^[^<>@\s]+@[^<>@\s]+$|<[^<>@\s]+@[^<>@\s]+>$/.test(raw.trim())) {
+    throw new ConfigError(`${name} must be an address, as a@b.example or Name <a@b.example>, got "${raw}"`);
+  }
+  return raw.trim();
+};
 const list: Parser<string[]> = (raw) => raw.split(',').map((item) => item.trim()).filter(Boolean);
 const logLevel: Parser<string> = (raw, name) => {
   const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -111,6 +117,13 @@ export const settings = {
   lockCleanupMs: setting('EVENTLY_LOCK_CLEANUP_MS', 'How often the scheduler clears orphaned booking and job locks', 60000, int(1000, 86400000)),
   completeEventsMs: setting('EVENTLY_COMPLETE_EVENTS_MS', 'How often the scheduler marks ended events completed', 60000, int(1000, 86400000)),
   retentionCleanupMs: setting('EVENTLY_RETENTION_CLEANUP_MS', 'How often the scheduler deletes bookkeeping rows past their retention', 3600000, int(1000, 86400000)),
+  mailerThreads: setting('EVENTLY_MAILER_THREADS', 'Mailer actor threads (they split the shards\' domain events; every one sends)', 1, int(1, 16)),
+  publicUrl: setting('EVENTLY_PUBLIC_URL', 'Base URL people reach Evently at; links in mails start with it', 'http://127.0.0.1:3000', url(['http:', 'https:'])),
+  mailFrom: setting('MAIL_FROM', 'Sender of every mail', 'Evently <no-reply@evently.local>', mailbox),
+  sendgridApiKey: setting('SENDGRID_API_KEY', 'SendGrid API key; set = send through SendGrid first, SMTP is the fallback', undefined, str),
+  smtpUrl: setting('SMTP_URL', 'SMTP server (smtp:// or smtps://, credentials in the URL); unset on the embedded default = the local mail sink', undefined, url(['smtp:', 'smtps:'])),
+  mailMaxAttempts: setting('EVENTLY_MAIL_MAX_ATTEMPTS', 'Attempts at one mail before it goes to the dead-letter store', 8, int(1, 100)),
+  mailRetryBaseMs: setting('EVENTLY_MAIL_RETRY_BASE_MS', 'Wait after a mail\'s first failed attempt; doubled after each further one', 30000, int(10, 3600000)),
 } as const;
 
 type Settings = typeof settings;

@@ -4,7 +4,7 @@ import {
   AckPolicy, DeliverPolicy, nanos, RetentionPolicy, StorageType,
   type JetStreamManager, type StreamConfig,
 } from 'nats';
-import { DOMAIN_ALL, DOMAIN_STREAM, domainSubject, type DomainEventType } from '../protocol/index.js';
+import { DOMAIN_ALL, DOMAIN_STREAM, domainShardFilter, domainSubject, type DomainEventType } from '../protocol/index.js';
 
 const DAY_MS = 24 * 3600 * 1000;
 /** How long the stream keeps events: longer than any consumer may reasonably be down. */
@@ -33,13 +33,16 @@ export async function ensureDomainStream(jsm: JetStreamManager): Promise<void> {
  * Per type, because a consumer that reacts to three types must not be handed
  * every booking of a flash sale (nats-server 2.9 takes one filter subject per
  * consumer); events of different types carry no order a reaction relies on.
+ * Without a type, the consumer reads the whole shard in order: for a consumer
+ * that reacts to the bulk of a shard's events anyway (bookings), one consumer
+ * per shard instead of one per type.
  */
-export const durableName = (consumer: string, shard: number, type: DomainEventType): string =>
-  `${consumer}-${shard}-${type.replaceAll('.', '-')}`;
+export const durableName = (consumer: string, shard: number, type?: DomainEventType): string =>
+  type ? `${consumer}-${shard}-${type.replaceAll('.', '-')}` : `${consumer}-${shard}`;
 
 /** Creates the durable, explicitly acknowledged consumer if it is missing. */
 export async function ensureShardConsumer(
-  jsm: JetStreamManager, consumer: string, shard: number, type: DomainEventType, ackWaitMs: number,
+  jsm: JetStreamManager, consumer: string, shard: number, type: DomainEventType | undefined, ackWaitMs: number,
 ): Promise<string> {
   const name = durableName(consumer, shard, type);
   try {
@@ -47,7 +50,7 @@ export async function ensureShardConsumer(
   } catch {
     await jsm.consumers.add(DOMAIN_STREAM, {
       durable_name: name,
-      filter_subject: domainSubject(type, shard),
+      filter_subject: type ? domainSubject(type, shard) : domainShardFilter(shard),
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.All,
       ack_wait: nanos(ackWaitMs),

@@ -10,9 +10,27 @@ import { ensureShardConsumer } from './domain-stream.js';
 import type { Logger } from './logger.js';
 
 const envelope = Compile(DomainEventEnvelope);
-const ACK_WAIT_MS = 30_000;
+export const ACK_WAIT_MS = 30_000;
 const RETRY_MIN_MS = 200;
 const RETRY_MAX_MS = 10_000;
+
+/** How long a failed event waits before it is delivered again: doubling, capped. */
+export const retryDelayMs = (m: JsMsg): number => Math.min(RETRY_MIN_MS * 2 ** Math.max(0, m.info.redeliveryCount - 1), RETRY_MAX_MS);
+
+/** The event a message carries, or undefined (and the message terminated) when it can never be applied. */
+export function readEnvelope(m: JsMsg, log: Logger): DomainEvent | undefined {
+  let event: unknown;
+  try {
+    event = m.json();
+  } catch {
+    event = undefined;
+  }
+  if (envelope.Check(event)) return event as DomainEvent;
+  // A message that can never be applied must not be redelivered forever.
+  log.error({ subject: m.subject, seq: m.seq }, 'domain event is not valid; dropped');
+  m.term();
+  return undefined;
+}
 
 export interface ShardConsumer {
   stop(): Promise<void>;
@@ -34,24 +52,14 @@ export async function consumeShards(
   })));
 
   async function deliver(m: JsMsg): Promise<void> {
-    let event: unknown;
+    const event = readEnvelope(m, log);
+    if (!event) return;
     try {
-      event = m.json();
-    } catch {
-      event = undefined;
-    }
-    if (!envelope.Check(event)) {
-      // A message that can never be applied must not be redelivered forever.
-      log.error({ subject: m.subject, seq: m.seq }, 'domain event is not valid; dropped');
-      m.term();
-      return;
-    }
-    try {
-      await handle(event as DomainEvent);
+      await handle(event);
       m.ack();
     } catch (err) {
-      const delay = Math.min(RETRY_MIN_MS * 2 ** Math.max(0, m.info.redeliveryCount - 1), RETRY_MAX_MS);
-      log.warn({ err, consumer, type: (event as DomainEvent).type, id: (event as DomainEvent).id, retryInMs: delay }, 'domain event failed; will be redelivered');
+      const delay = retryDelayMs(m);
+      log.warn({ err, consumer, type: event.type, id: event.id, retryInMs: delay }, 'domain event failed; will be redelivered');
       m.nak(delay);
     }
   }

@@ -5,11 +5,13 @@ import { StackError, startStack, type Stack } from './index.js';
 const USAGE = `Usage: node dist/ops/stack/cli.js [--data-dir DIR] [--help]
 
 Starts NATS (with JetStream), Redis and PostgreSQL on free ports of 127.0.0.1, keeping
-their data in DIR between runs (default: .data/stack under the current folder), prints
+their data in DIR between runs (default: .data/stack under the current folder), and an
+SMTP sink keeping every mail as a .eml file in DIR/mail; prints
 
   NATS_URL=...
   REDIS_URL=...
   DATABASE_URL=...
+  SMTP_URL=...
 
 and stays in the foreground until Ctrl-C (SIGINT) or SIGTERM, then stops them cleanly.
 A second Ctrl-C kills them at once.
@@ -79,7 +81,7 @@ async function main(): Promise<void> {
     return;
   }
   process.stdout.write(
-    `NATS_URL=${stack.natsUrl}\nREDIS_URL=${stack.redisUrl}\nDATABASE_URL=${stack.databaseUrl}\n`,
+    `NATS_URL=${stack.natsUrl}\nREDIS_URL=${stack.redisUrl}\nDATABASE_URL=${stack.databaseUrl}\nSMTP_URL=${stack.smtpUrl}\n`,
   );
   log(`data in ${args.dataDir}; press Ctrl-C to stop`);
 }

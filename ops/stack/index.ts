@@ -4,12 +4,14 @@ import { resolveBinaries, type Wanted } from './binaries.js';
 import { StackError } from './errors.js';
 import { startNats } from './nats.js';
 import { startPostgres } from './postgres.js';
+import { startMailSink, type MailSink } from './mail-sink.js';
 import { freePorts } from './probes.js';
 import type { StartedServer } from './processes.js';
 import { startRedis } from './redis.js';
 
 export { StackError } from './errors.js';
 export { freePort } from './probes.js';
+export type { MailSink } from './mail-sink.js';
 
 export interface StackOptions {
   /** Absolute; each server keeps its data in a subfolder (nats/, redis/, pg/). */
@@ -18,13 +20,14 @@ export interface StackOptions {
   natsPort?: number;
   redisPort?: number;
   pgPort?: number;
+  mailPort?: number;
   /**
    * true for `npm start`: Redis appends to disk and the Postgres cluster is reused.
    * false for tests: nothing durable, faster. The caller owns dataDir and removes it if it wants.
    */
   persistent?: boolean;
-  /** Default all true; false = don't start that one. */
-  services?: { nats?: boolean; redis?: boolean; postgres?: boolean };
+  /** Default all true; false = don't start that one. `mail` is the SMTP sink (mail-sink.ts), kept in <dataDir>/mail. */
+  services?: { nats?: boolean; redis?: boolean; postgres?: boolean; mail?: boolean };
   /** Progress lines; default writes to stderr. */
   log?: (msg: string) => void;
 }
@@ -33,6 +36,9 @@ export interface Stack {
   natsUrl?: string;
   redisUrl?: string;
   databaseUrl?: string;
+  smtpUrl?: string;
+  /** The SMTP sink, when started: tests pause and resume it. */
+  mailSink?: MailSink;
   /** Stops only what this stack started, by PID, gracefully then forcibly; idempotent. */
   stop(): Promise<void>;
 }
@@ -119,9 +125,19 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     else reasons.push(result.reason);
   });
 
+  // In this process, so it starts in moments and needs no binary; last, since nothing waits for it.
+  let mailSink: MailSink | undefined;
+  if (reasons.length === 0 && (opts.services?.mail ?? true)) {
+    mailSink = await startMailSink({ dir: join(dataDir, 'mail'), port: opts.mailPort ?? 0, log }).catch((err: unknown) => {
+      reasons.push(err);
+      return undefined;
+    });
+  }
+
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
+      await mailSink?.stop();
       for (const server of [...started.values()].reverse()) await server.stop();
     })();
     return stopping;
@@ -134,6 +150,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     natsUrl: started.get('nats')?.url,
     redisUrl: started.get('redis')?.url,
     databaseUrl: started.get('postgres')?.url,
+    smtpUrl: mailSink?.url,
+    mailSink,
     stop,
   };
 }

@@ -83,9 +83,10 @@ test('when two stacks start at once, then they get different ports', async (t) =
 const onlyRedis =
   'when only Redis is asked for, then only Redis starts and a second stop() is harmless';
 test(onlyRedis, async (t) => {
-  const { stack } = await throwAwayStack(t, { nats: false, postgres: false });
+  const { stack } = await throwAwayStack(t, { nats: false, postgres: false, mail: false });
   assert.equal(stack.natsUrl, undefined);
   assert.equal(stack.databaseUrl, undefined);
+  assert.equal(stack.smtpUrl, undefined);
   const redis = new Redis(stack.redisUrl as string);
   assert.equal(await redis.ping(), 'PONG');
   redis.disconnect();

@@ -1,0 +1,73 @@
+// The mailer actor: reads the domain events of its shards (durably, each
+// applied once), plans the mails they owe into mail_deliveries in the same
+// transaction, and sends what is due through SendGrid and/or SMTP with
+// retries and a dead-letter store. It never sits on the booking path: a
+// booking is done when inventory commits; its mail follows from the stream.
+// Admins preview templates and read and retry dead letters through it.
+import { threadId } from 'node:worker_threads';
+import { ok, refuse, type CallContext, type DeliveryRef, type ListDeadLetters, type PreviewMail } from '../protocol/index.js';
+import type { StartActor } from '../runtime/actor.js';
+import { inTransaction, openPostgres } from '../runtime/resources.js';
+import { appliedOnceEach, consumeShardsInBatches } from '../runtime/batch-consumer.js';
+import { listDeadLetters, retryDeadLetter } from './dead-letters.js';
+import { writeDeliveries, type Intent } from './deliveries.js';
+import { mailSkipped } from './metrics.js';
+import { providersFrom } from './providers.js';
+import { CONSUMER, eventLookup, plan, REACTS_TO } from './reactions.js';
+import { Renderer } from './render.js';
+import { Sender } from './sender.js';
+import { isTemplateName } from './templates.js';
+
+export const start: StartActor = async ({ config, log, shards, nc }) => {
+  const renderer = Renderer.load();
+  const pool = openPostgres(config, log, 4);
+  const providers = await providersFrom(config, log);
+  const sender = new Sender(pool, providers, renderer, { maxAttempts: config.mailMaxAttempts, retryBaseMs: config.mailRetryBaseMs }, log);
+  const policy = { publicUrl: config.publicUrl };
+
+  // In batches: during a flash sale, one transaction plans the mails of hundreds of bookings.
+  const consumer = await consumeShardsInBatches(nc, CONSUMER, shards, REACTS_TO, log, async (events) => {
+    const planned = await inTransaction(pool, async (client) => {
+      const fresh = await appliedOnceEach(client, CONSUMER, events.map((e) => e.id));
+      const readEvent = eventLookup(client);
+      const intents: Intent[] = [];
+      for (const event of events) {
+        // A redelivery can sit in the same batch as its original.
+        if (!fresh.delete(event.id.toLowerCase())) continue;
+        for (const mail of await plan(client, readEvent, event, policy)) intents.push({ ...mail, cause: event.id });
+      }
+      return writeDeliveries(client, intents);
+    });
+    for (const { cause, userId, template, reason } of planned.skipped) {
+      mailSkipped.inc({ reason });
+      log.warn({ userId, template, reason, domainEvent: cause }, 'mail skipped: the recipient has no usable address');
+    }
+    if (planned.written > planned.skipped.length) sender.kick();
+  });
+  sender.kick();
+  log.info({ providers: providers.names, shards: shards.length }, 'mailer consuming');
+
+  const adminOnly = (ctx: CallContext) => (ctx.role === 'admin' ? undefined : refuse('FORBIDDEN', 'only admins manage mail'));
+  return {
+    handlers: {
+      'templates.preview': async (req: PreviewMail, ctx: CallContext) => adminOnly(ctx)
+        ?? (isTemplateName(req.template) ? ok({ template: req.template, ...renderer.preview(req.template) }) : refuse('NOT_FOUND', `no mail template ${req.template}`)),
+      'dead-letters.list': async (req: ListDeadLetters, ctx: CallContext) => adminOnly(ctx) ?? listDeadLetters(pool, req),
+      'dead-letters.retry': async (req: DeliveryRef, ctx: CallContext) => {
+        const outcome = adminOnly(ctx) ?? await retryDeadLetter(pool, req);
+        if (outcome.ok) sender.kick();
+        return outcome;
+      },
+      ping: async () => {
+        await pool.query('SELECT 1');
+        return ok({ kind: 'mailer', shard: null, thread: threadId });
+      },
+    },
+    async stop() {
+      await consumer.stop();
+      await sender.stop();
+      providers.close();
+      await pool.end();
+    },
+  };
+};

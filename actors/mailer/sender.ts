@@ -1,0 +1,91 @@
+// Sends what is due. Every mailer thread runs one: it wakes when its own
+// consumer planned mail and once a second besides (for retries, and for mail
+// another thread planned), claims a batch of due rows, renders and sends each
+// and records the outcome. A failure is retried after base × 2^(attempt-1);
+// after the last attempt the mail is dead-lettered for operators. A sender
+// that dies after sending but before recording sends that mail again when
+// its claim runs out: at least once, with the same Message-ID.
+import type { Pool } from 'pg';
+import type { Logger } from '../runtime/logger.js';
+import { claimDue, markFailed, markSent, type ClaimedMail } from './deliveries.js';
+import { mailFailed, mailSent } from './metrics.js';
+import type { Providers, Sent } from './providers.js';
+import type { Renderer } from './render.js';
+import { isTemplateName } from './templates.js';
+
+export interface RetryPolicy {
+  maxAttempts: number;
+  retryBaseMs: number;
+}
+
+const POLL_MS = 1_000;
+const BATCH = 50;
+/** How long a claimed mail is this sender's; well above the providers' timeouts. */
+const CLAIM_MS = 120_000;
+
+export class Sender {
+  private readonly timer: NodeJS.Timeout;
+  private running: Promise<void> | null = null;
+  private again = false;
+  private stopped = false;
+
+  constructor(
+    private readonly pool: Pool, private readonly providers: Providers, private readonly renderer: Renderer,
+    private readonly policy: RetryPolicy, private readonly log: Logger,
+  ) {
+    this.timer = setInterval(() => this.kick(), POLL_MS);
+  }
+
+  /** Looks for due mail now (or right after the round in progress). */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.drain()
+      .catch((err: Error) => this.log.warn({ err }, 'mail round failed; the next one retries'))
+      .finally(() => {
+        this.running = null;
+        if (this.again) {
+          this.again = false;
+          this.kick();
+        }
+      });
+  }
+
+  private async drain(): Promise<void> {
+    while (!this.stopped) {
+      const due = await claimDue(this.pool, BATCH, CLAIM_MS);
+      if (due.length === 0) return;
+      await Promise.all(due.map((mail) => this.deliver(mail)));
+    }
+  }
+
+  private async deliver(mail: ClaimedMail): Promise<void> {
+    const log = this.log.child({ delivery: mail.id, template: mail.template, attempt: mail.attempts });
+    let sent: Sent;
+    try {
+      if (!isTemplateName(mail.template)) throw new Error(`no template ${mail.template}`);
+      sent = await this.providers.send({ id: mail.id, to: mail.recipient, ...this.renderer.render(mail.template, mail.data) });
+    } catch (err) {
+      const dead = mail.attempts >= this.policy.maxAttempts;
+      const retryInMs = dead ? null : this.policy.retryBaseMs * 2 ** (mail.attempts - 1);
+      await markFailed(this.pool, mail.id, (err as Error).message, retryInMs);
+      mailFailed.inc({ template: mail.template, outcome: dead ? 'dead' : 'retry' });
+      if (dead) log.error({ err }, 'mail failed for the last time; parked in the dead-letter store');
+      else log.warn({ err, retryInMs }, 'mail failed; will retry');
+      return;
+    }
+    // Should this write fail, the claim runs out and the mail goes again, with the same Message-ID.
+    await markSent(this.pool, mail.id, sent.provider, sent.messageId);
+    mailSent.inc({ template: mail.template, provider: sent.provider });
+    log.debug({ provider: sent.provider, messageId: sent.messageId }, 'mail sent');
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.running;
+  }
+}
