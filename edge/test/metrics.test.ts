@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
+import { JOB } from '../../supervisor/scheduler/job-names.js';
 import { startTestSystem, type TestSystem } from './harness.js';
 import { LiveTestClient } from './live-client.js';
 
@@ -77,6 +78,14 @@ test('when bookings, a sell-out, a cancellation and a waitlist offer happen, the
   assert.ok(value(sup, 'evently_booking_lock_wait_seconds_count', { outcome: 'acquired' })! >= 2);
   assert.notEqual(value(sup, 'evently_consumer_pending', { stream: 'EVENTLY_DOMAIN', consumer: 'waitlist', type: 'seats-released' }), undefined);
   assert.equal(value(sup, 'evently_actor_restarts_total', { pool: 'inventory' }), 0);
+
+  // The mailer's threads (summed by the supervisor) and the scheduler in its main thread.
+  const mailed = await eventually(supervisorMetrics, (s) => (value(s, 'evently_mail_sent_total', { template: 'booking-confirmed', provider: 'smtp' }) ?? 0) >= 1, 'the confirmation mail');
+  assert.equal(value(mailed, 'evently_actor_queue_depth', { pool: 'mailer' }), 0, 'every pool reports its queue');
+  assert.equal(value(mailed, 'evently_actor_queue_depth', { pool: 'pricing' }), 0);
+  await t.system.supervisor.scheduler.runNow(JOB.lockCleanup);
+  const jobs = await supervisorMetrics();
+  assert.ok(value(jobs, 'evently_agenda_job_runs_total', { job_name: JOB.lockCleanup, outcome: 'ok' })! >= 1);
 });
 
 test('when the ledger is broken behind the actors\' backs, then the invariant gauge of that event leaves 0, and only of that event', async () => {
