@@ -22,6 +22,7 @@ import { childLoggerWithTrace, installTraceContext } from './plugins/trace-conte
 import { installValidation } from './plugins/validation.js';
 import live from './live/plugin.js';
 import { adminRoutes } from './routes/admin.js';
+import { analyticsRoutes } from './routes/analytics.js';
 import { authRoutes } from './routes/auth.js';
 import { bookingRoutes } from './routes/bookings.js';
 import { eventRoutes } from './routes/events.js';
@@ -86,6 +87,7 @@ export async function buildEdge(config: Config, nc: NatsConnection, redis: Redis
   await app.register(live, { nc, feed, broker: deps.broker, config });
   feed.start(nc);
   await app.register(adminRoutes, deps);
+  await app.register(analyticsRoutes, { ...deps, nc });
   return app;
 }
 

@@ -68,6 +68,7 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
     inventory: new ActorPool('inventory', config.inventoryThreads, config.shards, config, log, freeLocks),
     identity: new ActorPool('identity', config.identityThreads, 0, config, log),
     waitlist: new ActorPool('waitlist', config.waitlistThreads, config.shards, config, log),
+    analytics: new ActorPool('analytics', config.analyticsThreads, config.shards, config, log),
     // One thread is plenty: it writes whole batches, one statement each.
     audit: new ActorPool('audit', 1, 0, config, log),
   };

@@ -13,5 +13,7 @@ export * from './domain-events.js';
 export * from './trace.js';
 export * from './schemas/audit.js';
 export * from './schemas/analytics.js';
+export * from './schemas/analytics-admin.js';
+export * from './analytics-export.js';
 export * from './audit.js';
 export * from './operators.js';
