@@ -2,10 +2,13 @@
 // waitlist offers and a confirmation) the admin API's figures equal figures
 // computed straight from the bookings tables; rebuilding from the tables or
 // from the stream, even while bookings go on, gives the same numbers; the
-// daily report agrees; only admins may read any of it.
+// daily report agrees; only admins may read any of it; a scripted stream
+// raises exactly one alert of each anomaly kind.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { EventAnalytics } from '../../actors/protocol/index.js';
+import { connect } from 'nats';
+import { v7 as uuidv7 } from 'uuid';
+import { domainSubject, shardOf, type Booking, type DomainEventType, type EventAnalytics } from '../../actors/protocol/index.js';
 import { expectedDay, expectedFigures, expectedTotals } from './fixtures/analytics-expected.js';
 import { startTestSystem, type TestSystem } from './harness.js';
 
@@ -25,7 +28,7 @@ async function eventually(probe: () => Promise<void>, ms = 30_000): Promise<void
 describe('analytics', () => {
   let t: TestSystem;
   const events: string[] = [];
-  before(async () => { t = await startTestSystem(); });
+  before(async () => { t = await startTestSystem({ analyticsTickMs: 500 }); });
   after(async () => { await t?.stop(); });
 
   const book = (token: string, eventId: string, quantity: number) => t.api('POST', `/v1/events/${eventId}/bookings`, { token, body: { quantity } });
@@ -143,5 +146,58 @@ describe('analytics', () => {
     const missing = await t.api('GET', '/v1/admin/analytics/events/01937a4c-1f00-7000-8000-000000000000', { token: t.adminToken });
     assert.equal(missing.status, 404);
     assert.equal(missing.body.code, 'NOT_FOUND');
+  });
+
+  test('when a scripted stream spikes, bursts with cancellations and then stops selling, then exactly one alert of each kind is raised and announced', async () => {
+    const event = await t.createEvent({ capacity: 10_000, maxTicketsPerUser: 10_000 });
+    const nc = await connect({ servers: t.system.config.natsUrl });
+    const announced: string[] = [];
+    const alerts = nc.subscribe(domainSubject('analytics.alert', shardOf(event.id, t.system.config.shards)), {
+      callback: (_err, m) => { announced.push(m.json<{ data: { kind: string } }>().data.kind); },
+    });
+    const js = nc.jetstream();
+    const publish = (type: DomainEventType, data: Booking, at: string) => {
+      const envelope = {
+        id: uuidv7(), type, eventId: event.id, version: 1, occurredAt: at, requestId: 'anomaly-script', data,
+        availability: { available: 5_000, held: 0, capacity: 10_000, price: 2500, status: 'scheduled' },
+      };
+      return js.publish(domainSubject(type, shardOf(event.id, t.system.config.shards)), JSON.stringify(envelope), { msgID: envelope.id });
+    };
+    const base = Math.floor(Date.now() / 60_000) * 60_000 - 60 * 60_000;
+    const at = (minute: number, second = 0) => new Date(base + minute * 60_000 + second * 1000).toISOString();
+    const sold: Booking[] = [];
+    const sell = async (minute: number, quantity: number, second = 0) => {
+      const b: Booking = {
+        id: uuidv7(), eventId: event.id, userId: uuidv7(), quantity, unitPrice: 2500, totalPrice: 2500 * quantity, currency: 'EUR',
+        status: 'confirmed', createdAt: at(minute, second), cancelledAt: null,
+      };
+      sold.push(b);
+      await publish('booking.confirmed', b, b.createdAt);
+    };
+    // 30 minutes at 2 tickets a minute, 3 minutes at 30 (one spike episode), 7 more at 2, then nothing.
+    for (let m = 0; m < 40; m += 1) {
+      if (m >= 30 && m < 33) await sell(m, 30, 5);
+      else for (const second of [5, 35]) await sell(m, 1, second);
+    }
+    // 8 cancellations in minute 40 and 6 in minute 41 against none before: one burst episode.
+    for (const [i, b] of sold.slice(0, 14).entries()) {
+      const cancelledAt = at(i < 8 ? 40 : 41, i);
+      await publish('booking.cancelled', { ...b, status: 'cancelled', cancelledAt }, cancelledAt);
+    }
+    try {
+      const kinds = async () => (await t.api<EventAnalytics>('GET', `/v1/admin/analytics/events/${event.id}`, { token: t.adminToken }))
+        .body.alerts.map((a) => a.kind).sort();
+      await eventually(async () => assert.deepEqual(await kinds(), ['cancellation-burst', 'stalled-sale', 'velocity-spike']), 60_000);
+      // Several more stall checks later: still one of each.
+      await new Promise((r) => setTimeout(r, 3_000));
+      assert.deepEqual(await kinds(), ['cancellation-burst', 'stalled-sale', 'velocity-spike']);
+      await eventually(async () => assert.deepEqual([...announced].sort(), ['cancellation-burst', 'stalled-sale', 'velocity-spike']));
+      const spike = (await t.api<EventAnalytics>('GET', `/v1/admin/analytics/events/${event.id}`, { token: t.adminToken })).body.alerts
+        .find((a) => a.kind === 'velocity-spike');
+      assert.deepEqual([spike?.observed, spike?.baseline, spike?.raisedAt], [30, 2, at(30, 5)]);
+    } finally {
+      alerts.unsubscribe();
+      await nc.close();
+    }
   });
 });
