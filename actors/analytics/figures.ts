@@ -4,6 +4,7 @@
 // on the read pool (a replica when DATABASE_READ_URL is set).
 import type { Pool, PoolClient } from 'pg';
 import type { AnalyticsAlertItem, AnalyticsTotals, DailyPoint, EventFigures } from '../protocol/index.js';
+import { inTransaction } from '../runtime/resources.js';
 import { ALERT_COLUMNS, toAlert, type AlertRow } from './alerts.js';
 import { MINUTE_MS } from './anomalies.js';
 
@@ -103,18 +104,5 @@ export async function recentAlerts(client: PoolClient, eventId: string | null, l
 }
 
 /** Runs reads in one snapshot, read-only (allowed on a hot standby). */
-export async function inSnapshot<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  let broken: Error | undefined;
-  try {
-    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    const result = await fn(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (err) {
-    await client.query('ROLLBACK').catch((e: Error) => { broken = e; });
-    throw err;
-  } finally {
-    client.release(broken);
-  }
-}
+export const inSnapshot = <T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> =>
+  inTransaction(pool, fn, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');

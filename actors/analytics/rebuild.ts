@@ -10,17 +10,15 @@ import type { NatsConnection } from 'nats';
 import type pg from 'pg';
 import { Compile } from 'typebox/compile';
 import { DOMAIN_STREAM, DomainEventEnvelope, type DomainEvent, type RebuildResult } from '../protocol/index.js';
+import { inTransaction } from '../runtime/resources.js';
 import { applyEvent, CONSUMER, CONSUMES, lockForRebuild } from './rollups.js';
 
 const envelope = Compile(DomainEventEnvelope);
 const consumed = new Set<string>(CONSUMES);
 const REPLAY_IDLE_MS = 10_000;
 
-async function inRebuild<T>(pool: pg.Pool, isolation: string, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  let broken: Error | undefined;
-  try {
-    await client.query(`BEGIN ISOLATION LEVEL ${isolation}`);
+function inRebuild<T>(pool: pg.Pool, isolation: string, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  return inTransaction(pool, async (client) => {
     // LOCK takes no snapshot: the rebuild's snapshot begins after every live writer before it committed.
     await lockForRebuild(client);
     await client.query('DELETE FROM analytics_events');
@@ -28,15 +26,8 @@ async function inRebuild<T>(pool: pg.Pool, isolation: string, fn: (client: pg.Po
     await client.query('DELETE FROM analytics_days');
     await client.query('DELETE FROM analytics_waitlist');
     await client.query('DELETE FROM consumed_events WHERE consumer = $1', [CONSUMER]);
-    const result = await fn(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (err) {
-    await client.query('ROLLBACK').catch((e: Error) => { broken = e; });
-    throw err;
-  } finally {
-    client.release(broken);
-  }
+    return fn(client);
+  }, `BEGIN ISOLATION LEVEL ${isolation}`);
 }
 
 // The same facts, keys and UTC minutes and days as rollups.ts, in SQL.

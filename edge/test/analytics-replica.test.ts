@@ -9,21 +9,10 @@ import { connect, createInbox, headers, type Msg } from 'nats';
 import {
   analytics, EXPORT_CHUNK_BYTES, ExportHeaders, Headers, subjectFor, type EventAnalytics, type Outcome,
 } from '../../actors/protocol/index.js';
+import { eventually } from './fixtures/eventually.js';
 import { startReplicaSystem, type ReplicaSystem } from './fixtures/replica-system.js';
 
 const ROWS = 50_000;
-
-async function eventually(probe: () => Promise<void>, ms = 30_000): Promise<void> {
-  const until = Date.now() + ms;
-  for (;;) {
-    try {
-      return await probe();
-    } catch (err) {
-      if (Date.now() > until) throw err;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-}
 
 describe('analytics on a read replica, and CSV exports', () => {
   let t: ReplicaSystem;
