@@ -24,6 +24,7 @@ import { installValidation } from './plugins/validation.js';
 import { dashboardRoutes } from './dashboard/plugin.js';
 import live from './live/plugin.js';
 import { adminRoutes } from './routes/admin.js';
+import { analyticsRoutes } from './routes/analytics.js';
 import { authRoutes } from './routes/auth.js';
 import { bookingRoutes } from './routes/bookings.js';
 import { eventRoutes } from './routes/events.js';
@@ -95,6 +96,7 @@ export async function buildEdge(config: Config, nc: NatsConnection, redis: Redis
   await app.register(adminRoutes, deps);
   await app.register(dashboardRoutes);
   await app.register(mailRoutes, deps);
+  await app.register(analyticsRoutes, { ...deps, nc });
   return app;
 }
 

@@ -72,6 +72,7 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
     identity: new ActorPool('identity', config.identityThreads, 0, config, log),
     waitlist: new ActorPool('waitlist', config.waitlistThreads, config.shards, config, log),
     pricing: new ActorPool('pricing', config.pricingThreads, config.shards, config, log),
+    analytics: new ActorPool('analytics', config.analyticsThreads, config.shards, config, log),
     // One thread is plenty: it writes whole batches, one statement each.
     audit: new ActorPool('audit', 1, 0, config, log),
     // Sharded: each thread reads the domain events of its shards; every thread sends what is due.

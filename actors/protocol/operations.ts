@@ -11,11 +11,13 @@ import { Login, Register, User } from './schemas/accounts.js';
 import { AuditPage, ListAudit } from './schemas/audit.js';
 import { ListPriceHistory, PriceHistoryPage, PriceQuote, PricingPolicy, SetPricing } from './schemas/pricing.js';
 import { DeadLetterPage, DeliveryRef, ListDeadLetters, MailDelivery, MailPreview, PreviewMail } from './schemas/mail.js';
+import { AnalyticsSummary, EventAnalytics } from './schemas/analytics.js';
+import { DailyReport, DailyReportQuery, ExportBookings, ExportStarted, RebuildAnalytics, RebuildResult } from './schemas/analytics-admin.js';
 import { ExpiredHolds, HoldRef, JoinWaitlist, ListWaitlist, SetPriority, WaitlistEntry, WaitlistPage } from './schemas/waitlist.js';
 
 export const SUBJECT_ROOT = 'evently';
 
-export type ActorKind = 'inventory' | 'identity' | 'waitlist' | 'audit' | 'pricing' | 'mailer';
+export type ActorKind = 'inventory' | 'identity' | 'waitlist' | 'audit' | 'pricing' | 'mailer' | 'analytics';
 export type Scope = 'shard' | 'any';
 
 export interface Operation<Req extends TSchema = TSchema, Rep extends TSchema = TSchema> {
@@ -80,7 +82,18 @@ export const mailer = {
   ping: op('mailer', 'ping', 'any', Empty, Pong),
 } as const;
 
-export const operations: Record<ActorKind, Record<string, Operation>> = { inventory, identity, waitlist, audit, pricing, mailer };
+// Reads and rebuilds go to any analytics thread: they are not tied to a shard's consumers.
+export const analytics = {
+  summary: op('analytics', 'figures.summary', 'any', Empty, AnalyticsSummary),
+  event: op('analytics', 'figures.event', 'any', EventRef, EventAnalytics),
+  /** The summary of one UTC day: the hook the scheduled report mail calls. */
+  dailyReport: op('analytics', 'reports.daily', 'any', DailyReportQuery, DailyReport),
+  rebuild: op('analytics', 'rollups.rebuild', 'any', RebuildAnalytics, RebuildResult),
+  exportBookings: op('analytics', 'exports.bookings', 'any', ExportBookings, ExportStarted),
+  ping: op('analytics', 'ping', 'any', Empty, Pong),
+} as const;
+
+export const operations: Record<ActorKind, Record<string, Operation>> = { inventory, identity, waitlist, audit, pricing, mailer, analytics };
 
 /** The subject one request travels on. Shard-scoped operations need the shard. */
 export function subjectFor(operation: Operation, shard?: number): string {

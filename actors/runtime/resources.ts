@@ -20,12 +20,12 @@ export function openRedis(config: Config, log: Logger): Redis {
   return redis;
 }
 
-/** Runs fn in a transaction on one client, rolling back on any error. */
-export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+/** Runs fn in a transaction on one client, rolling back on any error; `begin` may name an isolation level. */
+export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>, begin = 'BEGIN'): Promise<T> {
   const client = await pool.connect();
   let broken: Error | undefined;
   try {
-    await client.query('BEGIN');
+    await client.query(begin);
     const result = await fn(client);
     await client.query('COMMIT');
     return result;

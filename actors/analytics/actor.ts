@@ -1,0 +1,104 @@
+// The analytics actor: folds the domain event stream of its shards into the
+// roll-up tables (one durable consumer per shard and type, each event applied
+// once in its own transaction), raises alerts when a sale leaves its own
+// baseline, and answers the admin analytics reads, rebuilds, the daily report
+// and CSV exports. Reads and exports use the read pool: a replica when
+// DATABASE_READ_URL is set.
+import { threadId } from 'node:worker_threads';
+import pg from 'pg';
+import { ok, refuse, shardOf, type AnalyticsAlertItem, type CallContext, type DomainEvent } from '../protocol/index.js';
+import type { StartActor } from '../runtime/actor.js';
+import type { Config } from '../runtime/config.js';
+import type { Logger } from '../runtime/logger.js';
+import { OutboxRelay } from '../runtime/outbox-relay.js';
+import { inTransaction, openPostgres } from '../runtime/resources.js';
+import { consumeShards } from '../runtime/shard-consumer.js';
+import { countRaised, raiseOnce } from './alerts.js';
+import { anomalyOf, stallCandidates, stallOf } from './detect.js';
+import { CsvExports } from './export.js';
+import { rebuildFromStream, rebuildFromTables } from './rebuild.js';
+import { dailyReport, eventAnalytics, summary } from './reports.js';
+import { applyEvent, CONSUMER, CONSUMES, lockForLive } from './rollups.js';
+
+/** Reads go to the replica when there is one; its connections are named so operators can tell them apart. */
+function openReadPool(config: Config, log: Logger): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: config.databaseReadUrl ?? config.databaseUrl, max: 4, idleTimeoutMillis: 30_000, application_name: 'evently-analytics-read',
+  });
+  pool.on('error', (err) => log.warn({ err }, 'postgres idle read client error'));
+  return pool;
+}
+
+export const start: StartActor = async ({ config, log, shards, nc }) => {
+  const pool = openPostgres(config, log, 4);
+  const reads = openReadPool(config, log);
+  const relay = new OutboxRelay(pool, nc.jetstream(), shards, log, { pollMs: config.outboxPollMs }).start();
+  const owned = new Set(shards);
+  const exports = new CsvExports(reads, nc, log);
+
+  const announce = (alerts: AnalyticsAlertItem[]) => {
+    countRaised(alerts);
+    if (alerts.length > 0) relay.kick([...new Set(alerts.map((a) => shardOf(a.eventId, config.shards)))]);
+  };
+
+  /** One transaction: the roll-ups, the claim, and any alert the change reveals. */
+  const apply = async (event: DomainEvent) => {
+    const alert = await inTransaction(pool, async (client) => {
+      await lockForLive(client);
+      if (!(await applyEvent(client, event))) return null;
+      const anomaly = await anomalyOf(client, event);
+      return anomaly && raiseOnce(client, config.shards, anomaly);
+    });
+    announce(alert ? [alert] : []);
+  };
+
+  let checking: Promise<void> | undefined;
+  const checkStalls = async (now: number) => {
+    const candidates = (await stallCandidates(pool, now)).filter((c) => owned.has(shardOf(c.eventId, config.shards)));
+    for (const candidate of candidates) {
+      const alert = await inTransaction(pool, async (client) => {
+        const anomaly = await stallOf(client, candidate, now);
+        return anomaly && raiseOnce(client, config.shards, anomaly);
+      });
+      announce(alert ? [alert] : []);
+    }
+  };
+  const ticker = setInterval(() => {
+    checking ??= checkStalls(Date.now())
+      .catch((err) => log.warn({ err }, 'stalled-sale check failed'))
+      .finally(() => { checking = undefined; });
+  }, config.analyticsTickMs);
+  ticker.unref();
+
+  const consumer = await consumeShards(nc, CONSUMER, shards, CONSUMES, log, apply);
+
+  const adminOnly = (ctx: CallContext) => ctx.role === 'admin';
+  const forbidden = refuse('FORBIDDEN', 'analytics are for admins');
+
+  return {
+    handlers: {
+      'figures.summary': async (_req, ctx) => (adminOnly(ctx) ? ok(await summary(reads, Date.now())) : forbidden),
+      'figures.event': async (req, ctx) => (adminOnly(ctx) ? eventAnalytics(reads, req.eventId, Date.now()) : forbidden),
+      'reports.daily': async (req, ctx) => (adminOnly(ctx) ? ok(await dailyReport(reads, req.day, Date.now())) : forbidden),
+      'rollups.rebuild': async (req, ctx, meta) => {
+        if (!adminOnly(ctx)) return forbidden;
+        const result = req.source === 'stream' ? await rebuildFromStream(pool, nc) : await rebuildFromTables(pool);
+        meta.log.info(result, 'analytics roll-ups rebuilt');
+        return ok(result);
+      },
+      'exports.bookings': async (req, ctx) => (adminOnly(ctx) ? exports.start(req) : forbidden),
+      ping: async () => {
+        await pool.query('SELECT 1');
+        return ok({ kind: 'analytics', shard: null, thread: threadId });
+      },
+    },
+    async stop() {
+      clearInterval(ticker);
+      await checking;
+      await exports.stop();
+      await consumer.stop();
+      await relay.stop();
+      await Promise.all([pool.end(), reads.end()]);
+    },
+  };
+};
