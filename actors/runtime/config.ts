@@ -60,7 +60,7 @@ export const settings = {
   waitlistThreads: setting('EVENTLY_WAITLIST_THREADS', 'Waitlist actor threads (they split the shards)', 1, int(1, 64)),
   holdSeconds: setting('EVENTLY_HOLD_SECONDS', 'How long seats offered to a waitlisted person stay held for them', 600, int(1, 86400)),
   waitlistMaxSkips: setting('EVENTLY_WAITLIST_MAX_SKIPS', 'How often a waitlist entry too large for the released seats may be passed over before seats are saved up for it', 3, int(0, 1000)),
-  analyticsThreads: setting('EVENTLY_ANALYTICS_THREADS', 'Analytics actor threads (they split the shards\' domain event consumers)', 1, int(1, 64)),
+  analyticsThreads: setting('EVENTLY_ANALYTICS_THREADS', 'Analytics actor threads (they split the shards\' domain streams; reads, rebuilds and exports go to any of them)', 1, int(1, 64)),
   analyticsTickMs: setting('EVENTLY_ANALYTICS_TICK_MS', 'How often analytics looks for stalled sales', 30000, int(100, 3600000)),
   outboxPollMs: setting('EVENTLY_OUTBOX_POLL_MS', 'How often a relay looks for domain events a dead process left unpublished', 1000, int(50, 60000)),
   batching: setting('EVENTLY_BATCHING', 'Serve concurrent bookings of one event in one transaction (on/off)', true, onOff),

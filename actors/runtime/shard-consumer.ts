@@ -28,33 +28,10 @@ export async function consumeShards(
     const name = await ensureShardConsumer(jsm, consumer, shard, type, ACK_WAIT_MS);
     const messages = await (await js.consumers.get(DOMAIN_STREAM, name)).consume({ max_messages: 100 });
     const done = (async () => {
-      for await (const m of messages) await deliver(m);
+      for await (const m of messages) await settle(m, consumer, log, handle);
     })().catch((err: Error) => log.error({ err, consumer, shard }, 'domain event consumer ended'));
     return { messages, done };
   })));
-
-  async function deliver(m: JsMsg): Promise<void> {
-    let event: unknown;
-    try {
-      event = m.json();
-    } catch {
-      event = undefined;
-    }
-    if (!envelope.Check(event)) {
-      // A message that can never be applied must not be redelivered forever.
-      log.error({ subject: m.subject, seq: m.seq }, 'domain event is not valid; dropped');
-      m.term();
-      return;
-    }
-    try {
-      await handle(event as DomainEvent);
-      m.ack();
-    } catch (err) {
-      const delay = Math.min(RETRY_MIN_MS * 2 ** Math.max(0, m.info.redeliveryCount - 1), RETRY_MAX_MS);
-      log.warn({ err, consumer, type: (event as DomainEvent).type, id: (event as DomainEvent).id, retryInMs: delay }, 'domain event failed; will be redelivered');
-      m.nak(delay);
-    }
-  }
 
   return {
     async stop() {
@@ -62,6 +39,34 @@ export async function consumeShards(
       await Promise.all(loops.map((l) => l.done));
     },
   };
+}
+
+/**
+ * Hands one message to `handle` and settles it: acknowledged when applied,
+ * redelivered after a backoff when the handler throws, terminated when it can
+ * never be applied.
+ */
+export async function settle(m: JsMsg, consumer: string, log: Logger, handle: (event: DomainEvent) => Promise<void>): Promise<void> {
+  let event: unknown;
+  try {
+    event = m.json();
+  } catch {
+    event = undefined;
+  }
+  if (!envelope.Check(event)) {
+    // A message that can never be applied must not be redelivered forever.
+    log.error({ subject: m.subject, seq: m.seq }, 'domain event is not valid; dropped');
+    m.term();
+    return;
+  }
+  try {
+    await handle(event as DomainEvent);
+    m.ack();
+  } catch (err) {
+    const delay = Math.min(RETRY_MIN_MS * 2 ** Math.max(0, m.info.redeliveryCount - 1), RETRY_MAX_MS);
+    log.warn({ err, consumer, type: (event as DomainEvent).type, id: (event as DomainEvent).id, retryInMs: delay }, 'domain event failed; will be redelivered');
+    m.nak(delay);
+  }
 }
 
 /**

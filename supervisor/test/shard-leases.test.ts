@@ -85,13 +85,14 @@ test('when the second supervisor stops gracefully, then it hands its shards back
 });
 
 test('when a supervisor is killed mid-sale, then the other takes its shards within the lease time and nothing is oversold', async (ctx) => {
+  // Registered first: 200 sign-ups against a 1.5 s broker timeout while a second supervisor boots its threads time out on a busy machine.
+  const users = await t.registerUsers(200, 'handover');
   other = startOtherSupervisor();
   await waitFor('a balanced split', async () => (await holders()).get(me())?.length === half(), 30_000);
   const theirs = new Set([...(await holders())].filter(([id]) => id !== me()).flatMap(([, s]) => s));
   let event;
   do event = await t.createEvent({ capacity: 300, maxTicketsPerUser: 2 });
   while (!theirs.has(shardOf(event.id, t.system.config.shards)));
-  const users = await t.registerUsers(200, 'handover');
 
   const sale = bookingStream({ url: t.url, eventId: event.id, users, perUser: 2, pauseMs: 300, label: 'handover' });
   await sleep(150);
