@@ -1,6 +1,6 @@
 // The analytics actor: folds the domain event stream of its shards into the
-// roll-up tables (one durable consumer per shard and type, each event applied
-// once in its own transaction), raises alerts when a sale leaves its own
+// roll-up tables (one durable consumer per shard, in stream order, see
+// stream-consumer.ts; each event applied in its own transaction), raises alerts when a sale leaves its own
 // baseline, and answers the admin analytics reads, rebuilds, the daily report
 // and CSV exports. Reads and exports use the read pool: a replica when
 // DATABASE_READ_URL is set.
@@ -12,10 +12,10 @@ import type { Config } from '../runtime/config.js';
 import type { Logger } from '../runtime/logger.js';
 import { OutboxRelay } from '../runtime/outbox-relay.js';
 import { inTransaction, openPostgres } from '../runtime/resources.js';
-import { consumeShards } from '../runtime/shard-consumer.js';
 import { countRaised, raiseOnce } from './alerts.js';
 import { anomalyOf, stallCandidates, stallOf } from './detect.js';
 import { CsvExports } from './export.js';
+import { consumeShardStreams } from './stream-consumer.js';
 import { rebuildFromStream, rebuildFromTables } from './rebuild.js';
 import { dailyReport, eventAnalytics, summary } from './reports.js';
 import { applyEvent, CONSUMER, CONSUMES, lockForLive } from './rollups.js';
@@ -29,8 +29,11 @@ function openReadPool(config: Config, log: Logger): pg.Pool {
   return pool;
 }
 
+const consumed = new Set<string>(CONSUMES);
+
 export const start: StartActor = async ({ config, log, shards, nc }) => {
-  const pool = openPostgres(config, log, 4);
+  // Room for one event per shard loop at a time, a stall check and a rebuild.
+  const pool = openPostgres(config, log, 6);
   const reads = openReadPool(config, log);
   const relay = new OutboxRelay(pool, nc.jetstream(), shards, log, { pollMs: config.outboxPollMs }).start();
   const owned = new Set(shards);
@@ -43,6 +46,7 @@ export const start: StartActor = async ({ config, log, shards, nc }) => {
 
   /** One transaction: the roll-ups, the claim, and any alert the change reveals. */
   const apply = async (event: DomainEvent) => {
+    if (!consumed.has(event.type)) return;
     const alert = await inTransaction(pool, async (client) => {
       await lockForLive(client);
       if (!(await applyEvent(client, event))) return null;
@@ -70,7 +74,7 @@ export const start: StartActor = async ({ config, log, shards, nc }) => {
   }, config.analyticsTickMs);
   ticker.unref();
 
-  const consumer = await consumeShards(nc, CONSUMER, shards, CONSUMES, log, apply);
+  const consumer = await consumeShardStreams(nc, CONSUMER, shards, log, apply);
 
   const adminOnly = (ctx: CallContext) => ctx.role === 'admin';
   const forbidden = refuse('FORBIDDEN', 'analytics are for admins');

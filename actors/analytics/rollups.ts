@@ -14,7 +14,7 @@ import { minuteOf } from './anomalies.js';
 
 export const CONSUMER = 'analytics';
 
-/** The domain event types the roll-ups are made of. */
+/** The domain event types the roll-ups are made of; the rest of the stream is acknowledged untouched. */
 export const CONSUMES = [
   'booking.confirmed', 'booking.cancelled', 'hold.created', 'hold.confirmed', 'waitlist.joined', 'waitlist.changed',
 ] as const satisfies readonly DomainEventType[];

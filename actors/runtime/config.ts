@@ -71,7 +71,7 @@ export const settings = {
   pricingShortWindowSeconds: setting('EVENTLY_PRICING_SHORT_WINDOW_SECONDS', 'Recent window of booking velocity for dynamic pricing (quick to rise)', 300, int(1, 86400)),
   pricingLongWindowSeconds: setting('EVENTLY_PRICING_LONG_WINDOW_SECONDS', 'Longer window of booking velocity for dynamic pricing (slow to fall); at least the short window', 3600, int(1, 604800)),
   pricingSettleMs: setting('EVENTLY_PRICING_SETTLE_MS', 'How long after an interval boundary its evaluation waits for domain events that occurred before it', 2000, int(0, 600000)),
-  analyticsThreads: setting('EVENTLY_ANALYTICS_THREADS', 'Analytics actor threads (they split the shards\' domain event consumers)', 1, int(1, 64)),
+  analyticsThreads: setting('EVENTLY_ANALYTICS_THREADS', 'Analytics actor threads (they split the shards\' domain streams; reads, rebuilds and exports go to any of them)', 1, int(1, 64)),
   analyticsTickMs: setting('EVENTLY_ANALYTICS_TICK_MS', 'How often analytics looks for stalled sales', 30000, int(100, 3600000)),
   outboxPollMs: setting('EVENTLY_OUTBOX_POLL_MS', 'How often a relay looks for domain events a dead process left unpublished', 1000, int(50, 60000)),
   batching: setting('EVENTLY_BATCHING', 'Serve concurrent bookings of one event in one transaction (on/off)', true, onOff),

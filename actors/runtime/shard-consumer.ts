@@ -46,23 +46,10 @@ export async function consumeShards(
     const name = await ensureShardConsumer(jsm, consumer, shard, type, ACK_WAIT_MS);
     const messages = await (await js.consumers.get(DOMAIN_STREAM, name)).consume({ max_messages: 100 });
     const done = (async () => {
-      for await (const m of messages) await deliver(m);
+      for await (const m of messages) await settle(m, consumer, log, handle);
     })().catch((err: Error) => log.error({ err, consumer, shard }, 'domain event consumer ended'));
     return { messages, done };
   })));
-
-  async function deliver(m: JsMsg): Promise<void> {
-    const event = readEnvelope(m, log);
-    if (!event) return;
-    try {
-      await handle(event);
-      m.ack();
-    } catch (err) {
-      const delay = retryDelayMs(m);
-      log.warn({ err, consumer, type: event.type, id: event.id, retryInMs: delay }, 'domain event failed; will be redelivered');
-      m.nak(delay);
-    }
-  }
 
   return {
     async stop() {
@@ -70,6 +57,24 @@ export async function consumeShards(
       await Promise.all(loops.map((l) => l.done));
     },
   };
+}
+
+/**
+ * Hands one message to `handle` and settles it: acknowledged when applied,
+ * redelivered after a backoff when the handler throws, terminated when it can
+ * never be applied.
+ */
+export async function settle(m: JsMsg, consumer: string, log: Logger, handle: (event: DomainEvent) => Promise<void>): Promise<void> {
+  const event = readEnvelope(m, log);
+  if (!event) return;
+  try {
+    await handle(event);
+    m.ack();
+  } catch (err) {
+    const delay = retryDelayMs(m);
+    log.warn({ err, consumer, type: event.type, id: event.id, retryInMs: delay }, 'domain event failed; will be redelivered');
+    m.nak(delay);
+  }
 }
 
 /**

@@ -85,7 +85,7 @@ test('when the second supervisor stops gracefully, then it hands its shards back
 });
 
 test('when a supervisor is killed mid-sale, then the other takes its shards within the lease time and nothing is oversold', async (ctx) => {
-  // Users first: a supervisor still starting its pools may answer requests slowly, and this test is about the sale.
+  // Registered first: 200 sign-ups against a 1.5 s broker timeout while a second supervisor boots its threads time out on a busy machine.
   const users = await t.registerUsers(200, 'handover');
   other = startOtherSupervisor();
   await waitFor('a balanced split', async () => (await holders()).get(me())?.length === half(), 30_000);
