@@ -1,9 +1,9 @@
 // Liveness says the process answers. Readiness says it can do its job: the
-// broker is connected, and every inventory and waitlist shard, the identity actor
-// and the audit actor answer a ping (which touches the database).
+// broker is connected, and every inventory, waitlist and pricing shard and the
+// identity, audit, mailer and analytics actors answer a ping (which touches the database).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { audit, identity, inventory, subjectFor, waitlist } from '../../actors/protocol/index.js';
+import { analytics, audit, identity, inventory, mailer, pricing, subjectFor, waitlist } from '../../actors/protocol/index.js';
 import { sendProblem } from '../plugins/problems.js';
 import type { EdgeDeps } from '../server.js';
 import { examples, withExample } from './examples.js';
@@ -24,7 +24,10 @@ export const healthRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app, { b
     const targets = [
       ...Array.from({ length: shards }, (_, shard) => ({ name: `inventory shard ${shard}`, subject: subjectFor(inventory.ping, shard) })),
       ...Array.from({ length: shards }, (_, shard) => ({ name: `waitlist shard ${shard}`, subject: subjectFor(waitlist.ping, shard) })),
+      ...Array.from({ length: shards }, (_, shard) => ({ name: `pricing shard ${shard}`, subject: subjectFor(pricing.ping, shard) })),
       { name: 'identity', subject: subjectFor(identity.ping) },
+      { name: 'mailer', subject: subjectFor(mailer.ping) },
+      { name: 'analytics', subject: subjectFor(analytics.ping) },
       { name: 'audit', subject: subjectFor(audit.ping) },
     ];
     const results = await Promise.all(targets.map((t) => broker.callSubject(t.subject, {}, ctx, PING_TIMEOUT_MS)));

@@ -44,7 +44,11 @@ function startOtherSupervisor(): ChildProcess {
 }
 
 const holders = async (): Promise<Map<string, number[]>> => {
-  const { shards } = (await t.system.supervisor.control.shards()) as ShardsReply;
+  // Bounded: a lease read stuck after a SIGKILL must fail this test, not hang the suite.
+  const { shards } = (await Promise.race([
+    t.system.supervisor.control.shards(),
+    sleep(10_000).then(() => { throw new Error('the shard table was not read within 10 s'); }),
+  ])) as ShardsReply;
   const by = new Map<string, number[]>();
   for (const s of shards) by.set(s.owner?.id ?? 'nobody', [...(by.get(s.owner?.id ?? 'nobody') ?? []), s.shard]);
   return by;
@@ -84,15 +88,23 @@ test('when the second supervisor stops gracefully, then it hands its shards back
   await waitFor('the inventory pool re-planned', () => inventoryShards() === t.system.config.shards, 5_000);
 });
 
-test('when a supervisor is killed mid-sale, then the other takes its shards within the lease time and nothing is oversold', async (ctx) => {
+test('when a supervisor is killed mid-sale, then the other takes its shards within the lease time and nothing is oversold', { timeout: 240_000 }, async (ctx) => {
   // Registered first: 200 sign-ups against a 1.5 s broker timeout while a second supervisor boots its threads time out on a busy machine.
   const users = await t.registerUsers(200, 'handover');
   other = startOtherSupervisor();
   await waitFor('a balanced split', async () => (await holders()).get(me())?.length === half(), 30_000);
-  const theirs = new Set([...(await holders())].filter(([id]) => id !== me()).flatMap(([, s]) => s));
+  let theirs = new Set<number>();
+  await waitFor('the other supervisor holding its half', async () => {
+    theirs = new Set([...(await holders())].filter(([id]) => id !== me()).flatMap(([, s]) => s));
+    return theirs.size > 0;
+  }, 30_000);
   let event;
-  do event = await t.createEvent({ capacity: 300, maxTicketsPerUser: 2 });
-  while (!theirs.has(shardOf(event.id, t.system.config.shards)));
+  // Event ids are random: a shard of theirs comes up within a few tries (bounded, so a bug cannot hang the suite).
+  for (let tries = 0; ; tries++) {
+    assert.ok(tries < 500, 'no event landed on a shard the other supervisor holds');
+    event = await t.createEvent({ capacity: 300, maxTicketsPerUser: 2 });
+    if (theirs.has(shardOf(event.id, t.system.config.shards))) break;
+  }
 
   const sale = bookingStream({ url: t.url, eventId: event.id, users, perUser: 2, pauseMs: 300, label: 'handover' });
   await sleep(150);
