@@ -99,12 +99,22 @@ export async function claimDue(pool: Pool, limit: number, leaseMs: number): Prom
   return rows;
 }
 
-export async function markSent(pool: Pool, id: string, provider: string, messageId: string): Promise<void> {
+export interface SentMail {
+  id: string;
+  provider: string;
+  messageId: string;
+}
+
+/** Records a round's sent mails in one statement. */
+export async function markSent(pool: Pool, sent: readonly SentMail[]): Promise<void> {
+  if (sent.length === 0) return;
   await pool.query({
     name: 'mail.mark-sent',
-    text: `UPDATE mail_deliveries SET status = 'sent', provider = $2, message_id = $3, last_error = NULL, sent_at = now(), updated_at = now()
-           WHERE id = $1`,
-    values: [id, provider, messageId],
+    text: `UPDATE mail_deliveries d SET status = 'sent', provider = s.provider, message_id = s."messageId", last_error = NULL,
+             sent_at = now(), updated_at = now()
+           FROM jsonb_to_recordset($1::jsonb) AS s(id uuid, provider text, "messageId" text)
+           WHERE d.id = s.id`,
+    values: [JSON.stringify(sent)],
   });
 }
 

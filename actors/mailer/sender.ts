@@ -7,9 +7,9 @@
 // its claim runs out: at least once, with the same Message-ID.
 import type { Pool } from 'pg';
 import type { Logger } from '../runtime/logger.js';
-import { claimDue, markFailed, markSent, type ClaimedMail } from './deliveries.js';
+import { claimDue, markFailed, markSent, type ClaimedMail, type SentMail } from './deliveries.js';
 import { mailFailed, mailSent } from './metrics.js';
-import type { Providers, Sent } from './providers.js';
+import type { Providers } from './providers.js';
 import type { Renderer } from './render.js';
 import { isTemplateName } from './templates.js';
 
@@ -17,6 +17,8 @@ export interface RetryPolicy {
   maxAttempts: number;
   retryBaseMs: number;
 }
+
+type Delivered = SentMail & { template: string };
 
 const POLL_MS = 1_000;
 const BATCH = 50;
@@ -58,29 +60,29 @@ export class Sender {
     while (!this.stopped) {
       const due = await claimDue(this.pool, BATCH, CLAIM_MS);
       if (due.length === 0) return;
-      await Promise.all(due.map((mail) => this.deliver(mail)));
+      const sent = (await Promise.all(due.map((mail) => this.deliver(mail)))).filter((s): s is Delivered => s !== undefined);
+      // Should this write fail, the claims run out and the mails go again, with the same Message-IDs.
+      await markSent(this.pool, sent);
+      for (const s of sent) mailSent.inc({ template: s.template, provider: s.provider });
     }
   }
 
-  private async deliver(mail: ClaimedMail): Promise<void> {
-    const log = this.log.child({ delivery: mail.id, template: mail.template, attempt: mail.attempts });
-    let sent: Sent;
+  /** Sends one mail; a failure is recorded here, a success returned for the round's one write. */
+  private async deliver(mail: ClaimedMail): Promise<Delivered | undefined> {
     try {
       if (!isTemplateName(mail.template)) throw new Error(`no template ${mail.template}`);
-      sent = await this.providers.send({ id: mail.id, to: mail.recipient, ...this.renderer.render(mail.template, mail.data) });
+      const sent = await this.providers.send({ id: mail.id, to: mail.recipient, ...this.renderer.render(mail.template, mail.data) });
+      return { id: mail.id, template: mail.template, ...sent };
     } catch (err) {
+      const log = this.log.child({ delivery: mail.id, template: mail.template, attempt: mail.attempts });
       const dead = mail.attempts >= this.policy.maxAttempts;
       const retryInMs = dead ? null : this.policy.retryBaseMs * 2 ** (mail.attempts - 1);
       await markFailed(this.pool, mail.id, (err as Error).message, retryInMs);
       mailFailed.inc({ template: mail.template, outcome: dead ? 'dead' : 'retry' });
       if (dead) log.error({ err }, 'mail failed for the last time; parked in the dead-letter store');
       else log.warn({ err, retryInMs }, 'mail failed; will retry');
-      return;
+      return undefined;
     }
-    // Should this write fail, the claim runs out and the mail goes again, with the same Message-ID.
-    await markSent(this.pool, mail.id, sent.provider, sent.messageId);
-    mailSent.inc({ template: mail.template, provider: sent.provider });
-    log.debug({ provider: sent.provider, messageId: sent.messageId }, 'mail sent');
   }
 
   async stop(): Promise<void> {
