@@ -12,18 +12,9 @@ import { CONSUMER } from '../../actors/mailer/reactions.js';
 import { durableName } from '../../actors/runtime/domain-stream.js';
 import { startTestSystem, type TestSystem } from './harness.js';
 import { Mailbox } from './mailbox.js';
+import { eventuallyValue as eventually } from './fixtures/eventually.js';
 
 const PUBLIC_URL = 'https://tickets.example.test';
-
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('mail', () => {
   let t: TestSystem;

@@ -13,17 +13,7 @@ import { LOCK_PRICE_SQL, writePrice, type LockedPrice } from '../../actors/prici
 import { policyOf, type PolicyRow } from '../../actors/pricing/rules.js';
 import { startTestSystem, type TestSystem } from './harness.js';
 import { isAvailability, LiveTestClient } from './live-client.js';
-
-/** Polls until `probe` returns a value, or fails after `ms`. */
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+import { eventuallyValue as eventually } from './fixtures/eventually.js';
 
 /** Every domain event of one event, in stream order, read back from JetStream. */
 async function streamOf(nc: NatsConnection, shards: number, eventId: string): Promise<DomainEvent[]> {

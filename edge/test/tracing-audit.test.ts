@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
 import pg from 'pg';
+import { eventuallyValue as eventually } from './fixtures/eventually.js';
 
 interface Started { url: string; adminToken: string; databaseUrl: string }
 
@@ -42,16 +42,6 @@ async function api(method: string, path: string, { token, body, headers = {} }: 
   if (body !== undefined) h['content-type'] = 'application/json';
   const res = await fetch(sys.url + path, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body) });
   return { status: res.status, headers: res.headers, body: (await res.json().catch(() => undefined)) as any };
-}
-
-async function eventually<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const found = await probe();
-    if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error(`not seen within ${timeoutMs} ms: ${what}`);
-    await sleep(50);
-  }
 }
 
 async function register(name: string) {

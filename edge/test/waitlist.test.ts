@@ -5,19 +5,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { readSeatLedger } from '../../actors/inventory/ledger.js';
 import { startTestSystem, type TestSystem } from './harness.js';
+import { eventuallyValue as eventually } from './fixtures/eventually.js';
 
 const HOLD_SECONDS = 3;
-
-/** Polls until `probe` returns a value, or fails after `ms`. */
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, ms = 10_000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('waitlist', () => {
   let t: TestSystem;
