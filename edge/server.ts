@@ -38,6 +38,8 @@ export const API_VERSION = '1.0.0';
 export interface EdgeDeps {
   broker: Broker;
   shards: number;
+  /** Background pools configured off (EVENTLY_DISABLED_POOLS): readiness does not wait for them. */
+  disabledPools: readonly string[];
   events: EventCache;
 }
 
@@ -84,7 +86,7 @@ export async function buildEdge(config: Config, nc: NatsConnection, redis: Redis
     feed.stop();
     events.close();
   });
-  const deps: EdgeDeps = { broker: new Broker(nc, config.shards, config.brokerTimeoutMs, metrics.natsRequest), shards: config.shards, events };
+  const deps: EdgeDeps = { broker: new Broker(nc, config.shards, config.brokerTimeoutMs, metrics.natsRequest), shards: config.shards, disabledPools: config.disabledPools, events };
   await app.register(healthRoutes, deps);
   await app.register(authRoutes, deps);
   await app.register(eventRoutes, deps);

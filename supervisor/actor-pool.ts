@@ -12,6 +12,10 @@ import type { Logger } from '../actors/runtime/logger.js';
 import type { MetricsSnapshot } from '../actors/runtime/metrics.js';
 import { ActorThreadHandle } from './actor-thread-handle.js';
 import { allShards, planShards, sameShards } from './shard-plan.js';
+import { newPressureBuffer } from '../actors/runtime/pressure.js';
+
+/** One set of pressure cells per process: every pool's threads share this machine's cores. */
+const pressureCells = newPressureBuffer();
 
 const ACTOR_THREAD = new URL('../actors/runtime/actor-thread.js', import.meta.url).href;
 const BACKOFF_MIN_MS = 100;
@@ -67,7 +71,7 @@ export class ActorPool {
       idleTimeout: 1_000,
       // An idle worker blocked in Atomics.wait stops serving its NATS subscription.
       atomics: 'disabled',
-      workerData: { kind, config } satisfies ActorThreadData,
+      workerData: { kind, config, pressure: pressureCells } satisfies ActorThreadData,
     });
   }
 

@@ -78,7 +78,8 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
     // Sharded: each thread reads the domain events of its shards; every thread sends what is due.
     mailer: new ActorPool('mailer', config.mailerThreads, config.shards, config, log),
   };
-  const all = (): ActorPool[] => Object.values(pools);
+  // Pools switched off by configuration (EVENTLY_DISABLED_POOLS) are never started: their work waits in the stream.
+  const all = (): ActorPool[] => Object.values(pools).filter((p) => !config.disabledPools.includes(p.kind));
   const sharded = (): ActorPool[] => all().filter((p) => p.sharded);
   const nc = await connect({ servers: config.natsUrl, name: 'evently-supervisor', noAsyncTraces: true, maxReconnectAttempts: -1 });
   let adminUrl: string | null = null;

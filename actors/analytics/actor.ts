@@ -1,24 +1,24 @@
 // The analytics actor: folds the domain event stream of its shards into the
-// roll-up tables (one durable consumer per shard, in stream order, see
-// stream-consumer.ts; each event applied in its own transaction), raises alerts when a sale leaves its own
+// roll-up tables (one durable consumer per shard, in stream order, a run of
+// messages per transaction), raises alerts when a sale leaves its own
 // baseline, and answers the admin analytics reads, rebuilds, the daily report
 // and CSV exports. Reads and exports use the read pool: a replica when
 // DATABASE_READ_URL is set.
 import { threadId } from 'node:worker_threads';
 import pg from 'pg';
-import { ok, refuse, shardOf, type AnalyticsAlertItem, type CallContext, type DomainEvent } from '../protocol/index.js';
+import { ok, refuse, shardOf, type AnalyticsAlertItem, type CallContext, type DomainMessage } from '../protocol/index.js';
 import type { StartActor } from '../runtime/actor.js';
 import type { Config } from '../runtime/config.js';
 import type { Logger } from '../runtime/logger.js';
+import { consumeShardsInBatches } from '../runtime/batch-consumer.js';
 import { OutboxRelay } from '../runtime/outbox-relay.js';
 import { inTransaction, openPostgres } from '../runtime/resources.js';
 import { countRaised, raiseOnce } from './alerts.js';
 import { anomalyOf, stallCandidates, stallOf } from './detect.js';
 import { CsvExports } from './export.js';
-import { consumeShardStreams } from './stream-consumer.js';
 import { rebuildFromStream, rebuildFromTables } from './rebuild.js';
 import { dailyReport, eventAnalytics, summary } from './reports.js';
-import { applyEvent, CONSUMER, CONSUMES, lockForLive } from './rollups.js';
+import { applyEvents, CONSUMER, CONSUMES, lockForLive } from './rollups.js';
 
 /** Reads go to the replica when there is one; its connections are named so operators can tell them apart. */
 function openReadPool(config: Config, log: Logger): pg.Pool {
@@ -29,9 +29,7 @@ function openReadPool(config: Config, log: Logger): pg.Pool {
   return pool;
 }
 
-const consumed = new Set<string>(CONSUMES);
-
-export const start: StartActor = async ({ config, log, shards, nc }) => {
+export const start: StartActor = async ({ config, log, shards, nc, yieldToForeground }) => {
   // Room for one event per shard loop at a time, a stall check and a rebuild.
   const pool = openPostgres(config, log, 6);
   const reads = openReadPool(config, log);
@@ -44,16 +42,19 @@ export const start: StartActor = async ({ config, log, shards, nc }) => {
     if (alerts.length > 0) relay.kick([...new Set(alerts.map((a) => shardOf(a.eventId, config.shards)))]);
   };
 
-  /** One transaction: the roll-ups, the claim, and any alert the change reveals. */
-  const apply = async (event: DomainEvent) => {
-    if (!consumed.has(event.type)) return;
-    const alert = await inTransaction(pool, async (client) => {
+  /** One transaction per run of messages: the roll-ups, the claims, and any alert the change reveals. */
+  const apply = async (messages: DomainMessage[]) => {
+    const alerts = await inTransaction(pool, async (client) => {
       await lockForLive(client);
-      if (!(await applyEvent(client, event))) return null;
-      const anomaly = await anomalyOf(client, event);
-      return anomaly && raiseOnce(client, config.shards, anomaly);
+      const raised: AnalyticsAlertItem[] = [];
+      for (const event of await applyEvents(client, messages.flatMap((m) => m.events))) {
+        const anomaly = await anomalyOf(client, event);
+        const alert = anomaly && await raiseOnce(client, config.shards, anomaly);
+        if (alert) raised.push(alert);
+      }
+      return raised;
     });
-    announce(alert ? [alert] : []);
+    announce(alerts);
   };
 
   let checking: Promise<void> | undefined;
@@ -74,7 +75,8 @@ export const start: StartActor = async ({ config, log, shards, nc }) => {
   }, config.analyticsTickMs);
   ticker.unref();
 
-  const consumer = await consumeShardStreams(nc, CONSUMER, shards, log, apply);
+  // Each shard whole, in stream order, in runs (the anomaly checks judge a run's minutes after it is counted).
+  const consumer = await consumeShardsInBatches(nc, CONSUMER, shards, CONSUMES, log, apply, { pace: yieldToForeground });
 
   const adminOnly = (ctx: CallContext) => ctx.role === 'admin';
   const forbidden = refuse('FORBIDDEN', 'analytics are for admins');

@@ -8,12 +8,10 @@
 // history, not roll-ups: they stay.
 import type { NatsConnection } from 'nats';
 import type pg from 'pg';
-import { Compile } from 'typebox/compile';
-import { DOMAIN_STREAM, DomainEventEnvelope, type DomainEvent, type RebuildResult } from '../protocol/index.js';
+import { DOMAIN_STREAM, readDomainMessage, type RebuildResult } from '../protocol/index.js';
 import { inTransaction } from '../runtime/resources.js';
-import { applyEvent, CONSUMER, CONSUMES, lockForRebuild } from './rollups.js';
+import { applyEvents, CONSUMER, CONSUMES, lockForRebuild } from './rollups.js';
 
-const envelope = Compile(DomainEventEnvelope);
 const consumed = new Set<string>(CONSUMES);
 const REPLAY_IDLE_MS = 10_000;
 
@@ -93,15 +91,16 @@ export function rebuildFromStream(pool: pg.Pool, nc: NatsConnection): Promise<Re
         clearTimeout(watchdog);
         watchdog = setTimeout(() => messages.stop(), REPLAY_IDLE_MS);
         reached = m.seq;
-        let event: unknown;
+        let payload: unknown;
         try {
-          event = m.json();
+          payload = m.json();
         } catch {
-          event = undefined;
+          payload = undefined;
         }
-        if (envelope.Check(event) && consumed.has((event as DomainEvent).type)) {
-          await applyEvent(client, event as DomainEvent);
-          applied += 1;
+        const events = readDomainMessage(payload)?.events.filter((e) => consumed.has(e.type)) ?? [];
+        if (events.length > 0) {
+          await applyEvents(client, events);
+          applied += events.length;
         }
         if (m.seq >= state.last_seq) break;
       }

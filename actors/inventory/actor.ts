@@ -18,7 +18,7 @@ import { cancelEvent, createEvent, getEvent, listEvents, updateEvent } from './e
 import { confirmHold, holdOwner } from './holds.js';
 import { batchSizes, countBooking, countCancellations, lockWaitSeconds } from './metrics.js';
 
-export const start: StartActor = async ({ config, log, shards, nc }) => {
+export const start: StartActor = async ({ config, log, shards, nc, pressure }) => {
   const pool = openPostgres(config, log);
   const redis = openRedis(config, log);
   const relay = new OutboxRelay(pool, nc.jetstream(), shards, log, { pollMs: config.outboxPollMs }).start();
@@ -64,11 +64,17 @@ export const start: StartActor = async ({ config, log, shards, nc }) => {
       userId, eventId: req.eventId, quantity: req.quantity, requestId: ctx.requestId,
       idempotency: ctx.idempotencyKey ? { userId, key: ctx.idempotencyKey, hash: requestHash('bookings.create', req) } : undefined,
     };
-    const outcome = await announced(req.eventId, underLock(userId, req.eventId, meta, async () => (config.batching
-      ? batcher.submit(request)
-      : (await runSafely(batch, req.eventId, [request], meta.log))[0])));
-    countBooking(outcome, 'direct');
-    return outcome;
+    // Background actors of this process wait while bookings are in flight.
+    pressure.begin();
+    try {
+      const outcome = await announced(req.eventId, underLock(userId, req.eventId, meta, async () => (config.batching
+        ? batcher.submit(request)
+        : (await runSafely(batch, req.eventId, [request], meta.log))[0])));
+      countBooking(outcome, 'direct');
+      return outcome;
+    } finally {
+      pressure.end();
+    }
   };
 
   const confirm = async (req: { holdId: string }, ctx: CallContext, meta: HandlerMeta) => {

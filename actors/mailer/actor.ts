@@ -8,7 +8,7 @@ import { threadId } from 'node:worker_threads';
 import { ok, refuse, type CallContext, type DeliveryRef, type ListDeadLetters, type PreviewMail } from '../protocol/index.js';
 import type { StartActor } from '../runtime/actor.js';
 import { inTransaction, openPostgres } from '../runtime/resources.js';
-import { appliedOnceEach, consumeShardsInBatches } from '../runtime/batch-consumer.js';
+import { consumeShardsInBatches, freshEvents } from '../runtime/batch-consumer.js';
 import { listDeadLetters, retryDeadLetter } from './dead-letters.js';
 import { writeDeliveries, type Intent } from './deliveries.js';
 import { mailSkipped } from './metrics.js';
@@ -18,22 +18,19 @@ import { Renderer } from './render.js';
 import { Sender } from './sender.js';
 import { isTemplateName } from './templates.js';
 
-export const start: StartActor = async ({ config, log, shards, nc }) => {
+export const start: StartActor = async ({ config, log, shards, nc, yieldToForeground }) => {
   const renderer = Renderer.load();
   const pool = openPostgres(config, log, 4);
   const providers = await providersFrom(config, log);
-  const sender = new Sender(pool, providers, renderer, { maxAttempts: config.mailMaxAttempts, retryBaseMs: config.mailRetryBaseMs }, log);
+  const sender = new Sender(pool, providers, renderer, { maxAttempts: config.mailMaxAttempts, retryBaseMs: config.mailRetryBaseMs }, log, yieldToForeground);
   const policy = { publicUrl: config.publicUrl };
 
-  // In batches: during a flash sale, one transaction plans the mails of hundreds of bookings.
-  const consumer = await consumeShardsInBatches(nc, CONSUMER, shards, REACTS_TO, log, async (events) => {
+  // In runs of messages: during a flash sale, one transaction plans the mails of thousands of bookings.
+  const consumer = await consumeShardsInBatches(nc, CONSUMER, shards, REACTS_TO, log, async (messages) => {
     const planned = await inTransaction(pool, async (client) => {
-      const fresh = await appliedOnceEach(client, CONSUMER, events.map((e) => e.id));
       const readEvent = eventLookup(client);
       const intents: Intent[] = [];
-      for (const event of events) {
-        // A redelivery can sit in the same batch as its original.
-        if (!fresh.delete(event.id.toLowerCase())) continue;
+      for (const event of await freshEvents(client, CONSUMER, messages)) {
         for (const mail of await plan(client, readEvent, event, policy)) intents.push({ ...mail, cause: event.id });
       }
       return writeDeliveries(client, intents);
@@ -43,7 +40,7 @@ export const start: StartActor = async ({ config, log, shards, nc }) => {
       log.warn({ userId, template, reason, domainEvent: cause }, 'mail skipped: the recipient has no usable address');
     }
     if (planned.written > planned.skipped.length) sender.kick();
-  });
+  }, { pace: yieldToForeground });
   sender.kick();
   log.info({ providers: providers.names, shards: shards.length }, 'mailer consuming');
 

@@ -34,6 +34,8 @@ export class Sender {
   constructor(
     private readonly pool: Pool, private readonly providers: Providers, private readonly renderer: Renderer,
     private readonly policy: RetryPolicy, private readonly log: Logger,
+    /** Waits, before each round, while the booking path is busy. */
+    private readonly yieldToForeground: () => Promise<void> = () => Promise.resolve(),
   ) {
     this.timer = setInterval(() => this.kick(), POLL_MS);
   }
@@ -58,6 +60,7 @@ export class Sender {
 
   private async drain(): Promise<void> {
     while (!this.stopped) {
+      await this.yieldToForeground();
       const due = await claimDue(this.pool, BATCH, CLAIM_MS);
       if (due.length === 0) return;
       const sent = (await Promise.all(due.map((mail) => this.deliver(mail)))).filter((s): s is Delivered => s !== undefined);

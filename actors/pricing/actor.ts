@@ -1,7 +1,7 @@
 // The pricing actor: owns the prices of its shards' events. It answers the
 // `pricing` operations (price.get, policy.set, history.list, ping), keeps
-// each event's demand from the domain stream (durably, each event applied
-// once), and evaluates dynamic policies at their interval boundaries. Every
+// each event's demand from the domain stream (durably, each message applied
+// once, in runs), and evaluates dynamic policies at their interval boundaries. Every
 // price change is written under the event row lock and announced as a
 // price.changed domain event through the outbox.
 import { threadId } from 'node:worker_threads';
@@ -12,7 +12,7 @@ import { durableName } from '../runtime/domain-stream.js';
 import type { Logger } from '../runtime/logger.js';
 import { OutboxRelay } from '../runtime/outbox-relay.js';
 import { inTransaction, openPostgres } from '../runtime/resources.js';
-import { appliedOnce, consumeShards } from '../runtime/shard-consumer.js';
+import { consumeShardsInBatches, freshEvents } from '../runtime/batch-consumer.js';
 import { DEMAND_EVENTS } from './demand.js';
 import { setPolicy } from './policies.js';
 import { countPriceChanges, type PriceMove } from './price-change.js';
@@ -31,15 +31,15 @@ async function caughtUp(nc: NatsConnection, shards: readonly number[], log: Logg
   const jsm = await nc.jetstreamManager();
   const until = Date.now() + CATCH_UP_WAIT_MS;
   while (!isStopping() && Date.now() < until) {
-    const infos = await Promise.all(shards.flatMap((shard) => DEMAND_EVENTS.map((type) =>
-      jsm.consumers.info(DOMAIN_STREAM, durableName(CONSUMER, shard, type)).catch(() => undefined))));
+    const infos = await Promise.all(shards.map((shard) =>
+      jsm.consumers.info(DOMAIN_STREAM, durableName(CONSUMER, shard)).catch(() => undefined)));
     if (infos.every((i) => i && i.num_pending === 0 && i.num_ack_pending === 0)) return;
     await new Promise((r) => setTimeout(r, 200));
   }
   log.warn('pricing consumers still had a backlog after the start-up wait; evaluating anyway');
 }
 
-export const start: StartActor = async ({ config, log, shards, nc }) => {
+export const start: StartActor = async ({ config, log, shards, nc, yieldToForeground }) => {
   const pool = openPostgres(config, log);
   const relay = new OutboxRelay(pool, nc.jetstream(), shards, log, { pollMs: config.outboxPollMs }).start();
   const defaults = pricingDefaults(config);
@@ -52,9 +52,10 @@ export const start: StartActor = async ({ config, log, shards, nc }) => {
     relay.kick([shardOf(eventId, config.shards)]);
   };
 
-  const consumer = await consumeShards(nc, CONSUMER, shards, DEMAND_EVENTS, log, (event) => inTransaction(pool, async (client) => {
-    if (await appliedOnce(client, CONSUMER, event.id)) await recordDemand(client, event);
-  }));
+  // The whole shard in stream order, in runs: a sale's bookings are summed per second before they are written.
+  const consumer = await consumeShardsInBatches(nc, CONSUMER, shards, DEMAND_EVENTS, log, (messages) => inTransaction(pool, async (client) => {
+    await recordDemand(client, await freshEvents(client, CONSUMER, messages));
+  }), { pace: yieldToForeground });
 
   const sweep = async (): Promise<void> => {
     const until = Date.now() - config.pricingSettleMs;

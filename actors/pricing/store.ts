@@ -1,11 +1,50 @@
 // The demand history in Postgres: what applyEvent (demand.ts) does in
-// memory, done to the pricing_* tables, one statement per domain event, in
-// the transaction that marks the event applied. A restart loads it back.
+// memory, done to the pricing_* tables, in the transaction that marks a run
+// of domain messages applied. A restart loads it back.
 import type { PoolClient } from 'pg';
 import type { DomainEvent } from '../protocol/index.js';
 import { saleSecond, type History } from './demand.js';
 
-export async function recordDemand(client: PoolClient, e: DomainEvent): Promise<void> {
+/**
+ * Records what a run of domain events says about demand, in the transaction
+ * that marks them applied. Bookings and cancellations are summed per event
+ * and second first: a flash sale's thousands of bookings in a run are a
+ * statement or two, not one each.
+ */
+export async function recordDemand(client: PoolClient, events: readonly DomainEvent[]): Promise<void> {
+  const sales = new Map<string, { eventId: string; second: number; tickets: number }>();
+  for (const e of events) {
+    if (e.type !== 'booking.confirmed' && e.type !== 'booking.cancelled') {
+      await recordFact(client, e);
+      continue;
+    }
+    const second = saleSecond(e.occurredAt);
+    const key = `${e.eventId}|${second}`;
+    const sale = sales.get(key) ?? { eventId: e.eventId, second, tickets: 0 };
+    sale.tickets += e.type === 'booking.confirmed' ? e.data.quantity : -e.data.quantity;
+    sales.set(key, sale);
+  }
+  for (const { eventId, second, tickets } of sales.values()) await recordSale(client, eventId, new Date(second), tickets);
+}
+
+async function recordSale(client: PoolClient, eventId: string, second: Date, tickets: number): Promise<void> {
+  // A second already folded away counts towards sold_before, as in applyEvent.
+  const folded = await client.query({
+    name: 'pricing.record-late-sale',
+    text: 'UPDATE pricing_events SET sold_before = sold_before + $2 WHERE event_id = $1 AND folded_until >= $3',
+    values: [eventId, tickets, second],
+  });
+  if (folded.rowCount === 0) {
+    await client.query({
+      name: 'pricing.record-sale',
+      text: `INSERT INTO pricing_sales (event_id, second, tickets) VALUES ($1, $2, $3)
+             ON CONFLICT (event_id, second) DO UPDATE SET tickets = pricing_sales.tickets + EXCLUDED.tickets`,
+      values: [eventId, second, tickets],
+    });
+  }
+}
+
+async function recordFact(client: PoolClient, e: DomainEvent): Promise<void> {
   switch (e.type) {
     case 'event.created':
     case 'event.updated':
@@ -22,26 +61,6 @@ export async function recordDemand(client: PoolClient, e: DomainEvent): Promise<
         values: [e.eventId, e.data.capacity, e.data.startsAt, e.version, e.type === 'event.cancelled' ? e.occurredAt : null],
       });
       return;
-    case 'booking.confirmed':
-    case 'booking.cancelled': {
-      const tickets = e.type === 'booking.confirmed' ? e.data.quantity : -e.data.quantity;
-      const second = new Date(saleSecond(e.occurredAt));
-      // A second already folded away counts towards sold_before, as in applyEvent.
-      const folded = await client.query({
-        name: 'pricing.record-late-sale',
-        text: 'UPDATE pricing_events SET sold_before = sold_before + $2 WHERE event_id = $1 AND folded_until >= $3',
-        values: [e.eventId, tickets, second],
-      });
-      if (folded.rowCount === 0) {
-        await client.query({
-          name: 'pricing.record-sale',
-          text: `INSERT INTO pricing_sales (event_id, second, tickets) VALUES ($1, $2, $3)
-                 ON CONFLICT (event_id, second) DO UPDATE SET tickets = pricing_sales.tickets + EXCLUDED.tickets`,
-          values: [e.eventId, second, tickets],
-        });
-      }
-      return;
-    }
     case 'waitlist.joined':
     case 'waitlist.changed':
       await client.query({

@@ -1,9 +1,14 @@
 // Domain events: every change to inventory and waitlists, as one durable
 // JetStream stream. Subjects are `evently.domain.<shard>.<type>`, so a
 // consumer can follow one shard, and the stream keeps each event's changes in
-// commit order. Every event has a unique id (also the JetStream Nats-Msg-Id):
-// publishers may send twice, consumers apply once.
+// commit order. Events travel in messages: one message carries a run of
+// events of one type that one transaction wrote on one shard (a booking
+// batch of a flash sale is one message, however many bookings it holds), so
+// the stream, every consumer and every edge pay per transaction, not per
+// booking. Every event and every message has a unique id; the message id is
+// the JetStream Nats-Msg-Id: publishers may send twice, consumers apply once.
 import { Type, type Static, type TSchema } from 'typebox';
+import { Compile } from 'typebox/compile';
 import { AlertKind } from './schemas/analytics.js';
 import { Booking } from './schemas/bookings.js';
 import { Timestamp, Uuid } from './schemas/common.js';
@@ -104,6 +109,31 @@ export const DomainEventEnvelope = Type.Object({
   availability: Type.Union([Availability, Type.Null()]),
   data: Type.Unknown(),
 });
+
+/** What one JetStream message of the domain stream carries: events of one type, in commit order. */
+export const DomainMessageEnvelope = Type.Object({
+  id: Uuid,
+  events: Type.Array(DomainEventEnvelope, { minItems: 1 }),
+});
+export interface DomainMessage {
+  /** Unique id (UUIDv7): the Nats-Msg-Id, and what batch consumers dedupe on. */
+  id: string;
+  events: DomainEvent[];
+}
+
+const validMessage = Compile(DomainMessageEnvelope);
+const validEvent = Compile(DomainEventEnvelope);
+
+/**
+ * The message a stream payload holds, or undefined when it is not one. A bare
+ * event (the form before messages carried several) reads as a message of one,
+ * with the event's id as the message id, so its dedupe records still match.
+ */
+export function readDomainMessage(payload: unknown): DomainMessage | undefined {
+  if (validMessage.Check(payload)) return payload as DomainMessage;
+  if (validEvent.Check(payload)) return { id: (payload as DomainEvent).id, events: [payload as DomainEvent] };
+  return undefined;
+}
 
 export const domainSubject = (type: DomainEventType, shard: number): string => `${DOMAIN_ROOT}.${shard}.${type}`;
 /** Every domain event of one shard (a consumer's filter). */

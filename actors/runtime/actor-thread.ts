@@ -2,18 +2,22 @@
 // thread serving a set of shards until the supervisor posts `stop` on the
 // control port. If the thread dies, the task rejects and the supervisor runs
 // it again on a fresh thread.
+import { setPriority } from 'node:os';
 import { threadId, workerData, type MessagePort } from 'node:worker_threads';
 import { connect } from 'nats';
 import type { ActorKind } from '../protocol/index.js';
-import type { StartActor } from './actor.js';
+import { BACKGROUND_KINDS, type StartActor } from './actor.js';
 import type { Config } from './config.js';
 import { createLogger } from './logger.js';
 import { threadMetrics, type MetricsSnapshot } from './metrics.js';
+import { Pressure } from './pressure.js';
 import { serve } from './serve.js';
 
 export interface ActorThreadData {
   kind: ActorKind;
   config: Config;
+  /** The supervisor's booking-path pressure cells, shared by all its threads. */
+  pressure: SharedArrayBuffer;
 }
 
 export interface ActorTask {
@@ -27,10 +31,24 @@ export type ThreadReport =
   | { type: 'load'; inFlight: number }
   | { type: 'metrics'; metrics: MetricsSnapshot };
 
-const { kind, config } = workerData as ActorThreadData;
+const { kind, config, pressure: pressureCells } = workerData as ActorThreadData;
+const pressure = new Pressure(pressureCells);
+const background = BACKGROUND_KINDS.has(kind);
+const yieldToForeground = background && config.backgroundYieldMs > 0
+  ? () => pressure.yieldTo(config.backgroundYieldMs)
+  : () => Promise.resolve();
 
 export default async function runActor({ shards, control }: ActorTask): Promise<{ threadId: number }> {
   const log = createLogger(config.logLevel, { actor: kind, thread: threadId });
+  if (background && config.backgroundNice > 0) {
+    // On Linux a nice value belongs to the thread (pid 0 = the calling thread),
+    // so only this actor's thread yields the CPU to the booking path.
+    try {
+      setPriority(0, config.backgroundNice);
+    } catch (err) {
+      log.warn({ err }, 'could not lower this background thread\'s priority');
+    }
+  }
   const nc = await connect({
     servers: config.natsUrl,
     name: `evently-${kind}-${threadId}`,
@@ -38,7 +56,7 @@ export default async function runActor({ shards, control }: ActorTask): Promise<
     maxReconnectAttempts: -1,
   });
   const { start } = (await import(`../${kind}/actor.js`)) as { start: StartActor };
-  const actor = await start({ config, log, shards, threadId, nc });
+  const actor = await start({ config, log, shards, threadId, nc, pressure, yieldToForeground });
   const served = serve(nc, kind, shards, actor, log);
 
   const stopRequested = new Promise<void>((resolve) => {

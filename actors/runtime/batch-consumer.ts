@@ -1,29 +1,42 @@
-// Reads domain events like consumeShards (durable, at least once), for a
+// Reads domain messages like consumeShards (durable, at least once), for a
 // consumer that reacts to the bulk of a shard's events (every booking):
 // - one durable consumer per shard reads the whole shard, in stream order
-//   across types; events of other types are acknowledged unread. For such a
-//   consumer that costs little more than reading its types alone, with one
-//   consumer per shard instead of one per shard and type.
-// - events are handed over in batches: everything that arrived while the
-//   previous batch was being applied, up to a limit. A consumer that writes a
-//   row per event then pays one transaction per batch instead of one per
-//   event, which during a flash sale is hundreds of bookings per commit; when
-//   idle, a batch is a single event and nothing waits. A batch that fails is
-//   applied again one event at a time, so a bad event is redelivered alone.
+//   across types; messages with none of the wanted types are acknowledged
+//   unread, and other types are left out of the messages handed over.
+// - messages are handed over in runs: everything that arrived while the
+//   previous run was being applied, up to a limit. A consumer applies a run
+//   in one transaction, with one dedupe record per message (freshEvents):
+//   during a flash sale that is thousands of bookings per commit. A run that
+//   fails is applied again one message at a time, so a bad message is
+//   redelivered alone and nothing else waits behind it.
+// - before each run it yields to the booking path (`pace`): a background
+//   consumer waits while bookings are in flight, up to a bound, so its work
+//   comes in fewer, larger runs and the sale keeps the CPU.
 import type { JsMsg, NatsConnection } from 'nats';
 import type { PoolClient } from 'pg';
-import { DOMAIN_STREAM, type DomainEvent, type DomainEventType } from '../protocol/index.js';
+import { DOMAIN_STREAM, type DomainEvent, type DomainEventType, type DomainMessage } from '../protocol/index.js';
 import { ensureShardConsumer } from './domain-stream.js';
 import type { Logger } from './logger.js';
-import { ACK_WAIT_MS, readEnvelope, retryDelayMs, type ShardConsumer } from './shard-consumer.js';
+import { DEFAULT_RETRY, readMessage, retryOrGiveUp, type DeadLetterSink, type RetryPolicy } from './poison.js';
+import { ACK_WAIT_MS, type ShardConsumer } from './shard-consumer.js';
 
 /** Unacknowledged messages each durable consumer hands this thread at a time. */
 const PULL_BATCH = 100;
 
+export interface BatchOptions {
+  /** Most messages in one run. */
+  maxBatch?: number;
+  /** Waits before each run, e.g. while the booking path is busy. */
+  pace?: () => Promise<void>;
+  deadLetters?: DeadLetterSink;
+  retry?: RetryPolicy;
+}
+
 export async function consumeShardsInBatches(
   nc: NatsConnection, consumer: string, shards: readonly number[], types: readonly DomainEventType[], log: Logger,
-  handle: (events: DomainEvent[]) => Promise<void>, maxBatch = 250,
+  handle: (messages: DomainMessage[]) => Promise<void>, options: BatchOptions = {},
 ): Promise<ShardConsumer> {
+  const { maxBatch = 250, pace, deadLetters, retry = DEFAULT_RETRY } = options;
   const jsm = await nc.jetstreamManager();
   const js = nc.jetstream();
   const queue: JsMsg[] = [];
@@ -41,33 +54,30 @@ export async function consumeShardsInBatches(
     });
   }));
 
-  const failed = (m: JsMsg, event: DomainEvent, err: unknown) => {
-    const retryInMs = retryDelayMs(m);
-    log.warn({ err, consumer, type: event.type, id: event.id, retryInMs }, 'domain event failed; will be redelivered');
-    m.nak(retryInMs);
-  };
-
   async function apply(batch: JsMsg[]): Promise<void> {
-    const read = batch.flatMap((m) => {
-      const event = readEnvelope(m, log);
-      if (event && !wanted.has(event.type)) m.ack();
-      return event && wanted.has(event.type) ? [{ m, event }] : [];
-    });
+    const read: { m: JsMsg; message: DomainMessage }[] = [];
+    for (const m of batch) {
+      const message = await readMessage(m, consumer, log, deadLetters);
+      if (!message) continue;
+      const events = message.events.filter((e) => wanted.has(e.type));
+      if (events.length === 0) m.ack();
+      else read.push({ m, message: events.length === message.events.length ? message : { id: message.id, events } });
+    }
     if (read.length === 0) return;
     try {
-      await handle(read.map((r) => r.event));
+      await handle(read.map((r) => r.message));
       for (const r of read) r.m.ack();
       return;
     } catch (err) {
-      if (read.length === 1) return failed(read[0].m, read[0].event, err);
-      log.warn({ err, consumer, events: read.length }, 'domain event batch failed; applying its events one by one');
+      if (read.length === 1) return retryOrGiveUp(read[0]!.m, consumer, err, log, deadLetters, retry);
+      log.warn({ err, consumer, messages: read.length }, 'domain message run failed; applying its messages one by one');
     }
-    for (const { m, event } of read) {
+    for (const { m, message } of read) {
       try {
-        await handle([event]);
+        await handle([message]);
         m.ack();
       } catch (err) {
-        failed(m, event, err);
+        await retryOrGiveUp(m, consumer, err, log, deadLetters, retry);
       }
     }
   }
@@ -79,6 +89,8 @@ export async function consumeShardsInBatches(
         wake = undefined;
         continue;
       }
+      if (pace) await pace();
+      if (stopping) break;
       await apply(queue.splice(0, maxBatch));
     }
   })().catch((err: Error) => log.error({ err, consumer }, 'domain event batch consumer ended'));
@@ -96,15 +108,25 @@ export async function consumeShardsInBatches(
 }
 
 /**
- * appliedOnce for a batch: records that `consumer` applied each event, in the
- * transaction of the effect, and returns the ids it had not applied before.
+ * Claims each message for `consumer`, in the transaction of the effect, and
+ * returns the events of those it had not applied before, in order. A
+ * redelivery in the same run as its original is applied once.
  */
-export async function appliedOnceEach(client: PoolClient, consumer: string, eventIds: readonly string[]): Promise<Set<string>> {
+export async function freshEvents(client: PoolClient, consumer: string, messages: readonly DomainMessage[]): Promise<DomainEvent[]> {
+  const claimed = await appliedOnceEach(client, consumer, messages.map((m) => m.id));
+  return messages.flatMap((m) => (claimed.delete(m.id.toLowerCase()) ? m.events : []));
+}
+
+/**
+ * Records that `consumer` applied each id, in the transaction of the effect,
+ * and returns the ids it had not applied before.
+ */
+export async function appliedOnceEach(client: PoolClient, consumer: string, ids: readonly string[]): Promise<Set<string>> {
   const { rows } = await client.query<{ event_id: string }>({
     name: 'consumed-events.claim-each',
     text: `INSERT INTO consumed_events (consumer, event_id) SELECT $1, unnest($2::uuid[])
            ON CONFLICT DO NOTHING RETURNING event_id`,
-    values: [consumer, eventIds],
+    values: [consumer, ids],
   });
   return new Set(rows.map((r) => r.event_id));
 }

@@ -44,6 +44,14 @@ const mailbox: Parser<string> = (raw, name) => {
   return raw.trim();
 };
 const list: Parser<string[]> = (raw) => raw.split(',').map((item) => item.trim()).filter(Boolean);
+/** Background pools that may be left off: their work waits in the durable stream until they run. */
+export const OPTIONAL_POOLS = ['mailer', 'analytics', 'pricing'] as const;
+const optionalPools: Parser<string[]> = (raw, name) => {
+  const pools = list(raw, name);
+  const unknown = pools.filter((p) => !(OPTIONAL_POOLS as readonly string[]).includes(p));
+  if (unknown.length > 0) throw new ConfigError(`${name} may name ${OPTIONAL_POOLS.join(', ')}, got "${unknown.join(', ')}"`);
+  return pools;
+};
 const logLevel: Parser<string> = (raw, name) => {
   const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
   if (!levels.includes(raw)) throw new ConfigError(`${name} must be one of ${levels.join(', ')}`);
@@ -76,6 +84,9 @@ export const settings = {
   outboxPollMs: setting('EVENTLY_OUTBOX_POLL_MS', 'How often a relay looks for domain events a dead process left unpublished', 1000, int(50, 60000)),
   batching: setting('EVENTLY_BATCHING', 'Serve concurrent bookings of one event in one transaction (on/off)', true, onOff),
   batchMax: setting('EVENTLY_BATCH_MAX', 'Most bookings in one batch transaction', 256, int(1, 10000)),
+  backgroundNice: setting('EVENTLY_BACKGROUND_NICE', 'OS nice value of background actor threads (mailer, analytics, pricing, audit): the booking path gets the CPU first', 10, int(0, 19)),
+  backgroundYieldMs: setting('EVENTLY_BACKGROUND_YIELD_MS', 'Longest a background run waits for the booking path to go quiet; 0 = never waits', 1000, int(0, 20000)),
+  disabledPools: setting('EVENTLY_DISABLED_POOLS', 'Comma-separated background pools not to start (mailer, analytics, pricing), e.g. to measure what each costs; their work waits in the stream', [] as string[], optionalPools),
   lockTtlMs: setting('EVENTLY_LOCK_TTL_MS', 'TTL of the Redis booking lock', 30000, int(100, 600000)),
   lockWaitMs: setting('EVENTLY_LOCK_WAIT_MS', 'How long a booking waits for the same user\'s lock before 409 BOOKING_IN_PROGRESS', 2000, int(0, 60000)),
   brokerTimeoutMs: setting('EVENTLY_BROKER_TIMEOUT_MS', 'Edge → actor request timeout (then 504)', 5000, int(50, 120000)),

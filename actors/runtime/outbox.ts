@@ -1,5 +1,6 @@
 // The transactional outbox. A change and the domain events announcing it
-// commit together (recordEvents, inside the change's transaction); a relay
+// commit together (recordEvents, inside the change's transaction), batched
+// into domain messages (see protocol/domain-events.ts); a relay
 // publishes them to JetStream afterwards and deletes them once the stream has
 // acknowledged. A process that dies between commit and publish leaves its rows
 // behind for the next relay: nothing is lost. A row published but not yet
@@ -8,7 +9,7 @@
 import type { PoolClient } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import {
-  domainSubject, shardOf, type Availability, type DomainEvent, type DomainEventOf, type DomainEventType,
+  domainSubject, shardOf, type Availability, type DomainEvent, type DomainMessage, type DomainEventOf, type DomainEventType,
 } from '../protocol/index.js';
 
 export type NewDomainEvent = {
@@ -27,17 +28,31 @@ export interface ChangeOf {
 export const domainEvent = <T extends DomainEventType>(type: T, change: ChangeOf, data: DomainEventOf<T>['data']): NewDomainEvent =>
   ({ type, ...change, data }) as NewDomainEvent;
 
-/** Writes events into the outbox as part of the caller's transaction, in one statement. */
+/**
+ * Writes events into the outbox as part of the caller's transaction, in one
+ * statement: one row, and later one stream message, per run of consecutive
+ * events of one type on one shard. A booking batch is one row however many
+ * bookings it holds; an event's cancellation (its bookings, its holds, the
+ * event) is three. Order within and across the rows is the callers' order.
+ */
 export async function recordEvents(client: PoolClient, shardCount: number, events: readonly NewDomainEvent[]): Promise<DomainEvent[]> {
   if (events.length === 0) return [];
   const occurredAt = new Date().toISOString();
   const full = events.map((e) => ({ ...e, id: uuidv7(), occurredAt }) as DomainEvent);
-  const shards = full.map((e) => shardOf(e.eventId, shardCount));
+  const messages: { shard: number; subject: string; message: DomainMessage }[] = [];
+  for (const event of full) {
+    const shard = shardOf(event.eventId, shardCount);
+    const subject = domainSubject(event.type, shard);
+    const last = messages.at(-1);
+    if (last?.subject === subject) last.message.events.push(event);
+    else messages.push({ shard, subject, message: { id: uuidv7(), events: [event] } });
+  }
   await client.query({
     name: 'outbox.append',
     text: `INSERT INTO outbox (shard, id, subject, payload)
            SELECT * FROM unnest($1::int[], $2::uuid[], $3::text[], $4::text[])`,
-    values: [shards, full.map((e) => e.id), full.map((e, i) => domainSubject(e.type, shards[i])), full.map((e) => JSON.stringify(e))],
+    values: [messages.map((m) => m.shard), messages.map((m) => m.message.id), messages.map((m) => m.subject),
+      messages.map((m) => JSON.stringify(m.message))],
   });
   return full;
 }

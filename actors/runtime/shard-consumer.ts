@@ -1,36 +1,17 @@
-// Reads the domain events of some types on a set of shards through durable
-// consumers, one per shard and type, each in stream order. A handler that succeeds acks; one that throws
-// is redelivered after a backoff. Handlers apply each event once themselves
-// (see appliedOnce): delivery is at least once.
+// Reads the domain messages of some types on a set of shards through durable
+// consumers, one per shard and type, each in stream order, and hands their
+// events to a handler one at a time. A message whose events all succeed is
+// acked; one whose handler throws is redelivered after a backoff, and the
+// events it had applied are skipped then (see appliedOnce): delivery is at
+// least once. A message that can never be applied is ended (poison.ts).
 import type { JsMsg, NatsConnection } from 'nats';
 import type { PoolClient } from 'pg';
-import { Compile } from 'typebox/compile';
-import { DOMAIN_STREAM, DomainEventEnvelope, type DomainEvent, type DomainEventType } from '../protocol/index.js';
+import { DOMAIN_STREAM, type DomainEvent, type DomainEventType, type DomainMessage } from '../protocol/index.js';
 import { ensureShardConsumer } from './domain-stream.js';
 import type { Logger } from './logger.js';
+import { readMessage, retryOrGiveUp, type DeadLetterSink } from './poison.js';
 
-const envelope = Compile(DomainEventEnvelope);
 export const ACK_WAIT_MS = 30_000;
-const RETRY_MIN_MS = 200;
-const RETRY_MAX_MS = 10_000;
-
-/** How long a failed event waits before it is delivered again: doubling, capped. */
-export const retryDelayMs = (m: JsMsg): number => Math.min(RETRY_MIN_MS * 2 ** Math.max(0, m.info.redeliveryCount - 1), RETRY_MAX_MS);
-
-/** The event a message carries, or undefined (and the message terminated) when it can never be applied. */
-export function readEnvelope(m: JsMsg, log: Logger): DomainEvent | undefined {
-  let event: unknown;
-  try {
-    event = m.json();
-  } catch {
-    event = undefined;
-  }
-  if (envelope.Check(event)) return event as DomainEvent;
-  // A message that can never be applied must not be redelivered forever.
-  log.error({ subject: m.subject, seq: m.seq }, 'domain event is not valid; dropped');
-  m.term();
-  return undefined;
-}
 
 export interface ShardConsumer {
   stop(): Promise<void>;
@@ -38,15 +19,19 @@ export interface ShardConsumer {
 
 export async function consumeShards(
   nc: NatsConnection, consumer: string, shards: readonly number[], types: readonly DomainEventType[], log: Logger,
-  handle: (event: DomainEvent) => Promise<void>,
+  handle: (event: DomainEvent) => Promise<void>, deadLetters?: DeadLetterSink,
 ): Promise<ShardConsumer> {
   const jsm = await nc.jetstreamManager();
   const js = nc.jetstream();
+  const wanted = new Set<string>(types);
+  const applyAll = async (message: DomainMessage) => {
+    for (const event of message.events) if (wanted.has(event.type)) await handle(event);
+  };
   const loops = await Promise.all(shards.flatMap((shard) => types.map(async (type) => {
     const name = await ensureShardConsumer(jsm, consumer, shard, type, ACK_WAIT_MS);
     const messages = await (await js.consumers.get(DOMAIN_STREAM, name)).consume({ max_messages: 100 });
     const done = (async () => {
-      for await (const m of messages) await settle(m, consumer, log, handle);
+      for await (const m of messages) await settle(m, consumer, log, applyAll, deadLetters);
     })().catch((err: Error) => log.error({ err, consumer, shard }, 'domain event consumer ended'));
     return { messages, done };
   })));
@@ -61,19 +46,19 @@ export async function consumeShards(
 
 /**
  * Hands one message to `handle` and settles it: acknowledged when applied,
- * redelivered after a backoff when the handler throws, terminated when it can
+ * redelivered after a backoff when the handler throws, ended when it can
  * never be applied.
  */
-export async function settle(m: JsMsg, consumer: string, log: Logger, handle: (event: DomainEvent) => Promise<void>): Promise<void> {
-  const event = readEnvelope(m, log);
-  if (!event) return;
+export async function settle(
+  m: JsMsg, consumer: string, log: Logger, handle: (message: DomainMessage) => Promise<void>, deadLetters?: DeadLetterSink,
+): Promise<void> {
+  const message = await readMessage(m, consumer, log, deadLetters);
+  if (!message) return;
   try {
-    await handle(event);
+    await handle(message);
     m.ack();
   } catch (err) {
-    const delay = retryDelayMs(m);
-    log.warn({ err, consumer, type: event.type, id: event.id, retryInMs: delay }, 'domain event failed; will be redelivered');
-    m.nak(delay);
+    await retryOrGiveUp(m, consumer, err, log, deadLetters);
   }
 }
 

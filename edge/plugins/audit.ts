@@ -60,7 +60,8 @@ export default fp<{ nc: NatsConnection }>(async (app, { nc }) => {
       userId: request.user?.sub ?? null,
       role: request.user?.role ?? null,
       subject: request.auditSubject,
-      ip: request.ip,
+      // A client that hung up before the reply has no peer address left to read.
+      ip: request.ip ?? '(disconnected)',
       method: request.method,
       route,
       action: request.routeOptions.config.audit ?? `${request.method} ${route}`,

@@ -1,15 +1,13 @@
 // The edge's one subscription to the domain event subjects (core NATS: the
 // JetStream stream stores the same subjects, and a live view needs the
-// present, not a replay). Each message is parsed and checked against the
-// envelope once, then handed to every listener — the live fan-out and the
-// event cache — so a flash sale's thousands of events per second cost one
-// parse each on the edge's event loop, not one per feature.
+// present, not a replay). Each message (a transaction's run of events: a
+// whole booking batch) is parsed and checked once, then its events are handed
+// to every listener — the live fan-out and the event cache — so a flash
+// sale costs the edge's event loop one parse per batch, not one per booking
+// or per feature.
 import type { NatsConnection, Subscription } from 'nats';
-import { Compile } from 'typebox/compile';
-import { DOMAIN_ALL, DomainEventEnvelope, type DomainEvent } from '../../actors/protocol/index.js';
+import { DOMAIN_ALL, readDomainMessage, type DomainEvent } from '../../actors/protocol/index.js';
 import type { Logger } from '../../actors/runtime/logger.js';
-
-const validEnvelope = Compile(DomainEventEnvelope);
 
 export type DomainListener = (event: DomainEvent) => void;
 
@@ -30,21 +28,24 @@ export class DomainFeed {
           this.log.error({ err }, 'domain event subscription failed');
           return;
         }
-        let event: unknown;
+        let payload: unknown;
         try {
-          event = msg.json();
+          payload = msg.json();
         } catch {
-          event = undefined;
+          payload = undefined;
         }
-        if (!validEnvelope.Check(event)) {
-          this.log.warn({ subject: msg.subject }, 'not a domain event envelope; ignored');
+        const message = readDomainMessage(payload);
+        if (!message) {
+          this.log.warn({ subject: msg.subject }, 'not a domain message; ignored');
           return;
         }
-        for (const listener of this.listeners) {
-          try {
-            listener(event as DomainEvent);
-          } catch (listenerErr) {
-            this.log.error({ err: listenerErr, type: (event as DomainEvent).type }, 'domain event listener failed');
+        for (const event of message.events) {
+          for (const listener of this.listeners) {
+            try {
+              listener(event);
+            } catch (listenerErr) {
+              this.log.error({ err: listenerErr, type: event.type }, 'domain event listener failed');
+            }
           }
         }
       },

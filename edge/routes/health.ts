@@ -12,7 +12,7 @@ import { problems } from './schemas.js';
 const PING_TIMEOUT_MS = 1000;
 const Ready = Type.Object({ status: Type.Literal('ready'), shards: Type.Integer() });
 
-export const healthRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app, { broker, shards }) => {
+export const healthRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app, { broker, shards, disabledPools }) => {
   app.get('/healthz', { config: { rateTier: 'none' }, schema: { tags: ['ops'], summary: 'Liveness', response: { 200: withExample(Type.Object({ status: Type.Literal('ok') }), examples.health) } } },
     async () => ({ status: 'ok' as const }));
 
@@ -22,14 +22,15 @@ export const healthRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app, { b
   }, async (request, reply) => {
     const ctx = { requestId: request.id };
     const targets = [
-      ...Array.from({ length: shards }, (_, shard) => ({ name: `inventory shard ${shard}`, subject: subjectFor(inventory.ping, shard) })),
-      ...Array.from({ length: shards }, (_, shard) => ({ name: `waitlist shard ${shard}`, subject: subjectFor(waitlist.ping, shard) })),
-      ...Array.from({ length: shards }, (_, shard) => ({ name: `pricing shard ${shard}`, subject: subjectFor(pricing.ping, shard) })),
-      { name: 'identity', subject: subjectFor(identity.ping) },
-      { name: 'mailer', subject: subjectFor(mailer.ping) },
-      { name: 'analytics', subject: subjectFor(analytics.ping) },
-      { name: 'audit', subject: subjectFor(audit.ping) },
-    ];
+      ...Array.from({ length: shards }, (_, shard) => ({ kind: 'inventory', name: `inventory shard ${shard}`, subject: subjectFor(inventory.ping, shard) })),
+      ...Array.from({ length: shards }, (_, shard) => ({ kind: 'waitlist', name: `waitlist shard ${shard}`, subject: subjectFor(waitlist.ping, shard) })),
+      ...Array.from({ length: shards }, (_, shard) => ({ kind: 'pricing', name: `pricing shard ${shard}`, subject: subjectFor(pricing.ping, shard) })),
+      { kind: 'identity', name: 'identity', subject: subjectFor(identity.ping) },
+      { kind: 'mailer', name: 'mailer', subject: subjectFor(mailer.ping) },
+      { kind: 'analytics', name: 'analytics', subject: subjectFor(analytics.ping) },
+      { kind: 'audit', name: 'audit', subject: subjectFor(audit.ping) },
+      // Pools switched off by configuration are not waited for: their work waits in the stream.
+    ].filter((t) => !disabledPools.includes(t.kind));
     const results = await Promise.all(targets.map((t) => broker.callSubject(t.subject, {}, ctx, PING_TIMEOUT_MS)));
     const down = targets.filter((_, i) => !results[i].ok).map((t) => t.name);
     return down.length === 0

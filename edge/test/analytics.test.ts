@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { connect } from 'nats';
 import { v7 as uuidv7 } from 'uuid';
-import { domainSubject, shardOf, type Booking, type DomainEventType, type EventAnalytics } from '../../actors/protocol/index.js';
+import { domainSubject, readDomainMessage, shardOf, type Booking, type DomainEventType, type EventAnalytics } from '../../actors/protocol/index.js';
 import { expectedDay, expectedFigures, expectedTotals } from './fixtures/analytics-expected.js';
 import { eventually } from './fixtures/eventually.js';
 import { startTestSystem, type TestSystem } from './harness.js';
@@ -142,7 +142,7 @@ describe('analytics', () => {
     const nc = await connect({ servers: t.system.config.natsUrl });
     const announced: string[] = [];
     const alerts = nc.subscribe(domainSubject('analytics.alert', shardOf(event.id, t.system.config.shards)), {
-      callback: (_err, m) => { announced.push(m.json<{ data: { kind: string } }>().data.kind); },
+      callback: (_err, m) => { for (const e of readDomainMessage(m.json())?.events ?? []) if (e.type === 'analytics.alert') announced.push(e.data.kind); },
     });
     const js = nc.jetstream();
     const publish = (type: DomainEventType, data: Booking, at: string) => {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { connect, type NatsConnection } from 'nats';
-import { DOMAIN_STREAM, domainShardFilter, domainSubject, shardOf, type DomainEvent } from '../../actors/protocol/index.js';
+import { DOMAIN_STREAM, domainShardFilter, domainSubject, readDomainMessage, shardOf, type DomainMessage } from '../../actors/protocol/index.js';
 import { formatWhen } from '../../actors/mailer/mail-data.js';
 import { CONSUMER } from '../../actors/mailer/reactions.js';
 import { durableName } from '../../actors/runtime/domain-stream.js';
@@ -79,13 +79,13 @@ describe('mail', () => {
     await box.waitFor(u.email);
     const [first] = await deliveriesOf(u.id);
 
-    // The envelope exactly as the stream holds it, published again as a new message (a new Nats-Msg-Id, so JetStream keeps it).
+    // The message exactly as the stream holds it, published again (a new Nats-Msg-Id, so JetStream keeps it).
     const shard = shardOf(event.id, t.system.config.shards);
     const reader = await nc.jetstream().consumers.get(DOMAIN_STREAM, { filterSubjects: domainShardFilter(shard) });
-    let original: DomainEvent | undefined;
+    let original: DomainMessage | undefined;
     for await (const m of await reader.fetch({ max_messages: 1000, expires: 2000 })) {
-      const e = m.json<DomainEvent>();
-      if (e.type === 'booking.confirmed' && e.data.id === booking.id) original = e;
+      const message = readDomainMessage(m.json());
+      if (message?.events.some((e) => e.type === 'booking.confirmed' && e.data.id === booking.id)) original = message;
     }
     assert.ok(original, 'the booking.confirmed in the stream');
     const ack = await nc.jetstream().publish(domainSubject('booking.confirmed', shard), JSON.stringify(original), { msgID: randomUUID() });

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { connect, type NatsConnection } from 'nats';
-import { DOMAIN_STREAM, domainShardFilter, shardOf, type DomainEvent } from '../../actors/protocol/index.js';
+import { DOMAIN_STREAM, domainShardFilter, readDomainMessage, shardOf, type DomainEvent } from '../../actors/protocol/index.js';
 import { applyEvent, boundariesDue, boundaryAtOrBefore, emptyHistory, evaluate } from '../../actors/pricing/demand.js';
 import { LOCK_PRICE_SQL, writePrice, type LockedPrice } from '../../actors/pricing/price-change.js';
 import { policyOf, type PolicyRow } from '../../actors/pricing/rules.js';
@@ -20,8 +20,7 @@ async function streamOf(nc: NatsConnection, shards: number, eventId: string): Pr
   const consumer = await nc.jetstream().consumers.get(DOMAIN_STREAM, { filterSubjects: domainShardFilter(shardOf(eventId, shards)) });
   const out: DomainEvent[] = [];
   for await (const m of await consumer.fetch({ max_messages: 100_000, expires: 5_000 })) {
-    const event = m.json<DomainEvent>();
-    if (event.eventId === eventId) out.push(event);
+    for (const event of readDomainMessage(m.json())?.events ?? []) if (event.eventId === eventId) out.push(event);
     if (m.info.pending === 0) break;
   }
   return out;

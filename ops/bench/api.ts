@@ -7,6 +7,8 @@ export interface EventSpec {
   name: string;
   capacity: number;
   maxTicketsPerUser: number;
+  /** e.g. a dynamic policy, so the pricing actor has real work during a sale. */
+  pricing?: Record<string, unknown>;
 }
 
 async function call<T>(base: string, method: string, path: string, body: unknown, token?: string): Promise<{ status: number; body: T }> {
@@ -31,6 +33,7 @@ export async function createEvent(base: string, adminToken: string, spec: EventS
     capacity: spec.capacity,
     price: 2500,
     maxTicketsPerUser: spec.maxTicketsPerUser,
+    ...(spec.pricing ? { pricing: spec.pricing } : {}),
   }, adminToken);
   return event.id;
 }

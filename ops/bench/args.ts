@@ -2,7 +2,7 @@
 // stops the run before any server starts, so a typo never costs minutes.
 import { parseArgs } from 'node:util';
 
-export const SCENARIOS = ['ref', 'browse', 'flash', 'flash-unbatched', 'browse-register', 'sellout'] as const;
+export const SCENARIOS = ['ref', 'browse', 'flash', 'flash-reads', 'flash-unbatched', 'browse-register', 'sellout'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface BenchArgs {
@@ -14,6 +14,10 @@ export interface BenchArgs {
   json?: string;
   registerConcurrency: number;
   client: 'process' | 'inline';
+  /** Background pools left off in the systems under test (EVENTLY_DISABLED_POOLS). */
+  disable: readonly string[];
+  /** EVENTLY_BACKGROUND_YIELD_MS of the systems under test; undefined = the default. */
+  yieldMs?: number;
 }
 
 export const usage = `usage: node dist/ops/bench/index.js [options]     (npm run bench -- [options])
@@ -23,6 +27,8 @@ so they share the machine's conditions, and prints a markdown table:
   ref              bare Fastify 5 GET / (small JSON) in this process: the reference
   browse           GET /v1/events/:id  (edge caches, else NATS -> inventory actor -> Postgres)
   flash            flash sale, batching on: one user per connection booking one event
+                   (dynamic pricing on it); then the time until every consumer caught up
+  flash-reads      GET /v1/events/:id of another event while a flash sale runs
   flash-unbatched  the same load on a second system started with batching off
   browse-register  browse p99 while users register (default kdfCost) in a steady stream
   sellout          short check: a small event sold out by the same load never oversells
@@ -36,6 +42,10 @@ Options:
   --register-concurrency N   register calls in flight during browse-register (default 10)
   --client process|inline   run autocannon in its own process (default) or on the
                        server's event loop (the client then taxes the server it measures)
+  --disable a,b        background pools to leave off (mailer, analytics, pricing),
+                       to see what each costs the sale
+  --yield-ms N         longest a background run waits for the booking path
+                       (EVENTLY_BACKGROUND_YIELD_MS; 0 = background never yields)
   --json FILE          also write the results as JSON to FILE
   --help               print this and exit
 
@@ -63,6 +73,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs | undefined {
       json: { type: 'string' },
       'register-concurrency': { type: 'string' },
       client: { type: 'string' },
+      disable: { type: 'string' },
+      'yield-ms': { type: 'string' },
     },
   });
   if (values.help) return undefined;
@@ -85,5 +97,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs | undefined {
     json: values.json,
     registerConcurrency: positiveInt(values['register-concurrency'], '--register-concurrency', 10),
     client,
+    disable: (values.disable ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    yieldMs: values['yield-ms'] === undefined ? undefined : positiveInt(values['yield-ms'], '--yield-ms', 0, 0),
   };
 }

@@ -12,6 +12,8 @@ export interface SystemOptions {
   batching: boolean;
   /** undefined = the configured default (the realistic cost of a password hash). */
   kdfCost?: number;
+  disabledPools?: readonly string[];
+  backgroundYieldMs?: number;
 }
 
 // Systems running right now, so a Ctrl-C can stop them before the process goes.
@@ -32,6 +34,8 @@ export async function withSystem<T>(label: string, options: SystemOptions, use: 
     adminPassword: randomBytes(12).toString('base64url'),
   };
   if (options.kdfCost !== undefined) overrides.kdfCost = options.kdfCost;
+  if (options.disabledPools) overrides.disabledPools = options.disabledPools;
+  if (options.backgroundYieldMs !== undefined) overrides.backgroundYieldMs = options.backgroundYieldMs;
   const config = withOverrides(loadConfig(), overrides);
   // Logs to stderr: stdout carries the report, which people paste into the README.
   const log = pino({ level: config.logLevel, base: { process: `bench-${label}` }, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination(2));
@@ -39,7 +43,7 @@ export async function withSystem<T>(label: string, options: SystemOptions, use: 
   const sut = await startThrowawaySystem(config, `bench-${label}`, log);
   running.add(sut);
   try {
-    console.error(`  [${label}] system up in ${((Date.now() - started) / 1000).toFixed(1)} s at ${sut.url} (batching ${options.batching ? 'on' : 'off'}, kdfCost ${sut.system.config.kdfCost})`);
+    console.error(`  [${label}] system up in ${((Date.now() - started) / 1000).toFixed(1)} s at ${sut.url} (batching ${options.batching ? 'on' : 'off'}, kdfCost ${sut.system.config.kdfCost}, pools off: ${sut.system.config.disabledPools.join(',') || 'none'}, background yield ${sut.system.config.backgroundYieldMs} ms)`);
     return await use(sut);
   } finally {
     running.delete(sut);

@@ -8,7 +8,7 @@ import { stopRunningSystems, withSystem } from './fixture.js';
 import { placeClient, runLoad } from './load.js';
 import { startReference } from './reference.js';
 import { printReport, writeJson } from './report.js';
-import { browse, browseWhileRegistering, crowd, flashSale, sellOut, type ScenarioResult } from './scenarios.js';
+import { browse, browseWhileRegistering, crowd, flashReads, flashSale, sellOut, type ScenarioResult } from './scenarios.js';
 import type { Run } from './summary.js';
 
 /** Bench set-up is quick with a cheap hash; scenario (c) runs at the real default on purpose. */
@@ -45,17 +45,19 @@ async function oneRun(args: BenchArgs, failures: string[]): Promise<Run> {
       }
     });
   }
-  if (has('browse', 'flash', 'sellout')) {
-    await group('batched system', () => withSystem('batched', { batching: true, kdfCost: SETUP_KDF_COST }, async (sut) => {
+  const background = { disabledPools: args.disable, backgroundYieldMs: args.yieldMs };
+  if (has('browse', 'flash', 'flash-reads', 'sellout')) {
+    await group('batched system', () => withSystem('batched', { batching: true, kdfCost: SETUP_KDF_COST, ...background }, async (sut) => {
       if (has('browse')) record(await browse(sut, shape));
-      if (!has('flash', 'sellout')) return;
+      if (!has('flash', 'flash-reads', 'sellout')) return;
       const tokens = await crowd(sut, shape);
       if (has('flash')) record(await flashSale('flash', sut, tokens, shape));
+      if (has('flash-reads')) record(await flashReads(sut, tokens, shape));
       if (has('sellout')) record(await sellOut(sut, tokens, shape));
     }));
   }
   if (has('flash-unbatched')) {
-    await group('unbatched system', () => withSystem('unbatched', { batching: false, kdfCost: SETUP_KDF_COST }, async (sut) => {
+    await group('unbatched system', () => withSystem('unbatched', { batching: false, kdfCost: SETUP_KDF_COST, ...background }, async (sut) => {
       record(await flashSale('flash-unbatched', sut, await crowd(sut, shape), shape));
     }));
   }

@@ -11,6 +11,7 @@ const LABELS: Record<ScenarioName, string> = {
   ref: 'ref: bare Fastify `GET /`',
   browse: '(a) browse `GET /v1/events/:id`',
   flash: '(b1) flash sale, batching on',
+  'flash-reads': '(b3) browse another event during a sale',
   'flash-unbatched': '(b2) flash sale, batching off',
   'browse-register': '(c) browse during sign-ups',
   sellout: 'sell-out check (small event)',
@@ -40,6 +41,10 @@ function runDetails(run: Run): string[] {
   const out: string[] = [];
   for (const r of Object.values(run)) {
     if (r.oversell) out.push(`  ${r.name} oversell check: ${describeOversell(r.oversell)}; 201s seen ${r.confirmed}, 5xx ${r.fiveXX}`);
+    if (r.drain) {
+      const took = r.drain.drainMs === null ? 'NOT within the limit' : `in ${(r.drain.drainMs / 1000).toFixed(1)} s`;
+      out.push(`  ${r.name} background: peak backlog ${r.drain.peakLag} domain messages; caught up (stream, mails, analytics) ${took} after the load`);
+    }
     if (r.registrations) {
       const g = r.registrations;
       out.push(`  ${r.name} sign-ups during the window: ${g.ok} ok (${g.perSec.toFixed(1)}/s), ${g.failed} failed, statuses ${JSON.stringify(g.statuses)}`);

@@ -6,6 +6,17 @@ import type { SystemUnderTest } from './fixture.js';
 import { readSeatLedger, type SeatLedger } from '../../actors/inventory/ledger.js';
 import { countStatus, runLoad, type Measurement } from './load.js';
 import type { ScenarioName } from './args.js';
+import { measureDrain, type DrainResult } from './drain.js';
+
+/** Dynamic pricing on the hot event, evaluated every few seconds, so the pricing actor works during the sale. */
+const DYNAMIC = { strategy: 'dynamic', floor: 1000, ceiling: 10_000, intervalSeconds: 5 };
+
+const flashEvent = (sut: SystemUnderTest, name: string) =>
+  createEvent(sut.url, sut.adminToken, { name, capacity: 1_000_000, maxTicketsPerUser: 10_000, pricing: DYNAMIC });
+
+const bookingLoad = (sut: SystemUnderTest, eventId: string, tokens: readonly string[], shape: LoadShape) => runLoad({
+  url: `${sut.url}/v1/events/${eventId}/bookings`, method: 'POST', body: '{"quantity":1}', tokens, ...shape,
+});
 
 export interface LoadShape {
   connections: number;
@@ -22,6 +33,8 @@ export interface ScenarioResult {
   oversell?: SeatLedger;
   /** browse-register only: what the background registration stream achieved. */
   registrations?: { ok: number; failed: number; perSec: number; statuses: Record<string, number> };
+  /** flash only: the background's backlog during the sale and its catch-up after. */
+  drain?: DrainResult;
   fiveXX: number;
 }
 
@@ -48,12 +61,23 @@ export async function crowd(sut: SystemUnderTest, shape: LoadShape): Promise<str
  * a booking rather than the cheap SOLD_OUT refusal.
  */
 export async function flashSale(name: ScenarioName, sut: SystemUnderTest, tokens: readonly string[], shape: LoadShape): Promise<ScenarioResult> {
-  const eventId = await createEvent(sut.url, sut.adminToken, { name: `Flash ${name}`, capacity: 1_000_000, maxTicketsPerUser: 10_000 });
-  const m = await runLoad({
-    url: `${sut.url}/v1/events/${eventId}/bookings`, method: 'POST', body: '{"quantity":1}', tokens, ...shape,
-  });
+  const eventId = await flashEvent(sut, `Flash ${name}`);
+  const { config } = sut.system;
+  const { result: m, drain } = await measureDrain(config.natsUrl!, sut.db, eventId, config.disabledPools, () => bookingLoad(sut, eventId, tokens, shape));
   const confirmed = m.statuses['201'] ?? 0;
-  return result(name, m, { confirmed, bookingsPerSec: confirmed / m.duration, oversell: await readSeatLedger(sut.db, eventId) });
+  return result(name, m, { confirmed, bookingsPerSec: confirmed / m.duration, oversell: await readSeatLedger(sut.db, eventId), drain });
+}
+
+/** Reads of a quiet event while a sale runs on a hot one: the sale must not starve the rest of the catalogue. */
+export async function flashReads(sut: SystemUnderTest, tokens: readonly string[], shape: LoadShape): Promise<ScenarioResult> {
+  const hot = await flashEvent(sut, 'Flash beside reads');
+  const quiet = await createEvent(sut.url, sut.adminToken, { name: 'Quiet event', capacity: 1000, maxTicketsPerUser: 10 });
+  // Half the connections each; the sale starts first and ends last, so every read happens during it.
+  const half = { ...shape, connections: Math.max(1, Math.floor(shape.connections / 2)) };
+  const sale = bookingLoad(sut, hot, tokens.slice(0, half.connections), { ...half, duration: shape.duration + 1 });
+  const reads = await runLoad({ url: `${sut.url}/v1/events/${quiet}`, ...half, warmup: shape.warmup + 0.5 });
+  await sale;
+  return result('flash-reads', reads);
 }
 
 /**

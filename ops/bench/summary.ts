@@ -23,6 +23,9 @@ export interface Row {
   /** true only if every run's database check held. */
   oversellOk?: boolean;
   registrationsPerSec?: number;
+  peakLag?: number;
+  /** Median catch-up time; Infinity when a run did not catch up. */
+  drainMs?: number;
 }
 
 export interface Target {
@@ -77,6 +80,8 @@ export function row(name: ScenarioName, runs: readonly Run[]): Row | undefined {
     fiveXX: median(rs.map((r) => r.fiveXX)),
     oversellOk: checks.length > 0 ? checks.every(Boolean) : undefined,
     registrationsPerSec: optMedian(rs.map((r) => r.registrations?.perSec)),
+    peakLag: optMedian(rs.map((r) => r.drain?.peakLag)),
+    drainMs: optMedian(rs.map((r) => (r.drain ? r.drain.drainMs ?? Infinity : undefined))),
   };
 }
 
@@ -101,6 +106,19 @@ export function targets(rows: Partial<Record<ScenarioName, Row>>, runs: readonly
     out.push({ what: 'flash sale (batching): zero oversell (every run)', value: flash.oversellOk ? 'none' : 'MISMATCH', pass: flash.oversellOk === true });
     const worst5xx = Math.max(...runs.map((r) => r.flash?.fiveXX ?? 0));
     out.push({ what: 'flash sale (batching): zero 5xx (every run)', value: String(worst5xx), pass: worst5xx === 0 });
+  }
+  if (flash?.drainMs !== undefined) {
+    out.push({ what: 'flash sale: every consumer caught up within 60 s of the end', value: Number.isFinite(flash.drainMs) ? `${(flash.drainMs / 1000).toFixed(1)} s (peak backlog ${flash.peakLag})` : 'not caught up', pass: flash.drainMs <= 60_000 });
+  }
+  const reads = rows['flash-reads'];
+  if (reads) {
+    const idle = rows.browse;
+    // Both loads use half the connections of browse; per connection is the fair comparison.
+    if (idle) {
+      const share = reads.reqPerSec / idle.reqPerSec;
+      out.push({ what: 'reads of another event during a sale ≥ 50% of the same reads idle (half the connections)', value: pct(share), pass: share >= 0.5 });
+    }
+    out.push({ what: 'reads of another event during a sale: p99 < 50 ms', value: `${reads.p99} ms`, pass: reads.p99 < 50 });
   }
   const speedup = batchingSpeedup(runs);
   if (speedup !== undefined) out.push({ what: 'batching ≥ 3× unbatched bookings/s', value: `${speedup.toFixed(2)}×`, pass: speedup >= 3 });

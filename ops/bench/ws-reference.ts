@@ -1,12 +1,12 @@
 // The yardstick for the fan-out benchmark: a bare `ws` server that follows
-// the same NATS subjects and, for each domain event, encodes one availability
+// the same NATS subjects and, for each domain message, encodes one availability
 // frame and writes it to every socket. No validation, no snapshots, no
 // per-socket checks: the least any WebSocket fan-out of these events can do.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { connect } from 'nats';
 import { WebSocketServer } from 'ws';
-import { DOMAIN_ALL, type DomainEvent } from '../../actors/protocol/index.js';
+import { DOMAIN_ALL, type DomainMessage } from '../../actors/protocol/index.js';
 
 export interface BareWsServer {
   readonly url: string;
@@ -20,8 +20,9 @@ export async function startBareWs(natsUrl: string): Promise<BareWsServer> {
   nc.subscribe(DOMAIN_ALL, {
     callback: (err, msg) => {
       if (err) return;
-      const event = JSON.parse(Buffer.from(msg.data).toString('utf8')) as DomainEvent;
-      if (!event.availability) return;
+      const { events } = JSON.parse(Buffer.from(msg.data).toString('utf8')) as DomainMessage;
+      const event = events.at(-1);
+      if (!event?.availability) return;
       const { available, held, price, status } = event.availability;
       const frame = Buffer.from(JSON.stringify({
         type: 'availability', eventId: event.eventId, available, held, price, status, version: event.version, watchers: wss.clients.size,

@@ -4,7 +4,8 @@ import { resolveBinaries, type Wanted } from './binaries.js';
 import { StackError } from './errors.js';
 import { startNats } from './nats.js';
 import { startPostgres } from './postgres.js';
-import { startMailSink, type MailSink } from './mail-sink.js';
+import type { MailSink } from './mail-sink.js';
+import { startMailSinkProcess } from './mail-sink-process.js';
 import { freePorts } from './probes.js';
 import type { StartedServer } from './processes.js';
 import { startRedis } from './redis.js';
@@ -128,7 +129,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   // In this process, so it starts in moments and needs no binary; last, since nothing waits for it.
   let mailSink: MailSink | undefined;
   if (reasons.length === 0 && (opts.services?.mail ?? true)) {
-    mailSink = await startMailSink({ dir: join(dataDir, 'mail'), port: opts.mailPort ?? 0, log }).catch((err: unknown) => {
+    mailSink = await startMailSinkProcess({ dir: join(dataDir, 'mail'), port: opts.mailPort ?? 0, log }).catch((err: unknown) => {
       reasons.push(err);
       return undefined;
     });

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect, type NatsConnection } from 'nats';
-import { DOMAIN_STREAM, domainShardFilter, domainSubject, shardOf, type DomainEvent } from '../../actors/protocol/index.js';
+import { DOMAIN_STREAM, domainShardFilter, domainSubject, readDomainMessage, shardOf, type DomainEvent } from '../../actors/protocol/index.js';
 import { readSeatLedger } from '../../actors/inventory/ledger.js';
 import { durableName } from '../../actors/runtime/domain-stream.js';
 import { CONSUMER } from '../../actors/waitlist/reactions.js';
@@ -47,7 +47,7 @@ async function streamOf(shard: number): Promise<DomainEvent[]> {
   while (left > 0) {
     const batch = await consumer.fetch({ max_messages: Math.min(left, 256), expires: 2000 });
     for await (const m of batch) {
-      events.push(m.json<DomainEvent>());
+      events.push(...(readDomainMessage(m.json())?.events ?? []));
       left--;
     }
   }
