@@ -17,6 +17,8 @@ export class SupervisorControl {
     private readonly pools: () => readonly ActorPool[],
     private readonly leases: ShardLeases,
     private readonly log: Logger,
+    /** Domain messages each consumer kind has not yet acknowledged (its lag), by kind. */
+    private readonly lag: () => Promise<ReadonlyMap<string, number>> = async () => new Map(),
   ) {}
 
   get current(): SupervisorState {
@@ -24,10 +26,14 @@ export class SupervisorControl {
   }
 
   async report(): Promise<PoolsReply> {
+    const lag = await this.lag().catch((err: Error) => {
+      this.log.warn({ err }, 'consumer lag not read for this report');
+      return undefined;
+    });
     return {
       supervisor: { ...this.leases.me },
       state: this.state,
-      pools: await Promise.all(this.pools().map((p) => p.report())),
+      pools: await Promise.all(this.pools().map(async (p) => ({ ...(await p.report()), lag: lag ? lag.get(p.kind) ?? null : null }))),
     };
   }
 

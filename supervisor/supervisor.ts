@@ -19,6 +19,7 @@ import { ActorPool } from './actor-pool.js';
 import { supervisorMetrics } from './admin/metrics.js';
 import { startAdmin } from './admin/server.js';
 import { startAdminService } from './admin/service.js';
+import { consumerLag } from './admin/system-gauges.js';
 import { SupervisorControl } from './control.js';
 import { migrate } from './migrate.js';
 import { startScheduler, type Scheduler } from './scheduler/scheduler.js';
@@ -99,7 +100,7 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
     },
     log: log.child({ leases: true }),
   });
-  const control = new SupervisorControl(all, leases, log);
+  const control = new SupervisorControl(all, leases, log, async () => consumerLag(await nc.jetstreamManager()));
   const closers: (() => Promise<unknown>)[] = [];
   const stop = async () => {
     for (const close of closers.splice(0).reverse()) await close().catch((err: Error) => log.warn({ err }, 'supervisor stop step failed'));

@@ -45,6 +45,9 @@ export const PoolReport = Type.Object({
   restarts: Type.Integer({ description: 'threads replaced after they died' }),
   shardsOwned: Type.Union([Type.Array(Type.Integer()), Type.Null()], { description: 'null for a pool that is not sharded' }),
   lastError: Type.Union([Type.String(), Type.Null()]),
+  lag: Type.Optional(Type.Union([Type.Integer(), Type.Null()], {
+    description: 'domain messages its stream consumers have not yet acknowledged (all supervisors together); null if it reads no stream or it could not be read',
+  })),
   slots: Type.Array(Type.Object({
     index: Type.Integer(),
     thread: Type.Union([Type.Integer(), Type.Null()]),

@@ -12,6 +12,16 @@ import type { Logger } from '../../actors/runtime/logger.js';
 /** `waitlist-3-seats-released` → consumer `waitlist`, type `seats-released`; other names stand alone. */
 const SHARD_CONSUMER = /^(.+)-(\d+)-([a-z-]+)$/;
 
+/** Each stream consumer kind's backlog on the domain stream: `mailer-3` and `waitlist-3-seats-released` count for their kind. */
+export async function consumerLag(manager: JetStreamManager): Promise<Map<string, number>> {
+  const lag = new Map<string, number>();
+  for await (const info of manager.consumers.list(DOMAIN_STREAM)) {
+    const kind = /^(.+?)-\d+(-[a-z-]+)?$/.exec(info.name)?.[1] ?? info.name;
+    lag.set(kind, (lag.get(kind) ?? 0) + info.num_pending + info.num_ack_pending);
+  }
+  return lag;
+}
+
 export function systemGauges(registry: Registry, db: Pool, jsm: () => Promise<JetStreamManager>, log: Logger): void {
   new Gauge({
     name: 'evently_seat_invariant',
