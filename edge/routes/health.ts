@@ -3,13 +3,16 @@
 // identity, audit, mailer and analytics actors answer a ping (which touches the database).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { analytics, audit, identity, inventory, mailer, pricing, subjectFor, waitlist } from '../../actors/protocol/index.js';
+import { analytics, audit, identity, inventory, mailer, pricing, subjectFor, waitlist, type ActorKind } from '../../actors/protocol/index.js';
+import { BACKGROUND_KINDS } from '../../actors/runtime/actor.js';
 import { sendProblem } from '../plugins/problems.js';
 import type { EdgeDeps } from '../server.js';
 import { examples, withExample } from './examples.js';
 import { problems } from './schemas.js';
 
 const PING_TIMEOUT_MS = 1000;
+/** Background threads run at a lower priority; on a busy machine their answer may take longer without anything being wrong. */
+const BACKGROUND_PING_TIMEOUT_MS = 5000;
 const Ready = Type.Object({ status: Type.Literal('ready'), shards: Type.Integer() });
 
 export const healthRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app, { broker, shards, disabledPools }) => {
@@ -31,7 +34,8 @@ export const healthRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app, { b
       { kind: 'audit', name: 'audit', subject: subjectFor(audit.ping) },
       // Pools switched off by configuration are not waited for: their work waits in the stream.
     ].filter((t) => !disabledPools.includes(t.kind));
-    const results = await Promise.all(targets.map((t) => broker.callSubject(t.subject, {}, ctx, PING_TIMEOUT_MS)));
+    const results = await Promise.all(targets.map((t) =>
+      broker.callSubject(t.subject, {}, ctx, BACKGROUND_KINDS.has(t.kind as ActorKind) ? BACKGROUND_PING_TIMEOUT_MS : PING_TIMEOUT_MS)));
     const down = targets.filter((_, i) => !results[i].ok).map((t) => t.name);
     return down.length === 0
       ? reply.send({ status: 'ready', shards })
