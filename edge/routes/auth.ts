@@ -13,8 +13,9 @@ export const authRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app, { bro
   }, async (request, reply) => {
     request.auditSubject = request.body.email.toLowerCase();
     const outcome = await broker.call(identity.register, request.body, callContext(request));
+    // Signed as of the account's creation, so a retry with the same Idempotency-Key gets the same body.
     return outcome.ok
-      ? reply.code(201).send({ token: app.issueToken(outcome.value), user: outcome.value })
+      ? reply.code(201).send({ token: app.issueToken(outcome.value, Date.parse(outcome.value.createdAt)), user: outcome.value })
       : sendOutcome(reply, outcome);
   });
 

@@ -6,6 +6,7 @@ import type { SystemUnderTest } from './fixture.js';
 import { readSeatLedger, type SeatLedger } from '../../actors/inventory/ledger.js';
 import { countStatus, runLoad, type Measurement } from './load.js';
 import type { ScenarioName } from './args.js';
+import type { BurstFigures } from './signup-burst.js';
 
 export interface LoadShape {
   connections: number;
@@ -22,6 +23,8 @@ export interface ScenarioResult {
   oversell?: SeatLedger;
   /** browse-register only: what the background registration stream achieved. */
   registrations?: { ok: number; failed: number; perSec: number; statuses: Record<string, number> };
+  /** signup-burst only: first-attempt statuses, retries and the time until every account existed. */
+  burst?: BurstFigures;
   fiveXX: number;
 }
 
