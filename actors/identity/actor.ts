@@ -19,7 +19,7 @@ export const start: StartActor = async ({ config, log }) => {
   const deps = { pool, hasher, cost: config.kdfCost, brokerTimeoutMs: config.brokerTimeoutMs };
   return {
     handlers: {
-      'accounts.register': (req, ctx) => register(deps, req, ctx),
+      'accounts.register': (req, ctx, meta) => register(deps, req, ctx, meta.log),
       'accounts.login': (req) => login(pool, req, config.kdfCost, hasher.derive),
       ping: async () => {
         await pool.query('SELECT 1');

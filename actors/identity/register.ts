@@ -15,14 +15,17 @@
 import { createHash } from 'node:crypto';
 import type { Pool } from 'pg';
 import { refuse, type CallContext, type Outcome, type Register, type User } from '../protocol/index.js';
+import type { Logger } from '../runtime/logger.js';
 import { claimKeys, findKey, requestHash, storeOutcomes, type KeyedRequest } from '../runtime/idempotency.js';
 import { insertAccount, passwordHashOf } from './accounts.js';
-import type { Hasher } from './hasher.js';
-import { hashPassword, verifyPassword } from './password.js';
+import { TooLate, type Hasher } from './hasher.js';
+import { hashPassword, verifyPassword, type Derive } from './password.js';
 
 const OPERATION = 'accounts.register';
-/** Half the broker timeout for the hashes ahead: the rest covers Postgres, the broker and a misjudged estimate. */
+/** Admitted when the hashes ahead end within half the broker timeout: the rest covers Postgres, the broker and a misjudged estimate. */
 export const WAIT_SHARE = 0.5;
+/** An admitted sign-up whose hash could not start early enough to end within this share is refused when its turn comes. */
+export const FINISH_SHARE = 0.8;
 
 export interface RegisterDeps {
   pool: Pool;
@@ -52,30 +55,48 @@ export function overloaded(hasher: Hasher, budgetMs: number): Outcome<never> | n
   // everything would also stop the estimate from ever learning that the machine got quiet.
   if (hasher.waiting() < hasher.threads) return null;
   const wait = hasher.expectedWaitMs();
-  if (wait <= budgetMs) return null;
-  const retryAfter = Math.max(1, Math.ceil((wait - budgetMs) / 1000));
+  return wait <= budgetMs ? null : busy(hasher, wait - budgetMs);
+}
+
+function busy(hasher: Hasher, overMs: number): Outcome<never> {
+  const retryAfter = Math.max(1, Math.ceil(overMs / 1000));
   return refuse('UNAVAILABLE', `${hasher.waiting()} sign-ups are being hashed (about ${Math.round(hasher.averageHashMs())} ms each); retry in ${retryAfter} s`, retryAfter);
 }
 
 /** The first outcome of this key, if the password matches the account it created. */
-async function replay(deps: RegisterDeps, outcome: Outcome<unknown>, password: string): Promise<Outcome<User>> {
+async function replay(deps: RegisterDeps, outcome: Outcome<unknown>, password: string, derive: Derive): Promise<Outcome<User>> {
   if (!outcome.ok) return outcome;
   const user = outcome.value as User;
   const stored = await passwordHashOf(deps.pool, user.id);
-  if (stored && await verifyPassword(password, stored, deps.hasher.derive)) return outcome as Outcome<User>;
+  if (stored && await verifyPassword(password, stored, derive)) return outcome as Outcome<User>;
   return refuse('IDEMPOTENCY_CONFLICT', 'this Idempotency-Key was used with a different request');
 }
 
-export async function register(deps: RegisterDeps, req: Register, ctx: CallContext): Promise<Outcome<User>> {
+export async function register(deps: RegisterDeps, req: Register, ctx: CallContext, log: Logger): Promise<Outcome<User>> {
   const full = overloaded(deps.hasher, deps.brokerTimeoutMs * WAIT_SHARE);
   if (full) return full;
+  const started = performance.now();
+  const derive = deps.hasher.deriveBy(started + deps.brokerTimeoutMs * FINISH_SHARE);
+  try {
+    return await registerWith(deps, req, ctx, derive);
+  } catch (err) {
+    if (err instanceof TooLate) return busy(deps.hasher, deps.hasher.expectedWaitMs() - deps.brokerTimeoutMs * WAIT_SHARE);
+    throw err;
+  } finally {
+    const ms = performance.now() - started;
+    // The estimate was wrong (a hash ran far longer than the last ones): the caller saw 504 and will retry.
+    if (ms > deps.brokerTimeoutMs) log.warn({ ms: Math.round(ms), hashMs: Math.round(deps.hasher.averageHashMs()), waiting: deps.hasher.waiting() }, 'sign-up finished after the broker timeout');
+  }
+}
+
+async function registerWith(deps: RegisterDeps, req: Register, ctx: CallContext, derive: Derive): Promise<Outcome<User>> {
   const key = ctx.idempotencyKey ? keyOf(req, ctx.idempotencyKey) : undefined;
   if (key) {
     const prior = await findKey(deps.pool, key);
     if (prior && prior.hash !== key.hash) return refuse('IDEMPOTENCY_CONFLICT', 'this Idempotency-Key was used with a different request');
-    if (prior?.outcome) return replay(deps, prior.outcome, req.password);
+    if (prior?.outcome) return replay(deps, prior.outcome, req.password, derive);
   }
-  const passwordHash = await hashPassword(req.password, deps.cost, deps.hasher.derive);
+  const passwordHash = await hashPassword(req.password, deps.cost, derive);
   if (!key) return insertAccount(deps.pool, req, passwordHash);
   const client = await deps.pool.connect();
   try {
@@ -84,7 +105,7 @@ export async function register(deps: RegisterDeps, req: Register, ctx: CallConte
     const [prior] = await claimKeys(client, [key]);
     if (prior) {
       await client.query('ROLLBACK');
-      return replay(deps, prior, req.password);
+      return replay(deps, prior, req.password, derive);
     }
     const outcome = await insertAccount(client, req, passwordHash);
     await storeOutcomes(client, [{ req: key, outcome }]);
