@@ -21,7 +21,7 @@ const register = (body: Record<string, string>, key?: string) =>
   t.api('POST', '/v1/auth/register', { body, headers: key ? { 'idempotency-key': key } : {} });
 
 describe('sign-up bursts', () => {
-  test('when 300 sign-ups arrive 16 at a time, then each answer is 201 or 503 with retry-after, and a client that honours it gets all 300', async () => {
+  test('when 300 sign-ups arrive 16 at a time, then each answer is 201 or 503 with retry-after, and a client that honours it gets all 300', async (ctx) => {
     const statuses: Record<number, number> = {};
     const badRefusals: string[] = [];
     let next = 0;
@@ -43,7 +43,9 @@ describe('sign-up bursts', () => {
         }
       }
     };
+    const started = Date.now();
     await Promise.all(Array.from({ length: IN_FLIGHT }, client));
+    ctx.diagnostic(`statuses ${JSON.stringify(statuses)} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     assert.deepEqual(badRefusals, [], 'only 201 or 503 UNAVAILABLE with retry-after');
     assert.deepEqual(Object.keys(statuses).filter((s) => s !== '201' && s !== '503'), []);
     assert.equal(statuses[201], BURST, `statuses ${JSON.stringify(statuses)}`);
