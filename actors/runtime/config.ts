@@ -94,6 +94,7 @@ export const settings = {
   jwtSecret: setting('EVENTLY_JWT_SECRET', 'HMAC secret for tokens (embedded default: generated once into the data dir)', undefined, str),
   jwtTtl: setting('EVENTLY_JWT_TTL', 'Token lifetime in seconds', 3600, int(60, 2592000)),
   kdfCost: setting('EVENTLY_KDF_COST', 'scrypt cost exponent (N = 2^cost) for new password hashes', 15, int(10, 20)),
+  kdfThreads: setting('EVENTLY_KDF_THREADS', 'Password hashing threads per identity thread (niced; at most one hash each at a time)', 2, int(1, 16)),
   adminEmail: setting('EVENTLY_ADMIN_EMAIL', 'First admin account, created at start if missing', 'admin@evently.local', str),
   adminPassword: setting('EVENTLY_ADMIN_PASSWORD', 'First admin password (change it outside development)', 'evently-admin', str),
   wsMaxSockets: setting('EVENTLY_WS_MAX_SOCKETS', 'Most WebSocket clients one edge accepts (then 503 on upgrade)', 20000, int(1, 1000000)),

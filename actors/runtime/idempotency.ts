@@ -2,7 +2,7 @@
 // guard. The key row is inserted first: a concurrent duplicate blocks on the
 // primary key until the first commits, then finds its stored outcome.
 import { createHash } from 'node:crypto';
-import type { PoolClient } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import { refuse, type Outcome } from '../protocol/index.js';
 
 export interface KeyedRequest {
@@ -55,4 +55,11 @@ export async function storeOutcomes(client: PoolClient, items: readonly { req: K
     { name: 'idempotency.store', text: `UPDATE idempotency_keys k SET outcome = v.outcome
      FROM unnest($1::uuid[], $2::text[], $3::jsonb[]) AS v(user_id, key, outcome)
      WHERE k.user_id = v.user_id AND k.key = v.key`, values: [items.map((i) => i.req.userId), items.map((i) => i.req.key), items.map((i) => JSON.stringify(i.outcome))] });
+}
+
+/** The stored record of one key, read without claiming it: lets a retry answer before doing costly work. */
+export async function findKey(db: Pool, req: KeyedRequest): Promise<{ hash: string; outcome: Outcome<unknown> | null } | undefined> {
+  const { rows } = await db.query<{ request_hash: string; outcome: Outcome<unknown> | null }>(
+    'SELECT request_hash, outcome FROM idempotency_keys WHERE user_id = $1 AND key = $2', [req.userId, req.key]);
+  return rows[0] ? { hash: rows[0].request_hash, outcome: rows[0].outcome } : undefined;
 }

@@ -12,14 +12,15 @@ import { sendProblem } from './problems.js';
 export interface TokenClaims { sub: string; role: Role }
 
 declare module '@fastify/jwt' {
-  interface FastifyJWT { payload: TokenClaims; user: TokenClaims }
+  interface FastifyJWT { payload: TokenClaims & { iat?: number }; user: TokenClaims }
 }
 
 declare module 'fastify' {
   interface FastifyInstance {
     authenticate: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
     requireAdmin: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
-    issueToken: (user: User) => string;
+    /** `issuedAtMs`: sign as of that time (a replayed sign-up gets the same token), if the token would still have over half its life. */
+    issueToken: (user: User, issuedAtMs?: number) => string;
   }
 }
 
@@ -52,7 +53,10 @@ export default fp<AuthOptions>(async (app, { secret, previousSecret, ttlSeconds 
     return undefined;
   };
 
-  app.decorate('issueToken', (user: User) => app.jwt.sign({ sub: user.id, role: user.role }));
+  app.decorate('issueToken', (user: User, issuedAtMs?: number) => {
+    const fresh = issuedAtMs === undefined || Date.now() - issuedAtMs > (ttlSeconds * 1000) / 2;
+    return app.jwt.sign(fresh ? { sub: user.id, role: user.role } : { sub: user.id, role: user.role, iat: Math.floor(issuedAtMs / 1000) });
+  });
 
   // A bad token leaves the request anonymous; only routes that need a user refuse it.
   app.addHook('onRequest', async (request) => {

@@ -17,13 +17,16 @@ export function sendProblem(reply: FastifyReply, code: ErrorCode, detail: string
   reply.problemCode = code;
   const body: Problem = { type: problemType(code), title: entry.title, status: entry.status, detail, code, requestId: reply.request.id };
   if (errors) body.errors = errors;
-  if (entry.retryable && entry.status >= 500) reply.header('retry-after', '1');
+  // An actor's own estimate (sendOutcome) wins over the generic one second.
+  if (entry.retryable && entry.status >= 500 && !reply.hasHeader('retry-after')) reply.header('retry-after', '1');
   return reply.code(entry.status).type('application/problem+json').send(body);
 }
 
 /** Maps an actor's outcome onto the reply: a value with its status, or a problem. */
 export function sendOutcome<T>(reply: FastifyReply, outcome: Outcome<T>): FastifyReply {
-  return outcome.ok ? reply.code(outcome.status).send(outcome.value) : sendProblem(reply, outcome.code, outcome.detail);
+  if (outcome.ok) return reply.code(outcome.status).send(outcome.value);
+  if (outcome.retryAfter !== undefined) reply.header('retry-after', String(outcome.retryAfter));
+  return sendProblem(reply, outcome.code, outcome.detail);
 }
 
 const byFastifyCode: Record<string, ErrorCode> = {

@@ -4,17 +4,18 @@ import { callContext } from '../plugins/broker.js';
 import { sendOutcome, sendProblem } from '../plugins/problems.js';
 import type { EdgeDeps } from '../server.js';
 import { examples, withExample } from './examples.js';
-import { problems } from './schemas.js';
+import { IdempotencyHeaders, problems } from './schemas.js';
 
 export const authRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app, { broker }) => {
   app.post('/v1/auth/register', {
     config: { rateTier: 'auth', audit: 'auth.register' },
-    schema: { tags: ['auth'], summary: 'Create an account', body: withExample(Register, examples.register), response: { 201: withExample(AuthReply, examples.auth), ...problems(400, 409, 503, 504) } },
+    schema: { tags: ['auth'], summary: 'Create an account', headers: IdempotencyHeaders, body: withExample(Register, examples.register), response: { 201: withExample(AuthReply, examples.auth), ...problems(400, 409, 503, 504) } },
   }, async (request, reply) => {
     request.auditSubject = request.body.email.toLowerCase();
     const outcome = await broker.call(identity.register, request.body, callContext(request));
+    // Signed as of the account's creation, so a retry with the same Idempotency-Key gets the same body.
     return outcome.ok
-      ? reply.code(201).send({ token: app.issueToken(outcome.value), user: outcome.value })
+      ? reply.code(201).send({ token: app.issueToken(outcome.value, Date.parse(outcome.value.createdAt)), user: outcome.value })
       : sendOutcome(reply, outcome);
   });
 

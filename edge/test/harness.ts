@@ -45,6 +45,15 @@ export async function startTestSystem(overrides: Partial<Record<keyof Config, un
     return { status: res.status, headers: res.headers, body: parsed as any };
   };
 
+  // Sign-ups the identity actor cannot hash in time get 503 + retry-after (a busy machine); a client waits and retries.
+  const registerPolitely = async (email: string): Promise<Reply> => {
+    for (let attempt = 1; ; attempt++) {
+      const r = await api('POST', '/v1/auth/register', { body: { email, password: 'correct horse battery', name: email }, headers: { 'idempotency-key': email } });
+      if (r.status !== 503 || attempt >= 30) return r;
+      await new Promise((resolve) => setTimeout(resolve, 1000 * Math.max(1, Number(r.headers.get('retry-after')) || 1)));
+    }
+  };
+
   let eventNo = 0;
   const run = Date.now().toString(36);
   return {
@@ -53,8 +62,7 @@ export async function startTestSystem(overrides: Partial<Record<keyof Config, un
       const users: { id: string; token: string; email: string }[] = [];
       for (let i = 0; i < count; i += 16) {
         const chunk = Array.from({ length: Math.min(16, count - i) }, (_, j) => `${prefix}-${run}-${i + j}@example.test`);
-        const replies = await Promise.all(chunk.map((email) =>
-          api('POST', '/v1/auth/register', { body: { email, password: 'correct horse battery', name: email } })));
+        const replies = await Promise.all(chunk.map((email) => registerPolitely(email)));
         replies.forEach((r, j) => {
           if (r.status !== 201) throw new Error(`register ${chunk[j]}: ${r.status} ${JSON.stringify(r.body)}`);
           users.push({ id: r.body.user.id, token: r.body.token, email: chunk[j] });

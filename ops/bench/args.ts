@@ -2,7 +2,7 @@
 // stops the run before any server starts, so a typo never costs minutes.
 import { parseArgs } from 'node:util';
 
-export const SCENARIOS = ['ref', 'browse', 'flash', 'flash-reads', 'flash-unbatched', 'browse-register', 'sellout'] as const;
+export const SCENARIOS = ['ref', 'browse', 'flash', 'flash-reads', 'flash-unbatched', 'browse-register', 'sellout', 'signup-burst'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface BenchArgs {
@@ -32,6 +32,7 @@ so they share the machine's conditions, and prints a markdown table:
   flash-unbatched  the same load on a second system started with batching off
   browse-register  browse p99 while users register (default kdfCost) in a steady stream
   sellout          short check: a small event sold out by the same load never oversells
+  signup-burst     300 sign-ups, 16 in flight, default kdfCost, clients honour retry-after
 
 Options:
   --duration S         measured seconds per scenario (default 10)

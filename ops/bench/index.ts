@@ -9,6 +9,7 @@ import { placeClient, runLoad } from './load.js';
 import { startReference } from './reference.js';
 import { printReport, writeJson } from './report.js';
 import { browse, browseWhileRegistering, crowd, flashReads, flashSale, sellOut, type ScenarioResult } from './scenarios.js';
+import { signupBurst } from './signup-burst.js';
 import type { Run } from './summary.js';
 
 /** Bench set-up is quick with a cheap hash; scenario (c) runs at the real default on purpose. */
@@ -61,9 +62,10 @@ async function oneRun(args: BenchArgs, failures: string[]): Promise<Run> {
       record(await flashSale('flash-unbatched', sut, await crowd(sut, shape), shape));
     }));
   }
-  if (has('browse-register')) {
+  if (has('browse-register', 'signup-burst')) {
     await group('default-cost system', () => withSystem('kdf-default', { batching: true }, async (sut) => {
-      record(await browseWhileRegistering(sut, shape, args.registerConcurrency));
+      if (has('browse-register')) record(await browseWhileRegistering(sut, shape, args.registerConcurrency));
+      if (has('signup-burst')) record(await signupBurst(sut));
     }));
   }
   return run;

@@ -15,6 +15,7 @@ const LABELS: Record<ScenarioName, string> = {
   'flash-unbatched': '(b2) flash sale, batching off',
   'browse-register': '(c) browse during sign-ups',
   sellout: 'sell-out check (small event)',
+  'signup-burst': 'sign-up burst (req/s = sign-ups/s)',
 };
 
 const num = (x: number | undefined, digits = 0) => (x === undefined ? '–' : x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
@@ -48,6 +49,10 @@ function runDetails(run: Run): string[] {
     if (r.registrations) {
       const g = r.registrations;
       out.push(`  ${r.name} sign-ups during the window: ${g.ok} ok (${g.perSec.toFixed(1)}/s), ${g.failed} failed, statuses ${JSON.stringify(g.statuses)}`);
+    }
+    if (r.burst) {
+      const b = r.burst;
+      out.push(`  ${r.name}: ${b.created} accounts in ${b.secondsToAll.toFixed(1)} s; first attempts ${JSON.stringify(b.firstAttempts)}; every answer ${JSON.stringify(r.m.statuses)}; ${b.retries} retries after retry-after; 5xx other than 503: ${r.fiveXX}`);
     }
   }
   return out;

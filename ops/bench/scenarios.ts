@@ -17,6 +17,7 @@ const flashEvent = (sut: SystemUnderTest, name: string) =>
 const bookingLoad = (sut: SystemUnderTest, eventId: string, tokens: readonly string[], shape: LoadShape) => runLoad({
   url: `${sut.url}/v1/events/${eventId}/bookings`, method: 'POST', body: '{"quantity":1}', tokens, ...shape,
 });
+import type { BurstFigures } from './signup-burst.js';
 
 export interface LoadShape {
   connections: number;
@@ -35,6 +36,8 @@ export interface ScenarioResult {
   registrations?: { ok: number; failed: number; perSec: number; statuses: Record<string, number> };
   /** flash only: the background's backlog during the sale and its catch-up after. */
   drain?: DrainResult;
+  /** signup-burst only: first-attempt statuses, retries and the time until every account existed. */
+  burst?: BurstFigures;
   fiveXX: number;
 }
 

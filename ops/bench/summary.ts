@@ -129,6 +129,13 @@ export function targets(rows: Partial<Record<ScenarioName, Row>>, runs: readonly
   }
   const busy = rows['browse-register'];
   if (busy) out.push({ what: 'browse p99 under registration load < 20 ms', value: `${busy.p99} ms`, pass: busy.p99 < 20 });
+  const burst = runs.map((r) => r['signup-burst']).filter((r) => r !== undefined);
+  if (burst.length > 0) {
+    const worst = Math.max(...burst.map((r) => r.fiveXX));
+    const fewest = Math.min(...burst.map((r) => r.burst?.created ?? 0));
+    out.push({ what: 'sign-up burst: no 5xx but 503 with retry-after (every run)', value: String(worst), pass: worst === 0 });
+    out.push({ what: 'sign-up burst: a client honouring retry-after gets all 300 accounts (every run)', value: String(fewest), pass: fewest === 300 });
+  }
   const sellout = rows.sellout;
   if (sellout) out.push({ what: 'sell-out: exactly capacity confirmed, none oversold (every run)', value: sellout.oversellOk ? 'exact' : 'MISMATCH', pass: sellout.oversellOk === true });
   return out;
