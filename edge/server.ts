@@ -34,6 +34,7 @@ import { mailRoutes } from './routes/mail.js';
 import { waitlistRoutes } from './routes/waitlist.js';
 import { checkinRoutes } from './routes/checkin.js';
 import { ticketRoutes } from './routes/tickets.js';
+import { pageRoutes } from './pages/plugin.js';
 
 export const API_VERSION = '1.0.0';
 
@@ -94,6 +95,7 @@ export async function buildEdge(config: Config, nc: NatsConnection, redis: Redis
   await app.register(waitlistRoutes, deps);
   await app.register(ticketRoutes, deps);
   await app.register(checkinRoutes, deps);
+  await app.register(pageRoutes, { broker: deps.broker, config });
   await app.register(pricingRoutes, deps);
   await app.register(live, { nc, feed, broker: deps.broker, config });
   feed.start(nc);

@@ -6,8 +6,8 @@
 // Staff and admins scan; a user may not.
 import { threadId } from 'node:worker_threads';
 import {
-  ok, peekTicketCode, refuse, verifyTicketCode,
-  type BookingRef, type CallContext, type CheckinResult, type EventBatch, type EventRef, type ListRevoked, type Outcome, type Scan, type ScanResult, type TicketClaims,
+  LinkSigner, ok, peekTicketCode, refuse, verifyTicketCode,
+  type CallContext, type CheckinResult, type EventBatch, type EventRef, type ListRevoked, type Outcome, type Scan, type ScanResult, type TicketClaims, type TicketsQuery,
 } from '../protocol/index.js';
 import type { StartActor } from '../runtime/actor.js';
 import { openPostgres } from '../runtime/resources.js';
@@ -76,9 +76,11 @@ export const start: StartActor = async ({ config, log, nc }) => {
     return ok({ results });
   };
 
-  const tickets = async (req: BookingRef, ctx: CallContext) => {
+  const links = new LinkSigner(config.ticketSecret);
+  const tickets = async (req: TicketsQuery, ctx: CallContext) => {
     const found = await readTickets(pool, keys, req.bookingId);
-    if (!found || (found.userId !== ctx.userId && ctx.role !== 'admin')) return refuse('NOT_FOUND', 'booking not found');
+    const allowed = found && (found.userId === ctx.userId || ctx.role === 'admin' || links.check('tickets', req.bookingId, req.link));
+    if (!allowed) return refuse('NOT_FOUND', 'booking not found');
     return ok({ items: found.items });
   };
 

@@ -13,8 +13,8 @@ import { ListPriceHistory, PriceHistoryPage, PriceQuote, PricingPolicy, SetPrici
 import { DeadLetterPage, DeliveryRef, ListDeadLetters, MailDelivery, MailPreview, PreviewMail, ResendReply } from './schemas/mail.js';
 import { AnalyticsSummary, EventAnalytics } from './schemas/analytics.js';
 import { DailyReport, DailyReportQuery, ExportBookings, ExportStarted, RebuildAnalytics, RebuildResult } from './schemas/analytics-admin.js';
-import { CheckinResult, EventBatch, BatchResults, CheckinFigures, KeyList, ListRevoked, RevokedList, Scan, TicketList } from './schemas/checkin.js';
-import { ExpiredHolds, HoldRef, JoinWaitlist, ListWaitlist, SetPriority, WaitlistEntry, WaitlistPage } from './schemas/waitlist.js';
+import { CheckinResult, EventBatch, BatchResults, CheckinFigures, KeyList, ListRevoked, RevokedList, Scan, TicketList, TicketsQuery } from './schemas/checkin.js';
+import { ExpiredHolds, Hold, HoldLookup, HoldRef, JoinWaitlist, ListWaitlist, SetPriority, WaitlistEntry, WaitlistPage } from './schemas/waitlist.js';
 
 export const SUBJECT_ROOT = 'evently';
 
@@ -44,6 +44,8 @@ export const inventory = {
   listBookings: op('inventory', 'bookings.list', 'any', ListBookings, BookingPage),
   cancelBooking: op('inventory', 'bookings.cancel', 'any', BookingRef, Booking),
   confirmHold: op('inventory', 'holds.confirm', 'any', HoldRef, Booking),
+  /** The hold page: what is held and until when. */
+  getHold: op('inventory', 'holds.get', 'any', HoldLookup, Hold),
   ping: op('inventory', 'ping', 'shard', Empty, Pong),
 } as const;
 
@@ -102,7 +104,7 @@ export const checkin = {
   batch: op('checkin', 'scans.batch', 'shard', EventBatch, BatchResults),
   revoked: op('checkin', 'revoked.list', 'shard', ListRevoked, RevokedList),
   figures: op('checkin', 'figures.get', 'shard', EventRef, CheckinFigures),
-  tickets: op('checkin', 'tickets.list', 'any', BookingRef, TicketList),
+  tickets: op('checkin', 'tickets.list', 'any', TicketsQuery, TicketList),
   keys: op('checkin', 'keys.list', 'any', Empty, KeyList),
   rotateKey: op('checkin', 'keys.rotate', 'any', Empty, KeyList),
   ping: op('checkin', 'ping', 'shard', Empty, Pong),

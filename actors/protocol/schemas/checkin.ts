@@ -20,6 +20,13 @@ export const Ticket = Type.Object({
 });
 export type Ticket = Static<typeof Ticket>;
 
+/** A booking's tickets: for its owner or an admin, or for whoever holds the signed ticket-page link. */
+export const TicketsQuery = Type.Object({
+  bookingId: Uuid,
+  link: Type.Optional(Type.String({ maxLength: 64, description: 'Signature of a ticket-page link' })),
+}, { additionalProperties: false });
+export type TicketsQuery = Static<typeof TicketsQuery>;
+
 export const TicketList = Type.Object({ items: Type.Array(Ticket) });
 export type TicketList = Static<typeof TicketList>;
 
