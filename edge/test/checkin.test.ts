@@ -4,8 +4,9 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { publicKeyFromRaw, verifyTicketCode, type KeyList, type Ticket } from '../../actors/protocol/index.js';
+import { publicKeyFromRaw, verifyTicketCode, type CheckinMessage, type KeyList, type Ticket } from '../../actors/protocol/index.js';
 import { startTestSystem, type TestSystem } from './harness.js';
+import { LiveTestClient } from './live-client.js';
 
 describe('tickets and check-in', () => {
   let t: TestSystem;
@@ -167,5 +168,28 @@ describe('tickets and check-in', () => {
     assert.notEqual(fresh.code, before2.code);
     assert.equal((await scan(fresh.code)).status, 200);
     assert.equal((await scan(before2.code)).body.code, 'ALREADY_CHECKED_IN', 'one ticket, whichever key signed its code');
+  });
+
+  test('when staff follow an event\'s check-in live, then the figure comes at once and moves as gates scan; a user is refused', async () => {
+    const event = await t.createEvent();
+    const { tickets } = await bookTickets(event.id, 3);
+    const door = await LiveTestClient.open(t.url, { authorization: `Bearer ${staff}` });
+    const nosy = await LiveTestClient.open(t.url, { authorization: `Bearer ${buyer.token}` });
+    try {
+      const figure = (checkedIn: number) => (m: { type: string }) => m.type === 'checkin' && (m as CheckinMessage).checkedIn === checkedIn;
+      door.send({ type: 'subscribe-checkin', eventId: event.id });
+      const first = await door.next<CheckinMessage>(figure(0), 'the figure now', 20_000);
+      assert.deepEqual([first.sold, first.gates], [3, {}]);
+      assert.equal((await scan(tickets[0].code, { gate: 'north' })).status, 200);
+      assert.equal((await scan(tickets[1].code, { gate: 'south' })).status, 200);
+      const moved = await door.next<CheckinMessage>(figure(2), '2 checked in', 20_000);
+      assert.deepEqual([moved.eventId, moved.sold, moved.gates], [event.id, 3, { north: 1, south: 1 }]);
+      nosy.send({ type: 'subscribe-checkin', eventId: event.id });
+      const refused = await nosy.next((m) => m.type === 'error', 'a refusal', 20_000);
+      assert.equal((refused as { code: string }).code, 'FORBIDDEN');
+    } finally {
+      door.socket.close();
+      nosy.socket.close();
+    }
   });
 });
