@@ -105,7 +105,11 @@ describe('mail', () => {
       await book(u.token, event.id);
       const failing = await eventually('two failed attempts', async () => {
         const d = (await deliveriesOf(u.id))[0];
-        return d && d.attempts >= 2 ? d : undefined;
+        if (!d || d.attempts < 2) return undefined;
+        // Failed, not merely claimed: a claim moves the next attempt two minutes out, a failure only by the backoff.
+        const { rows: [r] } = await t.db.query<{ settled: boolean }>(
+          `SELECT next_attempt_at < now() + interval '60 seconds' AS settled FROM mail_deliveries WHERE id = $1`, [d.id]);
+        return r.settled ? d : undefined;
       });
       assert.equal(failing.status, 'pending');
       assert.match(failing.last_error ?? '', /ECONNREFUSED/);
