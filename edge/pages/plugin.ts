@@ -53,7 +53,7 @@ export const pageRoutes: FastifyPluginAsync<PageDeps> = async (app, { broker, co
     return html(reply, 200, holdPage(event.value, hold.value, `${request.url.split('?')[0]}/confirm`));
   });
 
-  app.post<{ Params: Params }>(`${LINK_PATHS.hold}/:id/:signature/confirm`, { schema, helmet: { contentSecurityPolicy: PAGE_CSP } }, async (request, reply) => {
+  app.post<{ Params: Params }>(`${LINK_PATHS.hold}/:id/:signature/confirm`, { schema, config: { audit: 'hold.confirm.page' }, helmet: { contentSecurityPolicy: PAGE_CSP } }, async (request, reply) => {
     const { hold } = await readHold(request.params, request.id);
     if (!hold.ok) return hold.code === 'NOT_FOUND' ? notFound(reply) : html(reply, 503, messagePage('Try again', 'Please try again in a moment.'));
     // The link stood for the owner: confirm as them, as if they had signed in.
