@@ -2,9 +2,9 @@
 // published keys, exactly-once scans (twenty gates at once), nonce replays,
 // revocation, wrong event, key rotation, the offline batch upload and roles.
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { publicKeyFromRaw, verifyTicketCode, type CheckinMessage, type KeyList, type Ticket } from '../../actors/protocol/index.js';
+import { peekTicketCode, publicKeyFromRaw, signTicketCode, verifyTicketCode, type CheckinMessage, type KeyList, type Ticket } from '../../actors/protocol/index.js';
 import { startTestSystem, type TestSystem } from './harness.js';
 import { LiveTestClient } from './live-client.js';
 
@@ -71,12 +71,14 @@ describe('tickets and check-in', () => {
     assert.equal(listed.body.items[0].status, 'checked_in');
   });
 
-  test('when a code is forged, truncated or names no booking, then 400 INVALID_TICKET', async () => {
+  test('when a code is forged, truncated, or re-signed with another key, then 400 INVALID_TICKET', async () => {
     const event = await t.createEvent();
     const { tickets: [ticket] } = await bookTickets(event.id, 1);
     const raw = Buffer.from(ticket.code, 'base64url');
     raw[25] ^= 0x40; // the booking id, under the original signature
-    for (const code of [raw.toString('base64url'), ticket.code.slice(0, 100), 'AAAA']) {
+    const claims = peekTicketCode(ticket.code)!;
+    const resigned = signTicketCode(claims, generateKeyPairSync('ed25519').privateKey); // same kid, someone else's key
+    for (const code of [raw.toString('base64url'), ticket.code.slice(0, 100), 'AAAA', resigned]) {
       const r = await scan(code);
       assert.equal(r.status, 400, code);
       assert.equal(r.body.code, 'INVALID_TICKET');
