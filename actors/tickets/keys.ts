@@ -11,8 +11,9 @@ import type { Pool } from 'pg';
 import { deriveKey, publicKeyFromRaw, rawPublicKey, type KeyList } from '../protocol/index.js';
 
 const SIGNER_TTL_MS = 5_000;
-/** A flood of codes with made-up kids must not become a flood of key reads. */
-const RELOAD_AT_MOST_EVERY_MS = 1_000;
+/** A flood of codes with made-up kids must not become a flood of key reads: each kid is looked up at most once a second. */
+const UNKNOWN_KID_RETRY_MS = 1_000;
+const MAX_REMEMBERED_UNKNOWN = 1_000;
 
 export interface Signer { kid: string; privateKey: KeyObject }
 
@@ -30,7 +31,7 @@ export class TicketKeys {
   private readonly encryption: Buffer;
   private signer?: { value: Promise<Signer>; at: number };
   private published = new Map<string, KeyObject>();
-  private loadedAt = 0;
+  private readonly unknownSince = new Map<string, number>();
 
   constructor(private readonly pool: Pool, secret: string) {
     this.encryption = deriveKey(secret, 'ticket-keys');
@@ -46,12 +47,20 @@ export class TicketKeys {
     return this.signer.value;
   }
 
-  /** A published key by id, synchronously when known; reloads (rate-limited) when not. */
+  /** A published key by id; a kid not known yet (a rotation on another thread) reloads the keys. */
   async keyOf(kid: string): Promise<KeyObject | undefined> {
     const known = this.published.get(kid);
-    if (known || Date.now() - this.loadedAt < RELOAD_AT_MOST_EVERY_MS) return known;
+    if (known) return known;
+    const since = this.unknownSince.get(kid);
+    if (since !== undefined && Date.now() - since < UNKNOWN_KID_RETRY_MS) return undefined;
     await this.reload();
-    return this.published.get(kid);
+    const found = this.published.get(kid);
+    if (found) this.unknownSince.delete(kid);
+    else {
+      if (this.unknownSince.size >= MAX_REMEMBERED_UNKNOWN) this.unknownSince.clear();
+      this.unknownSince.set(kid, Date.now());
+    }
+    return found;
   }
 
   /** The keys scanners should trust, as GET /v1/checkin/keys lists them. */
@@ -82,7 +91,6 @@ export class TicketKeys {
   private async reload(): Promise<void> {
     const { rows } = await this.pool.query<{ kid: string; public_key: Buffer }>(PUBLISHED);
     this.published = new Map(rows.map((r) => [r.kid, publicKeyFromRaw(r.public_key.toString('base64url'))]));
-    this.loadedAt = Date.now();
   }
 
   private async readSigner(): Promise<Signer> {
