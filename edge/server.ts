@@ -32,6 +32,9 @@ import { healthRoutes } from './routes/health.js';
 import { pricingRoutes } from './routes/pricing.js';
 import { mailRoutes } from './routes/mail.js';
 import { waitlistRoutes } from './routes/waitlist.js';
+import { checkinRoutes } from './routes/checkin.js';
+import { ticketRoutes } from './routes/tickets.js';
+import { pageRoutes } from './pages/plugin.js';
 
 export const API_VERSION = '1.0.0';
 
@@ -92,6 +95,9 @@ export async function buildEdge(config: Config, nc: NatsConnection, redis: Redis
   await app.register(eventRoutes, deps);
   await app.register(bookingRoutes, deps);
   await app.register(waitlistRoutes, deps);
+  await app.register(ticketRoutes, deps);
+  await app.register(checkinRoutes, deps);
+  await app.register(pageRoutes, { broker: deps.broker, config });
   await app.register(pricingRoutes, deps);
   await app.register(live, { nc, feed, broker: deps.broker, config });
   feed.start(nc);

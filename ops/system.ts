@@ -4,8 +4,9 @@
 // exercise exactly what a person runs.
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { withOverrides, type Config } from '../actors/runtime/config.js';
+import { publicUrlOf, withOverrides, type Config } from '../actors/runtime/config.js';
 import type { Logger } from '../actors/runtime/logger.js';
 import { startEdge, type Edge } from '../edge/server.js';
 import { startSupervisor, type Supervisor } from '../supervisor/supervisor.js';
@@ -26,10 +27,10 @@ export interface SystemOptions {
   persistent: boolean;
 }
 
-/** The embedded default keeps one generated secret in the data dir so tokens survive restarts. */
-async function jwtSecret(config: Config): Promise<string> {
-  if (config.jwtSecret) return config.jwtSecret;
-  const file = join(config.dataDir, 'jwt-secret');
+/** The embedded default keeps each generated secret in the data dir so tokens, keys and links survive restarts. */
+async function generatedSecret(config: Config, given: string | undefined, name: string): Promise<string> {
+  if (given) return given;
+  const file = join(config.dataDir, name);
   try {
     return (await readFile(file, 'utf8')).trim();
   } catch {
@@ -38,6 +39,19 @@ async function jwtSecret(config: Config): Promise<string> {
     return secret;
   }
 }
+
+/** A port free right now (the edge binds it moments later); port 0 alone would leave links unknowable. */
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, host, () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
 
 export async function startSystem(base: Config, log: Logger, { persistent }: SystemOptions): Promise<System> {
   await mkdir(base.dataDir, { recursive: true });
@@ -50,17 +64,22 @@ export async function startSystem(base: Config, log: Logger, { persistent }: Sys
   }
   const stopStack = async () => { await stack?.stop(); };
   try {
+    const httpPort = base.httpPort === 0 ? await freePort(base.httpHost) : base.httpPort;
     const config = withOverrides(base, {
       natsUrl: base.natsUrl ?? stack?.natsUrl,
       redisUrl: base.redisUrl ?? stack?.redisUrl,
       databaseUrl: base.databaseUrl ?? stack?.databaseUrl,
       smtpUrl: base.smtpUrl ?? stack?.smtpUrl,
-      jwtSecret: await jwtSecret(base),
+      jwtSecret: await generatedSecret(base, base.jwtSecret, 'jwt-secret'),
+      ticketSecret: await generatedSecret(base, base.ticketSecret, 'ticket-secret'),
+      // Links in mails must reach this edge, so its port is fixed before the mailer starts.
+      publicUrl: publicUrlOf(withOverrides(base, { httpPort })),
     });
     const supervisor = await startSupervisor(config, log);
     let edge: Edge;
     try {
-      edge = await startEdge(config, log);
+      // The system's config keeps port 0, so a test's second edge from it binds a free port too.
+      edge = await startEdge(withOverrides(config, { httpPort }), log);
     } catch (err) {
       await supervisor.stop();
       throw err;

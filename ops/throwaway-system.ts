@@ -34,7 +34,7 @@ export async function startThrowawaySystem(config: Config, label: string, log: L
   let system: System;
   try {
     system = await startSystem(withOverrides(config, {
-      dataDir, httpPort: 0, adminPort: 0, natsUrl: undefined, redisUrl: undefined, databaseUrl: undefined, databaseReadUrl: undefined, smtpUrl: undefined, jwtSecret: undefined,
+      dataDir, httpPort: 0, adminPort: 0, natsUrl: undefined, redisUrl: undefined, databaseUrl: undefined, databaseReadUrl: undefined, smtpUrl: undefined, jwtSecret: undefined, ticketSecret: undefined,
     }), log, { persistent: false });
   } catch (err) {
     await removeFolder();

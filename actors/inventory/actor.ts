@@ -4,7 +4,7 @@
 // lock, the version check), and announces every change as a domain event
 // through the outbox, relayed to JetStream right after the commit.
 import { threadId } from 'node:worker_threads';
-import { ok, refuse, shardOf, type Book, type CallContext, type Outcome } from '../protocol/index.js';
+import { LinkSigner, ok, refuse, shardOf, type Book, type CallContext, type HoldLookup, type Outcome } from '../protocol/index.js';
 import type { HandlerMeta, StartActor } from '../runtime/actor.js';
 import { requestHash } from '../runtime/idempotency.js';
 import { OutboxRelay } from '../runtime/outbox-relay.js';
@@ -15,7 +15,7 @@ import { BookingBatcher, runSafely } from './booking-batcher.js';
 import { BookingLocks, lockOwner } from './booking-lock.js';
 import { cancelBooking, getBooking, listBookings } from './bookings.js';
 import { cancelEvent, createEvent, getEvent, listEvents, updateEvent } from './events.js';
-import { confirmHold, holdOwner } from './holds.js';
+import { confirmHold, holdOwner, readHold } from './holds.js';
 import { batchSizes, countBooking, countCancellations, lockWaitSeconds } from './metrics.js';
 
 export const start: StartActor = async ({ config, log, shards, nc, pressure }) => {
@@ -93,6 +93,14 @@ export const start: StartActor = async ({ config, log, shards, nc, pressure }) =
     return outcome;
   };
 
+  const links = config.ticketSecret ? new LinkSigner(config.ticketSecret) : undefined;
+  /** The hold page's read: the owner, an admin, or the signed link from the offer mail. */
+  const getHold = async (req: HoldLookup, ctx: CallContext) => {
+    const hold = await readHold(pool, req.holdId);
+    const allowed = hold && (hold.userId === ctx.userId || ctx.role === 'admin' || links?.check('hold', req.holdId, req.link));
+    return allowed ? ok(hold) : refuse('NOT_FOUND', 'hold not found');
+  };
+
   return {
     handlers: {
       'events.create': (req, ctx) => announced(undefined, createEvent(pool, config.shards, req, ctx, pricing)),
@@ -105,6 +113,7 @@ export const start: StartActor = async ({ config, log, shards, nc, pressure }) =
       'bookings.list': (req, ctx) => listBookings(pool, req, ctx),
       'bookings.cancel': cancel,
       'holds.confirm': confirm,
+      'holds.get': getHold,
       ping: async (_req, _ctx, meta) => {
         await pool.query('SELECT 1');
         return ok({ kind: 'inventory', shard: meta.shard, thread: threadId });

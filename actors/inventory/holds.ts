@@ -5,7 +5,7 @@
 // the waitlist actor has not swept it yet: its seats belong to the next in line.
 import type { Pool } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
-import { ok, refuse, type Booking, type CallContext, type HoldRef, type Outcome } from '../protocol/index.js';
+import { ok, refuse, type Booking, type CallContext, type Hold, type HoldRef, type Outcome } from '../protocol/index.js';
 import { claimKeys, requestHash, storeOutcomes } from '../runtime/idempotency.js';
 import { domainEvent, recordEvents } from '../runtime/outbox.js';
 import { inTransaction } from '../runtime/resources.js';
@@ -15,6 +15,12 @@ import { availabilityOf, HOLD_COLUMNS, toHold, type HoldRow, type SeatCounts } f
 export async function holdOwner(pool: Pool, holdId: string): Promise<{ eventId: string; userId: string } | undefined> {
   const { rows } = await pool.query<{ event_id: string; user_id: string }>('SELECT event_id, user_id FROM holds WHERE id = $1', [holdId]);
   return rows[0] ? { eventId: rows[0].event_id, userId: rows[0].user_id } : undefined;
+}
+
+/** A hold as its page shows it. */
+export async function readHold(pool: Pool, holdId: string): Promise<Hold | undefined> {
+  const { rows: [row] } = await pool.query<HoldRow>(`SELECT ${HOLD_COLUMNS} FROM holds WHERE id = $1`, [holdId]);
+  return row && toHold(row);
 }
 
 interface LockedEvent extends SeatCounts {

@@ -5,8 +5,9 @@
 // booking is done when inventory commits; its mail follows from the stream.
 // Admins preview templates and read and retry dead letters through it.
 import { threadId } from 'node:worker_threads';
-import { ok, refuse, type CallContext, type DeliveryRef, type ListDeadLetters, type PreviewMail } from '../protocol/index.js';
+import { ok, refuse, type BookingRef, type CallContext, type DeliveryRef, type ListDeadLetters, type PreviewMail } from '../protocol/index.js';
 import type { StartActor } from '../runtime/actor.js';
+import { publicUrlOf } from '../runtime/config.js';
 import { inTransaction, openPostgres } from '../runtime/resources.js';
 import { consumeShardsInBatches, freshEvents } from '../runtime/batch-consumer.js';
 import { listDeadLetters, retryDeadLetter } from './dead-letters.js';
@@ -15,15 +16,21 @@ import { mailSkipped } from './metrics.js';
 import { providersFrom } from './providers.js';
 import { CONSUMER, eventLookup, plan, REACTS_TO } from './reactions.js';
 import { Renderer } from './render.js';
+import { resendTickets } from './resend.js';
 import { Sender } from './sender.js';
+import { TicketParts } from './ticket-parts.js';
 import { isTemplateName } from './templates.js';
 
 export const start: StartActor = async ({ config, log, shards, nc, yieldToForeground }) => {
   const renderer = Renderer.load();
   const pool = openPostgres(config, log, 4);
   const providers = await providersFrom(config, log);
-  const sender = new Sender(pool, providers, renderer, { maxAttempts: config.mailMaxAttempts, retryBaseMs: config.mailRetryBaseMs }, log, yieldToForeground);
-  const policy = { publicUrl: config.publicUrl };
+  if (!config.ticketSecret) throw new Error('EVENTLY_TICKET_SECRET must be set: mails carry signed tickets and links');
+  const parts = new TicketParts(pool, config.ticketSecret, publicUrlOf(config));
+  const sender = new Sender(
+    pool, providers, renderer, { maxAttempts: config.mailMaxAttempts, retryBaseMs: config.mailRetryBaseMs }, log, parts, yieldToForeground,
+  );
+  const policy = { publicUrl: publicUrlOf(config) };
 
   // In runs of messages: during a flash sale, one transaction plans the mails of thousands of bookings.
   const consumer = await consumeShardsInBatches(nc, CONSUMER, shards, REACTS_TO, log, async (messages) => {
@@ -52,6 +59,11 @@ export const start: StartActor = async ({ config, log, shards, nc, yieldToForegr
       'dead-letters.list': async (req: ListDeadLetters, ctx: CallContext) => adminOnly(ctx) ?? listDeadLetters(pool, req),
       'dead-letters.retry': async (req: DeliveryRef, ctx: CallContext) => {
         const outcome = adminOnly(ctx) ?? await retryDeadLetter(pool, req);
+        if (outcome.ok) sender.kick();
+        return outcome;
+      },
+      'tickets.resend': async (req: BookingRef, ctx: CallContext) => {
+        const outcome = await resendTickets(pool, req, ctx);
         if (outcome.ok) sender.kick();
         return outcome;
       },

@@ -10,6 +10,14 @@ import type { Logger } from '../runtime/logger.js';
 
 export type ProviderName = 'sendgrid' | 'smtp';
 
+/** An inline part the HTML shows with `cid:` (the tickets' QR codes). */
+export interface MailAttachment {
+  filename: string;
+  contentType: string;
+  cid: string;
+  content: Buffer;
+}
+
 export interface OutgoingMail {
   /** The delivery id: the Message-ID's local part and an X-Evently-Delivery header. */
   id: string;
@@ -17,6 +25,7 @@ export interface OutgoingMail {
   subject: string;
   html: string;
   text: string;
+  attachments?: MailAttachment[];
 }
 
 export interface MailProvider {
@@ -48,6 +57,9 @@ async function sendgridProvider(apiKey: string, from: string): Promise<MailProvi
       const [response] = await sendgrid.send({
         to: mail.to, from, subject: mail.subject, html: mail.html, text: mail.text,
         headers: { 'X-Evently-Delivery': mail.id }, customArgs: { delivery: mail.id },
+        attachments: mail.attachments?.map((a) => ({
+          content: a.content.toString('base64'), filename: a.filename, type: a.contentType, disposition: 'inline', content_id: a.cid,
+        })),
       });
       return String(response.headers?.['x-message-id'] ?? mail.id);
     },
@@ -67,6 +79,7 @@ function smtpProvider(url: string, from: string): MailProvider {
       const info = await transport.sendMail({
         to: mail.to, from, subject: mail.subject, html: mail.html, text: mail.text,
         messageId: `<${mail.id}@${domain}>`, headers: { 'X-Evently-Delivery': mail.id },
+        attachments: mail.attachments?.map((a) => ({ filename: a.filename, contentType: a.contentType, cid: a.cid, content: a.content, contentDisposition: 'inline' as const })),
       });
       return info.messageId;
     },

@@ -11,6 +11,7 @@ import { claimDue, markFailed, markSent, type ClaimedMail, type SentMail } from 
 import { mailFailed, mailSent } from './metrics.js';
 import type { Providers } from './providers.js';
 import type { Renderer } from './render.js';
+import type { TicketParts } from './ticket-parts.js';
 import { isTemplateName } from './templates.js';
 
 export interface RetryPolicy {
@@ -34,6 +35,8 @@ export class Sender {
   constructor(
     private readonly pool: Pool, private readonly providers: Providers, private readonly renderer: Renderer,
     private readonly policy: RetryPolicy, private readonly log: Logger,
+    /** QR codes and signed links, added when sending. */
+    private readonly parts?: TicketParts,
     /** Waits, before each round, while the booking path is busy. */
     private readonly yieldToForeground: () => Promise<void> = () => Promise.resolve(),
   ) {
@@ -74,7 +77,8 @@ export class Sender {
   private async deliver(mail: ClaimedMail): Promise<Delivered | undefined> {
     try {
       if (!isTemplateName(mail.template)) throw new Error(`no template ${mail.template}`);
-      const sent = await this.providers.send({ id: mail.id, to: mail.recipient, ...this.renderer.render(mail.template, mail.data) });
+      const { data, attachments } = this.parts ? await this.parts.add(mail.template, mail.data) : { data: mail.data, attachments: [] };
+      const sent = await this.providers.send({ id: mail.id, to: mail.recipient, ...this.renderer.render(mail.template, data), attachments });
       return { id: mail.id, template: mail.template, ...sent };
     } catch (err) {
       const log = this.log.child({ delivery: mail.id, template: mail.template, attempt: mail.attempts });

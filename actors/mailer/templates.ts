@@ -22,8 +22,12 @@ const booking = { id: '01937a4c-1f00-7000-8000-0000000000bb', quantity: 2, total
 export const templates = {
   'booking-confirmed': {
     subject: 'Your tickets for {{event.name}}',
-    about: 'A booking was confirmed (booking.confirmed), also when a waitlist hold is confirmed',
-    sample: { user, event, booking },
+    about: 'A booking was confirmed (booking.confirmed), also when a waitlist hold is confirmed, or its owner asked for it again; carries the QR codes inline',
+    sample: {
+      user, event, booking,
+      tickets: [1, 2].map((number) => ({ id: `5f0e7c9a-2b1d-5a3e-8f4c-1d2e3f4a5b6${number}`, number, cid: `ticket-${number}.${booking.id}@evently` })),
+      ticketsUrl: `http://127.0.0.1:3000/pages/tickets/${booking.id}/Zm9yLXRoZS1wcmV2aWV3`,
+    },
   },
   'booking-cancelled': {
     subject: 'Booking cancelled: {{event.name}}',
@@ -41,7 +45,7 @@ export const templates = {
     sample: {
       user, event,
       hold: { id: '01937a4c-1f00-7000-8000-0000000000dd', quantity: 2, expiresAt: '2026-11-24T20:15:00.000Z' },
-      confirmUrl: 'http://127.0.0.1:3000/v1/holds/01937a4c-1f00-7000-8000-0000000000dd/confirm',
+      confirmUrl: 'http://127.0.0.1:3000/pages/holds/01937a4c-1f00-7000-8000-0000000000dd/Zm9yLXRoZS1wcmV2aWV3',
     },
   },
   'event-reminder': {

@@ -4,6 +4,7 @@
 export const errorCatalogue = {
   VALIDATION_FAILED: { status: 400, title: 'Request is not valid', retryable: false },
   PRICE_RANGE_INVALID: { status: 400, title: 'Price floor, ceiling and base price do not fit together', retryable: false },
+  INVALID_TICKET: { status: 400, title: 'Ticket code is not genuine or names no ticket', retryable: false },
   MALFORMED_JSON: { status: 400, title: 'Body is not valid JSON', retryable: false },
   UNAUTHENTICATED: { status: 401, title: 'Authentication required', retryable: false },
   INVALID_CREDENTIALS: { status: 401, title: 'Email or password is wrong', retryable: false },
@@ -24,6 +25,9 @@ export const errorCatalogue = {
   ALREADY_ON_WAITLIST: { status: 409, title: 'You are already on this waitlist', retryable: false },
   MAIL_NOT_DEAD: { status: 409, title: 'Only a dead-lettered mail can be retried', retryable: false },
   HOLD_NOT_ACTIVE: { status: 409, title: 'Hold was already confirmed or released', retryable: false },
+  ALREADY_CHECKED_IN: { status: 409, title: 'Ticket was already checked in', retryable: false },
+  TICKET_REVOKED: { status: 409, title: 'Ticket was revoked: its booking or event is cancelled', retryable: false },
+  WRONG_EVENT: { status: 409, title: 'Ticket is for another event', retryable: false },
   IDEMPOTENCY_CONFLICT: { status: 409, title: 'Idempotency key was used with a different request', retryable: false },
   REQUEST_TIMEOUT: { status: 408, title: 'The request was not received in time', retryable: true },
   HOLD_EXPIRED: { status: 410, title: 'Hold has expired; its seats went to the next in line', retryable: false },

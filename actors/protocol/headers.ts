@@ -9,7 +9,10 @@ export const Headers = {
   traceparent: 'traceparent',
 } as const;
 
-export type Role = 'user' | 'admin';
+/** `staff` checks tickets in and sees check-in figures, nothing else an admin may. */
+export type Role = 'user' | 'staff' | 'admin';
+export const ROLES: readonly Role[] = ['user', 'staff', 'admin'];
+export const isRole = (value: unknown): value is Role => ROLES.includes(value as Role);
 
 export interface CallContext {
   requestId: string;

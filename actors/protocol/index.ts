@@ -19,3 +19,6 @@ export * from './schemas/analytics-admin.js';
 export * from './analytics-export.js';
 export * from './audit.js';
 export * from './operators.js';
+export * from './schemas/checkin.js';
+export * from './ticket-code.js';
+export * from './links.js';

@@ -10,14 +10,15 @@ import { Book, Booking, BookingPage, BookingRef, ListBookings } from './schemas/
 import { Login, Register, User } from './schemas/accounts.js';
 import { AuditPage, ListAudit } from './schemas/audit.js';
 import { ListPriceHistory, PriceHistoryPage, PriceQuote, PricingPolicy, SetPricing } from './schemas/pricing.js';
-import { DeadLetterPage, DeliveryRef, ListDeadLetters, MailDelivery, MailPreview, PreviewMail } from './schemas/mail.js';
+import { DeadLetterPage, DeliveryRef, ListDeadLetters, MailDelivery, MailPreview, PreviewMail, ResendReply } from './schemas/mail.js';
 import { AnalyticsSummary, EventAnalytics } from './schemas/analytics.js';
 import { DailyReport, DailyReportQuery, ExportBookings, ExportStarted, RebuildAnalytics, RebuildResult } from './schemas/analytics-admin.js';
-import { ExpiredHolds, HoldRef, JoinWaitlist, ListWaitlist, SetPriority, WaitlistEntry, WaitlistPage } from './schemas/waitlist.js';
+import { CheckinResult, EventBatch, BatchResults, CheckinFigures, KeyList, ListRevoked, RevokedList, Scan, TicketList, TicketsQuery } from './schemas/checkin.js';
+import { ExpiredHolds, Hold, HoldLookup, HoldRef, JoinWaitlist, ListWaitlist, SetPriority, WaitlistEntry, WaitlistPage } from './schemas/waitlist.js';
 
 export const SUBJECT_ROOT = 'evently';
 
-export type ActorKind = 'inventory' | 'identity' | 'waitlist' | 'audit' | 'pricing' | 'mailer' | 'analytics';
+export type ActorKind = 'inventory' | 'identity' | 'waitlist' | 'audit' | 'pricing' | 'mailer' | 'analytics' | 'checkin';
 export type Scope = 'shard' | 'any';
 
 export interface Operation<Req extends TSchema = TSchema, Rep extends TSchema = TSchema> {
@@ -43,6 +44,8 @@ export const inventory = {
   listBookings: op('inventory', 'bookings.list', 'any', ListBookings, BookingPage),
   cancelBooking: op('inventory', 'bookings.cancel', 'any', BookingRef, Booking),
   confirmHold: op('inventory', 'holds.confirm', 'any', HoldRef, Booking),
+  /** The hold page: what is held and until when. */
+  getHold: op('inventory', 'holds.get', 'any', HoldLookup, Hold),
   ping: op('inventory', 'ping', 'shard', Empty, Pong),
 } as const;
 
@@ -79,6 +82,8 @@ export const mailer = {
   preview: op('mailer', 'templates.preview', 'any', PreviewMail, MailPreview),
   deadLetters: op('mailer', 'dead-letters.list', 'any', ListDeadLetters, DeadLetterPage),
   retry: op('mailer', 'dead-letters.retry', 'any', DeliveryRef, MailDelivery),
+  /** The booking's owner asks for the confirmation mail (with its QR codes) again. */
+  resendTickets: op('mailer', 'tickets.resend', 'any', BookingRef, ResendReply),
   ping: op('mailer', 'ping', 'any', Empty, Pong),
 } as const;
 
@@ -93,7 +98,19 @@ export const analytics = {
   ping: op('analytics', 'ping', 'any', Empty, Pong),
 } as const;
 
-export const operations: Record<ActorKind, Record<string, Operation>> = { inventory, identity, waitlist, audit, pricing, mailer, analytics };
+// Scans go to the shard of the event the code names, so one thread owns an event's door.
+export const checkin = {
+  scan: op('checkin', 'scans.one', 'shard', Scan, CheckinResult),
+  batch: op('checkin', 'scans.batch', 'shard', EventBatch, BatchResults),
+  revoked: op('checkin', 'revoked.list', 'shard', ListRevoked, RevokedList),
+  figures: op('checkin', 'figures.get', 'shard', EventRef, CheckinFigures),
+  tickets: op('checkin', 'tickets.list', 'any', TicketsQuery, TicketList),
+  keys: op('checkin', 'keys.list', 'any', Empty, KeyList),
+  rotateKey: op('checkin', 'keys.rotate', 'any', Empty, KeyList),
+  ping: op('checkin', 'ping', 'shard', Empty, Pong),
+} as const;
+
+export const operations: Record<ActorKind, Record<string, Operation>> = { inventory, identity, waitlist, audit, pricing, mailer, analytics, checkin };
 
 /** The subject one request travels on. Shard-scoped operations need the shard. */
 export function subjectFor(operation: Operation, shard?: number): string {

@@ -43,6 +43,10 @@ const mailbox: Parser<string> = (raw, name) => {
   }
   return raw.trim();
 };
+const secret = (minLength: number): Parser<string> => (raw, name) => {
+  if (raw.length < minLength) throw new ConfigError(`${name} must be at least ${minLength} characters`);
+  return raw;
+};
 const list: Parser<string[]> = (raw) => raw.split(',').map((item) => item.trim()).filter(Boolean);
 /** Background pools that may be left off: their work waits in the durable stream until they run. */
 export const OPTIONAL_POOLS = ['mailer', 'analytics', 'pricing'] as const;
@@ -133,7 +137,9 @@ export const settings = {
   completeEventsMs: setting('EVENTLY_COMPLETE_EVENTS_MS', 'How often the scheduler marks ended events completed', 60000, int(1000, 86400000)),
   retentionCleanupMs: setting('EVENTLY_RETENTION_CLEANUP_MS', 'How often the scheduler deletes bookkeeping rows past their retention', 3600000, int(1000, 86400000)),
   mailerThreads: setting('EVENTLY_MAILER_THREADS', 'Mailer actor threads (they split the shards\' domain events; every one sends)', 1, int(1, 16)),
-  publicUrl: setting('EVENTLY_PUBLIC_URL', 'Base URL people reach Evently at; links in mails start with it', 'http://127.0.0.1:3000', url(['http:', 'https:'])),
+  publicUrl: setting('EVENTLY_PUBLIC_URL', 'Base URL people reach Evently at; links in mails start with it (unset = the edge\'s own address)', undefined, url(['http:', 'https:'])),
+  ticketSecret: setting('EVENTLY_TICKET_SECRET', 'Secret (at least 32 characters) that encrypts the ticket signing keys in Postgres and signs ticket and hold links in mails (embedded default: generated once into the data dir)', undefined, secret(32)),
+  checkinThreads: setting('EVENTLY_CHECKIN_THREADS', 'Check-in actor threads (they split the shards: one thread owns an event\'s door)', 1, int(1, 64)),
   mailFrom: setting('MAIL_FROM', 'Sender of every mail', 'Evently <no-reply@evently.local>', mailbox),
   sendgridApiKey: setting('SENDGRID_API_KEY', 'SendGrid API key; set = send through SendGrid first, SMTP is the fallback', undefined, str),
   smtpUrl: setting('SMTP_URL', 'SMTP server (smtp:// or smtps://, credentials in the URL); unset on the embedded default = the local mail sink', undefined, url(['smtp:', 'smtps:'])),
@@ -170,6 +176,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
   return Object.freeze(out) as Config;
+}
+
+/** Where people reach Evently: EVENTLY_PUBLIC_URL, else this process's edge address. */
+export function publicUrlOf(config: Config): string {
+  if (config.publicUrl) return config.publicUrl;
+  const host = ['0.0.0.0', '::', ''].includes(config.httpHost) ? '127.0.0.1' : config.httpHost.includes(':') ? `[${config.httpHost}]` : config.httpHost;
+  return `http://${host}:${config.httpPort}`;
 }
 
 /** Overrides for tests and the embedded stack, validated by the same parsers. */

@@ -7,7 +7,7 @@ import type { TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
 import {
   Headers, parseSubject, parseTraceparent, queueGroup, refuse, subscriptionsFor,
-  type ActorKind, type CallContext, type Outcome, type Role,
+  isRole, type ActorKind, type CallContext, type Outcome,
 } from '../protocol/index.js';
 import type { ActorInstance } from './actor.js';
 import type { Logger } from './logger.js';
@@ -28,7 +28,7 @@ export function contextFrom(h: MsgHdrs | undefined): CallContext {
   return {
     requestId: h?.get(Headers.requestId) || 'none',
     userId: h?.get(Headers.userId) || undefined,
-    role: role === 'admin' || role === 'user' ? (role as Role) : undefined,
+    role: isRole(role) ? role : undefined,
     idempotencyKey: h?.get(Headers.idempotencyKey) || undefined,
     traceparent: h?.get(Headers.traceparent) || undefined,
   };

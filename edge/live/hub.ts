@@ -4,7 +4,7 @@
 // skipped (the next one carries the news); anything above the hard limit
 // means the client has stopped reading, and it is cut off.
 import { WebSocket } from 'ws';
-import type { ServerMessage } from '../../actors/protocol/index.js';
+import type { Role, ServerMessage } from '../../actors/protocol/index.js';
 
 export interface LiveClient {
   readonly socket: WebSocket;
@@ -14,6 +14,8 @@ export interface LiveClient {
   userId: string | undefined;
   /** Signed in with an admin token: may follow the dashboard feed. */
   admin: boolean;
+  /** The signed-in role: staff and admins may follow an event's check-in figure. */
+  role?: Role;
   /** When the token that signed the user in expires, in ms since the epoch. */
   authExpiresAt: number;
   /** Cleared at each ping, set by the pong; still clear at the next ping means gone. */
@@ -95,10 +97,12 @@ export class LiveHub {
     return out;
   }
 
-  signIn(client: LiveClient, userId: string, expiresAt: number, admin: boolean): void {
+  signIn(client: LiveClient, userId: string, expiresAt: number, role: Role | undefined): void {
+    const admin = role === 'admin';
     if (client.userId !== userId || !admin) this.signOut(client);
     client.userId = userId;
     client.admin = admin;
+    client.role = role;
     client.authExpiresAt = expiresAt;
     let set = this.users.get(userId);
     if (!set) this.users.set(userId, (set = new Set()));
@@ -109,6 +113,7 @@ export class LiveHub {
     // Whoever signs in next on this socket must ask for the dashboard again, and be an admin.
     this.dashboards.delete(client);
     client.admin = false;
+    client.role = undefined;
     if (client.userId === undefined) return;
     const set = this.users.get(client.userId);
     set?.delete(client);

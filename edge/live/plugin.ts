@@ -11,6 +11,7 @@ import type { Config } from '../../actors/runtime/config.js';
 import type { Broker } from '../plugins/broker.js';
 import { sendProblem } from '../plugins/problems.js';
 import { problems } from '../routes/schemas.js';
+import { CheckinFeed } from './checkin-feed.js';
 import { followDashboardActivity } from './dashboard-feed.js';
 import { followDomainEvents } from './fan-out.js';
 import { LiveHub } from './hub.js';
@@ -71,6 +72,8 @@ export default fp<LiveOptions>(async (app, { nc, feed, broker, config }) => {
 
   followDomainEvents(feed, { hub, snapshots, presence, log: app.log });
   followDashboardActivity(feed, hub, app.log);
+  const checkinFeed = new CheckinFeed(nc, hub, broker, app.log);
+  checkinFeed.start();
   presence.start();
   // A client that misses a pong is gone (a dead peer leaves no FIN); it must not count as a watcher.
   const heartbeat = setInterval(() => {
@@ -90,6 +93,7 @@ export default fp<LiveOptions>(async (app, { nc, feed, broker, config }) => {
     verify: (token) => app.jwt.verify<SignedIn>(token),
     maxMessage: config.wsMaxMessage,
     maxSubscriptions: config.wsMaxSubscriptions,
+    checkin: checkinFeed,
   };
 
   app.route({
@@ -117,6 +121,7 @@ export default fp<LiveOptions>(async (app, { nc, feed, broker, config }) => {
   app.addHook('onClose', async () => {
     clearInterval(heartbeat);
     presence.stop();
+    checkinFeed.stop();
     const closing = [...hub.clients].map((client) => once(client.socket, 'close'));
     await Promise.race([Promise.all(closing), sleep(CLOSE_GRACE_MS, undefined, { ref: false })]);
     for (const client of [...hub.clients]) hub.cutOff(client);

@@ -8,6 +8,7 @@ import { ClientMessage, type ErrorCode, type Role, type ServerMessage } from '..
 import type { FastifyBaseLogger as Logger } from 'fastify';
 import { encode, type LiveClient, type LiveHub } from './hub.js';
 import type { Presence } from './presence.js';
+import type { CheckinFeed } from './checkin-feed.js';
 import { availabilityFrame, type Snapshots } from './snapshots.js';
 
 /** What a verified token says; `exp` in seconds since the epoch. */
@@ -21,6 +22,7 @@ export interface SocketDeps {
   verify(token: string): SignedIn;
   maxMessage: number;
   maxSubscriptions: number;
+  checkin: CheckinFeed;
   log: Logger;
 }
 
@@ -33,10 +35,13 @@ const expiryOf = (user: SignedIn): number => (user.exp ? user.exp * 1000 : Numbe
 
 export function attachSocket(socket: WebSocket, requestId: string, user: SignedIn | undefined, deps: SocketDeps): void {
   const client = deps.hub.add(socket);
-  if (user) deps.hub.signIn(client, user.sub, expiryOf(user), user.role === 'admin');
+  if (user) deps.hub.signIn(client, user.sub, expiryOf(user), user.role);
   socket.on('message', (data, isBinary) => onMessage(client, requestId, data, isBinary, deps));
   socket.on('pong', () => { client.alive = true; });
-  socket.on('close', () => deps.hub.remove(client));
+  socket.on('close', () => {
+    deps.checkin.forget(client);
+    deps.hub.remove(client);
+  });
 }
 
 function reply(client: LiveClient, message: ServerMessage, { hub }: SocketDeps): void {
@@ -71,6 +76,7 @@ function onMessage(client: LiveClient, requestId: string, data: RawData, isBinar
     case 'subscribe': return subscribe(client, requestId, message.eventIds, deps);
     case 'unsubscribe': return unsubscribe(client, message.eventIds, deps);
     case 'subscribe-dashboard': return followDashboard(client, deps);
+    case 'subscribe-checkin': return followCheckin(client, requestId, message.eventId.toLowerCase(), deps);
   }
 }
 
@@ -83,7 +89,7 @@ function authenticate(client: LiveClient, token: string, deps: SocketDeps): void
     deps.hub.signOut(client);
     return fail(client, 'UNAUTHENTICATED', 'token is not valid or has expired', deps);
   }
-  deps.hub.signIn(client, user.sub, expiryOf(user), user.role === 'admin');
+  deps.hub.signIn(client, user.sub, expiryOf(user), user.role);
   reply(client, { type: 'ack', of: 'auth', userId: user.sub }, deps);
 }
 
@@ -121,6 +127,13 @@ function followDashboard(client: LiveClient, deps: SocketDeps): void {
   if (!client.admin) return fail(client, 'FORBIDDEN', 'the dashboard feed is for admins only', deps);
   deps.hub.followDashboard(client);
   reply(client, { type: 'ack', of: 'subscribe-dashboard' }, deps);
+}
+
+/** An event's live check-in figure: for the door staff and admins. */
+function followCheckin(client: LiveClient, requestId: string, eventId: string, deps: SocketDeps): void {
+  if (client.userId === undefined) return fail(client, 'UNAUTHENTICATED', 'send an auth message with a staff token first', deps);
+  if (client.role !== 'staff' && client.role !== 'admin') return fail(client, 'FORBIDDEN', 'check-in figures are for staff and admins only', deps);
+  deps.checkin.follow(client, eventId, requestId).catch((err: unknown) => deps.log.error({ err, eventId }, 'check-in figure not sent'));
 }
 
 function unsubscribe(client: LiveClient, eventIds: string[], deps: SocketDeps): void {

@@ -6,7 +6,7 @@
 import fastifyJwt from '@fastify/jwt';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import type { Role, User } from '../../actors/protocol/index.js';
+import { isRole, type Role, type User } from '../../actors/protocol/index.js';
 import { sendProblem } from './problems.js';
 
 export interface TokenClaims { sub: string; role: Role }
@@ -19,6 +19,7 @@ declare module 'fastify' {
   interface FastifyInstance {
     authenticate: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
     requireAdmin: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+    requireStaff: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
     /** `issuedAtMs`: sign as of that time (a replayed sign-up gets the same token), if the token would still have over half its life. */
     issueToken: (user: User, issuedAtMs?: number) => string;
   }
@@ -35,7 +36,7 @@ const BEARER = /^Bearer\s+(\S+)$/i;
 
 function isClaims(value: unknown): value is TokenClaims {
   const v = value as Partial<TokenClaims> | null;
-  return typeof v?.sub === 'string' && (v.role === 'user' || v.role === 'admin');
+  return typeof v?.sub === 'string' && isRole(v.role);
 }
 
 export default fp<AuthOptions>(async (app, { secret, previousSecret, ttlSeconds }) => {
@@ -73,5 +74,12 @@ export default fp<AuthOptions>(async (app, { secret, previousSecret, ttlSeconds 
     await app.authenticate(request, reply);
     if (reply.sent) return;
     if (request.user.role !== 'admin') await sendProblem(reply, 'FORBIDDEN', 'admins only');
+  });
+
+  // Door staff: check-in and its figures. Admins may do whatever staff may.
+  app.decorate('requireStaff', async (request: FastifyRequest, reply: FastifyReply) => {
+    await app.authenticate(request, reply);
+    if (reply.sent) return;
+    if (request.user.role !== 'staff' && request.user.role !== 'admin') await sendProblem(reply, 'FORBIDDEN', 'staff or admins only');
   });
 }, { name: 'evently-auth' });

@@ -7,7 +7,7 @@ export const User = Type.Object({
   id: Uuid,
   email: Type.String(),
   name: Type.String(),
-  role: Type.Union([Type.Literal('user'), Type.Literal('admin')]),
+  role: Type.Union([Type.Literal('user'), Type.Literal('staff'), Type.Literal('admin')]),
   createdAt: Timestamp,
 });
 export type User = Static<typeof User>;

@@ -4,6 +4,7 @@ import { Type, type Static } from 'typebox';
 import { Availability } from '../domain-events.js';
 import { AlertKind } from './analytics.js';
 import { Booking } from './bookings.js';
+import { CheckinFigures } from './checkin.js';
 import { Timestamp, Uuid } from './common.js';
 import { WaitlistEntry } from './waitlist.js';
 
@@ -15,6 +16,8 @@ export const ClientMessage = Type.Union([
   Type.Object({ type: Type.Literal('auth'), token: Type.String({ minLength: 1, maxLength: 4096 }) }, { additionalProperties: false }),
   /** Admins only, after `auth`: an `activity` frame for every booking, cancellation, price change and alert. */
   Type.Object({ type: Type.Literal('subscribe-dashboard') }, { additionalProperties: false }),
+  /** Staff and admins, after `auth`: a `checkin` frame with the event's figure now and as scans happen. */
+  Type.Object({ type: Type.Literal('subscribe-checkin'), eventId: Uuid }, { additionalProperties: false }),
 ]);
 export type ClientMessage = Static<typeof ClientMessage>;
 
@@ -83,7 +86,11 @@ export const ActivityMessage = Type.Object({
 });
 export type ActivityMessage = Static<typeof ActivityMessage>;
 
-export type ServerMessage = AvailabilityMessage | BookingMessage | WaitlistMessage | ErrorMessage | AckMessage | ActivityMessage;
+/** An event's check-in figure: checked in / sold, per gate. */
+export const CheckinMessage = Type.Object({ type: Type.Literal('checkin'), ...CheckinFigures.properties });
+export type CheckinMessage = Static<typeof CheckinMessage>;
+
+export type ServerMessage = AvailabilityMessage | BookingMessage | WaitlistMessage | ErrorMessage | AckMessage | ActivityMessage | CheckinMessage;
 
 /** GET /v1/admin/presence: watchers of each event summed over every live edge, most watched first. */
 export const PresenceSummary = Type.Object({

@@ -53,3 +53,7 @@ export type DeadLetterPage = Static<typeof DeadLetterPage>;
 
 export const DeliveryRef = Type.Object({ deliveryId: Uuid }, { additionalProperties: false });
 export type DeliveryRef = Static<typeof DeliveryRef>;
+
+/** What re-sending a booking's confirmation mail answers: it is planned, and goes out like any mail. */
+export const ResendReply = Type.Object({ queued: Type.Boolean() });
+export type ResendReply = Static<typeof ResendReply>;

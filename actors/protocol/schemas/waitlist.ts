@@ -60,6 +60,13 @@ export type Hold = Static<typeof Hold>;
 export const HoldRef = Type.Object({ holdId: Uuid }, { additionalProperties: false });
 export type HoldRef = Static<typeof HoldRef>;
 
+/** A hold for its owner or an admin, or for whoever holds the signed hold-page link. */
+export const HoldLookup = Type.Object({
+  holdId: Uuid,
+  link: Type.Optional(Type.String({ maxLength: 64, description: 'Signature of a hold-page link' })),
+}, { additionalProperties: false });
+export type HoldLookup = Static<typeof HoldLookup>;
+
 /** Reply of the hold-expiry backstop: how many overdue holds of the event it expired. */
 export const ExpiredHolds = Type.Object({ expired: Type.Integer({ minimum: 0 }) });
 export type ExpiredHolds = Static<typeof ExpiredHolds>;

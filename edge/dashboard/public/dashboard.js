@@ -4,6 +4,7 @@
 // feed, and redraws. Frames move the figures at once; the summary (the
 // derived figures: velocity, predictions, rates) is re-read at most once a
 // second while frames arrive, once more when they stop, and every 15 s.
+import { checkins, renderCheckins } from './checkin.js';
 import { connectLive } from './live.js';
 import { drawRate, RateSeries } from './rate-chart.js';
 import { renderAlerts, renderEvents, renderPredictions, renderTotals } from './render.js';
@@ -54,6 +55,8 @@ function redraw() {
   renderEvents(view.events);
   renderPredictions(view.events);
   renderAlerts(view.alerts, view.names);
+  renderCheckins(view.events);
+  for (const e of view.events) live?.followCheckin(e.eventId);
   $('generated').textContent = `Analytics as of ${new Date(view.generatedAt).toLocaleTimeString()}`;
 }
 
@@ -108,6 +111,10 @@ function start(token) {
       refresh();
       clearTimeout(settle);
       settle = setTimeout(refresh, SETTLE_MS);
+    },
+    onCheckin(frame) {
+      checkins.set(frame.eventId, frame);
+      redraw();
     },
     // (Re)connected: whatever happened while away is in the summary.
     onLive() {

@@ -7,8 +7,8 @@ const RETRY_MAX_MS = 10_000;
 
 /**
  * @param {string} token admin JWT
- * @param {{ onActivity(frame): void, onLive(): void, onDown(reason: string): void, onRefused(error): void }} on
- * @returns {{ close(): void }}
+ * @param {{ onActivity(frame): void, onCheckin(frame): void, onLive(): void, onDown(reason: string): void, onRefused(error): void }} on
+ * @returns {{ close(): void, followCheckin(eventId: string): void }}
  */
 export function connectLive(token, on) {
   const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
@@ -18,6 +18,9 @@ export function connectLive(token, on) {
   let timer;
 
   const send = (message) => socket.send(JSON.stringify(message));
+  /** Events whose check-in figure the page shows: asked for again after every reconnect. */
+  const followed = new Set();
+  let live = false;
 
   function open() {
     socket = new WebSocket(url);
@@ -30,9 +33,12 @@ export function connectLive(token, on) {
         return;
       }
       if (message.type === 'activity') return on.onActivity(message);
+      if (message.type === 'checkin') return on.onCheckin(message);
       if (message.type === 'ack' && message.of === 'auth') return send({ type: 'subscribe-dashboard' });
       if (message.type === 'ack' && message.of === 'subscribe-dashboard') {
         retryMs = RETRY_MIN_MS;
+        live = true;
+        for (const eventId of followed) send({ type: 'subscribe-checkin', eventId });
         return on.onLive();
       }
       if (message.type === 'error') {
@@ -45,6 +51,7 @@ export function connectLive(token, on) {
       }
     });
     socket.addEventListener('close', () => {
+      live = false;
       if (stopped) return;
       on.onDown(`connection lost; retrying in ${Math.round(retryMs / 1000)} s`);
       timer = setTimeout(open, retryMs);
@@ -54,6 +61,11 @@ export function connectLive(token, on) {
 
   open();
   return {
+    followCheckin(eventId) {
+      if (followed.has(eventId)) return;
+      followed.add(eventId);
+      if (live) send({ type: 'subscribe-checkin', eventId });
+    },
     close() {
       stopped = true;
       clearTimeout(timer);
