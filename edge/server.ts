@@ -32,6 +32,7 @@ import { healthRoutes } from './routes/health.js';
 import { pricingRoutes } from './routes/pricing.js';
 import { mailRoutes } from './routes/mail.js';
 import { waitlistRoutes } from './routes/waitlist.js';
+import { webhookRoutes } from './routes/webhooks.js';
 
 export const API_VERSION = '1.0.0';
 
@@ -96,6 +97,7 @@ export async function buildEdge(config: Config, nc: NatsConnection, redis: Redis
   await app.register(adminRoutes, deps);
   await app.register(dashboardRoutes);
   await app.register(mailRoutes, deps);
+  await app.register(webhookRoutes, deps);
   await app.register(analyticsRoutes, { ...deps, nc });
   return app;
 }

@@ -13,11 +13,15 @@ import { ListPriceHistory, PriceHistoryPage, PriceQuote, PricingPolicy, SetPrici
 import { DeadLetterPage, DeliveryRef, ListDeadLetters, MailDelivery, MailPreview, PreviewMail } from './schemas/mail.js';
 import { AnalyticsSummary, EventAnalytics } from './schemas/analytics.js';
 import { DailyReport, DailyReportQuery, ExportBookings, ExportStarted, RebuildAnalytics, RebuildResult } from './schemas/analytics-admin.js';
+import {
+  CreateWebhook, ListWebhookDeliveries, ListWebhooks, UpdateWebhook, Webhook, WebhookDelivery, WebhookDeliveryPage, WebhookDeliveryRef,
+  WebhookPage, WebhookRef, WebhookWithSecret,
+} from './schemas/webhooks.js';
 import { ExpiredHolds, HoldRef, JoinWaitlist, ListWaitlist, SetPriority, WaitlistEntry, WaitlistPage } from './schemas/waitlist.js';
 
 export const SUBJECT_ROOT = 'evently';
 
-export type ActorKind = 'inventory' | 'identity' | 'waitlist' | 'audit' | 'pricing' | 'mailer' | 'analytics';
+export type ActorKind = 'inventory' | 'identity' | 'waitlist' | 'audit' | 'pricing' | 'mailer' | 'analytics' | 'webhooks';
 export type Scope = 'shard' | 'any';
 
 export interface Operation<Req extends TSchema = TSchema, Rep extends TSchema = TSchema> {
@@ -82,6 +86,19 @@ export const mailer = {
   ping: op('mailer', 'ping', 'any', Empty, Pong),
 } as const;
 
+// Endpoint admin goes to any webhooks thread: the rows are shared, no shard owns them.
+export const webhooks = {
+  create: op('webhooks', 'endpoints.create', 'any', CreateWebhook, WebhookWithSecret),
+  list: op('webhooks', 'endpoints.list', 'any', ListWebhooks, WebhookPage),
+  get: op('webhooks', 'endpoints.get', 'any', WebhookRef, Webhook),
+  update: op('webhooks', 'endpoints.update', 'any', UpdateWebhook, Webhook),
+  remove: op('webhooks', 'endpoints.delete', 'any', WebhookRef, Empty),
+  rotateSecret: op('webhooks', 'endpoints.rotate-secret', 'any', WebhookRef, WebhookWithSecret),
+  deliveries: op('webhooks', 'deliveries.list', 'any', ListWebhookDeliveries, WebhookDeliveryPage),
+  retry: op('webhooks', 'deliveries.retry', 'any', WebhookDeliveryRef, WebhookDelivery),
+  ping: op('webhooks', 'ping', 'any', Empty, Pong),
+} as const;
+
 // Reads and rebuilds go to any analytics thread: they are not tied to a shard's consumers.
 export const analytics = {
   summary: op('analytics', 'figures.summary', 'any', Empty, AnalyticsSummary),
@@ -93,7 +110,7 @@ export const analytics = {
   ping: op('analytics', 'ping', 'any', Empty, Pong),
 } as const;
 
-export const operations: Record<ActorKind, Record<string, Operation>> = { inventory, identity, waitlist, audit, pricing, mailer, analytics };
+export const operations: Record<ActorKind, Record<string, Operation>> = { inventory, identity, waitlist, audit, pricing, mailer, analytics, webhooks };
 
 /** The subject one request travels on. Shard-scoped operations need the shard. */
 export function subjectFor(operation: Operation, shard?: number): string {

@@ -1,9 +1,9 @@
 // Liveness says the process answers. Readiness says it can do its job: the
 // broker is connected, and every inventory, waitlist and pricing shard and the
-// identity, audit, mailer and analytics actors answer a ping (which touches the database).
+// identity, audit, mailer, analytics and webhooks actors answer a ping (which touches the database).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { analytics, audit, identity, inventory, mailer, pricing, subjectFor, waitlist } from '../../actors/protocol/index.js';
+import { analytics, audit, identity, inventory, mailer, pricing, subjectFor, waitlist, webhooks } from '../../actors/protocol/index.js';
 import { sendProblem } from '../plugins/problems.js';
 import type { EdgeDeps } from '../server.js';
 import { examples, withExample } from './examples.js';
@@ -29,6 +29,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app, { b
       { name: 'mailer', subject: subjectFor(mailer.ping) },
       { name: 'analytics', subject: subjectFor(analytics.ping) },
       { name: 'audit', subject: subjectFor(audit.ping) },
+      { name: 'webhooks', subject: subjectFor(webhooks.ping) },
     ];
     const results = await Promise.all(targets.map((t) => broker.callSubject(t.subject, {}, ctx, PING_TIMEOUT_MS)));
     const down = targets.filter((_, i) => !results[i].ok).map((t) => t.name);
