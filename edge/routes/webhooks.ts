@@ -26,7 +26,7 @@ const deliveryExample = {
   createdAt: '2026-12-06T10:00:00.000Z',
 };
 const DeliveryParams = Type.Object({ id: Uuid, deliveryId: Uuid }, { additionalProperties: false });
-const tags = ['admin', 'webhooks'];
+const tags = ['admin'];
 
 export const webhookRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app, { broker }) => {
   app.post('/v1/admin/webhooks', {
