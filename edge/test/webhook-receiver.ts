@@ -9,6 +9,8 @@ export interface Received {
   body: string;
   payload: { type: string; timestamp: string; eventId: string; version: number; data: Record<string, unknown> };
   at: number;
+  /** What the receiver answered (undefined while it waits, or if it never answers). */
+  status?: number;
 }
 
 /** What to answer the n-th request (0-based): a status, optionally after `delayMs`; `hang` never answers. */
@@ -39,7 +41,10 @@ export class Receiver {
           self!.hanging.add(end);
           return;
         }
-        setTimeout(() => res.writeHead(answer.status, { 'content-type': 'text/plain' }).end(answer.body ?? 'ok'), answer.delayMs ?? 0);
+        setTimeout(() => {
+          received.status = answer.status;
+          res.writeHead(answer.status, { 'content-type': 'text/plain' }).end(answer.body ?? 'ok');
+        }, answer.delayMs ?? 0);
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -58,6 +63,11 @@ export class Receiver {
   /** What arrived about one event (tests share receivers across events only by accident). */
   about(eventId: string): Received[] {
     return this.received.filter((r) => r.payload.eventId === eventId);
+  }
+
+  /** The attempts about one event it accepted (2xx), in the order it accepted them. */
+  accepted(eventId: string): Received[] {
+    return this.about(eventId).filter((r) => r.status !== undefined && r.status >= 200 && r.status < 300);
   }
 
   async stop(): Promise<void> {
