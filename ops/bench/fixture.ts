@@ -12,6 +12,8 @@ export interface SystemOptions {
   batching: boolean;
   /** undefined = the configured default (the realistic cost of a password hash). */
   kdfCost?: number;
+  /** Any further settings a scenario needs (e.g. the webhook allow-list for its receivers). */
+  settings?: Partial<Record<keyof Config, unknown>>;
 }
 
 // Systems running right now, so a Ctrl-C can stop them before the process goes.
@@ -32,6 +34,7 @@ export async function withSystem<T>(label: string, options: SystemOptions, use: 
     adminPassword: randomBytes(12).toString('base64url'),
   };
   if (options.kdfCost !== undefined) overrides.kdfCost = options.kdfCost;
+  Object.assign(overrides, options.settings);
   const config = withOverrides(loadConfig(), overrides);
   // Logs to stderr: stdout carries the report, which people paste into the README.
   const log = pino({ level: config.logLevel, base: { process: `bench-${label}` }, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination(2));
