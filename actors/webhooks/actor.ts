@@ -32,7 +32,7 @@ export const start: StartActor = async ({ config, log, shards, nc }) => {
     const planned = await inTransaction(pool, (tx) => planDeliveries(tx, events));
     if (planned > 0) {
       webhookPlanned.inc(planned);
-      sender.kick();
+      sender.nudge();
     }
   });
   sender.kick();

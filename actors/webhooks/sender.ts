@@ -26,7 +26,13 @@ const POLL_MS = 1_000;
 /** Chains in flight per thread, across endpoints. */
 const MAX_CHAINS = 32;
 /** Deliveries leased with one claim; sent one after another. */
-const CHAIN_LENGTH = 100;
+const CHAIN_LENGTH = 250;
+/**
+ * Least time between two claims the consumer asks for. During a flash sale it
+ * plans many batches a second while the hot event's chain is already in
+ * flight; a claim per batch would scan the open deliveries for nothing.
+ */
+const NUDGE_MS = 200;
 /** Settled attempts written together; a crash re-sends at most this many of a chain. */
 const SETTLE_EVERY = 20;
 
@@ -36,12 +42,29 @@ export class Sender {
   private claiming: Promise<void> | null = null;
   private again = false;
   private stopped = false;
+  private lastNudge = 0;
+  private trailing: NodeJS.Timeout | null = null;
   private readonly leaseMs: number;
 
   constructor(private readonly pool: Pool, private readonly client: WebhookClient, private readonly options: SenderOptions, private readonly log: Logger) {
     // Long enough for a few timed-out attempts; a chain stops sending well before its lease ends.
     this.leaseMs = 3 * options.timeoutMs + 5_000;
     this.timer = setInterval(() => this.kick(), POLL_MS);
+  }
+
+  /** New deliveries were planned: claim now, or once at the end of the current NUDGE_MS window. */
+  nudge(): void {
+    const wait = this.lastNudge + NUDGE_MS - Date.now();
+    if (wait <= 0) {
+      this.lastNudge = Date.now();
+      this.kick();
+      return;
+    }
+    this.trailing ??= setTimeout(() => {
+      this.trailing = null;
+      this.lastNudge = Date.now();
+      this.kick();
+    }, wait);
   }
 
   /** Looks for due chains now (or right after the claim in progress). */
@@ -145,6 +168,7 @@ export class Sender {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
+    if (this.trailing) clearTimeout(this.trailing);
     await this.claiming;
     await Promise.all([...this.chains]);
   }

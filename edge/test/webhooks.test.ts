@@ -10,7 +10,7 @@ import { startTestSystem, type TestSystem } from './harness.js';
 import { eventuallyValue as eventually } from './fixtures/eventually.js';
 import { Receiver, type Received } from './webhook-receiver.js';
 
-const RECEIVERS = 9;
+const RECEIVERS = 11;
 
 describe('webhooks', () => {
   let t: TestSystem;
@@ -39,7 +39,7 @@ describe('webhooks', () => {
   const deliveries = async (endpointId: string) => {
     const res = await t.api('GET', `/v1/admin/webhooks/${endpointId}/deliveries?limit=100`, { token: t.adminToken });
     assert.equal(res.status, 200, JSON.stringify(res.body));
-    return res.body.items as { id: string; status: string; attempts: number; lastStatusCode: number | null; lastError: string | null; eventId: string }[];
+    return res.body.items as { id: string; status: string; attempts: number; lastStatusCode: number | null; lastError: string | null; lastResponse: string | null; eventId: string }[];
   };
   const verify = (secret: string, got: Received) => new Webhook(secret).verify(got.body, got.headers as Record<string, string>);
 
@@ -180,6 +180,49 @@ describe('webhooks', () => {
     assert.equal(String(got.headers['webhook-signature']).split(' ').length, 2);
     verify(rotated.body.secret, got);
     verify(old, got);
+  });
+
+  test('when a delivery fails past the retry window, then it is dead and the endpoint disabled; enabling it and retrying delivers it', async () => {
+    r[9].respond = () => ({ status: 503, body: 'x'.repeat(5000) });
+    const endpoint = await register(r[9]);
+    const event = await t.createEvent();
+    const [u] = await t.registerUsers(1, 'wh-dead');
+    await book(u.token, event.id);
+    const failing = await eventually('a failed attempt', async () => (await deliveries(endpoint.id)).find((d) => d.status === 'failed'));
+    assert.equal(failing.lastResponse?.length, 1024, 'at most 1 KiB of the answer is kept');
+    // As if the first attempt were two days old: the next failure is past the 24 h window.
+    await t.db.query(`UPDATE webhook_deliveries SET first_attempt_at = now() - interval '2 days' WHERE id = $1`, [failing.id]);
+    await eventually('dead', async () => (await deliveries(endpoint.id)).find((d) => d.status === 'dead'), 60_000);
+    const disabled = (await t.api('GET', `/v1/admin/webhooks/${endpoint.id}`, { token: t.adminToken })).body;
+    assert.equal(disabled.enabled, false);
+    assert.match(disabled.disabledReason, /retry schedule/);
+
+    r[9].respond = () => ({ status: 200 });
+    assert.equal((await t.api('PATCH', `/v1/admin/webhooks/${endpoint.id}`, { token: t.adminToken, body: { enabled: true } })).body.enabled, true);
+    const retried = await t.api('POST', `/v1/admin/webhooks/${endpoint.id}/deliveries/${failing.id}/retry`, { token: t.adminToken });
+    assert.equal(retried.status, 202);
+    assert.equal(retried.body.status, 'pending');
+    await eventually('delivered after the manual retry', async () => (await deliveries(endpoint.id)).find((d) => d.status === 'delivered'), 60_000);
+    assert.equal(new Set(r[9].about(event.id).map((g) => g.headers['webhook-id'])).size, 1, 'one webhook-id throughout');
+    await t.api('DELETE', `/v1/admin/webhooks/${endpoint.id}`, { token: t.adminToken });
+  });
+
+  test('when the receiver redirects, then the redirect is not followed and the attempt counts as failed', async () => {
+    r[10].respond = () => ({ status: 302, body: 'moved' });
+    const endpoint = await register(r[10]);
+    const event = await t.createEvent();
+    const [u1, u2] = await t.registerUsers(2, 'wh-redirect');
+    await book(u1.token, event.id);
+    await book(u2.token, event.id);
+    const failed = await eventually('a failed attempt', async () => (await deliveries(endpoint.id)).find((d) => d.status === 'failed'));
+    assert.equal(failed.lastStatusCode, 302);
+    const page = await t.api('GET', `/v1/admin/webhooks/${endpoint.id}/deliveries?limit=1`, { token: t.adminToken });
+    assert.equal(page.body.items.length, 1);
+    const next = await t.api('GET', `/v1/admin/webhooks/${endpoint.id}/deliveries?limit=1&cursor=${page.body.nextCursor}`, { token: t.adminToken });
+    assert.equal(next.body.items.length, 1);
+    assert.notEqual(next.body.items[0].id, page.body.items[0].id);
+    assert.equal((await t.api('GET', `/v1/admin/webhooks/${endpoint.id}/deliveries?cursor=nonsense`, { token: t.adminToken })).status, 400);
+    await t.api('DELETE', `/v1/admin/webhooks/${endpoint.id}`, { token: t.adminToken });
   });
 
   test('when input is bad or the caller is not an admin, then the answer is a 4xx problem naming the field', async () => {
