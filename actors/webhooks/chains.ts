@@ -37,25 +37,42 @@ export async function claimChains(pool: Pool, limits: ClaimLimits): Promise<Chai
     await client.query('SELECT pg_advisory_xact_lock($1)', [CLAIM_LOCK]);
     const { rows } = await client.query<ClaimedDelivery & { pos: number }>({
       name: 'webhooks.claim-chains',
-      text: `WITH open AS (
-               SELECT d.id, d.endpoint_id, d.event_id, d.lease_until, d.next_attempt_at,
-                      row_number() OVER (PARTITION BY d.endpoint_id, d.event_id ORDER BY d.version, d.seq) AS pos
-               FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id AND e.enabled
-               WHERE d.status IN ('pending', 'failed')
+      // Index-driven throughout (webhook_deliveries_open): a skip scan finds each open (endpoint, event)
+      // pair, one index probe finds its head, and only chosen chains are read further. The cost
+      // follows the number of chains, not of open deliveries (a receiver down for a day can owe many).
+      text: `WITH RECURSIVE pairs AS (
+               (SELECT endpoint_id, event_id FROM webhook_deliveries WHERE status IN ('pending', 'failed')
+                ORDER BY endpoint_id, event_id LIMIT 1)
+               UNION ALL
+               SELECT n.endpoint_id, n.event_id FROM pairs p CROSS JOIN LATERAL (
+                 SELECT d.endpoint_id, d.event_id FROM webhook_deliveries d
+                 WHERE d.status IN ('pending', 'failed') AND (d.endpoint_id, d.event_id) > (p.endpoint_id, p.event_id)
+                 ORDER BY d.endpoint_id, d.event_id LIMIT 1) n
+             ), heads AS (
+               SELECT p.endpoint_id, p.event_id, h.lease_until, h.next_attempt_at
+               FROM pairs p JOIN webhook_endpoints e ON e.id = p.endpoint_id AND e.enabled
+               CROSS JOIN LATERAL (
+                 SELECT d.lease_until, d.next_attempt_at FROM webhook_deliveries d
+                 WHERE d.endpoint_id = p.endpoint_id AND d.event_id = p.event_id AND d.status IN ('pending', 'failed')
+                 ORDER BY d.version, d.seq LIMIT 1) h
              ), busy AS (
-               SELECT endpoint_id, count(*) AS n FROM open WHERE pos = 1 AND lease_until > now() GROUP BY endpoint_id
+               SELECT endpoint_id, count(*) AS n FROM heads WHERE lease_until > now() GROUP BY endpoint_id
              ), ready AS (
-               SELECT o.endpoint_id, o.event_id, o.next_attempt_at, COALESCE(b.n, 0) AS busy,
-                      row_number() OVER (PARTITION BY o.endpoint_id ORDER BY o.next_attempt_at) AS rank
-               FROM open o LEFT JOIN busy b USING (endpoint_id)
-               WHERE o.pos = 1 AND (o.lease_until IS NULL OR o.lease_until <= now()) AND o.next_attempt_at <= now()
+               SELECT h.endpoint_id, h.event_id, h.next_attempt_at, COALESCE(b.n, 0) AS busy,
+                      row_number() OVER (PARTITION BY h.endpoint_id ORDER BY h.next_attempt_at) AS rank
+               FROM heads h LEFT JOIN busy b USING (endpoint_id)
+               WHERE (h.lease_until IS NULL OR h.lease_until <= now()) AND h.next_attempt_at <= now()
              ), chosen AS (
                SELECT endpoint_id, event_id FROM ready WHERE rank + busy <= $1 ORDER BY next_attempt_at LIMIT $2
+             ), chain AS (
+               SELECT r.id, r.pos FROM chosen c CROSS JOIN LATERAL (
+                 SELECT d.id, row_number() OVER (ORDER BY d.version, d.seq) AS pos FROM webhook_deliveries d
+                 WHERE d.endpoint_id = c.endpoint_id AND d.event_id = c.event_id AND d.status IN ('pending', 'failed')
+                 ORDER BY d.version, d.seq LIMIT $3) r
              )
              UPDATE webhook_deliveries d SET lease_until = now() + $4::int * interval '1 millisecond'
-             FROM open o JOIN chosen c USING (endpoint_id, event_id)
-             WHERE d.id = o.id AND o.pos <= $3
-             RETURNING d.id, d.endpoint_id, d.event_id, d.payload, d.attempts, d.first_attempt_at, d.next_attempt_at, o.pos`,
+             FROM chain c WHERE d.id = c.id
+             RETURNING d.id, d.endpoint_id, d.event_id, d.payload, d.attempts, d.first_attempt_at, d.next_attempt_at, c.pos`,
       values: [limits.perEndpoint, limits.chains, limits.length, limits.leaseMs],
     });
     if (rows.length === 0) return [];

@@ -216,6 +216,7 @@ describe('webhooks', () => {
     await book(u2.token, event.id);
     const failed = await eventually('a failed attempt', async () => (await deliveries(endpoint.id)).find((d) => d.status === 'failed'));
     assert.equal(failed.lastStatusCode, 302);
+    await eventually('both bookings planned', async () => ((await deliveries(endpoint.id)).length === 2 ? true : undefined));
     const page = await t.api('GET', `/v1/admin/webhooks/${endpoint.id}/deliveries?limit=1`, { token: t.adminToken });
     assert.equal(page.body.items.length, 1);
     const next = await t.api('GET', `/v1/admin/webhooks/${endpoint.id}/deliveries?limit=1&cursor=${page.body.nextCursor}`, { token: t.adminToken });
