@@ -35,6 +35,7 @@ import { waitlistRoutes } from './routes/waitlist.js';
 import { checkinRoutes } from './routes/checkin.js';
 import { ticketRoutes } from './routes/tickets.js';
 import { pageRoutes } from './pages/plugin.js';
+import { webhookRoutes } from './routes/webhooks.js';
 
 export const API_VERSION = '1.0.0';
 
@@ -104,6 +105,7 @@ export async function buildEdge(config: Config, nc: NatsConnection, redis: Redis
   await app.register(adminRoutes, deps);
   await app.register(dashboardRoutes);
   await app.register(mailRoutes, deps);
+  await app.register(webhookRoutes, deps);
   await app.register(analyticsRoutes, { ...deps, nc });
   return app;
 }

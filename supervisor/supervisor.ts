@@ -80,6 +80,8 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
     mailer: new ActorPool('mailer', config.mailerThreads, config.shards, config, log),
     // Sharded like inventory: one thread owns an event's door, scans answer a waiting gate.
     checkin: new ActorPool('checkin', config.checkinThreads, config.shards, config, log),
+    // Like the mailer: each thread plans from its shards' domain events; every thread sends.
+    webhooks: new ActorPool('webhooks', config.webhookThreads, config.shards, config, log),
   };
   // Pools switched off by configuration (EVENTLY_DISABLED_POOLS) are never started: their work waits in the stream.
   const all = (): ActorPool[] => Object.values(pools).filter((p) => !config.disabledPools.includes(p.kind));

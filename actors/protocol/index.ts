@@ -15,6 +15,7 @@ export * from './trace.js';
 export * from './schemas/audit.js';
 export * from './schemas/analytics.js';
 export * from './schemas/mail.js';
+export * from './schemas/webhooks.js';
 export * from './schemas/analytics-admin.js';
 export * from './analytics-export.js';
 export * from './audit.js';

@@ -14,11 +14,15 @@ import { DeadLetterPage, DeliveryRef, ListDeadLetters, MailDelivery, MailPreview
 import { AnalyticsSummary, EventAnalytics } from './schemas/analytics.js';
 import { DailyReport, DailyReportQuery, ExportBookings, ExportStarted, RebuildAnalytics, RebuildResult } from './schemas/analytics-admin.js';
 import { CheckinResult, EventBatch, BatchResults, CheckinFigures, KeyList, ListRevoked, RevokedList, Scan, TicketList, TicketsQuery } from './schemas/checkin.js';
+import {
+  CreateWebhook, ListWebhookDeliveries, ListWebhooks, UpdateWebhook, Webhook, WebhookDelivery, WebhookDeliveryPage, WebhookDeliveryRef,
+  WebhookPage, WebhookRef, WebhookWithSecret,
+} from './schemas/webhooks.js';
 import { ExpiredHolds, Hold, HoldLookup, HoldRef, JoinWaitlist, ListWaitlist, SetPriority, WaitlistEntry, WaitlistPage } from './schemas/waitlist.js';
 
 export const SUBJECT_ROOT = 'evently';
 
-export type ActorKind = 'inventory' | 'identity' | 'waitlist' | 'audit' | 'pricing' | 'mailer' | 'analytics' | 'checkin';
+export type ActorKind = 'inventory' | 'identity' | 'waitlist' | 'audit' | 'pricing' | 'mailer' | 'analytics' | 'checkin' | 'webhooks';
 export type Scope = 'shard' | 'any';
 
 export interface Operation<Req extends TSchema = TSchema, Rep extends TSchema = TSchema> {
@@ -87,6 +91,19 @@ export const mailer = {
   ping: op('mailer', 'ping', 'any', Empty, Pong),
 } as const;
 
+// Endpoint admin goes to any webhooks thread: the rows are shared, no shard owns them.
+export const webhooks = {
+  create: op('webhooks', 'endpoints.create', 'any', CreateWebhook, WebhookWithSecret),
+  list: op('webhooks', 'endpoints.list', 'any', ListWebhooks, WebhookPage),
+  get: op('webhooks', 'endpoints.get', 'any', WebhookRef, Webhook),
+  update: op('webhooks', 'endpoints.update', 'any', UpdateWebhook, Webhook),
+  remove: op('webhooks', 'endpoints.delete', 'any', WebhookRef, Empty),
+  rotateSecret: op('webhooks', 'endpoints.rotate-secret', 'any', WebhookRef, WebhookWithSecret),
+  deliveries: op('webhooks', 'deliveries.list', 'any', ListWebhookDeliveries, WebhookDeliveryPage),
+  retry: op('webhooks', 'deliveries.retry', 'any', WebhookDeliveryRef, WebhookDelivery),
+  ping: op('webhooks', 'ping', 'any', Empty, Pong),
+} as const;
+
 // Reads and rebuilds go to any analytics thread: they are not tied to a shard's consumers.
 export const analytics = {
   summary: op('analytics', 'figures.summary', 'any', Empty, AnalyticsSummary),
@@ -110,7 +127,7 @@ export const checkin = {
   ping: op('checkin', 'ping', 'shard', Empty, Pong),
 } as const;
 
-export const operations: Record<ActorKind, Record<string, Operation>> = { inventory, identity, waitlist, audit, pricing, mailer, analytics, checkin };
+export const operations: Record<ActorKind, Record<string, Operation>> = { inventory, identity, waitlist, audit, pricing, mailer, analytics, checkin, webhooks };
 
 /** The subject one request travels on. Shard-scoped operations need the shard. */
 export function subjectFor(operation: Operation, shard?: number): string {

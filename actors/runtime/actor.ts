@@ -12,7 +12,7 @@ import type { Pressure } from './pressure.js';
  * waits on their work. Their threads run at a lower OS priority and yield to
  * the booking path (see pressure.ts).
  */
-export const BACKGROUND_KINDS: ReadonlySet<ActorKind> = new Set<ActorKind>(['mailer', 'analytics', 'pricing', 'audit']);
+export const BACKGROUND_KINDS: ReadonlySet<ActorKind> = new Set<ActorKind>(['mailer', 'analytics', 'pricing', 'audit', 'webhooks']);
 
 export interface ActorContext {
   readonly config: Config;

@@ -145,6 +145,14 @@ export const settings = {
   smtpUrl: setting('SMTP_URL', 'SMTP server (smtp:// or smtps://, credentials in the URL); unset on the embedded default = the local mail sink', undefined, url(['smtp:', 'smtps:'])),
   mailMaxAttempts: setting('EVENTLY_MAIL_MAX_ATTEMPTS', 'Attempts at one mail before it goes to the dead-letter store', 8, int(1, 100)),
   mailRetryBaseMs: setting('EVENTLY_MAIL_RETRY_BASE_MS', 'Wait after a mail\'s first failed attempt; doubled after each further one', 30000, int(10, 3600000)),
+  webhookThreads: setting('EVENTLY_WEBHOOK_THREADS', 'Webhook actor threads (they split the shards\' domain events; every one sends)', 1, int(1, 16)),
+  webhookTimeoutMs: setting('EVENTLY_WEBHOOK_TIMEOUT_MS', 'How long a webhook receiver has to answer (connect to end of its first KiB) before the attempt counts as failed', 10000, int(100, 60000)),
+  webhookRetryBaseMs: setting('EVENTLY_WEBHOOK_RETRY_BASE_MS', 'Wait after a webhook delivery\'s first failed attempt; doubled after each further one (with jitter, up to EVENTLY_WEBHOOK_RETRY_MAX_MS)', 5000, int(10, 3600000)),
+  webhookRetryMaxMs: setting('EVENTLY_WEBHOOK_RETRY_MAX_MS', 'Longest wait between two attempts at one webhook delivery', 3600000, int(10, 86400000)),
+  webhookRetryWindowMs: setting('EVENTLY_WEBHOOK_RETRY_WINDOW_MS', 'How long after its first attempt a failing webhook delivery is still retried; past it the delivery is dead and its endpoint disabled', 86400000, int(100, 604800000)),
+  webhookEndpointConcurrency: setting('EVENTLY_WEBHOOK_ENDPOINT_CONCURRENCY', 'Most deliveries in flight to one endpoint at a time (each for a different event; one event\'s go one by one, in order)', 4, int(1, 256)),
+  webhookSecretGraceMs: setting('EVENTLY_WEBHOOK_SECRET_GRACE_MS', 'After a secret rotation, how long deliveries are signed with the previous secret too', 86400000, int(0, 2592000000)),
+  webhookAllowHosts: setting('EVENTLY_WEBHOOK_ALLOW_HOSTS', 'Comma-separated hosts or host:port that webhook URLs may use although they resolve to loopback, private or link-local addresses', [] as string[], list),
 } as const;
 
 type Settings = typeof settings;

@@ -1,9 +1,9 @@
 // Liveness says the process answers. Readiness says it can do its job: the
 // broker is connected, and every inventory, waitlist, pricing and check-in shard and the
-// identity, audit, mailer and analytics actors answer a ping (which touches the database).
+// identity, audit, mailer, analytics and webhooks actors answer a ping (which touches the database).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { analytics, audit, checkin, identity, inventory, mailer, pricing, subjectFor, waitlist, type ActorKind } from '../../actors/protocol/index.js';
+import { analytics, audit, checkin, identity, inventory, mailer, pricing, subjectFor, waitlist, webhooks, type ActorKind } from '../../actors/protocol/index.js';
 import { BACKGROUND_KINDS } from '../../actors/runtime/actor.js';
 import { sendProblem } from '../plugins/problems.js';
 import type { EdgeDeps } from '../server.js';
@@ -33,6 +33,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app, { b
       { kind: 'mailer', name: 'mailer', subject: subjectFor(mailer.ping) },
       { kind: 'analytics', name: 'analytics', subject: subjectFor(analytics.ping) },
       { kind: 'audit', name: 'audit', subject: subjectFor(audit.ping) },
+      { kind: 'webhooks', name: 'webhooks', subject: subjectFor(webhooks.ping) },
       // Pools switched off by configuration are not waited for: their work waits in the stream.
     ].filter((t) => !disabledPools.includes(t.kind));
     const results = await Promise.all(targets.map((t) =>

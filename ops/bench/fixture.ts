@@ -14,6 +14,8 @@ export interface SystemOptions {
   kdfCost?: number;
   disabledPools?: readonly string[];
   backgroundYieldMs?: number;
+  /** Any further settings a scenario needs (e.g. the webhook allow-list for its receivers). */
+  settings?: Partial<Record<keyof Config, unknown>>;
 }
 
 // Systems running right now, so a Ctrl-C can stop them before the process goes.
@@ -36,6 +38,7 @@ export async function withSystem<T>(label: string, options: SystemOptions, use: 
   if (options.kdfCost !== undefined) overrides.kdfCost = options.kdfCost;
   if (options.disabledPools) overrides.disabledPools = options.disabledPools;
   if (options.backgroundYieldMs !== undefined) overrides.backgroundYieldMs = options.backgroundYieldMs;
+  Object.assign(overrides, options.settings);
   const config = withOverrides(loadConfig(), overrides);
   // Logs to stderr: stdout carries the report, which people paste into the README.
   const log = pino({ level: config.logLevel, base: { process: `bench-${label}` }, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination(2));

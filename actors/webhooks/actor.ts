@@ -1,0 +1,73 @@
+// The webhook actor: reads the domain events of its shards (durably, each
+// planned once), plans one delivery per subscribed endpoint in the same
+// transaction, and sends what is due with Standard Webhooks signatures,
+// retries with backoff for a day, in order per (endpoint, event), through
+// the SSRF guard. It never sits on the booking path: a booking is done when
+// inventory commits; its webhooks follow from the stream. Admins manage
+// endpoints and read and retry deliveries through it.
+import { threadId } from 'node:worker_threads';
+import { ok, refuse, type CallContext } from '../protocol/index.js';
+import type { Handler, StartActor } from '../runtime/actor.js';
+import { consumeShardsInBatches } from '../runtime/batch-consumer.js';
+import { inTransaction, openPostgres } from '../runtime/resources.js';
+import { listDeliveries, retryDelivery } from './delivery-log.js';
+import { Endpoints } from './endpoints.js';
+import { WebhookClient } from './http-client.js';
+import { webhookPlanned } from './metrics.js';
+import { anyoneSubscribed, CONSUMER, planDeliveries, REACTS_TO } from './planning.js';
+import { Sender } from './sender.js';
+
+export const start: StartActor = async ({ config, log, shards, nc, yieldToForeground }) => {
+  const pool = openPostgres(config, log, 6);
+  const client = new WebhookClient(config.webhookTimeoutMs, config.webhookAllowHosts);
+  const sender = new Sender(pool, client, {
+    retry: { baseMs: config.webhookRetryBaseMs, maxMs: config.webhookRetryMaxMs, windowMs: config.webhookRetryWindowMs },
+    timeoutMs: config.webhookTimeoutMs, perEndpoint: config.webhookEndpointConcurrency,
+  }, log);
+  const endpoints = new Endpoints(pool, config.webhookAllowHosts, config.webhookSecretGraceMs);
+
+  const consumer = await consumeShardsInBatches(nc, CONSUMER, shards, REACTS_TO, log, async (messages) => {
+    // Nobody subscribed: nothing is owed, so no transaction and no consumed-event rows either.
+    if (!await anyoneSubscribed(pool, messages.flatMap((m) => m.events))) return;
+    const planned = await inTransaction(pool, (tx) => planDeliveries(tx, messages));
+    if (planned > 0) {
+      webhookPlanned.inc(planned);
+      sender.nudge();
+    }
+  }, { pace: yieldToForeground });
+  sender.kick();
+  log.info({ shards: shards.length }, 'webhooks consuming');
+
+  const admin = (handler: Handler): Handler => async (req, ctx: CallContext, meta) =>
+    ctx.role === 'admin' ? handler(req, ctx, meta) : refuse('FORBIDDEN', 'only admins manage webhooks');
+  return {
+    handlers: {
+      'endpoints.create': admin((req) => endpoints.create(req)),
+      'endpoints.list': admin((req) => endpoints.list(req)),
+      'endpoints.get': admin((req) => endpoints.get(req)),
+      'endpoints.update': admin(async (req) => {
+        const outcome = await endpoints.update(req);
+        if (outcome.ok && outcome.value.enabled) sender.kick();
+        return outcome;
+      }),
+      'endpoints.delete': admin((req) => endpoints.remove(req)),
+      'endpoints.rotate-secret': admin((req) => endpoints.rotateSecret(req)),
+      'deliveries.list': admin((req) => listDeliveries(pool, req)),
+      'deliveries.retry': admin(async (req) => {
+        const outcome = await retryDelivery(pool, req);
+        if (outcome.ok) sender.kick();
+        return outcome;
+      }),
+      ping: async () => {
+        await pool.query('SELECT 1');
+        return ok({ kind: 'webhooks', shard: null, thread: threadId });
+      },
+    },
+    async stop() {
+      await consumer.stop();
+      await sender.stop();
+      await client.close();
+      await pool.end();
+    },
+  };
+};
