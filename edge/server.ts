@@ -14,6 +14,7 @@ import { Broker } from './plugins/broker.js';
 import { DomainFeed } from './plugins/domain-feed.js';
 import { EventCache } from './plugins/event-cache.js';
 import metricsPlugin, { edgeMetrics } from './plugins/metrics.js';
+import { installJsonBody } from './plugins/json-body.js';
 import { installOpenApi } from './plugins/openapi.js';
 import { clientErrorHandler, frameworkErrors, installProblems } from './plugins/problems.js';
 import rateLimits from './plugins/rate-limits.js';
@@ -65,6 +66,7 @@ export async function buildEdge(config: Config, nc: NatsConnection, redis: Redis
 
   // The API speaks JSON only; anything else is 415 rather than a string body.
   app.removeContentTypeParser('text/plain');
+  installJsonBody(app);
   installValidation(app);
   installProblems(app);
   installRequestId(app);

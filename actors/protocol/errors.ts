@@ -32,7 +32,8 @@ export const errorCatalogue = {
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported content type', retryable: false },
   RATE_LIMITED: { status: 429, title: 'Too many requests', retryable: true },
   HEADERS_TOO_LARGE: { status: 431, title: 'Request headers (or URL) too large', retryable: false },
-  INTERNAL: { status: 500, title: 'Internal error', retryable: true },
+  // Not retryable: a fault here is a bug that a retry meets again, so no retry-after invites one.
+  INTERNAL: { status: 500, title: 'Internal error', retryable: false },
   UNAVAILABLE: { status: 503, title: 'Service unavailable', retryable: true },
   TIMEOUT: { status: 504, title: 'Upstream timed out', retryable: true },
 } as const satisfies Record<string, { status: number; title: string; retryable: boolean }>;

@@ -1,8 +1,10 @@
-// Bearer JWT authentication with two roles. The token is verified once per
-// request, in onRequest, so the rate limits can count by user before any
-// route work; routes opt in with `preHandler: app.authenticate` or
-// `app.requireAdmin`. Bearer only: no cookie is ever read, so no ambient
-// credential exists for a cross-site request to abuse.
+// Bearer JWT authentication. The token is verified once per request, in
+// onRequest, so the rate limits can count by user before any route work;
+// routes opt in with `onRequest: app.authenticate` or `app.requireAdmin`, also
+// in onRequest, so a request without a valid token is 401 (and a user on an
+// admin route 403) before its body is parsed or validated. Bearer only: no
+// cookie is ever read, so no ambient credential exists for a cross-site
+// request to abuse.
 import fastifyJwt from '@fastify/jwt';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';

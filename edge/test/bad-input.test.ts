@@ -85,7 +85,8 @@ test('when every route of the served OpenAPI document is swept with generated ba
   const bookingId = (await t.api('POST', `/v1/events/${eventId}/bookings`, { token: owner.token, body: { quantity: 1 } })).body.id;
   const requests: (SweepRequest & { token?: string })[] = [];
   for (const [template, methods] of Object.entries(doc.paths)) {
-    const pathValue = () => (template.startsWith('/v1/bookings/') ? bookingId : template.startsWith('/v1/events/') ? eventId : randomUUID());
+    const pathValue = (name: string) => (name === 'template' ? 'booking-confirmed'
+      : template.startsWith('/v1/bookings/') ? bookingId : template.startsWith('/v1/events/') ? eventId : randomUUID());
     for (const [method, op] of Object.entries(methods)) {
       const generated = sweep(method.toUpperCase(), template, op, pathValue);
       requests.push(...generated.map((r) => ({ ...r, token: t.adminToken })));
@@ -106,6 +107,10 @@ test('when every route of the served OpenAPI document is swept with generated ba
       const type = res.headers.get('content-type') ?? '';
       const body = await res.text();
       if (res.status >= 500) failures.push(`${r.name}: ${res.status} ${body.slice(0, 200)}`);
+      else if (res.headers.has('retry-after') && res.status !== 429) failures.push(`${r.name}: ${res.status} says retry-after`);
+      else if (res.status === 400 && r.field && !new RegExp(`\\b${r.field}\\b`).test((JSON.parse(body) as { detail: string }).detail)) {
+        failures.push(`${r.name}: the 400 does not name ${r.field}: ${body.slice(0, 200)}`);
+      }
       else if (res.status >= 400 && (!type.startsWith('application/problem+json') || JSON.parse(body).status !== res.status)) {
         failures.push(`${r.name}: ${res.status} not a problem (${type})`);
       }
