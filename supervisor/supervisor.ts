@@ -114,7 +114,7 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
     db.on('error', (err) => log.warn({ err }, 'metrics postgres client error'));
     closers.push(() => db.end());
     const metrics = supervisorMetrics({ pools: all, shards: config.shards, db, jsm: () => nc.jetstreamManager(), log });
-    const admin = await startAdmin(config, { control, metrics }, log);
+    const admin = await startAdmin(config, { control, metrics }, nc, log);
     adminUrl = admin.url;
     closers.push(() => admin.stop());
     const service = await startAdminService(nc, control, leases.me, log);

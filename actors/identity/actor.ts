@@ -8,12 +8,13 @@ import { ok } from '../protocol/index.js';
 import type { StartActor } from '../runtime/actor.js';
 import { openPostgres } from '../runtime/resources.js';
 import { login, register } from './accounts.js';
+import { accountState, listUsers, setRole, setStatus } from './admin-users.js';
 
 // On Linux a nice value belongs to the thread, so this lowers only this
 // actor's thread: under load the scheduler prefers the booking path.
 const HASHING_NICE = 10;
 
-export const start: StartActor = async ({ config, log }) => {
+export const start: StartActor = async ({ config, log, nc }) => {
   try {
     setPriority(0, HASHING_NICE);
   } catch (err) {
@@ -24,6 +25,10 @@ export const start: StartActor = async ({ config, log }) => {
     handlers: {
       'accounts.register': (req) => register(pool, req, config.kdfCost),
       'accounts.login': (req) => login(pool, req, config.kdfCost),
+      'accounts.state': (req) => accountState(pool, req),
+      'accounts.list': (req, ctx) => listUsers(pool, req, ctx),
+      'accounts.status': (req, ctx) => setStatus(pool, nc, req, ctx),
+      'accounts.role': (req, ctx) => setRole(pool, nc, req, ctx),
       ping: async () => {
         await pool.query('SELECT 1');
         return ok({ kind: 'identity', shard: null, thread: threadId });

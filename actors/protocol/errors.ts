@@ -8,6 +8,7 @@ export const errorCatalogue = {
   UNAUTHENTICATED: { status: 401, title: 'Authentication required', retryable: false },
   INVALID_CREDENTIALS: { status: 401, title: 'Email or password is wrong', retryable: false },
   FORBIDDEN: { status: 403, title: 'Not allowed', retryable: false },
+  ACCOUNT_DISABLED: { status: 403, title: 'This account is disabled', retryable: false },
   NOT_FOUND: { status: 404, title: 'Not found', retryable: false },
   METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed', retryable: false },
   EMAIL_TAKEN: { status: 409, title: 'Email is already registered', retryable: false },

@@ -81,6 +81,7 @@ export const settings = {
   brokerTimeoutMs: setting('EVENTLY_BROKER_TIMEOUT_MS', 'Edge → actor request timeout (then 504)', 5000, int(50, 120000)),
   bodyLimit: setting('EVENTLY_BODY_LIMIT', 'Largest accepted request body in bytes', 16384, int(256, 10485760)),
   jwtSecret: setting('EVENTLY_JWT_SECRET', 'HMAC secret for tokens (embedded default: generated once into the data dir)', undefined, str),
+  tokenCheckTtlMs: setting('EVENTLY_TOKEN_CHECK_TTL_MS', 'How long an edge trusts its cached copy of a user\'s status, role and token version (a change is also broadcast and applies at once)', 3000, int(0, 10000)),
   jwtTtl: setting('EVENTLY_JWT_TTL', 'Token lifetime in seconds', 3600, int(60, 2592000)),
   kdfCost: setting('EVENTLY_KDF_COST', 'scrypt cost exponent (N = 2^cost) for new password hashes', 15, int(10, 20)),
   adminEmail: setting('EVENTLY_ADMIN_EMAIL', 'First admin account, created at start if missing', 'admin@evently.local', str),

@@ -2,16 +2,19 @@
 // onRequest, so the rate limits can count by user before any route work;
 // routes opt in with `onRequest: app.authenticate` or `app.requireAdmin`, also
 // in onRequest, so a request without a valid token is 401 (and a user on an
-// admin route 403) before its body is parsed or validated. Bearer only: no
-// cookie is ever read, so no ambient credential exists for a cross-site
-// request to abuse.
+// admin route 403) before its body is parsed or validated. A verified token
+// is then checked against its user's account (account-states.ts): a deleted
+// or disabled user, a changed role or a bumped token version is 401 at once.
+// Bearer only: no cookie is ever read, so no ambient credential exists for a
+// cross-site request to abuse.
 import fastifyJwt from '@fastify/jwt';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import type { Role, User } from '../../actors/protocol/index.js';
+import { isRole, type Session } from '../../actors/protocol/index.js';
+import { revoked, type AccountStates, type TokenClaims } from './account-states.js';
 import { sendProblem } from './problems.js';
 
-export interface TokenClaims { sub: string; role: Role }
+export type { TokenClaims } from './account-states.js';
 
 declare module '@fastify/jwt' {
   interface FastifyJWT { payload: TokenClaims; user: TokenClaims }
@@ -21,7 +24,13 @@ declare module 'fastify' {
   interface FastifyInstance {
     authenticate: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
     requireAdmin: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
-    issueToken: (user: User) => string;
+    issueToken: (session: Session) => string;
+    /** Verifies a token and checks it against its user's account: the claims, or why not. */
+    checkToken: (token: string, requestId: string) => Promise<{ claims?: TokenClaims; refusal?: string; unavailable?: boolean }>;
+  }
+  interface FastifyRequest {
+    /** Why a token that verified was refused (revoked, user disabled), for the 401's detail. */
+    tokenRefusal?: string;
   }
 }
 
@@ -30,23 +39,24 @@ export interface AuthOptions {
   /** The secret before the last rotation: still verifies, never signs. */
   previousSecret?: string;
   ttlSeconds: number;
+  states: AccountStates;
 }
 
 const BEARER = /^Bearer\s+(\S+)$/i;
 
 function isClaims(value: unknown): value is TokenClaims {
   const v = value as Partial<TokenClaims> | null;
-  return typeof v?.sub === 'string' && (v.role === 'user' || v.role === 'admin');
+  return typeof v?.sub === 'string' && isRole(v.role) && (v.ver === undefined || Number.isInteger(v.ver));
 }
 
-export default fp<AuthOptions>(async (app, { secret, previousSecret, ttlSeconds }) => {
+export default fp<AuthOptions>(async (app, { secret, previousSecret, ttlSeconds, states }) => {
   await app.register(fastifyJwt, { secret, sign: { expiresIn: ttlSeconds } });
 
   const verify = (token: string): TokenClaims | undefined => {
     for (const key of previousSecret ? [undefined, previousSecret] : [undefined]) {
       try {
         const claims: unknown = key ? app.jwt.verify(token, { key }) : app.jwt.verify(token);
-        if (isClaims(claims)) return { sub: claims.sub, role: claims.role };
+        if (isClaims(claims)) return { sub: claims.sub, role: claims.role, ver: claims.ver ?? 0, exp: claims.exp };
       } catch {
         // expired, forged or signed with another key: try the next key, else anonymous
       }
@@ -54,17 +64,29 @@ export default fp<AuthOptions>(async (app, { secret, previousSecret, ttlSeconds 
     return undefined;
   };
 
-  app.decorate('issueToken', (user: User) => app.jwt.sign({ sub: user.id, role: user.role }));
+  app.decorate('issueToken', ({ user, tokenVersion }: Session) => app.jwt.sign({ sub: user.id, role: user.role, ver: tokenVersion }));
+
+  app.decorate('checkToken', async (token: string, requestId: string) => {
+    const claims = verify(token);
+    if (!claims) return { refusal: 'token is not valid or has expired' };
+    const state = await states.current(claims.sub, requestId);
+    if (state === undefined) return { unavailable: true };
+    const refusal = revoked(claims, state);
+    return refusal ? { refusal } : { claims };
+  });
 
   // A bad token leaves the request anonymous; only routes that need a user refuse it.
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', async (request, reply) => {
     const token = BEARER.exec(request.headers.authorization ?? '')?.[1];
-    const claims = token ? verify(token) : undefined;
+    if (!token) return;
+    const { claims, refusal, unavailable } = await app.checkToken(token, request.id);
+    if (unavailable) return sendProblem(reply, 'UNAVAILABLE', 'the token could not be checked right now; retry shortly');
     if (claims) request.user = claims;
+    else request.tokenRefusal = refusal;
   });
 
   app.decorate('authenticate', async (request: FastifyRequest, reply: FastifyReply) => {
-    if (!request.user) await sendProblem(reply, 'UNAUTHENTICATED', 'a valid bearer token is required');
+    if (!request.user) await sendProblem(reply, 'UNAUTHENTICATED', request.tokenRefusal ?? 'a valid bearer token is required');
   });
 
   app.decorate('requireAdmin', async (request: FastifyRequest, reply: FastifyReply) => {

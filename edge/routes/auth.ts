@@ -14,7 +14,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app, { bro
     request.auditSubject = request.body.email.toLowerCase();
     const outcome = await broker.call(identity.register, request.body, callContext(request));
     return outcome.ok
-      ? reply.code(201).send({ token: app.issueToken(outcome.value), user: outcome.value })
+      ? reply.code(201).send({ token: app.issueToken(outcome.value), user: outcome.value.user })
       : sendOutcome(reply, outcome);
   });
 
@@ -29,7 +29,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app, { bro
       return sendProblem(reply, 'RATE_LIMITED', `too many failed logins for this account; retry in ${wait} s`);
     }
     const outcome = await broker.call(identity.login, request.body, callContext(request));
-    if (outcome.ok) return { token: app.issueToken(outcome.value), user: outcome.value };
+    if (outcome.ok) return { token: app.issueToken(outcome.value), user: outcome.value.user };
     if (outcome.code === 'INVALID_CREDENTIALS') await app.loginFailures.record(request);
     return sendOutcome(reply, outcome);
   });
