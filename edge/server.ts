@@ -7,6 +7,7 @@ import type { Redis } from 'ioredis';
 import { connect, type NatsConnection } from 'nats';
 import type { Config } from '../actors/runtime/config.js';
 import type { Logger } from '../actors/runtime/logger.js';
+import { natsOptions } from '../actors/runtime/nats-connect.js';
 import { openRedis } from '../actors/runtime/resources.js';
 import audit from './plugins/audit.js';
 import { AccountStates } from './plugins/account-states.js';
@@ -38,6 +39,9 @@ import { waitlistRoutes } from './routes/waitlist.js';
 
 export const API_VERSION = '1.0.0';
 
+/** How often Node looks for requests past their headers or request timeout. */
+const CONNECTION_CHECK_MS = 1000;
+
 export interface EdgeDeps {
   broker: Broker;
   shards: number;
@@ -52,11 +56,21 @@ export interface Edge {
 
 export async function buildEdge(config: Config, nc: NatsConnection, redis: Redis, log: Logger): Promise<FastifyInstance> {
   if (!config.jwtSecret) throw new Error('EVENTLY_JWT_SECRET is not set');
+  if (!config.identityKey) throw new Error('EVENTLY_IDENTITY_KEY is not set');
   const app = Fastify({
     loggerInstance: log as FastifyBaseLogger,
     genReqId: requestIdFrom,
     childLoggerFactory: childLoggerWithTrace,
     bodyLimit: config.bodyLimit,
+    // Slow clients (docs/security.md): a stalled body or header block is cut off with 408, not held for ever.
+    requestTimeout: config.httpRequestTimeoutMs,
+    keepAliveTimeout: config.httpKeepAliveTimeoutMs,
+    maxRequestsPerSocket: config.httpMaxRequestsPerSocket,
+    http: {
+      headersTimeout: Math.min(config.httpHeadersTimeoutMs, config.httpRequestTimeoutMs),
+      // Node checks the two timeouts above this often (default 30 s, which would double them).
+      connectionsCheckingInterval: CONNECTION_CHECK_MS,
+    },
     // Per-request lines only at debug: at flash-sale rates they would cost more than the requests.
     logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: log.level !== 'debug' && log.level !== 'trace' }),
     return503OnClosing: true,
@@ -77,7 +91,7 @@ export async function buildEdge(config: Config, nc: NatsConnection, redis: Redis
   await app.register(metricsPlugin, { metrics });
   await app.register(security, { config });
   await installOpenApi(app, API_VERSION);
-  const broker = new Broker(nc, config.shards, config.brokerTimeoutMs, metrics.natsRequest);
+  const broker = new Broker(nc, config.shards, config.brokerTimeoutMs, metrics.natsRequest, config.identityKey);
   const states = new AccountStates(broker, config.tokenCheckTtlMs);
   states.listen(nc);
   app.addHook('onClose', async () => states.close());
@@ -110,9 +124,7 @@ export async function buildEdge(config: Config, nc: NatsConnection, redis: Redis
 }
 
 export async function startEdge(config: Config, log: Logger): Promise<Edge> {
-  const nc = await connect({
-    servers: config.natsUrl, name: 'evently-edge', noAsyncTraces: true, maxReconnectAttempts: -1,
-  });
+  const nc = await connect(natsOptions(config, 'edge', { name: 'evently-edge', noAsyncTraces: true, maxReconnectAttempts: -1 }));
   const redis = openRedis(config, log);
   let app: FastifyInstance;
   try {

@@ -23,6 +23,7 @@ import { SupervisorControl } from './control.js';
 import { migrate } from './migrate.js';
 import { startScheduler, type Scheduler } from './scheduler/scheduler.js';
 import { ShardLeases } from './shard-leases.js';
+import { natsOptions } from '../actors/runtime/nats-connect.js';
 
 export interface Supervisor {
   readonly pools: Readonly<Record<ActorKind, ActorPool>>;
@@ -48,7 +49,7 @@ async function ensureFirstAdmin(config: Config, log: Logger): Promise<void> {
 
 /** The domain event stream exists before any actor publishes to or consumes it. */
 async function ensureStream(config: Config): Promise<void> {
-  const nc = await connect({ servers: config.natsUrl, name: 'evently-supervisor' });
+  const nc = await connect(natsOptions(config, 'supervisor', { name: 'evently-supervisor' }));
   try {
     await ensureDomainStream(await nc.jetstreamManager());
   } finally {
@@ -80,7 +81,7 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
   };
   const all = (): ActorPool[] => Object.values(pools);
   const sharded = (): ActorPool[] => all().filter((p) => p.sharded);
-  const nc = await connect({ servers: config.natsUrl, name: 'evently-supervisor', noAsyncTraces: true, maxReconnectAttempts: -1 });
+  const nc = await connect(natsOptions(config, 'supervisor', { name: 'evently-supervisor', noAsyncTraces: true, maxReconnectAttempts: -1 }));
   let adminUrl: string | null = null;
   let scheduler: Scheduler;
   const leases = new ShardLeases(nc, {

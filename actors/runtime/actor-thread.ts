@@ -8,6 +8,7 @@ import type { ActorKind } from '../protocol/index.js';
 import type { StartActor } from './actor.js';
 import type { Config } from './config.js';
 import { createLogger } from './logger.js';
+import { natsOptions } from './nats-connect.js';
 import { threadMetrics, type MetricsSnapshot } from './metrics.js';
 import { serve } from './serve.js';
 
@@ -31,15 +32,12 @@ const { kind, config } = workerData as ActorThreadData;
 
 export default async function runActor({ shards, control }: ActorTask): Promise<{ threadId: number }> {
   const log = createLogger(config.logLevel, { actor: kind, thread: threadId });
-  const nc = await connect({
-    servers: config.natsUrl,
-    name: `evently-${kind}-${threadId}`,
-    noAsyncTraces: true,
-    maxReconnectAttempts: -1,
-  });
+  const nc = await connect(natsOptions(config, 'actors', { name: `evently-${kind}-${threadId}`, noAsyncTraces: true, maxReconnectAttempts: -1 }));
   const { start } = (await import(`../${kind}/actor.js`)) as { start: StartActor };
   const actor = await start({ config, log, shards, threadId, nc });
-  const served = serve(nc, kind, shards, actor, log);
+  if (!config.identityKey) throw new Error('EVENTLY_IDENTITY_KEY is not set: actors could not tell who asks');
+  const identityKeys = [config.identityKey, ...(config.identityPreviousKey ? [config.identityPreviousKey] : [])];
+  const served = serve(nc, kind, shards, actor, log, identityKeys);
 
   const stopRequested = new Promise<void>((resolve) => {
     control.on('message', (m: ControlMessage) => {

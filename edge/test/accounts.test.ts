@@ -16,7 +16,7 @@ after(async () => { await t?.stop(); });
 
 const login = (email: string) => t.api('POST', '/v1/auth/login', { body: { email, password: 'correct horse battery' } });
 
-test('when a user is deleted, then their token is 401 once the edge's brief account cache lapses, and a booking is 401 rather than a misleading 503', async () => {
+test('when a user is deleted, then their token is 401 once the edge\'s brief account cache lapses, and a booking is 401 rather than a misleading 503', async () => {
   const [user] = await t.registerUsers(1, 'deleted');
   const event = await t.createEvent();
   assert.equal((await t.api('GET', '/v1/bookings', { token: user.token })).status, 200);

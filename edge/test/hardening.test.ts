@@ -67,3 +67,21 @@ test('when input is wrong, then the detail names the field and what is allowed',
   assert.doesNotMatch(proto.body.detail, /not valid JSON/);
   assert.match(proto.body.detail, /__proto__/);
 });
+
+test('when a client declares a body of 100 bytes and sends 4, then the edge cuts it off within 30 s', async () => {
+  const { connect: tcp } = await import('node:net');
+  const { port } = new URL(t.url);
+  const socket = tcp({ host: '127.0.0.1', port: Number(port) });
+  let answer = '';
+  socket.on('data', (chunk) => { answer += chunk.toString(); });
+  const closed = new Promise<number>((resolve) => socket.on('close', () => resolve(performance.now())));
+  socket.on('error', () => undefined);
+  await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+  const started = performance.now();
+  socket.write('POST /v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"em');
+  const ended = await Promise.race([closed, new Promise<undefined>((resolve) => setTimeout(resolve, 60_000, undefined))]);
+  socket.destroy();
+  assert.ok(ended !== undefined, 'the connection was still open after 60 s');
+  assert.ok(ended - started < 30_000, `cut off after ${Math.round(ended - started)} ms`);
+  assert.match(answer, /^HTTP\/1\.1 408/, 'told why');
+});

@@ -8,6 +8,8 @@ import { startMailSink, type MailSink } from './mail-sink.js';
 import { freePorts } from './probes.js';
 import type { StartedServer } from './processes.js';
 import { startRedis } from './redis.js';
+import { secretIn } from './secrets.js';
+import { BROKER_ROLES, type BrokerRole } from '../../actors/protocol/index.js';
 
 export { StackError } from './errors.js';
 export { freePort } from './probes.js';
@@ -34,6 +36,8 @@ export interface StackOptions {
 
 export interface Stack {
   natsUrl?: string;
+  /** Password of each NATS user, when NATS was started (config: EVENTLY_NATS_<ROLE>_PASSWORD). */
+  natsPasswords?: Record<BrokerRole, string>;
   redisUrl?: string;
   databaseUrl?: string;
   smtpUrl?: string;
@@ -103,8 +107,11 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   // Listed in start order; stop() walks it backwards so the database goes first and the bus last.
   const starts: Array<[keyof Wanted, () => Promise<StartedServer>]> = [];
   const { natsServer, redisServer, pg } = bins;
+  let natsPasswords: Record<BrokerRole, string> | undefined;
   if (natsServer) {
-    const nats = { binary: natsServer, dataDir, port: ports.nats, monitorPort: ports.monitor, log };
+    const [edge, actors, supervisor] = await Promise.all(BROKER_ROLES.map((role) => secretIn(dataDir, `nats-${role}`)));
+    natsPasswords = { edge, actors, supervisor };
+    const nats = { binary: natsServer, dataDir, port: ports.nats, monitorPort: ports.monitor, log, passwords: natsPasswords };
     starts.push(['nats', () => startNats(nats)]);
   }
   if (redisServer) {
@@ -148,6 +155,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   }
   return {
     natsUrl: started.get('nats')?.url,
+    natsPasswords,
     redisUrl: started.get('redis')?.url,
     databaseUrl: started.get('postgres')?.url,
     smtpUrl: mailSink?.url,

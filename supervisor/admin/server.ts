@@ -27,7 +27,7 @@ export async function startAdmin(config: Config, deps: AdminDeps, nc: NatsConnec
   installValidation(app);
   installProblems(app);
   // Admin tokens die with their user here too: the same account check as the edge's.
-  const states = new AccountStates(new Broker(nc, config.shards, config.brokerTimeoutMs), config.tokenCheckTtlMs);
+  const states = new AccountStates(new Broker(nc, config.shards, config.brokerTimeoutMs, undefined, config.identityKey), config.tokenCheckTtlMs);
   states.listen(nc);
   app.addHook('onClose', async () => states.close());
   await app.register(auth, { secret: config.jwtSecret, ttlSeconds: config.jwtTtl, states });
