@@ -66,7 +66,7 @@ async function onFreshServers(o: ChaosOptions, dataDir: string): Promise<ChaosRe
   const [natsPort, monitorPort, redisPort] = await freePorts(3);
   const passwords = { edge: randomBytes(24).toString('hex'), actors: randomBytes(24).toString('hex'), supervisor: randomBytes(24).toString('hex') };
   const natsStart: NatsStart = { binary: bins.natsServer!, dataDir, port: natsPort, monitorPort, log: say, passwords };
-  const redisStart: RedisStart = { binary: bins.redisServer!, dataDir, port: redisPort, persistent: false, log: say };
+  const redisStart: RedisStart = { binary: bins.redisServer!, dataDir, port: redisPort, persistent: false, log: say, password: randomBytes(24).toString('hex') };
   const servers: { nats?: StartedServer; redis?: StartedServer } = {};
   const stack = await startStack({ dataDir, services: { nats: false, redis: false, postgres: true }, log: say });
   try {

@@ -115,11 +115,11 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     starts.push(['nats', () => startNats(nats)]);
   }
   if (redisServer) {
-    const redis = { binary: redisServer, dataDir, port: ports.redis, persistent, log };
+    const redis = { binary: redisServer, dataDir, port: ports.redis, persistent, log, password: await secretIn(dataDir, 'redis-password') };
     starts.push(['redis', () => startRedis(redis)]);
   }
   if (pg) {
-    const postgres = { bins: pg, dataDir, port: ports.pg, persistent, log };
+    const postgres = { bins: pg, dataDir, port: ports.pg, persistent, log, password: await secretIn(dataDir, 'postgres-password') };
     starts.push(['postgres', () => startPostgres(postgres)]);
   }
 
