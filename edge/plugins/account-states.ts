@@ -1,12 +1,15 @@
 // The edge's view of each signed-in user's account (status, role, token
 // version), so a token dies with its user: a deleted or disabled user, or one
 // whose role changed, is refused at once instead of at the token's expiry.
-// Each state is kept a few seconds (EVENTLY_TOKEN_CHECK_TTL_MS) and dropped
-// the moment identity broadcasts a change, so a request costs a map lookup,
-// and a user's first request in a while one identity round trip.
+// Each state is kept a few seconds (EVENTLY_TOKEN_CHECK_TTL_MS), refreshed in
+// the background after that, and dropped the moment identity broadcasts a
+// change; a sign-in seeds it. So a request costs a map lookup.
 import type { NatsConnection, Subscription } from 'nats';
 import { ACCOUNT_CHANGED_SUBJECT, identity, type AccountChanged, type AccountState, type Role } from '../../actors/protocol/index.js';
 import type { Broker } from './broker.js';
+
+/** Past TTL × this, a cached state is not used even while a fresh one is on its way. */
+const STALE_FACTOR = 10;
 
 /** null: no such user; undefined: identity could not be asked. */
 export type Lookup = AccountState | null | undefined;
@@ -58,25 +61,47 @@ export class AccountStates {
     for (const l of this.listeners) l(userId);
   }
 
+  /** What a sign-in just told: the user's state as identity answered it, so their first requests need no lookup. */
+  seed(state: AccountState): void {
+    this.store(state.userId, state);
+  }
+
+  /**
+   * The user's state. A state older than the TTL is still used while a fresh
+   * one is fetched in the background: the booking path never waits on the
+   * identity thread (it runs at low priority, and starves while a sale is on).
+   * A change made through identity is broadcast and applies at once anyway;
+   * a state older than the hard limit is not used at all.
+   */
   async current(userId: string, requestId: string): Promise<Lookup> {
     const hit = this.cache.get(userId);
-    if (hit && performance.now() - hit.at < this.ttlMs) return hit.state;
-    let lookup = this.pending.get(userId);
-    if (!lookup) {
-      lookup = this.fetch(userId, requestId).finally(() => this.pending.delete(userId));
-      this.pending.set(userId, lookup);
-    }
+    const age = hit ? performance.now() - hit.at : Number.POSITIVE_INFINITY;
+    if (hit && age < this.ttlMs) return hit.state;
+    const lookup = this.lookup(userId, requestId);
+    if (hit && age < this.ttlMs * STALE_FACTOR) return hit.state;
     return lookup;
+  }
+
+  private lookup(userId: string, requestId: string): Promise<Lookup> {
+    let pending = this.pending.get(userId);
+    if (!pending) {
+      pending = this.fetch(userId, requestId).finally(() => this.pending.delete(userId));
+      this.pending.set(userId, pending);
+    }
+    return pending;
+  }
+
+  private store(userId: string, state: AccountState | null): void {
+    if (this.cache.size >= this.maxEntries) this.cache.delete(this.cache.keys().next().value as string);
+    this.cache.delete(userId);
+    this.cache.set(userId, { state, at: performance.now() });
   }
 
   private async fetch(userId: string, requestId: string): Promise<Lookup> {
     const epoch = this.epoch;
     const outcome = await this.broker.call(identity.state, { userId }, { requestId });
     const state = outcome.ok ? outcome.value : outcome.code === 'NOT_FOUND' ? null : undefined;
-    if (state === undefined || epoch !== this.epoch) return state;
-    if (this.cache.size >= this.maxEntries) this.cache.delete(this.cache.keys().next().value as string);
-    this.cache.delete(userId);
-    this.cache.set(userId, { state, at: performance.now() });
+    if (state !== undefined && epoch === this.epoch) this.store(userId, state);
     return state;
   }
 

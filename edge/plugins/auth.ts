@@ -64,7 +64,11 @@ export default fp<AuthOptions>(async (app, { secret, previousSecret, ttlSeconds,
     return undefined;
   };
 
-  app.decorate('issueToken', ({ user, tokenVersion }: Session) => app.jwt.sign({ sub: user.id, role: user.role, ver: tokenVersion }));
+  app.decorate('issueToken', ({ user, tokenVersion }: Session) => {
+    // Identity just answered for this user: their next requests need not ask it again.
+    states.seed({ userId: user.id, role: user.role, status: 'active', tokenVersion });
+    return app.jwt.sign({ sub: user.id, role: user.role, ver: tokenVersion });
+  });
 
   app.decorate('checkToken', async (token: string, requestId: string) => {
     const claims = verify(token);
