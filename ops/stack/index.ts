@@ -70,6 +70,13 @@ async function pickPorts(opts: StackOptions): Promise<Ports> {
   };
 }
 
+/** The URL without its password: logs must not carry credentials. */
+function redacted(url: string): string {
+  const u = new URL(url);
+  if (u.password) u.password = '***';
+  return u.toString();
+}
+
 /** Logs how long each server took, which is most of the stack's start-up time. */
 async function timed(
   name: string,
@@ -78,7 +85,7 @@ async function timed(
 ): Promise<StartedServer> {
   const began = Date.now();
   const server = await start();
-  log(`${name} ready at ${server.url} in ${Date.now() - began} ms (PID ${server.process.pid})`);
+  log(`${name} ready at ${redacted(server.url)} in ${Date.now() - began} ms (PID ${server.process.pid})`);
   return server;
 }
 
