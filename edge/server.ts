@@ -7,13 +7,16 @@ import type { Redis } from 'ioredis';
 import { connect, type NatsConnection } from 'nats';
 import type { Config } from '../actors/runtime/config.js';
 import type { Logger } from '../actors/runtime/logger.js';
+import { natsOptions } from '../actors/runtime/nats-connect.js';
 import { openRedis } from '../actors/runtime/resources.js';
 import audit from './plugins/audit.js';
+import { AccountStates } from './plugins/account-states.js';
 import auth from './plugins/auth.js';
 import { Broker } from './plugins/broker.js';
 import { DomainFeed } from './plugins/domain-feed.js';
 import { EventCache } from './plugins/event-cache.js';
 import metricsPlugin, { edgeMetrics } from './plugins/metrics.js';
+import { installJsonBody } from './plugins/json-body.js';
 import { installOpenApi } from './plugins/openapi.js';
 import { clientErrorHandler, frameworkErrors, installProblems } from './plugins/problems.js';
 import rateLimits from './plugins/rate-limits.js';
@@ -24,6 +27,7 @@ import { installValidation } from './plugins/validation.js';
 import { dashboardRoutes } from './dashboard/plugin.js';
 import live from './live/plugin.js';
 import { adminRoutes } from './routes/admin.js';
+import { userRoutes } from './routes/users.js';
 import { analyticsRoutes } from './routes/analytics.js';
 import { authRoutes } from './routes/auth.js';
 import { bookingRoutes } from './routes/bookings.js';
@@ -38,6 +42,9 @@ import { pageRoutes } from './pages/plugin.js';
 import { webhookRoutes } from './routes/webhooks.js';
 
 export const API_VERSION = '1.0.0';
+
+/** How often Node looks for requests past their headers or request timeout. */
+const CONNECTION_CHECK_MS = 1000;
 
 export interface EdgeDeps {
   broker: Broker;
@@ -55,11 +62,21 @@ export interface Edge {
 
 export async function buildEdge(config: Config, nc: NatsConnection, redis: Redis, log: Logger): Promise<FastifyInstance> {
   if (!config.jwtSecret) throw new Error('EVENTLY_JWT_SECRET is not set');
+  if (!config.identityKey) throw new Error('EVENTLY_IDENTITY_KEY is not set');
   const app = Fastify({
     loggerInstance: log as FastifyBaseLogger,
     genReqId: requestIdFrom,
     childLoggerFactory: childLoggerWithTrace,
     bodyLimit: config.bodyLimit,
+    // Slow clients (docs/security.md): a stalled body or header block is cut off with 408, not held for ever.
+    requestTimeout: config.httpRequestTimeoutMs,
+    keepAliveTimeout: config.httpKeepAliveTimeoutMs,
+    maxRequestsPerSocket: config.httpMaxRequestsPerSocket,
+    http: {
+      headersTimeout: Math.min(config.httpHeadersTimeoutMs, config.httpRequestTimeoutMs),
+      // Node checks the two timeouts above this often (default 30 s, which would double them).
+      connectionsCheckingInterval: CONNECTION_CHECK_MS,
+    },
     // Per-request lines only at debug: at flash-sale rates they would cost more than the requests.
     logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: log.level !== 'debug' && log.level !== 'trace' }),
     return503OnClosing: true,
@@ -71,6 +88,7 @@ export async function buildEdge(config: Config, nc: NatsConnection, redis: Redis
 
   // The API speaks JSON only; anything else is 415 rather than a string body.
   app.removeContentTypeParser('text/plain');
+  installJsonBody(app);
   installValidation(app);
   installProblems(app);
   installRequestId(app);
@@ -79,7 +97,11 @@ export async function buildEdge(config: Config, nc: NatsConnection, redis: Redis
   await app.register(metricsPlugin, { metrics });
   await app.register(security, { config });
   await installOpenApi(app, API_VERSION);
-  await app.register(auth, { secret: config.jwtSecret, previousSecret: config.jwtPreviousSecret, ttlSeconds: config.jwtTtl });
+  const broker = new Broker(nc, config.shards, config.brokerTimeoutMs, metrics.natsRequest, config.identityKey);
+  const states = new AccountStates(broker, config.tokenCheckTtlMs);
+  states.listen(nc);
+  app.addHook('onClose', async () => states.close());
+  await app.register(auth, { secret: config.jwtSecret, previousSecret: config.jwtPreviousSecret, ttlSeconds: config.jwtTtl, states });
   await app.register(rateLimits, { redis, config });
   await app.register(audit, { nc });
 
@@ -90,7 +112,7 @@ export async function buildEdge(config: Config, nc: NatsConnection, redis: Redis
     feed.stop();
     events.close();
   });
-  const deps: EdgeDeps = { broker: new Broker(nc, config.shards, config.brokerTimeoutMs, metrics.natsRequest), shards: config.shards, disabledPools: config.disabledPools, events };
+  const deps: EdgeDeps = { broker, shards: config.shards, disabledPools: config.disabledPools, events };
   await app.register(healthRoutes, deps);
   await app.register(authRoutes, deps);
   await app.register(eventRoutes, deps);
@@ -100,9 +122,10 @@ export async function buildEdge(config: Config, nc: NatsConnection, redis: Redis
   await app.register(checkinRoutes, deps);
   await app.register(pageRoutes, { broker: deps.broker, config });
   await app.register(pricingRoutes, deps);
-  await app.register(live, { nc, feed, broker: deps.broker, config });
+  await app.register(live, { nc, feed, broker: deps.broker, config, states });
   feed.start(nc);
   await app.register(adminRoutes, deps);
+  await app.register(userRoutes, deps);
   await app.register(dashboardRoutes);
   await app.register(mailRoutes, deps);
   await app.register(webhookRoutes, deps);
@@ -111,9 +134,7 @@ export async function buildEdge(config: Config, nc: NatsConnection, redis: Redis
 }
 
 export async function startEdge(config: Config, log: Logger): Promise<Edge> {
-  const nc = await connect({
-    servers: config.natsUrl, name: 'evently-edge', noAsyncTraces: true, maxReconnectAttempts: -1,
-  });
+  const nc = await connect(natsOptions(config, 'edge', { name: 'evently-edge', noAsyncTraces: true, maxReconnectAttempts: -1 }));
   const redis = openRedis(config, log);
   let app: FastifyInstance;
   try {

@@ -11,6 +11,7 @@ import type { Logger } from '../actors/runtime/logger.js';
 import { startEdge, type Edge } from '../edge/server.js';
 import { startSupervisor, type Supervisor } from '../supervisor/supervisor.js';
 import { startStack, type MailSink, type Stack } from './stack/index.js';
+import { secretIn } from './stack/secrets.js';
 
 export interface System {
   readonly config: Config;
@@ -52,6 +53,18 @@ function freePort(host: string): Promise<number> {
   });
 }
 
+/** The settings of the servers the stack started: their URLs and the credentials it generated. */
+export function stackSettings(stack: Stack): Partial<Record<keyof Config, unknown>> {
+  return {
+    natsUrl: stack.natsUrl,
+    natsEdgePassword: stack.natsPasswords?.edge,
+    natsActorsPassword: stack.natsPasswords?.actors,
+    natsSupervisorPassword: stack.natsPasswords?.supervisor,
+    redisUrl: stack.redisUrl,
+    databaseUrl: stack.databaseUrl,
+    smtpUrl: stack.smtpUrl,
+  };
+}
 
 export async function startSystem(base: Config, log: Logger, { persistent }: SystemOptions): Promise<System> {
   await mkdir(base.dataDir, { recursive: true });
@@ -65,13 +78,14 @@ export async function startSystem(base: Config, log: Logger, { persistent }: Sys
   const stopStack = async () => { await stack?.stop(); };
   try {
     const httpPort = base.httpPort === 0 ? await freePort(base.httpHost) : base.httpPort;
+    const started = stack ? stackSettings(stack) : {};
+    // What the caller set wins; what it left unset comes from the servers the stack started.
+    const fromStack = Object.fromEntries(Object.entries(started).filter(([key, value]) => value !== undefined && base[key as keyof Config] === undefined));
     const config = withOverrides(base, {
-      natsUrl: base.natsUrl ?? stack?.natsUrl,
-      redisUrl: base.redisUrl ?? stack?.redisUrl,
-      databaseUrl: base.databaseUrl ?? stack?.databaseUrl,
-      smtpUrl: base.smtpUrl ?? stack?.smtpUrl,
+      ...fromStack,
       jwtSecret: await generatedSecret(base, base.jwtSecret, 'jwt-secret'),
       ticketSecret: await generatedSecret(base, base.ticketSecret, 'ticket-secret'),
+      identityKey: base.identityKey ?? await secretIn(base.dataDir, 'identity-key'),
       // Links in mails must reach this edge, so its port is fixed before the mailer starts.
       publicUrl: publicUrlOf(withOverrides(base, { httpPort })),
     });

@@ -35,6 +35,7 @@ export async function startThrowawaySystem(config: Config, label: string, log: L
   try {
     system = await startSystem(withOverrides(config, {
       dataDir, httpPort: 0, adminPort: 0, natsUrl: undefined, redisUrl: undefined, databaseUrl: undefined, databaseReadUrl: undefined, smtpUrl: undefined, jwtSecret: undefined, ticketSecret: undefined,
+      identityKey: undefined, identityPreviousKey: undefined, natsEdgePassword: undefined, natsActorsPassword: undefined, natsSupervisorPassword: undefined,
     }), log, { persistent: false });
   } catch (err) {
     await removeFolder();

@@ -24,6 +24,7 @@ import { SupervisorControl } from './control.js';
 import { migrate } from './migrate.js';
 import { startScheduler, type Scheduler } from './scheduler/scheduler.js';
 import { ShardLeases } from './shard-leases.js';
+import { natsOptions } from '../actors/runtime/nats-connect.js';
 
 export interface Supervisor {
   readonly pools: Readonly<Record<ActorKind, ActorPool>>;
@@ -49,7 +50,7 @@ async function ensureFirstAdmin(config: Config, log: Logger): Promise<void> {
 
 /** The domain event stream exists before any actor publishes to or consumes it. */
 async function ensureStream(config: Config): Promise<void> {
-  const nc = await connect({ servers: config.natsUrl, name: 'evently-supervisor' });
+  const nc = await connect(natsOptions(config, 'supervisor', { name: 'evently-supervisor' }));
   try {
     await ensureDomainStream(await nc.jetstreamManager());
   } finally {
@@ -86,7 +87,7 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
   // Pools switched off by configuration (EVENTLY_DISABLED_POOLS) are never started: their work waits in the stream.
   const all = (): ActorPool[] => Object.values(pools).filter((p) => !config.disabledPools.includes(p.kind));
   const sharded = (): ActorPool[] => all().filter((p) => p.sharded);
-  const nc = await connect({ servers: config.natsUrl, name: 'evently-supervisor', noAsyncTraces: true, maxReconnectAttempts: -1 });
+  const nc = await connect(natsOptions(config, 'supervisor', { name: 'evently-supervisor', noAsyncTraces: true, maxReconnectAttempts: -1 }));
   let adminUrl: string | null = null;
   let scheduler: Scheduler;
   const leases = new ShardLeases(nc, {
@@ -120,7 +121,7 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
     db.on('error', (err) => log.warn({ err }, 'metrics postgres client error'));
     closers.push(() => db.end());
     const metrics = supervisorMetrics({ pools: all, shards: config.shards, db, jsm: () => nc.jetstreamManager(), log });
-    const admin = await startAdmin(config, { control, metrics }, log);
+    const admin = await startAdmin(config, { control, metrics }, nc, log);
     adminUrl = admin.url;
     closers.push(() => admin.stop());
     const service = await startAdminService(nc, control, leases.me, log);

@@ -7,10 +7,11 @@ import type { StartActor } from '../runtime/actor.js';
 import { openPostgres } from '../runtime/resources.js';
 import { listRecords } from './records.js';
 import { startAuditWriter } from './writer.js';
+import { natsOptions } from '../runtime/nats-connect.js';
 
 export const start: StartActor = async ({ config, log }) => {
   const pool = openPostgres(config, log, 4);
-  const nc = await connect({ servers: config.natsUrl, name: `evently-audit-writer-${threadId}`, maxReconnectAttempts: -1 });
+  const nc = await connect(natsOptions(config, 'actors', { name: `evently-audit-writer-${threadId}`, maxReconnectAttempts: -1 }));
   const writer = await startAuditWriter(nc, pool, log);
   return {
     handlers: {

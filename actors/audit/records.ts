@@ -47,10 +47,8 @@ export async function listRecords(pool: Pool, req: ListAudit): Promise<Outcome<A
   if (req.from) where.push(`at >= ${bind(req.from)}`);
   if (req.to) where.push(`at < ${bind(req.to)}`);
   if (req.cursor) {
-    const key = decodeCursor(req.cursor, ['string', 'string']);
-    if (!key || Number.isNaN(Date.parse(key[0] as string)) || !/^[0-9a-f-]{36}$/i.test(key[1] as string)) {
-      return refuse('VALIDATION_FAILED', 'cursor is not valid');
-    }
+    const key = decodeCursor(req.cursor, ['timestamp', 'uuid']);
+    if (!key) return refuse('VALIDATION_FAILED', 'cursor is not valid: pass nextCursor from a previous page unchanged');
     where.push(`(at, id) < (${bind(key[0])}::timestamptz, ${bind(key[1])}::uuid)`);
   }
   const { rows } = await pool.query<AuditRow>(

@@ -4,24 +4,26 @@
 // and back-pressure, is register.ts.
 import type { Pool, PoolClient } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
-import { ok, refuse, type Login, type Outcome, type Register, type User } from '../protocol/index.js';
+import { ok, refuse, type Login, type Outcome, type Register, type Session, type User } from '../protocol/index.js';
 import { hashPassword, verifyPassword, type Derive } from './password.js';
 
-interface UserRow { id: string; email: string; name: string; role: User['role']; created_at: Date; password_hash: string }
+interface UserRow { id: string; email: string; name: string; role: User['role']; created_at: Date; password_hash: string; status: string; token_version: number }
 
 const toUser = (r: UserRow): User => ({ id: r.id, email: r.email, name: r.name, role: r.role, createdAt: r.created_at.toISOString() });
+
+const session = (r: UserRow): Session => ({ user: toUser(r), tokenVersion: r.token_version });
 
 /**
  * Inserts the account with an already hashed password. A taken email is a
  * refusal, not an error, so it can be stored as an idempotent outcome in the
  * caller's transaction (DO NOTHING leaves that transaction usable).
  */
-export async function insertAccount(db: Pool | PoolClient, req: Register, passwordHash: string, role: User['role'] = 'user'): Promise<Outcome<User>> {
+export async function insertAccount(db: Pool | PoolClient, req: Register, passwordHash: string, role: User['role'] = 'user'): Promise<Outcome<Session>> {
   const { rows } = await db.query<UserRow>(
     `INSERT INTO users (id, email, name, password_hash, role) VALUES ($1, $2, $3, $4, $5)
-     ON CONFLICT DO NOTHING RETURNING id, email, name, role, created_at, password_hash`,
+     ON CONFLICT DO NOTHING RETURNING id, email, name, role, created_at, password_hash, status, token_version`,
     [uuidv7(), req.email.trim(), req.name.trim(), passwordHash, role]);
-  return rows[0] ? ok(toUser(rows[0]), 201) : refuse('EMAIL_TAKEN', 'this email is already registered');
+  return rows[0] ? ok(session(rows[0]), 201) : refuse('EMAIL_TAKEN', 'this email is already registered');
 }
 
 export async function passwordHashOf(db: Pool | PoolClient, userId: string): Promise<string | undefined> {
@@ -31,13 +33,16 @@ export async function passwordHashOf(db: Pool | PoolClient, userId: string): Pro
 
 let decoy: Promise<string> | undefined;
 
-export async function login(pool: Pool, req: Login, cost: number, derive: Derive): Promise<Outcome<User>> {
+export async function login(pool: Pool, req: Login, cost: number, derive: Derive): Promise<Outcome<Session>> {
   const { rows } = await pool.query<UserRow>(
-    'SELECT id, email, name, role, created_at, password_hash FROM users WHERE lower(email) = lower($1)', [req.email.trim()]);
+    'SELECT id, email, name, role, created_at, password_hash, status, token_version FROM users WHERE lower(email) = lower($1)', [req.email.trim()]);
   const row = rows[0];
   decoy ??= hashPassword('decoy-password', cost, derive);
   const matches = await verifyPassword(req.password, row ? row.password_hash : await decoy, derive);
-  return row && matches ? ok(toUser(row)) : refuse('INVALID_CREDENTIALS', 'email or password is wrong');
+  if (!row || !matches) return refuse('INVALID_CREDENTIALS', 'email or password is wrong');
+  // Said only to someone who knows the password: it reveals nothing to a guesser.
+  if (row.status !== 'active') return refuse('ACCOUNT_DISABLED', 'this account is disabled; ask an administrator');
+  return ok(session(row));
 }
 
 /** Creates the first admin if no account has that email; an existing account is left as it is. */

@@ -1,5 +1,6 @@
 // The identity actor: accounts and passwords. It answers the `identity`
-// operations of the protocol (accounts.register, accounts.login, ping); the
+// operations of the protocol (register, login, the account state the edge
+// checks tokens against, the admin's user list, status and role, ping); the
 // edge signs tokens for the users it returns. Hashing runs on the actor's
 // own low-priority hashing threads (hasher.ts), so neither an edge's event
 // loop nor this thread's ever waits for a KDF: this thread stays free to
@@ -10,10 +11,11 @@ import { ok } from '../protocol/index.js';
 import type { StartActor } from '../runtime/actor.js';
 import { openPostgres } from '../runtime/resources.js';
 import { login } from './accounts.js';
+import { accountState, listUsers, setRole, setStatus } from './admin-users.js';
 import { Hasher } from './hasher.js';
 import { register } from './register.js';
 
-export const start: StartActor = async ({ config, log }) => {
+export const start: StartActor = async ({ config, log, nc }) => {
   const hasher = await Hasher.start(config.kdfThreads, config.kdfCost, log);
   const pool = openPostgres(config, log, 4);
   const deps = { pool, hasher, cost: config.kdfCost, brokerTimeoutMs: config.brokerTimeoutMs };
@@ -21,6 +23,10 @@ export const start: StartActor = async ({ config, log }) => {
     handlers: {
       'accounts.register': (req, ctx, meta) => register(deps, req, ctx, meta.log),
       'accounts.login': (req) => login(pool, req, config.kdfCost, hasher.derive),
+      'accounts.state': (req) => accountState(pool, req),
+      'accounts.list': (req, ctx) => listUsers(pool, req, ctx),
+      'accounts.status': (req, ctx) => setStatus(pool, nc, req, ctx),
+      'accounts.role': (req, ctx) => setRole(pool, nc, req, ctx),
       ping: async () => {
         await pool.query('SELECT 1');
         return ok({ kind: 'identity', shard: null, thread: threadId });

@@ -14,7 +14,7 @@
 // - the hash runs before the transaction, so no connection waits on a KDF.
 import { createHash } from 'node:crypto';
 import type { Pool } from 'pg';
-import { refuse, type CallContext, type Outcome, type Register, type User } from '../protocol/index.js';
+import { refuse, type CallContext, type Outcome, type Register, type Session } from '../protocol/index.js';
 import type { Logger } from '../runtime/logger.js';
 import { claimKeys, findKey, requestHash, storeOutcomes, type KeyedRequest } from '../runtime/idempotency.js';
 import { insertAccount, passwordHashOf } from './accounts.js';
@@ -64,15 +64,15 @@ function busy(hasher: Hasher, overMs: number): Outcome<never> {
 }
 
 /** The first outcome of this key, if the password matches the account it created. */
-async function replay(deps: RegisterDeps, outcome: Outcome<unknown>, password: string, derive: Derive): Promise<Outcome<User>> {
+async function replay(deps: RegisterDeps, outcome: Outcome<unknown>, password: string, derive: Derive): Promise<Outcome<Session>> {
   if (!outcome.ok) return outcome;
-  const user = outcome.value as User;
+  const { user } = outcome.value as Session;
   const stored = await passwordHashOf(deps.pool, user.id);
-  if (stored && await verifyPassword(password, stored, derive)) return outcome as Outcome<User>;
+  if (stored && await verifyPassword(password, stored, derive)) return outcome as Outcome<Session>;
   return refuse('IDEMPOTENCY_CONFLICT', 'this Idempotency-Key was used with a different request');
 }
 
-export async function register(deps: RegisterDeps, req: Register, ctx: CallContext, log: Logger): Promise<Outcome<User>> {
+export async function register(deps: RegisterDeps, req: Register, ctx: CallContext, log: Logger): Promise<Outcome<Session>> {
   const full = overloaded(deps.hasher, deps.brokerTimeoutMs * WAIT_SHARE);
   if (full) return full;
   const started = performance.now();
@@ -89,7 +89,7 @@ export async function register(deps: RegisterDeps, req: Register, ctx: CallConte
   }
 }
 
-async function registerWith(deps: RegisterDeps, req: Register, ctx: CallContext, derive: Derive): Promise<Outcome<User>> {
+async function registerWith(deps: RegisterDeps, req: Register, ctx: CallContext, derive: Derive): Promise<Outcome<Session>> {
   const key = ctx.idempotencyKey ? keyOf(req, ctx.idempotencyKey) : undefined;
   if (key) {
     const prior = await findKey(deps.pool, key);

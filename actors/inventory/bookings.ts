@@ -25,8 +25,8 @@ export async function listBookings(pool: Pool, req: ListBookings, ctx: CallConte
   const params: unknown[] = [ctx.userId, limit + 1];
   let after = '';
   if (req.cursor) {
-    const key = decodeCursor(req.cursor, ['string']);
-    if (!key || !/^[0-9a-f-]{36}$/.test(key[0] as string)) return refuse('VALIDATION_FAILED', 'cursor is not valid');
+    const key = decodeCursor(req.cursor, ['uuid']);
+    if (!key) return refuse('VALIDATION_FAILED', 'cursor is not valid');
     params.push(key[0]);
     after = 'AND id < $3';
   }

@@ -85,8 +85,8 @@ export async function listEvents(pool: Pool, req: ListEvents): Promise<Outcome<E
   if (req.status) where.push(`status = ${bind(req.status)}`);
   if (req.venue) where.push(`lower(venue) = lower(${bind(req.venue)})`);
   if (req.cursor) {
-    const key = decodeCursor(req.cursor, ['string', 'string']);
-    if (!key || Number.isNaN(Date.parse(key[0] as string))) return refuse('VALIDATION_FAILED', 'cursor is not valid');
+    const key = decodeCursor(req.cursor, ['timestamp', 'uuid']);
+    if (!key) return refuse('VALIDATION_FAILED', 'cursor is not valid: pass nextCursor from a previous page unchanged');
     where.push(`(starts_at, id) > (${bind(key[0])}::timestamptz, ${bind(key[1])}::uuid)`);
   }
   const { rows } = await pool.query<EventRow>(

@@ -6,15 +6,14 @@ import { ok, refuse, type DeadLetterPage, type DeliveryRef, type ListDeadLetters
 import { decodeCursor, encodeCursor } from '../runtime/cursor.js';
 import { DELIVERY_COLUMNS, toDelivery, type DeliveryRow } from './deliveries.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export async function listDeadLetters(pool: Pool, req: ListDeadLetters): Promise<Outcome<DeadLetterPage>> {
   const limit = req.limit ?? 20;
   const params: unknown[] = [limit + 1];
   let after = '';
   if (req.cursor) {
-    const key = decodeCursor(req.cursor, ['string']);
-    if (!key || !UUID.test(key[0] as string)) return refuse('VALIDATION_FAILED', 'cursor is not valid');
+    const key = decodeCursor(req.cursor, ['uuid']);
+    if (!key) return refuse('VALIDATION_FAILED', 'cursor is not valid');
     params.push(key[0]);
     after = 'AND id < $2::uuid';
   }

@@ -5,7 +5,6 @@ import {
 } from '../protocol/index.js';
 import { decodeCursor, encodeCursor } from '../runtime/cursor.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 interface QuoteRow {
   price: number; currency: string; status: string; starts_at: Date;
@@ -41,8 +40,8 @@ interface HistoryRow {
 export async function listHistory(pool: Pool, req: ListPriceHistory, ctx: CallContext): Promise<Outcome<PriceHistoryPage>> {
   if (ctx.role !== 'admin') return refuse('FORBIDDEN', 'only admins read the price history');
   const limit = req.limit ?? 20;
-  const key = req.cursor ? decodeCursor(req.cursor, ['string']) : undefined;
-  if (req.cursor && (!key || !UUID.test(key[0] as string))) return refuse('VALIDATION_FAILED', 'cursor is not valid');
+  const key = req.cursor ? decodeCursor(req.cursor, ['uuid']) : undefined;
+  if (req.cursor && !key) return refuse('VALIDATION_FAILED', 'cursor is not valid');
   // Newest first; ids are UUIDv7, so id order is the order the changes were written.
   const { rows } = await pool.query<HistoryRow>(
     `SELECT id, at, price, previous, strategy, reason, version FROM price_history

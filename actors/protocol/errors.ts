@@ -9,6 +9,7 @@ export const errorCatalogue = {
   UNAUTHENTICATED: { status: 401, title: 'Authentication required', retryable: false },
   INVALID_CREDENTIALS: { status: 401, title: 'Email or password is wrong', retryable: false },
   FORBIDDEN: { status: 403, title: 'Not allowed', retryable: false },
+  ACCOUNT_DISABLED: { status: 403, title: 'This account is disabled', retryable: false },
   NOT_FOUND: { status: 404, title: 'Not found', retryable: false },
   METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed', retryable: false },
   EMAIL_TAKEN: { status: 409, title: 'Email is already registered', retryable: false },
@@ -36,7 +37,8 @@ export const errorCatalogue = {
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported content type', retryable: false },
   RATE_LIMITED: { status: 429, title: 'Too many requests', retryable: true },
   HEADERS_TOO_LARGE: { status: 431, title: 'Request headers (or URL) too large', retryable: false },
-  INTERNAL: { status: 500, title: 'Internal error', retryable: true },
+  // Not retryable: a fault here is a bug that a retry meets again, so no retry-after invites one.
+  INTERNAL: { status: 500, title: 'Internal error', retryable: false },
   UNAVAILABLE: { status: 503, title: 'Service unavailable', retryable: true },
   TIMEOUT: { status: 504, title: 'Upstream timed out', retryable: true },
 } as const satisfies Record<string, { status: number; title: string; retryable: boolean }>;

@@ -7,11 +7,13 @@ export const Headers = {
   idempotencyKey: 'Idempotency-Key',
   /** W3C trace context of the edge's span, so an actor's log lines join the caller's trace. */
   traceparent: 'traceparent',
+  /** The edge's HMAC over who asks (user, role, request id, expiry): see identity-signature.ts. */
+  identitySignature: 'Evently-Identity-Signature',
 } as const;
 
 /** `staff` checks tickets in and sees check-in figures, nothing else an admin may. */
-export type Role = 'user' | 'staff' | 'admin';
-export const ROLES: readonly Role[] = ['user', 'staff', 'admin'];
+export const ROLES = ['user', 'staff', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
 export const isRole = (value: unknown): value is Role => ROLES.includes(value as Role);
 
 export interface CallContext {

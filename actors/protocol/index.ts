@@ -23,3 +23,4 @@ export * from './operators.js';
 export * from './schemas/checkin.js';
 export * from './ticket-code.js';
 export * from './links.js';
+export * from './broker-permissions.js';

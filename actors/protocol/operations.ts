@@ -7,7 +7,7 @@ import type { TSchema } from 'typebox';
 import { Empty, Pong } from './schemas/common.js';
 import { CreateEvent, Event, EventPage, EventRef, ListEvents, UpdateEvent } from './schemas/events.js';
 import { Book, Booking, BookingPage, BookingRef, ListBookings } from './schemas/bookings.js';
-import { Login, Register, User } from './schemas/accounts.js';
+import { AccountState, AdminUser, AdminUserPage, ListUsers, Login, Register, Session, SetUserRole, SetUserStatus, UserRef } from './schemas/accounts.js';
 import { AuditPage, ListAudit } from './schemas/audit.js';
 import { ListPriceHistory, PriceHistoryPage, PriceQuote, PricingPolicy, SetPricing } from './schemas/pricing.js';
 import { DeadLetterPage, DeliveryRef, ListDeadLetters, MailDelivery, MailPreview, PreviewMail, ResendReply } from './schemas/mail.js';
@@ -54,8 +54,13 @@ export const inventory = {
 } as const;
 
 export const identity = {
-  register: op('identity', 'accounts.register', 'any', Register, User),
-  login: op('identity', 'accounts.login', 'any', Login, User),
+  register: op('identity', 'accounts.register', 'any', Register, Session),
+  login: op('identity', 'accounts.login', 'any', Login, Session),
+  /** The edge's token check: status, role and token version of one user. */
+  state: op('identity', 'accounts.state', 'any', UserRef, AccountState),
+  list: op('identity', 'accounts.list', 'any', ListUsers, AdminUserPage),
+  setStatus: op('identity', 'accounts.status', 'any', SetUserStatus, AdminUser),
+  setRole: op('identity', 'accounts.role', 'any', SetUserRole, AdminUser),
   ping: op('identity', 'ping', 'any', Empty, Pong),
 } as const;
 

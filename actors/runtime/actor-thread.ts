@@ -9,6 +9,7 @@ import type { ActorKind } from '../protocol/index.js';
 import { BACKGROUND_KINDS, type StartActor } from './actor.js';
 import type { Config } from './config.js';
 import { createLogger } from './logger.js';
+import { natsOptions } from './nats-connect.js';
 import { threadMetrics, type MetricsSnapshot } from './metrics.js';
 import { Pressure } from './pressure.js';
 import { serve } from './serve.js';
@@ -49,15 +50,12 @@ export default async function runActor({ shards, control }: ActorTask): Promise<
       log.warn({ err }, 'could not lower this background thread\'s priority');
     }
   }
-  const nc = await connect({
-    servers: config.natsUrl,
-    name: `evently-${kind}-${threadId}`,
-    noAsyncTraces: true,
-    maxReconnectAttempts: -1,
-  });
+  const nc = await connect(natsOptions(config, 'actors', { name: `evently-${kind}-${threadId}`, noAsyncTraces: true, maxReconnectAttempts: -1 }));
   const { start } = (await import(`../${kind}/actor.js`)) as { start: StartActor };
   const actor = await start({ config, log, shards, threadId, nc, pressure, yieldToForeground });
-  const served = serve(nc, kind, shards, actor, log);
+  if (!config.identityKey) throw new Error('EVENTLY_IDENTITY_KEY is not set: actors could not tell who asks');
+  const identityKeys = [config.identityKey, ...(config.identityPreviousKey ? [config.identityPreviousKey] : [])];
+  const served = serve(nc, kind, shards, actor, log, identityKeys);
 
   const stopRequested = new Promise<void>((resolve) => {
     control.on('message', (m: ControlMessage) => {

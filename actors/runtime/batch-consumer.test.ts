@@ -25,7 +25,7 @@ let nc: NatsConnection;
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'evently-batches-'));
   stack = await startStack({ dataDir: dir, services: { redis: false, postgres: false, mail: false }, log: () => undefined });
-  nc = await connect({ servers: stack.natsUrl });
+  nc = await connect({ servers: stack.natsUrl, user: 'supervisor', pass: stack.natsPasswords?.supervisor });
   await ensureDomainStream(await nc.jetstreamManager());
 });
 after(async () => {

@@ -1,6 +1,7 @@
 // The one place that reads the environment. Every setting is declared with its
 // env name, default and doc; the README configuration table is checked against
 // this catalogue by a test. A bad value stops start-up with a clear message.
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 type Parser<T> = (raw: string, name: string) => T;
@@ -94,8 +95,18 @@ export const settings = {
   lockTtlMs: setting('EVENTLY_LOCK_TTL_MS', 'TTL of the Redis booking lock', 30000, int(100, 600000)),
   lockWaitMs: setting('EVENTLY_LOCK_WAIT_MS', 'How long a booking waits for the same user\'s lock before 409 BOOKING_IN_PROGRESS', 2000, int(0, 60000)),
   brokerTimeoutMs: setting('EVENTLY_BROKER_TIMEOUT_MS', 'Edge → actor request timeout (then 504)', 5000, int(50, 120000)),
+  httpRequestTimeoutMs: setting('EVENTLY_HTTP_REQUEST_TIMEOUT_MS', 'A request\'s headers and body must arrive within this; a client that stalls is answered 408 and cut off (checked every second)', 20000, int(1000, 600000)),
+  httpHeadersTimeoutMs: setting('EVENTLY_HTTP_HEADERS_TIMEOUT_MS', 'A request\'s headers must arrive within this (at most the request timeout)', 10000, int(1000, 600000)),
+  httpKeepAliveTimeoutMs: setting('EVENTLY_HTTP_KEEP_ALIVE_TIMEOUT_MS', 'How long an idle keep-alive connection stays open (above HAProxy\'s own keep-alive timeout)', 72000, int(1000, 600000)),
+  httpMaxRequestsPerSocket: setting('EVENTLY_HTTP_MAX_REQUESTS_PER_SOCKET', 'Requests one keep-alive connection may carry before it is closed (0 = no limit)', 1000, int(0, 1_000_000)),
   bodyLimit: setting('EVENTLY_BODY_LIMIT', 'Largest accepted request body in bytes', 16384, int(256, 10485760)),
   jwtSecret: setting('EVENTLY_JWT_SECRET', 'HMAC secret for tokens (embedded default: generated once into the data dir)', undefined, str),
+  natsEdgePassword: setting('EVENTLY_NATS_EDGE_PASSWORD', 'Password of the NATS user `edge` (embedded default: generated into the data dir); unset with NATS_URL = connect without credentials', undefined, str),
+  natsActorsPassword: setting('EVENTLY_NATS_ACTORS_PASSWORD', 'Password of the NATS user `actors` (embedded default: generated into the data dir)', undefined, str),
+  natsSupervisorPassword: setting('EVENTLY_NATS_SUPERVISOR_PASSWORD', 'Password of the NATS user `supervisor` (embedded default: generated into the data dir)', undefined, str),
+  identityKey: setting('EVENTLY_IDENTITY_KEY', 'HMAC key with which edges sign the acting user for actors (embedded default: generated once into the data dir); also read from EVENTLY_IDENTITY_KEY_FILE', undefined, str),
+  identityPreviousKey: setting('EVENTLY_IDENTITY_PREVIOUS_KEY', 'The identity key before the last rotation: still verified by actors, never used to sign', undefined, str),
+  tokenCheckTtlMs: setting('EVENTLY_TOKEN_CHECK_TTL_MS', 'How long an edge trusts its cached copy of a user\'s status, role and token version (a change is also broadcast and applies at once)', 3000, int(0, 10000)),
   jwtTtl: setting('EVENTLY_JWT_TTL', 'Token lifetime in seconds', 3600, int(60, 2592000)),
   kdfCost: setting('EVENTLY_KDF_COST', 'scrypt cost exponent (N = 2^cost) for new password hashes', 15, int(10, 20)),
   kdfThreads: setting('EVENTLY_KDF_THREADS', 'Password hashing threads per identity thread (niced; at most one hash each at a time)', 2, int(1, 16)),
@@ -122,7 +133,9 @@ export const settings = {
   rateUserMax: setting('EVENTLY_RATE_USER_MAX', 'Requests per window from one signed-in user', 600, int(1, 1_000_000_000)),
   rateBookingMax: setting('EVENTLY_RATE_BOOKING_MAX', 'Booking requests per window from one user', 60, int(1, 1_000_000_000)),
   rateAuthMax: setting('EVENTLY_RATE_AUTH_MAX', 'Register and login requests per window from one client IP', 30, int(1, 1_000_000_000)),
-  loginFailuresMax: setting('EVENTLY_LOGIN_FAILURES_MAX', 'Failed logins of one account after which further attempts wait out the failure window', 5, int(1, 1000)),
+  loginFailuresMax: setting('EVENTLY_LOGIN_FAILURES_MAX', 'Failed logins of one account from one client IP after which that IP\'s attempts at it wait out the failure window', 5, int(1, 1000)),
+  loginAccountFailuresMax: setting('EVENTLY_LOGIN_ACCOUNT_FAILURES_MAX', 'Failed logins of one account from all IPs together after which every attempt at it is slowed (never refused)', 20, int(1, 100000)),
+  loginSlowDownMs: setting('EVENTLY_LOGIN_SLOWDOWN_MS', 'How long each login to an account past its all-IP failure limit is held back', 1000, int(0, 30000)),
   loginFailureWindowMs: setting('EVENTLY_LOGIN_FAILURE_WINDOW_MS', 'How long a failed login counts against its account', 900000, int(100, 86400000)),
   corsOrigins: setting('EVENTLY_CORS_ORIGINS', 'Comma-separated browser origins allowed to call the API; empty = none', [] as string[], list),
   maxEventLoopDelayMs: setting('EVENTLY_MAX_EVENT_LOOP_DELAY_MS', 'The edge answers 503 while its event-loop delay is above this; 0 = never', 1000, int(0, 60000)),
@@ -171,7 +184,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const out: Record<string, unknown> = {};
   const problems: string[] = [];
   for (const [key, s] of Object.entries(settings) as [string, Setting<unknown>][]) {
-    const raw = env[s.env];
+    let raw = env[s.env];
+    // Docker's convention for secrets: NAME_FILE names a file holding the value (compose mounts them under /run/secrets).
+    const file = env[`${s.env}_FILE`];
+    if ((raw === undefined || raw === '') && file) {
+      try {
+        raw = readFileSync(file, 'utf8').trim();
+      } catch (err) {
+        problems.push(`${s.env}_FILE names a file that cannot be read: ${(err as Error).message}`);
+        continue;
+      }
+    }
     if (raw === undefined || raw === '') {
       out[key] = s.default;
       continue;

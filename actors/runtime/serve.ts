@@ -6,10 +6,11 @@ import type { Msg, MsgHdrs, NatsConnection } from 'nats';
 import type { TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
 import {
-  Headers, parseSubject, parseTraceparent, queueGroup, refuse, subscriptionsFor,
-  isRole, type ActorKind, type CallContext, type Outcome,
+  Headers, isRole, parseSubject, parseTraceparent, queueGroup, refuse, subscriptionsFor,
+  type ActorKind, type CallContext, type Outcome,
 } from '../protocol/index.js';
 import type { ActorInstance } from './actor.js';
+import { identityRefusal } from './identity-signature.js';
 import type { Logger } from './logger.js';
 import { handlerSeconds, trackQueueDepth } from './metrics.js';
 import { nextTurn } from './next-turn.js';
@@ -23,30 +24,40 @@ export interface Served {
   inFlight(): number;
 }
 
-export function contextFrom(h: MsgHdrs | undefined): CallContext {
-  const role = h?.get(Headers.userRole);
-  return {
-    requestId: h?.get(Headers.requestId) || 'none',
-    userId: h?.get(Headers.userId) || undefined,
-    role: isRole(role) ? role : undefined,
-    idempotencyKey: h?.get(Headers.idempotencyKey) || undefined,
-    traceparent: h?.get(Headers.traceparent) || undefined,
-  };
+/**
+ * Who asks, from the message headers. A named user or role must come with
+ * the edge's signature over them (identity-signature.ts): a request that
+ * claims an identity without one is refused, whoever published it.
+ */
+export function contextFrom(h: MsgHdrs | undefined, keys: readonly string[]): CallContext | { refusal: string } {
+  const requestId = h?.get(Headers.requestId) || 'none';
+  const base = { requestId, idempotencyKey: h?.get(Headers.idempotencyKey) || undefined, traceparent: h?.get(Headers.traceparent) || undefined };
+  const userId = h?.get(Headers.userId) ?? '';
+  const role = h?.get(Headers.userRole) ?? '';
+  if (!userId && !role) return base;
+  const refusal = identityRefusal(keys, { userId, role, requestId }, h?.get(Headers.identitySignature) || undefined);
+  if (refusal) return { refusal };
+  return { ...base, userId: userId || undefined, role: isRole(role) ? role : undefined };
 }
 
-export function serve(nc: NatsConnection, kind: ActorKind, shards: readonly number[], actor: ActorInstance, log: Logger): Served {
+export function serve(nc: NatsConnection, kind: ActorKind, shards: readonly number[], actor: ActorInstance, log: Logger, identityKeys: readonly string[]): Served {
   const validators = new Map<string, Validator>();
   const inflight = new Set<Promise<void>>();
 
   const handle = async (msg: Msg): Promise<void> => {
     const route = parseSubject(msg.subject);
-    const ctx = contextFrom(msg.headers);
+    const ctx = contextFrom(msg.headers, identityKeys);
     const took = handlerSeconds.startTimer({ pool: kind, operation: route?.operation.name ?? 'unknown' });
     let outcome: Outcome<unknown>;
     try {
-      outcome = route ? await dispatch(route.operation.name, route.operation.request, route.shard, msg, ctx) : refuse('NOT_FOUND', `no operation on ${msg.subject}`);
+      if ('refusal' in ctx) {
+        log.warn({ subject: msg.subject, reason: ctx.refusal }, 'request with an unverified identity refused');
+        outcome = refuse('UNAUTHENTICATED', ctx.refusal);
+      } else {
+        outcome = route ? await dispatch(route.operation.name, route.operation.request, route.shard, msg, ctx) : refuse('NOT_FOUND', `no operation on ${msg.subject}`);
+      }
     } catch (err) {
-      log.error({ err, requestId: ctx.requestId, subject: msg.subject }, 'handler failed');
+      log.error({ err, requestId: msg.headers?.get(Headers.requestId), subject: msg.subject }, 'handler failed');
       outcome = refuse('INTERNAL', 'internal error');
     }
     took({ outcome: outcome.ok ? 'ok' : outcome.code });

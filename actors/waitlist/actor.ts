@@ -19,7 +19,6 @@ import type { OfferPolicy } from './offers.js';
 import { CONSUMER, react, REACTS_TO, reactsTo } from './reactions.js';
 
 const offers = new Counter({ name: 'evently_waitlist_offers_total', help: 'Holds offered to waitlisted people (counted after commit)' });
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Timers fire a little after expiry so the database agrees the hold ran out. */
 const EXPIRY_SLACK_MS = 50;
 
@@ -83,8 +82,8 @@ export const start: StartActor = async ({ config, log, shards, nc }) => {
       },
       'entries.list': async (req, ctx) => {
         if (ctx.role !== 'admin') return refuse('FORBIDDEN', 'only admins list a waitlist');
-        const key = req.cursor ? decodeCursor(req.cursor, ['string']) : undefined;
-        if (req.cursor && (!key || !UUID.test(key[0] as string))) return refuse('VALIDATION_FAILED', 'cursor is not valid');
+        const key = req.cursor ? decodeCursor(req.cursor, ['uuid']) : undefined;
+        if (req.cursor && !key) return refuse('VALIDATION_FAILED', 'cursor is not valid');
         const client = await pool.connect();
         try {
           return await list(client, req, key?.[0] as string | undefined);

@@ -167,9 +167,14 @@ export class LiveHub {
     }
   }
 
-  private expire(client: LiveClient): void {
+  private expire(client: LiveClient, detail = 'token expired; send a new auth message'): void {
     this.signOut(client);
-    this.deliver(client, encode({ type: 'error', code: 'UNAUTHENTICATED', detail: 'token expired; send a new auth message' }), false);
+    this.deliver(client, encode({ type: 'error', code: 'UNAUTHENTICATED', detail }), false);
+  }
+
+  /** A user's account changed (disabled, deleted, new role): every socket signed in as them is signed out at once. */
+  revoke(userId: string): void {
+    for (const client of [...(this.users.get(userId) ?? [])]) this.expire(client, 'your account changed; send a new auth message');
   }
 
   /** Writes the frame unless the socket is closed or (skippable frames only) slow; says whether it did. */

@@ -21,6 +21,7 @@ import { presenceRoute } from './presence-route.js';
 import { availabilityFrame, Snapshots } from './snapshots.js';
 import { attachSocket, type SignedIn, type SocketDeps } from './socket.js';
 import type { DomainFeed } from '../plugins/domain-feed.js';
+import type { AccountStates } from '../plugins/account-states.js';
 
 export interface LiveOptions {
   nc: NatsConnection;
@@ -28,6 +29,8 @@ export interface LiveOptions {
   feed: DomainFeed;
   broker: Broker;
   config: Config;
+  /** Account changes sign the user's sockets out at once. */
+  states: AccountStates;
 }
 
 declare module 'fastify' {
@@ -41,7 +44,7 @@ const FRAME_CAP_FACTOR = 16;
 /** How long a stopping edge waits for clients to answer its close frame before cutting them off. */
 const CLOSE_GRACE_MS = 1000;
 
-export default fp<LiveOptions>(async (app, { nc, feed, broker, config }) => {
+export default fp<LiveOptions>(async (app, { nc, feed, broker, config, states }) => {
   if (config.wsHardBuffer <= config.wsSoftBuffer) throw new Error('EVENTLY_WS_HARD_BUFFER must be larger than EVENTLY_WS_SOFT_BUFFER');
   const hub = new LiveHub({ soft: config.wsSoftBuffer, hard: config.wsHardBuffer });
   liveMetrics(app.metrics.registry, hub);
@@ -90,11 +93,16 @@ export default fp<LiveOptions>(async (app, { nc, feed, broker, config }) => {
 
   const deps: SocketDeps = {
     hub, snapshots, presence, log: app.log,
-    verify: (token) => app.jwt.verify<SignedIn>(token),
+    verify: async (token, requestId) => {
+      const { claims } = await app.checkToken(token, requestId);
+      return claims;
+    },
     maxMessage: config.wsMaxMessage,
     maxSubscriptions: config.wsMaxSubscriptions,
     checkin: checkinFeed,
   };
+
+  states.onChange((userId) => hub.revoke(userId));
 
   app.route({
     method: 'GET',

@@ -14,7 +14,7 @@ export interface PresenceRouteOptions {
 
 export const presenceRoute: FastifyPluginAsyncTypebox<PresenceRouteOptions> = async (app, { hub, presence }) => {
   app.get('/v1/admin/presence', {
-    preHandler: app.requireAdmin,
+    onRequest: app.requireAdmin,
     schema: {
       tags: ['live'], summary: 'Clients watching each event across every edge, most watched first (admin)', security: bearer,
       querystring: PresenceQuery, response: { 200: withExample(PresenceSummary, examples.presence), ...problems(400, 401, 403) },

@@ -18,8 +18,8 @@ export interface SocketDeps {
   hub: LiveHub;
   snapshots: Snapshots;
   presence: Presence;
-  /** Throws when the token is not valid. */
-  verify(token: string): SignedIn;
+  /** The token's claims if it is valid and its user's account still backs it. */
+  verify(token: string, requestId: string): Promise<SignedIn | undefined>;
   maxMessage: number;
   maxSubscriptions: number;
   checkin: CheckinFeed;
@@ -72,7 +72,7 @@ function onMessage(client: LiveClient, requestId: string, data: RawData, isBinar
   }
   const message = parsed as ClientMessage;
   switch (message.type) {
-    case 'auth': return authenticate(client, message.token, deps);
+    case 'auth': return void authenticate(client, requestId, message.token, deps);
     case 'subscribe': return subscribe(client, requestId, message.eventIds, deps);
     case 'unsubscribe': return unsubscribe(client, message.eventIds, deps);
     case 'subscribe-dashboard': return followDashboard(client, deps);
@@ -80,14 +80,12 @@ function onMessage(client: LiveClient, requestId: string, data: RawData, isBinar
   }
 }
 
-function authenticate(client: LiveClient, token: string, deps: SocketDeps): void {
-  let user: SignedIn;
-  try {
-    user = deps.verify(token);
-  } catch {
+async function authenticate(client: LiveClient, requestId: string, token: string, deps: SocketDeps): Promise<void> {
+  const user = await deps.verify(token, requestId).catch(() => undefined);
+  if (!user) {
     // A failed sign-in also ends the previous one: the socket is not left speaking for someone unproven.
     deps.hub.signOut(client);
-    return fail(client, 'UNAUTHENTICATED', 'token is not valid or has expired', deps);
+    return fail(client, 'UNAUTHENTICATED', 'token is not valid, has expired or was revoked', deps);
   }
   deps.hub.signIn(client, user.sub, expiryOf(user), user.role);
   reply(client, { type: 'ack', of: 'auth', userId: user.sub }, deps);

@@ -8,6 +8,7 @@ import type { Static } from 'typebox';
 import {
   formatTraceparent, Headers, parseSubject, refuse, shardOf, subjectFor, type CallContext, type Operation, type Outcome,
 } from '../../actors/protocol/index.js';
+import { signIdentity } from '../../actors/runtime/identity-signature.js';
 import { nextTurn } from '../../actors/runtime/next-turn.js';
 
 export class Broker {
@@ -17,6 +18,8 @@ export class Broker {
     private readonly timeoutMs: number,
     /** Told each request's operation (its subject without the shard), outcome and seconds. */
     private readonly observe: (operation: string, outcome: string, seconds: number) => void = () => undefined,
+    /** Signs the acting user for the actors (identity-signature.ts); without it no user can be named. */
+    private readonly identityKey?: string,
   ) {}
 
   async call<O extends Operation>(operation: O, payload: Static<O['request']>, ctx: CallContext): Promise<Outcome<Static<O['reply']>>> {
@@ -27,8 +30,12 @@ export class Broker {
   async callSubject<T>(subject: string, payload: unknown, ctx: CallContext, timeoutMs = this.timeoutMs): Promise<Outcome<T>> {
     const h = natsHeaders();
     h.set(Headers.requestId, ctx.requestId);
-    if (ctx.userId) h.set(Headers.userId, ctx.userId);
-    if (ctx.role) h.set(Headers.userRole, ctx.role);
+    if (ctx.userId || ctx.role) {
+      if (!this.identityKey) throw new Error('a broker without the identity key cannot act for a user');
+      h.set(Headers.userId, ctx.userId ?? '');
+      h.set(Headers.userRole, ctx.role ?? '');
+      h.set(Headers.identitySignature, signIdentity(this.identityKey, { userId: ctx.userId ?? '', role: ctx.role ?? '', requestId: ctx.requestId }));
+    }
     if (ctx.idempotencyKey) h.set(Headers.idempotencyKey, ctx.idempotencyKey);
     if (ctx.traceparent) h.set(Headers.traceparent, ctx.traceparent);
     await nextTurn();

@@ -3,7 +3,11 @@
 // validation) are mapped here; a 5xx never carries a stack trace.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import type { Socket } from 'node:net';
+import type { ErrorObject } from 'ajv';
 import { errorCatalogue, problemType, type ErrorCode, type Outcome, type Problem } from '../../actors/protocol/index.js';
+import { FORBIDDEN_BODY_KEY } from './json-body.js';
+import { trackRoutes } from './method-not-allowed.js';
+import { describe, fieldErrors } from './validation-messages.js';
 
 declare module 'fastify' {
   interface FastifyReply {
@@ -36,6 +40,7 @@ const byFastifyCode: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'VALIDATION_FAILED',
   FST_ERR_VALIDATION: 'VALIDATION_FAILED',
+  [FORBIDDEN_BODY_KEY]: 'VALIDATION_FAILED',
 };
 
 const byStatus: Record<number, ErrorCode> = {
@@ -66,19 +71,23 @@ export function clientErrorHandler(err: Error & { code?: string }, socket: Socke
 }
 
 export function installProblems(app: FastifyInstance): void {
+  const allowedMethods = trackRoutes(app);
   app.decorateReply('problemCode', null);
   app.setErrorHandler((err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     if (err.validation) {
-      const errors = err.validation.map((v) => ({
-        path: `${err.validationContext ?? ''}${v.instancePath || ''}`,
-        message: v.message ?? 'is not valid',
-      }));
-      return sendProblem(reply, 'VALIDATION_FAILED', errors.map((e) => `${e.path} ${e.message}`).join('; '), errors);
+      const errors = fieldErrors(err.validation as ErrorObject[], err.validationContext);
+      return sendProblem(reply, 'VALIDATION_FAILED', describe(errors), errors);
     }
     const code = (err.code && byFastifyCode[err.code]) || (err.statusCode && err.statusCode < 500 ? byStatus[err.statusCode] : undefined);
     if (code) return sendProblem(reply, code, err.message);
     request.log.error({ err }, 'unhandled error');
     return sendProblem(reply, 'INTERNAL', 'an internal error occurred; it has been logged');
   });
-  app.setNotFoundHandler((request, reply) => sendProblem(reply, 'NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`));
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0];
+    const allow = allowedMethods(path);
+    if (allow.length === 0) return sendProblem(reply, 'NOT_FOUND', `no route ${request.method} ${path}`);
+    reply.header('allow', allow.join(', '));
+    return sendProblem(reply, 'METHOD_NOT_ALLOWED', `${path} does not answer ${request.method}; it answers ${allow.join(', ')}`);
+  });
 }

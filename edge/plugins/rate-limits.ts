@@ -12,6 +12,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Redis } from 'ioredis';
 import type { Config } from '../../actors/runtime/config.js';
+import { loginThrottle, noLoginThrottle, type LoginFailures } from './login-throttle.js';
 import { sendProblem } from './problems.js';
 
 export type RouteTier = 'booking' | 'auth';
@@ -26,19 +27,6 @@ declare module 'fastify' {
   }
 }
 
-/**
- * Slows guessing one account's password: after EVENTLY_LOGIN_FAILURES_MAX
- * failures within the failure window, that account's logins wait until the
- * window passes, whatever IP they come from. The count is per account, so a
- * guesser spreading over many IPs is slowed too; the price is that someone
- * can make a known account wait, never lock it for longer than the window.
- */
-export interface LoginFailures {
-  /** Seconds this account must wait before trying again; 0 = go ahead. */
-  waitFor(request: FastifyRequest): Promise<number>;
-  record(request: FastifyRequest): Promise<void>;
-}
-
 export interface RateLimitOptions { redis: Redis; config: Config }
 
 /** Redis key prefix of every rate-limit counter. */
@@ -47,28 +35,14 @@ export const RATE_LIMIT_NAMESPACE = 'evently:rl:';
 type Check = ReturnType<FastifyRequest['server']['createRateLimit']>;
 interface Tier { name: string; key: (request: FastifyRequest) => string | undefined; check: Check }
 
-const unlimited: LoginFailures = { waitFor: async () => 0, record: async () => undefined };
-
 export default fp<RateLimitOptions>(async (app, { redis, config }) => {
   if (!config.rateLimits) {
-    app.decorate('loginFailures', unlimited);
+    app.decorate('loginFailures', noLoginThrottle);
     return;
   }
   await app.register(rateLimit, { global: false, redis, nameSpace: RATE_LIMIT_NAMESPACE, skipOnError: true });
 
-  const failures = app.createRateLimit({
-    max: config.loginFailuresMax, timeWindow: config.loginFailureWindowMs,
-    keyGenerator: (request) => `login-failures:${(request.body as { email: string }).email.toLowerCase()}`,
-  });
-  app.decorate('loginFailures', {
-    async waitFor(request) {
-      const r = await failures(request, { increment: false });
-      return !r.isAllowed && r.remaining === 0 ? Math.max(1, r.ttlInSeconds) : 0;
-    },
-    async record(request) {
-      await failures(request);
-    },
-  } satisfies LoginFailures);
+  app.decorate('loginFailures', loginThrottle(app, config));
 
   const tier = (name: string, max: number, key: Tier['key'], timeWindow = config.rateWindowMs): Tier => ({
     name, key,

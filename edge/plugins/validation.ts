@@ -10,7 +10,8 @@ import { sendProblem } from './problems.js';
 // ajv-formats is CommonJS with a default export; under NodeNext it arrives wrapped.
 const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
 
-const common: Options = { allErrors: true, removeAdditional: false, useDefaults: true, strict: false };
+// verbose: each error carries its schema, so messages can name the allowed values (validation-messages.ts).
+const common: Options = { allErrors: true, removeAdditional: false, useDefaults: true, strict: false, verbose: true };
 
 export function installValidation(app: FastifyInstance): void {
   const strict = addFormats(new Ajv({ ...common, coerceTypes: false }));
@@ -20,15 +21,19 @@ export function installValidation(app: FastifyInstance): void {
   refuseNul(app);
 }
 
-/** True when any string in a parsed body, query or params holds U+0000. Iterative: bodies may nest deeply. */
-function holdsNul(root: unknown): boolean {
-  const pending = [root];
-  while (pending.length > 0) {
-    const value = pending.pop();
-    if (typeof value === 'string' && value.includes('\u0000')) return true;
-    if (value !== null && typeof value === 'object') pending.push(...Object.values(value));
+/** The first field (a top-level name) of a parsed body, query or params whose text holds U+0000. Iterative: bodies may nest deeply. */
+function fieldWithNul(root: unknown): string | undefined {
+  if (typeof root === 'string') return root.includes('\u0000') ? 'body' : undefined;
+  if (root === null || typeof root !== 'object') return undefined;
+  for (const [field, top] of Object.entries(root)) {
+    const pending = [top];
+    while (pending.length > 0) {
+      const value = pending.pop();
+      if (typeof value === 'string' && value.includes('\u0000')) return field;
+      if (value !== null && typeof value === 'object') pending.push(...Object.values(value));
+    }
   }
-  return false;
+  return undefined;
 }
 
 /**
@@ -37,8 +42,9 @@ function holdsNul(root: unknown): boolean {
  */
 export function refuseNul(app: FastifyInstance): void {
   app.addHook('preValidation', async (request, reply) => {
-    if (holdsNul(request.params) || holdsNul(request.query) || holdsNul(request.body)) {
-      return sendProblem(reply, 'VALIDATION_FAILED', 'text must not contain the NUL character (U+0000)');
+    const field = fieldWithNul(request.params) ?? fieldWithNul(request.query) ?? fieldWithNul(request.body);
+    if (field !== undefined) {
+      return sendProblem(reply, 'VALIDATION_FAILED', `${field} must not contain the NUL character (U+0000)`);
     }
   });
 }

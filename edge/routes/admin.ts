@@ -10,7 +10,7 @@ import { bearer, problems } from './schemas.js';
 
 export const adminRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app, { broker }) => {
   app.get('/v1/admin/audit', {
-    preHandler: app.requireAdmin,
+    onRequest: app.requireAdmin,
     schema: {
       tags: ['admin'], summary: 'Read the audit log (admin)', security: bearer, querystring: ListAudit,
       description: 'One record per state-changing request (POST, PUT, PATCH, DELETE), whatever its outcome. Records arrive within about a second of the request.',

@@ -25,7 +25,7 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<AnalyticsDeps> = async (
   const common = { tags: ['admin'], security: bearer };
 
   app.get('/v1/admin/analytics/summary', {
-    preHandler: app.requireAdmin,
+    onRequest: app.requireAdmin,
     schema: {
       ...common, summary: 'Analytics summary: totals, top events, daily series, recent alerts (admin)',
       description: 'Figures are folded from the domain event stream within moments of each change; see the README\'s analytics section for each definition.',
@@ -34,7 +34,7 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<AnalyticsDeps> = async (
   }, async (request, reply) => sendOutcome(reply, await broker.call(analytics.summary, {}, callContext(request))));
 
   app.get('/v1/admin/analytics/events/:id', {
-    preHandler: app.requireAdmin,
+    onRequest: app.requireAdmin,
     schema: {
       ...common, summary: 'One event\'s figures, daily series and alerts (admin)', params: IdParams,
       response: { 200: withExample(EventAnalytics, examples.event), ...problems(400, 401, 403, 404, 504) },
@@ -42,7 +42,7 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<AnalyticsDeps> = async (
   }, async (request, reply) => sendOutcome(reply, await broker.call(analytics.event, { eventId: request.params.id }, callContext(request))));
 
   app.get('/v1/admin/analytics/events/:id/bookings.csv', {
-    preHandler: app.requireAdmin,
+    onRequest: app.requireAdmin,
     schema: {
       ...common, summary: 'Every booking of an event as CSV, streamed (admin)', params: IdParams,
       description: 'Streams in constant memory however many bookings there are. A download that breaks off mid-way ends without the final chunk, so it never looks complete.',
@@ -61,7 +61,7 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<AnalyticsDeps> = async (
   });
 
   app.get('/v1/admin/analytics/reports/daily', {
-    preHandler: app.requireAdmin,
+    onRequest: app.requireAdmin,
     schema: {
       ...common, summary: 'The report of one UTC day, as the scheduled mail sends it (admin)', querystring: DailyReportQuery,
       response: { 200: withExample(DailyReport, examples.dailyReport), ...problems(400, 401, 403, 504) },
@@ -69,7 +69,7 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<AnalyticsDeps> = async (
   }, async (request, reply) => sendOutcome(reply, await broker.call(analytics.dailyReport, request.query, callContext(request))));
 
   app.post('/v1/admin/analytics/rebuild', {
-    preHandler: app.requireAdmin,
+    onRequest: app.requireAdmin,
     schema: {
       ...common, summary: 'Rebuild the analytics roll-ups from the bookings tables or the event stream (admin)',
       description: 'Recomputes every figure exactly; live updates wait meanwhile and are applied after. Alerts are kept.',

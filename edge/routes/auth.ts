@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { AuthReply, identity, Login, Register } from '../../actors/protocol/index.js';
 import { callContext } from '../plugins/broker.js';
@@ -15,7 +16,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app, { bro
     const outcome = await broker.call(identity.register, request.body, callContext(request));
     // Signed as of the account's creation, so a retry with the same Idempotency-Key gets the same body.
     return outcome.ok
-      ? reply.code(201).send({ token: app.issueToken(outcome.value, Date.parse(outcome.value.createdAt)), user: outcome.value })
+      ? reply.code(201).send({ token: app.issueToken(outcome.value, Date.parse(outcome.value.user.createdAt)), user: outcome.value.user })
       : sendOutcome(reply, outcome);
   });
 
@@ -27,10 +28,12 @@ export const authRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app, { bro
     const wait = await app.loginFailures.waitFor(request);
     if (wait > 0) {
       reply.header('retry-after', wait);
-      return sendProblem(reply, 'RATE_LIMITED', `too many failed logins for this account; retry in ${wait} s`);
+      return sendProblem(reply, 'RATE_LIMITED', `too many failed logins for this account from this address; retry in ${wait} s`);
     }
+    const delay = await app.loginFailures.slowDown(request);
+    if (delay > 0) await sleep(delay);
     const outcome = await broker.call(identity.login, request.body, callContext(request));
-    if (outcome.ok) return { token: app.issueToken(outcome.value), user: outcome.value };
+    if (outcome.ok) return { token: app.issueToken(outcome.value), user: outcome.value.user };
     if (outcome.code === 'INVALID_CREDENTIALS') await app.loginFailures.record(request);
     return sendOutcome(reply, outcome);
   });

@@ -39,7 +39,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app, { br
   });
 
   app.post('/v1/events', {
-    preHandler: app.requireAdmin,
+    onRequest: app.requireAdmin,
     config: { audit: 'event.create' },
     schema: {
       tags: ['events'], summary: 'Create an event (admin)', security: bearer, headers: IdempotencyHeaders, body: withExample(CreateEvent, examples.createEvent),
@@ -48,7 +48,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app, { br
   }, async (request, reply) => sendOutcome(reply, await broker.call(inventory.createEvent, request.body, callContext(request))));
 
   app.patch('/v1/events/:id', {
-    preHandler: app.requireAdmin,
+    onRequest: app.requireAdmin,
     config: { audit: 'event.update' },
     schema: {
       tags: ['events'], summary: 'Edit an event (admin)', security: bearer, params: IdParams, body: withExample(EventChanges, examples.eventChanges),
@@ -58,7 +58,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app, { br
     await broker.call(inventory.updateEvent, { eventId: request.params.id, changes: request.body }, callContext(request))));
 
   app.post('/v1/events/:id/cancel', {
-    preHandler: app.requireAdmin,
+    onRequest: app.requireAdmin,
     config: { audit: 'event.cancel' },
     schema: {
       tags: ['events'], summary: 'Cancel an event and every booking of it (admin)', security: bearer, params: IdParams,

@@ -31,7 +31,7 @@ const MEDIA = { html: 'text/html; charset=utf-8', text: 'text/plain; charset=utf
 
 export const mailRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app, { broker }) => {
   app.get('/v1/admin/mail/preview/:template', {
-    preHandler: app.requireAdmin,
+    onRequest: app.requireAdmin,
     schema: {
       tags: ['admin'], summary: 'Render a mail template with its sample data (admin)', security: bearer,
       description: 'format=html (default) or text answers that part as it would be sent; json answers the subject and both parts.',
@@ -56,7 +56,7 @@ export const mailRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app, { bro
   });
 
   app.get('/v1/admin/mail/dead-letters', {
-    preHandler: app.requireAdmin,
+    onRequest: app.requireAdmin,
     schema: {
       tags: ['admin'], summary: 'Mails whose every attempt failed, newest first (admin)', security: bearer, querystring: ListDeadLetters,
       response: { 200: withExample(DeadLetterPage, { items: [deadLetterExample], nextCursor: null }), ...problems(400, 401, 403, 503, 504) },
@@ -64,7 +64,7 @@ export const mailRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app, { bro
   }, async (request, reply) => sendOutcome(reply, await broker.call(mailer.deadLetters, request.query, callContext(request))));
 
   app.post('/v1/admin/mail/dead-letters/:id/retry', {
-    preHandler: app.requireAdmin,
+    onRequest: app.requireAdmin,
     schema: {
       tags: ['admin'], summary: 'Send a dead-lettered mail again, with a fresh set of attempts (admin)', security: bearer, params: IdParams,
       response: {

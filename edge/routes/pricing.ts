@@ -22,7 +22,7 @@ export const pricingRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app, { 
   }, async (request, reply) => sendOutcome(reply, await broker.call(pricing.quote, { eventId: request.params.id }, callContext(request))));
 
   app.put('/v1/events/:id/pricing', {
-    preHandler: app.requireAdmin,
+    onRequest: app.requireAdmin,
     config: { audit: 'event.pricing' },
     schema: {
       tags: ['pricing'], summary: 'Set the pricing policy: fixed, or dynamic within [floor, ceiling] (admin)', security: bearer,
@@ -34,7 +34,7 @@ export const pricingRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app, { 
     await broker.call(pricing.setPolicy, { eventId: request.params.id, pricing: request.body }, callContext(request))));
 
   app.get('/v1/events/:id/price/history', {
-    preHandler: app.requireAdmin,
+    onRequest: app.requireAdmin,
     schema: {
       tags: ['pricing'], summary: 'Price changes of an event, newest first (admin)', security: bearer, params: IdParams, querystring: HistoryQuery,
       response: { 200: withExample(PriceHistoryPage, examples.priceHistory), ...problems(400, 401, 403, 503, 504) },

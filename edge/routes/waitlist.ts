@@ -17,7 +17,7 @@ const QueueQuery = Type.Object({ ...PageQuery }, { additionalProperties: false }
 
 export const waitlistRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app, { broker }) => {
   app.post('/v1/events/:id/waitlist', {
-    preHandler: app.authenticate,
+    onRequest: app.authenticate,
     schema: {
       tags: ['waitlist'], summary: 'Join the waitlist of a sold-out event (a party waits as one entry)', security: bearer,
       params: IdParams, headers: IdempotencyHeaders, body: withExample(WaitlistBody, examples.waitlistBody),
@@ -27,7 +27,7 @@ export const waitlistRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app, {
     await broker.call(waitlist.join, { eventId: request.params.id, quantity: request.body.quantity }, callContext(request))));
 
   app.get('/v1/events/:id/waitlist/me', {
-    preHandler: app.authenticate,
+    onRequest: app.authenticate,
     schema: {
       tags: ['waitlist'], summary: 'My waitlist entry: position, status and any offer', security: bearer, params: IdParams,
       response: { 200: withExample(WaitlistEntry, examples.offeredEntry), ...problems(400, 401, 404, 503, 504) },
@@ -35,7 +35,7 @@ export const waitlistRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app, {
   }, async (request, reply) => sendOutcome(reply, await broker.call(waitlist.mine, { eventId: request.params.id }, callContext(request))));
 
   app.delete('/v1/events/:id/waitlist/me', {
-    preHandler: app.authenticate,
+    onRequest: app.authenticate,
     schema: {
       tags: ['waitlist'], summary: 'Leave the waitlist (an offered hold goes to the next in line)', security: bearer, params: IdParams,
       response: { 204: Type.Null(), ...problems(400, 401, 404, 503, 504) },
@@ -46,7 +46,7 @@ export const waitlistRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app, {
   });
 
   app.get('/v1/events/:id/waitlist', {
-    preHandler: app.requireAdmin,
+    onRequest: app.requireAdmin,
     schema: {
       tags: ['waitlist'], summary: 'The waiting queue in order (admin)', security: bearer, params: IdParams, querystring: QueueQuery,
       response: { 200: withExample(WaitlistPage, examples.waitlistPage), ...problems(400, 401, 403, 503, 504) },
@@ -55,7 +55,7 @@ export const waitlistRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app, {
     await broker.call(waitlist.list, { eventId: request.params.id, ...request.query }, callContext(request))));
 
   app.patch('/v1/events/:id/waitlist/:entryId', {
-    preHandler: app.requireAdmin,
+    onRequest: app.requireAdmin,
     schema: {
       tags: ['waitlist'], summary: 'Set an entry\'s priority tier (admin; higher is served first)', security: bearer,
       params: EntryParams, body: withExample(PriorityBody, examples.priorityBody), response: { 200: withExample(WaitlistEntry, { ...examples.waitlistEntry, priority: 5, position: 1 }), ...problems(400, 401, 403, 404, 503, 504) },
@@ -64,7 +64,7 @@ export const waitlistRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app, {
     { eventId: request.params.id, entryId: request.params.entryId, priority: request.body.priority }, callContext(request))));
 
   app.post('/v1/holds/:id/confirm', {
-    preHandler: app.authenticate,
+    onRequest: app.authenticate,
     schema: {
       tags: ['waitlist'], summary: 'Book the seats a waitlist offer holds for you', security: bearer,
       params: IdParams, headers: IdempotencyHeaders,

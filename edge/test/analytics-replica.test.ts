@@ -3,9 +3,11 @@
 // there while the roll-ups are written on the primary; a 50,000-row export
 // arrives whole and correctly escaped; and the actor never runs further
 // ahead of its reader than the reader's credit allows.
+import { signIdentity } from '../../actors/runtime/identity-signature.js';
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { connect, createInbox, headers, type Msg } from 'nats';
+import { natsOptions } from '../../actors/runtime/nats-connect.js';
 import {
   analytics, EXPORT_CHUNK_BYTES, ExportHeaders, Headers, subjectFor, type EventAnalytics, type Outcome,
 } from '../../actors/protocol/index.js';
@@ -95,7 +97,7 @@ describe('analytics on a read replica, and CSV exports', () => {
   });
 
   test('when the reader stops crediting, then the actor sends no more than its window, and the rest once credit comes', async () => {
-    const nc = await connect({ servers: t.system.config.natsUrl });
+    const nc = await connect(natsOptions(t.system.config, 'supervisor'));
     try {
       const inbox = createInbox();
       const chunks: Msg[] = [];
@@ -108,7 +110,10 @@ describe('analytics on a read replica, and CSV exports', () => {
       });
       const h = headers();
       h.set(Headers.requestId, 'credit-test');
+      // What an edge sends for a signed-in admin: the role, signed with the identity key.
+      h.set(Headers.userId, '');
       h.set(Headers.userRole, 'admin');
+      h.set(Headers.identitySignature, signIdentity(t.system.config.identityKey!, { userId: '', role: 'admin', requestId: 'credit-test' }));
       const reply = await nc.request(subjectFor(analytics.exportBookings), JSON.stringify({ eventId: big, inbox, window: 2 }), { headers: h, timeout: 5000 });
       const { creditSubject } = (reply.json<Outcome<{ creditSubject: string }>>() as { value: { creditSubject: string } }).value;
       await new Promise((r) => setTimeout(r, 1_500));

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { connect } from 'nats';
+import { natsOptions } from '../../actors/runtime/nats-connect.js';
 import { v7 as uuidv7 } from 'uuid';
 import { domainSubject, readDomainMessage, shardOf, type Booking, type DomainEventType, type EventAnalytics } from '../../actors/protocol/index.js';
 import { expectedDay, expectedFigures, expectedTotals } from './fixtures/analytics-expected.js';
@@ -139,7 +140,7 @@ describe('analytics', () => {
   // Last: its bookings exist only in the stream, so the tables' figures no longer cover every event after it.
   test('when a scripted stream spikes, bursts with cancellations and then stops selling, then exactly one alert of each kind is raised and announced', async () => {
     const event = await t.createEvent({ capacity: 10_000, maxTicketsPerUser: 10_000 });
-    const nc = await connect({ servers: t.system.config.natsUrl });
+    const nc = await connect(natsOptions(t.system.config, 'supervisor'));
     const announced: string[] = [];
     const alerts = nc.subscribe(domainSubject('analytics.alert', shardOf(event.id, t.system.config.shards)), {
       callback: (_err, m) => { for (const e of readDomainMessage(m.json())?.events ?? []) if (e.type === 'analytics.alert') announced.push(e.data.kind); },

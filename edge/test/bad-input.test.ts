@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
+import { natsOptions } from '../../actors/runtime/nats-connect.js';
 import { startTestSystem, type TestSystem } from './harness.js';
 import { sweep, type OpenApiOperation, type SweepRequest } from './input-sweep.js';
 
@@ -85,7 +86,8 @@ test('when every route of the served OpenAPI document is swept with generated ba
   const bookingId = (await t.api('POST', `/v1/events/${eventId}/bookings`, { token: owner.token, body: { quantity: 1 } })).body.id;
   const requests: (SweepRequest & { token?: string })[] = [];
   for (const [template, methods] of Object.entries(doc.paths)) {
-    const pathValue = () => (template.startsWith('/v1/bookings/') ? bookingId : template.startsWith('/v1/events/') ? eventId : randomUUID());
+    const pathValue = (name: string) => (name === 'template' ? 'booking-confirmed'
+      : template.startsWith('/v1/bookings/') ? bookingId : template.startsWith('/v1/events/') ? eventId : randomUUID());
     for (const [method, op] of Object.entries(methods)) {
       const generated = sweep(method.toUpperCase(), template, op, pathValue);
       requests.push(...generated.map((r) => ({ ...r, token: t.adminToken })));
@@ -106,6 +108,10 @@ test('when every route of the served OpenAPI document is swept with generated ba
       const type = res.headers.get('content-type') ?? '';
       const body = await res.text();
       if (res.status >= 500) failures.push(`${r.name}: ${res.status} ${body.slice(0, 200)}`);
+      else if (res.headers.has('retry-after') && res.status !== 429) failures.push(`${r.name}: ${res.status} says retry-after`);
+      else if (res.status === 400 && r.field && !new RegExp(`\\b${r.field}\\b`).test((JSON.parse(body) as { detail: string }).detail)) {
+        failures.push(`${r.name}: the 400 does not name ${r.field}: ${body.slice(0, 200)}`);
+      }
       else if (res.status >= 400 && (!type.startsWith('application/problem+json') || JSON.parse(body).status !== res.status)) {
         failures.push(`${r.name}: ${res.status} not a problem (${type})`);
       }
@@ -119,7 +125,7 @@ test('when every route of the served OpenAPI document is swept with generated ba
 test('when a bad message reaches an actor directly, bypassing the edge, then it is refused and the actor keeps serving', async () => {
   const { connect } = await import('nats');
   const { subjectFor, inventory, shardOf } = await import('../../actors/protocol/index.js');
-  const nc = await connect({ servers: t.system.config.natsUrl });
+  const nc = await connect(natsOptions(t.system.config, 'supervisor'));
   try {
     const subject = subjectFor(inventory.book, shardOf(eventId, t.system.config.shards));
     for (const payload of ['not json', JSON.stringify({ eventId, quantity: -1 }), JSON.stringify({ eventId: injection, quantity: 1 })]) {
@@ -150,7 +156,7 @@ test('when the inventory actors are gone, then requests fail fast with 503 and r
 test('when an actor takes the request but never answers, then the edge gives up with 504 after the timeout', async () => {
   const { connect } = await import('nats');
   const { subjectFor, inventory, shardOf } = await import('../../actors/protocol/index.js');
-  const nc = await connect({ servers: t.system.config.natsUrl });
+  const nc = await connect(natsOptions(t.system.config, 'supervisor'));
   try {
     const uncached = randomUUID();
     nc.subscribe(subjectFor(inventory.getEvent, shardOf(uncached, t.system.config.shards)), { callback: () => undefined });

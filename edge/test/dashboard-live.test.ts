@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { connect, type NatsConnection } from 'nats';
+import { natsOptions } from '../../actors/runtime/nats-connect.js';
 import type { ActivityMessage, ServerMessage } from '../../actors/protocol/index.js';
 import { startTestSystem, type TestSystem } from './harness.js';
 import { isAvailability, isError, LiveTestClient, publishDomainEvent } from './live-client.js';
@@ -17,7 +18,7 @@ let user: { id: string; token: string };
 const clients: LiveTestClient[] = [];
 before(async () => {
   t = await startTestSystem();
-  nc = await connect({ servers: t.system.config.natsUrl });
+  nc = await connect(natsOptions(t.system.config, 'supervisor'));
   [user] = await t.registerUsers(1, 'dash-live');
 });
 after(async () => {

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { connect, type NatsConnection } from 'nats';
 import { DOMAIN_STREAM, domainShardFilter, readDomainMessage, shardOf, type DomainMessage } from '../../actors/protocol/index.js';
+import { natsOptions } from '../../actors/runtime/nats-connect.js';
 import { eventuallyValue } from './fixtures/eventually.js';
 import { startTestSystem, type TestSystem } from './harness.js';
 
@@ -15,7 +16,7 @@ let nc: NatsConnection;
 before(async () => {
   // Background runs wait long for the booking path, so the consumers hold delivered, unapplied messages mid-sale.
   t = await startTestSystem({ backgroundYieldMs: 3000 });
-  nc = await connect({ servers: t.system.config.natsUrl });
+  nc = await connect(natsOptions(t.system.config, 'supervisor'));
 });
 after(async () => {
   await nc?.close();

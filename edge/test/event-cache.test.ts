@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect } from 'nats';
+import { natsOptions } from '../../actors/runtime/nats-connect.js';
 import { register } from 'prom-client';
 import { v7 as uuidv7 } from 'uuid';
 import { domainSubject, shardOf, type DomainEventOf } from '../../actors/protocol/index.js';
@@ -93,7 +94,7 @@ test('when a domain event about an event arrives, then an edge with minute-long 
     id: uuidv7(), type: 'event.updated', eventId: event.id, version: row.version, occurredAt: new Date().toISOString(), requestId: 'cache-test',
     availability: { available: row.available, held: row.held, capacity: row.capacity, price: row.price, status: row.status }, data: event,
   };
-  const nc = await connect({ servers: t.system.config.natsUrl });
+  const nc = await connect(natsOptions(t.system.config, 'supervisor'));
   try {
     nc.publish(domainSubject('event.updated', shardOf(event.id, t.system.config.shards)), JSON.stringify(envelope));
     await nc.flush();

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { connect, type NatsConnection } from 'nats';
+import { natsOptions } from '../../actors/runtime/nats-connect.js';
 import { presenceSubject, type AvailabilityMessage, type Booking, type PresenceReport, type PresenceSummary } from '../../actors/protocol/index.js';
 import { withOverrides } from '../../actors/runtime/config.js';
 import { createLogger } from '../../actors/runtime/logger.js';
@@ -26,7 +27,7 @@ before(async () => {
   t = await startTestSystem({ ...timing, wsSoftBuffer: SOFT, wsHardBuffer: HARD, wsMaxSubscriptions: 3 });
   // A second edge on the same NATS, as buildEdge/startEdge make one in a deployment.
   edgeB = await startEdge(withOverrides(t.system.config, { ...timing, wsMaxSockets: B_MAX_SOCKETS, wsPingMs: 300 }), createLogger('error'));
-  nc = await connect({ servers: t.system.config.natsUrl });
+  nc = await connect(natsOptions(t.system.config, 'supervisor'));
 });
 after(async () => {
   for (const c of clients) c.close();

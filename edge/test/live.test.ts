@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { connect, type NatsConnection } from 'nats';
+import { natsOptions } from '../../actors/runtime/nats-connect.js';
 import type { AvailabilityMessage, Booking, BookingMessage, WaitlistEntry, WaitlistMessage } from '../../actors/protocol/index.js';
 import { startTestSystem, type TestSystem } from './harness.js';
 import { isAvailability, isError, LiveTestClient, publishDomainEvent } from './live-client.js';
@@ -15,7 +16,7 @@ let nc: NatsConnection;
 const clients: LiveTestClient[] = [];
 before(async () => {
   t = await startTestSystem();
-  nc = await connect({ servers: t.system.config.natsUrl });
+  nc = await connect(natsOptions(t.system.config, 'supervisor'));
 });
 after(async () => {
   for (const c of clients) c.close();

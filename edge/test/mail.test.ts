@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { connect, type NatsConnection } from 'nats';
+import { natsOptions } from '../../actors/runtime/nats-connect.js';
 import { DOMAIN_STREAM, domainShardFilter, domainSubject, readDomainMessage, shardOf, type DomainMessage } from '../../actors/protocol/index.js';
 import { formatWhen } from '../../actors/mailer/mail-data.js';
 import { CONSUMER } from '../../actors/mailer/reactions.js';
@@ -22,7 +23,7 @@ describe('mail', () => {
   let box: Mailbox;
   before(async () => {
     t = await startTestSystem({ mailMaxAttempts: 5, mailRetryBaseMs: 250, publicUrl: PUBLIC_URL });
-    nc = await connect({ servers: t.system.config.natsUrl });
+    nc = await connect(natsOptions(t.system.config, 'supervisor'));
     box = new Mailbox(t.system.mailSink!.dir);
   });
   after(async () => {

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { connect, type NatsConnection } from 'nats';
+import { natsOptions } from '../../actors/runtime/nats-connect.js';
 import { DOMAIN_STREAM, domainShardFilter, readDomainMessage, shardOf, type DomainEvent } from '../../actors/protocol/index.js';
 import { applyEvent, boundariesDue, boundaryAtOrBefore, emptyHistory, evaluate } from '../../actors/pricing/demand.js';
 import { LOCK_PRICE_SQL, writePrice, type LockedPrice } from '../../actors/pricing/price-change.js';
@@ -33,7 +34,7 @@ describe('pricing', () => {
     // One-second boundaries and short windows so a rush shows in seconds; a generous settle
     // time so a shared, slow machine still delivers every event before its boundary is weighed.
     t = await startTestSystem({ pricingShortWindowSeconds: 5, pricingLongWindowSeconds: 30, pricingSettleMs: 2000 });
-    nc = await connect({ servers: t.system.config.natsUrl });
+    nc = await connect(natsOptions(t.system.config, 'supervisor'));
   });
   after(async () => {
     await nc?.close();

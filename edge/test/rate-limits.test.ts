@@ -14,7 +14,7 @@ const WINDOW_MS = 1000;
 const limits = {
   rateLimits: true, rateWindowMs: WINDOW_MS, trustedProxies: ['127.0.0.1'],
   rateGlobalMax: 60, rateIpMax: 12, rateUserMax: 8, rateBookingMax: 3, rateAuthMax: 3,
-  loginFailuresMax: 2, loginFailureWindowMs: WINDOW_MS,
+  loginFailuresMax: 2, loginAccountFailuresMax: 3, loginSlowDownMs: 400, loginFailureWindowMs: WINDOW_MS,
 };
 
 let t: TestSystem;
@@ -103,18 +103,33 @@ test('when one IP calls register and login more than the auth limit, then 429, a
   assert.equal((await t.api('POST', '/v1/auth/login', { body: { email: 'nobody@example.test', password: 'x' }, headers: ip })).status, 401, 'recovered');
 });
 
-test('when an account fails to log in too often, then even the right password waits, from any IP, until the failure window passes', async () => {
+test('when one IP fails an account\'s login too often, then that IP waits out the window, and the owner signs in from another IP at once', async () => {
   const { email } = await register('guessed');
+  const attacker = freshIp();
   for (let i = 0; i < limits.loginFailuresMax; i++) {
-    assert.equal((await t.api('POST', '/v1/auth/login', { body: { email, password: `guess ${i}` }, headers: freshIp() })).status, 401);
+    assert.equal((await t.api('POST', '/v1/auth/login', { body: { email, password: `guess ${i}` }, headers: attacker })).status, 401);
   }
   const right = { email: email.toUpperCase(), password: 'correct horse battery' };
-  const slowed = await t.api('POST', '/v1/auth/login', { body: right, headers: freshIp() });
-  assert.equal(slowed.status, 429);
-  assert.equal(slowed.body.code, 'RATE_LIMITED');
-  assert.ok(Number(slowed.headers.get('retry-after')) >= 1);
+  const locked = await t.api('POST', '/v1/auth/login', { body: right, headers: attacker });
+  assert.equal(locked.status, 429, 'the guessing address is locked, even with the right password');
+  assert.equal(locked.body.code, 'RATE_LIMITED');
+  assert.ok(Number(locked.headers.get('retry-after')) >= 1);
+  assert.equal((await t.api('POST', '/v1/auth/login', { body: right, headers: freshIp() })).status, 200, 'the owner, elsewhere, is not locked out');
   await nextWindow();
-  assert.equal((await t.api('POST', '/v1/auth/login', { body: right, headers: freshIp() })).status, 200, 'recovered');
+  assert.equal((await t.api('POST', '/v1/auth/login', { body: right, headers: attacker })).status, 200, 'recovered');
+});
+
+test('when an account\'s logins fail from many IPs, then every attempt at it is slowed, and the owner still signs in', async () => {
+  await nextWindow();
+  const { email } = await register('spread');
+  // At once, so they all fall in one (short) failure window.
+  const guesses = await Promise.all(Array.from({ length: limits.loginAccountFailuresMax }, (_, i) =>
+    t.api('POST', '/v1/auth/login', { body: { email, password: `guess ${i}` }, headers: freshIp() })));
+  assert.deepEqual(guesses.map((r) => r.status), Array(limits.loginAccountFailuresMax).fill(401));
+  const started = performance.now();
+  const owner = await t.api('POST', '/v1/auth/login', { body: { email, password: 'correct horse battery' }, headers: freshIp() });
+  assert.equal(owner.status, 200, 'slowed, never refused');
+  assert.ok(performance.now() - started >= limits.loginSlowDownMs, 'held back by the slow-down');
 });
 
 test('when every client together goes over the global limit, then everyone gets 429 until the window passes', async () => {

@@ -4,6 +4,8 @@
 // runs; "drained" means no backlog, no mail of the event still to send, and
 // the analytics roll-up equal to the bookings table.
 import { connect, type NatsConnection } from 'nats';
+import type { Config } from '../../actors/runtime/config.js';
+import { natsOptions } from '../../actors/runtime/nats-connect.js';
 import type pg from 'pg';
 import { DOMAIN_STREAM } from '../../actors/protocol/index.js';
 
@@ -45,9 +47,10 @@ async function caughtUp(db: pg.Pool, eventId: string, skip: readonly string[]): 
 
 /** Samples the backlog while `load` runs, then waits for the catch-up. `skip`: pools that are off. */
 export async function measureDrain<T>(
-  natsUrl: string, db: pg.Pool, eventId: string, skip: readonly string[], load: () => Promise<T>,
+  config: Config, db: pg.Pool, eventId: string, skip: readonly string[], load: () => Promise<T>,
 ): Promise<{ result: T; drain: DrainResult }> {
-  const nc = await connect({ servers: natsUrl });
+  // The operator's broker user: reading consumer state is the supervisor's business.
+  const nc = await connect(natsOptions(config, 'supervisor'));
   try {
     let peakLag = 0;
     let sampling = true;

@@ -66,7 +66,7 @@ export async function crowd(sut: SystemUnderTest, shape: LoadShape): Promise<str
 export async function flashSale(name: ScenarioName, sut: SystemUnderTest, tokens: readonly string[], shape: LoadShape): Promise<ScenarioResult> {
   const eventId = await flashEvent(sut, `Flash ${name}`);
   const { config } = sut.system;
-  const { result: m, drain } = await measureDrain(config.natsUrl!, sut.db, eventId, config.disabledPools, () => bookingLoad(sut, eventId, tokens, shape));
+  const { result: m, drain } = await measureDrain(config, sut.db, eventId, config.disabledPools, () => bookingLoad(sut, eventId, tokens, shape));
   const confirmed = m.statuses['201'] ?? 0;
   return result(name, m, { confirmed, bookingsPerSec: confirmed / m.duration, oversell: await readSeatLedger(sut.db, eventId), drain });
 }

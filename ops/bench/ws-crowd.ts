@@ -11,6 +11,8 @@ import { domainSubject, shardOf, type DomainEventOf } from '../../actors/protoco
 export interface CrowdSpec {
   url: string;
   natsUrl: string;
+  /** The supervisor user's password (the bench publishes domain events as the system would). */
+  natsPass?: string;
   shards: number;
   eventId: string;
   clients: number;
@@ -74,7 +76,7 @@ async function run(spec: CrowdSpec): Promise<void> {
   for (let i = 0; i < spec.clients; i += CONNECT_CONCURRENCY) {
     await Promise.all(Array.from({ length: Math.min(CONNECT_CONCURRENCY, spec.clients - i) }, (_, j) => connectOne(i + j)));
   }
-  const nc = await connect({ servers: spec.natsUrl, noAsyncTraces: true });
+  const nc = await connect({ servers: spec.natsUrl, user: spec.natsPass ? 'supervisor' : undefined, pass: spec.natsPass, noAsyncTraces: true });
   send({ kind: 'connected' });
   await new Promise<void>((resolve) => process.once('message', () => resolve()));
 

@@ -75,9 +75,9 @@ async function measure(target: Target, spec: CrowdSpec): Promise<Sample> {
 }
 
 async function oneRun(sut: SystemUnderTest, eventId: string, clients: number, rounds: number, version: { next: number }): Promise<Sample[]> {
-  const { natsUrl, shards } = sut.system.config;
-  const base = { natsUrl: natsUrl!, shards, eventId, clients, rounds };
-  const bare = await startBareWs(natsUrl!);
+  const { natsUrl, natsSupervisorPassword: natsPass, shards } = sut.system.config;
+  const base = { natsUrl: natsUrl!, natsPass, shards, eventId, clients, rounds };
+  const bare = await startBareWs(natsUrl!, natsPass);
   const samples: Sample[] = [];
   try {
     samples.push(await measure('bare ws', { ...base, url: bare.url, firstVersion: version.next, awaitSnapshot: false }));

@@ -13,10 +13,10 @@ export interface BareWsServer {
   stop(): Promise<void>;
 }
 
-export async function startBareWs(natsUrl: string): Promise<BareWsServer> {
+export async function startBareWs(natsUrl: string, natsPass?: string): Promise<BareWsServer> {
   const server = createServer();
   const wss = new WebSocketServer({ server });
-  const nc = await connect({ servers: natsUrl, noAsyncTraces: true });
+  const nc = await connect({ servers: natsUrl, user: natsPass ? 'supervisor' : undefined, pass: natsPass, noAsyncTraces: true });
   nc.subscribe(DOMAIN_ALL, {
     callback: (err, msg) => {
       if (err) return;

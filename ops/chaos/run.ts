@@ -64,8 +64,9 @@ async function onFreshServers(o: ChaosOptions, dataDir: string): Promise<ChaosRe
   const say = (msg: string) => o.log.info(msg);
   const bins = await resolveBinaries({ nats: true, redis: true, postgres: false }, join(dataDir, 'apt.log'), say);
   const [natsPort, monitorPort, redisPort] = await freePorts(3);
-  const natsStart: NatsStart = { binary: bins.natsServer!, dataDir, port: natsPort, monitorPort, log: say };
-  const redisStart: RedisStart = { binary: bins.redisServer!, dataDir, port: redisPort, persistent: false, log: say };
+  const passwords = { edge: randomBytes(24).toString('hex'), actors: randomBytes(24).toString('hex'), supervisor: randomBytes(24).toString('hex') };
+  const natsStart: NatsStart = { binary: bins.natsServer!, dataDir, port: natsPort, monitorPort, log: say, passwords };
+  const redisStart: RedisStart = { binary: bins.redisServer!, dataDir, port: redisPort, persistent: false, log: say, password: randomBytes(24).toString('hex') };
   const servers: { nats?: StartedServer; redis?: StartedServer } = {};
   const stack = await startStack({ dataDir, services: { nats: false, redis: false, postgres: true }, log: say });
   try {
@@ -75,7 +76,8 @@ async function onFreshServers(o: ChaosOptions, dataDir: string): Promise<ChaosRe
     const config = withOverrides(loadConfig({}), {
       rateLimits: false, maxEventLoopDelayMs: 0,
       logLevel: o.log.level, kdfCost: 10, dataDir, httpPort: 0, adminPort: 0, lockTtlMs: 3000, brokerTimeoutMs: 2000,
-      natsUrl: servers.nats.url, redisUrl: servers.redis.url, databaseUrl: stack.databaseUrl, jwtSecret: randomBytes(24).toString('hex'),
+      natsUrl: servers.nats.url, natsEdgePassword: passwords.edge, natsActorsPassword: passwords.actors, natsSupervisorPassword: passwords.supervisor,
+      redisUrl: servers.redis.url, databaseUrl: stack.databaseUrl, jwtSecret: randomBytes(24).toString('hex'),
     });
     const system = await startSystem(config, o.log, { persistent: false });
     try {

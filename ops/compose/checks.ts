@@ -3,13 +3,14 @@
 // (check.ts) both run this list; a missing tool is installed with apt-get
 // when running as root, otherwise its checks are skipped by name.
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { devCertificate } from '../haproxy/load-balancer.js';
 import { resolveTool } from '../stack/binaries.js';
+import { natsAuthConf } from './secrets.js';
 
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const MONITORING = 'ops/monitoring';
@@ -21,6 +22,18 @@ export interface ToolCheck {
   args: string[];
   /** Environment the check needs beyond PATH. */
   env?: (scratch: string) => Promise<Record<string, string>>;
+  /** Arguments that need files made in the scratch folder first (instead of args). */
+  argsIn?: (scratch: string) => Promise<string[]>;
+}
+
+/**
+ * A NATS node's config as the cluster reads it: beside nats-common.conf and the
+ * auth.conf secret, here one generated for the check (throw-away passwords).
+ */
+async function natsNode(n: number, scratch: string): Promise<string[]> {
+  for (const file of [`nats-${n}.conf`, 'nats-common.conf']) await copyFile(join(ROOT, 'ops/compose', file), join(scratch, file));
+  await writeFile(join(scratch, 'auth.conf'), natsAuthConf({ edge: 'check-edge', actors: 'check-actors', supervisor: 'check-supervisor' }));
+  return ['-t', '-c', join(scratch, `nats-${n}.conf`)];
 }
 
 export const toolChecks: ToolCheck[] = [
@@ -34,7 +47,9 @@ export const toolChecks: ToolCheck[] = [
   { label: 'alerts.yml (promtool check rules)', tool: 'promtool', debianPackage: 'prometheus', args: ['check', 'rules', `${MONITORING}/alerts.yml`] },
   { label: 'alerts.test.yml (promtool test rules)', tool: 'promtool', debianPackage: 'prometheus', args: ['test', 'rules', `${MONITORING}/alerts.test.yml`] },
   { label: 'alertmanager.yml (amtool check-config)', tool: 'amtool', debianPackage: 'prometheus-alertmanager', args: ['check-config', `${MONITORING}/alertmanager.yml`] },
-  ...[1, 2, 3].map((n) => ({ label: `nats-${n}.conf (nats-server -t)`, tool: 'nats-server', debianPackage: 'nats-server', args: ['-t', '-c', `ops/compose/nats-${n}.conf`] })),
+  ...[1, 2, 3].map((n) => ({
+    label: `nats-${n}.conf (nats-server -t)`, tool: 'nats-server', debianPackage: 'nats-server', args: [], argsIn: (scratch: string) => natsNode(n, scratch),
+  })),
 ];
 
 /** Not checkable here: named so a reader knows, rather than silently passed. */
@@ -53,7 +68,7 @@ export async function runToolCheck(check: ToolCheck, log: (msg: string) => void 
     }
     const env = { PATH: process.env['PATH'] ?? '', ...(await check.env?.(scratch)) };
     try {
-      await promisify(execFile)(binary, check.args, { cwd: ROOT, env });
+      await promisify(execFile)(binary, check.argsIn ? await check.argsIn(scratch) : check.args, { cwd: ROOT, env });
       return { outcome: 'ok' };
     } catch (err) {
       const e = err as { stdout?: string; stderr?: string; message: string };

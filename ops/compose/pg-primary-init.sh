@@ -6,6 +6,11 @@
 # the server after init, so the pg_hba change takes effect.
 set -euo pipefail
 
+# The password comes from a compose secret file (docs/security.md).
+if [ -z "${POSTGRES_REPLICATION_PASSWORD:-}" ] && [ -n "${POSTGRES_REPLICATION_PASSWORD_FILE:-}" ]; then
+  POSTGRES_REPLICATION_PASSWORD="$(cat "$POSTGRES_REPLICATION_PASSWORD_FILE")"
+fi
+
 : "${POSTGRES_REPLICATION_USER:?}" "${POSTGRES_REPLICATION_PASSWORD:?}" "${POSTGRES_REPLICATION_SLOT:?}"
 
 psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname "$POSTGRES_DB" \

@@ -6,6 +6,11 @@
 # because the data directory is already populated.
 set -euo pipefail
 
+# The password comes from a compose secret file (docs/security.md).
+if [ -z "${POSTGRES_REPLICATION_PASSWORD:-}" ] && [ -n "${POSTGRES_REPLICATION_PASSWORD_FILE:-}" ]; then
+  POSTGRES_REPLICATION_PASSWORD="$(cat "$POSTGRES_REPLICATION_PASSWORD_FILE")"
+fi
+
 : "${PGDATA:=/var/lib/postgresql/data}"
 : "${PRIMARY_HOST:?}" "${POSTGRES_REPLICATION_USER:?}" "${POSTGRES_REPLICATION_PASSWORD:?}" "${POSTGRES_REPLICATION_SLOT:?}"
 

@@ -80,8 +80,13 @@ async function main(): Promise<void> {
     await shutdown(stack);
     return;
   }
+  // The settings that reach these servers, credentials included (they are in the data dir's secrets/ anyway).
+  const nats = stack.natsPasswords;
+  const credentials = nats
+    ? `EVENTLY_NATS_EDGE_PASSWORD=${nats.edge}\nEVENTLY_NATS_ACTORS_PASSWORD=${nats.actors}\nEVENTLY_NATS_SUPERVISOR_PASSWORD=${nats.supervisor}\n`
+    : '';
   process.stdout.write(
-    `NATS_URL=${stack.natsUrl}\nREDIS_URL=${stack.redisUrl}\nDATABASE_URL=${stack.databaseUrl}\nSMTP_URL=${stack.smtpUrl}\n`,
+    `NATS_URL=${stack.natsUrl}\n${credentials}REDIS_URL=${stack.redisUrl}\nDATABASE_URL=${stack.databaseUrl}\nSMTP_URL=${stack.smtpUrl}\n`,
   );
   log(`data in ${args.dataDir}; press Ctrl-C to stop`);
 }

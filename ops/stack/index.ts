@@ -9,6 +9,8 @@ import { startMailSinkProcess } from './mail-sink-process.js';
 import { freePorts } from './probes.js';
 import type { StartedServer } from './processes.js';
 import { startRedis } from './redis.js';
+import { secretIn } from './secrets.js';
+import { BROKER_ROLES, type BrokerRole } from '../../actors/protocol/index.js';
 
 export { StackError } from './errors.js';
 export { freePort } from './probes.js';
@@ -35,6 +37,8 @@ export interface StackOptions {
 
 export interface Stack {
   natsUrl?: string;
+  /** Password of each NATS user, when NATS was started (config: EVENTLY_NATS_<ROLE>_PASSWORD). */
+  natsPasswords?: Record<BrokerRole, string>;
   redisUrl?: string;
   databaseUrl?: string;
   smtpUrl?: string;
@@ -67,6 +71,13 @@ async function pickPorts(opts: StackOptions): Promise<Ports> {
   };
 }
 
+/** The URL without its password: logs must not carry credentials. */
+function redacted(url: string): string {
+  const u = new URL(url);
+  if (u.password) u.password = '***';
+  return u.toString();
+}
+
 /** Logs how long each server took, which is most of the stack's start-up time. */
 async function timed(
   name: string,
@@ -75,7 +86,7 @@ async function timed(
 ): Promise<StartedServer> {
   const began = Date.now();
   const server = await start();
-  log(`${name} ready at ${server.url} in ${Date.now() - began} ms (PID ${server.process.pid})`);
+  log(`${name} ready at ${redacted(server.url)} in ${Date.now() - began} ms (PID ${server.process.pid})`);
   return server;
 }
 
@@ -104,16 +115,19 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   // Listed in start order; stop() walks it backwards so the database goes first and the bus last.
   const starts: Array<[keyof Wanted, () => Promise<StartedServer>]> = [];
   const { natsServer, redisServer, pg } = bins;
+  let natsPasswords: Record<BrokerRole, string> | undefined;
   if (natsServer) {
-    const nats = { binary: natsServer, dataDir, port: ports.nats, monitorPort: ports.monitor, log };
+    const [edge, actors, supervisor] = await Promise.all(BROKER_ROLES.map((role) => secretIn(dataDir, `nats-${role}`)));
+    natsPasswords = { edge, actors, supervisor };
+    const nats = { binary: natsServer, dataDir, port: ports.nats, monitorPort: ports.monitor, log, passwords: natsPasswords };
     starts.push(['nats', () => startNats(nats)]);
   }
   if (redisServer) {
-    const redis = { binary: redisServer, dataDir, port: ports.redis, persistent, log };
+    const redis = { binary: redisServer, dataDir, port: ports.redis, persistent, log, password: await secretIn(dataDir, 'redis-password') };
     starts.push(['redis', () => startRedis(redis)]);
   }
   if (pg) {
-    const postgres = { bins: pg, dataDir, port: ports.pg, persistent, log };
+    const postgres = { bins: pg, dataDir, port: ports.pg, persistent, log, password: await secretIn(dataDir, 'postgres-password') };
     starts.push(['postgres', () => startPostgres(postgres)]);
   }
 
@@ -149,6 +163,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   }
   return {
     natsUrl: started.get('nats')?.url,
+    natsPasswords,
     redisUrl: started.get('redis')?.url,
     databaseUrl: started.get('postgres')?.url,
     smtpUrl: mailSink?.url,

@@ -1,5 +1,6 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { BROKER_ROLES, brokerPermissions, type BrokerRole } from '../../actors/protocol/index.js';
 import { assertNotRunning } from './pid-files.js';
 import { httpOk, waitReady } from './probes.js';
 import { STOP_TIMEOUT_MS, spawnServer, type StartedServer } from './processes.js';
@@ -11,11 +12,19 @@ export interface NatsStart {
   /** HTTP monitoring port, used only for the readiness probe. */
   monitorPort: number;
   log: (msg: string) => void;
+  /** Password of each broker user (protocol/broker-permissions.ts says what each may do). */
+  passwords: Record<BrokerRole, string>;
 }
 
 const READY_TIMEOUT_MS = 15_000;
 
 // Paths are quoted as JSON strings, which the NATS config parser reads the same way.
+// The config format reads JSON, so each user and its permissions are written as JSON.
+function authorization(passwords: Record<BrokerRole, string>): string[] {
+  const users = BROKER_ROLES.map((role) => `    ${JSON.stringify({ user: role, password: passwords[role], permissions: brokerPermissions[role] })}`);
+  return ['authorization {', '  users = [', ...users, '  ]', '}'];
+}
+
 function natsConfig(o: NatsStart, dir: string, pidFile: string): string {
   return [
     '# Written by ops/stack on every start; edits are overwritten.',
@@ -25,6 +34,7 @@ function natsConfig(o: NatsStart, dir: string, pidFile: string): string {
     'jetstream {',
     `  store_dir: ${JSON.stringify(join(dir, 'js'))}`,
     '}',
+    ...authorization(o.passwords),
     '',
   ].join('\n');
 }
@@ -40,7 +50,8 @@ export async function startNats(o: NatsStart): Promise<StartedServer> {
   const pidFile = join(dir, 'nats.pid');
   await assertNotRunning('nats-server', pidFile, o.log);
   const confFile = join(dir, 'nats.conf');
-  await writeFile(confFile, natsConfig(o, dir, pidFile));
+  // It holds the passwords: only its owner reads it.
+  await writeFile(confFile, natsConfig(o, dir, pidFile), { mode: 0o600 });
 
   const proc = await spawnServer({
     name: 'nats-server',

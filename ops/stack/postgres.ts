@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { chown, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { PgBinaries } from './binaries.js';
@@ -20,6 +20,8 @@ export interface PgStart {
   port: number;
   persistent: boolean;
   log: (msg: string) => void;
+  /** The evently role's password: every connection, local or TCP, must give it (scram-sha-256). */
+  password: string;
 }
 
 const READY_TIMEOUT_MS = 30_000;
@@ -38,17 +40,25 @@ async function initCluster(
   user: RunAs | undefined,
   logFile: string,
 ): Promise<void> {
-  for (const locale of ['C.UTF-8', 'C']) {
-    o.log(`initdb ${pgDir} (locale ${locale})`);
-    const exit = await runToCompletion({
-      name: 'initdb',
-      command: o.bins.initdb,
-      args: ['-D', pgDir, '-U', USER, '--auth=trust', '-E', 'UTF8', `--locale=${locale}`],
-      logFile,
-      cwd: pgDir,
-      user,
-    });
-    if (exit.code === 0) return;
+  // initdb reads the password from a file (never the command line), which the server's user must read.
+  const pwFile = join(o.dataDir, 'pg-initdb-password');
+  await writeFile(pwFile, o.password, { mode: 0o600 });
+  if (user) await chown(pwFile, user.uid, user.gid);
+  try {
+    for (const locale of ['C.UTF-8', 'C']) {
+      o.log(`initdb ${pgDir} (locale ${locale})`);
+      const exit = await runToCompletion({
+        name: 'initdb',
+        command: o.bins.initdb,
+        args: ['-D', pgDir, '-U', USER, '--auth=scram-sha-256', `--pwfile=${pwFile}`, '-E', 'UTF8', `--locale=${locale}`],
+        logFile,
+        cwd: pgDir,
+        user,
+      });
+      if (exit.code === 0) return;
+    }
+  } finally {
+    await rm(pwFile, { force: true });
   }
   throw new StackError(
     `initdb could not create a cluster in ${pgDir}.\n` +
@@ -71,18 +81,19 @@ function postgresArgs(o: PgStart, pgDir: string, socketDir: string): string[] {
   ];
 }
 
-function client(port: number, database: string): pg.Client {
+function client(port: number, database: string, password: string): pg.Client {
   return new pg.Client({
     host: '127.0.0.1',
     port,
     user: USER,
+    password,
     database,
     connectionTimeoutMillis: 2000,
   });
 }
 
-async function answers(port: number): Promise<boolean> {
-  const c = client(port, 'postgres');
+async function answers(port: number, password: string): Promise<boolean> {
+  const c = client(port, 'postgres', password);
   try {
     await c.connect();
     await c.query('select 1');
@@ -92,8 +103,8 @@ async function answers(port: number): Promise<boolean> {
   }
 }
 
-async function ensureDatabase(port: number): Promise<void> {
-  const c = client(port, 'postgres');
+async function ensureDatabase(port: number, password: string): Promise<void> {
+  const c = client(port, 'postgres', password);
   await c.connect();
   try {
     const found = await c.query('select 1 from pg_database where datname = $1', [DATABASE]);
@@ -101,6 +112,26 @@ async function ensureDatabase(port: number): Promise<void> {
   } finally {
     await c.end();
   }
+}
+
+/**
+ * Brings a cluster that trusted every local user (made before passwords were
+ * required) in line: the role gets the password, pg_hba.conf asks for it, and
+ * the server reloads. Runs while the server still trusts, once.
+ */
+async function requirePassword(o: PgStart, pgDir: string): Promise<void> {
+  const hbaFile = join(pgDir, 'pg_hba.conf');
+  const c = client(o.port, 'postgres', o.password);
+  await c.connect();
+  try {
+    await c.query(`ALTER ROLE ${USER} PASSWORD ${c.escapeLiteral(o.password)}`);
+    const hba = await readFile(hbaFile, 'utf8');
+    await writeFile(hbaFile, hba.replace(/\btrust(\s*)$/gm, 'scram-sha-256$1'));
+    await c.query('SELECT pg_reload_conf()');
+  } finally {
+    await c.end();
+  }
+  o.log('postgres: the existing cluster now requires a password (pg_hba.conf: scram-sha-256)');
 }
 
 /**
@@ -121,6 +152,8 @@ export async function startPostgres(o: PgStart): Promise<StartedServer> {
   if (!socketFits) o.log('data dir too long for a Unix socket path: postgres listens on TCP only');
 
   if (!existsSync(join(pgDir, 'PG_VERSION'))) await initCluster(o, pgDir, user, logFile);
+  // A cluster made before passwords were required trusts every local user: it gets one now.
+  const trusting = /\btrust\s*$/m.test(await readFile(join(pgDir, 'pg_hba.conf'), 'utf8'));
   const pidFile = join(pgDir, 'postmaster.pid');
   await assertNotRunning('postgres', pidFile, o.log);
 
@@ -133,14 +166,15 @@ export async function startPostgres(o: PgStart): Promise<StartedServer> {
     user,
   });
   try {
-    await waitReady(proc, () => answers(o.port), READY_TIMEOUT_MS);
-    await ensureDatabase(o.port);
+    await waitReady(proc, () => answers(o.port, o.password), READY_TIMEOUT_MS);
+    if (trusting) await requirePassword(o, pgDir);
+    await ensureDatabase(o.port, o.password);
   } catch (err) {
     await proc.stop('SIGKILL', STOP_TIMEOUT_MS);
     throw err;
   }
   return {
-    url: `postgres://${USER}@127.0.0.1:${o.port}/${DATABASE}`,
+    url: `postgres://${USER}:${encodeURIComponent(o.password)}@127.0.0.1:${o.port}/${DATABASE}`,
     process: proc,
     // SIGINT is postgres' "fast" shutdown: open transactions are rolled back, nothing committed
     // is lost, and it does not wait for clients (a pool left open) to disconnect.

@@ -85,7 +85,8 @@ export function httpOk(url: string): Promise<boolean> {
 }
 
 /** Raw RESP `PING`, so readiness needs no Redis client. */
-export function redisPing(port: number): Promise<boolean> {
+/** PING (after AUTH when the server needs a password): true on PONG. */
+export function redisPing(port: number, password?: string): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = createConnection({ host: '127.0.0.1', port });
     let reply = '';
@@ -95,11 +96,16 @@ export function redisPing(port: number): Promise<boolean> {
     };
     socket.setTimeout(1000, () => finish(false));
     socket.once('error', () => finish(false));
-    socket.once('connect', () => socket.write('*1\r\n$4\r\nPING\r\n'));
+    const bulk = (s: string) => `$${Buffer.byteLength(s)}\r\n${s}\r\n`;
+    const auth = password ? `*2\r\n${bulk('AUTH')}${bulk(password)}` : '';
+    socket.once('connect', () => socket.write(`${auth}*1\r\n$4\r\nPING\r\n`));
     socket.on('data', (chunk) => {
       reply += chunk.toString('latin1');
-      // A loading server answers "-LOADING ..." instead: not ready yet.
-      if (reply.includes('\r\n')) finish(reply.startsWith('+PONG'));
+      const lines = reply.split('\r\n');
+      const expected = password ? 2 : 1;
+      if (lines.length <= expected) return;
+      // A loading server answers "-LOADING ..." instead: not ready yet; a wrong password "-WRONGPASS".
+      finish((password ? lines[0] === '+OK' : true) && lines[expected - 1].startsWith('+PONG'));
     });
   });
 }

@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assertNotRunning } from './pid-files.js';
 import { redisPing, waitReady } from './probes.js';
@@ -10,6 +10,8 @@ export interface RedisStart {
   port: number;
   persistent: boolean;
   log: (msg: string) => void;
+  /** Every client must AUTH with it (requirepass), kept in a config file only the owner reads, never on the command line. */
+  password: string;
 }
 
 const READY_TIMEOUT_MS = 15_000;
@@ -40,21 +42,23 @@ export async function startRedis(o: RedisStart): Promise<StartedServer> {
   await mkdir(dir, { recursive: true });
   const pidFile = join(dir, 'redis.pid');
   await assertNotRunning('redis-server', pidFile, o.log);
+  const confFile = join(dir, 'redis.conf');
+  await writeFile(confFile, `# Written by ops/stack on every start.\nrequirepass ${o.password}\n`, { mode: 0o600 });
   const proc = await spawnServer({
     name: 'redis-server',
     command: o.binary,
-    args: redisArgs(o, dir),
+    args: [confFile, ...redisArgs(o, dir)],
     logFile: join(o.dataDir, 'redis.log'),
     cwd: dir,
   });
   try {
-    await waitReady(proc, () => redisPing(o.port), READY_TIMEOUT_MS);
+    await waitReady(proc, () => redisPing(o.port, o.password), READY_TIMEOUT_MS);
   } catch (err) {
     await proc.stop('SIGKILL', STOP_TIMEOUT_MS);
     throw err;
   }
   return {
-    url: `redis://127.0.0.1:${o.port}`,
+    url: `redis://:${encodeURIComponent(o.password)}@127.0.0.1:${o.port}`,
     process: proc,
     // SIGTERM: Redis' clean shutdown, which fsyncs the append-only file first.
     stop: () => proc.stop('SIGTERM', STOP_TIMEOUT_MS),

@@ -44,7 +44,7 @@ function isRunning(pid: number): boolean {
 test('when the stack starts on free ports, then all three servers answer', async (t) => {
   const { stack, dataDir } = await throwAwayStack(t);
 
-  const nc = await connect({ servers: stack.natsUrl });
+  const nc = await connect({ servers: stack.natsUrl, user: 'supervisor', pass: stack.natsPasswords?.supervisor });
   const account = await (await nc.jetstreamManager()).getAccountInfo();
   assert.ok(account.limits, 'JetStream should be enabled');
   await nc.close();

@@ -5,7 +5,10 @@ import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Config } from '../../actors/runtime/config.js';
 import type { Logger } from '../../actors/runtime/logger.js';
+import type { NatsConnection } from 'nats';
+import { AccountStates } from '../../edge/plugins/account-states.js';
 import auth from '../../edge/plugins/auth.js';
+import { Broker } from '../../edge/plugins/broker.js';
 import { installProblems } from '../../edge/plugins/problems.js';
 import { installValidation } from '../../edge/plugins/validation.js';
 import { adminRoutes, type AdminDeps } from './routes.js';
@@ -15,7 +18,7 @@ export interface AdminServer {
   stop(): Promise<void>;
 }
 
-export async function startAdmin(config: Config, deps: AdminDeps, log: Logger): Promise<AdminServer> {
+export async function startAdmin(config: Config, deps: AdminDeps, nc: NatsConnection, log: Logger): Promise<AdminServer> {
   if (!config.jwtSecret) throw new Error('EVENTLY_JWT_SECRET must be set: the admin endpoint checks admin tokens with it');
   const app = Fastify({
     loggerInstance: log.child({ admin: true }) as FastifyBaseLogger,
@@ -23,7 +26,11 @@ export async function startAdmin(config: Config, deps: AdminDeps, log: Logger): 
   }).withTypeProvider<TypeBoxTypeProvider>();
   installValidation(app);
   installProblems(app);
-  await app.register(auth, { secret: config.jwtSecret, ttlSeconds: config.jwtTtl });
+  // Admin tokens die with their user here too: the same account check as the edge's.
+  const states = new AccountStates(new Broker(nc, config.shards, config.brokerTimeoutMs, undefined, config.identityKey), config.tokenCheckTtlMs);
+  states.listen(nc);
+  app.addHook('onClose', async () => states.close());
+  await app.register(auth, { secret: config.jwtSecret, ttlSeconds: config.jwtTtl, states });
   await app.register(adminRoutes, deps);
   const url = await app.listen({ port: config.adminPort, host: config.adminHost });
   log.info({ url }, 'admin endpoint listening');

@@ -19,6 +19,7 @@ import { JOB, type JobName } from './job-names.js';
 import { RECURRING_JOBS } from './jobs.js';
 import { measured } from './metrics.js';
 import { announceReminder, REMINDER_CONSUMER, REMINDER_TRIGGERS, syncReminders, type ReminderData } from './reminders.js';
+import { natsOptions } from '../../actors/runtime/nats-connect.js';
 
 /**
  * A job's lock lasts this many polls (EVENTLY_SCHEDULER_POLL_MS): Agenda locks a
@@ -65,7 +66,7 @@ export async function startScheduler(config: Config, baseLog: Logger, name = `${
     for (const step of closers.splice(0).reverse()) await step().catch((err: Error) => log.warn({ err }, 'scheduler stop step failed'));
   };
   try {
-    const nc = await connect({ servers: config.natsUrl, name: 'evently-scheduler', maxReconnectAttempts: -1 });
+    const nc = await connect(natsOptions(config, 'supervisor', { name: 'evently-scheduler', maxReconnectAttempts: -1 }));
     closers.push(() => nc.drain());
     const { backend, kind } = await connectBackend(config, agendaDb, log);
     closers.push(() => backend.disconnect());

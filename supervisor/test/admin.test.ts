@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
 import { connect } from 'nats';
+import { natsOptions } from '../../actors/runtime/nats-connect.js';
 import { readSeatLedger } from '../../actors/inventory/ledger.js';
 import { SUPERVISOR_SERVICE, adminSubject, shardOf, type PoolReport } from '../../actors/protocol/index.js';
 import { startTestSystem, type TestSystem } from '../../edge/test/harness.js';
@@ -138,7 +139,7 @@ test('when the inventory pool is restarted during a stream of bookings, then eve
 });
 
 test('when the NATS service is discovered, then $SRV.PING finds the supervisor and its endpoint answers like GET /pools', async () => {
-  const nc = await connect({ servers: t.system.config.natsUrl });
+  const nc = await connect(natsOptions(t.system.config, 'supervisor'));
   try {
     const ping = await nc.request(`$SRV.PING.${SUPERVISOR_SERVICE}`, '', { timeout: 2000 });
     const identity = ping.json<{ name: string; metadata: Record<string, string> }>();

@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect, type NatsConnection } from 'nats';
+import { natsOptions } from '../../actors/runtime/nats-connect.js';
 import { DOMAIN_STREAM, domainShardFilter, domainSubject, readDomainMessage, shardOf, type DomainEvent } from '../../actors/protocol/index.js';
 import { readSeatLedger } from '../../actors/inventory/ledger.js';
 import { durableName } from '../../actors/runtime/domain-stream.js';
@@ -17,7 +18,7 @@ let t: TestSystem;
 let nc: NatsConnection;
 before(async () => {
   t = await startTestSystem();
-  nc = await connect({ servers: t.system.config.natsUrl });
+  nc = await connect(natsOptions(t.system.config, 'supervisor'));
 });
 after(async () => {
   await nc?.close();
@@ -27,7 +28,7 @@ after(async () => {
 function commitThenDie(eventId: string, userId: string, mode: 'commit-then-die' | 'publish-then-die'): Promise<string> {
   const child = spawn(process.execPath, [new URL('./fixtures/commit-then-die.js', import.meta.url).pathname], {
     env: {
-      DATABASE_URL: t.system.config.databaseUrl, NATS_URL: t.system.config.natsUrl,
+      DATABASE_URL: t.system.config.databaseUrl, NATS_URL: t.system.config.natsUrl, NATS_PASSWORD: t.system.config.natsActorsPassword,
       EVENT_ID: eventId, USER_ID: userId, SHARDS: String(t.system.config.shards), MODE: mode,
     },
     stdio: ['ignore', 'pipe', 'inherit'],

@@ -31,7 +31,8 @@ function startOtherSupervisor(): ChildProcess {
   const child = spawn(process.execPath, [SUPERVISOR_MAIN], {
     env: {
       PATH: process.env.PATH, NATS_URL: c.natsUrl, REDIS_URL: c.redisUrl, DATABASE_URL: c.databaseUrl,
-      EVENTLY_JWT_SECRET: c.jwtSecret, EVENTLY_TICKET_SECRET: c.ticketSecret, EVENTLY_PUBLIC_URL: c.publicUrl, EVENTLY_SHARDS: String(c.shards), EVENTLY_LEASE_TTL_MS: String(LEASE_TTL_MS),
+      EVENTLY_JWT_SECRET: c.jwtSecret, EVENTLY_TICKET_SECRET: c.ticketSecret, EVENTLY_PUBLIC_URL: c.publicUrl, EVENTLY_IDENTITY_KEY: c.identityKey, EVENTLY_NATS_SUPERVISOR_PASSWORD: c.natsSupervisorPassword,
+      EVENTLY_NATS_ACTORS_PASSWORD: c.natsActorsPassword, EVENTLY_NATS_EDGE_PASSWORD: c.natsEdgePassword, EVENTLY_SHARDS: String(c.shards), EVENTLY_LEASE_TTL_MS: String(LEASE_TTL_MS),
       EVENTLY_LOCK_TTL_MS: '2000', EVENTLY_ADMIN_PORT: '0', EVENTLY_KDF_COST: '10', EVENTLY_LOG_LEVEL: 'warn',
     },
     stdio: ['ignore', 'pipe', 'pipe'],

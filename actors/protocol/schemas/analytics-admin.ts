@@ -3,7 +3,7 @@
 // scheduled summary) and starting a CSV export.
 import { Type, type Static } from 'typebox';
 import { AnalyticsAlertItem, AnalyticsTotals, DailyPoint } from './analytics.js';
-import { Timestamp, Uuid } from './common.js';
+import { Day, Timestamp, Uuid } from './common.js';
 
 export const RebuildSource = Type.Union([Type.Literal('bookings'), Type.Literal('stream')], {
   description: 'bookings: from the bookings, holds and waitlist tables; stream: replay the domain event stream from its start',
@@ -23,7 +23,7 @@ export const RebuildResult = Type.Object({
 export type RebuildResult = Static<typeof RebuildResult>;
 
 export const DailyReportQuery = Type.Object({
-  day: Type.String({ format: 'date', description: 'UTC day, YYYY-MM-DD' }),
+  day: Day,
 }, { additionalProperties: false });
 export type DailyReportQuery = Static<typeof DailyReportQuery>;
 

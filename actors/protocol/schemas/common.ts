@@ -1,7 +1,14 @@
 import { Type, type Static } from 'typebox';
 
 export const Uuid = Type.String({ format: 'uuid', description: 'UUID (v7, time-ordered)' });
-export const Timestamp = Type.String({ format: 'date-time', description: 'ISO-8601, UTC' });
+/**
+ * Years 1900 to 9999: what every client and PostgreSQL agree on. A format
+ * check alone lets year 0000 through (PostgreSQL refuses it) and nothing
+ * booked here lies outside this range.
+ */
+export const YEARS_PATTERN = '^(?:19|[2-9][0-9])[0-9]{2}-';
+export const Timestamp = Type.String({ format: 'date-time', pattern: YEARS_PATTERN, description: 'ISO-8601, UTC' });
+export const Day = Type.String({ format: 'date', pattern: `${YEARS_PATTERN}[0-9]{2}-[0-9]{2}$`, description: 'UTC day, YYYY-MM-DD' });
 export const Currency = Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO-4217 code', examples: ['EUR'] });
 export const Money = Type.Integer({ minimum: 0, maximum: 100_000_000, description: 'Minor units (2500 = 25.00)' });
 
