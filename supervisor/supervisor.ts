@@ -77,6 +77,8 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
     audit: new ActorPool('audit', 1, 0, config, log),
     // Sharded: each thread reads the domain events of its shards; every thread sends what is due.
     mailer: new ActorPool('mailer', config.mailerThreads, config.shards, config, log),
+    // Sharded like inventory: a room's queue lives on the thread that owns its event's shard.
+    waitroom: new ActorPool('waitroom', config.waitroomThreads, config.shards, config, log),
   };
   const all = (): ActorPool[] => Object.values(pools);
   const sharded = (): ActorPool[] => all().filter((p) => p.sharded);

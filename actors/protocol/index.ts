@@ -19,3 +19,5 @@ export * from './schemas/analytics-admin.js';
 export * from './analytics-export.js';
 export * from './audit.js';
 export * from './operators.js';
+export * from './schemas/waitroom.js';
+export * from './admission.js';

@@ -15,6 +15,8 @@ export const ClientMessage = Type.Union([
   Type.Object({ type: Type.Literal('auth'), token: Type.String({ minLength: 1, maxLength: 4096 }) }, { additionalProperties: false }),
   /** Admins only, after `auth`: an `activity` frame for every booking, cancellation, price change and alert. */
   Type.Object({ type: Type.Literal('subscribe-dashboard') }, { additionalProperties: false }),
+  /** Signed in: `queue` frames as the place in the event's waiting room moves, one `admitted` frame. */
+  Type.Object({ type: Type.Literal('subscribe-queue'), eventId: Uuid }, { additionalProperties: false }),
 ]);
 export type ClientMessage = Static<typeof ClientMessage>;
 
@@ -83,7 +85,25 @@ export const ActivityMessage = Type.Object({
 });
 export type ActivityMessage = Static<typeof ActivityMessage>;
 
-export type ServerMessage = AvailabilityMessage | BookingMessage | WaitlistMessage | ErrorMessage | AckMessage | ActivityMessage;
+export const QueueMessage = Type.Object({
+  type: Type.Literal('queue'),
+  eventId: Uuid,
+  position: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()]),
+  estimatedWaitSeconds: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()]),
+  changedAt: Type.Integer({ description: 'ms since the epoch when the room changed (frame latency)' }),
+});
+export type QueueMessage = Static<typeof QueueMessage>;
+
+export const AdmittedMessage = Type.Object({
+  type: Type.Literal('admitted'),
+  eventId: Uuid,
+  token: Type.String(),
+  expiresAt: Timestamp,
+  changedAt: Type.Integer(),
+});
+export type AdmittedMessage = Static<typeof AdmittedMessage>;
+
+export type ServerMessage = QueueMessage | AdmittedMessage | AvailabilityMessage | BookingMessage | WaitlistMessage | ErrorMessage | AckMessage | ActivityMessage;
 
 /** GET /v1/admin/presence: watchers of each event summed over every live edge, most watched first. */
 export const PresenceSummary = Type.Object({
