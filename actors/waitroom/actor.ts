@@ -133,6 +133,7 @@ export const start: StartActor = async ({ config, log, shards, nc }) => {
       },
       // Asked by an edge for its live subscribers; the edge has checked who they are.
       'tickets.positions': async (req) => {
+        const series = ticker.series(req.eventId);
         const rows = await liveTickets(pool, req.eventId, req.userIds);
         const byUser = new Map(rows.map((r) => [r.user_id, r]));
         const standing = await standings(req.eventId, rows);
@@ -141,7 +142,7 @@ export const start: StartActor = async ({ config, log, shards, nc }) => {
           const s = row ? standing.get(userId)! : undefined;
           return { userId, rank: s?.rank ?? null, ticket: row && s ? toTicket(row, s, key) : null };
         });
-        return ok({ items, ratePerSecond: ticker.rate(req.eventId) });
+        return ok({ items, ratePerSecond: ticker.rate(req.eventId), ...series });
       },
       ping: async (_req, _ctx, meta) => {
         await pool.query('SELECT 1');

@@ -29,6 +29,11 @@ export class Ticker {
 
   constructor(private readonly d: TickDeps) {}
 
+  /** The tick series a positions read sees: every change up to this seq is applied already (or is being applied). */
+  series(eventId: string): { epoch: string; seq: number } {
+    return { epoch: this.epoch, seq: this.memory.get(eventId)?.seq ?? 0 };
+  }
+
   rate(eventId: string): number {
     return this.memory.get(eventId)?.rate.perSecond() ?? 0;
   }
@@ -60,6 +65,8 @@ export class Ticker {
     const now = Date.now();
     let mem = this.memory.get(eventId);
     if (!mem) this.memory.set(eventId, (mem = { seq: 0, carry: 0, lastTick: now, rate: new MeasuredRate() }));
+    // Taken before anything moves: a positions read that began before this tick reports the previous seq.
+    const seq = ++mem.seq;
     let reset = false;
     if (!(await line.isCurrent(eventId))) {
       const waiting = await line.rebuild(eventId);
@@ -102,9 +109,9 @@ export class Ticker {
     const left = this.leftRanks.get(eventId) ?? [];
     this.leftRanks.delete(eventId);
     const removed = [...admittedRows.map((r) => Number(r.rank)), ...left].sort((a, b) => a - b);
-    if (!reset && removed.length === 0) return;
+    // Published every tick, changed or not, so that an edge can tell a lost message from a quiet room.
     const change: QueueChange = {
-      eventId, seq: ++mem.seq, epoch: this.epoch, reset, removed, ratePerSecond, at: Date.now(),
+      eventId, seq, epoch: this.epoch, reset, removed, ratePerSecond, at: Date.now(),
       admitted: admittedRows.map((r) => {
         const x = r.admission_expires_at!.getTime();
         return { userId: r.user_id, token: signAdmission(this.d.key, { u: r.user_id, e: eventId, x }), expiresAt: new Date(x).toISOString() };

@@ -17,6 +17,7 @@ import { LiveHub } from './hub.js';
 import { liveMetrics } from './metrics.js';
 import { Presence } from './presence.js';
 import { presenceRoute } from './presence-route.js';
+import { QueueWatch } from './queue.js';
 import { availabilityFrame, Snapshots } from './snapshots.js';
 import { attachSocket, type SignedIn, type SocketDeps } from './socket.js';
 import type { DomainFeed } from '../plugins/domain-feed.js';
@@ -85,8 +86,9 @@ export default fp<LiveOptions>(async (app, { nc, feed, broker, config }) => {
   }, config.wsPingMs);
   heartbeat.unref();
 
+  const queue = new QueueWatch(nc, broker, hub, app.log);
   const deps: SocketDeps = {
-    hub, snapshots, presence, log: app.log,
+    hub, snapshots, presence, queue, log: app.log,
     verify: (token) => app.jwt.verify<SignedIn>(token),
     maxMessage: config.wsMaxMessage,
     maxSubscriptions: config.wsMaxSubscriptions,
@@ -117,6 +119,7 @@ export default fp<LiveOptions>(async (app, { nc, feed, broker, config }) => {
   app.addHook('onClose', async () => {
     clearInterval(heartbeat);
     presence.stop();
+    queue.stop();
     const closing = [...hub.clients].map((client) => once(client.socket, 'close'));
     await Promise.race([Promise.all(closing), sleep(CLOSE_GRACE_MS, undefined, { ref: false })]);
     for (const client of [...hub.clients]) hub.cutOff(client);

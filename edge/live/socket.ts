@@ -8,6 +8,7 @@ import { ClientMessage, type ErrorCode, type Role, type ServerMessage } from '..
 import type { FastifyBaseLogger as Logger } from 'fastify';
 import { encode, type LiveClient, type LiveHub } from './hub.js';
 import type { Presence } from './presence.js';
+import type { QueueWatch } from './queue.js';
 import { availabilityFrame, type Snapshots } from './snapshots.js';
 
 /** What a verified token says; `exp` in seconds since the epoch. */
@@ -17,6 +18,7 @@ export interface SocketDeps {
   hub: LiveHub;
   snapshots: Snapshots;
   presence: Presence;
+  queue: QueueWatch;
   /** Throws when the token is not valid. */
   verify(token: string): SignedIn;
   maxMessage: number;
@@ -36,7 +38,10 @@ export function attachSocket(socket: WebSocket, requestId: string, user: SignedI
   if (user) deps.hub.signIn(client, user.sub, expiryOf(user), user.role === 'admin');
   socket.on('message', (data, isBinary) => onMessage(client, requestId, data, isBinary, deps));
   socket.on('pong', () => { client.alive = true; });
-  socket.on('close', () => deps.hub.remove(client));
+  socket.on('close', () => {
+    deps.hub.remove(client);
+    deps.queue.drop(client);
+  });
 }
 
 function reply(client: LiveClient, message: ServerMessage, { hub }: SocketDeps): void {
@@ -71,6 +76,7 @@ function onMessage(client: LiveClient, requestId: string, data: RawData, isBinar
     case 'subscribe': return subscribe(client, requestId, message.eventIds, deps);
     case 'unsubscribe': return unsubscribe(client, message.eventIds, deps);
     case 'subscribe-dashboard': return followDashboard(client, deps);
+    case 'subscribe-queue': return followQueue(client, requestId, message.eventId.toLowerCase(), deps);
   }
 }
 
@@ -121,6 +127,14 @@ function followDashboard(client: LiveClient, deps: SocketDeps): void {
   if (!client.admin) return fail(client, 'FORBIDDEN', 'the dashboard feed is for admins only', deps);
   deps.hub.followDashboard(client);
   reply(client, { type: 'ack', of: 'subscribe-dashboard' }, deps);
+}
+
+/** The user's place in the event's waiting room, now and as it moves; then the admission. */
+function followQueue(client: LiveClient, requestId: string, eventId: string, deps: SocketDeps): void {
+  if (client.userId === undefined) return fail(client, 'UNAUTHENTICATED', 'send an auth message first: a queue place is personal', deps);
+  deps.queue.subscribe(client, eventId, requestId).then((outcome) => {
+    if (!outcome.ok) fail(client, outcome.code, outcome.detail, deps);
+  }, (err: unknown) => deps.log.error({ err, eventId }, 'queue subscription failed'));
 }
 
 function unsubscribe(client: LiveClient, eventIds: string[], deps: SocketDeps): void {

@@ -3,7 +3,7 @@
 // identity, audit, mailer and analytics actors answer a ping (which touches the database).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { analytics, audit, identity, inventory, mailer, pricing, subjectFor, waitlist } from '../../actors/protocol/index.js';
+import { analytics, audit, identity, inventory, mailer, pricing, subjectFor, waitlist, waitroom } from '../../actors/protocol/index.js';
 import { sendProblem } from '../plugins/problems.js';
 import type { EdgeDeps } from '../server.js';
 import { examples, withExample } from './examples.js';
@@ -25,6 +25,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app, { b
       ...Array.from({ length: shards }, (_, shard) => ({ name: `inventory shard ${shard}`, subject: subjectFor(inventory.ping, shard) })),
       ...Array.from({ length: shards }, (_, shard) => ({ name: `waitlist shard ${shard}`, subject: subjectFor(waitlist.ping, shard) })),
       ...Array.from({ length: shards }, (_, shard) => ({ name: `pricing shard ${shard}`, subject: subjectFor(pricing.ping, shard) })),
+      ...Array.from({ length: shards }, (_, shard) => ({ name: `waitroom shard ${shard}`, subject: subjectFor(waitroom.ping, shard) })),
       { name: 'identity', subject: subjectFor(identity.ping) },
       { name: 'mailer', subject: subjectFor(mailer.ping) },
       { name: 'analytics', subject: subjectFor(analytics.ping) },

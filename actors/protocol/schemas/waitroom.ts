@@ -65,7 +65,13 @@ export const UserPosition = Type.Object({
   rank: Type.Union([Type.Integer(), Type.Null()]),
   ticket: Type.Union([QueueTicket, Type.Null()]),
 });
-export const Positions = Type.Object({ items: Type.Array(UserPosition), ratePerSecond: Type.Number() });
+export const Positions = Type.Object({
+  items: Type.Array(UserPosition),
+  ratePerSecond: Type.Number(),
+  /** The room's tick series when the read began: changes up to `seq` of `epoch` are already in these places. */
+  epoch: Type.String(),
+  seq: Type.Integer(),
+});
 export type Positions = Static<typeof Positions>;
 
 export const RoomIds = Type.Object({ eventIds: Type.Array(Uuid) });
@@ -81,7 +87,7 @@ export const queueSubject = (eventId: string): string => `evently.waitroom-live.
 export const QUEUE_SUBJECTS = 'evently.waitroom-live.*';
 export const QueueChange = Type.Object({
   eventId: Uuid,
-  /** Consecutive per room and thread; a gap (or `reset`) makes an edge ask for positions again. */
+  /** Consecutive per room and thread (one message every tick); a gap or `reset` makes an edge ask for positions again. */
   seq: Type.Integer(),
   epoch: Type.String({ description: 'The publishing thread\'s run; a new one means a new seq series' }),
   reset: Type.Boolean({ description: 'Ranks were redrawn (the shuffle) or rebuilt' }),
