@@ -12,14 +12,15 @@ export interface Draw { seed: string; count: number; inputDigest: string; output
 /**
  * Puts the pre-queue in the seeded random order, ahead of everyone who joined
  * after opensAt (ranks -n..-1; later joiners have positive ranks). The input
- * order is join rank, so seed + input replay the draw. undefined = already drawn.
+ * order is (joined_at, id), which the draw does not change, so seed + input
+ * replay it. undefined = already drawn.
  */
 export async function drawPrequeue(pool: pg.Pool, eventId: string, seed: string): Promise<Draw | undefined> {
   return inTransaction(pool, async (client) => {
     const room = await client.query<{ shuffled_at: Date | null }>('SELECT shuffled_at FROM waitroom_rooms WHERE event_id = $1 FOR UPDATE', [eventId]);
     if (room.rowCount === 0 || room.rows[0].shuffled_at) return undefined;
     const { rows } = await client.query<{ id: string }>(
-      `SELECT id FROM waitroom_tickets WHERE event_id = $1 AND prequeue AND state = 'waiting' ORDER BY rank`, [eventId]);
+      `SELECT id FROM waitroom_tickets WHERE event_id = $1 AND prequeue AND state = 'waiting' ORDER BY joined_at, id`, [eventId]);
     const input = rows.map((r) => r.id);
     const drawn = seededShuffle(input, seed);
     await client.query(

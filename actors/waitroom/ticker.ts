@@ -79,6 +79,8 @@ export class Ticker {
       // The seed and both digests are the audit trail: replaying the seed over the input order gives the output order.
       if (draw) log.info({ action: 'evently.waitroom.prequeue.drawn', eventId, ...draw }, 'pre-queue drawn');
       await line.rebuild(eventId);
+      // The thread's copy of the room says so at once: positions are read from it between ticks.
+      room.shuffled_at = new Date();
       shuffled = true;
       reset = true;
     }
