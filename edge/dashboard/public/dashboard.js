@@ -8,6 +8,7 @@ import { connectLive } from './live.js';
 import { drawRate, RateSeries } from './rate-chart.js';
 import { renderAlerts, renderEvents, renderPredictions, renderTotals } from './render.js';
 import { DashboardState } from './state.js';
+import { followWaitingRooms } from './waiting-rooms.js';
 
 const SUMMARY = '/v1/admin/analytics/summary';
 const TOKEN_KEY = 'evently.dashboard.token';
@@ -21,6 +22,7 @@ const rate = new RateSeries();
 let live;
 let timers = [];
 let settle;
+let stopRooms;
 
 function setStatus(state, text) {
   const el = $('status');
@@ -124,6 +126,7 @@ function start(token) {
   ];
   drawChart();
   void fetchSummary(token);
+  stopRooms = followWaitingRooms(token, $('rooms-section'), $('rooms'));
 }
 
 function drawChart() {
@@ -137,6 +140,8 @@ function stop() {
   timers.forEach(clearInterval);
   timers = [];
   clearTimeout(settle);
+  stopRooms?.();
+  stopRooms = undefined;
 }
 
 $('sign-in').addEventListener('submit', (event) => {
