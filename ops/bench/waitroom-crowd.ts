@@ -121,7 +121,7 @@ async function run(s: WaitroomCrowdSpec): Promise<void> {
   const waitUntil = async () => { while (Date.now() < until) await new Promise((res) => setTimeout(res, 100)); };
   await Promise.all([cheat(), poll(), waitUntil()]);
   for (const ws of sockets) ws.terminate();
-  process.send!({ kind: 'done', result: r } satisfies FromWaitroomCrowd);
+  process.send!({ kind: 'done', result: r } satisfies FromWaitroomCrowd, () => process.disconnect());
 }
 
 process.once('message', (spec: WaitroomCrowdSpec) => {

@@ -93,6 +93,8 @@ async function main(): Promise<void> {
         child.send(spec);
       });
       const soldOutAt = Date.now();
+      if (child.connected) child.disconnect();
+      child.kill();
       const seats = (await db.query<{ sold: number; bookings: number; users: number }>(
         `SELECT coalesce(sum(quantity), 0)::int AS sold, count(*)::int AS bookings, count(DISTINCT user_id)::int AS users FROM bookings WHERE event_id = $1 AND status = 'confirmed'`, [ev.id])).rows[0];
       const event = (await db.query<{ available: number }>('SELECT available FROM events WHERE id = $1', [ev.id])).rows[0];
