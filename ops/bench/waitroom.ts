@@ -92,12 +92,13 @@ async function main(): Promise<void> {
         });
         child.send(spec);
       });
-      const soldOutAt = Date.now();
       if (child.connected) child.disconnect();
       child.kill();
       const seats = (await db.query<{ sold: number; bookings: number; users: number }>(
         `SELECT coalesce(sum(quantity), 0)::int AS sold, count(*)::int AS bookings, count(DISTINCT user_id)::int AS users FROM bookings WHERE event_id = $1 AND status = 'confirmed'`, [ev.id])).rows[0];
       const event = (await db.query<{ available: number }>('SELECT available FROM events WHERE id = $1', [ev.id])).rows[0];
+      const lastBooking = (await db.query<{ at: Date | null }>(`SELECT max(created_at) AS at FROM bookings WHERE event_id = $1`, [ev.id])).rows[0].at;
+      const soldOutAt = lastBooking?.getTime() ?? Number.NaN;
       const unadmitted = (await db.query<{ n: number }>(
         `SELECT count(*)::int AS n FROM bookings b WHERE b.event_id = $1 AND NOT EXISTS (
            SELECT 1 FROM waitroom_tickets t WHERE t.event_id = b.event_id AND t.user_id = b.user_id AND t.admitted_at IS NOT NULL AND t.admitted_at <= b.created_at)`, [ev.id])).rows[0].n;
