@@ -20,8 +20,9 @@ export interface Due { admit: number; carry: number }
 export function fixedDue(admitPerMinute: number, elapsedMs: number, carry: number, available: number): Due {
   if (available <= 0) return { admit: 0, carry: 0 };
   const earned = carry + (admitPerMinute * Math.min(elapsedMs, 5000)) / 60_000;
-  const admit = Math.floor(earned);
-  return { admit, carry: earned - admit };
+  // The epsilon keeps float drift in the carry from losing an admission over a long run.
+  const admit = Math.floor(earned + 1e-9);
+  return { admit, carry: Math.max(0, earned - admit) };
 }
 
 /** Adaptive rate: fill up to the shopping target, growing at most twice what was booked per tick. */

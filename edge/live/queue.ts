@@ -23,7 +23,8 @@ interface Watcher {
 }
 
 const RESYNC_MS = 15_000;
-const CHUNK = 5000;
+// A reply stays well under NATS's 1 MB payload limit (a ticket is about 300 bytes).
+const CHUNK = 1000;
 
 /** How many of the sorted `removed` ranks are below `rank`. */
 function removedAhead(removed: readonly number[], rank: number): number {

@@ -56,7 +56,7 @@ export const QueueTicket = Type.Object({
 export type QueueTicket = Static<typeof QueueTicket>;
 
 /** Edge → actor: where some users of one event stand (a WebSocket subscription or a resync). */
-export const PositionsQuery = Type.Object({ eventId: Uuid, userIds: Type.Array(Uuid, { minItems: 1, maxItems: 50_000 }) }, { additionalProperties: false });
+export const PositionsQuery = Type.Object({ eventId: Uuid, userIds: Type.Array(Uuid, { minItems: 1, maxItems: 2000 }) }, { additionalProperties: false });
 export type PositionsQuery = Static<typeof PositionsQuery>;
 
 export const UserPosition = Type.Object({
