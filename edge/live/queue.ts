@@ -84,14 +84,19 @@ export class QueueWatch {
   drop(client: LiveClient): void {
     for (const [eventId, users] of this.rooms) {
       for (const [userId, w] of users) if (w.clients.delete(client) && w.clients.size === 0) users.delete(userId);
-      if (users.size === 0) this.rooms.delete(eventId);
+      if (users.size === 0) this.forgetRoom(eventId);
     }
   }
 
   private dropUser(eventId: string, userId: string): void {
     const users = this.rooms.get(eventId);
     users?.delete(userId);
-    if (users?.size === 0) this.rooms.delete(eventId);
+    if (users?.size === 0) this.forgetRoom(eventId);
+  }
+
+  private forgetRoom(eventId: string): void {
+    this.rooms.delete(eventId);
+    this.lastSync.delete(eventId);
   }
 
   private ask(eventId: string, userIds: string[], requestId: string): Promise<Outcome<Positions>> {
