@@ -24,22 +24,26 @@ export class JoinBatcher<R> {
     });
   }
 
+  /** Runs batches of the room until nobody is waiting; a loop, so a long busy spell builds no promise chain. */
   private async flush(eventId: string): Promise<void> {
-    const list = this.waiting.get(eventId) ?? [];
-    if (list.length === 0) {
-      this.busy.delete(eventId);
-      return;
-    }
     this.busy.add(eventId);
-    const batch = list.splice(0, this.max);
     try {
-      // A user twice in one batch joins once; both get the same ticket.
-      const result = await this.run(eventId, [...new Set(batch.map((w) => w.userId))]);
-      for (const w of batch) w.resolve(result?.get(w.userId));
-    } catch (err) {
-      this.log.error({ err, eventId, size: batch.length }, 'join batch failed');
-      for (const w of batch) w.reject(err);
+      for (;;) {
+        const list = this.waiting.get(eventId);
+        if (!list || list.length === 0) return;
+        const batch = list.splice(0, this.max);
+        try {
+          // A user twice in one batch joins once; both get the same ticket.
+          const result = await this.run(eventId, [...new Set(batch.map((w) => w.userId))]);
+          for (const w of batch) w.resolve(result?.get(w.userId));
+        } catch (err) {
+          this.log.error({ err, eventId, size: batch.length }, 'join batch failed');
+          for (const w of batch) w.reject(err);
+        }
+      }
+    } finally {
+      this.busy.delete(eventId);
+      this.waiting.delete(eventId);
     }
-    await this.flush(eventId);
   }
 }
