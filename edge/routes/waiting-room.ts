@@ -26,6 +26,7 @@ const tags = ['waiting-room'];
 export const waitingRoomRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app, { broker }) => {
   app.put(path, {
     preHandler: app.requireAdmin,
+    config: { audit: 'waitroom.room.set' },
     schema: {
       tags, summary: 'Turn the event\'s waiting room on or change it (admin)', security: bearer, params: IdParams, body: withExample(RoomBody, { opensAt: room.opensAt }),
       response: { 200: withExample(Room, room), ...problems(400, 401, 403, 404, 409, 503, 504) },
@@ -34,6 +35,7 @@ export const waitingRoomRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app
 
   app.delete(path, {
     preHandler: app.requireAdmin,
+    config: { audit: 'waitroom.room.remove' },
     schema: { tags, summary: 'Turn the waiting room off (admin); live tickets end', security: bearer, params: IdParams, response: { 204: Type.Null(), ...problems(400, 401, 403, 404, 503, 504) } },
   }, async (request, reply) => {
     const outcome = await broker.call(waitroom.removeRoom, { eventId: request.params.id }, callContext(request));
@@ -52,7 +54,7 @@ export const waitingRoomRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app
 
   app.post(path, {
     preHandler: app.authenticate,
-    config: { rateTier: 'queue' },
+    config: { rateTier: 'queue', audit: 'waitroom.join' },
     schema: {
       tags, summary: 'Join the waiting room (the same ticket again if already in)', security: bearer, params: IdParams,
       response: { 200: withExample(QueueTicket, ticket), 201: withExample(QueueTicket, ticket), ...problems(400, 401, 404, 409, 503, 504) },
@@ -67,6 +69,7 @@ export const waitingRoomRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app
 
   app.delete(`${path}/me`, {
     preHandler: app.authenticate,
+    config: { audit: 'waitroom.leave' },
     schema: { tags, summary: 'Leave the waiting room (the place is given up)', security: bearer, params: IdParams, response: { 204: Type.Null(), ...problems(400, 401, 503, 504) } },
   }, async (request, reply) => {
     const outcome = await broker.call(waitroom.leave, { eventId: request.params.id }, callContext(request));
