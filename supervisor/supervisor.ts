@@ -83,6 +83,8 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
     checkin: new ActorPool('checkin', config.checkinThreads, config.shards, config, log),
     // Like the mailer: each thread plans from its shards' domain events; every thread sends.
     webhooks: new ActorPool('webhooks', config.webhookThreads, config.shards, config, log),
+    // Sharded like inventory: a room's queue lives on the thread that owns its event's shard.
+    waitroom: new ActorPool('waitroom', config.waitroomThreads, config.shards, config, log),
   };
   // Pools switched off by configuration (EVENTLY_DISABLED_POOLS) are never started: their work waits in the stream.
   const all = (): ActorPool[] => Object.values(pools).filter((p) => !config.disabledPools.includes(p.kind));

@@ -4,7 +4,7 @@
 // the protocol's own constants, so a subject added there is covered here.
 //
 // - edge: sends requests to actors and reads what it serves to clients (the
-//   domain feed, presence, account changes). It can neither publish a domain
+//   domain feed, presence, account changes, check-in figures, waiting rooms). It can neither publish a domain
 //   event nor answer as an actor; it can ask anything an anonymous client
 //   could, and act for a user only with the identity key (identity-signature.ts).
 // - actors: serve their own subjects, reply, publish domain events through
@@ -16,6 +16,7 @@ import { DOMAIN_ALL, PRESENCE_ALL } from './domain-events.js';
 import { operations, SUBJECT_ROOT, type ActorKind } from './operations.js';
 import { ACCOUNT_CHANGED_SUBJECT } from './schemas/accounts.js';
 import { CHECKIN_FIGURES_WILDCARD } from './schemas/checkin.js';
+import { QUEUE_SUBJECTS, ROOMS_SUBJECT } from './schemas/waitroom.js';
 
 export const BROKER_ROLES = ['edge', 'actors', 'supervisor'] as const;
 export type BrokerRole = (typeof BROKER_ROLES)[number];
@@ -32,10 +33,10 @@ export const brokerPermissions: Record<BrokerRole, Permissions> = {
   edge: {
     // The audit trail goes in through JetStream's publish (answered on an inbox).
     publish: { allow: [...ACTOR_SUBJECTS, PRESENCE_ALL, AUDIT_RECORDS_SUBJECT, INBOX] },
-    subscribe: { allow: [INBOX, DOMAIN_ALL, PRESENCE_ALL, ACCOUNT_CHANGED_SUBJECT, CHECKIN_FIGURES_WILDCARD] },
+    subscribe: { allow: [INBOX, DOMAIN_ALL, PRESENCE_ALL, ACCOUNT_CHANGED_SUBJECT, CHECKIN_FIGURES_WILDCARD, ROOMS_SUBJECT, QUEUE_SUBJECTS] },
   },
   actors: {
-    publish: { allow: [INBOX, DOMAIN_ALL, ACCOUNT_CHANGED_SUBJECT, CHECKIN_FIGURES_WILDCARD, ...JETSTREAM] },
+    publish: { allow: [INBOX, DOMAIN_ALL, ACCOUNT_CHANGED_SUBJECT, CHECKIN_FIGURES_WILDCARD, ROOMS_SUBJECT, QUEUE_SUBJECTS, ...JETSTREAM] },
     subscribe: { allow: [...ACTOR_SUBJECTS, INBOX] },
   },
   supervisor: {

@@ -24,3 +24,5 @@ export * from './schemas/checkin.js';
 export * from './ticket-code.js';
 export * from './links.js';
 export * from './broker-permissions.js';
+export * from './schemas/waitroom.js';
+export * from './admission.js';

@@ -18,11 +18,12 @@ import {
   CreateWebhook, ListWebhookDeliveries, ListWebhooks, UpdateWebhook, Webhook, WebhookDelivery, WebhookDeliveryPage, WebhookDeliveryRef,
   WebhookPage, WebhookRef, WebhookWithSecret,
 } from './schemas/webhooks.js';
+import { Positions, PositionsQuery, QueueTicket, Room, RoomIds, RoomList, RoomState, SetRoom } from './schemas/waitroom.js';
 import { ExpiredHolds, Hold, HoldLookup, HoldRef, JoinWaitlist, ListWaitlist, SetPriority, WaitlistEntry, WaitlistPage } from './schemas/waitlist.js';
 
 export const SUBJECT_ROOT = 'evently';
 
-export type ActorKind = 'inventory' | 'identity' | 'waitlist' | 'audit' | 'pricing' | 'mailer' | 'analytics' | 'checkin' | 'webhooks';
+export type ActorKind = 'inventory' | 'identity' | 'waitlist' | 'audit' | 'pricing' | 'mailer' | 'analytics' | 'checkin' | 'webhooks' | 'waitroom';
 export type Scope = 'shard' | 'any';
 
 export interface Operation<Req extends TSchema = TSchema, Rep extends TSchema = TSchema> {
@@ -132,7 +133,23 @@ export const checkin = {
   ping: op('checkin', 'ping', 'shard', Empty, Pong),
 } as const;
 
-export const operations: Record<ActorKind, Record<string, Operation>> = { inventory, identity, waitlist, audit, pricing, mailer, analytics, checkin, webhooks };
+// The waiting room of an event lives on the thread that owns the event's shard; the room list and
+// the admin overview go to any thread (they read Postgres).
+export const waitroom = {
+  setRoom: op('waitroom', 'rooms.set', 'shard', SetRoom, Room),
+  removeRoom: op('waitroom', 'rooms.remove', 'shard', EventRef, Empty),
+  roomState: op('waitroom', 'rooms.state', 'shard', EventRef, RoomState),
+  rooms: op('waitroom', 'rooms.list', 'any', Empty, RoomList),
+  /** Event ids with a room on: what an edge loads at start to guard the booking route. */
+  roomIds: op('waitroom', 'rooms.ids', 'any', Empty, RoomIds),
+  join: op('waitroom', 'tickets.join', 'shard', EventRef, QueueTicket),
+  mine: op('waitroom', 'tickets.mine', 'shard', EventRef, QueueTicket),
+  leave: op('waitroom', 'tickets.leave', 'shard', EventRef, Empty),
+  positions: op('waitroom', 'tickets.positions', 'shard', PositionsQuery, Positions),
+  ping: op('waitroom', 'ping', 'shard', Empty, Pong),
+} as const;
+
+export const operations: Record<ActorKind, Record<string, Operation>> = { inventory, identity, waitlist, audit, pricing, mailer, analytics, checkin, webhooks, waitroom };
 
 /** The subject one request travels on. Shard-scoped operations need the shard. */
 export function subjectFor(operation: Operation, shard?: number): string {

@@ -18,6 +18,7 @@ import { LiveHub } from './hub.js';
 import { liveMetrics } from './metrics.js';
 import { Presence } from './presence.js';
 import { presenceRoute } from './presence-route.js';
+import { QueueWatch } from './queue.js';
 import { availabilityFrame, Snapshots } from './snapshots.js';
 import { attachSocket, type SignedIn, type SocketDeps } from './socket.js';
 import type { DomainFeed } from '../plugins/domain-feed.js';
@@ -91,8 +92,9 @@ export default fp<LiveOptions>(async (app, { nc, feed, broker, config, states })
   }, config.wsPingMs);
   heartbeat.unref();
 
+  const queue = new QueueWatch(nc, broker, hub, app.log);
   const deps: SocketDeps = {
-    hub, snapshots, presence, log: app.log,
+    hub, snapshots, presence, queue, log: app.log,
     verify: async (token, requestId) => {
       const { claims } = await app.checkToken(token, requestId);
       return claims;
@@ -130,6 +132,7 @@ export default fp<LiveOptions>(async (app, { nc, feed, broker, config, states })
     clearInterval(heartbeat);
     presence.stop();
     checkinFeed.stop();
+    queue.stop();
     const closing = [...hub.clients].map((client) => once(client.socket, 'close'));
     await Promise.race([Promise.all(closing), sleep(CLOSE_GRACE_MS, undefined, { ref: false })]);
     for (const client of [...hub.clients]) hub.cutOff(client);

@@ -9,6 +9,7 @@ import type { FastifyBaseLogger as Logger } from 'fastify';
 import { encode, type LiveClient, type LiveHub } from './hub.js';
 import type { Presence } from './presence.js';
 import type { CheckinFeed } from './checkin-feed.js';
+import type { QueueWatch } from './queue.js';
 import { availabilityFrame, type Snapshots } from './snapshots.js';
 
 /** What a verified token says; `exp` in seconds since the epoch. */
@@ -18,6 +19,7 @@ export interface SocketDeps {
   hub: LiveHub;
   snapshots: Snapshots;
   presence: Presence;
+  queue: QueueWatch;
   /** The token's claims if it is valid and its user's account still backs it. */
   verify(token: string, requestId: string): Promise<SignedIn | undefined>;
   maxMessage: number;
@@ -41,6 +43,7 @@ export function attachSocket(socket: WebSocket, requestId: string, user: SignedI
   socket.on('close', () => {
     deps.checkin.forget(client);
     deps.hub.remove(client);
+    deps.queue.drop(client);
   });
 }
 
@@ -77,6 +80,7 @@ function onMessage(client: LiveClient, requestId: string, data: RawData, isBinar
     case 'unsubscribe': return unsubscribe(client, message.eventIds, deps);
     case 'subscribe-dashboard': return followDashboard(client, deps);
     case 'subscribe-checkin': return followCheckin(client, requestId, message.eventId.toLowerCase(), deps);
+    case 'subscribe-queue': return followQueue(client, requestId, message.eventId.toLowerCase(), deps);
   }
 }
 
@@ -132,6 +136,14 @@ function followCheckin(client: LiveClient, requestId: string, eventId: string, d
   if (client.userId === undefined) return fail(client, 'UNAUTHENTICATED', 'send an auth message with a staff token first', deps);
   if (client.role !== 'staff' && client.role !== 'admin') return fail(client, 'FORBIDDEN', 'check-in figures are for staff and admins only', deps);
   deps.checkin.follow(client, eventId, requestId).catch((err: unknown) => deps.log.error({ err, eventId }, 'check-in figure not sent'));
+}
+
+/** The user's place in the event's waiting room, now and as it moves; then the admission. */
+function followQueue(client: LiveClient, requestId: string, eventId: string, deps: SocketDeps): void {
+  if (client.userId === undefined) return fail(client, 'UNAUTHENTICATED', 'send an auth message first: a queue place is personal', deps);
+  deps.queue.subscribe(client, eventId, requestId).then((outcome) => {
+    if (!outcome.ok) fail(client, outcome.code, outcome.detail, deps);
+  }, (err: unknown) => deps.log.error({ err, eventId }, 'queue subscription failed'));
 }
 
 function unsubscribe(client: LiveClient, eventIds: string[], deps: SocketDeps): void {

@@ -15,7 +15,7 @@ import type { Config } from '../../actors/runtime/config.js';
 import { loginThrottle, noLoginThrottle, type LoginFailures } from './login-throttle.js';
 import { sendProblem } from './problems.js';
 
-export type RouteTier = 'booking' | 'auth';
+export type RouteTier = 'booking' | 'auth' | 'queue';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -55,15 +55,17 @@ export default fp<RateLimitOptions>(async (app, { redis, config }) => {
     tier('ip', config.rateIpMax, (request) => request.ip),
     tier('user', config.rateUserMax, (request) => request.user?.sub),
   ];
-  const byRoute: Record<RouteTier, Tier> = {
-    booking: tier('booking', config.rateBookingMax, userOrIp),
-    auth: tier('auth', config.rateAuthMax, (request) => request.ip),
+  const byRoute: Record<RouteTier, Tier[]> = {
+    booking: [tier('booking', config.rateBookingMax, userOrIp)],
+    auth: [tier('auth', config.rateAuthMax, (request) => request.ip)],
+    // Waiting-room joins and polls: a crowd refreshing must not become the load it queues for.
+    queue: [tier('queue-user', config.rateQueueMax, (request) => request.user?.sub), tier('queue-ip', config.rateQueueIpMax, (request) => request.ip)],
   };
 
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     const routeTier = request.routeOptions.config.rateTier;
     if (routeTier === 'none') return;
-    const tiers = routeTier ? [...common, byRoute[routeTier]] : common;
+    const tiers = routeTier ? [...common, ...byRoute[routeTier]] : common;
     const applicable = tiers.filter((t) => t.key(request) !== undefined);
     const results = await Promise.all(applicable.map((t) => t.check(request)));
     let tightest: { max: number; remaining: number; ttlInSeconds: number } | undefined;

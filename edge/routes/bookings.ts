@@ -4,15 +4,16 @@ import { callContext } from '../plugins/broker.js';
 import { sendOutcome } from '../plugins/problems.js';
 import type { EdgeDeps } from '../server.js';
 import { examples, withExample } from './examples.js';
-import { bearer, IdempotencyHeaders, IdParams, problems } from './schemas.js';
+import { bearer, BookingHeaders, IdParams, problems } from './schemas.js';
 
 export const bookingRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app, { broker }) => {
   app.post('/v1/events/:id/bookings', {
     onRequest: app.authenticate,
+    preHandler: app.requireAdmission,
     config: { rateTier: 'booking', audit: 'booking.create' },
     schema: {
-      tags: ['bookings'], summary: 'Book tickets', security: bearer, params: IdParams, headers: IdempotencyHeaders, body: withExample(BookingBody, examples.bookingBody),
-      response: { 201: withExample(Booking, examples.booking), ...problems(400, 401, 404, 409, 503, 504) },
+      tags: ['bookings'], summary: 'Book tickets', security: bearer, params: IdParams, headers: BookingHeaders, body: withExample(BookingBody, examples.bookingBody),
+      response: { 201: withExample(Booking, examples.booking), ...problems(400, 401, 403, 404, 409, 503, 504) },
     },
   }, async (request, reply) => sendOutcome(reply,
     await broker.call(inventory.book, { eventId: request.params.id, quantity: request.body.quantity }, callContext(request))));

@@ -3,7 +3,7 @@
 // identity, audit, mailer, analytics and webhooks actors answer a ping (which touches the database).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { analytics, audit, checkin, identity, inventory, mailer, pricing, subjectFor, waitlist, webhooks, type ActorKind } from '../../actors/protocol/index.js';
+import { analytics, audit, checkin, identity, inventory, mailer, pricing, subjectFor, waitlist, waitroom, webhooks, type ActorKind } from '../../actors/protocol/index.js';
 import { BACKGROUND_KINDS } from '../../actors/runtime/actor.js';
 import { sendProblem } from '../plugins/problems.js';
 import type { EdgeDeps } from '../server.js';
@@ -28,6 +28,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app, { b
       ...Array.from({ length: shards }, (_, shard) => ({ kind: 'inventory', name: `inventory shard ${shard}`, subject: subjectFor(inventory.ping, shard) })),
       ...Array.from({ length: shards }, (_, shard) => ({ kind: 'waitlist', name: `waitlist shard ${shard}`, subject: subjectFor(waitlist.ping, shard) })),
       ...Array.from({ length: shards }, (_, shard) => ({ kind: 'pricing', name: `pricing shard ${shard}`, subject: subjectFor(pricing.ping, shard) })),
+      ...Array.from({ length: shards }, (_, shard) => ({ kind: 'waitroom', name: `waitroom shard ${shard}`, subject: subjectFor(waitroom.ping, shard) })),
       ...Array.from({ length: shards }, (_, shard) => ({ kind: 'checkin', name: `check-in shard ${shard}`, subject: subjectFor(checkin.ping, shard) })),
       { kind: 'identity', name: 'identity', subject: subjectFor(identity.ping) },
       { kind: 'mailer', name: 'mailer', subject: subjectFor(mailer.ping) },

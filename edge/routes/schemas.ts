@@ -9,6 +9,12 @@ export const IdempotencyHeaders = Type.Object({
   'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Retry-safe key for creating requests' })),
 });
 
+/** Booking an event whose waiting room is on needs the admission the queue ticket carries. */
+export const BookingHeaders = Type.Object({
+  ...IdempotencyHeaders.properties,
+  'evently-admission': Type.Optional(Type.String({ maxLength: 512, description: 'Admission token from the waiting room (needed while the event has a room on)' })),
+});
+
 export const bearer = [{ bearerAuth: [] }];
 
 const CODES = Object.keys(errorCatalogue) as ErrorCode[];

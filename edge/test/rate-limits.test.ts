@@ -13,7 +13,7 @@ import { startTestSystem, type Reply, type TestSystem } from './harness.js';
 const WINDOW_MS = 1000;
 const limits = {
   rateLimits: true, rateWindowMs: WINDOW_MS, trustedProxies: ['127.0.0.1'],
-  rateGlobalMax: 60, rateIpMax: 12, rateUserMax: 8, rateBookingMax: 3, rateAuthMax: 3,
+  rateGlobalMax: 60, rateIpMax: 12, rateUserMax: 8, rateBookingMax: 3, rateAuthMax: 3, rateQueueMax: 3, rateQueueIpMax: 5,
   loginFailuresMax: 2, loginAccountFailuresMax: 3, loginSlowDownMs: 400, loginFailureWindowMs: WINDOW_MS,
 };
 
@@ -90,6 +90,25 @@ test('when a user books more often than the booking limit, then the booking rout
   assert.equal((await t.api('GET', '/v1/bookings', { token, headers: freshIp() })).status, 200, 'only booking is held back');
   await nextWindow();
   assert.equal((await book()).status, 201, 'recovered');
+});
+
+test('when people join and poll a waiting room more often than the queue limits, then 429 per user and per IP while other routes still answer', async () => {
+  const event = await t.createEvent();
+  const room = await t.api('PUT', `/v1/events/${event.id}/waiting-room`, { token: t.adminToken, body: { opensAt: new Date().toISOString() }, headers: freshIp() });
+  assert.equal(room.status, 200);
+  const { token } = await register('queuer');
+  assert.equal((await t.api('POST', `/v1/events/${event.id}/waiting-room`, { token, headers: freshIp() })).status, 201);
+  const polls = await times(limits.rateQueueMax + 1, () => t.api('GET', `/v1/events/${event.id}/waiting-room/me`, { token, headers: freshIp() }));
+  assertLimited(polls.find((r) => r.status === 429)!, 'queue-user');
+  assert.equal((await t.api('GET', '/v1/bookings', { token, headers: freshIp() })).status, 200, 'only the queue routes are held back');
+  await nextWindow();
+  const crowd: { token: string; email: string }[] = [];
+  for (let i = 0; i <= limits.rateQueueIpMax; i++) crowd.push(await register(`queue-ip-${i}`));
+  await nextWindow();
+  const oneIp = freshIp();
+  const joins = await times(crowd.length, (i) => t.api('POST', `/v1/events/${event.id}/waiting-room`, { token: crowd[i].token, headers: oneIp }));
+  assertLimited(joins.find((r) => r.status === 429)!, 'queue-ip');
+  await nextWindow();
 });
 
 test('when one IP calls register and login more than the auth limit, then 429, and it recovers', async () => {

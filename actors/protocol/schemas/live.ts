@@ -18,6 +18,8 @@ export const ClientMessage = Type.Union([
   Type.Object({ type: Type.Literal('subscribe-dashboard') }, { additionalProperties: false }),
   /** Staff and admins, after `auth`: a `checkin` frame with the event's figure now and as scans happen. */
   Type.Object({ type: Type.Literal('subscribe-checkin'), eventId: Uuid }, { additionalProperties: false }),
+  /** Signed in: `queue` frames as the place in the event's waiting room moves, one `admitted` frame. */
+  Type.Object({ type: Type.Literal('subscribe-queue'), eventId: Uuid }, { additionalProperties: false }),
 ]);
 export type ClientMessage = Static<typeof ClientMessage>;
 
@@ -86,11 +88,29 @@ export const ActivityMessage = Type.Object({
 });
 export type ActivityMessage = Static<typeof ActivityMessage>;
 
+export const QueueMessage = Type.Object({
+  type: Type.Literal('queue'),
+  eventId: Uuid,
+  position: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()]),
+  estimatedWaitSeconds: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()]),
+  changedAt: Type.Integer({ description: 'ms since the epoch when the room changed (frame latency)' }),
+});
+export type QueueMessage = Static<typeof QueueMessage>;
+
+export const AdmittedMessage = Type.Object({
+  type: Type.Literal('admitted'),
+  eventId: Uuid,
+  token: Type.String(),
+  expiresAt: Timestamp,
+  changedAt: Type.Integer(),
+});
+export type AdmittedMessage = Static<typeof AdmittedMessage>;
+
 /** An event's check-in figure: checked in / sold, per gate. */
 export const CheckinMessage = Type.Object({ type: Type.Literal('checkin'), ...CheckinFigures.properties });
 export type CheckinMessage = Static<typeof CheckinMessage>;
 
-export type ServerMessage = AvailabilityMessage | BookingMessage | WaitlistMessage | ErrorMessage | AckMessage | ActivityMessage | CheckinMessage;
+export type ServerMessage = AvailabilityMessage | BookingMessage | WaitlistMessage | ErrorMessage | AckMessage | ActivityMessage | CheckinMessage | QueueMessage | AdmittedMessage;
 
 /** GET /v1/admin/presence: watchers of each event summed over every live edge, most watched first. */
 export const PresenceSummary = Type.Object({

@@ -9,6 +9,7 @@ import { connectLive } from './live.js';
 import { drawRate, RateSeries } from './rate-chart.js';
 import { renderAlerts, renderEvents, renderPredictions, renderTotals } from './render.js';
 import { DashboardState } from './state.js';
+import { followWaitingRooms } from './waiting-rooms.js';
 
 const SUMMARY = '/v1/admin/analytics/summary';
 const TOKEN_KEY = 'evently.dashboard.token';
@@ -22,6 +23,7 @@ const rate = new RateSeries();
 let live;
 let timers = [];
 let settle;
+let stopRooms;
 
 function setStatus(state, text) {
   const el = $('status');
@@ -131,6 +133,7 @@ function start(token) {
   ];
   drawChart();
   void fetchSummary(token);
+  stopRooms = followWaitingRooms(token, $('rooms-section'), $('rooms'));
 }
 
 function drawChart() {
@@ -144,6 +147,8 @@ function stop() {
   timers.forEach(clearInterval);
   timers = [];
   clearTimeout(settle);
+  stopRooms?.();
+  stopRooms = undefined;
 }
 
 $('sign-in').addEventListener('submit', (event) => {

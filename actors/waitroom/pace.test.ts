@@ -1,0 +1,39 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { adaptiveDue, estimateSeconds, fixedDue, MeasuredRate } from './pace.js';
+
+const pace = { tickMs: 500, startShoppers: 50, shopSeconds: 5, windowSeconds: 10 };
+
+test('when a fixed rate of 90 a minute ticks unevenly for a minute, then exactly 90 are admitted', () => {
+  let carry = 0;
+  let admitted = 0;
+  for (const elapsed of Array.from({ length: 120 }, (_, i) => (i % 3 === 0 ? 200 : 650))) {
+    const due = fixedDue(90, elapsed, carry, 100);
+    carry = due.carry;
+    admitted += due.admit;
+  }
+  // 40 ticks of 200 ms and 80 of 650 ms: 60 s.
+  assert.equal(admitted, 90);
+});
+
+test('when nothing is on sale, then neither pace admits anyone', () => {
+  assert.equal(fixedDue(600, 1000, 0.5, 0).admit, 0);
+  assert.equal(adaptiveDue({ available: 0, recentBookings: 0, shopping: 0 }, pace), 0);
+});
+
+test('when the booking path completes more, then the adaptive pace lets more shop, and never beyond the target', () => {
+  assert.equal(adaptiveDue({ available: 100, recentBookings: 0, shopping: 0 }, pace), 50, 'the start');
+  assert.equal(adaptiveDue({ available: 100, recentBookings: 0, shopping: 50 }, pace), 0, 'start shoppers still shopping');
+  // 200 bookings/s: target 1000 shopping, growth at most 2 × 100 per tick.
+  assert.equal(adaptiveDue({ available: 5000, recentBookings: 2000, shopping: 100 }, pace), 200);
+  assert.equal(adaptiveDue({ available: 5000, recentBookings: 2000, shopping: 950 }, pace), 50);
+});
+
+test('when admissions are measured, then the estimate is the place over the measured rate', () => {
+  const rate = new MeasuredRate(30_000);
+  const t0 = 1_000_000;
+  for (let i = 0; i < 10; i++) rate.add(5, t0 + i * 1000);
+  assert.equal(rate.perSecond(t0 + 10_000), 5);
+  assert.equal(estimateSeconds(50, 5), 10);
+  assert.equal(estimateSeconds(50, 0), null);
+});

@@ -1,0 +1,58 @@
+// How many people a room admits at one tick. A fixed rate (the admin's
+// admitPerMinute) accrues fractional admissions so the rate holds over time
+// whatever the tick. The adaptive rate keeps about `shopSeconds` of the
+// event's measured booking rate shopping at once (admitted, not yet booked),
+// starting from `startShoppers` and at most doubling per tick, so admitted
+// people find the booking path fast. Nobody is admitted while nothing is on sale.
+import type { Demand } from './admissions.js';
+
+export interface PaceSettings {
+  tickMs: number;
+  startShoppers: number;
+  shopSeconds: number;
+  /** Seconds of bookings the adaptive rate is measured over. */
+  windowSeconds: number;
+}
+
+export interface Due { admit: number; carry: number }
+
+/** Fixed rate: elapsed time earns admissions; the fraction carries to the next tick. */
+export function fixedDue(admitPerMinute: number, elapsedMs: number, carry: number, available: number): Due {
+  if (available <= 0) return { admit: 0, carry: 0 };
+  const earned = carry + (admitPerMinute * Math.min(elapsedMs, 5000)) / 60_000;
+  // The epsilon keeps float drift in the carry from losing an admission over a long run.
+  const admit = Math.floor(earned + 1e-9);
+  return { admit, carry: Math.max(0, earned - admit) };
+}
+
+/** Adaptive rate: fill up to the shopping target, growing at most twice what was booked per tick. */
+export function adaptiveDue(demand: Demand, s: PaceSettings): number {
+  if (demand.available <= 0) return 0;
+  const bookedPerSecond = demand.recentBookings / s.windowSeconds;
+  const target = Math.max(s.startShoppers, Math.ceil(bookedPerSecond * s.shopSeconds));
+  const growth = Math.max(s.startShoppers, Math.ceil(2 * bookedPerSecond * (s.tickMs / 1000)));
+  return Math.max(0, Math.min(target - demand.shopping, growth));
+}
+
+/** Admissions per second over the last `spanMs`: the honest basis of estimatedWaitSeconds. */
+export class MeasuredRate {
+  private readonly samples: { at: number; n: number }[] = [];
+
+  constructor(private readonly spanMs = 30_000) {}
+
+  add(n: number, at = Date.now()): void {
+    this.samples.push({ at, n });
+    while (this.samples.length > 0 && this.samples[0].at < at - this.spanMs) this.samples.shift();
+  }
+
+  perSecond(now = Date.now()): number {
+    const live = this.samples.filter((s) => s.at >= now - this.spanMs);
+    const first = live.find((s) => s.n > 0);
+    if (!first) return 0;
+    const total = live.reduce((sum, s) => sum + s.n, 0);
+    return total / Math.max(1, (now - first.at) / 1000);
+  }
+}
+
+export const estimateSeconds = (position: number, perSecond: number): number | null =>
+  (perSecond > 0 ? Math.ceil(position / perSecond) : null);

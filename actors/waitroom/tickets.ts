@@ -1,0 +1,98 @@
+// Queue tickets in Postgres: joining (a whole batch of joiners of one room in
+// one transaction), reading, leaving. One live ticket per user per event is
+// the partial unique index; a second join returns the first ticket.
+import type pg from 'pg';
+import { v7 as uuidv7 } from 'uuid';
+import { signAdmission, type QueueTicket } from '../protocol/index.js';
+import { inTransaction } from '../runtime/resources.js';
+
+export interface TicketRow {
+  id: string;
+  event_id: string;
+  user_id: string;
+  state: 'waiting' | 'admitted' | 'expired' | 'left';
+  prequeue: boolean;
+  rank: string;
+  joined_at: Date;
+  admitted_at: Date | null;
+  admission_expires_at: Date | null;
+}
+
+export interface Joined { row: TicketRow; created: boolean }
+
+/** Where a waiting ticket stands, as the caller worked it out (null = not drawn yet). */
+export interface Standing { position: number | null; estimatedWaitSeconds: number | null }
+
+export function toTicket(row: TicketRow, standing: Standing, key: Buffer, now = Date.now()): QueueTicket {
+  const expiresAt = row.admission_expires_at?.getTime();
+  const lapsed = row.state === 'admitted' && expiresAt !== undefined && expiresAt <= now;
+  const admitted = row.state === 'admitted' && !lapsed && expiresAt !== undefined;
+  return {
+    id: row.id, eventId: row.event_id, state: lapsed ? 'expired' : row.state,
+    position: row.state === 'waiting' ? standing.position : null,
+    estimatedWaitSeconds: row.state === 'waiting' ? standing.estimatedWaitSeconds : row.state === 'admitted' ? 0 : null,
+    joinedAt: row.joined_at.toISOString(), admittedAt: row.admitted_at?.toISOString() ?? null,
+    admission: admitted ? { token: signAdmission(key, { u: row.user_id, e: row.event_id, x: expiresAt }), expiresAt: new Date(expiresAt).toISOString() } : null,
+  };
+}
+
+/**
+ * Joins every user of the batch, in arrival order. Bumping the room's rank
+ * counter locks the room row, which orders the batch against the draw: a
+ * batch that began before opensAt and before the draw is in the pre-queue.
+ * undefined = the event has no room.
+ */
+export async function joinBatch(pool: pg.Pool, eventId: string, userIds: readonly string[]): Promise<Map<string, Joined> | undefined> {
+  return inTransaction(pool, async (client) => {
+    const room = await client.query<{ first: string; prequeue: boolean }>(
+      `UPDATE waitroom_rooms SET next_rank = next_rank + $2 WHERE event_id = $1
+       RETURNING next_rank - $2 AS first, (shuffled_at IS NULL AND now() < opens_at) AS prequeue`, [eventId, userIds.length]);
+    if (room.rowCount === 0) return undefined;
+    const first = Number(room.rows[0].first);
+    const inserted = await client.query<TicketRow>(
+      `INSERT INTO waitroom_tickets (id, event_id, user_id, state, prequeue, rank)
+       SELECT t.id, $1, t.user_id, 'waiting', $2, t.rank FROM unnest($3::uuid[], $4::uuid[], $5::bigint[]) AS t(id, user_id, rank)
+       ON CONFLICT (event_id, user_id) WHERE state IN ('waiting', 'admitted') DO NOTHING
+       RETURNING *`,
+      [eventId, room.rows[0].prequeue, userIds.map(() => uuidv7()), userIds, userIds.map((_, i) => first + i)]);
+    const out = new Map<string, Joined>(inserted.rows.map((row) => [row.user_id, { row, created: true }]));
+    const already = userIds.filter((u) => !out.has(u));
+    if (already.length > 0) {
+      const { rows } = await client.query<TicketRow>(
+        `SELECT * FROM waitroom_tickets WHERE event_id = $1 AND user_id = ANY($2::uuid[]) AND state IN ('waiting', 'admitted')`, [eventId, already]);
+      for (const row of rows) out.set(row.user_id, { row, created: false });
+    }
+    return out;
+  });
+}
+
+/** The user's live ticket, else their latest one. */
+export async function latestTicket(pool: pg.Pool, eventId: string, userId: string): Promise<TicketRow | undefined> {
+  const { rows } = await pool.query<TicketRow>(
+    `SELECT * FROM waitroom_tickets WHERE event_id = $1 AND user_id = $2
+     ORDER BY (state IN ('waiting', 'admitted')) DESC, joined_at DESC LIMIT 1`, [eventId, userId]);
+  return rows[0];
+}
+
+export async function liveTickets(pool: pg.Pool, eventId: string, userIds: readonly string[]): Promise<TicketRow[]> {
+  const { rows } = await pool.query<TicketRow>(
+    `SELECT * FROM waitroom_tickets WHERE event_id = $1 AND user_id = ANY($2::uuid[]) AND state IN ('waiting', 'admitted')`, [eventId, userIds]);
+  return rows;
+}
+
+/** Gives the place up; says which rank left the waiting line (null if the ticket was admitted or absent). */
+export async function leaveQueue(pool: pg.Pool, eventId: string, userId: string): Promise<{ left: boolean; waitingRank: number | null }> {
+  const { rows } = await pool.query<{ was: string; rank: string }>(
+    `UPDATE waitroom_tickets t SET state = 'left', ended_at = now() FROM waitroom_tickets old
+     WHERE t.id = old.id AND t.event_id = $1 AND t.user_id = $2 AND t.state IN ('waiting', 'admitted')
+     RETURNING old.state AS was, t.rank`, [eventId, userId]);
+  const row = rows[0];
+  return { left: row !== undefined, waitingRank: row?.was === 'waiting' ? Number(row.rank) : null };
+}
+
+/** Places counted in Postgres, for when the Redis mirror is being rebuilt. */
+export async function placeInPostgres(pool: pg.Pool, eventId: string, rank: number): Promise<number> {
+  const { rows } = await pool.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM waitroom_tickets WHERE event_id = $1 AND state = 'waiting' AND rank < $2`, [eventId, rank]);
+  return rows[0].n + 1;
+}

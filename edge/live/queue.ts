@@ -1,0 +1,168 @@
+// Waiting-room positions over /ws. A signed-in socket sends `subscribe-queue`;
+// the edge asks the room's actor once where the user stands (place, rank, and
+// the tick seq that place reflects). From then on every tick's broadcast
+// lists the ranks that left the line, so the edge moves each local user by
+// the number of removed ranks ahead of them, with no request per user. A lost
+// broadcast (seq gap), a redraw (`reset`) or a quiet 15 s make the edge ask
+// again for all its users of that room in one request.
+import type { FastifyBaseLogger as Logger } from 'fastify';
+import type { NatsConnection, Subscription } from 'nats';
+import {
+  QUEUE_SUBJECTS, waitroom, type Outcome, type Positions, type QueueChange, type QueueTicket,
+} from '../../actors/protocol/index.js';
+import type { Broker } from '../plugins/broker.js';
+import { encode, type LiveClient, type LiveHub } from './hub.js';
+
+interface Watcher {
+  rank: number | null;
+  position: number | null;
+  epoch: string;
+  /** The last tick applied to `position`. */
+  seq: number;
+  clients: Set<LiveClient>;
+}
+
+const RESYNC_MS = 15_000;
+// A reply stays well under NATS's 1 MB payload limit (a ticket is about 300 bytes).
+const CHUNK = 1000;
+
+/** How many of the sorted `removed` ranks are below `rank`. */
+function removedAhead(removed: readonly number[], rank: number): number {
+  let lo = 0;
+  let hi = removed.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (removed[mid] < rank) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+const estimate = (position: number | null, perSecond: number) => (position !== null && perSecond > 0 ? Math.ceil(position / perSecond) : null);
+
+export class QueueWatch {
+  private readonly rooms = new Map<string, Map<string, Watcher>>();
+  private readonly lastSync = new Map<string, number>();
+  private readonly sub: Subscription;
+
+  constructor(nc: NatsConnection, private readonly broker: Broker, private readonly hub: LiveHub, private readonly log: Logger) {
+    this.sub = nc.subscribe(QUEUE_SUBJECTS, {
+      callback: (err, msg) => {
+        if (err) return;
+        try {
+          this.onChange(msg.json<QueueChange>());
+        } catch (e) {
+          log.warn({ err: e }, 'bad waiting-room change ignored');
+        }
+      },
+    });
+  }
+
+  stop(): void {
+    this.sub.unsubscribe();
+  }
+
+  /** The user's ticket as first sent to the socket, or why the socket cannot follow the room. */
+  async subscribe(client: LiveClient, eventId: string, requestId: string): Promise<Outcome<QueueTicket>> {
+    const userId = client.userId!;
+    const outcome = await this.ask(eventId, [userId], requestId);
+    if (!outcome.ok) return outcome;
+    const item = outcome.value.items[0];
+    if (!item?.ticket) return { ok: false, code: 'NOT_FOUND', detail: 'join the waiting room first (POST /v1/events/:id/waiting-room)' };
+    if (client.userId !== userId) return { ok: false, code: 'UNAUTHENTICATED', detail: 'signed out meanwhile' };
+    const users = this.rooms.get(eventId) ?? new Map<string, Watcher>();
+    this.rooms.set(eventId, users);
+    const w = users.get(userId) ?? { rank: item.rank, position: item.ticket.position, epoch: outcome.value.epoch, seq: outcome.value.seq, clients: new Set() };
+    users.set(userId, w);
+    w.clients.add(client);
+    this.sendTicket(client, item.ticket, Date.now());
+    if (item.ticket.state !== 'waiting') this.dropUser(eventId, userId);
+    return { ok: true, status: 200, value: item.ticket };
+  }
+
+  /** The socket closed or signed out. */
+  drop(client: LiveClient): void {
+    for (const [eventId, users] of this.rooms) {
+      for (const [userId, w] of users) if (w.clients.delete(client) && w.clients.size === 0) users.delete(userId);
+      if (users.size === 0) this.forgetRoom(eventId);
+    }
+  }
+
+  private dropUser(eventId: string, userId: string): void {
+    const users = this.rooms.get(eventId);
+    users?.delete(userId);
+    if (users?.size === 0) this.forgetRoom(eventId);
+  }
+
+  private forgetRoom(eventId: string): void {
+    this.rooms.delete(eventId);
+    this.lastSync.delete(eventId);
+  }
+
+  private ask(eventId: string, userIds: string[], requestId: string): Promise<Outcome<Positions>> {
+    return this.broker.call(waitroom.positions, { eventId, userIds }, { requestId });
+  }
+
+  private sendTicket(client: LiveClient, t: QueueTicket, changedAt: number): void {
+    const frame = t.state === 'admitted' && t.admission
+      ? encode({ type: 'admitted', eventId: t.eventId, token: t.admission.token, expiresAt: t.admission.expiresAt, changedAt })
+      : encode({ type: 'queue', eventId: t.eventId, position: t.position, estimatedWaitSeconds: t.estimatedWaitSeconds, changedAt });
+    this.hub.deliver(client, frame, false);
+  }
+
+  private toUser(w: Watcher, frame: Buffer): void {
+    for (const client of w.clients) this.hub.deliver(client, frame, false);
+  }
+
+  private onChange(change: QueueChange): void {
+    const users = this.rooms.get(change.eventId);
+    if (!users) return;
+    for (const a of change.admitted) {
+      const w = users.get(a.userId);
+      if (!w) continue;
+      this.toUser(w, encode({ type: 'admitted', eventId: change.eventId, token: a.token, expiresAt: a.expiresAt, changedAt: change.at }));
+      this.dropUser(change.eventId, a.userId);
+    }
+    let stale = change.reset || Date.now() - (this.lastSync.get(change.eventId) ?? 0) > RESYNC_MS;
+    for (const w of users.values()) {
+      if (w.epoch !== change.epoch || change.seq !== w.seq + 1) {
+        // Already in the place the user was given, or a series we cannot follow: ask again.
+        if (w.epoch !== change.epoch || change.seq > w.seq) stale = true;
+        continue;
+      }
+      w.seq = change.seq;
+      if (w.rank === null || w.position === null || change.removed.length === 0) continue;
+      const moved = removedAhead(change.removed, w.rank);
+      if (moved === 0) continue;
+      w.position = Math.max(1, w.position - moved);
+      this.toUser(w, encode({ type: 'queue', eventId: change.eventId, position: w.position, estimatedWaitSeconds: estimate(w.position, change.ratePerSecond), changedAt: change.at }));
+    }
+    if (stale) this.resync(change.eventId, change.at).catch((err: unknown) => this.log.warn({ err, eventId: change.eventId }, 'queue resync failed'));
+  }
+
+  /** Every local user of the room asked again, in chunks; a moved place gets a frame. */
+  private async resync(eventId: string, changedAt: number): Promise<void> {
+    this.lastSync.set(eventId, Date.now());
+    const userIds = [...(this.rooms.get(eventId)?.keys() ?? [])];
+    for (let i = 0; i < userIds.length; i += CHUNK) {
+      const outcome = await this.ask(eventId, userIds.slice(i, i + CHUNK), `queue-resync-${eventId}`);
+      if (!outcome.ok) throw new Error(`${outcome.code}: ${outcome.detail}`);
+      for (const item of outcome.value.items) {
+        const w = this.rooms.get(eventId)?.get(item.userId);
+        if (!w) continue;
+        w.epoch = outcome.value.epoch;
+        w.seq = outcome.value.seq;
+        w.rank = item.rank;
+        if (!item.ticket || item.ticket.state !== 'waiting') {
+          if (item.ticket) for (const c of w.clients) this.sendTicket(c, item.ticket, changedAt);
+          this.dropUser(eventId, item.userId);
+          continue;
+        }
+        if (item.ticket.position !== w.position) {
+          w.position = item.ticket.position;
+          for (const c of w.clients) this.sendTicket(c, item.ticket, changedAt);
+        }
+      }
+    }
+  }
+}

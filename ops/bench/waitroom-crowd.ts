@@ -1,0 +1,129 @@
+// The crowd of the waiting-room benchmark, forked into its own process: every
+// person joins the room (HTTP), the first `sockets` of them follow their place
+// over /ws, the rest poll their ticket; whoever is admitted books at once with
+// the admission. A sample of people not yet admitted also try to book without
+// one (they must get 403). Reports statuses, booking latency of admitted
+// people and queue-frame latency (room change → frame, same machine clock).
+import { WebSocket } from 'ws';
+
+export interface WaitroomCrowdSpec {
+  url: string;
+  eventId: string;
+  tokens: string[];
+  sockets: number;
+  joinConcurrency: number;
+  pollMs: number;
+  /** Stop after this long past opensAt whatever happened. */
+  saleMs: number;
+  opensAt: number;
+  cheaters: number;
+}
+
+export interface WaitroomCrowdResult {
+  joinSeconds: number;
+  joinStatuses: Record<string, number>;
+  socketsOpen: number;
+  bookStatuses: Record<string, number>;
+  bookingMs: number[];
+  frameMs: number[];
+  admittedFrames: number;
+  cheatStatuses: Record<string, number>;
+  pollStatuses: Record<string, number>;
+}
+
+export type FromWaitroomCrowd = { kind: 'joined' } | { kind: 'done'; result: WaitroomCrowdResult } | { kind: 'failed'; message: string };
+
+/** When the crowd stops: opensAt + saleMs, or at once when the parent says every seat is sold. */
+let until = Number.POSITIVE_INFINITY;
+process.on('message', (m: unknown) => { if (m === 'stop') until = Date.now(); });
+
+const count = (m: Record<string, number>, k: number | string) => { m[k] = (m[k] ?? 0) + 1; };
+
+async function run(s: WaitroomCrowdSpec): Promise<void> {
+  const r: WaitroomCrowdResult = {
+    joinSeconds: 0, joinStatuses: {}, socketsOpen: 0, bookStatuses: {}, bookingMs: [], frameMs: [], admittedFrames: 0, cheatStatuses: {}, pollStatuses: {},
+  };
+  const api = (method: string, path: string, token: string, headers: Record<string, string> = {}, body?: unknown) => fetch(s.url + path, {
+    method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}), ...headers }, body: body ? JSON.stringify(body) : undefined,
+  });
+  const room = `/v1/events/${s.eventId}/waiting-room`;
+  const booked = new Set<number>();
+  const book = async (i: number, admission: string) => {
+    if (booked.has(i)) return;
+    booked.add(i);
+    const started = performance.now();
+    const res = await api('POST', `/v1/events/${s.eventId}/bookings`, s.tokens[i], { 'evently-admission': admission }, { quantity: 1 }).catch(() => undefined);
+    r.bookingMs.push(performance.now() - started);
+    count(r.bookStatuses, res?.status ?? 'error');
+    await res?.arrayBuffer();
+  };
+
+  const started = performance.now();
+  let next = 0;
+  await Promise.all(Array.from({ length: s.joinConcurrency }, async () => {
+    while (next < s.tokens.length) {
+      const i = next++;
+      const res = await api('POST', room, s.tokens[i]).catch(() => undefined);
+      count(r.joinStatuses, res?.status ?? 'error');
+      await res?.arrayBuffer();
+    }
+  }));
+  r.joinSeconds = (performance.now() - started) / 1000;
+  process.send!({ kind: 'joined' } satisfies FromWaitroomCrowd);
+
+  const wsUrl = `${s.url.replace(/^http/, 'ws')}/ws`;
+  const sockets: WebSocket[] = [];
+  const openOne = (i: number) => new Promise<void>((resolve) => {
+    const ws = new WebSocket(wsUrl, { headers: { authorization: `Bearer ${s.tokens[i]}` } });
+    sockets.push(ws);
+    ws.on('message', (data) => {
+      const m = JSON.parse(String(data)) as { type: string; changedAt?: number; token?: string };
+      if (m.type === 'queue' || m.type === 'admitted') r.frameMs.push(Date.now() - m.changedAt!);
+      if (m.type === 'admitted') {
+        r.admittedFrames++;
+        void book(i, m.token!);
+      }
+    });
+    ws.once('open', () => {
+      r.socketsOpen++;
+      ws.send(JSON.stringify({ type: 'subscribe-queue', eventId: s.eventId }));
+      resolve();
+    });
+    ws.once('error', () => resolve());
+  });
+  const withSockets = Math.min(s.sockets, s.tokens.length);
+  for (let i = 0; i < withSockets; i += 200) await Promise.all(Array.from({ length: Math.min(200, withSockets - i) }, (_, j) => openOne(i + j)));
+
+  // Cheaters: people at the back try to book without an admission right after opensAt.
+  const cheat = async () => {
+    await new Promise((res) => setTimeout(res, Math.max(0, s.opensAt - Date.now()) + 500));
+    await Promise.all(Array.from({ length: Math.min(s.cheaters, s.tokens.length) }, async (_, k) => {
+      const res = await api('POST', `/v1/events/${s.eventId}/bookings`, s.tokens[s.tokens.length - 1 - k], {}, { quantity: 1 }).catch(() => undefined);
+      count(r.cheatStatuses, res?.status ?? 'error');
+      await res?.arrayBuffer();
+    }));
+  };
+  until = s.opensAt + s.saleMs;
+  const poll = async () => {
+    while (Date.now() < until) {
+      for (let i = withSockets; i < s.tokens.length && Date.now() < until; i += 50) {
+        await Promise.all(Array.from({ length: Math.min(50, s.tokens.length - i) }, async (_, j) => {
+          if (booked.has(i + j)) return;
+          const res = await api('GET', `${room}/me`, s.tokens[i + j]).catch(() => undefined);
+          count(r.pollStatuses, res?.status ?? 'error');
+          const t = res?.ok ? (await res.json()) as { admission: { token: string } | null } : undefined;
+          if (t?.admission) await book(i + j, t.admission.token);
+        }));
+        await new Promise((res) => setTimeout(res, (s.pollMs * 50) / Math.max(1, s.tokens.length - withSockets)));
+      }
+    }
+  };
+  const waitUntil = async () => { while (Date.now() < until) await new Promise((res) => setTimeout(res, 100)); };
+  await Promise.all([cheat(), poll(), waitUntil()]);
+  for (const ws of sockets) ws.terminate();
+  process.send!({ kind: 'done', result: r } satisfies FromWaitroomCrowd, () => process.disconnect());
+}
+
+process.once('message', (spec: WaitroomCrowdSpec) => {
+  run(spec).catch((err: unknown) => process.send!({ kind: 'failed', message: (err as Error).stack ?? String(err) } satisfies FromWaitroomCrowd));
+});
