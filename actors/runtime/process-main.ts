@@ -21,22 +21,27 @@ export async function runProcess(
     process.exit(2);
   }
   const log = createLogger(config.logLevel, { process: role });
-  try {
-    const running = await start(config, log);
-    let stopping = false;
-    const stop = async (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      log.info({ signal }, 'stopping');
-      await running.stop();
-      process.exit(0);
-    };
-    process.on('SIGINT', () => void stop('SIGINT'));
-    process.on('SIGTERM', () => void stop('SIGTERM'));
-  } catch (err) {
+  // Handlers go in before start-up: a signal that arrives while the process is
+  // still starting must not kill it with the default action and leave what it
+  // already started (threads, leases, servers) behind. It stops once started.
+  let starting: Promise<{ stop(): Promise<void> } | null>;
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping');
+    const running = await starting;
+    await running?.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  starting = start(config, log).catch((err: Error) => {
     log.fatal({ err }, 'start-up failed');
     // The same words plainly, for the person at the terminal (a missing package names its apt-get command).
-    console.error(`evently: start-up failed: ${(err as Error).message}`);
+    console.error(`evently: start-up failed: ${err.message}`);
     setTimeout(() => process.exit(1), 100).unref();
-  }
+    return null;
+  });
+  await starting;
 }

@@ -51,14 +51,25 @@ export async function startTestSystem(overrides: Partial<Record<keyof Config, un
     system, url, db, adminToken, api, stop,
     async registerUsers(count, prefix = 'user') {
       const users: { id: string; token: string; email: string }[] = [];
+      const password = 'correct horse battery';
+      // A 5xx or timeout is retried as API.md allows a client to; if the first try did register
+      // (its answer was lost), the retry's EMAIL_TAKEN is resolved by signing in.
+      const register = async (email: string) => {
+        for (let attempt = 1; ; attempt++) {
+          const r = await api('POST', '/v1/auth/register', { body: { email, password, name: email } });
+          if (r.status === 201) return { id: r.body.user.id, token: r.body.token, email };
+          const retryable = r.status >= 500 || (r.status === 409 && attempt > 1);
+          if (!retryable || attempt >= 10) throw new Error(`register ${email}: ${r.status} ${JSON.stringify(r.body)}`);
+          if (r.status === 409) {
+            const login = await api('POST', '/v1/auth/login', { body: { email, password } });
+            if (login.status === 200) return { id: login.body.user.id, token: login.body.token, email };
+          }
+          await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+        }
+      };
       for (let i = 0; i < count; i += 16) {
         const chunk = Array.from({ length: Math.min(16, count - i) }, (_, j) => `${prefix}-${run}-${i + j}@example.test`);
-        const replies = await Promise.all(chunk.map((email) =>
-          api('POST', '/v1/auth/register', { body: { email, password: 'correct horse battery', name: email } })));
-        replies.forEach((r, j) => {
-          if (r.status !== 201) throw new Error(`register ${chunk[j]}: ${r.status} ${JSON.stringify(r.body)}`);
-          users.push({ id: r.body.user.id, token: r.body.token, email: chunk[j] });
-        });
+        users.push(...await Promise.all(chunk.map(register)));
       }
       return users;
     },
