@@ -30,12 +30,17 @@ export async function runProcess(
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'stopping');
+    // The last word: whatever hangs, the process is gone soon after the stop timeout, and
+    // exiting kills the embedded servers it started (ops/stack/processes.ts), never orphans them.
+    setTimeout(() => {
+      log.error({ stopTimeoutMs: config.stopTimeoutMs }, 'stop took too long; exiting now');
+      process.exit(1);
+    }, config.stopTimeoutMs + 1000).unref();
     const running = await starting;
     await running?.stop();
     process.exit(0);
   };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stop(signal));
   starting = start(config, log).catch((err: Error) => {
     log.fatal({ err }, 'start-up failed');
     // The same words plainly, for the person at the terminal (a missing package names its apt-get command).

@@ -26,7 +26,9 @@ export async function startTestSystem(overrides: Partial<Record<keyof Config, un
   // from one IP than a client would, and their clients share the edge's event loop. A fast
   // scheduler poll keeps job locks short: Agenda keeps a stopped process alive for half a lock.
   const config = withOverrides(loadConfig({}), {
-    logLevel: 'error', kdfCost: 10, rateLimits: false, maxEventLoopDelayMs: 0, schedulerPollMs: 250, ...overrides,
+    logLevel: 'error', kdfCost: 10, rateLimits: false, maxEventLoopDelayMs: 0, schedulerPollMs: 250,
+    // A test's stop is fully graceful however slow the machine: the bounded stop is for people and their SIGKILLs.
+    stopTimeoutMs: 600_000, ...overrides,
   });
   const { system, url, db, adminToken, stop } = await startThrowawaySystem(config, 'test', createLogger(config.logLevel));
 

@@ -5,7 +5,7 @@ import pg from 'pg';
 import type { PgBinaries } from './binaries.js';
 import { StackError, logTail } from './errors.js';
 import { handOver, postgresRunAs, type RunAs } from './pg-user.js';
-import { assertNotRunning } from './pid-files.js';
+import { stopLeftover } from './pid-files.js';
 import { waitReady } from './probes.js';
 import {
   STOP_TIMEOUT_MS,
@@ -122,7 +122,7 @@ export async function startPostgres(o: PgStart): Promise<StartedServer> {
 
   if (!existsSync(join(pgDir, 'PG_VERSION'))) await initCluster(o, pgDir, user, logFile);
   const pidFile = join(pgDir, 'postmaster.pid');
-  await assertNotRunning('postgres', pidFile, o.log);
+  await stopLeftover('postgres', pidFile, 'SIGINT', o.log);
 
   const proc = await spawnServer({
     name: 'postgres',

@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { assertNotRunning } from './pid-files.js';
+import { stopLeftover } from './pid-files.js';
 import { redisPing, waitReady } from './probes.js';
 import { STOP_TIMEOUT_MS, spawnServer, type StartedServer } from './processes.js';
 
@@ -39,7 +39,7 @@ export async function startRedis(o: RedisStart): Promise<StartedServer> {
   const dir = join(o.dataDir, 'redis');
   await mkdir(dir, { recursive: true });
   const pidFile = join(dir, 'redis.pid');
-  await assertNotRunning('redis-server', pidFile, o.log);
+  await stopLeftover('redis-server', pidFile, 'SIGTERM', o.log);
   const proc = await spawnServer({
     name: 'redis-server',
     command: o.binary,
