@@ -84,7 +84,7 @@ export async function buildEdge(config: Config, nc: NatsConnection, redis: Redis
     feed.stop();
     events.close();
   });
-  const deps: EdgeDeps = { broker: new Broker(nc, config.shards, config.brokerTimeoutMs, metrics.natsRequest), shards: config.shards, events };
+  const deps: EdgeDeps = { broker: new Broker(nc, config.shards, config.brokerTimeoutMs, metrics.natsRequest, config.unservedWaitMs), shards: config.shards, events };
   await app.register(healthRoutes, deps);
   await app.register(authRoutes, deps);
   await app.register(eventRoutes, deps);

@@ -40,6 +40,9 @@ export default async function runActor({ shards, control }: ActorTask): Promise<
   const { start } = (await import(`../${kind}/actor.js`)) as { start: StartActor };
   const actor = await start({ config, log, shards, threadId, nc });
   const served = serve(nc, kind, shards, actor, log);
+  // The subscriptions reach the server before 'ready': the supervisor drains the old thread on
+  // 'ready', and a subscription still in this client's buffer would leave the shard unserved.
+  await nc.flush();
 
   const stopRequested = new Promise<void>((resolve) => {
     control.on('message', (m: ControlMessage) => {
