@@ -19,3 +19,4 @@ export * from './schemas/analytics-admin.js';
 export * from './analytics-export.js';
 export * from './audit.js';
 export * from './operators.js';
+export * from './schemas/dead-letters.js';
