@@ -30,13 +30,15 @@ export async function runProcess(
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'stopping');
+    // A start-up in progress finishes first: killing it mid-way (an initdb, say) could leave a
+    // data folder that does not start again.
+    const running = await starting;
     // The last word: whatever hangs, the process is gone soon after the stop timeout, and
     // exiting kills the embedded servers it started (ops/stack/processes.ts), never orphans them.
     setTimeout(() => {
       log.error({ stopTimeoutMs: config.stopTimeoutMs }, 'stop took too long; exiting now');
       process.exit(1);
     }, config.stopTimeoutMs + 1000).unref();
-    const running = await starting;
     await running?.stop();
     process.exit(0);
   };
