@@ -9,13 +9,11 @@ import type { StartActor } from '../runtime/actor.js';
 import { openPostgres } from '../runtime/resources.js';
 import { login, register } from './accounts.js';
 
-// On Linux a nice value belongs to the thread, so this lowers only this
-// actor's thread: under load the scheduler prefers the booking path.
-const HASHING_NICE = 10;
-
 export const start: StartActor = async ({ config, log }) => {
+  // On Linux a nice value belongs to the thread, so this lowers only this
+  // actor's thread: under load the scheduler prefers the booking path.
   try {
-    setPriority(0, HASHING_NICE);
+    if (config.identityNice > 0) setPriority(0, config.identityNice);
   } catch (err) {
     log.warn({ err }, 'could not lower the identity thread priority; hashing competes with bookings for CPU');
   }

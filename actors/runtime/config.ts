@@ -76,6 +76,7 @@ export const settings = {
   outboxPollMs: setting('EVENTLY_OUTBOX_POLL_MS', 'How often a relay looks for domain events a dead process left unpublished', 1000, int(50, 60000)),
   batching: setting('EVENTLY_BATCHING', 'Serve concurrent bookings of one event in one transaction (on/off)', true, onOff),
   batchMax: setting('EVENTLY_BATCH_MAX', 'Most bookings in one batch transaction', 256, int(1, 10000)),
+  identityNice: setting('EVENTLY_IDENTITY_NICE', 'Nice value of the identity (password hashing) threads: under load the booking path goes first; 0 = same priority', 10, int(0, 19)),
   stopTimeoutMs: setting('EVENTLY_STOP_TIMEOUT_MS', 'Longest a stop on SIGINT/SIGTERM takes: actors get half to finish in-flight work (the rest resumes at the next start), then the embedded servers stop; past it the process exits and kills them', 9000, int(1000, 600000)),
   lockTtlMs: setting('EVENTLY_LOCK_TTL_MS', 'TTL of the Redis booking lock', 30000, int(100, 600000)),
   lockWaitMs: setting('EVENTLY_LOCK_WAIT_MS', 'How long a booking waits for the same user\'s lock before 409 BOOKING_IN_PROGRESS', 2000, int(0, 60000)),

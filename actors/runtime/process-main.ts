@@ -47,6 +47,7 @@ export async function runProcess(
     log.fatal({ err }, 'start-up failed');
     // The same words plainly, for the person at the terminal (a missing package names its apt-get command).
     console.error(`evently: start-up failed: ${err.message}`);
+    process.exitCode = 1;
     setTimeout(() => process.exit(1), 100).unref();
     return null;
   });

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { StackError } from './errors.js';
 
 /**
@@ -22,6 +22,26 @@ function liveCommandOf(pid: number): string | undefined {
 }
 
 const LEFTOVER_STOP_MS = 10_000;
+const OWNER_FILE = 'owner.pid';
+
+/**
+ * Marks the data dir as this process's: a second run on a folder whose owner still lives is an
+ * error naming it (stopLeftover must never stop a live run's servers), while a folder whose owner
+ * is gone (SIGKILL, OOM) is taken over, orphaned servers and all. Returns the release.
+ */
+export async function claimDataDir(dataDir: string): Promise<() => Promise<void>> {
+  const file = join(dataDir, OWNER_FILE);
+  if (existsSync(file)) {
+    const pid = Number(readFileSync(file, 'utf8').trim());
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && liveCommandOf(pid) === liveCommandOf(process.pid)) {
+      throw new StackError(`another run (PID ${pid}) is using ${dataDir}. Stop it first:\n  kill -INT ${pid}\nor start with another data dir.`);
+    }
+  }
+  await writeFile(file, `${process.pid}\n`);
+  return async () => {
+    if (existsSync(file) && Number(readFileSync(file, 'utf8').trim()) === process.pid) await rm(file, { force: true });
+  };
+}
 
 async function goneWithin(pid: number, command: string, ms: number): Promise<boolean> {
   const until = Date.now() + ms;

@@ -46,7 +46,7 @@ async function npmStart(): Promise<Started> {
   const child = spawn(process.execPath, [START], {
     env: {
       PATH: process.env.PATH, EVENTLY_DATA_DIR: dataDir, EVENTLY_HTTP_PORT: '0', EVENTLY_ADMIN_PORT: '0', EVENTLY_KDF_COST: '10',
-      EVENTLY_RATE_LIMITS: 'off', EVENTLY_MAX_EVENT_LOOP_DELAY_MS: '0', EVENTLY_LOG_LEVEL: 'warn',
+      EVENTLY_RATE_LIMITS: 'off', EVENTLY_MAX_EVENT_LOOP_DELAY_MS: '0', EVENTLY_LOG_LEVEL: 'warn', EVENTLY_IDENTITY_NICE: '0',
     },
     // Its own process group, as a terminal gives `npm start`: a group signal reaches only it.
     detached: true,
@@ -109,6 +109,25 @@ test('when npm start is killed with SIGKILL, then the next start on its data fol
   assert.equal(event.available, 0, 'the sold-out event is still there');
   process.kill(-second.child.pid!, 'SIGTERM');
   await eventuallyValue('the second start stopped', () => (second.child.exitCode !== null || second.child.signalCode !== null) || undefined, PATIENCE_MS);
+});
+
+test('when a second npm start is run on the folder of a live one, then it refuses, names the run, and leaves its servers alone', { timeout: 600_000 }, async () => {
+  const live = await npmStart();
+  const pids = serverPids();
+  const second = spawn(process.execPath, [START], {
+    env: { PATH: process.env.PATH, EVENTLY_DATA_DIR: dataDir, EVENTLY_HTTP_PORT: '0', EVENTLY_ADMIN_PORT: '0', EVENTLY_LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(second);
+  let output = '';
+  second.stderr!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+  const [code] = await once(second, 'exit');
+  assert.equal(code, 1);
+  assert.match(output, new RegExp(`another run \\(PID ${live.child.pid}\\) is using`));
+  assert.ok(pids.every(running), 'the live run\'s servers are untouched');
+  assert.equal((await api(live.url, 'GET', '/healthz')).status, 200);
+  process.kill(-live.child.pid!, 'SIGTERM');
+  await once(live.child, 'exit');
 });
 
 test('when npm start\'s process group gets SIGTERM right after a sale, then everything it started is gone before a SIGKILL 20 s later', { timeout: 600_000 }, async (ctx) => {

@@ -38,7 +38,7 @@ function startOtherSupervisor(): ChildProcess {
     env: {
       PATH: process.env.PATH, NATS_URL: c.natsUrl, REDIS_URL: c.redisUrl, DATABASE_URL: c.databaseUrl,
       EVENTLY_JWT_SECRET: c.jwtSecret, EVENTLY_SHARDS: String(c.shards), EVENTLY_LEASE_TTL_MS: String(LEASE_TTL_MS),
-      EVENTLY_LOCK_TTL_MS: '3000', EVENTLY_ADMIN_PORT: '0', EVENTLY_KDF_COST: '10', EVENTLY_LOG_LEVEL: 'warn',
+      EVENTLY_LOCK_TTL_MS: '3000', EVENTLY_ADMIN_PORT: '0', EVENTLY_KDF_COST: '10', EVENTLY_LOG_LEVEL: 'warn', EVENTLY_IDENTITY_NICE: '0',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
