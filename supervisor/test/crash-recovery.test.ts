@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
 import { shardOf } from '../../actors/protocol/index.js';
 import { readSeatLedger } from '../../actors/inventory/ledger.js';
+import { eventuallyValue } from '../../edge/test/fixtures/eventually.js';
 import { startTestSystem, type Reply, type TestSystem } from '../../edge/test/harness.js';
 
 let t: TestSystem;
@@ -80,12 +81,18 @@ test('when the inventory pool stops gracefully during a sale, then requests in f
   const users = await t.registerUsers(100, 'drain');
   // The first user's lock is held for a moment, so their booking is certainly
   // inside the actor, waiting, when the stop begins: drain must wait for it.
+  // It goes first and alone, and the stop waits until the pool reports it in flight (a state, not a
+  // 50 ms sleep a loaded machine overruns); the lock outlasts that wait, then lets the booking through.
   const redis = new Redis(t.system.config.redisUrl!);
-  await redis.set(lockKey(users[0].id, event.id), 'elsewhere', 'PX', 400);
+  await redis.set(lockKey(users[0].id, event.id), 'elsewhere', 'PX', 1500);
   redis.disconnect();
-  const sale = users.map((u) => t.api('POST', `/v1/events/${event.id}/bookings`, { token: u.token, body: { quantity: 1 } }));
-  await sleep(50);
-  await t.system.supervisor.pools.inventory.stop();
+  const book = (u: { token: string }) => t.api('POST', `/v1/events/${event.id}/bookings`, { token: u.token, body: { quantity: 1 } });
+  let firstSettled = false;
+  const first = book(users[0]).finally(() => { firstSettled = true; });
+  const pool = t.system.supervisor.pools.inventory;
+  await eventuallyValue('the first booking inside the actor', async () => (firstSettled || ((await pool.report()).busy ?? 0) >= 1 ? true : undefined), 60_000);
+  const sale = [first, ...users.slice(1).map(book)];
+  await pool.stop();
   const results = await Promise.all(sale);
 
   assert.equal(results[0].status, 201, 'the request waiting in the actor was finished, not dropped');
