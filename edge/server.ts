@@ -99,7 +99,7 @@ export async function buildEdge(config: Config, nc: NatsConnection, redis: Redis
   await app.register(metricsPlugin, { metrics });
   await app.register(security, { config });
   await installOpenApi(app, API_VERSION);
-  const broker = new Broker(nc, config.shards, config.brokerTimeoutMs, metrics.natsRequest, config.identityKey);
+  const broker = new Broker(nc, config.shards, config.brokerTimeoutMs, metrics.natsRequest, config.identityKey, config.unservedWaitMs);
   const states = new AccountStates(broker, config.tokenCheckTtlMs);
   states.listen(nc);
   app.addHook('onClose', async () => states.close());

@@ -1,13 +1,16 @@
 #!/usr/bin/env node
 // The two commands of the README, made to work from a clean clone: install
 // the pinned dependencies if they are missing or stale, compile TypeScript
-// to dist/, then start the system, run every test, or run the benchmark.
+// to dist/ when the sources changed since the last build, then start the
+// system, run every test, or run the benchmark.
 // Plain JavaScript with no dependencies, because it runs before npm ci.
 import { spawnSync, spawn } from 'node:child_process';
-import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildIfChanged } from './fresh-build.mjs';
 
+const launchedAt = Date.now();
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const [command, ...args] = process.argv.slice(2);
 
@@ -38,10 +41,13 @@ if (!depsAreCurrent()) {
   console.error('evently: installing the pinned dependencies (npm ci)');
   run('npm', ['ci', '--no-audit', '--no-fund'], 'dependency install');
 }
-console.error('evently: compiling TypeScript to dist/');
-// From scratch, so a source file that was deleted cannot live on as a stale test.
-rmSync(join(root, 'dist'), { recursive: true, force: true });
-run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], 'build');
+const build = buildIfChanged(root, () => {
+  console.error('evently: sources changed since the last build; compiling TypeScript to dist/');
+  run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], 'build');
+});
+console.error(build.built
+  ? `evently: built in ${((Date.now() - launchedAt) / 1000).toFixed(1)} s${build.orphans ? ` (${build.orphans} files of deleted sources removed from dist/)` : ''}`
+  : 'evently: dist/ is up to date with the sources; no build');
 
 function findTests(dir) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -66,5 +72,7 @@ if (command === 'test') {
   forward(spawn(process.execPath, ['--test', '--test-concurrency=1', ...args, ...files], { cwd: root, stdio: 'inherit' }));
 } else {
   const entry = command === 'start' ? 'dist/ops/start.js' : 'dist/ops/bench/index.js';
-  forward(spawn(process.execPath, [join(root, entry), ...args], { cwd: root, stdio: 'inherit' }));
+  // start.ts prints the time to ready counted from here, build included.
+  const launch = command === 'start' ? [`--launched-at=${launchedAt}`] : [];
+  forward(spawn(process.execPath, [join(root, entry), ...launch, ...args], { cwd: root, stdio: 'inherit' }));
 }

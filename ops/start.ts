@@ -12,8 +12,13 @@ Settings come from the environment; see the README's configuration table.`);
   process.exit(0);
 }
 
+// ops/run.mjs passes when `npm start` began, so the time to ready counts the build check too.
+const launchedAt = Number(process.argv.find((a) => a.startsWith('--launched-at='))?.split('=')[1]) || Date.now() - process.uptime() * 1000;
+
 await runProcess('evently', async (config, log) => {
   const system = await startSystem(config, log, { persistent: true });
-  log.info({ url: system.url, docs: `${system.url}/docs`, admin: config.adminEmail }, 'Evently is up; Ctrl-C stops it');
+  const readyInMs = Date.now() - launchedAt;
+  log.info({ url: system.url, docs: `${system.url}/docs`, admin: config.adminEmail, readyInMs }, 'Evently is up; Ctrl-C stops it');
+  console.error(`evently: ready in ${(readyInMs / 1000).toFixed(1)} s at ${system.url}`);
   return system;
 }, { embedded: true });

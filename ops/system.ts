@@ -66,6 +66,17 @@ export function stackSettings(stack: Stack): Partial<Record<keyof Config, unknow
   };
 }
 
+/** True if `work` settles within `ms`; it goes on either way. */
+async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), ms); });
+  try {
+    return await Promise.race([work.then(() => true, () => true), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export async function startSystem(base: Config, log: Logger, { persistent }: SystemOptions): Promise<System> {
   await mkdir(base.dataDir, { recursive: true });
   // The embedded Postgres runs as an unprivileged user that must reach its folder.
@@ -101,8 +112,17 @@ export async function startSystem(base: Config, log: Logger, { persistent }: Sys
     return {
       config, edge, supervisor, url: edge.url, mailSink: stack?.mailSink,
       async stop() {
-        await edge.stop();
-        await supervisor.stop();
+        // Bounded: after a sale the actors may still be working through a backlog, and a stop
+        // that waits for it outlasts the SIGKILL of whoever asked. What is not finished is
+        // redelivered at the next start (unacknowledged messages, the outbox).
+        const graceful = (async () => {
+          await edge.stop();
+          await supervisor.stop();
+        })();
+        const graceMs = config.stopTimeoutMs / 2;
+        if (!(await settlesWithin(graceful, graceMs))) {
+          log.warn({ graceMs }, 'the edge and actors did not stop in time; stopping the servers now, their work resumes at the next start');
+        }
         await stopStack();
       },
     };

@@ -63,9 +63,12 @@ export class ShardLeases {
 
   /** One round after another, never two at once, however slow NATS is. */
   private schedule(): void {
+    // Every quarter TTL from the start of the last round, not from its end: a round slowed by a
+    // busy machine must not push the next renewal towards the expiry.
+    const began = Date.now();
     this.timer = setTimeout(() => {
       this.ticking = this.tick().finally(() => { if (!this.stopped) this.schedule(); });
-    }, this.o.ttlMs / 4);
+    }, Math.max(0, this.o.ttlMs / 4 - (Date.now() - began)));
   }
 
   shards(): number[] {
@@ -81,13 +84,14 @@ export class ShardLeases {
       if (this.stopped) return;
       const before = this.shards();
       const fair = Math.ceil(this.o.shards / Math.max(1, members.length));
-      for (const [shard, entry] of leases) {
+      // All renewals at once: one round trip, however many shards, so a slow NATS or a busy
+      // event loop does not let the last of sixteen sequential updates miss the TTL.
+      await Promise.all([...leases].filter(([shard]) => this.held.has(shard)).map(async ([shard, entry]) => {
         const holder = (json(entry) as LeaseValue | null)?.owner;
-        if (!this.held.has(shard)) continue;
         if (holder === this.me.id) await this.renew(kv, shard, entry!.revision);
         else if (holder === undefined) await this.claim(kv, shard);
         else this.lose(shard, holder);
-      }
+      }));
       for (const shard of this.shards().slice(fair)) await this.release(kv, shard);
       for (const [shard, entry] of leases) {
         if (this.held.size >= fair) break;
@@ -122,7 +126,8 @@ export class ShardLeases {
   }
 
   private async claim(kv: KV, shard: number): Promise<void> {
-    this.acquiredAt.set(shard, Date.now());
+    // Re-taking a lease of ours that aged out keeps its first acquisition time.
+    if (!this.acquiredAt.has(shard)) this.acquiredAt.set(shard, Date.now());
     try {
       this.held.set(shard, await kv.create(leaseKey(shard), this.value(shard)));
     } catch {
@@ -136,7 +141,10 @@ export class ShardLeases {
     try {
       this.held.set(shard, await kv.update(leaseKey(shard), this.value(shard), revision));
     } catch {
-      this.lose(shard, 'unknown');
+      // The revision moved: the lease aged out under a slow round (then nobody holds it and a
+      // create takes it straight back, without a re-plan) or another supervisor has it now.
+      await this.claim(kv, shard);
+      if (!this.held.has(shard)) this.lose(shard, 'unknown');
     }
   }
 

@@ -17,6 +17,7 @@ import { ensureDomainStream } from '../actors/runtime/domain-stream.js';
 import type { Logger } from '../actors/runtime/logger.js';
 import { ActorPool } from './actor-pool.js';
 import { supervisorMetrics } from './admin/metrics.js';
+import { deadLetterAdmin } from './admin/dead-letters.js';
 import { startAdmin } from './admin/server.js';
 import { startAdminService } from './admin/service.js';
 import { consumerLag } from './admin/system-gauges.js';
@@ -118,12 +119,13 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
     closers.push(() => Promise.all(all().map((p) => p.stop())), () => leases.releaseAll());
     await Promise.all(sharded().map((p) => p.assignShards(held)));
     await Promise.all(all().map((p) => p.start()));
-    // Scrapes only: a pool of its own, so a slow metrics query never queues behind anything else.
-    const db = new pg.Pool({ connectionString: config.databaseUrl, max: 2, application_name: 'evently-supervisor-metrics' });
+    // Scrapes and the dead-letter routes: a pool of their own, so a slow metrics query never queues behind actor work.
+    const db = new pg.Pool({ connectionString: config.databaseUrl, max: 2, application_name: 'evently-supervisor-admin' });
     db.on('error', (err) => log.warn({ err }, 'metrics postgres client error'));
     closers.push(() => db.end());
     const metrics = supervisorMetrics({ pools: all, shards: config.shards, db, jsm: () => nc.jetstreamManager(), log });
-    const admin = await startAdmin(config, { control, metrics }, nc, log);
+    const deadLetters = deadLetterAdmin(db, () => nc.jetstream());
+    const admin = await startAdmin(config, { control, metrics, deadLetters }, nc, log);
     adminUrl = admin.url;
     closers.push(() => admin.stop());
     const service = await startAdminService(nc, control, leases.me, log);

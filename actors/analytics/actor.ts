@@ -11,6 +11,7 @@ import type { StartActor } from '../runtime/actor.js';
 import type { Config } from '../runtime/config.js';
 import type { Logger } from '../runtime/logger.js';
 import { consumeShardsInBatches } from '../runtime/batch-consumer.js';
+import { recordDeadLetter } from '../runtime/dead-letters.js';
 import { OutboxRelay } from '../runtime/outbox-relay.js';
 import { inTransaction, openPostgres } from '../runtime/resources.js';
 import { countRaised, raiseOnce } from './alerts.js';
@@ -76,7 +77,9 @@ export const start: StartActor = async ({ config, log, shards, nc, yieldToForegr
   ticker.unref();
 
   // Each shard whole, in stream order, in runs (the anomaly checks judge a run's minutes after it is counted).
-  const consumer = await consumeShardsInBatches(nc, CONSUMER, shards, CONSUMES, log, apply, { pace: yieldToForeground });
+  const consumer = await consumeShardsInBatches(nc, CONSUMER, shards, CONSUMES, log, apply, {
+    pace: yieldToForeground, deadLetters: (d, kind) => recordDeadLetter(pool, d, kind),
+  });
 
   const adminOnly = (ctx: CallContext) => ctx.role === 'admin';
   const forbidden = refuse('FORBIDDEN', 'analytics are for admins');

@@ -2,12 +2,14 @@
 // edge's batch; it is inserted in one statement and acknowledged only after
 // the commit, so a crash between the two redelivers it and the insert's
 // ON CONFLICT makes the second delivery a no-op. A batch that does not match
-// the schema is terminated (and logged) rather than redelivered forever; a
+// the schema, or that failed MAX_DELIVERIES times, is stored in the
+// dead-letter table and terminated rather than redelivered forever; a
 // database error naks it for a later retry.
 import type { Pool } from 'pg';
-import { AckPolicy, nanos, RetentionPolicy, StorageType, type ConsumerMessages, type NatsConnection } from 'nats';
+import { AckPolicy, nanos, RetentionPolicy, StorageType, type ConsumerMessages, type JsMsg, type NatsConnection } from 'nats';
 import { Compile } from 'typebox/compile';
 import { AUDIT_CONSUMER, AUDIT_RECORDS_SUBJECT, AUDIT_STREAM, AuditBatch } from '../protocol/index.js';
+import { countDeadLettersOf, deadLetterOf, exhausted, recordDeadLetter } from '../runtime/dead-letters.js';
 import type { Logger } from '../runtime/logger.js';
 import { insertBatch } from './records.js';
 
@@ -36,8 +38,22 @@ export interface AuditWriter { stop(): Promise<void> }
 
 export async function startAuditWriter(nc: NatsConnection, pool: Pool, log: Logger): Promise<AuditWriter> {
   await ensureStream(nc);
+  countDeadLettersOf(AUDIT_CONSUMER);
   const consumer = await nc.jetstream().consumers.get(AUDIT_STREAM, AUDIT_CONSUMER);
   const messages: ConsumerMessages = await consumer.consume({ max_messages: 100 });
+  /** Stored, then terminated; if even storing fails, retried later like any failure. */
+  const giveUp = async (msg: JsMsg, reason: string, kind: 'invalid' | 'failing') => {
+    try {
+      const id = await recordDeadLetter(pool, deadLetterOf(msg, reason), kind);
+      log.error({ seq: msg.seq, deadLetter: id, reason }, 'audit batch dead-lettered');
+      // No reason argument: nats-server before 2.10 does not parse '+TERM <reason>', ignores
+      // the ack, and redelivers the message after ack_wait forever (the issue's poison batch).
+      msg.term();
+    } catch (err) {
+      log.warn({ err, seq: msg.seq, reason }, 'audit batch could not be dead-lettered; will retry');
+      msg.nak(RETRY_AFTER_MS);
+    }
+  };
   const loop = (async () => {
     for await (const msg of messages) {
       let batch: unknown;
@@ -47,8 +63,8 @@ export async function startAuditWriter(nc: NatsConnection, pool: Pool, log: Logg
         batch = undefined;
       }
       if (!checkBatch.Check(batch)) {
-        log.error({ seq: msg.seq, data: msg.string().slice(0, 2000) }, 'audit batch does not match the schema; dropped');
-        msg.term('invalid audit batch');
+        const first = checkBatch.Errors(batch)[0];
+        await giveUp(msg, `does not match the audit batch schema: ${first ? `${first.instancePath || '/'} ${first.message}` : 'not JSON'}`, 'invalid');
         continue;
       }
       try {
@@ -56,8 +72,11 @@ export async function startAuditWriter(nc: NatsConnection, pool: Pool, log: Logg
         msg.ack();
         log.debug({ records: batch.length, inserted }, 'audit batch written');
       } catch (err) {
-        log.warn({ err, records: batch.length }, 'audit batch not written; will retry');
-        msg.nak(RETRY_AFTER_MS);
+        if (exhausted(msg)) await giveUp(msg, `not written after ${msg.info.deliveryCount} deliveries: ${(err as Error).message}`, 'failing');
+        else {
+          log.warn({ err, records: batch.length }, 'audit batch not written; will retry');
+          msg.nak(RETRY_AFTER_MS);
+        }
       }
     }
   })();

@@ -16,7 +16,7 @@ import { Hasher } from './hasher.js';
 import { register } from './register.js';
 
 export const start: StartActor = async ({ config, log, nc }) => {
-  const hasher = await Hasher.start(config.kdfThreads, config.kdfCost, log);
+  const hasher = await Hasher.start(config.kdfThreads, config.kdfCost, config.identityNice, log);
   const pool = openPostgres(config, log, 4);
   const deps = { pool, hasher, cost: config.kdfCost, brokerTimeoutMs: config.brokerTimeoutMs };
   return {

@@ -7,14 +7,15 @@
 // told apart to be reniced.
 import { scryptSync } from 'node:crypto';
 import { setPriority } from 'node:os';
+import { workerData } from 'node:worker_threads';
 import { KEY_LENGTH, memoryFor, normalized, type ScryptTask } from './password.js';
 
-/** Same value the identity actor once ran at; 19 would starve sign-ups on a busy machine. */
-export const HASHING_NICE = 10;
+/** EVENTLY_IDENTITY_NICE (default 10; 19 would starve sign-ups on a busy machine, 0 = no lowering). */
+const { nice } = workerData as { nice: number };
 
 let niced = true;
 try {
-  setPriority(0, HASHING_NICE);
+  if (nice > 0) setPriority(0, nice);
 } catch {
   niced = false;
 }

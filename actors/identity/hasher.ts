@@ -40,8 +40,10 @@ export class Hasher {
   ) {}
 
   /** Starts the threads and times one hash on each at the configured cost, so the first estimate is measured. */
-  static async start(threads: number, cost: number, log: Logger): Promise<Hasher> {
-    const pool = new Piscina<ScryptTask, HashResult>({ filename: HASH_THREAD, minThreads: threads, maxThreads: threads, concurrentTasksPerWorker: 1, idleTimeout: Infinity });
+  static async start(threads: number, cost: number, nice: number, log: Logger): Promise<Hasher> {
+    const pool = new Piscina<ScryptTask, HashResult>({
+      filename: HASH_THREAD, minThreads: threads, maxThreads: threads, concurrentTasksPerWorker: 1, idleTimeout: Infinity, workerData: { nice },
+    });
     const warm = await Promise.all(Array.from({ length: threads }, () => pool.run(calibration(cost))));
     const hashMs = warm.reduce((sum, r) => sum + r.ms, 0) / warm.length;
     if (warm.some((r) => !r.niced)) log.warn('could not lower the hashing threads\' priority; sign-ups compete with bookings for CPU');

@@ -10,6 +10,7 @@ import type { StartActor } from '../runtime/actor.js';
 import { publicUrlOf } from '../runtime/config.js';
 import { inTransaction, openPostgres } from '../runtime/resources.js';
 import { consumeShardsInBatches, freshEvents } from '../runtime/batch-consumer.js';
+import { recordDeadLetter } from '../runtime/dead-letters.js';
 import { listDeadLetters, retryDeadLetter } from './dead-letters.js';
 import { writeDeliveries, type Intent } from './deliveries.js';
 import { mailSkipped } from './metrics.js';
@@ -47,7 +48,7 @@ export const start: StartActor = async ({ config, log, shards, nc, yieldToForegr
       log.warn({ userId, template, reason, domainEvent: cause }, 'mail skipped: the recipient has no usable address');
     }
     if (planned.written > planned.skipped.length) sender.kick();
-  }, { pace: yieldToForeground });
+  }, { pace: yieldToForeground, deadLetters: (d, kind) => recordDeadLetter(pool, d, kind) });
   sender.kick();
   log.info({ providers: providers.names, shards: shards.length }, 'mailer consuming');
 

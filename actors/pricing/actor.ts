@@ -13,6 +13,7 @@ import type { Logger } from '../runtime/logger.js';
 import { OutboxRelay } from '../runtime/outbox-relay.js';
 import { inTransaction, openPostgres } from '../runtime/resources.js';
 import { consumeShardsInBatches, freshEvents } from '../runtime/batch-consumer.js';
+import { recordDeadLetter } from '../runtime/dead-letters.js';
 import { DEMAND_EVENTS } from './demand.js';
 import { setPolicy } from './policies.js';
 import { countPriceChanges, type PriceMove } from './price-change.js';
@@ -55,7 +56,7 @@ export const start: StartActor = async ({ config, log, shards, nc, yieldToForegr
   // The whole shard in stream order, in runs: a sale's bookings are summed per second before they are written.
   const consumer = await consumeShardsInBatches(nc, CONSUMER, shards, DEMAND_EVENTS, log, (messages) => inTransaction(pool, async (client) => {
     await recordDemand(client, await freshEvents(client, CONSUMER, messages));
-  }), { pace: yieldToForeground });
+  }), { pace: yieldToForeground, deadLetters: (d, kind) => recordDeadLetter(pool, d, kind) });
 
   const sweep = async (): Promise<void> => {
     const until = Date.now() - config.pricingSettleMs;

@@ -26,3 +26,4 @@ export * from './links.js';
 export * from './broker-permissions.js';
 export * from './schemas/waitroom.js';
 export * from './admission.js';
+export * from './schemas/dead-letters.js';

@@ -56,6 +56,9 @@ export default async function runActor({ shards, control }: ActorTask): Promise<
   if (!config.identityKey) throw new Error('EVENTLY_IDENTITY_KEY is not set: actors could not tell who asks');
   const identityKeys = [config.identityKey, ...(config.identityPreviousKey ? [config.identityPreviousKey] : [])];
   const served = serve(nc, kind, shards, actor, log, identityKeys);
+  // The subscriptions reach the server before 'ready': the supervisor drains the old thread on
+  // 'ready', and a subscription still in this client's buffer would leave the shard unserved.
+  await nc.flush();
 
   const stopRequested = new Promise<void>((resolve) => {
     control.on('message', (m: ControlMessage) => {

@@ -18,33 +18,44 @@ export interface RetryPolicy {
 /** About seven minutes of retries: a database or broker restart is ridden out, a bug is not retried forever. */
 export const DEFAULT_RETRY: RetryPolicy = Object.freeze({ minMs: 200, maxMs: 30_000, maxDeliveries: 20 });
 
+/** What a dead letter keeps of a message (the shape dead-letters.ts stores; kept here free of its metric). */
 export interface DeadLetter {
+  /** The durable consumer that gave up on it. */
   consumer: string;
   stream: string;
   subject: string;
   streamSeq: number;
   reason: string;
-  payload: string;
+  payload: Uint8Array;
+  headers: Record<string, string[]>;
   deliveries: number;
 }
 
-/** Keeps a message that was given up on; a failure to keep it is logged, never thrown. */
-export type DeadLetterSink = (letter: DeadLetter) => Promise<void>;
+/** Keeps a message that was given up on (e.g. recordDeadLetter); a failure to keep it is logged, never thrown. */
+export type DeadLetterSink = (letter: DeadLetter, kind: 'invalid' | 'failing') => Promise<unknown>;
 
 /** How long a failed message waits before it is delivered again: doubling, capped. */
 export const retryDelayMs = (m: JsMsg, policy: RetryPolicy = DEFAULT_RETRY): number =>
   Math.min(policy.minMs * 2 ** Math.max(0, m.info.redeliveryCount - 1), policy.maxMs);
 
-async function giveUp(m: JsMsg, consumer: string, reason: string, log: Logger, sink: DeadLetterSink | undefined): Promise<void> {
+async function giveUp(
+  m: JsMsg, consumer: string, reason: string, kind: 'invalid' | 'failing', log: Logger, sink: DeadLetterSink | undefined,
+): Promise<void> {
+  const headers: Record<string, string[]> = {};
+  if (m.headers) for (const [name, values] of m.headers) headers[name] = values;
   const letter: DeadLetter = {
-    consumer, stream: m.info.stream, subject: m.subject, streamSeq: m.seq, reason, payload: m.string(), deliveries: m.info.redeliveryCount,
+    consumer: m.info.consumer, stream: m.info.stream, subject: m.subject, streamSeq: m.seq, reason, payload: m.data, headers, deliveries: m.info.redeliveryCount,
   };
   log.error({ consumer, subject: m.subject, seq: m.seq, reason }, 'domain message given up on; kept as a dead letter');
   try {
-    await sink?.(letter);
+    await sink?.(letter, kind);
   } catch (err) {
-    log.error({ err, consumer, seq: m.seq }, 'dead letter could not be stored');
+    // Not kept: redelivered later rather than lost.
+    log.error({ err, consumer, seq: m.seq }, 'dead letter could not be stored; the message will come again');
+    m.nak(DEFAULT_RETRY.maxMs);
+    return;
   }
+  // No reason: nats-server 2.9 ignores a term that carries one.
   m.term();
 }
 
@@ -57,7 +68,7 @@ export async function readMessage(m: JsMsg, consumer: string, log: Logger, sink?
     payload = undefined;
   }
   const message = readDomainMessage(payload);
-  if (!message) await giveUp(m, consumer, 'not a valid domain message', log, sink);
+  if (!message) await giveUp(m, consumer, 'not a valid domain message', 'invalid', log, sink);
   return message;
 }
 
@@ -66,7 +77,7 @@ export async function retryOrGiveUp(
   m: JsMsg, consumer: string, err: unknown, log: Logger, sink?: DeadLetterSink, policy: RetryPolicy = DEFAULT_RETRY,
 ): Promise<void> {
   if (m.info.redeliveryCount >= policy.maxDeliveries) {
-    await giveUp(m, consumer, `failed ${m.info.redeliveryCount} times: ${(err as Error)?.message ?? String(err)}`, log, sink);
+    await giveUp(m, consumer, `failed ${m.info.redeliveryCount} times: ${(err as Error)?.message ?? String(err)}`, 'failing', log, sink);
     return;
   }
   const retryInMs = retryDelayMs(m, policy);

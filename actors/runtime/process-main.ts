@@ -21,22 +21,35 @@ export async function runProcess(
     process.exit(2);
   }
   const log = createLogger(config.logLevel, { process: role });
-  try {
-    const running = await start(config, log);
-    let stopping = false;
-    const stop = async (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      log.info({ signal }, 'stopping');
-      await running.stop();
-      process.exit(0);
-    };
-    process.on('SIGINT', () => void stop('SIGINT'));
-    process.on('SIGTERM', () => void stop('SIGTERM'));
-  } catch (err) {
+  // Handlers go in before start-up: a signal that arrives while the process is
+  // still starting must not kill it with the default action and leave what it
+  // already started (threads, leases, servers) behind. It stops once started.
+  let starting: Promise<{ stop(): Promise<void> } | null>;
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping');
+    // A start-up in progress finishes first: killing it mid-way (an initdb, say) could leave a
+    // data folder that does not start again.
+    const running = await starting;
+    // The last word: whatever hangs, the process is gone soon after the stop timeout, and
+    // exiting kills the embedded servers it started (ops/stack/processes.ts), never orphans them.
+    setTimeout(() => {
+      log.error({ stopTimeoutMs: config.stopTimeoutMs }, 'stop took too long; exiting now');
+      process.exit(1);
+    }, config.stopTimeoutMs + 1000).unref();
+    await running?.stop();
+    process.exit(0);
+  };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stop(signal));
+  starting = start(config, log).catch((err: Error) => {
     log.fatal({ err }, 'start-up failed');
     // The same words plainly, for the person at the terminal (a missing package names its apt-get command).
-    console.error(`evently: start-up failed: ${(err as Error).message}`);
+    console.error(`evently: start-up failed: ${err.message}`);
+    process.exitCode = 1;
     setTimeout(() => process.exit(1), 100).unref();
-  }
+    return null;
+  });
+  await starting;
 }

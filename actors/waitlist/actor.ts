@@ -12,6 +12,7 @@ import { decodeCursor } from '../runtime/cursor.js';
 import { recordEvents } from '../runtime/outbox.js';
 import { OutboxRelay } from '../runtime/outbox-relay.js';
 import { inTransaction, openPostgres } from '../runtime/resources.js';
+import { recordDeadLetter } from '../runtime/dead-letters.js';
 import { consumeShards } from '../runtime/shard-consumer.js';
 import { join, leave, list, mine, setPriority, type Done } from './entries.js';
 import { expireHolds } from './expiry.js';
@@ -55,7 +56,7 @@ export const start: StartActor = async ({ config, log, shards, nc }) => {
   // A seats.released with nothing for the waitlist is acknowledged without touching the database.
   const consumer = await consumeShards(nc, CONSUMER, shards, REACTS_TO, log, async (event) => {
     if (reactsTo(event)) await run(event.eventId, (client) => react(client, event, policy));
-  });
+  }, (d, kind) => recordDeadLetter(pool, d, kind));
 
   const signedIn = (ctx: CallContext): (CallContext & { userId: string }) | undefined => (ctx.userId ? { ...ctx, userId: ctx.userId } : undefined);
   const needsUser = refuse('UNAUTHENTICATED', 'sign in to use the waitlist');

@@ -9,6 +9,7 @@ import { threadId } from 'node:worker_threads';
 import { ok, refuse, type CallContext } from '../protocol/index.js';
 import type { Handler, StartActor } from '../runtime/actor.js';
 import { consumeShardsInBatches } from '../runtime/batch-consumer.js';
+import { recordDeadLetter } from '../runtime/dead-letters.js';
 import { inTransaction, openPostgres } from '../runtime/resources.js';
 import { listDeliveries, retryDelivery } from './delivery-log.js';
 import { Endpoints } from './endpoints.js';
@@ -34,7 +35,7 @@ export const start: StartActor = async ({ config, log, shards, nc, yieldToForegr
       webhookPlanned.inc(planned);
       sender.nudge();
     }
-  }, { pace: yieldToForeground });
+  }, { pace: yieldToForeground, deadLetters: (d, kind) => recordDeadLetter(pool, d, kind) });
   sender.kick();
   log.info({ shards: shards.length }, 'webhooks consuming');
 

@@ -2,6 +2,11 @@
 // subject (the event's shard for event-scoped operations), with who-asked in
 // headers. Transport failures map here and only here: no responders → 503,
 // timeout → 504. A request never hangs past the configured timeout.
+// No responders means nobody received the request, so it is safe to send
+// again: during a rolling restart, a re-plan or a lease hand-over a shard can
+// be unserved for a moment, and requests in that gap wait for its next
+// thread (for EVENTLY_UNSERVED_WAIT_MS, within the same timeout) instead of failing.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyRequest } from 'fastify';
 import { ErrorCode as NatsErrorCode, headers as natsHeaders, type MsgHdrs, type NatsConnection, type NatsError } from 'nats';
 import type { Static } from 'typebox';
@@ -10,6 +15,9 @@ import {
 } from '../../actors/protocol/index.js';
 import { signIdentity } from '../../actors/runtime/identity-signature.js';
 import { nextTurn } from '../../actors/runtime/next-turn.js';
+
+/** How often a request nobody received is sent again while its timeout lasts. */
+const NO_RESPONDERS_RETRY_MS = 50;
 
 export class Broker {
   constructor(
@@ -20,6 +28,8 @@ export class Broker {
     private readonly observe: (operation: string, outcome: string, seconds: number) => void = () => undefined,
     /** Signs the acting user for the actors (identity-signature.ts); without it no user can be named. */
     private readonly identityKey?: string,
+    /** How long a request nobody received keeps being sent again (within its timeout) before 503. */
+    private readonly unservedWaitMs = 0,
   ) {}
 
   async call<O extends Operation>(operation: O, payload: Static<O['request']>, ctx: CallContext): Promise<Outcome<Static<O['reply']>>> {
@@ -47,13 +57,20 @@ export class Broker {
   }
 
   private async request<T>(subject: string, payload: string, h: MsgHdrs, timeoutMs: number): Promise<Outcome<T>> {
-    try {
-      const msg = await this.nc.request(subject, payload, { timeout: timeoutMs, headers: h });
-      return msg.json<Outcome<T>>();
-    } catch (err) {
-      const code = (err as NatsError).code;
-      if (code === NatsErrorCode.Timeout) return refuse('TIMEOUT', 'the service did not answer in time; retrying with the same Idempotency-Key is safe');
-      return refuse('UNAVAILABLE', code === NatsErrorCode.NoResponders ? 'no actor is serving this request right now' : 'the broker is unavailable');
+    const deadline = performance.now() + timeoutMs;
+    const unservedUntil = performance.now() + Math.min(this.unservedWaitMs, timeoutMs);
+    for (;;) {
+      try {
+        const left = Math.max(1, Math.round(deadline - performance.now()));
+        const msg = await this.nc.request(subject, payload, { timeout: left, headers: h });
+        return msg.json<Outcome<T>>();
+      } catch (err) {
+        const code = (err as NatsError).code;
+        if (code === NatsErrorCode.Timeout) return refuse('TIMEOUT', 'the service did not answer in time; retrying with the same Idempotency-Key is safe');
+        if (code !== NatsErrorCode.NoResponders) return refuse('UNAVAILABLE', 'the broker is unavailable');
+        if (performance.now() + NO_RESPONDERS_RETRY_MS >= unservedUntil) return refuse('UNAVAILABLE', 'no actor is serving this request right now');
+        await sleep(NO_RESPONDERS_RETRY_MS);
+      }
     }
   }
 }

@@ -48,8 +48,8 @@ async function main(): Promise<void> {
   const rounds = Number(values.rounds ?? 1);
   if (![count, cost, k, rounds].every((n) => Number.isInteger(n) && n > 0)) throw new Error(usage);
   const log = pino({ level: 'warn' });
-  const old = await Hasher.start(1, cost, log);
-  const niced = await Hasher.start(k, cost, log);
+  const old = await Hasher.start(1, cost, 10, log);
+  const niced = await Hasher.start(k, cost, 10, log);
   const modes: [string, Derive | undefined, number][] = [
     ['foreground alone', undefined, 0], ['1 niced thread (old design)', old.derive, 1],
     [`${k} niced hashing threads (now)`, niced.derive, k], [`libuv pool, ${k} in flight, normal priority`, deriveOnLibuv, k],

@@ -15,6 +15,10 @@ export interface StreamResult {
   retried: number;
   /** Orders that never got a final answer within their attempts. */
   unanswered: number;
+  /** Orders placed (each ends in created, refused or unanswered). */
+  ordered: number;
+  /** 5xx answers and requests that got no answer, counted per attempt. */
+  failed: number;
 }
 
 export interface StreamOptions {
@@ -26,13 +30,22 @@ export interface StreamOptions {
   /** Pause between one user's bookings, so the stream lasts. */
   pauseMs: number;
   label: string;
+  /** If given, users stop placing new orders once it settles (perUser stays the cap): the stream lasts as long as an operation. */
+  until?: Promise<unknown>;
+  /** If given, filled in as the stream goes, so a caller can wait for a state (first bookings) mid-stream. */
+  result?: StreamResult;
 }
+
+export const emptyStreamResult = (): StreamResult => ({ created: [], refused: new Map(), retried: 0, unanswered: 0, ordered: 0, failed: 0 });
 
 const RETRYABLE = new Set([0, 500, 502, 503, 504]);
 
 export async function bookingStream(o: StreamOptions): Promise<StreamResult> {
-  const result: StreamResult = { created: [], refused: new Map(), retried: 0, unanswered: 0 };
+  const result = o.result ?? emptyStreamResult();
+  let over = false;
+  void o.until?.finally(() => { over = true; });
   const order = async (user: StreamUser, key: string): Promise<void> => {
+    result.ordered++;
     for (let attempt = 0; attempt < 100; attempt++) {
       let status = 0;
       let body: { id?: string; code?: string } = {};
@@ -45,6 +58,7 @@ export async function bookingStream(o: StreamOptions): Promise<StreamResult> {
         status = res.status;
         body = await res.json() as typeof body;
       } catch { /* no answer: retry */ }
+      if (status === 0 || status >= 500) result.failed++;
       if (status === 201 && body.id) {
         result.created.push(body.id);
         return;
@@ -60,7 +74,7 @@ export async function bookingStream(o: StreamOptions): Promise<StreamResult> {
     result.unanswered++;
   };
   await Promise.all(o.users.map(async (user, u) => {
-    for (let i = 0; i < o.perUser; i++) {
+    for (let i = 0; i < o.perUser && !over; i++) {
       await order(user, `${o.label}-${u}-${i}`);
       await sleep(o.pauseMs);
     }

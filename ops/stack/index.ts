@@ -6,6 +6,7 @@ import { startNats } from './nats.js';
 import { startPostgres } from './postgres.js';
 import type { MailSink } from './mail-sink.js';
 import { startMailSinkProcess } from './mail-sink-process.js';
+import { claimDataDir } from './pid-files.js';
 import { freePorts } from './probes.js';
 import type { StartedServer } from './processes.js';
 import { startRedis } from './redis.js';
@@ -109,7 +110,11 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     postgres: opts.services?.postgres ?? true,
   };
   await mkdir(dataDir, { recursive: true });
-  const bins = await resolveBinaries(wanted, join(dataDir, 'apt.log'), log);
+  const release = await claimDataDir(dataDir);
+  const bins = await resolveBinaries(wanted, join(dataDir, 'apt.log'), log).catch(async (err: unknown) => {
+    await release();
+    throw err;
+  });
   const ports = await pickPorts(opts);
 
   // Listed in start order; stop() walks it backwards so the database goes first and the bus last.
@@ -154,6 +159,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     stopping ??= (async () => {
       await mailSink?.stop();
       for (const server of [...started.values()].reverse()) await server.stop();
+      await release();
     })();
     return stopping;
   };

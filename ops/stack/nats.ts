@@ -1,7 +1,7 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BROKER_ROLES, brokerPermissions, type BrokerRole } from '../../actors/protocol/index.js';
-import { assertNotRunning } from './pid-files.js';
+import { stopLeftover } from './pid-files.js';
 import { httpOk, waitReady } from './probes.js';
 import { STOP_TIMEOUT_MS, spawnServer, type StartedServer } from './processes.js';
 
@@ -48,7 +48,7 @@ export async function startNats(o: NatsStart): Promise<StartedServer> {
   const dir = join(o.dataDir, 'nats');
   await mkdir(join(dir, 'js'), { recursive: true });
   const pidFile = join(dir, 'nats.pid');
-  await assertNotRunning('nats-server', pidFile, o.log);
+  await stopLeftover('nats-server', pidFile, 'SIGINT', o.log);
   const confFile = join(dir, 'nats.conf');
   // It holds the passwords: only its owner reads it.
   await writeFile(confFile, natsConfig(o, dir, pidFile), { mode: 0o600 });

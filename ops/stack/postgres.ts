@@ -5,7 +5,7 @@ import pg from 'pg';
 import type { PgBinaries } from './binaries.js';
 import { StackError, logTail } from './errors.js';
 import { handOver, postgresRunAs, type RunAs } from './pg-user.js';
-import { assertNotRunning } from './pid-files.js';
+import { stopLeftover } from './pid-files.js';
 import { waitReady } from './probes.js';
 import {
   STOP_TIMEOUT_MS,
@@ -155,7 +155,7 @@ export async function startPostgres(o: PgStart): Promise<StartedServer> {
   // A cluster made before passwords were required trusts every local user: it gets one now.
   const trusting = /\btrust\s*$/m.test(await readFile(join(pgDir, 'pg_hba.conf'), 'utf8'));
   const pidFile = join(pgDir, 'postmaster.pid');
-  await assertNotRunning('postgres', pidFile, o.log);
+  await stopLeftover('postgres', pidFile, 'SIGINT', o.log);
 
   const proc = await spawnServer({
     name: 'postgres',

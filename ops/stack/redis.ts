@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { assertNotRunning } from './pid-files.js';
+import { stopLeftover } from './pid-files.js';
 import { redisPing, waitReady } from './probes.js';
 import { STOP_TIMEOUT_MS, spawnServer, type StartedServer } from './processes.js';
 
@@ -41,7 +41,7 @@ export async function startRedis(o: RedisStart): Promise<StartedServer> {
   const dir = join(o.dataDir, 'redis');
   await mkdir(dir, { recursive: true });
   const pidFile = join(dir, 'redis.pid');
-  await assertNotRunning('redis-server', pidFile, o.log);
+  await stopLeftover('redis-server', pidFile, 'SIGTERM', o.log);
   const confFile = join(dir, 'redis.conf');
   await writeFile(confFile, `# Written by ops/stack on every start.\nrequirepass ${o.password}\n`, { mode: 0o600 });
   const proc = await spawnServer({

@@ -3,17 +3,21 @@
 // admin signed with EVENTLY_JWT_SECRET, as `POST /v1/auth/login` issues.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { PoolKindParam, PoolReport, PoolsReply, ScaleRequest, ShardsReply } from '../../actors/protocol/index.js';
+import {
+  DeadLetterIdParam, DeadLettersQuery, DeadLettersReply, DeadLetterView, PoolKindParam, PoolReport, PoolsReply, ScaleRequest, ShardsReply,
+} from '../../actors/protocol/index.js';
 import { sendOutcome } from '../../edge/plugins/problems.js';
 import type { SupervisorControl } from '../control.js';
+import type { DeadLetterAdmin } from './dead-letters.js';
 import type { SupervisorMetrics } from './metrics.js';
 
 export interface AdminDeps {
   control: SupervisorControl;
   metrics: SupervisorMetrics;
+  deadLetters: DeadLetterAdmin;
 }
 
-export const adminRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, { control, metrics }) => {
+export const adminRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, { control, metrics, deadLetters }) => {
   app.get('/healthz', async () => ({ status: 'ok', state: control.current }));
 
   app.get('/metrics', async (_request, reply) => reply.type(metrics.contentType).send(await metrics.text()));
@@ -29,6 +33,12 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, { c
 
   app.post('/pools/:kind/scale', { ...admin, schema: { params: PoolKindParam, body: ScaleRequest, response: { 200: PoolReport } } },
     async (request, reply) => sendOutcome(reply, await control.scale(request.params.kind, request.body.threads)));
+
+  app.get('/dead-letters', { ...admin, schema: { querystring: DeadLettersQuery, response: { 200: DeadLettersReply } } },
+    (request) => deadLetters.list(request.query));
+
+  app.post('/dead-letters/:id/replay', { ...admin, schema: { params: DeadLetterIdParam, response: { 200: DeadLetterView } } },
+    async (request, reply) => sendOutcome(reply, await deadLetters.replay(request.params.id)));
 
   app.post('/drain', { ...admin, schema: { response: { 200: Type.Object({ state: Type.String() }) } } }, async () => {
     await control.drain();
