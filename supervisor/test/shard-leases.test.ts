@@ -10,6 +10,7 @@ import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
 import { KvWatchInclude, connect } from 'nats';
+import { natsOptions } from '../../actors/runtime/nats-connect.js';
 import { readSeatLedger } from '../../actors/inventory/ledger.js';
 import { SHARD_LEASE_BUCKET, shardOf, type ShardsReply } from '../../actors/protocol/index.js';
 import { startTestSystem, type TestSystem } from '../../edge/test/harness.js';
@@ -94,7 +95,7 @@ test('when the second supervisor stops gracefully, then it hands its shards back
   const theirs = [...(await holders())].find(([id]) => id !== me() && id !== 'nobody')![1];
   // A hand-back deletes the lease key (a DEL in the bucket); a lease left to expire just vanishes with
   // no record. So watching for the deletes tells the two apart however slowly the machine runs.
-  const nc = await connect({ servers: t.system.config.natsUrl });
+  const nc = await connect(natsOptions(t.system.config, 'supervisor'));
   const released = new Set<number>();
   try {
     const kv = await nc.jetstream().views.kv(SHARD_LEASE_BUCKET, { bindOnly: true });
