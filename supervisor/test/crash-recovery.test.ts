@@ -25,7 +25,6 @@ test('when the thread owning a hot event dies mid-sale, then its shards come bac
 
   // A client that does what API.md promises is safe: retry 5xx, timeouts and
   // BOOKING_IN_PROGRESS with the same key until a final answer.
-  let retried = 0;
   const buy = async (token: string, key: string): Promise<Reply> => {
     let last: Reply = { status: 0, headers: new Headers(), body: null };
     for (let attempt = 0; attempt < 60; attempt++) {
@@ -34,7 +33,6 @@ test('when the thread owning a hot event dies mid-sale, then its shards come bac
       const final = last.status === 201 || (last.status === 409 && last.body?.code !== 'BOOKING_IN_PROGRESS');
       if (final) return last;
       assert.ok(RETRYABLE.has(last.status) || last.body?.code === 'BOOKING_IN_PROGRESS', `unexpected ${last.status} ${JSON.stringify(last.body)}`);
-      retried++;
       await sleep(100);
     }
     return last;
@@ -50,7 +48,8 @@ test('when the thread owning a hot event dies mid-sale, then its shards come bac
   assert.ok(ownerAfter.restarts >= 1, 'the slot was restarted');
   assert.notEqual(ownerAfter.threadId, crashedThread, 'a new thread serves the shards');
   assert.ok(ownerAfter.lastError, 'the reason is kept');
-  assert.ok(retried > 0, 'the crash was felt by clients in flight');
+  // Clients need not feel the crash: the edge resends a request no thread received (EVENTLY_UNSERVED_WAIT_MS).
+  // Whether they do or retry with their keys, every client gets a final answer and nothing is lost or doubled.
 
   const created = results.filter((r) => r.status === 201);
   const refused = results.filter((r) => r.status === 409);
