@@ -6,20 +6,11 @@
 import type { JsMsg } from 'nats';
 import { Counter } from 'prom-client';
 
-/** Deliveries after which a message that keeps failing is dead-lettered instead of retried again. */
-export const MAX_DELIVERIES = 20;
+// The letter's shape and the retry bound live in poison.ts, free of this module's metric, so the
+// supervisor's main thread can use them too.
+import { MAX_DELIVERIES, type DeadLetter } from './poison.js';
 
-export interface DeadLetter {
-  /** The durable consumer that gave up on it. */
-  consumer: string;
-  stream: string;
-  subject: string;
-  streamSeq: number;
-  reason: string;
-  payload: Uint8Array;
-  headers?: Record<string, string[]>;
-  deliveries?: number;
-}
+export { deadLetterOf, MAX_DELIVERIES, type DeadLetter } from './poison.js';
 
 /** Anything that runs a parameterised query: a pool, or a client inside a transaction. */
 export interface Queryable {
@@ -54,22 +45,6 @@ export async function recordDeadLetter(db: Queryable, d: DeadLetter, kind: 'inva
 /** Series at 0 for a consumer, so its first dead letter is an increase to alert on, not a new series. */
 export function countDeadLettersOf(consumer: string): void {
   for (const kind of ['invalid', 'failing']) deadLettered.inc({ consumer, kind }, 0);
-}
-
-/** The fields of a JetStream message a dead letter keeps. */
-export function deadLetterOf(msg: JsMsg, reason: string): DeadLetter {
-  const headers: Record<string, string[]> = {};
-  if (msg.headers) for (const [name, values] of msg.headers) headers[name] = values;
-  return {
-    consumer: msg.info.consumer,
-    stream: msg.info.stream,
-    subject: msg.subject,
-    streamSeq: msg.info.streamSequence,
-    reason,
-    payload: msg.data,
-    headers,
-    deliveries: msg.info.deliveryCount,
-  };
 }
 
 /** A message that failed this often is given up on (after recording it). */

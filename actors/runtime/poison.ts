@@ -15,10 +15,13 @@ export interface RetryPolicy {
   maxDeliveries: number;
 }
 
-/** About seven minutes of retries: a database or broker restart is ridden out, a bug is not retried forever. */
-export const DEFAULT_RETRY: RetryPolicy = Object.freeze({ minMs: 200, maxMs: 30_000, maxDeliveries: 20 });
+/** Deliveries after which a message that keeps failing is dead-lettered instead of retried again. */
+export const MAX_DELIVERIES = 20;
 
-/** What a dead letter keeps of a message (the shape dead-letters.ts stores; kept here free of its metric). */
+/** About seven minutes of retries: a database or broker restart is ridden out, a bug is not retried forever. */
+export const DEFAULT_RETRY: RetryPolicy = Object.freeze({ minMs: 200, maxMs: 30_000, maxDeliveries: MAX_DELIVERIES });
+
+/** What a dead letter keeps of a message (stored by dead-letters.ts). */
 export interface DeadLetter {
   /** The durable consumer that gave up on it. */
   consumer: string;
@@ -38,14 +41,20 @@ export type DeadLetterSink = (letter: DeadLetter, kind: 'invalid' | 'failing') =
 export const retryDelayMs = (m: JsMsg, policy: RetryPolicy = DEFAULT_RETRY): number =>
   Math.min(policy.minMs * 2 ** Math.max(0, m.info.redeliveryCount - 1), policy.maxMs);
 
+/** The fields of a JetStream message a dead letter keeps. */
+export function deadLetterOf(msg: JsMsg, reason: string): DeadLetter {
+  const headers: Record<string, string[]> = {};
+  if (msg.headers) for (const [name, values] of msg.headers) headers[name] = values;
+  return {
+    consumer: msg.info.consumer, stream: msg.info.stream, subject: msg.subject, streamSeq: msg.info.streamSequence,
+    reason, payload: msg.data, headers, deliveries: msg.info.deliveryCount,
+  };
+}
+
 async function giveUp(
   m: JsMsg, consumer: string, reason: string, kind: 'invalid' | 'failing', log: Logger, sink: DeadLetterSink | undefined,
 ): Promise<void> {
-  const headers: Record<string, string[]> = {};
-  if (m.headers) for (const [name, values] of m.headers) headers[name] = values;
-  const letter: DeadLetter = {
-    consumer: m.info.consumer, stream: m.info.stream, subject: m.subject, streamSeq: m.seq, reason, payload: m.data, headers, deliveries: m.info.redeliveryCount,
-  };
+  const letter = deadLetterOf(m, reason);
   log.error({ consumer, subject: m.subject, seq: m.seq, reason }, 'domain message given up on; kept as a dead letter');
   try {
     await sink?.(letter, kind);
