@@ -23,3 +23,13 @@ test('when the traceparent is missing or malformed, then a new trace starts', ()
   assert.match(a.traceId, /^[0-9a-f]{32}$/);
   assert.notEqual(a.traceId, b.traceId);
 });
+
+test('when many spans are made, then every span id is new, also across refills of the random pool', () => {
+  const seen = new Set<string>();
+  for (let i = 0; i < 2000; i++) {
+    const span = childSpan(undefined);
+    assert.match(span.spanId, /^[0-9a-f]{16}$/);
+    assert.ok(!seen.has(span.spanId) && !seen.has(span.traceId), `repeated id at span ${i}`);
+    seen.add(span.spanId).add(span.traceId);
+  }
+});

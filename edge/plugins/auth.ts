@@ -45,6 +45,7 @@ export interface AuthOptions {
 }
 
 const BEARER = /^Bearer\s+(\S+)$/i;
+const VERIFIED_TOKEN_CACHE = 10_000;
 
 function isClaims(value: unknown): value is TokenClaims {
   const v = value as Partial<TokenClaims> | null;
@@ -52,7 +53,11 @@ function isClaims(value: unknown): value is TokenClaims {
 }
 
 export default fp<AuthOptions>(async (app, { secret, previousSecret, ttlSeconds, states }) => {
-  await app.register(fastifyJwt, { secret, sign: { expiresIn: ttlSeconds } });
+  // Verified tokens are cached (fast-jwt's LRU, bounded by each token's own expiry):
+  // a client's every request carries the same token, and the signature check was
+  // the edge's largest per-request cost after routing. Revocation does not depend
+  // on it: account states are checked on every request below.
+  await app.register(fastifyJwt, { secret, sign: { expiresIn: ttlSeconds }, verify: { cache: VERIFIED_TOKEN_CACHE } });
 
   const verify = (token: string): TokenClaims | undefined => {
     for (const key of previousSecret ? [undefined, previousSecret] : [undefined]) {
