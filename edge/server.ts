@@ -5,10 +5,10 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Redis } from 'ioredis';
 import { connect, type NatsConnection } from 'nats';
-import type { Config } from '../actors/runtime/config.js';
-import type { Logger } from '../actors/runtime/logger.js';
-import { natsOptions } from '../actors/runtime/nats-connect.js';
-import { openRedis } from '../actors/runtime/resources.js';
+import type { Config } from '../platform/config.js';
+import type { Logger } from '../platform/logger.js';
+import { natsOptions } from '../platform/nats-connect.js';
+import { openRedis } from '../platform/resources.js';
 import admission from './plugins/admission.js';
 import audit from './plugins/audit.js';
 import { AccountStates } from './plugins/account-states.js';

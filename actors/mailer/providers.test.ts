@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Mailbox } from '../../edge/test/mailbox.js';
 import { startMailSink, type MailSink } from '../../ops/stack/mail-sink.js';
-import { loadConfig, withOverrides } from '../runtime/config.js';
-import { createLogger } from '../runtime/logger.js';
+import { loadConfig, withOverrides } from '../../platform/config.js';
+import { createLogger } from '../../platform/logger.js';
 import { providersFrom } from './providers.js';
 
 const log = createLogger('silent');

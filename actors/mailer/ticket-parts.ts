@@ -6,7 +6,7 @@
 // reaction stays as it was, a mail planned before a key rotation carries
 // codes of the current key, and the links follow EVENTLY_PUBLIC_URL.
 import type { Pool } from 'pg';
-import { LinkSigner } from '../protocol/index.js';
+import { LinkSigner } from '../../protocol/index.js';
 import { TicketKeys } from '../tickets/keys.js';
 import { qrPng } from '../tickets/qr.js';
 import { codesFor } from '../tickets/tickets.js';

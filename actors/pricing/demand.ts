@@ -3,7 +3,7 @@
 // the time inside the event's data), and a boundary B looks only at what
 // occurred by B: so the order in which the per-type consumers deliver does
 // not matter, and replaying a stream gives the same prices.
-import type { DomainEvent, DomainEventType } from '../protocol/index.js';
+import type { DomainEvent, DomainEventType } from '../../protocol/index.js';
 import { recommend, type Demand, type Policy } from './model.js';
 
 /** The domain event types pricing reads. */

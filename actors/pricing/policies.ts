@@ -6,8 +6,8 @@
 import type { Pool } from 'pg';
 import {
   ok, refuse, type CallContext, type Outcome, type PricingPolicy, type SetPricing,
-} from '../protocol/index.js';
-import { inTransaction } from '../runtime/resources.js';
+} from '../../protocol/index.js';
+import { inTransaction } from '../../platform/resources.js';
 import { boundaryAtOrBefore } from './demand.js';
 import { money } from './model.js';
 import { LOCK_PRICE_SQL, writePrice, type LockedPrice, type PriceMove } from './price-change.js';

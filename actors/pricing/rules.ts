@@ -2,8 +2,8 @@
 // Inventory uses these too, to set a policy in the transaction that creates
 // an event and to refuse price edits of a dynamically priced event.
 import type { PoolClient } from 'pg';
-import { refuse, type Outcome, type PricingRules, type PricingStrategy } from '../protocol/index.js';
-import type { Config } from '../runtime/config.js';
+import { refuse, type Outcome, type PricingRules, type PricingStrategy } from '../../protocol/index.js';
+import type { Config } from '../../platform/config.js';
 import { money, type Policy } from './model.js';
 
 export interface PricingDefaults {

@@ -8,7 +8,7 @@
 // keys until a code names a kid it does not know.
 import { createCipheriv, createDecipheriv, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import type { Pool } from 'pg';
-import { deriveKey, publicKeyFromRaw, rawPublicKey, type KeyList } from '../protocol/index.js';
+import { deriveKey, publicKeyFromRaw, rawPublicKey, type KeyList } from '../../protocol/index.js';
 
 const SIGNER_TTL_MS = 5_000;
 /** A flood of codes with made-up kids must not become a flood of key reads: each kid is looked up at most once a second. */

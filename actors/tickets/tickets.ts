@@ -3,7 +3,7 @@
 // booking, its event and the check-ins. Shared by the check-in actor (the
 // API) and the mailer (the QR codes in the confirmation mail).
 import type { Pool } from 'pg';
-import { signTicketCode, ticketIdOf, type Ticket } from '../protocol/index.js';
+import { signTicketCode, ticketIdOf, type Ticket } from '../../protocol/index.js';
 import type { TicketKeys } from './keys.js';
 
 export interface BookingTickets {

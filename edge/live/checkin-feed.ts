@@ -5,7 +5,7 @@
 // Only a signed-in staff member or admin whose token has not expired hears it.
 import type { FastifyBaseLogger as Logger } from 'fastify';
 import type { NatsConnection, Subscription } from 'nats';
-import { checkin, CHECKIN_FIGURES_WILDCARD, type CheckinFigures } from '../../actors/protocol/index.js';
+import { checkin, CHECKIN_FIGURES_WILDCARD, type CheckinFigures } from '../../protocol/index.js';
 import type { Broker } from '../plugins/broker.js';
 import { encode, type LiveClient, type LiveHub } from './hub.js';
 

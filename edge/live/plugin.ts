@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import websocket from '@fastify/websocket';
 import fp from 'fastify-plugin';
 import type { NatsConnection } from 'nats';
-import type { Config } from '../../actors/runtime/config.js';
+import type { Config } from '../../platform/config.js';
 import type { Broker } from '../plugins/broker.js';
 import { sendProblem } from '../plugins/problems.js';
 import { problems } from '../routes/schemas.js';

@@ -6,9 +6,9 @@
 // one-time in effect.
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { Type } from 'typebox';
-import { checkin, inventory, LINK_PATHS, LinkSigner, type CallContext } from '../../actors/protocol/index.js';
+import { checkin, inventory, LINK_PATHS, LinkSigner, type CallContext } from '../../protocol/index.js';
 import { qrSvg } from '../../actors/tickets/qr.js';
-import { publicUrlOf, type Config } from '../../actors/runtime/config.js';
+import { publicUrlOf, type Config } from '../../platform/config.js';
 import type { Broker } from '../plugins/broker.js';
 import { holdPage, messagePage, PAGE_CSP, ticketsPage } from './render.js';
 

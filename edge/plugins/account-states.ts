@@ -5,7 +5,7 @@
 // the background after that, and dropped the moment identity broadcasts a
 // change; a sign-in seeds it. So a request costs a map lookup.
 import type { NatsConnection, Subscription } from 'nats';
-import { ACCOUNT_CHANGED_SUBJECT, identity, type AccountChanged, type AccountState, type Role } from '../../actors/protocol/index.js';
+import { ACCOUNT_CHANGED_SUBJECT, identity, type AccountChanged, type AccountState, type Role } from '../../protocol/index.js';
 import type { Broker } from './broker.js';
 
 /** Past TTL × this, a cached state is not used even while a fresh one is on its way. */

@@ -10,7 +10,7 @@
 import fastifyJwt from '@fastify/jwt';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { isRole, type Session } from '../../actors/protocol/index.js';
+import { isRole, type Session } from '../../protocol/index.js';
 import { revoked, type AccountStates, type TokenClaims } from './account-states.js';
 import { sendProblem } from './problems.js';
 

@@ -12,9 +12,9 @@ import { ErrorCode as NatsErrorCode, headers as natsHeaders, type MsgHdrs, type 
 import type { Static } from 'typebox';
 import {
   formatTraceparent, Headers, parseSubject, refuse, shardOf, subjectFor, type CallContext, type Operation, type Outcome,
-} from '../../actors/protocol/index.js';
-import { signIdentity } from '../../actors/runtime/identity-signature.js';
-import { nextTurn } from '../../actors/runtime/next-turn.js';
+} from '../../protocol/index.js';
+import { signIdentity } from '../../platform/identity-signature.js';
+import { nextTurn } from '../../platform/next-turn.js';
 
 /** How often a request nobody received is sent again while its timeout lasts. */
 const NO_RESPONDERS_RETRY_MS = 50;

@@ -4,7 +4,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import type { Socket } from 'node:net';
 import type { ErrorObject } from 'ajv';
-import { errorCatalogue, problemType, type ErrorCode, type Outcome, type Problem } from '../../actors/protocol/index.js';
+import { errorCatalogue, problemType, type ErrorCode, type Outcome, type Problem } from '../../protocol/index.js';
 import { FORBIDDEN_BODY_KEY } from './json-body.js';
 import { trackRoutes } from './method-not-allowed.js';
 import { describe, fieldErrors } from './validation-messages.js';

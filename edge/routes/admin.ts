@@ -1,7 +1,7 @@
 // Admin reads of the audit log: filters by user, action, status, problem
 // code, request id and time, newest first, with a cursor.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { audit, AuditPage, ListAudit } from '../../actors/protocol/index.js';
+import { audit, AuditPage, ListAudit } from '../../protocol/index.js';
 import { examples, withExample } from './examples.js';
 import { callContext } from '../plugins/broker.js';
 import { sendOutcome } from '../plugins/problems.js';

@@ -5,7 +5,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { NatsConnection } from 'nats';
 import {
   analytics, AnalyticsSummary, DailyReport, DailyReportQuery, EventAnalytics, RebuildAnalytics, RebuildResult, subjectFor,
-} from '../../actors/protocol/index.js';
+} from '../../protocol/index.js';
 import { callContext } from '../plugins/broker.js';
 import { sendOutcome } from '../plugins/problems.js';
 import type { EdgeDeps } from '../server.js';

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { AuthReply, identity, Login, Register } from '../../actors/protocol/index.js';
+import { AuthReply, identity, Login, Register } from '../../protocol/index.js';
 import { callContext } from '../plugins/broker.js';
 import { sendOutcome, sendProblem } from '../plugins/problems.js';
 import type { EdgeDeps } from '../server.js';

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Booking, BookingBody, BookingPage, inventory, ListBookings } from '../../actors/protocol/index.js';
+import { Booking, BookingBody, BookingPage, inventory, ListBookings } from '../../protocol/index.js';
 import { callContext } from '../plugins/broker.js';
 import { sendOutcome } from '../plugins/problems.js';
 import type { EdgeDeps } from '../server.js';

@@ -5,7 +5,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
   BatchBody, BatchResults, checkin, CheckinBody, CheckinFigures, CheckinResult, peekTicketCode, RevokedList, RevokedQuery,
-} from '../../actors/protocol/index.js';
+} from '../../protocol/index.js';
 import { callContext } from '../plugins/broker.js';
 import { sendOutcome, sendProblem } from '../plugins/problems.js';
 import type { EdgeDeps } from '../server.js';

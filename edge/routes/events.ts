@@ -1,7 +1,7 @@
 import etag from '@fastify/etag';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { CreateEvent, Event, EventChanges, EventPage, inventory, ListEvents } from '../../actors/protocol/index.js';
+import { CreateEvent, Event, EventChanges, EventPage, inventory, ListEvents } from '../../protocol/index.js';
 import { callContext } from '../plugins/broker.js';
 import { sendOutcome } from '../plugins/problems.js';
 import type { EdgeDeps } from '../server.js';

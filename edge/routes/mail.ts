@@ -5,7 +5,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import {
   DeadLetterPage, ListDeadLetters, mailer, MailPreview, MailDelivery, PreviewParams, PreviewQuery,
-} from '../../actors/protocol/index.js';
+} from '../../protocol/index.js';
 import { callContext } from '../plugins/broker.js';
 import { sendOutcome } from '../plugins/problems.js';
 import type { EdgeDeps } from '../server.js';

@@ -3,7 +3,7 @@
 // event's shard.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { PageQuery, PriceHistoryPage, PriceQuote, pricing, PricingBody, PricingPolicy } from '../../actors/protocol/index.js';
+import { PageQuery, PriceHistoryPage, PriceQuote, pricing, PricingBody, PricingPolicy } from '../../protocol/index.js';
 import { callContext } from '../plugins/broker.js';
 import { sendOutcome } from '../plugins/problems.js';
 import type { EdgeDeps } from '../server.js';

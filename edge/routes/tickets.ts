@@ -3,7 +3,7 @@
 // (anyone: scanners verify offline with them) and their rotation (admin).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { checkin, KeyList, mailer, ResendReply, TicketList, Uuid } from '../../actors/protocol/index.js';
+import { checkin, KeyList, mailer, ResendReply, TicketList, Uuid } from '../../protocol/index.js';
 import { qrPng, qrSvg } from '../../actors/tickets/qr.js';
 import { callContext } from '../plugins/broker.js';
 import { sendOutcome, sendProblem } from '../plugins/problems.js';

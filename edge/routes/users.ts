@@ -2,7 +2,7 @@
 // the role. A change takes effect at once: the user's tokens stop working and
 // their live sockets are signed out (see plugins/account-states.ts).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { AdminUser, AdminUserPage, identity, ListUsers, RoleBody, StatusBody } from '../../actors/protocol/index.js';
+import { AdminUser, AdminUserPage, identity, ListUsers, RoleBody, StatusBody } from '../../protocol/index.js';
 import { callContext } from '../plugins/broker.js';
 import { sendOutcome } from '../plugins/problems.js';
 import type { EdgeDeps } from '../server.js';

@@ -7,7 +7,7 @@ import { Type } from 'typebox';
 import {
   CreateWebhook, DeliveriesQuery, ListWebhooks, UpdateWebhookBody, Uuid, Webhook, WebhookDelivery, WebhookDeliveryPage, WebhookPage,
   webhooks, WebhookWithSecret,
-} from '../../actors/protocol/index.js';
+} from '../../protocol/index.js';
 import { callContext } from '../plugins/broker.js';
 import { sendOutcome } from '../plugins/problems.js';
 import type { EdgeDeps } from '../server.js';

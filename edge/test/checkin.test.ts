@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { peekTicketCode, publicKeyFromRaw, signTicketCode, verifyTicketCode, type CheckinMessage, type KeyList, type Ticket } from '../../actors/protocol/index.js';
+import { peekTicketCode, publicKeyFromRaw, signTicketCode, verifyTicketCode, type CheckinMessage, type KeyList, type Ticket } from '../../protocol/index.js';
 import { startTestSystem, type TestSystem } from './harness.js';
 import { LiveTestClient } from './live-client.js';
 

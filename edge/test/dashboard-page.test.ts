@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Browser, Page } from 'playwright-core';
-import type { AnalyticsSummary } from '../../actors/protocol/index.js';
+import type { AnalyticsSummary } from '../../protocol/index.js';
 import { startTestSystem, type TestSystem } from './harness.js';
 import { artifactPath, launchChromium } from './dashboard-browser.js';
 

@@ -2,8 +2,8 @@
 // Postgres, supervisor, edge) started through the same startSystem as
 // `npm start`, on free ports in a throw-away folder, plus a small HTTP client.
 import type pg from 'pg';
-import { loadConfig, withOverrides, type Config } from '../../actors/runtime/config.js';
-import { createLogger } from '../../actors/runtime/logger.js';
+import { loadConfig, withOverrides, type Config } from '../../platform/config.js';
+import { createLogger } from '../../platform/logger.js';
 import type { System } from '../../ops/system.js';
 import { startThrowawaySystem } from '../../ops/throwaway-system.js';
 

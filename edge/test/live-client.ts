@@ -7,7 +7,7 @@ import type { NatsConnection } from 'nats';
 import { WebSocket } from 'ws';
 import {
   domainSubject, shardOf, type Availability, type DomainEventOf, type DomainEventType, type ServerMessage,
-} from '../../actors/protocol/index.js';
+} from '../../protocol/index.js';
 
 type Waiter = { match: (m: ServerMessage) => boolean; resolve: (m: ServerMessage) => void };
 

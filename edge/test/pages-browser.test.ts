@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import type { Ticket } from '../../actors/protocol/index.js';
+import type { Ticket } from '../../protocol/index.js';
 import { formatWhen } from '../../actors/mailer/mail-data.js';
 import { artifactPath, launchChromium } from './dashboard-browser.js';
 import { readQr } from './fixtures/qr-reader.js';

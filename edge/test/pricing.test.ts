@@ -7,8 +7,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { connect, type NatsConnection } from 'nats';
-import { natsOptions } from '../../actors/runtime/nats-connect.js';
-import { DOMAIN_STREAM, domainShardFilter, readDomainMessage, shardOf, type DomainEvent } from '../../actors/protocol/index.js';
+import { natsOptions } from '../../platform/nats-connect.js';
+import { DOMAIN_STREAM, domainShardFilter, readDomainMessage, shardOf, type DomainEvent } from '../../protocol/index.js';
 import { applyEvent, boundariesDue, boundaryAtOrBefore, emptyHistory, evaluate } from '../../actors/pricing/demand.js';
 import { LOCK_PRICE_SQL, writePrice, type LockedPrice } from '../../actors/pricing/price-change.js';
 import { policyOf, type PolicyRow } from '../../actors/pricing/rules.js';

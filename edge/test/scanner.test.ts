@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import type { Ticket } from '../../actors/protocol/index.js';
+import type { Ticket } from '../../protocol/index.js';
 import { startTestSystem, type TestSystem } from './harness.js';
 
 const SCANNER = new URL('../../ops/scanner/cli.js', import.meta.url).pathname;

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
-import { admissionKey, signAdmission, type ServerMessage } from '../../actors/protocol/index.js';
+import { admissionKey, signAdmission, type ServerMessage } from '../../protocol/index.js';
 import { seededShuffle } from '../../actors/waitroom/shuffle.js';
 import { startTestSystem, type TestSystem } from './harness.js';
 import { eventuallyValue as eventually } from './fixtures/eventually.js';

@@ -3,8 +3,8 @@
 // the same rules on both ports.
 import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { Config } from '../../actors/runtime/config.js';
-import type { Logger } from '../../actors/runtime/logger.js';
+import type { Config } from '../../platform/config.js';
+import type { Logger } from '../../platform/logger.js';
 import type { NatsConnection } from 'nats';
 import { AccountStates } from '../../edge/plugins/account-states.js';
 import auth from '../../edge/plugins/auth.js';

@@ -4,7 +4,7 @@
 // expiry and asks the thread owning each event's shard to expire them, so they
 // take the same path as a timer: seats to the next in line, or back to sale,
 // announced as domain events.
-import { waitlist } from '../../actors/protocol/index.js';
+import { waitlist } from '../../protocol/index.js';
 import { eventsWithExpiredHolds } from '../../actors/waitlist/expiry.js';
 import type { JobContext } from './context.js';
 

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
-import { shardOf } from '../../actors/protocol/index.js';
+import { shardOf } from '../../protocol/index.js';
 import { readSeatLedger } from '../../actors/inventory/ledger.js';
 import { eventuallyValue } from '../../edge/test/fixtures/eventually.js';
 import { startTestSystem, type Reply, type TestSystem } from '../../edge/test/harness.js';

@@ -8,7 +8,7 @@ import { Redis } from 'ioredis';
 import { register } from 'prom-client';
 import { v7 as uuidv7 } from 'uuid';
 import { readSeatLedger } from '../../actors/inventory/ledger.js';
-import { createLogger } from '../../actors/runtime/logger.js';
+import { createLogger } from '../../platform/logger.js';
 import { startTestSystem, type TestSystem } from '../../edge/test/harness.js';
 import { JOB } from '../scheduler/job-names.js';
 import { measured } from '../scheduler/metrics.js';

@@ -10,9 +10,9 @@ import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
 import { KvWatchInclude, connect } from 'nats';
-import { natsOptions } from '../../actors/runtime/nats-connect.js';
+import { natsOptions } from '../../platform/nats-connect.js';
 import { readSeatLedger } from '../../actors/inventory/ledger.js';
-import { SHARD_LEASE_BUCKET, shardOf, type ShardsReply } from '../../actors/protocol/index.js';
+import { SHARD_LEASE_BUCKET, shardOf, type ShardsReply } from '../../protocol/index.js';
 import { startTestSystem, type TestSystem } from '../../edge/test/harness.js';
 import { bookingStream } from '../../ops/load/booking-stream.js';
 

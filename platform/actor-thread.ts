@@ -51,7 +51,7 @@ export default async function runActor({ shards, control }: ActorTask): Promise<
     }
   }
   const nc = await connect(natsOptions(config, 'actors', { name: `evently-${kind}-${threadId}`, noAsyncTraces: true, maxReconnectAttempts: -1 }));
-  const { start } = (await import(`../${kind}/actor.js`)) as { start: StartActor };
+  const { start } = (await import(`../actors/${kind}/actor.js`)) as { start: StartActor };
   const actor = await start({ config, log, shards, threadId, nc, pressure, yieldToForeground });
   if (!config.identityKey) throw new Error('EVENTLY_IDENTITY_KEY is not set: actors could not tell who asks');
   const identityKeys = [config.identityKey, ...(config.identityPreviousKey ? [config.identityPreviousKey] : [])];

@@ -22,6 +22,6 @@ test('when values are bad, then start-up stops with every bad name in one messag
 });
 
 test('when the README is read, then its configuration table lists every setting', async () => {
-  const readme = await readFile(new URL('../../../README.md', import.meta.url), 'utf8');
+  const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
   for (const s of Object.values(settings)) assert.match(readme, new RegExp(`\\| \`${s.env}\` \\|`), `${s.env} in README`);
 });
