@@ -25,6 +25,7 @@ import security from './plugins/security.js';
 import { installRequestId, requestIdFrom } from './plugins/request-id.js';
 import { childLoggerWithTrace, installTraceContext } from './plugins/trace-context.js';
 import { installValidation } from './plugins/validation.js';
+import type { EdgeDeps } from './deps.js';
 import { dashboardRoutes } from './dashboard/plugin.js';
 import live from './live/plugin.js';
 import { adminRoutes } from './routes/admin.js';
@@ -47,14 +48,6 @@ export const API_VERSION = '1.0.0';
 
 /** How often Node looks for requests past their headers or request timeout. */
 const CONNECTION_CHECK_MS = 1000;
-
-export interface EdgeDeps {
-  broker: Broker;
-  shards: number;
-  /** Background pools configured off (EVENTLY_DISABLED_POOLS): readiness does not wait for them. */
-  disabledPools: readonly string[];
-  events: EventCache;
-}
 
 export interface Edge {
   readonly app: FastifyInstance;

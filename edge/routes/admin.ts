@@ -5,7 +5,7 @@ import { audit, AuditPage, ListAudit } from '../../protocol/index.js';
 import { examples, withExample } from './examples.js';
 import { callContext } from '../plugins/broker.js';
 import { sendOutcome } from '../plugins/problems.js';
-import type { EdgeDeps } from '../server.js';
+import type { EdgeDeps } from '../deps.js';
 import { bearer, problems } from './schemas.js';
 
 export const adminRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app, { broker }) => {

@@ -8,7 +8,7 @@ import {
 } from '../../protocol/index.js';
 import { callContext } from '../plugins/broker.js';
 import { sendOutcome } from '../plugins/problems.js';
-import type { EdgeDeps } from '../server.js';
+import type { EdgeDeps } from '../deps.js';
 import { analyticsExamples as examples } from './analytics-examples.js';
 import { openBookingsExport } from './analytics-export.js';
 import { withExample } from './examples.js';

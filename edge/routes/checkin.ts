@@ -8,7 +8,7 @@ import {
 } from '../../protocol/index.js';
 import { callContext } from '../plugins/broker.js';
 import { sendOutcome, sendProblem } from '../plugins/problems.js';
-import type { EdgeDeps } from '../server.js';
+import type { EdgeDeps } from '../deps.js';
 import { uploadScans } from './checkin-batch.js';
 import { withExample } from './examples.js';
 import { bearer, IdParams, problems } from './schemas.js';

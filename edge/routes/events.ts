@@ -4,7 +4,7 @@ import { Type } from 'typebox';
 import { CreateEvent, Event, EventChanges, EventPage, inventory, ListEvents } from '../../protocol/index.js';
 import { callContext } from '../plugins/broker.js';
 import { sendOutcome } from '../plugins/problems.js';
-import type { EdgeDeps } from '../server.js';
+import type { EdgeDeps } from '../deps.js';
 import { examples, withExample } from './examples.js';
 import { bearer, IdempotencyHeaders, IdParams, problems } from './schemas.js';
 

@@ -7,7 +7,7 @@ import { checkin, KeyList, mailer, ResendReply, TicketList, Uuid } from '../../p
 import { qrPng, qrSvg } from '../../actors/tickets/qr.js';
 import { callContext } from '../plugins/broker.js';
 import { sendOutcome, sendProblem } from '../plugins/problems.js';
-import type { EdgeDeps } from '../server.js';
+import type { EdgeDeps } from '../deps.js';
 import { withExample } from './examples.js';
 import { bearer, IdParams, problems } from './schemas.js';
 import { ticketExamples } from './ticket-examples.js';

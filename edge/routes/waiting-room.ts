@@ -6,7 +6,7 @@ import { Type } from 'typebox';
 import { QueueTicket, Room, RoomBody, RoomList, RoomState, waitroom } from '../../protocol/index.js';
 import { callContext } from '../plugins/broker.js';
 import { sendOutcome } from '../plugins/problems.js';
-import type { EdgeDeps } from '../server.js';
+import type { EdgeDeps } from '../deps.js';
 import { withExample } from './examples.js';
 import { bearer, IdParams, problems } from './schemas.js';
 

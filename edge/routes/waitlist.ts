@@ -8,7 +8,7 @@ import {
 } from '../../protocol/index.js';
 import { callContext } from '../plugins/broker.js';
 import { sendOutcome } from '../plugins/problems.js';
-import type { EdgeDeps } from '../server.js';
+import type { EdgeDeps } from '../deps.js';
 import { examples, withExample } from './examples.js';
 import { bearer, IdempotencyHeaders, IdParams, problems } from './schemas.js';
 
