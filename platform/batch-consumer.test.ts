@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect, type NatsConnection } from 'nats';
-import { startStack, type Stack } from '../ops/stack/index.js';
+import { startStack, type Stack } from '../ops/testing/servers.js';
 import { domainSubject, type DomainEvent, type DomainMessage } from '../protocol/index.js';
 import { consumeShardsInBatches } from './batch-consumer.js';
 import { ensureDomainStream } from './domain-stream.js';

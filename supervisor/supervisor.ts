@@ -8,8 +8,8 @@
 import { Redis } from 'ioredis';
 import { connect } from 'nats';
 import pg from 'pg';
-import { ensureAdmin } from '../actors/identity/accounts.js';
-import { lockOwner, releaseLocksOf } from '../actors/inventory/booking-lock.js';
+import { ensureAdmin } from '../actors/identity/public.js';
+import { lockOwner, releaseLocksOf } from '../actors/inventory/public.js';
 import type { ActorKind } from '../protocol/index.js';
 import type { Config } from '../platform/config.js';
 import { settings } from '../platform/config.js';

@@ -11,8 +11,8 @@ import {
 } from '../../protocol/index.js';
 import type { StartActor } from '../../platform/actor.js';
 import { openPostgres } from '../../platform/resources.js';
-import { TicketKeys } from '../tickets/keys.js';
-import { readTickets } from '../tickets/tickets.js';
+import { TicketKeys } from '../../platform/tickets/keys.js';
+import { readTickets } from '../../platform/tickets/tickets.js';
 import { FiguresPusher, readFigures } from './figures.js';
 import { listRevoked } from './revoked.js';
 import { ScanBatcher } from './scan-batcher.js';

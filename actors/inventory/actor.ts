@@ -9,7 +9,7 @@ import type { HandlerMeta, StartActor } from '../../platform/actor.js';
 import { requestHash } from '../../platform/idempotency.js';
 import { OutboxRelay } from '../../platform/outbox-relay.js';
 import { openPostgres, openRedis } from '../../platform/resources.js';
-import { pricingDefaults } from '../pricing/rules.js';
+import { pricingDefaults } from '../../platform/pricing-policy.js';
 import { bookBatch, type BookRequest } from './book.js';
 import { BookingBatcher, runSafely } from './booking-batcher.js';
 import { BookingLocks, lockOwner } from './booking-lock.js';

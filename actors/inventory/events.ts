@@ -12,8 +12,9 @@ import { decodeCursor, encodeCursor } from '../../platform/cursor.js';
 import { claimKeys, requestHash, storeOutcomes } from '../../platform/idempotency.js';
 import { domainEvent, recordEvents } from '../../platform/outbox.js';
 import { availabilityOf, HOLD_COLUMNS, toHold, type HoldRow } from '../../platform/seat-rows.js';
-import { boundaryAtOrBefore } from '../pricing/demand.js';
-import { checkRules, isDynamic, isRefusal, storePolicy, type CheckedRules, type PricingDefaults } from '../pricing/rules.js';
+import {
+  boundaryAtOrBefore, checkRules, isDynamic, isRefusal, storePolicy, type CheckedRules, type PricingDefaults,
+} from '../../platform/pricing-policy.js';
 import { waitlistDemand } from './seats.js';
 import { countCancellations } from './metrics.js';
 import { BOOKING_COLUMNS, EVENT_COLUMNS, toBooking, toEvent, type BookingRow, type EventRow } from './rows.js';

@@ -19,7 +19,7 @@ import { setPolicy } from './policies.js';
 import { countPriceChanges, type PriceMove } from './price-change.js';
 import { listHistory, quote } from './reads.js';
 import { dueEvents, reprice } from './reprice.js';
-import { pricingDefaults } from './rules.js';
+import { pricingDefaults } from '../../platform/pricing-policy.js';
 import { recordDemand } from './store.js';
 
 export const CONSUMER = 'pricing';

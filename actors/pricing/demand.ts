@@ -105,10 +105,6 @@ export function demandAt(h: History, policy: Policy, at: number, price: number):
   return { price, capacity, sold, shortTickets, longTickets, waiting, startsAt, open: cancelledAt === null || cancelledAt > at };
 }
 
-/** The boundary at or before `at`: boundaries are whole multiples of the interval since the epoch. */
-export const boundaryAtOrBefore = (at: number, intervalSeconds: number): number =>
-  Math.floor(at / (intervalSeconds * 1000)) * intervalSeconds * 1000;
-
 /** The boundaries after `lastTick` up to `until`, at most `max` of them. */
 export function boundariesDue(lastTick: number, intervalSeconds: number, until: number, max: number): number[] {
   const out: number[] = [];

@@ -8,10 +8,10 @@ import {
   ok, refuse, type CallContext, type Outcome, type PricingPolicy, type SetPricing,
 } from '../../protocol/index.js';
 import { inTransaction } from '../../platform/resources.js';
-import { boundaryAtOrBefore } from './demand.js';
-import { money } from './model.js';
 import { LOCK_PRICE_SQL, writePrice, type LockedPrice, type PriceMove } from './price-change.js';
-import { checkRules, isRefusal, readPolicy, storePolicy, type PricingDefaults } from './rules.js';
+import {
+  boundaryAtOrBefore, checkRules, isRefusal, money, readPolicy, storePolicy, type PricingDefaults,
+} from '../../platform/pricing-policy.js';
 
 export interface PolicySet {
   outcome: Outcome<PricingPolicy>;

@@ -8,7 +8,8 @@ import type { Pool } from 'pg';
 import { inTransaction } from '../../platform/resources.js';
 import { boundariesDue, evaluate } from './demand.js';
 import { LOCK_PRICE_SQL, PriceVersionConflict, writePrice, type LockedPrice, type PriceMove } from './price-change.js';
-import { policyOf, readPolicy } from './rules.js';
+import { readPolicy } from '../../platform/pricing-policy.js';
+import { policyOf } from './model.js';
 import { foldSales, loadHistory } from './store.js';
 
 /** Most boundaries one transaction catches up on; the next sweep takes the rest. */

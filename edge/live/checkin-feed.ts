@@ -6,7 +6,7 @@
 import type { FastifyBaseLogger as Logger } from 'fastify';
 import type { NatsConnection, Subscription } from 'nats';
 import { checkin, CHECKIN_FIGURES_WILDCARD, type CheckinFigures } from '../../protocol/index.js';
-import type { Broker } from '../plugins/broker.js';
+import type { Broker } from '../../platform/broker.js';
 import { encode, type LiveClient, type LiveHub } from './hub.js';
 
 /** Most events one socket follows at the door: a venue has a few, not hundreds. */

@@ -10,7 +10,7 @@ import type { NatsConnection, Subscription } from 'nats';
 import {
   QUEUE_SUBJECTS, waitroom, type Outcome, type Positions, type QueueChange, type QueueTicket,
 } from '../../protocol/index.js';
-import type { Broker } from '../plugins/broker.js';
+import type { Broker } from '../../platform/broker.js';
 import { encode, type LiveClient, type LiveHub } from './hub.js';
 
 interface Watcher {

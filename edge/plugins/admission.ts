@@ -11,8 +11,8 @@ import {
   ADMISSION_HEADER, admissionKey, admissionProblem, ROOMS_SUBJECT, waitroom, type RoomChange,
 } from '../../protocol/index.js';
 import type { Config } from '../../platform/config.js';
-import type { Broker } from './broker.js';
-import { sendProblem } from './problems.js';
+import type { Broker } from '../../platform/broker.js';
+import { sendProblem } from '../../platform/http/problems.js';
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -13,7 +13,7 @@ import fp from 'fastify-plugin';
 import type { Redis } from 'ioredis';
 import type { Config } from '../../platform/config.js';
 import { loginThrottle, noLoginThrottle, type LoginFailures } from './login-throttle.js';
-import { sendProblem } from './problems.js';
+import { sendProblem } from '../../platform/http/problems.js';
 
 export type RouteTier = 'booking' | 'auth' | 'queue';
 

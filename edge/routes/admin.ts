@@ -3,8 +3,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { audit, AuditPage, ListAudit } from '../../protocol/index.js';
 import { examples, withExample } from './examples.js';
-import { callContext } from '../plugins/broker.js';
-import { sendOutcome } from '../plugins/problems.js';
+import { callContext } from '../../platform/broker.js';
+import { sendOutcome } from '../../platform/http/problems.js';
 import type { EdgeDeps } from '../deps.js';
 import { bearer, problems } from './schemas.js';
 

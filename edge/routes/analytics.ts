@@ -6,8 +6,8 @@ import type { NatsConnection } from 'nats';
 import {
   analytics, AnalyticsSummary, DailyReport, DailyReportQuery, EventAnalytics, RebuildAnalytics, RebuildResult, subjectFor,
 } from '../../protocol/index.js';
-import { callContext } from '../plugins/broker.js';
-import { sendOutcome } from '../plugins/problems.js';
+import { callContext } from '../../platform/broker.js';
+import { sendOutcome } from '../../platform/http/problems.js';
 import type { EdgeDeps } from '../deps.js';
 import { analyticsExamples as examples } from './analytics-examples.js';
 import { openBookingsExport } from './analytics-export.js';

@@ -6,8 +6,8 @@ import { Type } from 'typebox';
 import {
   DeadLetterPage, ListDeadLetters, mailer, MailPreview, MailDelivery, PreviewParams, PreviewQuery,
 } from '../../protocol/index.js';
-import { callContext } from '../plugins/broker.js';
-import { sendOutcome } from '../plugins/problems.js';
+import { callContext } from '../../platform/broker.js';
+import { sendOutcome } from '../../platform/http/problems.js';
 import type { EdgeDeps } from '../deps.js';
 import { withExample } from './examples.js';
 import { bearer, IdParams, problems } from './schemas.js';

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { natsOptions } from '../../platform/nats-connect.js';
-import { startTestSystem, type TestSystem } from './harness.js';
+import { startTestSystem, type TestSystem } from '../../ops/testing/harness.js';
 import { sweep, type OpenApiOperation, type SweepRequest } from './input-sweep.js';
 
 const BROKER_TIMEOUT_MS = 4000;

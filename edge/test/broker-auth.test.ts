@@ -8,7 +8,7 @@ import { connect, headers, type NatsConnection } from 'nats';
 import { domainSubject, Headers, operations, subjectFor, type Operation, type Outcome } from '../../protocol/index.js';
 import { signIdentity } from '../../platform/identity-signature.js';
 import { natsOptions } from '../../platform/nats-connect.js';
-import { startTestSystem, type TestSystem } from './harness.js';
+import { startTestSystem, type TestSystem } from '../../ops/testing/harness.js';
 
 let t: TestSystem;
 let edge: NatsConnection;

@@ -8,8 +8,8 @@ import { after, before, test } from 'node:test';
 import { connect, type NatsConnection } from 'nats';
 import { DOMAIN_STREAM, domainShardFilter, readDomainMessage, shardOf, type DomainMessage } from '../../protocol/index.js';
 import { natsOptions } from '../../platform/nats-connect.js';
-import { eventuallyValue } from './fixtures/eventually.js';
-import { startTestSystem, type TestSystem } from './harness.js';
+import { eventuallyValue } from '../../ops/testing/eventually.js';
+import { startTestSystem, type TestSystem } from '../../ops/testing/harness.js';
 
 let t: TestSystem;
 let nc: NatsConnection;

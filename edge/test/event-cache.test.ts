@@ -12,7 +12,7 @@ import { domainSubject, shardOf, type DomainEventOf } from '../../protocol/index
 import { withOverrides } from '../../platform/config.js';
 import { createLogger } from '../../platform/logger.js';
 import { startEdge, type Edge } from '../server.js';
-import { startTestSystem, type TestSystem } from './harness.js';
+import { startTestSystem, type TestSystem } from '../../ops/testing/harness.js';
 
 let t: TestSystem;
 /** An edge whose caches would keep an entry for a minute: only an invalidation can freshen it. */

@@ -11,8 +11,8 @@ import { presenceSubject, type AvailabilityMessage, type Booking, type PresenceR
 import { withOverrides } from '../../platform/config.js';
 import { createLogger } from '../../platform/logger.js';
 import { startEdge, type Edge } from '../server.js';
-import { startTestSystem, type TestSystem } from './harness.js';
-import { isAvailability, isError, LiveTestClient, publishDomainEvent } from './live-client.js';
+import { startTestSystem, type TestSystem } from '../../ops/testing/harness.js';
+import { isAvailability, isError, LiveTestClient, publishDomainEvent } from '../../ops/testing/live-client.js';
 
 const SOFT = 16_384;
 const HARD = 131_072;

@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import { createLogger } from '../../platform/logger.js';
 import { withOverrides } from '../../platform/config.js';
 import { startEdge, type Edge } from '../server.js';
-import { startTestSystem, type Reply, type TestSystem } from './harness.js';
+import { startTestSystem, type Reply, type TestSystem } from '../../ops/testing/harness.js';
 
 const WINDOW_MS = 1000;
 const limits = {

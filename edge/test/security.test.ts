@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { withOverrides } from '../../platform/config.js';
 import { createLogger } from '../../platform/logger.js';
 import { startEdge, type Edge } from '../server.js';
-import { startTestSystem, type TestSystem } from './harness.js';
+import { startTestSystem, type TestSystem } from '../../ops/testing/harness.js';
 
 const ALLOWED = 'https://app.example.test';
 let t: TestSystem;

@@ -14,7 +14,7 @@ import { after, before, test } from 'node:test';
 import { withOverrides } from '../../platform/config.js';
 import { createLogger } from '../../platform/logger.js';
 import { startEdge, type Edge } from '../../edge/server.js';
-import { startTestSystem, type TestSystem } from '../../edge/test/harness.js';
+import { startTestSystem, type TestSystem } from '../testing/harness.js';
 import { startLoadBalancer, type LoadBalancer } from './load-balancer.js';
 import { acceptFor, probeWebSocket, readTextFrame, textFrame } from './ws-probe.js';
 

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { settings } from '../../platform/config.js';
-import { eventuallyValue } from '../../edge/test/fixtures/eventually.js';
+import { eventuallyValue } from '../testing/eventually.js';
 import { bookingStream } from '../load/booking-stream.js';
 
 const START = new URL('../start.js', import.meta.url).pathname;

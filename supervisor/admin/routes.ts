@@ -6,7 +6,7 @@ import { Type } from 'typebox';
 import {
   DeadLetterIdParam, DeadLettersQuery, DeadLettersReply, DeadLetterView, PoolKindParam, PoolReport, PoolsReply, ScaleRequest, ShardsReply,
 } from '../../protocol/index.js';
-import { sendOutcome } from '../../edge/plugins/problems.js';
+import { sendOutcome } from '../../platform/http/problems.js';
 import type { SupervisorControl } from '../control.js';
 import type { DeadLetterAdmin } from './dead-letters.js';
 import type { SupervisorMetrics } from './metrics.js';

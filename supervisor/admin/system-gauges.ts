@@ -5,7 +5,7 @@
 import type { JetStreamManager } from 'nats';
 import type { Pool } from 'pg';
 import { Gauge, type Registry } from 'prom-client';
-import { readSeatDrift } from '../../actors/inventory/ledger.js';
+import { readSeatDrift } from '../../actors/inventory/public.js';
 import { AUDIT_STREAM, DOMAIN_STREAM } from '../../protocol/index.js';
 import type { Logger } from '../../platform/logger.js';
 

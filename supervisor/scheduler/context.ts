@@ -5,7 +5,7 @@ import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { Config } from '../../platform/config.js';
 import type { Logger } from '../../platform/logger.js';
-import type { Broker } from '../../edge/plugins/broker.js';
+import type { Broker } from '../../platform/broker.js';
 
 export interface JobContext {
   readonly config: Config;

@@ -5,7 +5,7 @@
 // take the same path as a timer: seats to the next in line, or back to sale,
 // announced as domain events.
 import { waitlist } from '../../protocol/index.js';
-import { eventsWithExpiredHolds } from '../../actors/waitlist/expiry.js';
+import { eventsWithExpiredHolds } from '../../actors/waitlist/public.js';
 import type { JobContext } from './context.js';
 
 export async function sweepHolds({ db, broker, log }: JobContext): Promise<void> {

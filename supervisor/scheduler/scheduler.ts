@@ -12,7 +12,7 @@ import type { Config } from '../../platform/config.js';
 import type { Logger } from '../../platform/logger.js';
 import { openPostgres, openRedis } from '../../platform/resources.js';
 import { consumeShards } from '../../platform/shard-consumer.js';
-import { Broker } from '../../edge/plugins/broker.js';
+import { Broker } from '../../platform/broker.js';
 import { connectBackend } from './backend.js';
 import type { JobContext } from './context.js';
 import { JOB, type JobName } from './job-names.js';

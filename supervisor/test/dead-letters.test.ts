@@ -9,8 +9,8 @@ import { after, before, test } from 'node:test';
 import { connect, headers as natsHeaders, type NatsConnection } from 'nats';
 import { natsOptions } from '../../platform/nats-connect.js';
 import { AUDIT_CONSUMER, AUDIT_RECORDS_SUBJECT, AUDIT_STREAM, type AuditRecord } from '../../protocol/index.js';
-import { eventuallyValue } from '../../edge/test/fixtures/eventually.js';
-import { startTestSystem, type TestSystem } from '../../edge/test/harness.js';
+import { eventuallyValue } from '../../ops/testing/eventually.js';
+import { startTestSystem, type TestSystem } from '../../ops/testing/harness.js';
 
 let t: TestSystem;
 let nc: NatsConnection;

@@ -9,10 +9,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { connect, type NatsConnection } from 'nats';
 import { natsOptions } from '../../platform/nats-connect.js';
 import { DOMAIN_STREAM, domainShardFilter, domainSubject, readDomainMessage, shardOf, type DomainEvent } from '../../protocol/index.js';
-import { readSeatLedger } from '../../actors/inventory/ledger.js';
+import { readSeatLedger } from '../../actors/inventory/public.js';
 import { durableName } from '../../platform/domain-stream.js';
-import { CONSUMER } from '../../actors/waitlist/reactions.js';
-import { startTestSystem, type TestSystem } from '../../edge/test/harness.js';
+import { CONSUMER } from '../../actors/waitlist/public.js';
+import { startTestSystem, type TestSystem } from '../../ops/testing/harness.js';
 
 let t: TestSystem;
 let nc: NatsConnection;

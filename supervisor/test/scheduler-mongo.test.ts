@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadConfig } from '../../platform/config.js';
-import { startTestSystem } from '../../edge/test/harness.js';
+import { startTestSystem } from '../../ops/testing/harness.js';
 import { JOB } from '../scheduler/job-names.js';
 import { eventually, reminderFiresOnceWithTwoSchedulers } from './fixtures/scheduler.js';
 

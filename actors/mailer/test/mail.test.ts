@@ -6,14 +6,14 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { connect, type NatsConnection } from 'nats';
-import { natsOptions } from '../../platform/nats-connect.js';
-import { DOMAIN_STREAM, domainShardFilter, domainSubject, readDomainMessage, shardOf, type DomainMessage } from '../../protocol/index.js';
-import { formatWhen } from '../../actors/mailer/mail-data.js';
-import { CONSUMER } from '../../actors/mailer/reactions.js';
-import { durableName } from '../../platform/domain-stream.js';
-import { startTestSystem, type TestSystem } from './harness.js';
-import { Mailbox } from './mailbox.js';
-import { eventuallyValue as eventually } from './fixtures/eventually.js';
+import { natsOptions } from '../../../platform/nats-connect.js';
+import { DOMAIN_STREAM, domainShardFilter, domainSubject, readDomainMessage, shardOf, type DomainMessage } from '../../../protocol/index.js';
+import { formatWhen } from '../mail-data.js';
+import { CONSUMER } from '../reactions.js';
+import { durableName } from '../../../platform/domain-stream.js';
+import { startTestSystem, type TestSystem } from '../../../ops/testing/harness.js';
+import { Mailbox } from '../../../ops/testing/mailbox.js';
+import { eventuallyValue as eventually } from '../../../ops/testing/eventually.js';
 
 const PUBLIC_URL = 'https://tickets.example.test';
 

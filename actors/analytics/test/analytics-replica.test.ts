@@ -3,16 +3,16 @@
 // there while the roll-ups are written on the primary; a 50,000-row export
 // arrives whole and correctly escaped; and the actor never runs further
 // ahead of its reader than the reader's credit allows.
-import { signIdentity } from '../../platform/identity-signature.js';
+import { signIdentity } from '../../../platform/identity-signature.js';
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { connect, createInbox, headers, type Msg } from 'nats';
-import { natsOptions } from '../../platform/nats-connect.js';
+import { natsOptions } from '../../../platform/nats-connect.js';
 import {
   analytics, EXPORT_CHUNK_BYTES, ExportHeaders, Headers, subjectFor, type EventAnalytics, type Outcome,
-} from '../../protocol/index.js';
-import { eventually } from './fixtures/eventually.js';
-import { startReplicaSystem, type ReplicaSystem } from './fixtures/replica-system.js';
+} from '../../../protocol/index.js';
+import { eventually } from '../../../ops/testing/eventually.js';
+import { startReplicaSystem, type ReplicaSystem } from '../../../ops/testing/replica-system.js';
 
 const ROWS = 50_000;
 

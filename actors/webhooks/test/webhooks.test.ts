@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Webhook } from 'standardwebhooks';
-import { startTestSystem, type TestSystem } from './harness.js';
-import { eventuallyValue as eventually } from './fixtures/eventually.js';
+import { startTestSystem, type TestSystem } from '../../../ops/testing/harness.js';
+import { eventuallyValue as eventually } from '../../../ops/testing/eventually.js';
 import { Receiver, type Received } from './webhook-receiver.js';
 
 const RECEIVERS = 11;

@@ -7,14 +7,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { connect, type NatsConnection } from 'nats';
-import { natsOptions } from '../../platform/nats-connect.js';
-import { DOMAIN_STREAM, domainShardFilter, readDomainMessage, shardOf, type DomainEvent } from '../../protocol/index.js';
-import { applyEvent, boundariesDue, boundaryAtOrBefore, emptyHistory, evaluate } from '../../actors/pricing/demand.js';
-import { LOCK_PRICE_SQL, writePrice, type LockedPrice } from '../../actors/pricing/price-change.js';
-import { policyOf, type PolicyRow } from '../../actors/pricing/rules.js';
-import { startTestSystem, type TestSystem } from './harness.js';
-import { isAvailability, LiveTestClient } from './live-client.js';
-import { eventuallyValue as eventually } from './fixtures/eventually.js';
+import { natsOptions } from '../../../platform/nats-connect.js';
+import { DOMAIN_STREAM, domainShardFilter, readDomainMessage, shardOf, type DomainEvent } from '../../../protocol/index.js';
+import { applyEvent, boundariesDue, emptyHistory, evaluate } from '../demand.js';
+import { LOCK_PRICE_SQL, writePrice, type LockedPrice } from '../price-change.js';
+import { policyOf } from '../model.js';
+import { boundaryAtOrBefore, type PolicyRow } from '../../../platform/pricing-policy.js';
+import { startTestSystem, type TestSystem } from '../../../ops/testing/harness.js';
+import { isAvailability, LiveTestClient } from '../../../ops/testing/live-client.js';
+import { eventuallyValue as eventually } from '../../../ops/testing/eventually.js';
 
 /** Every domain event of one event, in stream order, read back from JetStream. */
 async function streamOf(nc: NatsConnection, shards: number, eventId: string): Promise<DomainEvent[]> {

@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { peekTicketCode, publicKeyFromRaw, signTicketCode, verifyTicketCode, type CheckinMessage, type KeyList, type Ticket } from '../../protocol/index.js';
-import { startTestSystem, type TestSystem } from './harness.js';
-import { LiveTestClient } from './live-client.js';
+import { peekTicketCode, publicKeyFromRaw, signTicketCode, verifyTicketCode, type CheckinMessage, type KeyList, type Ticket } from '../../../protocol/index.js';
+import { startTestSystem, type TestSystem } from '../../../ops/testing/harness.js';
+import { LiveTestClient } from '../../../ops/testing/live-client.js';
 
 describe('tickets and check-in', () => {
   let t: TestSystem;

@@ -3,9 +3,9 @@
 // while cancellations and confirmations race. Every check ends in the database.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { readSeatLedger } from '../../actors/inventory/ledger.js';
-import { startTestSystem, type TestSystem } from './harness.js';
-import { eventuallyValue as eventually } from './fixtures/eventually.js';
+import { readSeatLedger } from '../../inventory/public.js';
+import { startTestSystem, type TestSystem } from '../../../ops/testing/harness.js';
+import { eventuallyValue as eventually } from '../../../ops/testing/eventually.js';
 
 const HOLD_SECONDS = 3;
 

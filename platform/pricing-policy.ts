@@ -1,10 +1,13 @@
 // An event's pricing policy: checking what an admin asks for, and its row.
-// Inventory uses these too, to set a policy in the transaction that creates
-// an event and to refuse price edits of a dynamically priced event.
+// Shared by two actors, like seat-rows.ts: pricing owns the policy, and
+// inventory sets one in the transaction that creates an event and refuses
+// price edits of a dynamically priced event; neither imports the other.
 import type { PoolClient } from 'pg';
-import { refuse, type Outcome, type PricingRules, type PricingStrategy } from '../../protocol/index.js';
-import type { Config } from '../../platform/config.js';
-import { money, type Policy } from './model.js';
+import { refuse, type Outcome, type PricingRules, type PricingStrategy } from '../protocol/index.js';
+import type { Config } from './config.js';
+
+/** Minor units as 25.00; the currency is the event's, and the model does not need it. */
+export const money = (minor: number): string => `${minor < 0 ? '-' : ''}${Math.floor(Math.abs(minor) / 100)}.${String(Math.abs(minor) % 100).padStart(2, '0')}`;
 
 export interface PricingDefaults {
   intervalSeconds: number;
@@ -54,12 +57,6 @@ export function checkRules(rules: PricingRules, basePrice: number, defaults: Pri
 
 export const isRefusal = (r: Outcome<never> | CheckedRules): r is Outcome<never> => 'ok' in r;
 
-/** The model's view of a dynamic policy. */
-export const policyOf = (row: PolicyRow): Policy => ({
-  basePrice: row.base_price, floor: row.floor ?? 0, ceiling: row.ceiling ?? Number.MAX_SAFE_INTEGER, maxStep: row.max_step ?? Number.MAX_SAFE_INTEGER,
-  intervalSeconds: row.interval_s, shortWindowSeconds: row.short_window_s, longWindowSeconds: row.long_window_s,
-});
-
 const POLICY_COLUMNS = 'event_id, strategy, base_price, floor, ceiling, max_step, interval_s, short_window_s, long_window_s, last_tick, last_reason';
 
 export async function readPolicy(client: PoolClient, eventId: string, forUpdate = false): Promise<PolicyRow | undefined> {
@@ -86,3 +83,7 @@ export async function isDynamic(client: PoolClient, eventId: string): Promise<bo
   const { rows } = await client.query<{ strategy: string }>('SELECT strategy FROM event_pricing WHERE event_id = $1', [eventId]);
   return rows[0]?.strategy === 'dynamic';
 }
+
+/** The boundary at or before `at`: boundaries are whole multiples of the interval since the epoch. */
+export const boundaryAtOrBefore = (at: number, intervalSeconds: number): number =>
+  Math.floor(at / (intervalSeconds * 1000)) * intervalSeconds * 1000;

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
-import { resolveTool } from '../../ops/stack/binaries.js';
+import { resolveTool } from '../stack/binaries.js';
 
 /** Where tests leave files for a person to look at (git-ignored). */
 export const ARTIFACTS = fileURLToPath(new URL('../../../test-artifacts/', import.meta.url));

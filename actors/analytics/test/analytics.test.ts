@@ -7,12 +7,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { connect } from 'nats';
-import { natsOptions } from '../../platform/nats-connect.js';
+import { natsOptions } from '../../../platform/nats-connect.js';
 import { v7 as uuidv7 } from 'uuid';
-import { domainSubject, readDomainMessage, shardOf, type Booking, type DomainEventType, type EventAnalytics } from '../../protocol/index.js';
-import { expectedDay, expectedFigures, expectedTotals } from './fixtures/analytics-expected.js';
-import { eventually } from './fixtures/eventually.js';
-import { startTestSystem, type TestSystem } from './harness.js';
+import { domainSubject, readDomainMessage, shardOf, type Booking, type DomainEventType, type EventAnalytics } from '../../../protocol/index.js';
+import { expectedDay, expectedFigures, expectedTotals } from './analytics-expected.js';
+import { eventually } from '../../../ops/testing/eventually.js';
+import { startTestSystem, type TestSystem } from '../../../ops/testing/harness.js';
 
 describe('analytics', () => {
   let t: TestSystem;

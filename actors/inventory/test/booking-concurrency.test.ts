@@ -2,8 +2,8 @@
 // connections at once, then the database is read to check the invariants.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { readSeatLedger } from '../../actors/inventory/ledger.js';
-import { startTestSystem, type TestSystem } from './harness.js';
+import { readSeatLedger } from '../public.js';
+import { startTestSystem, type TestSystem } from '../../../ops/testing/harness.js';
 
 for (const batching of [true, false]) {
   describe(`booking under concurrency (batching ${batching ? 'on' : 'off'})`, () => {

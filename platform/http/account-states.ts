@@ -6,7 +6,7 @@
 // change; a sign-in seeds it. So a request costs a map lookup.
 import type { NatsConnection, Subscription } from 'nats';
 import { ACCOUNT_CHANGED_SUBJECT, identity, type AccountChanged, type AccountState, type Role } from '../../protocol/index.js';
-import type { Broker } from './broker.js';
+import type { Broker } from '../broker.js';
 
 /** Past TTL × this, a cached state is not used even while a fresh one is on its way. */
 const STALE_FACTOR = 10;

@@ -4,8 +4,8 @@
 import type pg from 'pg';
 import { loadConfig, withOverrides, type Config } from '../../platform/config.js';
 import { createLogger } from '../../platform/logger.js';
-import type { System } from '../../ops/system.js';
-import { startThrowawaySystem } from '../../ops/throwaway-system.js';
+import type { System } from '../system.js';
+import { startThrowawaySystem } from '../throwaway-system.js';
 
 export interface Reply<T = any> { status: number; headers: Headers; body: T }
 

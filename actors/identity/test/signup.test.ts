@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
-import { startTestSystem, type Reply, type TestSystem } from './harness.js';
+import { startTestSystem, type Reply, type TestSystem } from '../../../ops/testing/harness.js';
 
 // The default KDF cost and broker timeout with one hashing thread: on a machine busy with
 // other work, 16 sign-ups in flight wait longer than the timeout, so the burst must be shaped.

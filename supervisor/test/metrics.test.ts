@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
 import { JOB } from '../../supervisor/scheduler/job-names.js';
-import { startTestSystem, type TestSystem } from './harness.js';
-import { LiveTestClient } from './live-client.js';
+import { startTestSystem, type TestSystem } from '../../ops/testing/harness.js';
+import { LiveTestClient } from '../../ops/testing/live-client.js';
 
 let t: TestSystem;
 before(async () => { t = await startTestSystem(); });

@@ -6,11 +6,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
-import { admissionKey, signAdmission, type ServerMessage } from '../../protocol/index.js';
-import { seededShuffle } from '../../actors/waitroom/shuffle.js';
-import { startTestSystem, type TestSystem } from './harness.js';
-import { eventuallyValue as eventually } from './fixtures/eventually.js';
-import { LiveTestClient } from './live-client.js';
+import { admissionKey, signAdmission, type ServerMessage } from '../../../protocol/index.js';
+import { seededShuffle } from '../shuffle.js';
+import { startTestSystem, type TestSystem } from '../../../ops/testing/harness.js';
+import { eventuallyValue as eventually } from '../../../ops/testing/eventually.js';
+import { LiveTestClient } from '../../../ops/testing/live-client.js';
 
 const WAIT = 60_000;
 

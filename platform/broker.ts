@@ -1,4 +1,4 @@
-// The edge's one way to reach an actor: a NATS request on the operation's
+// How the edge (and the supervisor's admin endpoint and scheduler) reach an actor: a NATS request on the operation's
 // subject (the event's shard for event-scoped operations), with who-asked in
 // headers. Transport failures map here and only here: no responders → 503,
 // timeout → 504. A request never hangs past the configured timeout.
@@ -12,9 +12,9 @@ import { ErrorCode as NatsErrorCode, headers as natsHeaders, type MsgHdrs, type 
 import type { Static } from 'typebox';
 import {
   formatTraceparent, Headers, parseSubject, refuse, shardOf, subjectFor, type CallContext, type Operation, type Outcome,
-} from '../../protocol/index.js';
-import { signIdentity } from '../../platform/identity-signature.js';
-import { nextTurn } from '../../platform/next-turn.js';
+} from '../protocol/index.js';
+import { signIdentity } from './identity-signature.js';
+import { nextTurn } from './next-turn.js';
 
 /** How often a request nobody received is sent again while its timeout lasts. */
 const NO_RESPONDERS_RETRY_MS = 50;
