@@ -16,6 +16,8 @@ import { serve } from './serve.js';
 
 export interface ActorThreadData {
   kind: ActorKind;
+  /** URL of the kind's module exporting `start`. */
+  module: string;
   config: Config;
   /** The supervisor's booking-path pressure cells, shared by all its threads. */
   pressure: SharedArrayBuffer;
@@ -32,7 +34,7 @@ export type ThreadReport =
   | { type: 'load'; inFlight: number }
   | { type: 'metrics'; metrics: MetricsSnapshot };
 
-const { kind, config, pressure: pressureCells } = workerData as ActorThreadData;
+const { kind, module: actorModule, config, pressure: pressureCells } = workerData as ActorThreadData;
 const pressure = new Pressure(pressureCells);
 const background = BACKGROUND_KINDS.has(kind);
 const yieldToForeground = background && config.backgroundYieldMs > 0
@@ -51,7 +53,7 @@ export default async function runActor({ shards, control }: ActorTask): Promise<
     }
   }
   const nc = await connect(natsOptions(config, 'actors', { name: `evently-${kind}-${threadId}`, noAsyncTraces: true, maxReconnectAttempts: -1 }));
-  const { start } = (await import(`../actors/${kind}/actor.js`)) as { start: StartActor };
+  const { start } = (await import(actorModule)) as { start: StartActor };
   const actor = await start({ config, log, shards, threadId, nc, pressure, yieldToForeground });
   if (!config.identityKey) throw new Error('EVENTLY_IDENTITY_KEY is not set: actors could not tell who asks');
   const identityKeys = [config.identityKey, ...(config.identityPreviousKey ? [config.identityPreviousKey] : [])];

@@ -18,6 +18,8 @@ import { newPressureBuffer } from '../platform/pressure.js';
 const pressureCells = newPressureBuffer();
 
 const ACTOR_THREAD = new URL('../platform/actor-thread.js', import.meta.url).href;
+/** The module a kind's thread starts: the pool names it, so platform/ need not know where actors live. */
+const actorModule = (kind: ActorKind): string => new URL(`../actors/${kind}/actor.js`, import.meta.url).href;
 const BACKOFF_MIN_MS = 100;
 const BACKOFF_MAX_MS = 5_000;
 const STABLE_AFTER_MS = 10_000;
@@ -71,7 +73,7 @@ export class ActorPool {
       idleTimeout: 1_000,
       // An idle worker blocked in Atomics.wait stops serving its NATS subscription.
       atomics: 'disabled',
-      workerData: { kind, config, pressure: pressureCells } satisfies ActorThreadData,
+      workerData: { kind, module: actorModule(kind), config, pressure: pressureCells } satisfies ActorThreadData,
     });
   }
 
