@@ -14,7 +14,7 @@ import { Booking } from './schemas/bookings.js';
 import { Timestamp, Uuid } from './schemas/common.js';
 import { Event } from './schemas/events.js';
 import { Hold, WaitlistEntry } from './schemas/waitlist.js';
-import { SUBJECT_ROOT } from './operations.js';
+import { SUBJECT_ROOT } from './subject-root.js';
 
 export const DOMAIN_STREAM = 'EVENTLY_DOMAIN';
 const DOMAIN_ROOT = `${SUBJECT_ROOT}.domain`;

@@ -20,8 +20,9 @@ import {
 } from './schemas/webhooks.js';
 import { Positions, PositionsQuery, QueueTicket, Room, RoomIds, RoomList, RoomState, SetRoom } from './schemas/waitroom.js';
 import { ExpiredHolds, Hold, HoldLookup, HoldRef, JoinWaitlist, ListWaitlist, SetPriority, WaitlistEntry, WaitlistPage } from './schemas/waitlist.js';
+import { SUBJECT_ROOT } from './subject-root.js';
 
-export const SUBJECT_ROOT = 'evently';
+export { SUBJECT_ROOT };
 
 export type ActorKind = 'inventory' | 'identity' | 'waitlist' | 'audit' | 'pricing' | 'mailer' | 'analytics' | 'checkin' | 'webhooks' | 'waitroom';
 export type Scope = 'shard' | 'any';

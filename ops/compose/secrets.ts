@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BROKER_ROLES, brokerPermissions, type BrokerRole } from '../../protocol/index.js';
-import { ROOT } from './checks.js';
+import { ROOT } from './root.js';
 
 export const SECRETS_DIR = 'ops/compose/secrets';
 
