@@ -11,7 +11,7 @@ import { ok } from '../protocol/index.js';
 import type { StartActor } from '../runtime/actor.js';
 import { openPostgres } from '../runtime/resources.js';
 import { login } from './accounts.js';
-import { accountStates, listUsers, setRole, setStatus } from './admin-users.js';
+import { accountState, accountStates, listUsers, setRole, setStatus } from './admin-users.js';
 import { Hasher } from './hasher.js';
 import { register } from './register.js';
 
@@ -24,6 +24,7 @@ export const start: StartActor = async ({ config, log, nc }) => {
       'accounts.register': (req, ctx, meta) => register(deps, req, ctx, meta.log),
       'accounts.login': (req) => login(pool, req, config.kdfCost, hasher.derive),
       'accounts.states': (req) => accountStates(pool, req),
+      'accounts.state': (req) => accountState(pool, req),
       'accounts.list': (req, ctx) => listUsers(pool, req, ctx),
       'accounts.status': (req, ctx) => setStatus(pool, nc, req, ctx),
       'accounts.role': (req, ctx) => setRole(pool, nc, req, ctx),

@@ -29,6 +29,9 @@ export type Session = Static<typeof Session>;
 export const AccountState = Type.Object({ userId: Uuid, role: RoleSchema, status: UserStatus, tokenVersion: Type.Integer({ minimum: 0 }) });
 export type AccountState = Static<typeof AccountState>;
 
+export const UserRef = Type.Object({ userId: Uuid }, { additionalProperties: false });
+export type UserRef = Static<typeof UserRef>;
+
 /** An edge's token checks of one moment, asked together (a sale's crowd arrives in the same second). */
 export const UserRefs = Type.Object(
   { userIds: Type.Array(Uuid, { minItems: 1, maxItems: 500 }) }, { additionalProperties: false });
