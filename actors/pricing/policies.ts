@@ -10,7 +10,8 @@ import {
 import { inTransaction } from '../runtime/resources.js';
 import { boundaryAtOrBefore } from './demand.js';
 import { money } from './model.js';
-import { LOCK_PRICE_SQL, writePrice, type LockedPrice, type PriceMove } from './price-change.js';
+import { lockEvent } from '../runtime/event-row.js';
+import { writePrice, type PriceMove } from './price-change.js';
 import { checkRules, isRefusal, readPolicy, storePolicy, type PricingDefaults } from './rules.js';
 
 export interface PolicySet {
@@ -28,8 +29,7 @@ export async function setPolicy(
   return inTransaction(pool, async (client) => {
     // The policy row before the event row, in the order reprice takes them.
     const existing = await readPolicy(client, eventId, true);
-    const { rows } = await client.query<LockedPrice>(LOCK_PRICE_SQL, [eventId]);
-    const row = rows[0];
+    const row = await lockEvent(client, eventId);
     if (!row) return refused(refuse('NOT_FOUND', 'event not found'));
     if (row.status !== 'scheduled') return refused(refuse('EVENT_NOT_EDITABLE', `event is ${row.status}`));
     // A dynamic price in force is not a base; the base it moves around is.

@@ -10,7 +10,8 @@ import { connect, type NatsConnection } from 'nats';
 import { natsOptions } from '../../actors/runtime/nats-connect.js';
 import { DOMAIN_STREAM, domainShardFilter, readDomainMessage, shardOf, type DomainEvent } from '../../actors/protocol/index.js';
 import { applyEvent, boundariesDue, boundaryAtOrBefore, emptyHistory, evaluate } from '../../actors/pricing/demand.js';
-import { LOCK_PRICE_SQL, writePrice, type LockedPrice } from '../../actors/pricing/price-change.js';
+import { writePrice } from '../../actors/pricing/price-change.js';
+import { lockEvent } from '../../actors/runtime/event-row.js';
 import { policyOf, type PolicyRow } from '../../actors/pricing/rules.js';
 import { startTestSystem, type TestSystem } from './harness.js';
 import { isAvailability, LiveTestClient } from './live-client.js';
@@ -123,7 +124,8 @@ describe('pricing', () => {
     const client = await t.db.connect();
     try {
       await client.query('BEGIN');
-      const { rows: [row] } = await client.query<LockedPrice>(LOCK_PRICE_SQL, [event.id]);
+      const row = await lockEvent(client, event.id);
+      assert.ok(row);
       const waiting = book(c.token, event.id);
       await eventually('the booking to wait for the row lock', async () => {
         const { rows: [w] } = await t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock'`);

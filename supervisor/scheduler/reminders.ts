@@ -8,7 +8,7 @@
 import type { DomainEvent, DomainEventType } from '../../actors/protocol/index.js';
 import { domainEvent, recordEvents } from '../../actors/runtime/outbox.js';
 import { inTransaction } from '../../actors/runtime/resources.js';
-import { availabilityOf, type SeatCounts } from '../../actors/runtime/seat-rows.js';
+import { availabilityOf, type SeatCounts } from '../../actors/runtime/event-row.js';
 import { appliedOnce } from '../../actors/runtime/shard-consumer.js';
 import { SCHEDULER_LOCK_CLASS } from './backend.js';
 import type { JobContext } from './context.js';
