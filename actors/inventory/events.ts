@@ -3,7 +3,7 @@
 // batches.
 import type { Pool, PoolClient } from 'pg';
 import {
-  ok, refuse, type CallContext, type CreateEvent, type Event, type EventPage, type EventRef, type ListEvents,
+  inventory, ok, refuse, type CallContext, type CreateEvent, type Event, type EventPage, type EventRef, type ListEvents,
   type Outcome, type UpdateEvent,
 } from '../protocol/index.js';
 import { inTransaction } from '../runtime/resources.js';
@@ -42,7 +42,7 @@ export async function createEvent(
   if (pricing && isRefusal(pricing)) return pricing;
   return inTransaction(pool, async (client) => {
     const key = ctx.idempotencyKey && ctx.userId
-      ? { userId: ctx.userId, key: ctx.idempotencyKey, hash: requestHash('events.create', req) } : undefined;
+      ? { userId: ctx.userId, key: ctx.idempotencyKey, hash: requestHash(inventory.createEvent, req) } : undefined;
     if (key) {
       const [replay] = await claimKeys(client, [key]);
       if (replay) return replay as Outcome<Event>;

@@ -4,7 +4,7 @@
 // holds the user's Redis booking lock. A hold past its expiry is 410 even if
 // the waitlist actor has not swept it yet: its seats belong to the next in line.
 import type { Pool } from 'pg';
-import { ok, refuse, type Booking, type CallContext, type Hold, type HoldRef, type Outcome } from '../protocol/index.js';
+import { inventory, ok, refuse, type Booking, type CallContext, type Hold, type HoldRef, type Outcome } from '../protocol/index.js';
 import { claimKeys, requestHash, storeOutcomes } from '../runtime/idempotency.js';
 import { domainEvent, recordEvents } from '../runtime/outbox.js';
 import { inTransaction } from '../runtime/resources.js';
@@ -26,7 +26,7 @@ export async function readHold(pool: Pool, holdId: string): Promise<Hold | undef
 
 export async function confirmHold(pool: Pool, shardCount: number, req: HoldRef, ctx: CallContext & { userId: string }): Promise<Outcome<Booking>> {
   return inTransaction(pool, async (client) => {
-    const key = ctx.idempotencyKey ? { userId: ctx.userId, key: ctx.idempotencyKey, hash: requestHash('holds.confirm', req) } : undefined;
+    const key = ctx.idempotencyKey ? { userId: ctx.userId, key: ctx.idempotencyKey, hash: requestHash(inventory.confirmHold, req) } : undefined;
     const first = await client.query<{ event_id: string }>('SELECT event_id FROM holds WHERE id = $1', [req.holdId]);
     if (!first.rows[0]) return refuse('NOT_FOUND', 'hold not found');
     const event = await lockEvent(client, first.rows[0].event_id);

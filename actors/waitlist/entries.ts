@@ -6,7 +6,7 @@
 import type { PoolClient } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import {
-  ok, refuse, type CallContext, type JoinWaitlist, type ListWaitlist, type Outcome, type SetPriority,
+  ok, refuse, waitlist, type CallContext, type JoinWaitlist, type ListWaitlist, type Outcome, type SetPriority,
   type WaitlistEntry, type WaitlistPage,
 } from '../protocol/index.js';
 import { encodeCursor } from '../runtime/cursor.js';
@@ -31,7 +31,7 @@ const refused = <T>(outcome: Outcome<T>): Done<T> => ({ outcome, events: [] });
 export async function join(client: PoolClient, req: JoinWaitlist, ctx: CallContext & { userId: string }, policy: OfferPolicy): Promise<Done<WaitlistEntry>> {
   const event = await lockEvent(client, req.eventId);
   if (!event) return refused(refuse('NOT_FOUND', 'event not found'));
-  const key = ctx.idempotencyKey ? { userId: ctx.userId, key: ctx.idempotencyKey, hash: requestHash('waitlist.join', req) } : undefined;
+  const key = ctx.idempotencyKey ? { userId: ctx.userId, key: ctx.idempotencyKey, hash: requestHash(waitlist.join, req) } : undefined;
   if (key) {
     const [replay] = await claimKeys(client, [key]);
     if (replay) return refused(replay as Outcome<WaitlistEntry>);
