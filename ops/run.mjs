@@ -63,7 +63,7 @@ function forward(child) {
 }
 
 if (command === 'test') {
-  const files = ['actors', 'edge', 'supervisor', 'ops'].flatMap((top) => {
+  const files = ['protocol', 'platform', 'actors', 'edge', 'supervisor', 'ops'].flatMap((top) => {
     const dir = join(root, 'dist', top);
     return existsSync(dir) ? findTests(dir) : [];
   }).sort();

@@ -1,6 +1,6 @@
 // `npm start`: the embedded default in the foreground. Ctrl-C stops
 // everything it started, in order: edge, actors, servers.
-import { runProcess } from '../actors/runtime/process-main.js';
+import { runProcess } from '../platform/process-main.js';
 import { startSystem } from './system.js';
 
 if (process.argv.includes('--help')) {

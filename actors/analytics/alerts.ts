@@ -4,8 +4,8 @@
 import type { PoolClient } from 'pg';
 import { Counter } from 'prom-client';
 import { v7 as uuidv7 } from 'uuid';
-import type { AnalyticsAlertItem } from '../protocol/index.js';
-import { domainEvent, recordEvents } from '../runtime/outbox.js';
+import type { AnalyticsAlertItem } from '../../protocol/index.js';
+import { domainEvent, recordEvents } from '../../platform/outbox.js';
 import { opensEpisode, type Finding } from './anomalies.js';
 
 const alertsRaised = new Counter({

@@ -3,7 +3,7 @@
 // time comes from the events themselves (a booking's createdAt, a
 // cancellation's cancelledAt) or from the `now` the caller passes, so a
 // replayed or scripted stream raises the same alerts.
-import type { AnalyticsAlertItem } from '../protocol/index.js';
+import type { AnalyticsAlertItem } from '../../protocol/index.js';
 
 type AlertKind = AnalyticsAlertItem['kind'];
 

@@ -3,7 +3,7 @@
 import type { Pool } from 'pg';
 import {
   ok, refuse, type AnalyticsSummary, type DailyReport, type EventAnalytics, type Outcome,
-} from '../protocol/index.js';
+} from '../../protocol/index.js';
 import { ALERT_COLUMNS, toAlert, type AlertRow } from './alerts.js';
 import { at, daily, eventFigures, inSnapshot, recentAlerts, seriesDays, TOP_EVENTS, topEvents, totals } from './figures.js';
 

@@ -3,12 +3,12 @@
 // version-checked update, one commit. Each request is still checked and
 // answered on its own, in arrival order.
 import type { Pool } from 'pg';
-import { ok, refuse, type Booking, type Outcome } from '../protocol/index.js';
-import { inTransaction } from '../runtime/resources.js';
-import { claimKeys, storeOutcomes, type KeyedRequest } from '../runtime/idempotency.js';
-import { domainEvent, recordEvents } from '../runtime/outbox.js';
-import { changeOf, lockEvent, writeEvent } from '../runtime/event-row.js';
-import { insertBookings, newBooking, overLimit, ticketsHeld } from '../runtime/booking-record.js';
+import { ok, refuse, type Booking, type Outcome } from '../../protocol/index.js';
+import { inTransaction } from '../../platform/resources.js';
+import { claimKeys, storeOutcomes, type KeyedRequest } from '../../platform/idempotency.js';
+import { domainEvent, recordEvents } from '../../platform/outbox.js';
+import { changeOf, lockEvent, writeEvent } from '../../platform/event-row.js';
+import { insertBookings, newBooking, overLimit, ticketsHeld } from '../../platform/booking-record.js';
 
 export interface BookRequest {
   userId: string;

@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { pino } from 'pino';
-import { ok, type Booking, type Outcome } from '../protocol/index.js';
-import { VersionConflict } from '../runtime/event-row.js';
+import { ok, type Booking, type Outcome } from '../../protocol/index.js';
+import { VersionConflict } from '../../platform/event-row.js';
 import type { BookRequest } from './book.js';
 import { BookingBatcher, runSafely } from './booking-batcher.js';
 

@@ -3,13 +3,13 @@
 import type { Pool } from 'pg';
 import {
   ok, refuse, type Booking, type BookingPage, type BookingRef, type CallContext, type ListBookings, type Outcome,
-} from '../protocol/index.js';
-import { domainEvent, recordEvents } from '../runtime/outbox.js';
-import { inTransaction } from '../runtime/resources.js';
-import { changeOf, lockEvent, writeEvent } from '../runtime/event-row.js';
-import { BOOKING_COLUMNS, cancelBookingRow, toBooking, type BookingRow } from '../runtime/booking-record.js';
+} from '../../protocol/index.js';
+import { domainEvent, recordEvents } from '../../platform/outbox.js';
+import { inTransaction } from '../../platform/resources.js';
+import { changeOf, lockEvent, writeEvent } from '../../platform/event-row.js';
+import { BOOKING_COLUMNS, cancelBookingRow, toBooking, type BookingRow } from '../../platform/booking-record.js';
 import { waitlistDemand } from './seats.js';
-import { decodeCursor, encodeCursor } from '../runtime/cursor.js';
+import { decodeCursor, encodeCursor } from '../../platform/cursor.js';
 
 const visibleTo = (b: { user_id: string }, ctx: CallContext): boolean => ctx.role === 'admin' || b.user_id === ctx.userId;
 

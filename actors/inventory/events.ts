@@ -5,18 +5,19 @@ import type { Pool, PoolClient } from 'pg';
 import {
   inventory, ok, refuse, type CallContext, type CreateEvent, type Event, type EventPage, type EventRef, type ListEvents,
   type Outcome, type UpdateEvent,
-} from '../protocol/index.js';
-import { inTransaction } from '../runtime/resources.js';
-import { decodeCursor, encodeCursor } from '../runtime/cursor.js';
-import { claimKeys, requestHash, storeOutcomes } from '../runtime/idempotency.js';
-import { domainEvent, recordEvents } from '../runtime/outbox.js';
-import { HOLD_COLUMNS, toHold, type HoldRow } from '../runtime/seat-rows.js';
+} from '../../protocol/index.js';
+import { inTransaction } from '../../platform/resources.js';
+import { decodeCursor, encodeCursor } from '../../platform/cursor.js';
+import { claimKeys, requestHash, storeOutcomes } from '../../platform/idempotency.js';
+import { domainEvent, recordEvents } from '../../platform/outbox.js';
+import { HOLD_COLUMNS, toHold, type HoldRow } from '../../platform/seat-rows.js';
 import {
   changeOf, EVENT_COLUMNS, everySeatBack, insertEvent, lockEvent, readEvent, seatsTaken, toEvent, writeEvent, type EventRow,
-} from '../runtime/event-row.js';
-import { cancelEventBookings, toBooking } from '../runtime/booking-record.js';
-import { boundaryAtOrBefore } from '../pricing/demand.js';
-import { checkRules, isDynamic, isRefusal, storePolicy, type CheckedRules, type PricingDefaults } from '../pricing/rules.js';
+} from '../../platform/event-row.js';
+import { cancelEventBookings, toBooking } from '../../platform/booking-record.js';
+import {
+  boundaryAtOrBefore, checkRules, isDynamic, isRefusal, storePolicy, type CheckedRules, type PricingDefaults,
+} from '../../platform/pricing-policy.js';
 import { waitlistDemand } from './seats.js';
 import { countCancellations } from './metrics.js';
 

@@ -4,13 +4,13 @@
 // holds the user's Redis booking lock. A hold past its expiry is 410 even if
 // the waitlist actor has not swept it yet: its seats belong to the next in line.
 import type { Pool } from 'pg';
-import { inventory, ok, refuse, type Booking, type CallContext, type Hold, type HoldRef, type Outcome } from '../protocol/index.js';
-import { claimKeys, requestHash, storeOutcomes } from '../runtime/idempotency.js';
-import { domainEvent, recordEvents } from '../runtime/outbox.js';
-import { inTransaction } from '../runtime/resources.js';
-import { HOLD_COLUMNS, toHold, type HoldRow } from '../runtime/seat-rows.js';
-import { changeOf, lockEvent, writeEvent } from '../runtime/event-row.js';
-import { insertBookings, newBooking, overLimit, ticketsHeld } from '../runtime/booking-record.js';
+import { inventory, ok, refuse, type Booking, type CallContext, type Hold, type HoldRef, type Outcome } from '../../protocol/index.js';
+import { claimKeys, requestHash, storeOutcomes } from '../../platform/idempotency.js';
+import { domainEvent, recordEvents } from '../../platform/outbox.js';
+import { inTransaction } from '../../platform/resources.js';
+import { HOLD_COLUMNS, toHold, type HoldRow } from '../../platform/seat-rows.js';
+import { changeOf, lockEvent, writeEvent } from '../../platform/event-row.js';
+import { insertBookings, newBooking, overLimit, ticketsHeld } from '../../platform/booking-record.js';
 
 /** The hold's event and owner, read before locking (the Redis lock is per user and event). */
 export async function holdOwner(pool: Pool, holdId: string): Promise<{ eventId: string; userId: string } | undefined> {

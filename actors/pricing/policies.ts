@@ -6,13 +6,13 @@
 import type { Pool } from 'pg';
 import {
   ok, refuse, type CallContext, type Outcome, type PricingPolicy, type SetPricing,
-} from '../protocol/index.js';
-import { inTransaction } from '../runtime/resources.js';
-import { boundaryAtOrBefore } from './demand.js';
-import { money } from './model.js';
-import { lockEvent } from '../runtime/event-row.js';
+} from '../../protocol/index.js';
+import { inTransaction } from '../../platform/resources.js';
+import { lockEvent } from '../../platform/event-row.js';
+import {
+  boundaryAtOrBefore, checkRules, isRefusal, money, readPolicy, storePolicy, type PricingDefaults,
+} from '../../platform/pricing-policy.js';
 import { writePrice, type PriceMove } from './price-change.js';
-import { checkRules, isRefusal, readPolicy, storePolicy, type PricingDefaults } from './rules.js';
 
 export interface PolicySet {
   outcome: Outcome<PricingPolicy>;

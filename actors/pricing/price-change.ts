@@ -6,9 +6,9 @@
 import type { PoolClient } from 'pg';
 import { Counter } from 'prom-client';
 import { v7 as uuidv7 } from 'uuid';
-import type { PricingStrategy } from '../protocol/index.js';
-import { domainEvent, recordEvents } from '../runtime/outbox.js';
-import { availabilityOf, changeOf, writeEvent, type EventRow } from '../runtime/event-row.js';
+import type { PricingStrategy } from '../../protocol/index.js';
+import { domainEvent, recordEvents } from '../../platform/outbox.js';
+import { availabilityOf, changeOf, writeEvent, type EventRow } from '../../platform/event-row.js';
 
 const priceChanges = new Counter({
   name: 'evently_price_changes_total',

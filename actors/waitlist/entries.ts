@@ -8,15 +8,15 @@ import { v7 as uuidv7 } from 'uuid';
 import {
   ok, refuse, waitlist, type CallContext, type JoinWaitlist, type ListWaitlist, type Outcome, type SetPriority,
   type WaitlistEntry, type WaitlistPage,
-} from '../protocol/index.js';
-import { encodeCursor } from '../runtime/cursor.js';
-import { claimKeys, requestHash, storeOutcomes } from '../runtime/idempotency.js';
-import { domainEvent, type NewDomainEvent } from '../runtime/outbox.js';
+} from '../../protocol/index.js';
+import { encodeCursor } from '../../platform/cursor.js';
+import { claimKeys, requestHash, storeOutcomes } from '../../platform/idempotency.js';
+import { domainEvent, type NewDomainEvent } from '../../platform/outbox.js';
 import { offerSetAside, positionsChanged, type OfferPolicy } from './offers.js';
-import { HOLD_COLUMNS, toHold, type HoldRow } from '../runtime/seat-rows.js';
+import { HOLD_COLUMNS, toHold, type HoldRow } from '../../platform/seat-rows.js';
 import { entryOfUser, positionOf, queue, readEntry, toEntry } from './rows.js';
-import { changeOf, lockEvent, writeEvent, type EventRow } from '../runtime/event-row.js';
-import { overLimit, ticketsHeld } from '../runtime/booking-record.js';
+import { changeOf, lockEvent, writeEvent, type EventRow } from '../../platform/event-row.js';
+import { overLimit, ticketsHeld } from '../../platform/booking-record.js';
 
 /** What a use case did: its answer, and the domain events to record with it. */
 export interface Done<T> {

@@ -3,12 +3,12 @@
 // The actor times each hold it creates; a periodic sweep is the backstop for
 // holds whose timer died with a thread (the scheduler's hold-expiry-sweep job).
 import type { PoolClient } from 'pg';
-import { domainEvent } from '../runtime/outbox.js';
+import { domainEvent } from '../../platform/outbox.js';
 import type { Done } from './entries.js';
 import { offerSetAside, type OfferPolicy } from './offers.js';
-import { HOLD_COLUMNS, toHold, type HoldRow } from '../runtime/seat-rows.js';
+import { HOLD_COLUMNS, toHold, type HoldRow } from '../../platform/seat-rows.js';
 import { readEntry } from './rows.js';
-import { changeOf, lockEvent, writeEvent } from '../runtime/event-row.js';
+import { changeOf, lockEvent, writeEvent } from '../../platform/event-row.js';
 
 /** Event ids with holds past their expiry. */
 export async function eventsWithExpiredHolds(client: PoolClient): Promise<string[]> {

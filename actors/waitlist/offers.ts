@@ -6,11 +6,11 @@
 // back on sale.
 import type { PoolClient } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
-import type { Hold } from '../protocol/index.js';
-import { domainEvent, type NewDomainEvent } from '../runtime/outbox.js';
-import { HOLD_COLUMNS, toHold, type HoldRow } from '../runtime/seat-rows.js';
+import type { Hold } from '../../protocol/index.js';
+import { domainEvent, type NewDomainEvent } from '../../platform/outbox.js';
+import { HOLD_COLUMNS, toHold, type HoldRow } from '../../platform/seat-rows.js';
 import { QUEUE_ORDER, readEntry } from './rows.js';
-import { changeOf, writeEvent, type EventRow } from '../runtime/event-row.js';
+import { changeOf, writeEvent, type EventRow } from '../../platform/event-row.js';
 
 const SCAN_LIMIT = 1000;
 /** Positions announced after a change: the head of the queue, where movement matters. */

@@ -2,7 +2,7 @@
 // not stored: the number of waiting entries ahead of it in queue order
 // (priority tier first, then join time), plus one.
 import type { PoolClient } from 'pg';
-import type { WaitlistEntry } from '../protocol/index.js';
+import type { WaitlistEntry } from '../../protocol/index.js';
 
 export const QUEUE_ORDER = 'priority DESC, joined_at, id';
 

@@ -7,9 +7,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import websocket from '@fastify/websocket';
 import fp from 'fastify-plugin';
 import type { NatsConnection } from 'nats';
-import type { Config } from '../../actors/runtime/config.js';
-import type { Broker } from '../plugins/broker.js';
-import { sendProblem } from '../plugins/problems.js';
+import type { Config } from '../../platform/config.js';
+import type { Broker } from '../../platform/broker.js';
+import { sendProblem } from '../../platform/http/problems.js';
 import { problems } from '../routes/schemas.js';
 import { CheckinFeed } from './checkin-feed.js';
 import { followDashboardActivity } from './dashboard-feed.js';
@@ -22,7 +22,7 @@ import { QueueWatch } from './queue.js';
 import { availabilityFrame, Snapshots } from './snapshots.js';
 import { attachSocket, type SignedIn, type SocketDeps } from './socket.js';
 import type { DomainFeed } from '../plugins/domain-feed.js';
-import type { AccountStates } from '../plugins/account-states.js';
+import type { AccountStates } from '../../platform/http/account-states.js';
 
 export interface LiveOptions {
   nc: NatsConnection;

@@ -5,10 +5,10 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { NatsConnection } from 'nats';
 import {
   analytics, AnalyticsSummary, DailyReport, DailyReportQuery, EventAnalytics, RebuildAnalytics, RebuildResult, subjectFor,
-} from '../../actors/protocol/index.js';
-import { callContext } from '../plugins/broker.js';
-import { sendOutcome } from '../plugins/problems.js';
-import type { EdgeDeps } from '../server.js';
+} from '../../protocol/index.js';
+import { callContext } from '../../platform/broker.js';
+import { sendOutcome } from '../../platform/http/problems.js';
+import type { EdgeDeps } from '../deps.js';
 import { analyticsExamples as examples } from './analytics-examples.js';
 import { openBookingsExport } from './analytics-export.js';
 import { withExample } from './examples.js';

@@ -4,10 +4,10 @@
 // shard-scoped, else once.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { ACTOR_KINDS, operations, subjectFor } from '../../actors/protocol/index.js';
-import { BACKGROUND_KINDS } from '../../actors/runtime/actor.js';
-import { sendProblem } from '../plugins/problems.js';
-import type { EdgeDeps } from '../server.js';
+import { ACTOR_KINDS, operations, subjectFor } from '../../protocol/index.js';
+import { BACKGROUND_KINDS } from '../../platform/actor.js';
+import { sendProblem } from '../../platform/http/problems.js';
+import type { EdgeDeps } from '../deps.js';
 import { examples, withExample } from './examples.js';
 import { problems } from './schemas.js';
 

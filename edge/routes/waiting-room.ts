@@ -3,10 +3,10 @@
 // Joining and polling carry the `queue` rate tier (per user and per IP).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { QueueTicket, Room, RoomBody, RoomList, RoomState, waitroom } from '../../actors/protocol/index.js';
-import { callContext } from '../plugins/broker.js';
-import { sendOutcome } from '../plugins/problems.js';
-import type { EdgeDeps } from '../server.js';
+import { QueueTicket, Room, RoomBody, RoomList, RoomState, waitroom } from '../../protocol/index.js';
+import { callContext } from '../../platform/broker.js';
+import { sendOutcome } from '../../platform/http/problems.js';
+import type { EdgeDeps } from '../deps.js';
 import { withExample } from './examples.js';
 import { bearer, IdParams, problems } from './schemas.js';
 

@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, test } from 'node:test';
-import { errorCatalogue } from '../../actors/protocol/index.js';
-import { startTestSystem, type TestSystem } from './harness.js';
+import { errorCatalogue } from '../../protocol/index.js';
+import { startTestSystem, type TestSystem } from '../../ops/testing/harness.js';
 
 type Schema = { examples?: unknown[]; properties?: Record<string, Schema>; anyOf?: Schema[]; const?: string; enum?: string[] };
 type Media = { schema: Schema; example?: unknown; examples?: Record<string, unknown> };

@@ -3,7 +3,7 @@
 // benchmark never leaves a Postgres behind holding the machine's cores.
 import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
-import { loadConfig, withOverrides, type Config } from '../../actors/runtime/config.js';
+import { loadConfig, withOverrides, type Config } from '../../platform/config.js';
 import { startThrowawaySystem, type ThrowawaySystem } from '../throwaway-system.js';
 
 export type SystemUnderTest = ThrowawaySystem;

@@ -1,7 +1,7 @@
 // `node dist/ops/chaos/index.js`: a flash sale under faults, then the
 // invariants read from the database. Exits 1 if anything was lost.
 import { parseArgs } from 'node:util';
-import { createLogger } from '../../actors/runtime/logger.js';
+import { createLogger } from '../../platform/logger.js';
 import { runChaos } from './run.js';
 
 const usage = `usage: node dist/ops/chaos/index.js [options]

@@ -5,8 +5,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import {
   DeadLetterIdParam, DeadLettersQuery, DeadLettersReply, DeadLetterView, PoolKindParam, PoolReport, PoolsReply, ScaleRequest, ShardsReply,
-} from '../../actors/protocol/index.js';
-import { sendOutcome } from '../../edge/plugins/problems.js';
+} from '../../protocol/index.js';
+import { sendOutcome } from '../../platform/http/problems.js';
 import type { SupervisorControl } from '../control.js';
 import type { DeadLetterAdmin } from './dead-letters.js';
 import type { SupervisorMetrics } from './metrics.js';

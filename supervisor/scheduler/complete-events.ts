@@ -3,9 +3,9 @@
 // domain event in the same transaction, like an admin's edit. Inventory
 // batches notice through their version check; the reminder consumer drops any
 // reminder still scheduled.
-import { changeOf, lockEvent, toEvent, writeEvent } from '../../actors/runtime/event-row.js';
-import { domainEvent, recordEvents } from '../../actors/runtime/outbox.js';
-import { inTransaction } from '../../actors/runtime/resources.js';
+import { changeOf, lockEvent, toEvent, writeEvent } from '../../platform/event-row.js';
+import { domainEvent, recordEvents } from '../../platform/outbox.js';
+import { inTransaction } from '../../platform/resources.js';
 import type { JobContext } from './context.js';
 
 const BATCH = 100;
