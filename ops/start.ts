@@ -8,7 +8,7 @@ if (process.argv.includes('--help')) {
 
 Starts nats-server, redis-server and PostgreSQL in EVENTLY_DATA_DIR (unless NATS_URL,
 REDIS_URL, DATABASE_URL are set), migrates, and runs the supervisor and one edge.
-Settings come from the environment; see the README's configuration table.`);
+Settings come from the environment; see docs/configuration.md.`);
   process.exit(0);
 }
 

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
+import { isAbsolute, join, relative } from 'node:path';
 import { test } from 'node:test';
+import { repoRoot } from '../ops/testing/repo-root.js';
 import { ConfigError, loadConfig, settings } from './config.js';
 
 test('when nothing is set, then every setting has its documented default', () => {
@@ -21,7 +23,24 @@ test('when values are bad, then start-up stops with every bad name in one messag
     });
 });
 
-test('when the README is read, then its configuration table lists every setting', async () => {
-  const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
-  for (const s of Object.values(settings)) assert.match(readme, new RegExp(`\\| \`${s.env}\` \\|`), `${s.env} in README`);
+/** How docs/configuration.md writes a default, or undefined when it explains it in words (generated, derived, none). */
+function shownDefault(value: unknown): string | undefined {
+  if (value === undefined || (Array.isArray(value) && value.length === 0)) return undefined;
+  if (typeof value === 'boolean') return value ? '`on`' : '`off`';
+  if (typeof value === 'string' && isAbsolute(value)) return `\`./${relative(process.cwd(), value)}\``;
+  return `\`${String(value)}\``;
+}
+
+test('when docs/configuration.md is read, then its tables list every setting once, with its default', async () => {
+  const doc = await readFile(join(repoRoot(), 'docs', 'configuration.md'), 'utf8');
+  const rows = [...doc.matchAll(/^\| `([A-Z0-9_]+)` \| (.+?) \| .+ \|$/gm)].map(([, env, dflt]) => ({ env, dflt }));
+  const documented = rows.map((r) => r.env);
+  const declared = Object.values(settings).map((s) => s.env);
+  assert.deepEqual([...documented].sort(), declared.sort(), 'the same variables, each once');
+  for (const s of Object.values(settings)) {
+    const row = rows.find((r) => r.env === s.env);
+    const expected = shownDefault(s.default);
+    if (expected === undefined) assert.doesNotMatch(row?.dflt ?? '', /^`[^`]*`$/, `${s.env}: no default value`);
+    else assert.equal(row?.dflt, expected, `${s.env}: default`);
+  }
 });

@@ -1,5 +1,5 @@
 // The one place that reads the environment. Every setting is declared with its
-// env name, default and doc; the README configuration table is checked against
+// env name, default and doc; the tables of docs/configuration.md are checked against
 // this catalogue by a test. A bad value stops start-up with a clear message.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';

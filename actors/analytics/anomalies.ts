@@ -9,7 +9,7 @@ type AlertKind = AnalyticsAlertItem['kind'];
 
 export const MINUTE_MS = 60_000;
 
-/** The thresholds, documented in the README's analytics section. */
+/** The thresholds, documented in docs/api.md ("Analytics") and docs/architecture.md ("Analytics"). */
 export const ANOMALY = Object.freeze({
   /** The baseline is the mean per minute over this many minutes before the one observed. */
   baselineMinutes: 30,

@@ -1,5 +1,5 @@
-// Where seats go when they come back. Released seats go to the waitlist first (API.md): while anyone
-// waits, they are set aside for the waitlist actor to offer as holds, and
+// Where seats go when they come back. Released seats go to the waitlist first (docs/api.md, "Waitlist and
+// holds"): while anyone waits, they are set aside for the waitlist actor to offer as holds, and
 // only what the waitlist does not claim returns to sale.
 import type { PoolClient } from 'pg';
 

@@ -1,4 +1,4 @@
-// The live side of the edge: GET /ws (WebSocket, API.md) fed by the domain
+// The live side of the edge: GET /ws (WebSocket, docs/api.md) fed by the domain
 // event stream, presence across edges, and the admin view of it. Everything
 // the edge keeps for live clients is bounded by settings: sockets, events per
 // socket, bytes per message, bytes queued per socket.
@@ -112,7 +112,7 @@ export default fp<LiveOptions>(async (app, { nc, feed, broker, config, states })
     schema: {
       tags: ['live'],
       summary: 'WebSocket: live availability of watched events, a signed-in user\'s bookings and waitlist entries, and the admins\' dashboard feed',
-      description: 'Upgrade to a WebSocket; messages are described in the README (WebSocket protocol). '
+      description: 'Upgrade to a WebSocket; messages are described in docs/api.md (WebSocket /ws). '
         + 'Sign in with `Authorization: Bearer` on the upgrade or an `auth` message.',
       response: problems(400, 401, 503),
     },

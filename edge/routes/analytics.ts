@@ -28,7 +28,8 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<AnalyticsDeps> = async (
     onRequest: app.requireAdmin,
     schema: {
       ...common, summary: 'Analytics summary: totals, top events, daily series, recent alerts (admin)',
-      description: 'Figures are folded from the domain event stream within moments of each change; see the README\'s analytics section for each definition.',
+      description: 'Figures are folded from the domain event stream within moments of each change; '
+        + 'see docs/api.md (Analytics) for each definition.',
       response: { 200: withExample(AnalyticsSummary, examples.summary), ...problems(401, 403, 504) },
     },
   }, async (request, reply) => sendOutcome(reply, await broker.call(analytics.summary, {}, callContext(request))));

@@ -1,4 +1,4 @@
-// Waiting-room routes (API.md "Waiting room"). The admin turns a room on,
+// Waiting-room routes (docs/api.md "Waiting room"). The admin turns a room on,
 // off, and reads it; a signed-in user joins, reads their ticket, leaves.
 // Joining and polling carry the `queue` rate tier (per user and per IP).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';

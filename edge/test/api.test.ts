@@ -1,4 +1,4 @@
-// The public contract of API.md for auth, events and bookings, driven over
+// The public contract of docs/api.md for auth, events and bookings, driven over
 // HTTP against the real system.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';

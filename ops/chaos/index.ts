@@ -8,7 +8,7 @@ const usage = `usage: node dist/ops/chaos/index.js [options]
 
 Starts an Evently of its own on loopback (nats-server, redis-server, PostgreSQL
 in a temporary folder; supervisor and edge in this process), runs a flash sale
-with clients that retry as API.md allows (same Idempotency-Key), and during it:
+with clients that retry as docs/api.md allows (same Idempotency-Key), and during it:
   1. kills the inventory thread serving the event (the pool replaces it)
   2. restarts nats-server (same port; JetStream keeps its store)
   3. restarts redis-server (its booking locks are gone)

@@ -57,7 +57,7 @@ export async function startTestSystem(overrides: Partial<Record<keyof Config, un
     async registerUsers(count, prefix = 'user') {
       const users: { id: string; token: string; email: string }[] = [];
       const password = 'correct horse battery';
-      // A 5xx or timeout is retried as API.md allows a client to, with the same Idempotency-Key, so a
+      // A 5xx or timeout is retried as docs/api.md allows a client to, with the same Idempotency-Key, so a
       // retry of a sign-up whose answer was lost gets that first answer; a 503 says when to come back.
       const register = async (email: string) => {
         for (let attempt = 1; ; attempt++) {

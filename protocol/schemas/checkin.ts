@@ -1,4 +1,4 @@
-// Tickets and check-in (API.md "Tickets and check-in"): what the edge sends
+// Tickets and check-in (docs/api.md "Tickets and check-in"): what the edge sends
 // the check-in actor and what it answers, and the live check-in figure.
 import { Type, type Static } from 'typebox';
 import { Timestamp, Uuid } from './common.js';

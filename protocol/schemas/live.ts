@@ -1,4 +1,4 @@
-// The WebSocket `/ws` protocol (API.md): what a client may send and what the
+// The WebSocket `/ws` protocol (docs/api.md, "WebSocket /ws"): what a client may send and what the
 // edge sends back. Declared here so clients, tests and the edge share it.
 import { Type, type Static } from 'typebox';
 import { Availability } from '../domain-events.js';

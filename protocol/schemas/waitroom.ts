@@ -1,4 +1,4 @@
-// The waiting room's contract (API.md "Waiting room"): the admin's settings,
+// The waiting room's contract (docs/api.md "Waiting room"): the admin's settings,
 // the user's queue ticket, and what the actor tells the edges over core NATS
 // (which events have a room on; per room, what changed at each admission tick).
 import { Type, type Static } from 'typebox';

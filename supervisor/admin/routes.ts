@@ -1,4 +1,5 @@
-// The operator routes of API.md, each a line or two over SupervisorControl.
+// The operator routes (docs/operations.md, "The supervisor's admin endpoint"), each a line or two
+// over SupervisorControl.
 // Everything but /healthz and /metrics needs an admin token: a JWT with role
 // admin signed with EVENTLY_JWT_SECRET, as `POST /v1/auth/login` issues.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';

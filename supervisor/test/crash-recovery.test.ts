@@ -23,7 +23,7 @@ test('when the thread owning a hot event dies mid-sale, then its shards come bac
   const shard = shardOf(event.id, t.system.config.shards);
   const ownerBefore = pool.status().slots.find((s) => s.shards.includes(shard))!;
 
-  // A client that does what API.md promises is safe: retry 5xx, timeouts and
+  // A client that retries as docs/api.md allows is safe: retry 5xx, timeouts and
   // BOOKING_IN_PROGRESS with the same key until a final answer.
   const buy = async (token: string, key: string): Promise<Reply> => {
     let last: Reply = { status: 0, headers: new Headers(), body: null };
