@@ -1,8 +1,10 @@
 // The contract between the actor runtime and one actor kind. An actor module
-// exports `start`, which opens what it needs and returns handlers by
-// operation name; the runtime owns subscriptions, validation and replies.
+// exports `start`, which opens what it needs and returns one handler for each
+// operation the protocol's catalogue gives its kind, keyed as the catalogue
+// keys them and typed by their schemas; the runtime owns subscriptions,
+// validation and replies.
 import type { NatsConnection } from 'nats';
-import type { ActorKind, CallContext, Outcome } from '../protocol/index.js';
+import type { ActorKind, CallContext, Operation, OperationsOf, Outcome, ReplyOf, RequestOf } from '../protocol/index.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import type { Pressure } from './pressure.js';
@@ -32,13 +34,18 @@ export interface HandlerMeta {
   readonly log: Logger;
 }
 
-// Requests arrive already checked against the operation's schema.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type Handler = (request: any, ctx: CallContext, meta: HandlerMeta) => Promise<Outcome<unknown>>;
+/** Answers one operation; its request arrives already checked against the operation's schema. */
+export type Handler<O extends Operation = Operation> =
+  (request: RequestOf<O>, ctx: CallContext, meta: HandlerMeta) => Promise<Outcome<ReplyOf<O>>>;
 
-export interface ActorInstance {
-  readonly handlers: Readonly<Record<string, Handler>>;
+/** A handler for every operation of the kind, and none other. */
+export type Handlers<K extends ActorKind> = {
+  readonly [N in keyof OperationsOf<K>]: Handler<OperationsOf<K>[N] extends Operation ? OperationsOf<K>[N] : never>;
+};
+
+export interface ActorInstance<K extends ActorKind = ActorKind> {
+  readonly handlers: Handlers<K>;
   stop(): Promise<void>;
 }
 
-export type StartActor = (ctx: ActorContext) => Promise<ActorInstance>;
+export type StartActor<K extends ActorKind = ActorKind> = (ctx: ActorContext) => Promise<ActorInstance<K>>;

@@ -3,7 +3,7 @@
 // primary key until the first commits, then finds its stored outcome.
 import { createHash } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
-import { refuse, type Outcome } from '../protocol/index.js';
+import { refuse, type Operation, type Outcome } from '../protocol/index.js';
 
 export interface KeyedRequest {
   userId: string;
@@ -11,8 +11,9 @@ export interface KeyedRequest {
   hash: string;
 }
 
-export const requestHash = (operation: string, payload: unknown): string =>
-  createHash('sha256').update(operation).update('\0').update(JSON.stringify(payload)).digest('base64url');
+/** What a key is bound to: the operation (by its name) and the request. */
+export const requestHash = (operation: Operation, payload: unknown): string =>
+  createHash('sha256').update(operation.name).update('\0').update(JSON.stringify(payload)).digest('base64url');
 
 /**
  * Claims every key it can. Returns, for each request, null when it was

@@ -6,16 +6,18 @@ import type { Msg, MsgHdrs, NatsConnection } from 'nats';
 import type { TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
 import {
-  Headers, isRole, parseSubject, parseTraceparent, queueGroup, refuse, subscriptionsFor,
-  type ActorKind, type CallContext, type Outcome,
+  Headers, isRole, operations, parseSubject, parseTraceparent, queueGroup, refuse, subscriptionsFor,
+  type ActorKind, type CallContext, type Operation, type Outcome,
 } from '../protocol/index.js';
-import type { ActorInstance } from './actor.js';
+import type { ActorInstance, HandlerMeta } from './actor.js';
 import { identityRefusal } from './identity-signature.js';
 import type { Logger } from './logger.js';
 import { handlerSeconds, trackQueueDepth } from './metrics.js';
 import { nextTurn } from './next-turn.js';
 
 type Validator = ReturnType<typeof Compile<TSchema>>;
+/** A handler as dispatch calls it: with a request already checked against its operation's schema. */
+type CheckedHandler = (request: unknown, ctx: CallContext, meta: HandlerMeta) => Promise<Outcome<unknown>>;
 
 export interface Served {
   /** Stops taking new requests and waits for those in flight. */
@@ -40,8 +42,16 @@ export function contextFrom(h: MsgHdrs | undefined, keys: readonly string[]): Ca
   return { ...base, userId: userId || undefined, role: isRole(role) ? role : undefined };
 }
 
-export function serve(nc: NatsConnection, kind: ActorKind, shards: readonly number[], actor: ActorInstance, log: Logger, identityKeys: readonly string[]): Served {
+export function serve<K extends ActorKind>(
+  nc: NatsConnection, kind: K, shards: readonly number[], actor: ActorInstance<K>, log: Logger, identityKeys: readonly string[],
+): Served {
   const validators = new Map<string, Validator>();
+  // Handlers are keyed and typed as the catalogue keys the kind's operations; subjects carry the operation's name.
+  const handlers = actor.handlers as Readonly<Record<string, CheckedHandler>>;
+  const byName = new Map(Object.entries<Operation>(operations[kind]).flatMap(([key, operation]) => {
+    const handler = handlers[key];
+    return handler ? [[operation.name, handler] as const] : [];
+  }));
   const inflight = new Set<Promise<void>>();
 
   const handle = async (msg: Msg): Promise<void> => {
@@ -68,7 +78,7 @@ export function serve(nc: NatsConnection, kind: ActorKind, shards: readonly numb
   };
 
   const dispatch = async (name: string, schema: TSchema, shard: number | null, msg: Msg, ctx: CallContext) => {
-    const handler = actor.handlers[name];
+    const handler = byName.get(name);
     if (!handler) return refuse('NOT_FOUND', `${kind} does not answer ${name}`);
     let body: unknown;
     try {

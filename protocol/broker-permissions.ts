@@ -13,7 +13,7 @@
 //   admin endpoint): everything.
 import { AUDIT_RECORDS_SUBJECT } from './audit.js';
 import { DOMAIN_ALL, PRESENCE_ALL } from './domain-events.js';
-import { operations, SUBJECT_ROOT, type ActorKind } from './operations.js';
+import { ACTOR_KINDS, SUBJECT_ROOT } from './operations.js';
 import { ACCOUNT_CHANGED_SUBJECT } from './schemas/accounts.js';
 import { CHECKIN_FIGURES_WILDCARD } from './schemas/checkin.js';
 import { QUEUE_SUBJECTS, ROOMS_SUBJECT } from './schemas/waitroom.js';
@@ -24,7 +24,7 @@ export type BrokerRole = (typeof BROKER_ROLES)[number];
 export interface Permissions { publish: { allow: string[]; deny?: string[] }; subscribe: { allow: string[]; deny?: string[] } }
 
 /** Every actor subject `evently.<kind>.<shard|any>.<operation…>`: four tokens or more, so `evently.identity.changed` is not one. */
-const ACTOR_SUBJECTS = (Object.keys(operations) as ActorKind[]).map((kind) => `${SUBJECT_ROOT}.${kind}.*.>`);
+const ACTOR_SUBJECTS = ACTOR_KINDS.map((kind) => `${SUBJECT_ROOT}.${kind}.*.>`);
 const INBOX = '_INBOX.>';
 /** JetStream's API, acknowledgements and flow control: consumers, the outbox relay, the audit writer. */
 const JETSTREAM = ['$JS.API.>', '$JS.ACK.>', '$JS.FC.>'];

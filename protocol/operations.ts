@@ -3,7 +3,7 @@
 // operations go to the event's shard so that one actor thread owns the row
 // and can batch; the rest go to the kind's "any" subject, load-balanced by
 // the NATS queue group.
-import type { TSchema } from 'typebox';
+import type { Static, TSchema } from 'typebox';
 import { Empty, Pong } from './schemas/common.js';
 import { CreateEvent, Event, EventPage, EventRef, ListEvents, UpdateEvent } from './schemas/events.js';
 import { Book, Booking, BookingPage, BookingRef, ListBookings } from './schemas/bookings.js';
@@ -27,7 +27,11 @@ import { SUBJECT_ROOT } from './subject-root.js';
 
 export { SUBJECT_ROOT };
 
-export type ActorKind = 'inventory' | 'identity' | 'waitlist' | 'audit' | 'pricing' | 'mailer' | 'analytics' | 'checkin' | 'webhooks' | 'waitroom';
+/** Every actor kind; `operations` below must give each one its operations (and a ping). */
+export const ACTOR_KINDS = [
+  'inventory', 'identity', 'waitlist', 'audit', 'pricing', 'mailer', 'analytics', 'checkin', 'webhooks', 'waitroom',
+] as const;
+export type ActorKind = (typeof ACTOR_KINDS)[number];
 export type Scope = 'shard' | 'any';
 
 export interface Operation<Req extends TSchema = TSchema, Rep extends TSchema = TSchema> {
@@ -158,7 +162,20 @@ export const waitroom = {
   ping: op('waitroom', 'ping', 'shard', Empty, Pong),
 } as const;
 
-export const operations: Record<ActorKind, Record<string, Operation>> = { inventory, identity, waitlist, audit, pricing, mailer, analytics, checkin, webhooks, waitroom };
+export const operations = {
+  inventory, identity, waitlist, audit, pricing, mailer, analytics, checkin, webhooks, waitroom,
+} as const satisfies Record<ActorKind, Record<string, Operation> & { ping: Operation }>;
+
+/** The operations of one kind, by their name in the catalogue (`book`, not the subject's `bookings.create`). */
+export type OperationsOf<K extends ActorKind> = (typeof operations)[K];
+export type RequestOf<O extends Operation> = Static<O['request']>;
+export type ReplyOf<O extends Operation> = Static<O['reply']>;
+
+/** One value per actor kind, in catalogue order. */
+export const byKind = <T>(value: (kind: ActorKind) => T): Record<ActorKind, T> =>
+  Object.fromEntries(ACTOR_KINDS.map((kind) => [kind, value(kind)])) as Record<ActorKind, T>;
+
+const isKind = (name: string): name is ActorKind => (ACTOR_KINDS as readonly string[]).includes(name);
 
 /** The subject one request travels on. Shard-scoped operations need the shard. */
 export function subjectFor(operation: Operation, shard?: number): string {
@@ -180,8 +197,8 @@ export function subscriptionsFor(actor: ActorKind, shards: readonly number[]): s
 /** Finds the operation a received subject names, and the shard it was sent to. */
 export function parseSubject(subject: string): { operation: Operation; shard: number | null } | undefined {
   const [root, actor, scope, ...rest] = subject.split('.');
-  if (root !== SUBJECT_ROOT || !(actor in operations)) return undefined;
-  const operation = Object.values(operations[actor as ActorKind]).find((o) => o.name === rest.join('.'));
+  if (root !== SUBJECT_ROOT || actor === undefined || !isKind(actor)) return undefined;
+  const operation = Object.values<Operation>(operations[actor]).find((o) => o.name === rest.join('.'));
   if (!operation) return undefined;
   const shard = scope === 'any' ? null : Number(scope);
   if ((operation.scope === 'any') !== (shard === null)) return undefined;

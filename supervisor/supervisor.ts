@@ -10,7 +10,7 @@ import { connect } from 'nats';
 import pg from 'pg';
 import { ensureAdmin } from '../actors/identity/public.js';
 import { lockOwner, releaseLocksOf } from '../actors/inventory/public.js';
-import type { ActorKind } from '../protocol/index.js';
+import { byKind, type ActorKind } from '../protocol/index.js';
 import type { Config } from '../platform/config.js';
 import { settings } from '../platform/config.js';
 import { ensureDomainStream } from '../platform/domain-stream.js';
@@ -59,6 +59,28 @@ async function ensureStream(config: Config): Promise<void> {
   }
 }
 
+/**
+ * Each kind's pool: how many threads, and whether they split the shards. Keyed by every kind of the
+ * protocol's catalogue, so a new kind does not compile until it has a pool.
+ */
+const POOL_SIZES: Record<ActorKind, (c: Config) => { threads: number; sharded: boolean }> = {
+  inventory: (c) => ({ threads: c.inventoryThreads, sharded: true }),
+  identity: (c) => ({ threads: c.identityThreads, sharded: false }),
+  waitlist: (c) => ({ threads: c.waitlistThreads, sharded: true }),
+  pricing: (c) => ({ threads: c.pricingThreads, sharded: true }),
+  analytics: (c) => ({ threads: c.analyticsThreads, sharded: true }),
+  // One thread is plenty: it writes whole batches, one statement each.
+  audit: () => ({ threads: 1, sharded: false }),
+  // Sharded: each thread reads the domain events of its shards; every thread sends what is due.
+  mailer: (c) => ({ threads: c.mailerThreads, sharded: true }),
+  // Sharded like inventory: one thread owns an event's door, scans answer a waiting gate.
+  checkin: (c) => ({ threads: c.checkinThreads, sharded: true }),
+  // Like the mailer: each thread plans from its shards' domain events; every thread sends.
+  webhooks: (c) => ({ threads: c.webhookThreads, sharded: true }),
+  // Sharded like inventory: a room's queue lives on the thread that owns its event's shard.
+  waitroom: (c) => ({ threads: c.waitroomThreads, sharded: true }),
+};
+
 export async function startSupervisor(config: Config, log: Logger): Promise<Supervisor> {
   if (!config.databaseUrl || !config.redisUrl || !config.natsUrl) throw new Error('DATABASE_URL, REDIS_URL and NATS_URL must be set');
   await migrate(config.databaseUrl, log);
@@ -70,23 +92,10 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
     const freed = await releaseLocksOf(redis, lockOwner(process.pid, threadId));
     if (freed > 0) log.info({ thread: threadId, freed }, 'released booking locks of a dead inventory thread');
   };
-  const pools = {
-    inventory: new ActorPool('inventory', config.inventoryThreads, config.shards, config, log, freeLocks),
-    identity: new ActorPool('identity', config.identityThreads, 0, config, log),
-    waitlist: new ActorPool('waitlist', config.waitlistThreads, config.shards, config, log),
-    pricing: new ActorPool('pricing', config.pricingThreads, config.shards, config, log),
-    analytics: new ActorPool('analytics', config.analyticsThreads, config.shards, config, log),
-    // One thread is plenty: it writes whole batches, one statement each.
-    audit: new ActorPool('audit', 1, 0, config, log),
-    // Sharded: each thread reads the domain events of its shards; every thread sends what is due.
-    mailer: new ActorPool('mailer', config.mailerThreads, config.shards, config, log),
-    // Sharded like inventory: one thread owns an event's door, scans answer a waiting gate.
-    checkin: new ActorPool('checkin', config.checkinThreads, config.shards, config, log),
-    // Like the mailer: each thread plans from its shards' domain events; every thread sends.
-    webhooks: new ActorPool('webhooks', config.webhookThreads, config.shards, config, log),
-    // Sharded like inventory: a room's queue lives on the thread that owns its event's shard.
-    waitroom: new ActorPool('waitroom', config.waitroomThreads, config.shards, config, log),
-  };
+  const pools = byKind((kind) => {
+    const { threads, sharded } = POOL_SIZES[kind](config);
+    return new ActorPool(kind, threads, sharded ? config.shards : 0, config, log, kind === 'inventory' ? freeLocks : undefined);
+  });
   // Pools switched off by configuration (EVENTLY_DISABLED_POOLS) are never started: their work waits in the stream.
   const all = (): ActorPool[] => Object.values(pools).filter((p) => !config.disabledPools.includes(p.kind));
   const sharded = (): ActorPool[] => all().filter((p) => p.sharded);

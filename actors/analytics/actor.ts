@@ -30,7 +30,7 @@ function openReadPool(config: Config, log: Logger): pg.Pool {
   return pool;
 }
 
-export const start: StartActor = async ({ config, log, shards, nc, yieldToForeground }) => {
+export const start: StartActor<'analytics'> = async ({ config, log, shards, nc, yieldToForeground }) => {
   // Room for one event per shard loop at a time, a stall check and a rebuild.
   const pool = openPostgres(config, log, 6);
   const reads = openReadPool(config, log);
@@ -86,16 +86,16 @@ export const start: StartActor = async ({ config, log, shards, nc, yieldToForegr
 
   return {
     handlers: {
-      'figures.summary': async (_req, ctx) => (adminOnly(ctx) ? ok(await summary(reads, Date.now())) : forbidden),
-      'figures.event': async (req, ctx) => (adminOnly(ctx) ? eventAnalytics(reads, req.eventId, Date.now()) : forbidden),
-      'reports.daily': async (req, ctx) => (adminOnly(ctx) ? ok(await dailyReport(reads, req.day, Date.now())) : forbidden),
-      'rollups.rebuild': async (req, ctx, meta) => {
+      summary: async (_req, ctx) => (adminOnly(ctx) ? ok(await summary(reads, Date.now())) : forbidden),
+      event: async (req, ctx) => (adminOnly(ctx) ? eventAnalytics(reads, req.eventId, Date.now()) : forbidden),
+      dailyReport: async (req, ctx) => (adminOnly(ctx) ? ok(await dailyReport(reads, req.day, Date.now())) : forbidden),
+      rebuild: async (req, ctx, meta) => {
         if (!adminOnly(ctx)) return forbidden;
         const result = req.source === 'stream' ? await rebuildFromStream(pool, nc) : await rebuildFromTables(pool);
         meta.log.info(result, 'analytics roll-ups rebuilt');
         return ok(result);
       },
-      'exports.bookings': async (req, ctx) => (adminOnly(ctx) ? exports.start(req) : forbidden),
+      exportBookings: async (req, ctx) => (adminOnly(ctx) ? exports.start(req) : forbidden),
       ping: async () => {
         await pool.query('SELECT 1');
         return ok({ kind: 'analytics', shard: null, thread: threadId });

@@ -9,13 +9,13 @@ import { listRecords } from './records.js';
 import { startAuditWriter } from './writer.js';
 import { natsOptions } from '../../platform/nats-connect.js';
 
-export const start: StartActor = async ({ config, log }) => {
+export const start: StartActor<'audit'> = async ({ config, log }) => {
   const pool = openPostgres(config, log, 4);
   const nc = await connect(natsOptions(config, 'actors', { name: `evently-audit-writer-${threadId}`, maxReconnectAttempts: -1 }));
   const writer = await startAuditWriter(nc, pool, log);
   return {
     handlers: {
-      'records.list': (req: ListAudit, ctx: CallContext) =>
+      list: (req: ListAudit, ctx: CallContext) =>
         ctx.role === 'admin' ? listRecords(pool, req) : Promise.resolve(refuse('FORBIDDEN', 'only admins read the audit log')),
       ping: async () => {
         await pool.query('SELECT 1');

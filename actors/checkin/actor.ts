@@ -22,7 +22,7 @@ const DEFAULT_GATE = 'main';
 
 const atTheDoor = (ctx: CallContext) => (ctx.role === 'staff' || ctx.role === 'admin' ? undefined : refuse('FORBIDDEN', 'only staff check tickets in'));
 
-export const start: StartActor = async ({ config, log, nc }) => {
+export const start: StartActor<'checkin'> = async ({ config, log, nc }) => {
   if (!config.ticketSecret) throw new Error('EVENTLY_TICKET_SECRET must be set: it unlocks the ticket signing keys');
   const pool = openPostgres(config, log, 10);
   const keys = new TicketKeys(pool, config.ticketSecret);
@@ -90,13 +90,13 @@ export const start: StartActor = async ({ config, log, nc }) => {
 
   return {
     handlers: {
-      'scans.one': scan,
-      'scans.batch': batch,
-      'revoked.list': async (req: ListRevoked, ctx: CallContext) => atTheDoor(ctx) ?? ok(await listRevoked(pool, req)),
-      'figures.get': async (req: EventRef, ctx: CallContext) => atTheDoor(ctx) ?? ok(await readFigures(pool, req.eventId)),
-      'tickets.list': tickets,
-      'keys.list': async () => ok(await keys.list()),
-      'keys.rotate': async (_req: unknown, ctx: CallContext) => (ctx.role === 'admin' ? ok(await keys.rotate()) : refuse('FORBIDDEN', 'admins only')),
+      scan: scan,
+      batch: batch,
+      revoked: async (req: ListRevoked, ctx: CallContext) => atTheDoor(ctx) ?? ok(await listRevoked(pool, req)),
+      figures: async (req: EventRef, ctx: CallContext) => atTheDoor(ctx) ?? ok(await readFigures(pool, req.eventId)),
+      tickets: tickets,
+      keys: async () => ok(await keys.list()),
+      rotateKey: async (_req: unknown, ctx: CallContext) => (ctx.role === 'admin' ? ok(await keys.rotate()) : refuse('FORBIDDEN', 'admins only')),
       ping: async (_req, _ctx, meta) => {
         await pool.query('SELECT 1');
         return ok({ kind: 'checkin', shard: meta.shard, thread: threadId });

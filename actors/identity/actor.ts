@@ -15,19 +15,19 @@ import { accountState, accountStates, listUsers, setRole, setStatus } from './ad
 import { Hasher } from './hasher.js';
 import { register } from './register.js';
 
-export const start: StartActor = async ({ config, log, nc }) => {
+export const start: StartActor<'identity'> = async ({ config, log, nc }) => {
   const hasher = await Hasher.start(config.kdfThreads, config.kdfCost, config.identityNice, log);
   const pool = openPostgres(config, log, 4);
   const deps = { pool, hasher, cost: config.kdfCost, brokerTimeoutMs: config.brokerTimeoutMs };
   return {
     handlers: {
-      'accounts.register': (req, ctx, meta) => register(deps, req, ctx, meta.log),
-      'accounts.login': (req) => login(pool, req, config.kdfCost, hasher.derive),
-      'accounts.states': (req) => accountStates(pool, req),
-      'accounts.state': (req) => accountState(pool, req),
-      'accounts.list': (req, ctx) => listUsers(pool, req, ctx),
-      'accounts.status': (req, ctx) => setStatus(pool, nc, req, ctx),
-      'accounts.role': (req, ctx) => setRole(pool, nc, req, ctx),
+      register: (req, ctx, meta) => register(deps, req, ctx, meta.log),
+      login: (req) => login(pool, req, config.kdfCost, hasher.derive),
+      states: (req) => accountStates(pool, req),
+      state: (req) => accountState(pool, req),
+      list: (req, ctx) => listUsers(pool, req, ctx),
+      setStatus: (req, ctx) => setStatus(pool, nc, req, ctx),
+      setRole: (req, ctx) => setRole(pool, nc, req, ctx),
       ping: async () => {
         await pool.query('SELECT 1');
         return ok({ kind: 'identity', shard: null, thread: threadId });

@@ -14,14 +14,14 @@
 // - the hash runs before the transaction, so no connection waits on a KDF.
 import { createHash } from 'node:crypto';
 import type { Pool } from 'pg';
-import { refuse, type CallContext, type Outcome, type Register, type Session } from '../../protocol/index.js';
+import { identity, refuse, type CallContext, type Outcome, type Register, type Session } from '../../protocol/index.js';
 import type { Logger } from '../../platform/logger.js';
 import { claimKeys, findKey, requestHash, storeOutcomes, type KeyedRequest } from '../../platform/idempotency.js';
 import { insertAccount, passwordHashOf } from './accounts.js';
 import { TooLate, type Hasher } from './hasher.js';
 import { hashPassword, verifyPassword, type Derive } from './password.js';
 
-const OPERATION = 'accounts.register';
+const OPERATION = identity.register;
 /** Admitted when the hashes ahead end within half the broker timeout: the rest covers Postgres, the broker and a misjudged estimate. */
 export const WAIT_SHARE = 0.5;
 /** An admitted sign-up whose hash could not start early enough to end within this share is refused when its turn comes. */
@@ -38,7 +38,7 @@ const canonicalEmail = (email: string) => email.trim().toLowerCase();
 
 /** A name-based UUID (version 8 layout) for the email: the anonymous caller's scope for its keys. */
 export function emailScope(email: string): string {
-  const b = createHash('sha256').update(`${OPERATION}\0${canonicalEmail(email)}`).digest().subarray(0, 16);
+  const b = createHash('sha256').update(`${OPERATION.name}\0${canonicalEmail(email)}`).digest().subarray(0, 16);
   b[6] = (b[6] & 0x0f) | 0x80;
   b[8] = (b[8] & 0x3f) | 0x80;
   const h = b.toString('hex');

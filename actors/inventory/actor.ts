@@ -4,7 +4,7 @@
 // lock, the version check), and announces every change as a domain event
 // through the outbox, relayed to JetStream right after the commit.
 import { threadId } from 'node:worker_threads';
-import { LinkSigner, ok, refuse, shardOf, type Book, type CallContext, type HoldLookup, type Outcome } from '../../protocol/index.js';
+import { inventory, LinkSigner, ok, refuse, shardOf, type Book, type Booking, type CallContext, type Event, type HoldLookup, type Outcome } from '../../protocol/index.js';
 import type { HandlerMeta, StartActor } from '../../platform/actor.js';
 import { requestHash } from '../../platform/idempotency.js';
 import { OutboxRelay } from '../../platform/outbox-relay.js';
@@ -18,7 +18,7 @@ import { cancelEvent, createEvent, getEvent, listEvents, updateEvent } from './e
 import { confirmHold, holdOwner, readHold } from './holds.js';
 import { batchSizes, countBooking, countCancellations, lockWaitSeconds } from './metrics.js';
 
-export const start: StartActor = async ({ config, log, shards, nc, pressure }) => {
+export const start: StartActor<'inventory'> = async ({ config, log, shards, nc, pressure }) => {
   const pool = openPostgres(config, log);
   const redis = openRedis(config, log);
   const relay = new OutboxRelay(pool, nc.jetstream(), shards, log, { pollMs: config.outboxPollMs }).start();
@@ -34,12 +34,13 @@ export const start: StartActor = async ({ config, log, shards, nc, pressure }) =
   const pricing = pricingDefaults(config);
 
   /** Publishes what a write committed: the event's shard, which may not be one this thread polls. */
-  const announced = async <T>(eventId: string | undefined, outcome: Promise<Outcome<T>>): Promise<Outcome<T>> => {
+  const announced = async <T>(outcome: Promise<Outcome<T>>, eventOf: (value: T) => string): Promise<Outcome<T>> => {
     const result = await outcome;
-    const id = eventId ?? (result.ok ? (result.value as { eventId?: string; id?: string }).eventId ?? (result.value as { id?: string }).id : undefined);
-    if (result.ok && id) relay.kick([shardOf(id, config.shards)]);
+    if (result.ok) relay.kick([shardOf(eventOf(result.value), config.shards)]);
     return result;
   };
+  const ofBooking = (b: Booking): string => b.eventId;
+  const ofEvent = (e: Event): string => e.id;
 
   /** Runs `work` under the user's Redis booking lock for the event (layer one). */
   const underLock = async <T>(userId: string, eventId: string, meta: HandlerMeta, work: () => Promise<Outcome<T>>): Promise<Outcome<T>> => {
@@ -62,14 +63,14 @@ export const start: StartActor = async ({ config, log, shards, nc, pressure }) =
     const userId = ctx.userId;
     const request: BookRequest = {
       userId, eventId: req.eventId, quantity: req.quantity, requestId: ctx.requestId,
-      idempotency: ctx.idempotencyKey ? { userId, key: ctx.idempotencyKey, hash: requestHash('bookings.create', req) } : undefined,
+      idempotency: ctx.idempotencyKey ? { userId, key: ctx.idempotencyKey, hash: requestHash(inventory.book, req) } : undefined,
     };
     // Background actors of this process wait while bookings are in flight.
     pressure.begin();
     try {
-      const outcome = await announced(req.eventId, underLock(userId, req.eventId, meta, async () => (config.batching
+      const outcome = await announced(underLock(userId, req.eventId, meta, async () => (config.batching
         ? batcher.submit(request)
-        : (await runSafely(batch, req.eventId, [request], meta.log))[0])));
+        : (await runSafely(batch, req.eventId, [request], meta.log))[0])), ofBooking);
       countBooking(outcome, 'direct');
       return outcome;
     } finally {
@@ -82,13 +83,13 @@ export const start: StartActor = async ({ config, log, shards, nc, pressure }) =
     const owner = await holdOwner(pool, req.holdId);
     if (!owner || owner.userId !== ctx.userId) return refuse('NOT_FOUND', 'hold not found');
     const userId = ctx.userId;
-    const outcome = await announced(owner.eventId, underLock(userId, owner.eventId, meta, () => confirmHold(pool, config.shards, req, { ...ctx, userId })));
+    const outcome = await announced(underLock(userId, owner.eventId, meta, () => confirmHold(pool, config.shards, req, { ...ctx, userId })), ofBooking);
     countBooking(outcome, 'hold');
     return outcome;
   };
 
   const cancel = async (req: { bookingId: string }, ctx: CallContext) => {
-    const outcome = await announced(undefined, cancelBooking(pool, config.shards, req, ctx));
+    const outcome = await announced(cancelBooking(pool, config.shards, req, ctx), ofBooking);
     if (outcome.ok) countCancellations(1, 'booking');
     return outcome;
   };
@@ -103,17 +104,17 @@ export const start: StartActor = async ({ config, log, shards, nc, pressure }) =
 
   return {
     handlers: {
-      'events.create': (req, ctx) => announced(undefined, createEvent(pool, config.shards, req, ctx, pricing)),
-      'events.list': (req) => listEvents(pool, req),
-      'events.get': (req) => getEvent(pool, req),
-      'events.update': (req, ctx) => announced(req.eventId, updateEvent(pool, config.shards, req, ctx)),
-      'events.cancel': (req, ctx) => announced(req.eventId, cancelEvent(pool, config.shards, req, ctx)),
-      'bookings.create': book,
-      'bookings.get': (req, ctx) => getBooking(pool, req, ctx),
-      'bookings.list': (req, ctx) => listBookings(pool, req, ctx),
-      'bookings.cancel': cancel,
-      'holds.confirm': confirm,
-      'holds.get': getHold,
+      createEvent: (req, ctx) => announced(createEvent(pool, config.shards, req, ctx, pricing), ofEvent),
+      listEvents: (req) => listEvents(pool, req),
+      getEvent: (req) => getEvent(pool, req),
+      updateEvent: (req, ctx) => announced(updateEvent(pool, config.shards, req, ctx), ofEvent),
+      cancelEvent: (req, ctx) => announced(cancelEvent(pool, config.shards, req, ctx), ofEvent),
+      book: book,
+      getBooking: (req, ctx) => getBooking(pool, req, ctx),
+      listBookings: (req, ctx) => listBookings(pool, req, ctx),
+      cancelBooking: cancel,
+      confirmHold: confirm,
+      getHold: getHold,
       ping: async (_req, _ctx, meta) => {
         await pool.query('SELECT 1');
         return ok({ kind: 'inventory', shard: meta.shard, thread: threadId });

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { pino } from 'pino';
 import { ok, type Booking, type Outcome } from '../../protocol/index.js';
-import { VersionConflict, type BookRequest } from './book.js';
+import { VersionConflict } from '../../platform/event-row.js';
+import type { BookRequest } from './book.js';
 import { BookingBatcher, runSafely } from './booking-batcher.js';
 
 const log = pino({ level: 'silent' });
@@ -54,7 +55,7 @@ test('when events differ, then their batches run side by side', async () => {
 
 test('when the version check fails, then the batch runs again', async () => {
   let calls = 0;
-  const outcomes = await runSafely(async (_e, reqs) => { if (++calls === 1) throw new VersionConflict('moved'); return reqs.map(answer); }, 'e1', [req('a')], log);
+  const outcomes = await runSafely(async (_e, reqs) => { if (++calls === 1) throw new VersionConflict('e1'); return reqs.map(answer); }, 'e1', [req('a')], log);
   assert.equal(calls, 2);
   assert.equal(outcomes[0].ok, true);
 });

@@ -4,7 +4,8 @@
 // a hot one amortises its row lock and commit over everyone waiting.
 import { refuse, type Booking, type Outcome } from '../../protocol/index.js';
 import type { Logger } from '../../platform/logger.js';
-import { VersionConflict, type BookRequest } from './book.js';
+import { VersionConflict } from '../../platform/event-row.js';
+import type { BookRequest } from './book.js';
 
 type RunBatch = (eventId: string, reqs: readonly BookRequest[]) => Promise<Outcome<Booking>[]>;
 

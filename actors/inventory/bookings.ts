@@ -6,10 +6,10 @@ import {
 } from '../../protocol/index.js';
 import { domainEvent, recordEvents } from '../../platform/outbox.js';
 import { inTransaction } from '../../platform/resources.js';
-import { availabilityOf, type SeatCounts } from '../../platform/seat-rows.js';
+import { changeOf, lockEvent, writeEvent } from '../../platform/event-row.js';
+import { BOOKING_COLUMNS, cancelBookingRow, toBooking, type BookingRow } from '../../platform/booking-record.js';
 import { waitlistDemand } from './seats.js';
 import { decodeCursor, encodeCursor } from '../../platform/cursor.js';
-import { BOOKING_COLUMNS, toBooking, type BookingRow } from './rows.js';
 
 const visibleTo = (b: { user_id: string }, ctx: CallContext): boolean => ctx.role === 'admin' || b.user_id === ctx.userId;
 
@@ -47,26 +47,16 @@ export async function cancelBooking(pool: Pool, shardCount: number, { bookingId 
   const ref = found.rows[0];
   if (!ref || !visibleTo(ref, ctx)) return refuse('NOT_FOUND', 'booking not found');
   return inTransaction(pool, async (client) => {
-    const event = await client.query<{ version: number; open: boolean }>(
-      'SELECT version, starts_at > now() AS open FROM events WHERE id = $1 FOR UPDATE', [ref.event_id]);
+    const event = await lockEvent(client, ref.event_id);
     const { rows } = await client.query<BookingRow>(`SELECT ${BOOKING_COLUMNS} FROM bookings WHERE id = $1 FOR UPDATE`, [bookingId]);
     const booking = rows[0];
+    if (!event || !booking) return refuse('NOT_FOUND', 'booking not found');
     if (booking.status === 'cancelled') return refuse('ALREADY_CANCELLED', 'booking is already cancelled');
-    if (!event.rows[0].open) return refuse('BOOKING_NOT_CANCELLABLE', 'the event has started');
-    const cancelled = await client.query<BookingRow>(
-      `UPDATE bookings SET status = 'cancelled', cancelled_at = now() WHERE id = $1 RETURNING ${BOOKING_COLUMNS}`, [bookingId]);
-    await client.query(
-      'UPDATE event_user_tickets SET confirmed = confirmed - $3 WHERE event_id = $1 AND user_id = $2',
-      [booking.event_id, booking.user_id, booking.quantity]);
+    if (!event.open) return refuse('BOOKING_NOT_CANCELLABLE', 'the event has started');
+    const result = toBooking(await cancelBookingRow(client, booking));
     const toWaitlist = await waitlistDemand(client, booking.event_id) ? booking.quantity : 0;
-    const updated = await client.query<SeatCounts & { version: number }>(
-      `UPDATE events SET available = available + $2::int - $4::int, set_aside = set_aside + $4::int, version = version + 1, updated_at = now()
-       WHERE id = $1 AND version = $3 RETURNING capacity, available, held, set_aside, price, status, version`,
-      [booking.event_id, booking.quantity, event.rows[0].version, toWaitlist]);
-    if (updated.rowCount !== 1) throw new Error(`event ${booking.event_id} changed under its row lock`);
-    const result = toBooking(cancelled.rows[0]);
-    const row = updated.rows[0];
-    const change = { eventId: booking.event_id, version: row.version, availability: availabilityOf(row), requestId: ctx.requestId };
+    const after = await writeEvent(client, event, { seats: { available: booking.quantity - toWaitlist, setAside: toWaitlist } });
+    const change = changeOf(after, ctx.requestId);
     await recordEvents(client, shardCount, [
       domainEvent('booking.cancelled', change, result),
       domainEvent('seats.released', change, { quantity: booking.quantity, reason: 'booking-cancelled', toWaitlist }),

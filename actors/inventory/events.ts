@@ -2,22 +2,24 @@
 // lock and bump the version like bookings do, so they interleave safely with
 // batches.
 import type { Pool, PoolClient } from 'pg';
-import { v7 as uuidv7 } from 'uuid';
 import {
-  ok, refuse, type CallContext, type CreateEvent, type Event, type EventPage, type EventRef, type ListEvents,
+  inventory, ok, refuse, type CallContext, type CreateEvent, type Event, type EventPage, type EventRef, type ListEvents,
   type Outcome, type UpdateEvent,
 } from '../../protocol/index.js';
 import { inTransaction } from '../../platform/resources.js';
 import { decodeCursor, encodeCursor } from '../../platform/cursor.js';
 import { claimKeys, requestHash, storeOutcomes } from '../../platform/idempotency.js';
 import { domainEvent, recordEvents } from '../../platform/outbox.js';
-import { availabilityOf, HOLD_COLUMNS, toHold, type HoldRow } from '../../platform/seat-rows.js';
+import { HOLD_COLUMNS, toHold, type HoldRow } from '../../platform/seat-rows.js';
+import {
+  changeOf, EVENT_COLUMNS, everySeatBack, insertEvent, lockEvent, readEvent, seatsTaken, toEvent, writeEvent, type EventRow,
+} from '../../platform/event-row.js';
+import { cancelEventBookings, toBooking } from '../../platform/booking-record.js';
 import {
   boundaryAtOrBefore, checkRules, isDynamic, isRefusal, storePolicy, type CheckedRules, type PricingDefaults,
 } from '../../platform/pricing-policy.js';
 import { waitlistDemand } from './seats.js';
 import { countCancellations } from './metrics.js';
-import { BOOKING_COLUMNS, EVENT_COLUMNS, toBooking, toEvent, type BookingRow, type EventRow } from './rows.js';
 
 const DEFAULT_CURRENCY = 'EUR';
 const DEFAULT_MAX_TICKETS = 10;
@@ -31,9 +33,6 @@ function checkTimes(startsAt: string, endsAt: string | null | undefined): Outcom
   return undefined;
 }
 
-const changeOf = (row: EventRow, requestId: string) =>
-  ({ eventId: row.id, version: row.version, availability: availabilityOf(row), requestId });
-
 export async function createEvent(
   pool: Pool, shardCount: number, req: CreateEvent, ctx: CallContext, pricingDefaults: PricingDefaults,
 ): Promise<Outcome<Event>> {
@@ -44,22 +43,22 @@ export async function createEvent(
   if (pricing && isRefusal(pricing)) return pricing;
   return inTransaction(pool, async (client) => {
     const key = ctx.idempotencyKey && ctx.userId
-      ? { userId: ctx.userId, key: ctx.idempotencyKey, hash: requestHash('events.create', req) } : undefined;
+      ? { userId: ctx.userId, key: ctx.idempotencyKey, hash: requestHash(inventory.createEvent, req) } : undefined;
     if (key) {
       const [replay] = await claimKeys(client, [key]);
       if (replay) return replay as Outcome<Event>;
     }
-    const { rows } = await client.query<EventRow>(
-      `INSERT INTO events (id, name, description, venue, starts_at, ends_at, capacity, available, price, currency, max_tickets_per_user)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $9, $10) RETURNING ${EVENT_COLUMNS}`,
-      [uuidv7(), req.name, req.description ?? '', req.venue, req.startsAt, req.endsAt ?? null, req.capacity, req.price,
-        req.currency ?? DEFAULT_CURRENCY, req.maxTicketsPerUser ?? DEFAULT_MAX_TICKETS]);
-    const event = toEvent(rows[0]);
+    const row = await insertEvent(client, {
+      name: req.name, description: req.description ?? '', venue: req.venue, starts_at: new Date(req.startsAt),
+      ends_at: req.endsAt ? new Date(req.endsAt) : null, capacity: req.capacity, price: req.price,
+      currency: req.currency ?? DEFAULT_CURRENCY, max_tickets_per_user: req.maxTicketsPerUser ?? DEFAULT_MAX_TICKETS,
+    });
+    const event = toEvent(row);
     if (pricing) {
-      const lastTick = boundaryAtOrBefore(rows[0].created_at.getTime(), pricing.interval_s);
+      const lastTick = boundaryAtOrBefore(row.created_at.getTime(), pricing.interval_s);
       await storePolicy(client, event.id, pricing, new Date(lastTick), `${pricing.strategy} pricing set with the event`);
     }
-    await recordEvents(client, shardCount, [domainEvent('event.created', changeOf(rows[0], ctx.requestId), event)]);
+    await recordEvents(client, shardCount, [domainEvent('event.created', changeOf(row, ctx.requestId), event)]);
     const outcome = ok(event, 201);
     if (key) await storeOutcomes(client, [{ req: key, outcome }]);
     return outcome;
@@ -67,9 +66,8 @@ export async function createEvent(
 }
 
 export async function getEvent(pool: Pool, { eventId }: EventRef): Promise<Outcome<Event>> {
-  // Named, so each connection plans this hot read once.
-  const { rows } = await pool.query<EventRow>({ name: 'inventory.get-event', text: `SELECT ${EVENT_COLUMNS} FROM events WHERE id = $1`, values: [eventId] });
-  return rows[0] ? ok(toEvent(rows[0])) : refuse('NOT_FOUND', 'event not found');
+  const row = await readEvent(pool, eventId);
+  return row ? ok(toEvent(row)) : refuse('NOT_FOUND', 'event not found');
 }
 
 export async function listEvents(pool: Pool, req: ListEvents): Promise<Outcome<EventPage>> {
@@ -105,8 +103,8 @@ async function writeLockedEvent(
   const refused = adminOnly(ctx);
   if (refused) return refused;
   return inTransaction(pool, async (client) => {
-    const { rows } = await client.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE id = $1 FOR UPDATE`, [eventId]);
-    return rows[0] ? write(client, rows[0]) : refuse('NOT_FOUND', 'event not found');
+    const row = await lockEvent(client, eventId);
+    return row ? write(client, row) : refuse('NOT_FOUND', 'event not found');
   });
 }
 
@@ -123,22 +121,23 @@ export async function updateEvent(pool: Pool, shardCount: number, { eventId, cha
       if (bad) return bad;
     }
     // Seats sold or held for the waitlist stay where they are; only what is on sale moves.
-    const taken = row.capacity - row.available;
+    const taken = seatsTaken(row);
     const capacity = changes.capacity ?? row.capacity;
     if (capacity < taken) return refuse('CAPACITY_BELOW_SOLD', `${taken} seats are already sold or held`);
     // Seats added while people wait go to the waitlist first, like returned seats.
     const added = capacity - row.capacity;
     const toWaitlist = added > 0 && await waitlistDemand(client, eventId) ? added : 0;
-    const updated = await client.query<EventRow>(
-      `UPDATE events SET name = $3, description = $4, venue = $5, starts_at = $6, ends_at = $7, capacity = $8,
-         available = $8::int - $9::int - $13::int, set_aside = set_aside + $13::int, price = $10, currency = $11,
-         max_tickets_per_user = $12, version = version + 1, updated_at = now()
-       WHERE id = $1 AND version = $2 RETURNING ${EVENT_COLUMNS}`,
-      [eventId, row.version, changes.name ?? row.name, changes.description ?? row.description, changes.venue ?? row.venue,
-        startsAt, endsAt, capacity, taken, changes.price ?? row.price, changes.currency ?? row.currency,
-        changes.maxTicketsPerUser ?? row.max_tickets_per_user, toWaitlist]);
-    const event = toEvent(updated.rows[0]);
-    const change = changeOf(updated.rows[0], ctx.requestId);
+    const after = await writeEvent(client, row, {
+      seats: { available: added - toWaitlist, setAside: toWaitlist },
+      set: {
+        name: changes.name ?? row.name, description: changes.description ?? row.description, venue: changes.venue ?? row.venue,
+        starts_at: new Date(startsAt), ends_at: endsAt === null ? null : new Date(endsAt), capacity,
+        price: changes.price ?? row.price, currency: changes.currency ?? row.currency,
+        max_tickets_per_user: changes.maxTicketsPerUser ?? row.max_tickets_per_user,
+      },
+    });
+    const event = toEvent(after);
+    const change = changeOf(after, ctx.requestId);
     await recordEvents(client, shardCount, [
       domainEvent('event.updated', change, event),
       ...(toWaitlist > 0 ? [domainEvent('seats.released', change, { quantity: added, reason: 'capacity-raised', toWaitlist })] : []),
@@ -153,25 +152,20 @@ export async function cancelEvent(pool: Pool, shardCount: number, { eventId }: E
   const outcome = await writeLockedEvent(pool, eventId, ctx, async (client, row) => {
     if (row.status === 'cancelled') return ok(toEvent(row));
     if (row.status === 'completed') return refuse('EVENT_NOT_EDITABLE', 'event is completed');
-    const bookings = await client.query<BookingRow>(
-      `UPDATE bookings SET status = 'cancelled', cancelled_at = now() WHERE event_id = $1 AND status = 'confirmed'
-       RETURNING ${BOOKING_COLUMNS}`, [eventId]);
-    await client.query('DELETE FROM event_user_tickets WHERE event_id = $1', [eventId]);
+    const bookings = await cancelEventBookings(client, eventId);
     const holds = await client.query<HoldRow>(
       `UPDATE holds SET status = 'released', updated_at = now() WHERE event_id = $1 AND status = 'active'
        RETURNING ${HOLD_COLUMNS}`, [eventId]);
-    const updated = await client.query<EventRow>(
-      `UPDATE events SET status = 'cancelled', available = capacity, held = 0, set_aside = 0, version = version + 1, updated_at = now()
-       WHERE id = $1 AND version = $2 RETURNING ${EVENT_COLUMNS}`, [eventId, row.version]);
-    const event = toEvent(updated.rows[0]);
-    const change = changeOf(updated.rows[0], ctx.requestId);
+    const after = await writeEvent(client, row, { seats: everySeatBack(row), set: { status: 'cancelled' } });
+    const event = toEvent(after);
+    const change = changeOf(after, ctx.requestId);
     // Bookings and holds first, so a consumer that sees event.cancelled has seen what it ended.
     await recordEvents(client, shardCount, [
-      ...bookings.rows.map((b) => domainEvent('booking.cancelled', change, toBooking(b))),
+      ...bookings.map((b) => domainEvent('booking.cancelled', change, toBooking(b))),
       ...holds.rows.map((h) => domainEvent('hold.released', change, toHold(h))),
       domainEvent('event.cancelled', change, event),
     ]);
-    cancelled = bookings.rows.length;
+    cancelled = bookings.length;
     return ok(event);
   });
   if (outcome.ok) countCancellations(cancelled, 'event');

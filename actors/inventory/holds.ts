@@ -4,12 +4,13 @@
 // holds the user's Redis booking lock. A hold past its expiry is 410 even if
 // the waitlist actor has not swept it yet: its seats belong to the next in line.
 import type { Pool } from 'pg';
-import { v7 as uuidv7 } from 'uuid';
-import { ok, refuse, type Booking, type CallContext, type Hold, type HoldRef, type Outcome } from '../../protocol/index.js';
+import { inventory, ok, refuse, type Booking, type CallContext, type Hold, type HoldRef, type Outcome } from '../../protocol/index.js';
 import { claimKeys, requestHash, storeOutcomes } from '../../platform/idempotency.js';
 import { domainEvent, recordEvents } from '../../platform/outbox.js';
 import { inTransaction } from '../../platform/resources.js';
-import { availabilityOf, HOLD_COLUMNS, toHold, type HoldRow, type SeatCounts } from '../../platform/seat-rows.js';
+import { HOLD_COLUMNS, toHold, type HoldRow } from '../../platform/seat-rows.js';
+import { changeOf, lockEvent, writeEvent } from '../../platform/event-row.js';
+import { insertBookings, newBooking, overLimit, ticketsHeld } from '../../platform/booking-record.js';
 
 /** The hold's event and owner, read before locking (the Redis lock is per user and event). */
 export async function holdOwner(pool: Pool, holdId: string): Promise<{ eventId: string; userId: string } | undefined> {
@@ -23,22 +24,13 @@ export async function readHold(pool: Pool, holdId: string): Promise<Hold | undef
   return row && toHold(row);
 }
 
-interface LockedEvent extends SeatCounts {
-  version: number;
-  open: boolean;
-  currency: string;
-  max_tickets_per_user: number;
-}
-
 export async function confirmHold(pool: Pool, shardCount: number, req: HoldRef, ctx: CallContext & { userId: string }): Promise<Outcome<Booking>> {
   return inTransaction(pool, async (client) => {
-    const key = ctx.idempotencyKey ? { userId: ctx.userId, key: ctx.idempotencyKey, hash: requestHash('holds.confirm', req) } : undefined;
+    const key = ctx.idempotencyKey ? { userId: ctx.userId, key: ctx.idempotencyKey, hash: requestHash(inventory.confirmHold, req) } : undefined;
     const first = await client.query<{ event_id: string }>('SELECT event_id FROM holds WHERE id = $1', [req.holdId]);
     if (!first.rows[0]) return refuse('NOT_FOUND', 'hold not found');
-    const locked = await client.query<LockedEvent>(
-      `SELECT capacity, available, held, set_aside, price, currency, max_tickets_per_user, status, version, starts_at > now() AS open
-       FROM events WHERE id = $1 FOR UPDATE`, [first.rows[0].event_id]);
-    const event = locked.rows[0];
+    const event = await lockEvent(client, first.rows[0].event_id);
+    if (!event) return refuse('NOT_FOUND', 'hold not found');
     if (key) {
       const [replay] = await claimKeys(client, [key]);
       if (replay) return replay as Outcome<Booking>;
@@ -51,31 +43,15 @@ export async function confirmHold(pool: Pool, shardCount: number, req: HoldRef, 
       if (hold.status === 'expired' || (hold.status === 'active' && hold.expired)) return refuse('HOLD_EXPIRED', `the hold expired at ${hold.expires_at.toISOString()}`);
       if (hold.status !== 'active') return refuse('HOLD_NOT_ACTIVE', `the hold is ${hold.status}`);
       if (event.status !== 'scheduled' || !event.open) return refuse('EVENT_NOT_BOOKABLE', `event is ${event.status === 'scheduled' ? 'already started' : event.status}`);
-      const owned = await client.query<{ confirmed: number }>(
-        'SELECT confirmed FROM event_user_tickets WHERE event_id = $1 AND user_id = $2', [hold.event_id, ctx.userId]);
-      const already = owned.rows[0]?.confirmed ?? 0;
-      if (already + hold.quantity > event.max_tickets_per_user) {
-        return refuse('LIMIT_EXCEEDED', `you hold ${already} of at most ${event.max_tickets_per_user} tickets for this event`);
-      }
-      const booking: Booking = {
-        id: uuidv7(), eventId: hold.event_id, userId: ctx.userId, quantity: hold.quantity, unitPrice: event.price,
-        totalPrice: event.price * hold.quantity, currency: event.currency, status: 'confirmed', createdAt: new Date().toISOString(), cancelledAt: null,
-      };
-      await client.query(
-        `INSERT INTO bookings (id, event_id, user_id, quantity, unit_price, total_price, currency, status, created_at, hold_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'confirmed', $8, $9)`,
-        [booking.id, booking.eventId, booking.userId, booking.quantity, booking.unitPrice, booking.totalPrice, booking.currency, booking.createdAt, hold.id]);
-      await client.query(
-        `INSERT INTO event_user_tickets (event_id, user_id, confirmed) VALUES ($1, $2, $3)
-         ON CONFLICT (event_id, user_id) DO UPDATE SET confirmed = event_user_tickets.confirmed + EXCLUDED.confirmed`,
-        [hold.event_id, ctx.userId, hold.quantity]);
+      const owned = await ticketsHeld(client, hold.event_id, [ctx.userId]);
+      const limit = overLimit(owned.get(ctx.userId) ?? 0, hold.quantity, event.max_tickets_per_user);
+      if (limit) return refuse('LIMIT_EXCEEDED', limit);
+      const booking = newBooking(event, ctx.userId, hold.quantity, new Date().toISOString());
+      await insertBookings(client, [booking], [hold.id]);
       const confirmed = await client.query<HoldRow>(
         `UPDATE holds SET status = 'confirmed', booking_id = $2, updated_at = now() WHERE id = $1 RETURNING ${HOLD_COLUMNS}`, [hold.id, booking.id]);
-      const updated = await client.query<SeatCounts & { version: number }>(
-        `UPDATE events SET held = held - $2, version = version + 1, updated_at = now() WHERE id = $1 AND version = $3
-         RETURNING capacity, available, held, set_aside, price, status, version`, [hold.event_id, hold.quantity, event.version]);
-      if (updated.rowCount !== 1) throw new Error(`event ${hold.event_id} changed under its row lock`);
-      const change = { eventId: hold.event_id, version: updated.rows[0].version, availability: availabilityOf(updated.rows[0]), requestId: ctx.requestId };
+      const after = await writeEvent(client, event, { seats: { held: -hold.quantity } });
+      const change = changeOf(after, ctx.requestId);
       await recordEvents(client, shardCount, [
         domainEvent('booking.confirmed', change, booking),
         domainEvent('hold.confirmed', change, toHold(confirmed.rows[0])),

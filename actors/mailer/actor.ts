@@ -22,7 +22,7 @@ import { Sender } from './sender.js';
 import { TicketParts } from './ticket-parts.js';
 import { isTemplateName } from './templates.js';
 
-export const start: StartActor = async ({ config, log, shards, nc, yieldToForeground }) => {
+export const start: StartActor<'mailer'> = async ({ config, log, shards, nc, yieldToForeground }) => {
   const renderer = Renderer.load();
   const pool = openPostgres(config, log, 4);
   const providers = await providersFrom(config, log);
@@ -55,15 +55,15 @@ export const start: StartActor = async ({ config, log, shards, nc, yieldToForegr
   const adminOnly = (ctx: CallContext) => (ctx.role === 'admin' ? undefined : refuse('FORBIDDEN', 'only admins manage mail'));
   return {
     handlers: {
-      'templates.preview': async (req: PreviewMail, ctx: CallContext) => adminOnly(ctx)
+      preview: async (req: PreviewMail, ctx: CallContext) => adminOnly(ctx)
         ?? (isTemplateName(req.template) ? ok({ template: req.template, ...renderer.preview(req.template) }) : refuse('NOT_FOUND', `no mail template ${req.template}`)),
-      'dead-letters.list': async (req: ListDeadLetters, ctx: CallContext) => adminOnly(ctx) ?? listDeadLetters(pool, req),
-      'dead-letters.retry': async (req: DeliveryRef, ctx: CallContext) => {
+      deadLetters: async (req: ListDeadLetters, ctx: CallContext) => adminOnly(ctx) ?? listDeadLetters(pool, req),
+      retry: async (req: DeliveryRef, ctx: CallContext) => {
         const outcome = adminOnly(ctx) ?? await retryDeadLetter(pool, req);
         if (outcome.ok) sender.kick();
         return outcome;
       },
-      'tickets.resend': async (req: BookingRef, ctx: CallContext) => {
+      resendTickets: async (req: BookingRef, ctx: CallContext) => {
         const outcome = await resendTickets(pool, req, ctx);
         if (outcome.ok) sender.kick();
         return outcome;

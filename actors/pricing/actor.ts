@@ -40,7 +40,7 @@ async function caughtUp(nc: NatsConnection, shards: readonly number[], log: Logg
   log.warn('pricing consumers still had a backlog after the start-up wait; evaluating anyway');
 }
 
-export const start: StartActor = async ({ config, log, shards, nc, yieldToForeground }) => {
+export const start: StartActor<'pricing'> = async ({ config, log, shards, nc, yieldToForeground }) => {
   const pool = openPostgres(config, log);
   const relay = new OutboxRelay(pool, nc.jetstream(), shards, log, { pollMs: config.outboxPollMs }).start();
   const defaults = pricingDefaults(config);
@@ -82,13 +82,13 @@ export const start: StartActor = async ({ config, log, shards, nc, yieldToForegr
 
   return {
     handlers: {
-      'price.get': (req) => quote(pool, req.eventId, config.pricingSettleMs),
-      'policy.set': async (req, ctx) => {
+      quote: (req) => quote(pool, req.eventId, config.pricingSettleMs),
+      setPolicy: async (req, ctx) => {
         const done = await setPolicy(pool, config.shards, req, ctx, defaults, new Date());
         announce(req.eventId, done.moves);
         return done.outcome;
       },
-      'history.list': (req, ctx) => listHistory(pool, req, ctx),
+      history: (req, ctx) => listHistory(pool, req, ctx),
       ping: async (_req, _ctx, meta) => {
         await pool.query('SELECT 1');
         return ok({ kind: 'pricing', shard: meta.shard, thread: threadId });

@@ -8,10 +8,11 @@ import {
   ok, refuse, type CallContext, type Outcome, type PricingPolicy, type SetPricing,
 } from '../../protocol/index.js';
 import { inTransaction } from '../../platform/resources.js';
-import { LOCK_PRICE_SQL, writePrice, type LockedPrice, type PriceMove } from './price-change.js';
+import { lockEvent } from '../../platform/event-row.js';
 import {
   boundaryAtOrBefore, checkRules, isRefusal, money, readPolicy, storePolicy, type PricingDefaults,
 } from '../../platform/pricing-policy.js';
+import { writePrice, type PriceMove } from './price-change.js';
 
 export interface PolicySet {
   outcome: Outcome<PricingPolicy>;
@@ -28,8 +29,7 @@ export async function setPolicy(
   return inTransaction(pool, async (client) => {
     // The policy row before the event row, in the order reprice takes them.
     const existing = await readPolicy(client, eventId, true);
-    const { rows } = await client.query<LockedPrice>(LOCK_PRICE_SQL, [eventId]);
-    const row = rows[0];
+    const row = await lockEvent(client, eventId);
     if (!row) return refused(refuse('NOT_FOUND', 'event not found'));
     if (row.status !== 'scheduled') return refused(refuse('EVENT_NOT_EDITABLE', `event is ${row.status}`));
     // A dynamic price in force is not a base; the base it moves around is.

@@ -1,5 +1,5 @@
 // Writing a new price. Always under the event row lock the caller holds
-// (SELECT ... FOR UPDATE), with the version check inventory's batches use,
+// (lockEvent), through the event row's owner like every other write,
 // in one transaction with its price_history rows and price.changed events.
 // Bookings read events.price under the same lock, so each is charged the
 // price in force when it commits.
@@ -8,24 +8,13 @@ import { Counter } from 'prom-client';
 import { v7 as uuidv7 } from 'uuid';
 import type { PricingStrategy } from '../../protocol/index.js';
 import { domainEvent, recordEvents } from '../../platform/outbox.js';
-import { availabilityOf, type SeatCounts } from '../../platform/seat-rows.js';
+import { availabilityOf, changeOf, writeEvent, type EventRow } from '../../platform/event-row.js';
 
 const priceChanges = new Counter({
   name: 'evently_price_changes_total',
   help: 'Price changes written by the pricing actor, by direction (up, down)',
   labelNames: ['direction'] as const,
 });
-
-/** The event row as locked for a price change. */
-export interface LockedPrice extends SeatCounts {
-  id: string;
-  currency: string;
-  version: number;
-  starts_at: Date;
-}
-
-export const LOCK_PRICE_SQL = `SELECT id, capacity, available, held, set_aside, price, currency, status, version, starts_at
-  FROM events WHERE id = $1 FOR UPDATE`;
 
 export interface PriceMove {
   /** The boundary (or the admin's change) it belongs to. */
@@ -35,22 +24,14 @@ export interface PriceMove {
   reason: string;
 }
 
-/** Thrown when the row is not as expected: the transaction rolls back, and the next sweep tries again. */
-export class PriceVersionConflict extends Error {}
-
 /** Applies moves (in order; the last one is the price in force after commit) to the locked row. */
 export async function writePrice(
-  client: PoolClient, shardCount: number, row: LockedPrice, moves: readonly PriceMove[], strategy: PricingStrategy, requestId: string,
+  client: PoolClient, shardCount: number, row: EventRow, moves: readonly PriceMove[], strategy: PricingStrategy, requestId: string,
 ): Promise<number> {
   if (moves.length === 0) return row.price;
   const price = moves[moves.length - 1].price;
-  const updated = await client.query<{ version: number }>({
-    name: 'pricing.write-price',
-    text: 'UPDATE events SET price = $3, version = version + 1, updated_at = now() WHERE id = $1 AND version = $2 RETURNING version',
-    values: [row.id, row.version, price],
-  });
-  if (updated.rowCount !== 1) throw new PriceVersionConflict(`event ${row.id} changed under its row lock`);
-  const version = updated.rows[0].version;
+  const after = await writeEvent(client, row, { set: { price } });
+  const version = after.version;
   await client.query({
     name: 'pricing.insert-history',
     text: `INSERT INTO price_history (id, event_id, at, price, previous, strategy, reason, version)
@@ -59,8 +40,9 @@ export async function writePrice(
     values: [row.id, strategy, version, moves.map(() => uuidv7()), moves.map((m) => m.at), moves.map((m) => m.price),
       moves.map((m) => m.previous), moves.map((m) => m.reason)],
   });
+  const change = changeOf(after, requestId);
   await recordEvents(client, shardCount, moves.map((m) => domainEvent('price.changed',
-    { eventId: row.id, version, availability: availabilityOf({ ...row, price: m.price }), requestId },
+    { ...change, availability: availabilityOf({ ...after, price: m.price }) },
     { price: m.price, previous: m.previous, strategy, reason: m.reason })));
   return price;
 }

@@ -7,9 +7,10 @@
 import type { Pool } from 'pg';
 import { inTransaction } from '../../platform/resources.js';
 import { boundariesDue, evaluate } from './demand.js';
-import { LOCK_PRICE_SQL, PriceVersionConflict, writePrice, type LockedPrice, type PriceMove } from './price-change.js';
-import { readPolicy } from '../../platform/pricing-policy.js';
+import { lockEvent, VersionConflict } from '../../platform/event-row.js';
+import { writePrice, type PriceMove } from './price-change.js';
 import { policyOf } from './model.js';
+import { readPolicy } from '../../platform/pricing-policy.js';
 import { foldSales, loadHistory } from './store.js';
 
 /** Most boundaries one transaction catches up on; the next sweep takes the rest. */
@@ -46,9 +47,9 @@ export async function reprice(pool: Pool, shardCount: number, eventId: string, u
     if (steps.length === 0) return [];
     const moves = steps.filter((s) => s.price !== s.previous).map((s) => ({ ...s, at: new Date(s.at) }));
     if (moves.length > 0) {
-      const { rows: [row] } = await client.query<LockedPrice>(LOCK_PRICE_SQL, [eventId]);
+      const row = await lockEvent(client, eventId);
       // Only pricing moves a dynamic price, under the policy lock this transaction holds.
-      if (row.price !== weighed.price) throw new PriceVersionConflict(`the price of event ${eventId} moved while it was weighed`);
+      if (row?.price !== weighed.price) throw new VersionConflict(eventId, 'moved its price while it was weighed');
       await writePrice(client, shardCount, row, moves, 'dynamic', `pricing-${eventId}`);
     }
     const last = steps[steps.length - 1];

@@ -23,7 +23,7 @@ const offers = new Counter({ name: 'evently_waitlist_offers_total', help: 'Holds
 /** Timers fire a little after expiry so the database agrees the hold ran out. */
 const EXPIRY_SLACK_MS = 50;
 
-export const start: StartActor = async ({ config, log, shards, nc }) => {
+export const start: StartActor<'waitlist'> = async ({ config, log, shards, nc }) => {
   const pool = openPostgres(config, log);
   const relay = new OutboxRelay(pool, nc.jetstream(), shards, log, { pollMs: config.outboxPollMs }).start();
   const policy: OfferPolicy = { holdSeconds: config.holdSeconds, maxSkips: config.waitlistMaxSkips };
@@ -63,11 +63,11 @@ export const start: StartActor = async ({ config, log, shards, nc }) => {
 
   return {
     handlers: {
-      'entries.join': async (req, ctx) => {
+      join: async (req, ctx) => {
         const who = signedIn(ctx);
         return who ? run(req.eventId, (client) => join(client, req, who, policy)) : needsUser;
       },
-      'entries.mine': async (req, ctx) => {
+      mine: async (req, ctx) => {
         if (!ctx.userId) return needsUser;
         const userId = ctx.userId;
         const client = await pool.connect();
@@ -77,11 +77,11 @@ export const start: StartActor = async ({ config, log, shards, nc }) => {
           client.release();
         }
       },
-      'entries.leave': async (req, ctx) => {
+      leave: async (req, ctx) => {
         const who = signedIn(ctx);
         return who ? run(req.eventId, (client) => leave(client, req.eventId, who, policy)) : needsUser;
       },
-      'entries.list': async (req, ctx) => {
+      list: async (req, ctx) => {
         if (ctx.role !== 'admin') return refuse('FORBIDDEN', 'only admins list a waitlist');
         const key = req.cursor ? decodeCursor(req.cursor, ['uuid']) : undefined;
         if (req.cursor && !key) return refuse('VALIDATION_FAILED', 'cursor is not valid');
@@ -92,12 +92,12 @@ export const start: StartActor = async ({ config, log, shards, nc }) => {
           client.release();
         }
       },
-      'entries.priority': async (req, ctx) => (ctx.role === 'admin'
+      setPriority: async (req, ctx) => (ctx.role === 'admin'
         ? run(req.eventId, (client) => setPriority(client, req, ctx.requestId))
         : refuse('FORBIDDEN', 'only admins set waitlist priority')),
       // Asked by the scheduler's hold sweep for holds whose timer was lost with a thread. It only
       // does what the timer would have done, so it needs no role.
-      'holds.expire': async (req, ctx) => {
+      expireHolds: async (req, ctx) => {
         const expired = await expireNow(req.eventId, ctx.requestId);
         return expired.ok ? ok({ expired: expired.value }) : expired;
       },

@@ -6,16 +6,17 @@
 import type { PoolClient } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import {
-  ok, refuse, type CallContext, type JoinWaitlist, type ListWaitlist, type Outcome, type SetPriority,
+  ok, refuse, waitlist, type CallContext, type JoinWaitlist, type ListWaitlist, type Outcome, type SetPriority,
   type WaitlistEntry, type WaitlistPage,
 } from '../../protocol/index.js';
 import { encodeCursor } from '../../platform/cursor.js';
 import { claimKeys, requestHash, storeOutcomes } from '../../platform/idempotency.js';
 import { domainEvent, type NewDomainEvent } from '../../platform/outbox.js';
 import { offerSetAside, positionsChanged, type OfferPolicy } from './offers.js';
-import { availabilityOf, HOLD_COLUMNS, toHold, type HoldRow } from '../../platform/seat-rows.js';
+import { HOLD_COLUMNS, toHold, type HoldRow } from '../../platform/seat-rows.js';
 import { entryOfUser, positionOf, queue, readEntry, toEntry } from './rows.js';
-import { lockEvent, moveSeats, type LockedEvent } from './seats.js';
+import { changeOf, lockEvent, writeEvent, type EventRow } from '../../platform/event-row.js';
+import { overLimit, ticketsHeld } from '../../platform/booking-record.js';
 
 /** What a use case did: its answer, and the domain events to record with it. */
 export interface Done<T> {
@@ -30,7 +31,7 @@ const refused = <T>(outcome: Outcome<T>): Done<T> => ({ outcome, events: [] });
 export async function join(client: PoolClient, req: JoinWaitlist, ctx: CallContext & { userId: string }, policy: OfferPolicy): Promise<Done<WaitlistEntry>> {
   const event = await lockEvent(client, req.eventId);
   if (!event) return refused(refuse('NOT_FOUND', 'event not found'));
-  const key = ctx.idempotencyKey ? { userId: ctx.userId, key: ctx.idempotencyKey, hash: requestHash('waitlist.join', req) } : undefined;
+  const key = ctx.idempotencyKey ? { userId: ctx.userId, key: ctx.idempotencyKey, hash: requestHash(waitlist.join, req) } : undefined;
   if (key) {
     const [replay] = await claimKeys(client, [key]);
     if (replay) return refused(replay as Outcome<WaitlistEntry>);
@@ -40,14 +41,12 @@ export async function join(client: PoolClient, req: JoinWaitlist, ctx: CallConte
   return done;
 }
 
-async function admit(client: PoolClient, event: LockedEvent, req: JoinWaitlist, ctx: CallContext & { userId: string }, policy: OfferPolicy): Promise<Done<WaitlistEntry>> {
+async function admit(client: PoolClient, event: EventRow, req: JoinWaitlist, ctx: CallContext & { userId: string }, policy: OfferPolicy): Promise<Done<WaitlistEntry>> {
   if (event.status !== 'scheduled' || !event.open) return refused(refuse('EVENT_NOT_BOOKABLE', `event is ${event.status === 'scheduled' ? 'already started' : event.status}`));
   if (event.available > 0) return refused(refuse('SEATS_AVAILABLE', `${event.available} seats are on sale; book them instead`));
-  const owned = await client.query<{ confirmed: number }>('SELECT confirmed FROM event_user_tickets WHERE event_id = $1 AND user_id = $2', [event.id, ctx.userId]);
-  const already = owned.rows[0]?.confirmed ?? 0;
-  if (already + req.quantity > event.max_tickets_per_user) {
-    return refused(refuse('LIMIT_EXCEEDED', `you hold ${already} of at most ${event.max_tickets_per_user} tickets for this event`));
-  }
+  const owned = await ticketsHeld(client, event.id, [ctx.userId]);
+  const limit = overLimit(owned.get(ctx.userId) ?? 0, req.quantity, event.max_tickets_per_user);
+  if (limit) return refused(refuse('LIMIT_EXCEEDED', limit));
   const live = await entryOfUser(client, event.id, ctx.userId);
   if (live && (live.status === 'waiting' || live.status === 'offered')) return refused(refuse('ALREADY_ON_WAITLIST', 'you are already on this waitlist'));
   const id = uuidv7();
@@ -79,8 +78,8 @@ export async function leave(client: PoolClient, eventId: string, ctx: CallContex
      RETURNING ${HOLD_COLUMNS}`, [row.id]);
   const hold = released.rows[0];
   if (hold) {
-    after = await moveSeats(client, event, { held: -hold.quantity, setAside: hold.quantity });
-    const change = { eventId, version: after.version, availability: availabilityOf(after), requestId: ctx.requestId };
+    after = await writeEvent(client, event, { seats: { held: -hold.quantity, setAside: hold.quantity } });
+    const change = changeOf(after, ctx.requestId);
     events.push(
       domainEvent('hold.released', change, toHold(hold)),
       domainEvent('seats.released', change, { quantity: hold.quantity, reason: 'hold-released', toWaitlist: hold.quantity }),

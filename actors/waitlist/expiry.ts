@@ -6,9 +6,9 @@ import type { PoolClient } from 'pg';
 import { domainEvent } from '../../platform/outbox.js';
 import type { Done } from './entries.js';
 import { offerSetAside, type OfferPolicy } from './offers.js';
-import { availabilityOf, HOLD_COLUMNS, toHold, type HoldRow } from '../../platform/seat-rows.js';
+import { HOLD_COLUMNS, toHold, type HoldRow } from '../../platform/seat-rows.js';
 import { readEntry } from './rows.js';
-import { lockEvent, moveSeats } from './seats.js';
+import { changeOf, lockEvent, writeEvent } from '../../platform/event-row.js';
 
 /** Event ids with holds past their expiry. */
 export async function eventsWithExpiredHolds(client: PoolClient): Promise<string[]> {
@@ -27,8 +27,8 @@ export async function expireHolds(client: PoolClient, eventId: string, policy: O
   await client.query(`UPDATE waitlist_entries SET status = 'expired', updated_at = now() WHERE id = ANY($1::uuid[]) AND status = 'offered'`,
     [rows.map((h) => h.entry_id)]);
   const seats = rows.reduce((n, h) => n + h.quantity, 0);
-  const after = await moveSeats(client, event, { held: -seats, setAside: seats });
-  const change = { eventId, version: after.version, availability: availabilityOf(after), requestId };
+  const after = await writeEvent(client, event, { seats: { held: -seats, setAside: seats } });
+  const change = changeOf(after, requestId);
   const events = [];
   for (const hold of rows) {
     events.push(domainEvent('hold.expired', change, toHold(hold)));

@@ -8,9 +8,9 @@ import type { PoolClient } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import type { Hold } from '../../protocol/index.js';
 import { domainEvent, type NewDomainEvent } from '../../platform/outbox.js';
-import { availabilityOf, HOLD_COLUMNS, toHold, type HoldRow } from '../../platform/seat-rows.js';
+import { HOLD_COLUMNS, toHold, type HoldRow } from '../../platform/seat-rows.js';
 import { QUEUE_ORDER, readEntry } from './rows.js';
-import { moveSeats, type LockedEvent } from './seats.js';
+import { changeOf, writeEvent, type EventRow } from '../../platform/event-row.js';
 
 const SCAN_LIMIT = 1000;
 /** Positions announced after a change: the head of the queue, where movement matters. */
@@ -22,14 +22,14 @@ export interface OfferPolicy {
 }
 
 export interface Offered {
-  event: LockedEvent;
+  event: EventRow;
   holds: Hold[];
   events: NewDomainEvent[];
 }
 
 interface Candidate { id: string; user_id: string; quantity: number; skips: number }
 
-export async function offerSetAside(client: PoolClient, locked: LockedEvent, policy: OfferPolicy, requestId: string): Promise<Offered> {
+export async function offerSetAside(client: PoolClient, locked: EventRow, policy: OfferPolicy, requestId: string): Promise<Offered> {
   if (locked.set_aside === 0 || locked.status !== 'scheduled' || !locked.open) return { event: locked, holds: [], events: [] };
   const { rows: waiting } = await client.query<Candidate>({
     name: 'waitlist.candidates',
@@ -70,8 +70,8 @@ export async function offerSetAside(client: PoolClient, locked: LockedEvent, pol
   for (const hold of holdRows) {
     await client.query(`UPDATE waitlist_entries SET status = 'offered', hold_id = $2, updated_at = now() WHERE id = $1`, [hold.entry_id, hold.id]);
   }
-  const event = await moveSeats(client, locked, { setAside: -(offered + toSale), held: offered, available: toSale });
-  const change = { eventId: locked.id, version: event.version, availability: availabilityOf(event), requestId };
+  const event = await writeEvent(client, locked, { seats: { setAside: -(offered + toSale), held: offered, available: toSale } });
+  const change = changeOf(event, requestId);
   const holds = holdRows.map(toHold);
   const events: NewDomainEvent[] = [];
   for (const hold of holds) {

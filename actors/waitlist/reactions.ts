@@ -11,7 +11,7 @@ import { appliedOnce } from '../../platform/shard-consumer.js';
 import type { Done } from './entries.js';
 import { offerSetAside, type OfferPolicy } from './offers.js';
 import { readEntry } from './rows.js';
-import { lockEvent } from './seats.js';
+import { lockEvent } from '../../platform/event-row.js';
 
 export const CONSUMER = 'waitlist';
 

@@ -15,7 +15,7 @@ import { allRooms, removeRoom, roomRow, roomState, setRoom, type RoomRow } from 
 import { RATES_KEY, Ticker } from './ticker.js';
 import { joinBatch, latestTicket, leaveQueue, liveTickets, placeInPostgres, toTicket, type TicketRow } from './tickets.js';
 
-export const start: StartActor = async ({ config, log, shards, nc }) => {
+export const start: StartActor<'waitroom'> = async ({ config, log, shards, nc }) => {
   const pool = openPostgres(config, log);
   const redis = openRedis(config, log);
   const key = admissionKey(config.admissionSecret, config.jwtSecret);
@@ -82,13 +82,13 @@ export const start: StartActor = async ({ config, log, shards, nc }) => {
 
   return {
     handlers: {
-      'rooms.set': async (req, ctx: CallContext) => {
+      setRoom: async (req, ctx: CallContext) => {
         if (ctx.role !== 'admin') return adminOnly;
         const outcome = await setRoom(pool, req, config.waitroomAdmissionTtlSeconds);
         if (outcome.ok) announce({ eventId: req.eventId, enabled: true });
         return outcome;
       },
-      'rooms.remove': async (req, ctx: CallContext) => {
+      removeRoom: async (req, ctx: CallContext) => {
         if (ctx.role !== 'admin') return adminOnly;
         const outcome = await inTransaction(pool, (client) => removeRoom(client, req.eventId));
         if (outcome.ok) {
@@ -98,32 +98,32 @@ export const start: StartActor = async ({ config, log, shards, nc }) => {
         }
         return outcome;
       },
-      'rooms.state': async (req, ctx: CallContext) => {
+      roomState: async (req, ctx: CallContext) => {
         if (ctx.role !== 'admin') return adminOnly;
         const row = await roomRow(pool, req.eventId);
         if (!row) return refuse('NOT_FOUND', 'this event has no waiting room');
         const all = await rates();
         return ok((await roomState(pool, [row], (e) => rateOf(e, all)))[0]);
       },
-      'rooms.list': async (_req, ctx: CallContext) => {
+      rooms: async (_req, ctx: CallContext) => {
         if (ctx.role !== 'admin') return adminOnly;
         const all = await rates();
         return ok({ items: await roomState(pool, await allRooms(pool), (e) => rateOf(e, all)) });
       },
-      'rooms.ids': async () => ok({ eventIds: (await allRooms(pool)).map((r) => r.event_id) }),
-      'tickets.join': async (req, ctx: CallContext) => {
+      roomIds: async () => ok({ eventIds: (await allRooms(pool)).map((r) => r.event_id) }),
+      join: async (req, ctx: CallContext) => {
         if (!ctx.userId) return needsUser;
         const joined = await batcher.submit(req.eventId, ctx.userId);
         if (!joined) return refuse('ROOM_CLOSED', 'this event has no waiting room on; book directly');
         return ok(joined.ticket, joined.created ? 201 : 200);
       },
-      'tickets.mine': async (req, ctx: CallContext) => {
+      mine: async (req, ctx: CallContext) => {
         if (!ctx.userId) return needsUser;
         const row = await latestTicket(pool, req.eventId, ctx.userId);
         if (!row) return noTicket;
         return ok(toTicket(row, (await standings(req.eventId, [row])).get(row.user_id)!, key));
       },
-      'tickets.leave': async (req, ctx: CallContext) => {
+      leave: async (req, ctx: CallContext) => {
         if (!ctx.userId) return needsUser;
         const { waitingRank } = await leaveQueue(pool, req.eventId, ctx.userId);
         if (waitingRank !== null) {
@@ -133,7 +133,7 @@ export const start: StartActor = async ({ config, log, shards, nc }) => {
         return ok({});
       },
       // Asked by an edge for its live subscribers; the edge has checked who they are.
-      'tickets.positions': async (req) => {
+      positions: async (req) => {
         const series = ticker.series(req.eventId);
         const rows = await liveTickets(pool, req.eventId, req.userIds);
         const byUser = new Map(rows.map((r) => [r.user_id, r]));

@@ -7,7 +7,7 @@
 // endpoints and read and retry deliveries through it.
 import { threadId } from 'node:worker_threads';
 import { ok, refuse, type CallContext } from '../../protocol/index.js';
-import type { Handler, StartActor } from '../../platform/actor.js';
+import type { StartActor } from '../../platform/actor.js';
 import { consumeShardsInBatches } from '../../platform/batch-consumer.js';
 import { recordDeadLetter } from '../../platform/dead-letters.js';
 import { inTransaction, openPostgres } from '../../platform/resources.js';
@@ -18,7 +18,7 @@ import { webhookPlanned } from './metrics.js';
 import { anyoneSubscribed, CONSUMER, planDeliveries, REACTS_TO } from './planning.js';
 import { Sender } from './sender.js';
 
-export const start: StartActor = async ({ config, log, shards, nc, yieldToForeground }) => {
+export const start: StartActor<'webhooks'> = async ({ config, log, shards, nc, yieldToForeground }) => {
   const pool = openPostgres(config, log, 6);
   const client = new WebhookClient(config.webhookTimeoutMs, config.webhookAllowHosts);
   const sender = new Sender(pool, client, {
@@ -39,26 +39,29 @@ export const start: StartActor = async ({ config, log, shards, nc, yieldToForegr
   sender.kick();
   log.info({ shards: shards.length }, 'webhooks consuming');
 
-  const admin = (handler: Handler): Handler => async (req, ctx: CallContext, meta) =>
-    ctx.role === 'admin' ? handler(req, ctx, meta) : refuse('FORBIDDEN', 'only admins manage webhooks');
+  const notAdmin = (ctx: CallContext) => (ctx.role === 'admin' ? undefined : refuse('FORBIDDEN', 'only admins manage webhooks'));
   return {
     handlers: {
-      'endpoints.create': admin((req) => endpoints.create(req)),
-      'endpoints.list': admin((req) => endpoints.list(req)),
-      'endpoints.get': admin((req) => endpoints.get(req)),
-      'endpoints.update': admin(async (req) => {
+      create: async (req, ctx) => notAdmin(ctx) ?? endpoints.create(req),
+      list: async (req, ctx) => notAdmin(ctx) ?? endpoints.list(req),
+      get: async (req, ctx) => notAdmin(ctx) ?? endpoints.get(req),
+      update: async (req, ctx) => {
+        const refused = notAdmin(ctx);
+        if (refused) return refused;
         const outcome = await endpoints.update(req);
         if (outcome.ok && outcome.value.enabled) sender.kick();
         return outcome;
-      }),
-      'endpoints.delete': admin((req) => endpoints.remove(req)),
-      'endpoints.rotate-secret': admin((req) => endpoints.rotateSecret(req)),
-      'deliveries.list': admin((req) => listDeliveries(pool, req)),
-      'deliveries.retry': admin(async (req) => {
+      },
+      remove: async (req, ctx) => notAdmin(ctx) ?? endpoints.remove(req),
+      rotateSecret: async (req, ctx) => notAdmin(ctx) ?? endpoints.rotateSecret(req),
+      deliveries: async (req, ctx) => notAdmin(ctx) ?? listDeliveries(pool, req),
+      retry: async (req, ctx) => {
+        const refused = notAdmin(ctx);
+        if (refused) return refused;
         const outcome = await retryDelivery(pool, req);
         if (outcome.ok) sender.kick();
         return outcome;
-      }),
+      },
       ping: async () => {
         await pool.query('SELECT 1');
         return ok({ kind: 'webhooks', shard: null, thread: threadId });

@@ -1,9 +1,10 @@
 // Liveness says the process answers. Readiness says it can do its job: the
-// broker is connected, and every inventory, waitlist, pricing and check-in shard and the
-// identity, audit, mailer, analytics and webhooks actors answer a ping (which touches the database).
+// broker is connected, and every actor kind of the protocol's catalogue answers
+// its ping (which touches the database): on every shard when its ping is
+// shard-scoped, else once.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { analytics, audit, checkin, identity, inventory, mailer, pricing, subjectFor, waitlist, waitroom, webhooks, type ActorKind } from '../../protocol/index.js';
+import { ACTOR_KINDS, operations, subjectFor } from '../../protocol/index.js';
 import { BACKGROUND_KINDS } from '../../platform/actor.js';
 import { sendProblem } from '../../platform/http/problems.js';
 import type { EdgeDeps } from '../deps.js';
@@ -24,21 +25,15 @@ export const healthRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app, { b
     schema: { tags: ['ops'], summary: 'Readiness: every shard and actor answers', response: { 200: withExample(Ready, examples.ready), ...problems(503) } },
   }, async (request, reply) => {
     const ctx = { requestId: request.id };
-    const targets = [
-      ...Array.from({ length: shards }, (_, shard) => ({ kind: 'inventory', name: `inventory shard ${shard}`, subject: subjectFor(inventory.ping, shard) })),
-      ...Array.from({ length: shards }, (_, shard) => ({ kind: 'waitlist', name: `waitlist shard ${shard}`, subject: subjectFor(waitlist.ping, shard) })),
-      ...Array.from({ length: shards }, (_, shard) => ({ kind: 'pricing', name: `pricing shard ${shard}`, subject: subjectFor(pricing.ping, shard) })),
-      ...Array.from({ length: shards }, (_, shard) => ({ kind: 'waitroom', name: `waitroom shard ${shard}`, subject: subjectFor(waitroom.ping, shard) })),
-      ...Array.from({ length: shards }, (_, shard) => ({ kind: 'checkin', name: `check-in shard ${shard}`, subject: subjectFor(checkin.ping, shard) })),
-      { kind: 'identity', name: 'identity', subject: subjectFor(identity.ping) },
-      { kind: 'mailer', name: 'mailer', subject: subjectFor(mailer.ping) },
-      { kind: 'analytics', name: 'analytics', subject: subjectFor(analytics.ping) },
-      { kind: 'audit', name: 'audit', subject: subjectFor(audit.ping) },
-      { kind: 'webhooks', name: 'webhooks', subject: subjectFor(webhooks.ping) },
-      // Pools switched off by configuration are not waited for: their work waits in the stream.
-    ].filter((t) => !disabledPools.includes(t.kind));
+    // Pools switched off by configuration are not waited for: their work waits in the stream.
+    const targets = ACTOR_KINDS.filter((kind) => !disabledPools.includes(kind)).flatMap((kind) => {
+      const ping = operations[kind].ping;
+      return ping.scope === 'shard'
+        ? Array.from({ length: shards }, (_, shard) => ({ kind, name: `${kind} shard ${shard}`, subject: subjectFor(ping, shard) }))
+        : [{ kind, name: kind, subject: subjectFor(ping) }];
+    });
     const results = await Promise.all(targets.map((t) =>
-      broker.callSubject(t.subject, {}, ctx, BACKGROUND_KINDS.has(t.kind as ActorKind) ? BACKGROUND_PING_TIMEOUT_MS : PING_TIMEOUT_MS)));
+      broker.callSubject(t.subject, {}, ctx, BACKGROUND_KINDS.has(t.kind) ? BACKGROUND_PING_TIMEOUT_MS : PING_TIMEOUT_MS)));
     const down = targets.filter((_, i) => !results[i].ok).map((t) => t.name);
     return down.length === 0
       ? reply.send({ status: 'ready', shards })

@@ -3,10 +3,9 @@
 // domain event in the same transaction, like an admin's edit. Inventory
 // batches notice through their version check; the reminder consumer drops any
 // reminder still scheduled.
-import { toEvent, EVENT_COLUMNS, type EventRow } from '../../actors/inventory/public.js';
+import { changeOf, lockEvent, toEvent, writeEvent } from '../../platform/event-row.js';
 import { domainEvent, recordEvents } from '../../platform/outbox.js';
 import { inTransaction } from '../../platform/resources.js';
-import { availabilityOf } from '../../platform/seat-rows.js';
 import type { JobContext } from './context.js';
 
 const BATCH = 100;
@@ -14,17 +13,10 @@ const BATCH = 100;
 /** Completes one event if it is still scheduled and over; false if someone else changed it first. */
 async function complete({ db, config }: JobContext, eventId: string, requestId: string): Promise<boolean> {
   return inTransaction(db, async (client) => {
-    const { rows } = await client.query<EventRow & { ended: boolean }>(
-      `SELECT ${EVENT_COLUMNS}, coalesce(ends_at, starts_at) <= now() AS ended FROM events WHERE id = $1 FOR UPDATE`, [eventId]);
-    const row = rows[0];
+    const row = await lockEvent(client, eventId);
     if (!row || row.status !== 'scheduled' || !row.ended) return false;
-    const updated = await client.query<EventRow>(
-      `UPDATE events SET status = 'completed', version = version + 1, updated_at = now() WHERE id = $1 AND version = $2
-       RETURNING ${EVENT_COLUMNS}`, [eventId, row.version]);
-    const after = updated.rows[0];
-    await recordEvents(client, config.shards, [
-      domainEvent('event.updated', { eventId, version: after.version, availability: availabilityOf(after), requestId }, toEvent(after)),
-    ]);
+    const after = await writeEvent(client, row, { set: { status: 'completed' } });
+    await recordEvents(client, config.shards, [domainEvent('event.updated', changeOf(after, requestId), toEvent(after))]);
     return true;
   });
 }

@@ -8,7 +8,7 @@
 import type { DomainEvent, DomainEventType } from '../../protocol/index.js';
 import { domainEvent, recordEvents } from '../../platform/outbox.js';
 import { inTransaction } from '../../platform/resources.js';
-import { availabilityOf, type SeatCounts } from '../../platform/seat-rows.js';
+import { availabilityOf, type SeatCounts } from '../../platform/event-row.js';
 import { appliedOnce } from '../../platform/shard-consumer.js';
 import { SCHEDULER_LOCK_CLASS } from './backend.js';
 import type { JobContext } from './context.js';

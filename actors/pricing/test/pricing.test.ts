@@ -10,7 +10,8 @@ import { connect, type NatsConnection } from 'nats';
 import { natsOptions } from '../../../platform/nats-connect.js';
 import { DOMAIN_STREAM, domainShardFilter, readDomainMessage, shardOf, type DomainEvent } from '../../../protocol/index.js';
 import { applyEvent, boundariesDue, emptyHistory, evaluate } from '../demand.js';
-import { LOCK_PRICE_SQL, writePrice, type LockedPrice } from '../price-change.js';
+import { writePrice } from '../price-change.js';
+import { lockEvent } from '../../../platform/event-row.js';
 import { policyOf } from '../model.js';
 import { boundaryAtOrBefore, type PolicyRow } from '../../../platform/pricing-policy.js';
 import { startTestSystem, type TestSystem } from '../../../ops/testing/harness.js';
@@ -124,7 +125,8 @@ describe('pricing', () => {
     const client = await t.db.connect();
     try {
       await client.query('BEGIN');
-      const { rows: [row] } = await client.query<LockedPrice>(LOCK_PRICE_SQL, [event.id]);
+      const row = await lockEvent(client, event.id);
+      assert.ok(row);
       const waiting = book(c.token, event.id);
       await eventually('the booking to wait for the row lock', async () => {
         const { rows: [w] } = await t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock'`);
