@@ -47,7 +47,8 @@ const seats = (available: number) => ({ available, held: 0, capacity: 100_000, p
 const watchersOf = (c: LiveTestClient, eventId: string, n: number) =>
   c.next<AvailabilityMessage>(isAvailability(eventId, (m) => m.watchers === n), `watchers=${n}`);
 
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+/** Polls until `condition` holds; generous, because a loaded machine can be slow to show a state. */
+async function waitFor(condition: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
     if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
