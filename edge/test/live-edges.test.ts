@@ -23,10 +23,12 @@ let edgeB: Edge;
 let nc: NatsConnection;
 const clients: LiveTestClient[] = [];
 before(async () => {
-  const timing = { presenceIntervalMs: 200, presenceThrottleMs: 50 };
+  // Not much shorter: an edge unheard for 3 intervals is forgotten, and a client that misses one pong is cut off,
+  // and on a loaded machine an event loop can stall for most of a second.
+  const timing = { presenceIntervalMs: 1000, presenceThrottleMs: 50 };
   t = await startTestSystem({ ...timing, wsSoftBuffer: SOFT, wsHardBuffer: HARD, wsMaxSubscriptions: 3 });
   // A second edge on the same NATS, as buildEdge/startEdge make one in a deployment.
-  edgeB = await startEdge(withOverrides(t.system.config, { ...timing, wsMaxSockets: B_MAX_SOCKETS, wsPingMs: 300 }), createLogger('error'));
+  edgeB = await startEdge(withOverrides(t.system.config, { ...timing, wsMaxSockets: B_MAX_SOCKETS, wsPingMs: 2000 }), createLogger('error'));
   nc = await connect(natsOptions(t.system.config, 'supervisor'));
 });
 after(async () => {
