@@ -41,8 +41,10 @@ test('when a public key travels raw, then it verifies as the original, and an of
   const published = publicKeyFromRaw(rawPublicKey(a.publicKey));
   const code = signTicketCode(claims, a.privateKey);
   const runs = 2000;
-  const started = performance.now();
+  // CPU time, not wall-clock: on a busy machine the wall clock counts other processes' turns too.
+  const started = process.cpuUsage();
   for (let i = 0; i < runs; i++) assert.ok(verifyTicketCode(code, () => published));
-  const perCodeMs = (performance.now() - started) / runs;
-  assert.ok(perCodeMs < 1, `${perCodeMs.toFixed(3)} ms per code`);
+  const spent = process.cpuUsage(started);
+  const perCodeMs = (spent.user + spent.system) / 1000 / runs;
+  assert.ok(perCodeMs < 1, `${perCodeMs.toFixed(3)} ms of CPU per code`);
 });

@@ -7,7 +7,9 @@ import type { Piscina } from 'piscina';
 import type { ActorTask, ControlMessage, ThreadReport } from '../platform/actor-thread.js';
 import type { MetricsSnapshot } from '../platform/metrics.js';
 
-const READY_TIMEOUT_MS = 30_000;
+// A thread that never reports ready is hung; one that is slow to load its modules and connect on a
+// loaded two-core machine is not, and it can take well over 30 s there.
+const READY_TIMEOUT_MS = 120_000;
 const REPORT_TIMEOUT_MS = 250;
 // A snapshot walks every series of the thread; a busy thread may take a moment.
 const METRICS_TIMEOUT_MS = 2_000;

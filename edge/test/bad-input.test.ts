@@ -140,7 +140,7 @@ test('when a bad message reaches an actor directly, bypassing the edge, then it 
   try {
     const subject = subjectFor(inventory.book, shardOf(eventId, t.system.config.shards));
     for (const payload of ['not json', JSON.stringify({ eventId, quantity: -1 }), JSON.stringify({ eventId: injection, quantity: 1 })]) {
-      const reply = (await nc.request(subject, payload, { timeout: 2000 })).json<{ ok: boolean; code: string }>();
+      const reply = (await nc.request(subject, payload, { timeout: 10_000 })).json<{ ok: boolean; code: string }>();
       assert.equal(reply.ok, false);
       assert.equal(reply.code, 'VALIDATION_FAILED');
     }

@@ -12,7 +12,7 @@ import type { AnalyticsSummary } from '../../protocol/index.js';
 import { startTestSystem, type TestSystem } from '../../ops/testing/harness.js';
 import { artifactPath, launchChromium } from '../../ops/testing/dashboard-browser.js';
 
-const WAIT_MS = 20_000;
+const WAIT_MS = 60_000;
 const SUMMARY = '/v1/admin/analytics/summary';
 
 let t: TestSystem;

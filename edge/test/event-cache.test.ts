@@ -71,18 +71,20 @@ test('when a booking changes an event and no domain event arrives, then reads sh
   const event = await t.createEvent({ capacity: 10 });
   await read(t.url, event.id);
   await bookOne(event.id);
+  // The entry was cached before `changed`, so a read that starts `bound` after it must be fresh. Judged by
+  // when each read started, not when it ended: on a loaded machine a read alone can take longer than the bound.
   const changed = Date.now();
-  let seenAfter: number | undefined;
-  while (Date.now() - changed < bound + 200) {
+  for (;;) {
+    const started = Date.now();
     const { body, etag } = await read(t.url, event.id);
     if (body.available === 9) {
-      seenAfter = Date.now() - changed;
       assert.notEqual(etag, null);
       break;
     }
+    const late = started - changed;
+    assert.ok(late <= bound + 50, `a read started ${late} ms after the change was stale; bound ${bound} ms`);
     await sleep(25);
   }
-  assert.ok(seenAfter !== undefined && seenAfter <= bound + 50, `seen after ${seenAfter} ms; bound ${bound} ms`);
 });
 
 test('when a domain event about an event arrives, then an edge with minute-long TTLs serves the change at once', async () => {
@@ -101,14 +103,14 @@ test('when a domain event about an event arrives, then an edge with minute-long 
   } finally {
     await nc.close();
   }
+  // Well before the minute-long TTLs, generous for a loaded machine: only the invalidation can explain it.
   const published = Date.now();
   let fresh = await read(longLived.url, event.id);
-  while (fresh.body.available !== 9 && Date.now() - published < 500) {
+  while (fresh.body.available !== 9 && Date.now() - published < 20_000) {
     await sleep(10);
     fresh = await read(longLived.url, event.id);
   }
   assert.equal(fresh.body.available, 9, 'the invalidation reached the long-lived edge');
-  assert.ok(Date.now() - published < 500);
   assert.notEqual(fresh.etag, cached.etag);
   assert.equal(fresh.body.version, row.version);
 });

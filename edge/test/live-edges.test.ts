@@ -23,10 +23,12 @@ let edgeB: Edge;
 let nc: NatsConnection;
 const clients: LiveTestClient[] = [];
 before(async () => {
-  const timing = { presenceIntervalMs: 200, presenceThrottleMs: 50 };
+  // Not much shorter: an edge unheard for 3 intervals is forgotten, and a client that misses one pong is cut off,
+  // and on a loaded machine an event loop can stall for most of a second.
+  const timing = { presenceIntervalMs: 1000, presenceThrottleMs: 50 };
   t = await startTestSystem({ ...timing, wsSoftBuffer: SOFT, wsHardBuffer: HARD, wsMaxSubscriptions: 3 });
   // A second edge on the same NATS, as buildEdge/startEdge make one in a deployment.
-  edgeB = await startEdge(withOverrides(t.system.config, { ...timing, wsMaxSockets: B_MAX_SOCKETS, wsPingMs: 300 }), createLogger('error'));
+  edgeB = await startEdge(withOverrides(t.system.config, { ...timing, wsMaxSockets: B_MAX_SOCKETS, wsPingMs: 2000 }), createLogger('error'));
   nc = await connect(natsOptions(t.system.config, 'supervisor'));
 });
 after(async () => {
@@ -47,7 +49,8 @@ const seats = (available: number) => ({ available, held: 0, capacity: 100_000, p
 const watchersOf = (c: LiveTestClient, eventId: string, n: number) =>
   c.next<AvailabilityMessage>(isAvailability(eventId, (m) => m.watchers === n), `watchers=${n}`);
 
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+/** Polls until `condition` holds; generous, because a loaded machine can be slow to show a state. */
+async function waitFor(condition: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
     if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);

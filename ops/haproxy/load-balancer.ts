@@ -72,7 +72,7 @@ export async function startLoadBalancer(o: LoadBalancerOptions): Promise<LoadBal
   });
   const statsUrl = `http://127.0.0.1:${ports.stats}`;
   try {
-    await waitReady(proc, () => httpOk(`${statsUrl}/healthz`), 10_000);
+    await waitReady(proc, () => httpOk(`${statsUrl}/healthz`), 120_000);
   } catch (err) {
     await proc.stop('SIGKILL', STOP_TIMEOUT_MS);
     throw err;

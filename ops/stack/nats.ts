@@ -16,7 +16,9 @@ export interface NatsStart {
   passwords: Record<BrokerRole, string>;
 }
 
-const READY_TIMEOUT_MS = 15_000;
+// Generous: waitReady gives up at once if the server dies, so only a hung one waits this long,
+// while a loaded two-core machine can take most of a minute to bring one up.
+const READY_TIMEOUT_MS = 120_000;
 
 // Paths are quoted as JSON strings, which the NATS config parser reads the same way.
 // The config format reads JSON, so each user and its permissions are written as JSON.

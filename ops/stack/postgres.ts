@@ -24,7 +24,9 @@ export interface PgStart {
   password: string;
 }
 
-const READY_TIMEOUT_MS = 30_000;
+// Generous: waitReady gives up at once if the server dies, so only a hung one waits this long,
+// while a loaded two-core machine can take most of a minute to bring one up.
+const READY_TIMEOUT_MS = 120_000;
 const USER = 'evently';
 const DATABASE = 'evently';
 // sun_path holds 108 bytes, including the terminating NUL.
@@ -88,7 +90,8 @@ function client(port: number, database: string, password: string): pg.Client {
     user: USER,
     password,
     database,
-    connectionTimeoutMillis: 2000,
+    // A postmaster forking backends on a loaded two-core machine can take seconds to let one in.
+    connectionTimeoutMillis: 30_000,
   });
 }
 

@@ -14,7 +14,9 @@ export interface RedisStart {
   password: string;
 }
 
-const READY_TIMEOUT_MS = 15_000;
+// Generous: waitReady gives up at once if the server dies, so only a hung one waits this long,
+// while a loaded two-core machine can take most of a minute to bring one up.
+const READY_TIMEOUT_MS = 120_000;
 
 /**
  * Persistence: a developer's `npm start` keeps its data through restarts with the append-only

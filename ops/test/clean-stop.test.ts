@@ -47,6 +47,7 @@ async function npmStart(): Promise<Started> {
     env: {
       PATH: process.env.PATH, EVENTLY_DATA_DIR: dataDir, EVENTLY_HTTP_PORT: '0', EVENTLY_ADMIN_PORT: '0', EVENTLY_KDF_COST: '10',
       EVENTLY_RATE_LIMITS: 'off', EVENTLY_MAX_EVENT_LOOP_DELAY_MS: '0', EVENTLY_LOG_LEVEL: 'warn', EVENTLY_IDENTITY_NICE: '0',
+      EVENTLY_BACKGROUND_NICE: '0',
     },
     // Its own process group, as a terminal gives `npm start`: a group signal reaches only it.
     detached: true,

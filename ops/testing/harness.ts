@@ -29,9 +29,12 @@ export async function startTestSystem(overrides: Partial<Record<keyof Config, un
     logLevel: 'error', kdfCost: 10, rateLimits: false, maxEventLoopDelayMs: 0, schedulerPollMs: 250,
     // A test's stop is fully graceful however slow the machine: the bounded stop is for people and their SIGKILLs.
     stopTimeoutMs: 600_000,
-    // Hashing at normal priority: a CI run shares the machine with CPU hogs at nice 0, behind which a
-    // nice-10 thread starves and sign-ups time out; the priority is not what the tests check.
-    identityNice: 0, ...overrides,
+    // An edge that gives up on an actor after 5 s turns a loaded machine into 504s; tests of the timeout set their own.
+    brokerTimeoutMs: 30_000,
+    // Hashing and background actors at normal priority: a CI run shares the machine with CPU hogs at nice 0,
+    // behind which a nice-10 thread starves (sign-ups time out; a mailer or webhooks thread did not connect
+    // to NATS in 60 s, failing the system's start); the priority is not what the tests check.
+    identityNice: 0, backgroundNice: 0, ...overrides,
   });
   const { system, url, db, adminToken, stop } = await startThrowawaySystem(config, 'test', createLogger(config.logLevel));
 

@@ -43,8 +43,13 @@ export class LiveTestClient {
     this.socket.send(typeof message === 'string' ? message : JSON.stringify(message));
   }
 
-  /** The first frame (already received or still to come) that matches; fails after timeoutMs. */
-  next<T extends ServerMessage = ServerMessage>(match: (m: ServerMessage) => boolean, what: string, timeoutMs = 5000): Promise<T> {
+  /**
+   * The first frame (already received or still to come) that matches; fails after timeoutMs, which is
+   * generous because a loaded two-core machine can take seconds to deliver a frame.
+   */
+  next<T extends ServerMessage = ServerMessage>(
+    match: (m: ServerMessage) => boolean, what: string, timeoutMs = 30_000,
+  ): Promise<T> {
     const i = this.inbox.findIndex(match);
     if (i >= 0) return Promise.resolve(this.inbox.splice(i, 1)[0] as T);
     return new Promise((resolve, reject) => {

@@ -23,7 +23,7 @@ export class Mailbox {
   }
 
   /** Waits until `address` has at least `count` mails (matching `subject`, if given) and returns them. */
-  async waitFor(address: string, { count = 1, subject, timeoutMs = 20_000 }: { count?: number; subject?: RegExp; timeoutMs?: number } = {}): Promise<ParsedMail[]> {
+  async waitFor(address: string, { count = 1, subject, timeoutMs = 60_000 }: { count?: number; subject?: RegExp; timeoutMs?: number } = {}): Promise<ParsedMail[]> {
     const until = Date.now() + timeoutMs;
     for (;;) {
       const mails = (await this.to(address)).filter((m) => !subject || subject.test(m.subject ?? ''));

@@ -159,13 +159,13 @@ test('when the inventory pool is restarted during a stream of bookings, then eve
 test('when the NATS service is discovered, then $SRV.PING finds the supervisor and its endpoint answers like GET /pools', async () => {
   const nc = await connect(natsOptions(t.system.config, 'supervisor'));
   try {
-    const ping = await nc.request(`$SRV.PING.${SUPERVISOR_SERVICE}`, '', { timeout: 2000 });
+    const ping = await nc.request(`$SRV.PING.${SUPERVISOR_SERVICE}`, '', { timeout: 10_000 });
     const identity = ping.json<{ name: string; metadata: Record<string, string> }>();
     assert.equal(identity.name, SUPERVISOR_SERVICE);
     assert.equal(identity.metadata.supervisor, t.system.supervisor.leases.me.id);
-    const stats = (await nc.request(`$SRV.STATS.${SUPERVISOR_SERVICE}`, '', { timeout: 2000 })).json<{ endpoints: { name: string }[] }>();
+    const stats = (await nc.request(`$SRV.STATS.${SUPERVISOR_SERVICE}`, '', { timeout: 10_000 })).json<{ endpoints: { name: string }[] }>();
     assert.deepEqual(stats.endpoints.map((e) => e.name).sort(), ['pools', 'shards']);
-    const pools = (await nc.request(adminSubject(identity.metadata.supervisor, 'pools'), '', { timeout: 2000 })).json<{ pools: PoolReport[] }>();
+    const pools = (await nc.request(adminSubject(identity.metadata.supervisor, 'pools'), '', { timeout: 10_000 })).json<{ pools: PoolReport[] }>();
     assert.equal(pools.pools.find((p) => p.kind === 'inventory')?.shardsOwned?.length, t.system.config.shards);
   } finally {
     await nc.close();

@@ -37,7 +37,7 @@ function value(text: string, name: string, labels: Record<string, string> = {}):
 
 /** Scrapes until `check` passes: counters in actor threads are read when asked, after the reply went out. */
 async function eventually(read: () => Promise<string>, check: (text: string) => boolean, what: string): Promise<string> {
-  const deadline = Date.now() + 15_000;
+  const deadline = Date.now() + 60_000;
   for (;;) {
     const text = await read();
     if (check(text)) return text;

@@ -41,6 +41,7 @@ function startOtherSupervisor(): ChildProcess {
       EVENTLY_JWT_SECRET: c.jwtSecret, EVENTLY_TICKET_SECRET: c.ticketSecret, EVENTLY_PUBLIC_URL: c.publicUrl, EVENTLY_IDENTITY_KEY: c.identityKey, EVENTLY_NATS_SUPERVISOR_PASSWORD: c.natsSupervisorPassword,
       EVENTLY_NATS_ACTORS_PASSWORD: c.natsActorsPassword, EVENTLY_NATS_EDGE_PASSWORD: c.natsEdgePassword, EVENTLY_SHARDS: String(c.shards), EVENTLY_LEASE_TTL_MS: String(LEASE_TTL_MS),
       EVENTLY_LOCK_TTL_MS: '3000', EVENTLY_ADMIN_PORT: '0', EVENTLY_KDF_COST: '10', EVENTLY_LOG_LEVEL: 'warn', EVENTLY_IDENTITY_NICE: '0',
+      EVENTLY_BACKGROUND_NICE: '0',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -11,7 +11,7 @@ import { startTestSystem, type Reply, type TestSystem } from '../../../ops/testi
 // other work, 16 sign-ups in flight wait longer than the timeout, so the burst must be shaped.
 const BURST = 300;
 const IN_FLIGHT = 16;
-const CONFIG = { kdfCost: 15, kdfThreads: 1 };
+const CONFIG = { kdfCost: 15, kdfThreads: 1, brokerTimeoutMs: 5000 };
 
 let t: TestSystem;
 before(async () => { t = await startTestSystem(CONFIG); });

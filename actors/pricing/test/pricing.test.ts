@@ -22,7 +22,7 @@ import { eventuallyValue as eventually } from '../../../ops/testing/eventually.j
 async function streamOf(nc: NatsConnection, shards: number, eventId: string): Promise<DomainEvent[]> {
   const consumer = await nc.jetstream().consumers.get(DOMAIN_STREAM, { filterSubjects: domainShardFilter(shardOf(eventId, shards)) });
   const out: DomainEvent[] = [];
-  for await (const m of await consumer.fetch({ max_messages: 100_000, expires: 5_000 })) {
+  for await (const m of await consumer.fetch({ max_messages: 100_000, expires: 60_000 })) {
     for (const event of readDomainMessage(m.json())?.events ?? []) if (event.eventId === eventId) out.push(event);
     if (m.info.pending === 0) break;
   }

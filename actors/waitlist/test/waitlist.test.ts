@@ -7,7 +7,9 @@ import { readSeatLedger } from '../../inventory/public.js';
 import { startTestSystem, type TestSystem } from '../../../ops/testing/harness.js';
 import { eventuallyValue as eventually } from '../../../ops/testing/eventually.js';
 
-const HOLD_SECONDS = 3;
+// Long enough for a loaded machine to take an offer and confirm it (15 at once in the race test); the expiry
+// test waits one hold out.
+const HOLD_SECONDS = 15;
 
 describe('waitlist', () => {
   let t: TestSystem;

@@ -33,8 +33,9 @@ describe('waiting room', () => {
 
   test('when people join before opensAt and after it, then the pre-queue is drawn uniformly from a logged seed, ahead of later joiners in join order', async () => {
     const event = await t.createEvent();
-    const opensAt = new Date(Date.now() + 2500).toISOString();
-    assert.equal((await room(event.id, { opensAt, admitPerMinute: 1 })).status, 200);
+    // Opens in an hour until every early joiner is in, then at once: joins on a slow machine never race opensAt.
+    const inAnHour = new Date(Date.now() + 3_600_000).toISOString();
+    assert.equal((await room(event.id, { opensAt: inAnHour, admitPerMinute: 1 })).status, 200);
     const early = await t.registerUsers(6, 'early');
     const late = await t.registerUsers(4, 'late');
     for (const u of early) {
@@ -44,6 +45,7 @@ describe('waiting room', () => {
     }
     const again = await join(early[0].token, event.id);
     assert.equal(again.status, 200, 'one live ticket per user');
+    assert.equal((await room(event.id, { opensAt: new Date().toISOString(), admitPerMinute: 1 })).status, 200);
     const drawn = await eventually('the draw', async () => ((await state(event.id)).body.shuffle ?? undefined), WAIT);
     assert.equal(drawn.count, 6);
     for (const u of late) assert.equal((await join(u.token, event.id)).status, 201);
