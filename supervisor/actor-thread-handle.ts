@@ -7,7 +7,8 @@ import type { Piscina } from 'piscina';
 import type { ActorTask, ControlMessage, ThreadReport } from '../actors/runtime/actor-thread.js';
 import type { MetricsSnapshot } from '../actors/runtime/metrics.js';
 
-const READY_TIMEOUT_MS = 30_000;
+// Generous: on two cores under a load average of 30-40 a thread took more than 30 s to boot, and start-up failed.
+const READY_TIMEOUT_MS = 120_000;
 const REPORT_TIMEOUT_MS = 250;
 // A snapshot walks every series of the thread; a busy thread may take a moment.
 const METRICS_TIMEOUT_MS = 2_000;
