@@ -4,7 +4,8 @@
 //   doubled  a confirmed booking of the event that no client got a 201 for
 //            (a retry that booked a second time)
 //   oversold confirmed seats beyond the capacity, or a ledger that does not add up
-// Recovery: from the fault's start to the first 201 answered after it ended.
+// Recovery: from the fault's start to its last failed attempt (5xx or no
+// answer), 0 if none failed; "never" if no booking succeeded after the fault.
 import type pg from 'pg';
 import { readSeatLedger, type SeatLedger } from '../../actors/inventory/ledger.js';
 import type { StreamResult } from '../load/booking-stream.js';
@@ -40,11 +41,12 @@ export async function tallySale(
   const lost = [...told].filter((id) => !stored.has(id)).length + (sale.created.length - told.size);
   const doubled = [...stored].filter((id) => !told.has(id)).length;
   const oversold = Math.max(0, ledger.confirmed - ledger.capacity);
-  const firstAfter = sale.createdAt.filter((at) => at > window.endedAt).sort((a, b) => a - b)[0];
+  const succeededAfter = sale.createdAt.some((at) => at > window.startedAt);
+  const lastFailure = Math.max(window.startedAt, ...sale.failedAt);
   const row = {
     fault, requests: sale.attempts, created: sale.created.length, failed: sale.failed, unanswered: sale.unanswered,
     lost, doubled, oversold, faultMs: window.endedAt - window.startedAt,
-    recoveryMs: firstAfter === undefined ? null : firstAfter - window.startedAt, ledger, notes,
+    recoveryMs: succeededAfter ? lastFailure - window.startedAt : null, ledger, notes,
   };
   return { ...row, ok: lost === 0 && doubled === 0 && oversold === 0 && sale.unanswered === 0 && ledger.ok };
 }
