@@ -7,9 +7,14 @@ import { createLogger } from '../../actors/runtime/logger.js';
 import { runFaultSales } from './run.js';
 import { faultTable } from './tally.js';
 
-test('when PostgreSQL and then nats-server restart mid-sale, then no booking is lost, doubled or oversold', async (t) => {
+test('when PostgreSQL and then nats-server restart mid-sale, then nothing is lost, doubled or oversold', async (t) => {
   const rows = await runFaultSales({
-    users: 60, perUser: 4, capacity: 200, pauseMs: 400, faults: ['pg-restart', 'nats-restart'], log: createLogger('error'),
+    users: 60,
+    perUser: 4,
+    capacity: 200,
+    pauseMs: 400,
+    faults: ['pg-restart', 'nats-restart'],
+    log: createLogger('error'),
   });
   t.diagnostic(`\n${faultTable(rows)}`);
   for (const r of rows) {

@@ -10,7 +10,10 @@ for (const spec of process.argv.slice(2)) {
   createServer((down) => {
     const up = createConnection({ host: '127.0.0.1', port: Number(target) });
     down.pipe(up).pipe(down);
-    const close = () => { down.destroy(); up.destroy(); };
+    const close = () => {
+      down.destroy();
+      up.destroy();
+    };
     down.on('error', close).on('close', close);
     up.on('error', close).on('close', close);
   }).listen(Number(port), host, () => console.log(`forwarding ${listen} → 127.0.0.1:${target}`));

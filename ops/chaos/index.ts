@@ -38,13 +38,24 @@ Options:
 
 const { values } = parseArgs({
   options: {
-    fault: { type: 'string' }, users: { type: 'string', default: '100' }, 'per-user': { type: 'string', default: '6' },
-    capacity: { type: 'string', default: '500' }, 'pause-ms': { type: 'string', default: '400' }, 'lease-ttl-ms': { type: 'string', default: '6000' },
-    'log-level': { type: 'string', default: 'warn' }, help: { type: 'boolean', default: false },
+    fault: { type: 'string' },
+    users: { type: 'string', default: '100' },
+    'per-user': { type: 'string', default: '6' },
+    capacity: { type: 'string', default: '500' },
+    'pause-ms': { type: 'string', default: '400' },
+    'lease-ttl-ms': { type: 'string', default: '6000' },
+    'log-level': { type: 'string', default: 'warn' },
+    help: { type: 'boolean', default: false },
   },
 });
-if (values.help) { console.log(usage); process.exit(0); }
-const fail = (msg: string): never => { console.error(`chaos: ${msg}\n\n${usage}`); process.exit(2); };
+if (values.help) {
+  console.log(usage);
+  process.exit(0);
+}
+const fail = (msg: string): never => {
+  console.error(`chaos: ${msg}\n\n${usage}`);
+  process.exit(2);
+};
 const n = (name: 'users' | 'per-user' | 'capacity' | 'pause-ms' | 'lease-ttl-ms') => {
   const v = Number(values[name]);
   return Number.isInteger(v) && v >= 1 ? v : fail(`--${name} must be a positive integer`);
@@ -64,5 +75,7 @@ if (asked.includes('partition')) {
 console.log(`\n${sale.users} users × ${sale.perUser} bookings, ${sale.capacity} seats per sale\n`);
 console.log(faultTable(rows));
 for (const r of rows.filter((row) => row.notes.length > 0)) console.log(`\n${r.fault}:\n  ${r.notes.join('\n  ')}`);
-console.log(rows.every((r) => r.ok) ? '\nNothing lost, doubled or oversold.' : '\nSOMETHING WENT WRONG: see the rows above.');
+console.log(
+  rows.every((r) => r.ok) ? '\nNothing lost, doubled or oversold.' : '\nSOMETHING WENT WRONG: see the rows above.',
+);
 process.exit(rows.every((r) => r.ok) ? 0 : 1);

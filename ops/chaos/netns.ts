@@ -68,9 +68,15 @@ export async function makeNamespaces(count: number): Promise<Namespaces> {
   }
   const natsHost = `${net}.254`;
   return {
-    dataHost: `${net}.1`, natsHost, names,
-    partition: async (ns) => { await ip('-n', ns, 'route', 'add', 'blackhole', `${natsHost}/32`); },
-    heal: async (ns) => { await ip('-n', ns, 'route', 'del', 'blackhole', `${natsHost}/32`); },
+    dataHost: `${net}.1`,
+    natsHost,
+    names,
+    partition: async (ns) => {
+      await ip('-n', ns, 'route', 'add', 'blackhole', `${natsHost}/32`);
+    },
+    heal: async (ns) => {
+      await ip('-n', ns, 'route', 'del', 'blackhole', `${natsHost}/32`);
+    },
     remove,
   };
 }

@@ -28,7 +28,11 @@ export interface SaleOptions {
   log: Logger;
 }
 
-interface Scene { system: System; servers: ChaosServers; eventId: string }
+interface Scene {
+  system: System;
+  servers: ChaosServers;
+  eventId: string;
+}
 
 /** Each fault: what it does to a running system mid-sale; its result, if any, is noted in the table. */
 export const FAULTS = {
@@ -39,14 +43,19 @@ export const FAULTS = {
     },
   },
   'nats-restart': { what: 'restart nats-server', act: ({ servers }: Scene) => servers.restart('nats') },
-  'redis-restart': { what: 'restart redis-server (booking locks gone)', act: ({ servers }: Scene) => servers.restart('redis') },
+  'redis-restart': {
+    what: 'restart redis-server (booking locks gone)',
+    act: ({ servers }: Scene) => servers.restart('redis'),
+  },
   'pg-drop': {
     what: 'drop every Postgres connection',
     act: async ({ system }: Scene) => {
       const killer = new pg.Client({ connectionString: system.config.databaseUrl });
       await killer.connect();
       try {
-        const { rows: [r] } = await killer.query<{ n: number }>(`SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity
+        const {
+          rows: [r],
+        } = await killer.query<{ n: number }>(`SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity
           WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'`);
         return `${r.n} dropped`;
       } finally {
@@ -60,7 +69,10 @@ export type FaultName = keyof typeof FAULTS;
 export const FAULT_NAMES = Object.keys(FAULTS) as FaultName[];
 
 /** Starts the servers and the system in a temporary folder, runs `work`, and stops and removes everything. */
-async function withChaosSystem<T>(log: Logger, work: (system: System, servers: ChaosServers) => Promise<T>): Promise<T> {
+async function withChaosSystem<T>(
+  log: Logger,
+  work: (system: System, servers: ChaosServers) => Promise<T>,
+): Promise<T> {
   const dataDir = await mkdtemp(join(tmpdir(), 'evently-chaos-'));
   try {
     // The embedded Postgres runs as an unprivileged user that must reach its folder.
@@ -70,11 +82,24 @@ async function withChaosSystem<T>(log: Logger, work: (system: System, servers: C
       // One loopback client plays the whole crowd: per-IP limits and load shedding would refuse it, not the faults.
       // The background pools are off (their work waits in the stream): on two busy cores they only slow the boot.
       const config = withOverrides(loadConfig({}), {
-        rateLimits: false, maxEventLoopDelayMs: 0, identityNice: 0, disabledPools: ['mailer', 'analytics', 'pricing'],
-        logLevel: log.level, kdfCost: 10, dataDir, httpPort: 0, adminPort: 0, lockTtlMs: 3000, brokerTimeoutMs: 2000,
-        natsUrl: servers.natsUrl, natsEdgePassword: servers.natsPasswords.edge, natsActorsPassword: servers.natsPasswords.actors,
+        rateLimits: false,
+        maxEventLoopDelayMs: 0,
+        identityNice: 0,
+        disabledPools: ['mailer', 'analytics', 'pricing'],
+        logLevel: log.level,
+        kdfCost: 10,
+        dataDir,
+        httpPort: 0,
+        adminPort: 0,
+        lockTtlMs: 3000,
+        brokerTimeoutMs: 2000,
+        natsUrl: servers.natsUrl,
+        natsEdgePassword: servers.natsPasswords.edge,
+        natsActorsPassword: servers.natsPasswords.actors,
         natsSupervisorPassword: servers.natsPasswords.supervisor,
-        redisUrl: servers.redisUrl, databaseUrl: servers.databaseUrl, jwtSecret: randomBytes(24).toString('hex'),
+        redisUrl: servers.redisUrl,
+        databaseUrl: servers.databaseUrl,
+        jwtSecret: randomBytes(24).toString('hex'),
       });
       const system = await startSystem(config, log, { persistent: false });
       try {
@@ -92,9 +117,11 @@ async function withChaosSystem<T>(log: Logger, work: (system: System, servers: C
 
 export async function adminToken(url: string, email: string, password: string): Promise<string> {
   const res = await fetch(`${url}/v1/auth/login`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }),
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password }),
   });
-  const body = await res.json() as { token?: string };
+  const body = (await res.json()) as { token?: string };
   if (!body.token) throw new Error(`admin sign-in failed: ${res.status} ${JSON.stringify(body)}`);
   return body.token;
 }
@@ -107,12 +134,25 @@ export async function saleWithFault(
   o: SaleOptions & { url: string; token: string; label: string },
   strike: (eventId: string) => Promise<unknown>,
 ): Promise<{ eventId: string; sale: StreamResult; window: { startedAt: number; endedAt: number }; note: unknown }> {
-  const eventId = await createEvent(o.url, o.token, { name: `Chaos ${o.label}`, capacity: o.capacity, maxTicketsPerUser: o.perUser });
+  const eventId = await createEvent(o.url, o.token, {
+    name: `Chaos ${o.label}`,
+    capacity: o.capacity,
+    maxTicketsPerUser: o.perUser,
+  });
   const users = (await registerUsers(o.url, o.users)).map((token) => ({ token }));
   const live = emptyStreamResult();
   let done = false;
-  const sale = bookingStream({ url: o.url, eventId, users, perUser: o.perUser, pauseMs: o.pauseMs, label: `chaos-${o.label}`, result: live })
-    .finally(() => { done = true; });
+  const sale = bookingStream({
+    url: o.url,
+    eventId,
+    users,
+    perUser: o.perUser,
+    pauseMs: o.pauseMs,
+    label: `chaos-${o.label}`,
+    result: live,
+  }).finally(() => {
+    done = true;
+  });
   while (!done && live.created.length < o.capacity / 4) await sleep(20);
   const startedAt = Date.now();
   const note = await strike(eventId);
@@ -128,8 +168,9 @@ export async function runFaultSales(o: SaleOptions & { faults: readonly FaultNam
     const rows: FaultRow[] = [];
     for (const name of o.faults) {
       const { what, act } = FAULTS[name];
-      const { eventId, sale, window, note } = await saleWithFault({ ...o, url: system.url, token, label: name },
-        (id) => act({ system, servers, eventId: id }));
+      const { eventId, sale, window, note } = await saleWithFault({ ...o, url: system.url, token, label: name }, (id) =>
+        act({ system, servers, eventId: id }),
+      );
       // A fresh pool: the system's own may be reconnecting after the fault.
       const db = new pg.Pool({ connectionString: system.config.databaseUrl, max: 2 });
       try {

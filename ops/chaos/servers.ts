@@ -31,11 +31,27 @@ export async function startChaosServers(dataDir: string, say: (msg: string) => v
   const secret = () => randomBytes(24).toString('hex');
   // Drawn once: a restart keeps the URLs and passwords the clients hold.
   const natsPasswords = { edge: secret(), actors: secret(), supervisor: secret() };
-  const nats: NatsStart = { binary: bins.natsServer!, dataDir, port: natsPort, monitorPort, log: say, passwords: natsPasswords };
-  const redis: RedisStart = { binary: bins.redisServer!, dataDir, port: redisPort, persistent: false, log: say, password: secret() };
+  const nats: NatsStart = {
+    binary: bins.natsServer!,
+    dataDir,
+    port: natsPort,
+    monitorPort,
+    log: say,
+    passwords: natsPasswords,
+  };
+  const redis: RedisStart = {
+    binary: bins.redisServer!,
+    dataDir,
+    port: redisPort,
+    persistent: false,
+    log: say,
+    password: secret(),
+  };
   const postgres: PgStart = { bins: bins.pg!, dataDir, port: pgPort, persistent: false, log: say, password: secret() };
   const starts: Record<ServerName, () => Promise<StartedServer>> = {
-    nats: () => startNats(nats), redis: () => startRedis(redis), postgres: () => startPostgres(postgres),
+    nats: () => startNats(nats),
+    redis: () => startRedis(redis),
+    postgres: () => startPostgres(postgres),
   };
   const running = new Map<ServerName, StartedServer>();
   const stop = async () => {

@@ -10,7 +10,10 @@ import type pg from 'pg';
 import { readSeatLedger, type SeatLedger } from '../../actors/inventory/ledger.js';
 import type { StreamResult } from '../load/booking-stream.js';
 
-export interface FaultWindow { startedAt: number; endedAt: number }
+export interface FaultWindow {
+  startedAt: number;
+  endedAt: number;
+}
 
 export interface FaultRow {
   fault: string;
@@ -31,11 +34,18 @@ export interface FaultRow {
 }
 
 export async function tallySale(
-  db: pg.Pool, eventId: string, fault: string, sale: StreamResult, window: FaultWindow, notes: string[] = [],
+  db: pg.Pool,
+  eventId: string,
+  fault: string,
+  sale: StreamResult,
+  window: FaultWindow,
+  notes: string[] = [],
 ): Promise<FaultRow> {
   const ledger = await readSeatLedger(db, eventId);
   const { rows } = await db.query<{ id: string }>(
-    `SELECT id FROM bookings WHERE event_id = $1 AND status = 'confirmed'`, [eventId]);
+    `SELECT id FROM bookings WHERE event_id = $1 AND status = 'confirmed'`,
+    [eventId],
+  );
   const stored = new Set(rows.map((r) => r.id));
   const told = new Set(sale.created);
   const lost = [...told].filter((id) => !stored.has(id)).length + (sale.created.length - told.size);
@@ -44,9 +54,18 @@ export async function tallySale(
   const succeededAfter = sale.createdAt.some((at) => at > window.startedAt);
   const lastFailure = Math.max(window.startedAt, ...sale.failedAt);
   const row = {
-    fault, requests: sale.attempts, created: sale.created.length, failed: sale.failed, unanswered: sale.unanswered,
-    lost, doubled, oversold, faultMs: window.endedAt - window.startedAt,
-    recoveryMs: succeededAfter ? lastFailure - window.startedAt : null, ledger, notes,
+    fault,
+    requests: sale.attempts,
+    created: sale.created.length,
+    failed: sale.failed,
+    unanswered: sale.unanswered,
+    lost,
+    doubled,
+    oversold,
+    faultMs: window.endedAt - window.startedAt,
+    recoveryMs: succeededAfter ? lastFailure - window.startedAt : null,
+    ledger,
+    notes,
   };
   return { ...row, ok: lost === 0 && doubled === 0 && oversold === 0 && sale.unanswered === 0 && ledger.ok };
 }
@@ -59,8 +78,10 @@ export function faultTable(rows: readonly FaultRow[]): string {
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const r of rows) {
-    lines.push(`| ${r.fault} | ${r.requests} | ${r.created} | ${r.failed} | ${r.unanswered} | ${r.lost} | ${r.doubled} | `
-      + `${r.oversold}${r.ledger.ok ? '' : ' (ledger off)'} | ${ms(r.faultMs)} | ${ms(r.recoveryMs)} |`);
+    lines.push(
+      `| ${r.fault} | ${r.requests} | ${r.created} | ${r.failed} | ${r.unanswered} | ${r.lost} | ${r.doubled} | ` +
+        `${r.oversold}${r.ledger.ok ? '' : ' (ledger off)'} | ${ms(r.faultMs)} | ${ms(r.recoveryMs)} |`,
+    );
   }
   return lines.join('\n');
 }

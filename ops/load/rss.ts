@@ -5,7 +5,11 @@
 // whether each one's memory stays flat.
 import { readFileSync, readdirSync } from 'node:fs';
 
-export interface ProcessMemory { command: string; processes: number; rssKiB: number }
+export interface ProcessMemory {
+  command: string;
+  processes: number;
+  rssKiB: number;
+}
 
 function stat(pid: number): { command: string; ppid: number } | undefined {
   try {
@@ -20,7 +24,9 @@ function stat(pid: number): { command: string; ppid: number } | undefined {
 
 function rssKiB(pid: number): number {
   try {
-    const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+    const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('VmRSS:'));
     return line ? Number(line.split(/\s+/)[1]) : 0;
   } catch {
     return 0;

@@ -37,15 +37,27 @@ Exits 1 on any 5xx or unanswered request, or memory that grew more than 10 %.`;
 
 const { values } = parseArgs({
   options: {
-    url: { type: 'string' }, pid: { type: 'string' }, 'data-dir': { type: 'string' },
-    duration: { type: 'string', default: '600' }, warmup: { type: 'string', default: '60' },
-    users: { type: 'string', default: '20' }, 'think-ms': { type: 'string', default: '50' }, 'signups-per-s': { type: 'string', default: '1' },
-    'admin-email': { type: 'string', default: 'admin@evently.local' }, 'admin-password': { type: 'string', default: 'evently-admin' },
+    url: { type: 'string' },
+    pid: { type: 'string' },
+    'data-dir': { type: 'string' },
+    duration: { type: 'string', default: '600' },
+    warmup: { type: 'string', default: '60' },
+    users: { type: 'string', default: '20' },
+    'think-ms': { type: 'string', default: '50' },
+    'signups-per-s': { type: 'string', default: '1' },
+    'admin-email': { type: 'string', default: 'admin@evently.local' },
+    'admin-password': { type: 'string', default: 'evently-admin' },
     help: { type: 'boolean', default: false },
   },
 });
-const fail = (msg: string): never => { console.error(`soak: ${msg}\n\n${usage}`); process.exit(2); };
-if (values.help) { console.log(usage); process.exit(0); }
+const fail = (msg: string): never => {
+  console.error(`soak: ${msg}\n\n${usage}`);
+  process.exit(2);
+};
+if (values.help) {
+  console.log(usage);
+  process.exit(0);
+}
 const base = values.url ?? fail('--url is required');
 const num = (name: 'duration' | 'warmup' | 'users' | 'think-ms' | 'signups-per-s', min: number) => {
   const v = Number(values[name]);
@@ -54,39 +66,64 @@ const num = (name: 'duration' | 'warmup' | 'users' | 'think-ms' | 'signups-per-s
 const durationS = num('duration', 1);
 const warmupS = num('warmup', 0);
 if (warmupS >= durationS) fail('--warmup must be shorter than --duration');
-const rootPid = Number(values.pid ?? (values['data-dir'] ? readFileSync(join(values['data-dir'], 'owner.pid'), 'utf8').trim() : fail('--pid or --data-dir is required')));
+const rootPid = Number(
+  values.pid ??
+    (values['data-dir']
+      ? readFileSync(join(values['data-dir'], 'owner.pid'), 'utf8').trim()
+      : fail('--pid or --data-dir is required')),
+);
 
 type Answers = Map<string, number>;
 const answers: Answers = new Map();
 let fiveXx = 0;
 
 /** One request; its answer counted under the action's name. */
-async function call(action: string, method: string, path: string, token?: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+async function call(
+  action: string,
+  method: string,
+  path: string,
+  token?: string,
+  body?: unknown,
+): Promise<{ status: number; json: Record<string, unknown> }> {
   const headers: Record<string, string> = {};
   if (token) headers.authorization = `Bearer ${token}`;
   if (body !== undefined) headers['content-type'] = 'application/json';
   let status = 0;
   let json: Record<string, unknown> = {};
   try {
-    const res = await fetch(new URL(path, base), { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(30_000) });
+    const res = await fetch(new URL(path, base), {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(30_000),
+    });
     status = res.status;
-    json = res.status === 204 ? {} : await res.json() as Record<string, unknown>;
-  } catch { /* no answer: counted as status 0 */ }
+    json = res.status === 204 ? {} : ((await res.json()) as Record<string, unknown>);
+  } catch {
+    /* no answer: counted as status 0 */
+  }
   if (status === 0 || status >= 500) fiveXx++;
-  const key = `${action}\t${status === 0 ? 'no answer' : status}${typeof json.code === 'string' && status >= 400 ? ` ${json.code}` : ''}`;
+  const code = typeof json.code === 'string' && status >= 400 ? ` ${json.code}` : '';
+  const key = `${action}\t${status === 0 ? 'no answer' : status}${code}`;
   answers.set(key, (answers.get(key) ?? 0) + 1);
   return { status, json };
 }
 
 async function adminToken(): Promise<string> {
-  const res = await call('admin sign-in', 'POST', '/v1/auth/login', undefined, { email: values['admin-email'], password: values['admin-password'] });
+  const res = await call('admin sign-in', 'POST', '/v1/auth/login', undefined, {
+    email: values['admin-email'],
+    password: values['admin-password'],
+  });
   return typeof res.json.token === 'string' ? res.json.token : fail(`admin sign-in failed: ${res.status}`);
 }
 
 function memoryTable(snapshots: { label: string; memory: ProcessMemory[] }[]): { text: string; flat: boolean } {
   const commands = [...new Set(snapshots.flatMap((s) => s.memory.map((m) => m.command)))];
   const mib = (kib: number | undefined) => (kib === undefined ? '–' : `${(kib / 1024).toFixed(0)} MiB`);
-  const lines = [`| process | ${snapshots.map((s) => s.label).join(' | ')} | end vs warm-up |`, `| --- |${' ---: |'.repeat(snapshots.length + 1)}`];
+  const lines = [
+    `| process | ${snapshots.map((s) => s.label).join(' | ')} | end vs warm-up |`,
+    `| --- |${' ---: |'.repeat(snapshots.length + 1)}`,
+  ];
   let flat = true;
   const total = (s: { memory: ProcessMemory[] }) => s.memory.reduce((n, m) => n + m.rssKiB, 0);
   const [, warm, end] = snapshots;
@@ -94,15 +131,24 @@ function memoryTable(snapshots: { label: string; memory: ProcessMemory[] }[]): {
     const of = (s: { memory: ProcessMemory[] }) => s.memory.find((m) => m.command === command);
     const growth = (of(end)?.rssKiB ?? 0) / Math.max(1, of(warm)?.rssKiB ?? 0) - 1;
     if (growth > 0.1) flat = false;
-    const cells = snapshots.map((s) => `${mib(of(s)?.rssKiB)}${(of(s)?.processes ?? 1) > 1 ? ` (${of(s)!.processes})` : ''}`);
+    const cells = snapshots.map(
+      (s) => `${mib(of(s)?.rssKiB)}${(of(s)?.processes ?? 1) > 1 ? ` (${of(s)!.processes})` : ''}`,
+    );
     lines.push(`| ${command} | ${cells.join(' | ')} | ${(growth * 100).toFixed(1)} % |`);
   }
-  lines.push(`| **all** | ${snapshots.map((s) => mib(total(s))).join(' | ')} | ${((total(end) / total(warm) - 1) * 100).toFixed(1)} % |`);
+  lines.push(
+    `| **all** | ${snapshots.map((s) => mib(total(s))).join(' | ')} | ` +
+      `${((total(end) / total(warm) - 1) * 100).toFixed(1)} % |`,
+  );
   return { text: lines.join('\n'), flat };
 }
 
 const token = await adminToken();
-const big = await createEvent(base, token, { name: 'Soak: book and cancel', capacity: 1_000_000, maxTicketsPerUser: 1000 });
+const big = await createEvent(base, token, {
+  name: 'Soak: book and cancel',
+  capacity: 1_000_000,
+  maxTicketsPerUser: 1000,
+});
 const soldOut = await createEvent(base, token, { name: 'Soak: sold out', capacity: 2, maxTicketsPerUser: 2 });
 const users = await registerUsers(base, Number(values.users) + 1);
 await call('sell out', 'POST', `/v1/events/${soldOut}/bookings`, users.pop(), { quantity: 2 });
@@ -112,21 +158,35 @@ const began = Date.now();
 const endsAt = began + durationS * 1000;
 const thinkMs = num('think-ms', 0);
 const actions: [number, (t: string) => Promise<void>][] = [
-  [45, async () => {
-    await call('browse', 'GET', `/v1/events/${big}`);
-    await call('browse', 'GET', '/v1/events?limit=20');
-    await call('browse', 'GET', `/v1/events/${big}/price`);
-  }],
-  [25, async (t) => {
-    const booked = await call('book', 'POST', `/v1/events/${big}/bookings`, t, { quantity: 1 });
-    if (booked.status === 201) await call('cancel', 'POST', `/v1/bookings/${String(booked.json.id)}/cancel`, t, {});
-  }],
-  [10, async (t) => { await call('my bookings', 'GET', '/v1/bookings?limit=20', t); }],
-  [20, async (t) => {
-    await call('waitlist join', 'POST', `/v1/events/${soldOut}/waitlist`, t, { quantity: 1 });
-    await call('waitlist place', 'GET', `/v1/events/${soldOut}/waitlist/me`, t);
-    await call('waitlist leave', 'DELETE', `/v1/events/${soldOut}/waitlist/me`, t);
-  }],
+  [
+    45,
+    async () => {
+      await call('browse', 'GET', `/v1/events/${big}`);
+      await call('browse', 'GET', '/v1/events?limit=20');
+      await call('browse', 'GET', `/v1/events/${big}/price`);
+    },
+  ],
+  [
+    25,
+    async (t) => {
+      const booked = await call('book', 'POST', `/v1/events/${big}/bookings`, t, { quantity: 1 });
+      if (booked.status === 201) await call('cancel', 'POST', `/v1/bookings/${String(booked.json.id)}/cancel`, t, {});
+    },
+  ],
+  [
+    10,
+    async (t) => {
+      await call('my bookings', 'GET', '/v1/bookings?limit=20', t);
+    },
+  ],
+  [
+    20,
+    async (t) => {
+      await call('waitlist join', 'POST', `/v1/events/${soldOut}/waitlist`, t, { quantity: 1 });
+      await call('waitlist place', 'GET', `/v1/events/${soldOut}/waitlist/me`, t);
+      await call('waitlist leave', 'DELETE', `/v1/events/${soldOut}/waitlist/me`, t);
+    },
+  ],
 ];
 const pick = () => {
   let r = Math.random() * 100;
@@ -136,7 +196,11 @@ const pick = () => {
 const signupEveryMs = 1000 / num('signups-per-s', 0.01);
 const signups = (async () => {
   while (Date.now() < endsAt) {
-    await call('sign-up', 'POST', '/v1/auth/register', undefined, { email: freshEmail('soak'), password: BENCH_PASSWORD, name: 'Soak User' });
+    await call('sign-up', 'POST', '/v1/auth/register', undefined, {
+      email: freshEmail('soak'),
+      password: BENCH_PASSWORD,
+      name: 'Soak User',
+    });
     await sleep(signupEveryMs);
   }
 })();
@@ -144,22 +208,35 @@ const warmedUp = (async () => {
   await sleep(warmupS * 1000);
   snapshots.push({ label: `after warm-up (${warmupS} s)`, memory: treeMemory(rootPid, 'evently') });
 })();
-await Promise.all([signups, warmedUp, ...users.map(async (t) => {
-  while (Date.now() < endsAt) {
-    await pick()(t);
-    await sleep(thinkMs);
-  }
-})]);
-snapshots.push({ label: `end (${((Date.now() - began) / 1000).toFixed(0)} s)`, memory: treeMemory(rootPid, 'evently') });
+await Promise.all([
+  signups,
+  warmedUp,
+  ...users.map(async (t) => {
+    while (Date.now() < endsAt) {
+      await pick()(t);
+      await sleep(thinkMs);
+    }
+  }),
+]);
+snapshots.push({
+  label: `end (${((Date.now() - began) / 1000).toFixed(0)} s)`,
+  memory: treeMemory(rootPid, 'evently'),
+});
 
 const requests = [...answers.values()].reduce((a, b) => a + b, 0);
-console.log(`\n${base}: ${values.users} users, think ${thinkMs} ms, ${values['signups-per-s']} sign-ups/s, ${durationS} s\n`);
+console.log(
+  `\n${base}: ${values.users} users, think ${thinkMs} ms, ${values['signups-per-s']} sign-ups/s, ${durationS} s\n`,
+);
 console.log('| action | answer | count |\n| --- | --- | ---: |');
 for (const [key, n] of [...answers].sort()) {
   const [action, answer] = key.split('\t');
   console.log(`| ${action} | ${answer} | ${n} |`);
 }
 const memory = memoryTable(snapshots);
-console.log(`\n${requests} requests, ${(requests / durationS).toFixed(0)}/s, **${fiveXx} 5xx or unanswered**\n\n${memory.text}\n`);
-console.log(`memory ${memory.flat ? 'flat (no process grew more than 10 % after the warm-up)' : 'GREW more than 10 % after the warm-up'}`);
+console.log(
+  `\n${requests} requests, ${(requests / durationS).toFixed(0)}/s, **${fiveXx} 5xx or unanswered**\n\n${memory.text}\n`,
+);
+console.log(
+  memory.flat ? 'memory flat (no process grew more than 10 % after the warm-up)' : 'memory GREW more than 10 % after the warm-up',
+);
 process.exit(fiveXx === 0 && memory.flat ? 0 : 1);
