@@ -55,8 +55,6 @@ export class ShardLeases {
   private fenceTimer?: NodeJS.Timeout;
   /** The held set the pools were last given. */
   private announced: number[] = [];
-  /** Other supervisors seen in the last round that got through: with none, nobody can take a shard over. */
-  private others = 0;
   private ticking: Promise<void> = Promise.resolve();
   private stopped = false;
 
@@ -104,7 +102,6 @@ export class ShardLeases {
       await kv.put(memberKey(this.me.id), JSON.stringify({ ...this.me, adminUrl: this.o.adminUrl() }));
       const [members, leases] = await Promise.all([this.readMembers(kv), this.readLeases(kv)]);
       if (this.stopped) return;
-      this.others = members.filter((m) => m.id !== this.me.id).length;
       const fair = Math.ceil(this.o.shards / Math.max(1, members.length));
       // All renewals at once: one round trip, however many shards, so a slow NATS or a busy
       // event loop does not let the last of sixteen sequential updates miss the TTL.
@@ -188,14 +185,8 @@ export class ShardLeases {
     this.o.log.warn({ shard, to, revision }, 'shard lease lost to another supervisor');
   }
 
-  /**
-   * Drops every lease not renewed by its deadline, whatever NATS is doing. A lone supervisor
-   * does not: nobody could claim its shards, and on a starved machine (load average 40 on two
-   * cores) its rounds stalled past the deadline 17 times in ten minutes, each fence a burst of
-   * 503s while threads rebooted.
-   */
+  /** Drops every lease not renewed by its deadline, whatever NATS is doing. */
   private fence(): void {
-    if (this.others === 0) return;
     const now = Date.now();
     const late = this.shards().filter((shard) => (this.deadline.get(shard) ?? Infinity) <= now);
     if (late.length === 0) return;
