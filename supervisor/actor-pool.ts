@@ -101,33 +101,6 @@ export class ActorPool {
     return this.started ? this.change(() => this.reconcile()) : Promise.resolve();
   }
 
-  /**
-   * Shards whose leases went unrenewed: every thread serving one of them is
-   * terminated now, without draining (that needs NATS, which may be out of
-   * reach), so this supervisor serves none of them by the time another may
-   * claim them. What those threads had in flight is answered by nobody; the
-   * callers retry with the same idempotency key. The next re-plan starts
-   * threads for the shards still held.
-   */
-  fence(lost: readonly number[]): void {
-    if (!this.sharded) return;
-    this.held = this.held.filter((shard) => !lost.includes(shard));
-    for (const slot of this.slots) {
-      const thread = slot.thread;
-      if (!thread || !slot.shards.some((shard) => lost.includes(shard))) continue;
-      // No thread in the slot: its death below is not a crash to restart from.
-      slot.thread = undefined;
-      this.log.warn({ actor: this.kind, slot: slot.index, thread: thread.threadId, shards: slot.shards }, 'fenced: thread stopped at once');
-      const worker = this.piscina.threads.find((w) => w.threadId === thread.threadId);
-      if (!worker) { thread.crash(); continue; }
-      void (async () => {
-        await worker.terminate();
-        this.log.warn({ actor: this.kind, slot: slot.index, thread: thread.threadId }, 'fenced: thread ended');
-        if (thread.threadId !== undefined) await this.afterDeath(thread.threadId);
-      })().catch((err: Error) => this.log.warn({ actor: this.kind, err }, 'clean-up after a fence failed'));
-    }
-  }
-
   private change(step: () => Promise<void>): Promise<void> {
     const run = this.changes.then(() => (this.stopping ? undefined : step()));
     this.changes = run.catch(() => undefined);

@@ -7,10 +7,6 @@
 // share, ceil(shards / live supervisors), releasing any surplus, so a second
 // supervisor ends up with half. An overlap (a slow holder that has not yet
 // noticed its loss) is safe: the three booking locks serialise the writes.
-// A holder cut off from NATS cannot renew and must not wait to hear that it
-// lost: a local clock fences each lease, so the holder stops serving a shard
-// a margin before the lease can age out on the server, hence before anyone
-// else can claim it (no two writers of one shard).
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { KV, KvEntry, NatsConnection } from 'nats';
@@ -29,17 +25,8 @@ export interface LeaseOptions {
   placement: (shard: number) => LeaseValue['pools'];
   /** Called with the new set whenever a round changes it; not awaited, so renewals never wait for a re-plan. */
   onChange: (held: number[]) => void;
-  /** Called, before onChange, with shards whose leases went unrenewed too long: stop serving them now, without NATS. */
-  onFence: (lost: number[]) => void;
   log: Logger;
 }
-
-/**
- * A lease is dropped locally this long before it could age out on the server: time for the
- * threads serving it to stop. The server ages a lease from when it stored the renewal, which
- * is after this process sent it, so the local deadline is always the earlier one.
- */
-const fenceMarginMs = (ttlMs: number) => ttlMs / 4;
 
 const json = (entry: KvEntry | null): unknown => (entry && entry.operation === 'PUT' ? entry.json() : null);
 
@@ -49,12 +36,7 @@ export class ShardLeases {
   /** shard → revision of our lease, for the compare-and-set renewal. */
   private held = new Map<number, number>();
   private acquiredAt = new Map<number, number>();
-  /** shard → local time by which the lease must have been renewed, or it is fenced. */
-  private deadline = new Map<number, number>();
   private timer?: NodeJS.Timeout;
-  private fenceTimer?: NodeJS.Timeout;
-  /** The held set the pools were last given. */
-  private announced: number[] = [];
   private ticking: Promise<void> = Promise.resolve();
   private stopped = false;
 
@@ -76,8 +58,6 @@ export class ShardLeases {
     this.kv = kv;
     await this.tick();
     this.schedule();
-    // Independent of the rounds, which may hang on an unreachable NATS for longer than a lease lives.
-    this.fenceTimer = setInterval(() => this.fence(), Math.max(50, this.o.ttlMs / 20));
     return this.shards();
   }
 
@@ -102,6 +82,7 @@ export class ShardLeases {
       await kv.put(memberKey(this.me.id), JSON.stringify({ ...this.me, adminUrl: this.o.adminUrl() }));
       const [members, leases] = await Promise.all([this.readMembers(kv), this.readLeases(kv)]);
       if (this.stopped) return;
+      const before = this.shards();
       const fair = Math.ceil(this.o.shards / Math.max(1, members.length));
       // All renewals at once: one round trip, however many shards, so a slow NATS or a busy
       // event loop does not let the last of sixteen sequential updates miss the TTL.
@@ -114,14 +95,13 @@ export class ShardLeases {
       for (const shard of this.shards().slice(fair)) await this.release(kv, shard);
       for (const [shard, entry] of leases) {
         if (this.held.size >= fair) break;
-        if (this.held.has(shard)) continue;
-        const holder = (json(entry) as LeaseValue | null)?.owner;
-        if (holder === undefined) await this.claim(kv, shard);
-        // Fenced while the lease was still ours on the server (a slow round): nobody else can
-        // hold it yet, so a renewal takes it straight back.
-        else if (holder === this.me.id) await this.renew(kv, shard, entry!.revision);
+        if (!this.held.has(shard) && json(entry) === null) await this.claim(kv, shard);
       }
-      this.announce({ members: members.length, fairShare: fair });
+      const after = this.shards();
+      if (!sameShards(before, after)) {
+        this.o.log.info({ held: after, members: members.length, fairShare: fair }, 'shard leases changed');
+        this.o.onChange(after);
+      }
     } catch (err) {
       // NATS restarting or JetStream busy: keep serving what we hold and try again next tick.
       this.o.log.warn({ err }, 'shard lease round failed; retrying');
@@ -148,11 +128,8 @@ export class ShardLeases {
   private async claim(kv: KV, shard: number): Promise<void> {
     // Re-taking a lease of ours that aged out keeps its first acquisition time.
     if (!this.acquiredAt.has(shard)) this.acquiredAt.set(shard, Date.now());
-    const sentAt = Date.now();
     try {
-      const revision = await kv.create(leaseKey(shard), this.value(shard));
-      this.hold(shard, revision, sentAt);
-      this.o.log.info({ shard, revision }, 'shard lease claimed');
+      this.held.set(shard, await kv.create(leaseKey(shard), this.value(shard)));
     } catch {
       // Another supervisor created it first: theirs.
       this.held.delete(shard);
@@ -161,9 +138,8 @@ export class ShardLeases {
   }
 
   private async renew(kv: KV, shard: number, revision: number): Promise<void> {
-    const sentAt = Date.now();
     try {
-      this.hold(shard, await kv.update(leaseKey(shard), this.value(shard), revision), sentAt);
+      this.held.set(shard, await kv.update(leaseKey(shard), this.value(shard), revision));
     } catch {
       // The revision moved: the lease aged out under a slow round (then nobody holds it and a
       // create takes it straight back, without a re-plan) or another supervisor has it now.
@@ -172,48 +148,16 @@ export class ShardLeases {
     }
   }
 
-  private hold(shard: number, revision: number, sentAt: number): void {
-    this.held.set(shard, revision);
-    this.deadline.set(shard, sentAt + this.o.ttlMs - fenceMarginMs(this.o.ttlMs));
-  }
-
   private lose(shard: number, to: string): void {
-    const revision = this.held.get(shard);
     this.held.delete(shard);
     this.acquiredAt.delete(shard);
-    this.deadline.delete(shard);
-    this.o.log.warn({ shard, to, revision }, 'shard lease lost to another supervisor');
-  }
-
-  /** Drops every lease not renewed by its deadline, whatever NATS is doing. */
-  private fence(): void {
-    const now = Date.now();
-    const late = this.shards().filter((shard) => (this.deadline.get(shard) ?? Infinity) <= now);
-    if (late.length === 0) return;
-    for (const shard of late) {
-      this.o.log.warn({ shard, revision: this.held.get(shard), deadline: this.deadline.get(shard) },
-        'shard lease not renewed in time; stopped serving the shard before the lease can expire');
-      this.held.delete(shard);
-      this.deadline.delete(shard);
-    }
-    this.o.onFence(late);
-    this.announce({});
-  }
-
-  /** Tells the pools the held set if it differs from what they last heard (a renewal can undo a fence mid-round). */
-  private announce(context: Record<string, unknown>): void {
-    const held = this.shards();
-    if (sameShards(this.announced, held)) return;
-    this.announced = held;
-    this.o.log.info({ held, revisions: Object.fromEntries(this.held), ...context }, 'shard leases changed');
-    this.o.onChange(held);
+    this.o.log.warn({ shard, to }, 'shard lease lost to another supervisor');
   }
 
   private async release(kv: KV, shard: number): Promise<void> {
     const revision = this.held.get(shard);
     this.held.delete(shard);
     this.acquiredAt.delete(shard);
-    this.deadline.delete(shard);
     // Only our own revision: never delete a lease someone else has taken since.
     await kv.delete(leaseKey(shard), { previousSeq: revision }).catch(() => undefined);
   }
@@ -244,7 +188,6 @@ export class ShardLeases {
   async releaseAll(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
-    clearInterval(this.fenceTimer);
     await this.ticking;
     const kv = this.kv;
     if (!kv) return;

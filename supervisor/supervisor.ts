@@ -101,8 +101,6 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
       const at = p.placement().get(shard);
       return at ? [[p.kind, at]] : [];
     })),
-    // Threads stop at once, not drained: draining needs the NATS this supervisor may have lost.
-    onFence: (lost) => { for (const pool of sharded()) pool.fence(lost); },
     onChange: (held) => {
       for (const pool of sharded()) {
         pool.assignShards(held).catch((err: Error) => log.error({ err, actor: pool.kind }, 're-plan after a lease change failed'));
