@@ -133,14 +133,32 @@ function supervisorEnv(config: Config, ns: Namespaces, servers: ChaosServers, le
 }
 
 /** For each shard the victim fenced: fenced (and its threads stopped) before the survivor claimed it? */
-function noTwoWriters(victim: Child, survivor: Child, since: number, began: number): { ok: boolean; notes: string[] } {
+function noTwoWriters(
+  victim: Child,
+  survivor: Child,
+  shard: number,
+  since: number,
+  began: number,
+): { ok: boolean; notes: string[] } {
   const at = (t: number) => `+${((t - began) / 1000).toFixed(1)} s`;
   const notes = [`(times from the start of the sale) ${victim.name} cut off from NATS at ${at(since)}`];
   const fences = victim.lines.filter((l) => l.time >= since && l.msg.startsWith('shard lease not renewed in time'));
   const stopped = victim.lines.filter((l) => l.time >= since && l.msg === 'fenced: thread ended');
   const lastStop = Math.max(...stopped.map((l) => l.time));
   let ok = fences.length > 0;
-  if (!ok) notes.push('the cut-off supervisor logged no fence');
+  if (!ok) {
+    // Without a fence: when each side changed its mind about the sale's shard.
+    const changes = (c: Child) => c.lines.filter((l) => l.time >= since && l.msg === 'shard leases changed');
+    const took = changes(survivor).find((l) => l.held?.includes(shard));
+    const gaveUp = victim.lines.find(
+      (l) => l.time >= since && l.msg === 'shard leases changed' && !l.held?.includes(shard),
+    );
+    notes.push(
+      `the cut-off supervisor logged no fence; ${survivor.name} took shard ${shard} at ` +
+        `${took ? at(took.time) : 'never'}, ${victim.name} gave it up at ${gaveUp ? at(gaveUp.time) : 'never'}` +
+        (took && (!gaveUp || gaveUp.time > took.time) ? ' — **TWO WRITERS** meanwhile' : ''),
+    );
+  }
   for (const f of fences) {
     const claim = survivor.lines.find((l) => l.time >= since && l.msg === 'shard lease claimed' && l.shard === f.shard);
     const before = claim !== undefined && f.time < claim.time && lastStop < claim.time;
@@ -260,7 +278,7 @@ export async function runPartition(o: SaleOptions & { leaseTtlMs: number }): Pro
       () => supervisors.every((s) => heldBy(s).length === config.shards / 2),
       supervisors,
     ).catch((err: Error) => o.log.warn({ err }, 'partition: the shards did not split again'));
-    const evidence = noTwoWriters(victim!, survivor!, cutAt, began);
+    const evidence = noTwoWriters(victim!, survivor!, shardOf(eventId, config.shards), cutAt, began);
     const db = new pg.Pool({ connectionString: config.databaseUrl, max: 2 });
     try {
       const row = await tallySale(
