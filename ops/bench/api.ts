@@ -63,7 +63,12 @@ export async function registerUsers(base: string, count: number, concurrency = 8
   const worker = async () => {
     while (next < count) {
       next++;
-      const res = await registerOnce(base, 'crowd');
+      let res = await registerOnce(base, 'crowd');
+      // Shed (503) or slow (504) under load: retryable, as API.md says.
+      for (let attempt = 1; attempt < 20 && (res.status === 503 || res.status === 504); attempt++) {
+        await new Promise((r) => setTimeout(r, 500));
+        res = await registerOnce(base, 'crowd');
+      }
       if (!res.token) throw new Error(`register: expected 201, got ${res.status}`);
       tokens.push(res.token);
     }

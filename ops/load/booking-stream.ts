@@ -19,6 +19,11 @@ export interface StreamResult {
   ordered: number;
   /** 5xx answers and requests that got no answer, counted per attempt. */
   failed: number;
+  /** Every attempt, answered or not. */
+  attempts: number;
+  /** When (Date.now()) each 201 and each failed attempt was answered, for recovery times. */
+  createdAt: number[];
+  failedAt: number[];
 }
 
 export interface StreamOptions {
@@ -36,7 +41,9 @@ export interface StreamOptions {
   result?: StreamResult;
 }
 
-export const emptyStreamResult = (): StreamResult => ({ created: [], refused: new Map(), retried: 0, unanswered: 0, ordered: 0, failed: 0 });
+export const emptyStreamResult = (): StreamResult => ({
+  created: [], refused: new Map(), retried: 0, unanswered: 0, ordered: 0, failed: 0, attempts: 0, createdAt: [], failedAt: [],
+});
 
 const RETRYABLE = new Set([0, 500, 502, 503, 504]);
 
@@ -58,9 +65,14 @@ export async function bookingStream(o: StreamOptions): Promise<StreamResult> {
         status = res.status;
         body = await res.json() as typeof body;
       } catch { /* no answer: retry */ }
-      if (status === 0 || status >= 500) result.failed++;
+      result.attempts++;
+      if (status === 0 || status >= 500) {
+        result.failed++;
+        result.failedAt.push(Date.now());
+      }
       if (status === 201 && body.id) {
         result.created.push(body.id);
+        result.createdAt.push(Date.now());
         return;
       }
       if (!RETRYABLE.has(status) && body.code !== 'BOOKING_IN_PROGRESS') {
