@@ -71,7 +71,7 @@ export const start: StartActor = async ({ config, log, shards, nc, yieldToForegr
   };
   const ticker = setInterval(() => {
     checking ??= checkStalls(Date.now())
-      .catch((err) => log.warn({ err }, 'stalled-sale check failed'))
+      .catch((err: unknown) => log.warn({ err }, 'stalled-sale check failed'))
       .finally(() => { checking = undefined; });
   }, config.analyticsTickMs);
   ticker.unref();

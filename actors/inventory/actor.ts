@@ -11,7 +11,7 @@ import { OutboxRelay } from '../runtime/outbox-relay.js';
 import { openPostgres, openRedis } from '../runtime/resources.js';
 import { pricingDefaults } from '../pricing/rules.js';
 import { bookBatch, type BookRequest } from './book.js';
-import { BookingBatcher, runSafely } from './booking-batcher.js';
+import { BookingBatcher, runOneSafely } from './booking-batcher.js';
 import { BookingLocks, lockOwner } from './booking-lock.js';
 import { cancelBooking, getBooking, listBookings } from './bookings.js';
 import { cancelEvent, createEvent, getEvent, listEvents, updateEvent } from './events.js';
@@ -51,7 +51,7 @@ export const start: StartActor = async ({ config, log, shards, nc, pressure }) =
       return await work();
     } finally {
       const released = locks.release(userId, eventId, token)
-        .catch((err) => meta.log.warn({ err }, 'lock release failed'))
+        .catch((err: unknown) => meta.log.warn({ err }, 'lock release failed'))
         .finally(() => releasing.delete(released));
       releasing.add(released);
     }
@@ -69,7 +69,7 @@ export const start: StartActor = async ({ config, log, shards, nc, pressure }) =
     try {
       const outcome = await announced(req.eventId, underLock(userId, req.eventId, meta, async () => (config.batching
         ? batcher.submit(request)
-        : (await runSafely(batch, req.eventId, [request], meta.log))[0])));
+        : runOneSafely(batch, req.eventId, request, meta.log))));
       countBooking(outcome, 'direct');
       return outcome;
     } finally {

@@ -49,7 +49,7 @@ export async function bookBatch(pool: Pool, shardCount: number, eventId: string,
 
     const owned = await ticketsHeld(client, eventId, reqs.filter((_, i) => outcomes[i] === null).map((r) => r.userId));
     let available = event.available;
-    const accepted: { i: number; booking: Booking }[] = [];
+    const accepted: { i: number; requestId: string; booking: Booking }[] = [];
     const now = new Date().toISOString();
     reqs.forEach((r, i) => {
       if (outcomes[i] !== null) return;
@@ -69,7 +69,7 @@ export async function bookBatch(pool: Pool, shardCount: number, eventId: string,
           id: uuidv7(), eventId, userId: r.userId, quantity: r.quantity, unitPrice: event.price,
           totalPrice: event.price * r.quantity, currency: event.currency, status: 'confirmed', createdAt: now, cancelledAt: null,
         };
-        accepted.push({ i, booking });
+        accepted.push({ i, requestId: r.requestId, booking });
         outcomes[i] = ok(booking, 201);
       }
     });
@@ -77,8 +77,8 @@ export async function bookBatch(pool: Pool, shardCount: number, eventId: string,
     if (accepted.length > 0) {
       await commitSeats(client, eventId, event, accepted.map((a) => a.booking));
       const after = availabilityOf({ ...event, available });
-      await recordEvents(client, shardCount, accepted.map(({ i, booking }) =>
-        domainEvent('booking.confirmed', { eventId, version: event.version + 1, availability: after, requestId: reqs[i].requestId }, booking)));
+      await recordEvents(client, shardCount, accepted.map(({ requestId, booking }) =>
+        domainEvent('booking.confirmed', { eventId, version: event.version + 1, availability: after, requestId }, booking)));
     }
     await storeOutcomes(client, keyed
       .filter((_, j) => replays[j] === null)
@@ -95,10 +95,12 @@ async function ticketsHeld(client: PoolClient, eventId: string, userIds: string[
 }
 
 async function commitSeats(client: PoolClient, eventId: string, event: LockedEvent, bookings: Booking[]): Promise<void> {
+  const [first] = bookings;
+  if (!first) return;
   await client.query(
     { name: 'inventory.book.insert-bookings', text: `INSERT INTO bookings (id, event_id, user_id, quantity, unit_price, total_price, currency, status, created_at)
      SELECT id, $1, user_id, quantity, $2, quantity * $2, $3, 'confirmed', $4
-     FROM unnest($5::uuid[], $6::uuid[], $7::int[]) AS b(id, user_id, quantity)`, values: [eventId, event.price, event.currency, bookings[0].createdAt,
+     FROM unnest($5::uuid[], $6::uuid[], $7::int[]) AS b(id, user_id, quantity)`, values: [eventId, event.price, event.currency, first.createdAt,
       bookings.map((b) => b.id), bookings.map((b) => b.userId), bookings.map((b) => b.quantity)] });
   await client.query(
     { name: 'inventory.book.add-tickets', text: `INSERT INTO event_user_tickets (event_id, user_id, confirmed)

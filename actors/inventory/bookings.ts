@@ -4,6 +4,7 @@ import type { Pool } from 'pg';
 import {
   ok, refuse, type Booking, type BookingPage, type BookingRef, type CallContext, type ListBookings, type Outcome,
 } from '../protocol/index.js';
+import { expectRow } from '../runtime/expect-row.js';
 import { domainEvent, recordEvents } from '../runtime/outbox.js';
 import { inTransaction } from '../runtime/resources.js';
 import { availabilityOf, type SeatCounts } from '../runtime/seat-rows.js';
@@ -50,9 +51,10 @@ export async function cancelBooking(pool: Pool, shardCount: number, { bookingId 
     const event = await client.query<{ version: number; open: boolean }>(
       'SELECT version, starts_at > now() AS open FROM events WHERE id = $1 FOR UPDATE', [ref.event_id]);
     const { rows } = await client.query<BookingRow>(`SELECT ${BOOKING_COLUMNS} FROM bookings WHERE id = $1 FOR UPDATE`, [bookingId]);
-    const booking = rows[0];
+    const booking = expectRow(rows[0], 'inventory cancel: booking lock');
+    const locked = expectRow(event.rows[0], 'inventory cancel: event lock');
     if (booking.status === 'cancelled') return refuse('ALREADY_CANCELLED', 'booking is already cancelled');
-    if (!event.rows[0].open) return refuse('BOOKING_NOT_CANCELLABLE', 'the event has started');
+    if (!locked.open) return refuse('BOOKING_NOT_CANCELLABLE', 'the event has started');
     const cancelled = await client.query<BookingRow>(
       `UPDATE bookings SET status = 'cancelled', cancelled_at = now() WHERE id = $1 RETURNING ${BOOKING_COLUMNS}`, [bookingId]);
     await client.query(
@@ -62,10 +64,10 @@ export async function cancelBooking(pool: Pool, shardCount: number, { bookingId 
     const updated = await client.query<SeatCounts & { version: number }>(
       `UPDATE events SET available = available + $2::int - $4::int, set_aside = set_aside + $4::int, version = version + 1, updated_at = now()
        WHERE id = $1 AND version = $3 RETURNING capacity, available, held, set_aside, price, status, version`,
-      [booking.event_id, booking.quantity, event.rows[0].version, toWaitlist]);
-    if (updated.rowCount !== 1) throw new Error(`event ${booking.event_id} changed under its row lock`);
-    const result = toBooking(cancelled.rows[0]);
+      [booking.event_id, booking.quantity, locked.version, toWaitlist]);
     const row = updated.rows[0];
+    if (!row) throw new Error(`event ${booking.event_id} changed under its row lock`);
+    const result = toBooking(expectRow(cancelled.rows[0], 'inventory cancel: booking update'));
     const change = { eventId: booking.event_id, version: row.version, availability: availabilityOf(row), requestId: ctx.requestId };
     await recordEvents(client, shardCount, [
       domainEvent('booking.cancelled', change, result),

@@ -7,6 +7,7 @@ import {
   ok, refuse, type CallContext, type CreateEvent, type Event, type EventPage, type EventRef, type ListEvents,
   type Outcome, type UpdateEvent,
 } from '../protocol/index.js';
+import { expectRow } from '../runtime/expect-row.js';
 import { inTransaction } from '../runtime/resources.js';
 import { decodeCursor, encodeCursor } from '../runtime/cursor.js';
 import { claimKeys, requestHash, storeOutcomes } from '../runtime/idempotency.js';
@@ -53,12 +54,13 @@ export async function createEvent(
        VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $9, $10) RETURNING ${EVENT_COLUMNS}`,
       [uuidv7(), req.name, req.description ?? '', req.venue, req.startsAt, req.endsAt ?? null, req.capacity, req.price,
         req.currency ?? DEFAULT_CURRENCY, req.maxTicketsPerUser ?? DEFAULT_MAX_TICKETS]);
-    const event = toEvent(rows[0]);
+    const created = expectRow(rows[0], 'inventory event insert');
+    const event = toEvent(created);
     if (pricing) {
-      const lastTick = boundaryAtOrBefore(rows[0].created_at.getTime(), pricing.interval_s);
+      const lastTick = boundaryAtOrBefore(created.created_at.getTime(), pricing.interval_s);
       await storePolicy(client, event.id, pricing, new Date(lastTick), `${pricing.strategy} pricing set with the event`);
     }
-    await recordEvents(client, shardCount, [domainEvent('event.created', changeOf(rows[0], ctx.requestId), event)]);
+    await recordEvents(client, shardCount, [domainEvent('event.created', changeOf(created, ctx.requestId), event)]);
     const outcome = ok(event, 201);
     if (key) await storeOutcomes(client, [{ req: key, outcome }]);
     return outcome;
@@ -136,8 +138,9 @@ export async function updateEvent(pool: Pool, shardCount: number, { eventId, cha
       [eventId, row.version, changes.name ?? row.name, changes.description ?? row.description, changes.venue ?? row.venue,
         startsAt, endsAt, capacity, taken, changes.price ?? row.price, changes.currency ?? row.currency,
         changes.maxTicketsPerUser ?? row.max_tickets_per_user, toWaitlist]);
-    const event = toEvent(updated.rows[0]);
-    const change = changeOf(updated.rows[0], ctx.requestId);
+    const written = expectRow(updated.rows[0], 'inventory event update under its row lock');
+    const event = toEvent(written);
+    const change = changeOf(written, ctx.requestId);
     await recordEvents(client, shardCount, [
       domainEvent('event.updated', change, event),
       ...(toWaitlist > 0 ? [domainEvent('seats.released', change, { quantity: added, reason: 'capacity-raised', toWaitlist })] : []),
@@ -162,8 +165,9 @@ export async function cancelEvent(pool: Pool, shardCount: number, { eventId }: E
     const updated = await client.query<EventRow>(
       `UPDATE events SET status = 'cancelled', available = capacity, held = 0, set_aside = 0, version = version + 1, updated_at = now()
        WHERE id = $1 AND version = $2 RETURNING ${EVENT_COLUMNS}`, [eventId, row.version]);
-    const event = toEvent(updated.rows[0]);
-    const change = changeOf(updated.rows[0], ctx.requestId);
+    const written = expectRow(updated.rows[0], 'inventory event update under its row lock');
+    const event = toEvent(written);
+    const change = changeOf(written, ctx.requestId);
     // Bookings and holds first, so a consumer that sees event.cancelled has seen what it ended.
     await recordEvents(client, shardCount, [
       ...bookings.rows.map((b) => domainEvent('booking.cancelled', change, toBooking(b))),

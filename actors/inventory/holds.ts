@@ -6,6 +6,7 @@
 import type { Pool } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { ok, refuse, type Booking, type CallContext, type Hold, type HoldRef, type Outcome } from '../protocol/index.js';
+import { expectRow } from '../runtime/expect-row.js';
 import { claimKeys, requestHash, storeOutcomes } from '../runtime/idempotency.js';
 import { domainEvent, recordEvents } from '../runtime/outbox.js';
 import { inTransaction } from '../runtime/resources.js';
@@ -33,19 +34,19 @@ interface LockedEvent extends SeatCounts {
 export async function confirmHold(pool: Pool, shardCount: number, req: HoldRef, ctx: CallContext & { userId: string }): Promise<Outcome<Booking>> {
   return inTransaction(pool, async (client) => {
     const key = ctx.idempotencyKey ? { userId: ctx.userId, key: ctx.idempotencyKey, hash: requestHash('holds.confirm', req) } : undefined;
-    const first = await client.query<{ event_id: string }>('SELECT event_id FROM holds WHERE id = $1', [req.holdId]);
-    if (!first.rows[0]) return refuse('NOT_FOUND', 'hold not found');
+    const { rows: [first] } = await client.query<{ event_id: string }>('SELECT event_id FROM holds WHERE id = $1', [req.holdId]);
+    if (!first) return refuse('NOT_FOUND', 'hold not found');
     const locked = await client.query<LockedEvent>(
       `SELECT capacity, available, held, set_aside, price, currency, max_tickets_per_user, status, version, starts_at > now() AS open
-       FROM events WHERE id = $1 FOR UPDATE`, [first.rows[0].event_id]);
-    const event = locked.rows[0];
+       FROM events WHERE id = $1 FOR UPDATE`, [first.event_id]);
+    const event = expectRow(locked.rows[0], 'inventory confirm: event lock');
     if (key) {
       const [replay] = await claimKeys(client, [key]);
       if (replay) return replay as Outcome<Booking>;
     }
     const { rows } = await client.query<HoldRow & { expired: boolean }>(
       `SELECT ${HOLD_COLUMNS}, expires_at <= now() AS expired FROM holds WHERE id = $1 FOR UPDATE`, [req.holdId]);
-    const hold = rows[0];
+    const hold = expectRow(rows[0], 'inventory confirm: hold lock');
     const outcome = await (async (): Promise<Outcome<Booking>> => {
       if (hold.user_id !== ctx.userId) return refuse('NOT_FOUND', 'hold not found');
       if (hold.status === 'expired' || (hold.status === 'active' && hold.expired)) return refuse('HOLD_EXPIRED', `the hold expired at ${hold.expires_at.toISOString()}`);
@@ -74,11 +75,12 @@ export async function confirmHold(pool: Pool, shardCount: number, req: HoldRef, 
       const updated = await client.query<SeatCounts & { version: number }>(
         `UPDATE events SET held = held - $2, version = version + 1, updated_at = now() WHERE id = $1 AND version = $3
          RETURNING capacity, available, held, set_aside, price, status, version`, [hold.event_id, hold.quantity, event.version]);
-      if (updated.rowCount !== 1) throw new Error(`event ${hold.event_id} changed under its row lock`);
-      const change = { eventId: hold.event_id, version: updated.rows[0].version, availability: availabilityOf(updated.rows[0]), requestId: ctx.requestId };
+      const row = updated.rows[0];
+      if (!row) throw new Error(`event ${hold.event_id} changed under its row lock`);
+      const change = { eventId: hold.event_id, version: row.version, availability: availabilityOf(row), requestId: ctx.requestId };
       await recordEvents(client, shardCount, [
         domainEvent('booking.confirmed', change, booking),
-        domainEvent('hold.confirmed', change, toHold(confirmed.rows[0])),
+        domainEvent('hold.confirmed', change, toHold(expectRow(confirmed.rows[0], 'inventory confirm: hold update'))),
       ]);
       return ok(booking, 201);
     })();

@@ -42,15 +42,17 @@ export class PriceVersionConflict extends Error {}
 export async function writePrice(
   client: PoolClient, shardCount: number, row: LockedPrice, moves: readonly PriceMove[], strategy: PricingStrategy, requestId: string,
 ): Promise<number> {
-  if (moves.length === 0) return row.price;
-  const price = moves[moves.length - 1].price;
+  const last = moves.at(-1);
+  if (!last) return row.price;
+  const { price } = last;
   const updated = await client.query<{ version: number }>({
     name: 'pricing.write-price',
     text: 'UPDATE events SET price = $3, version = version + 1, updated_at = now() WHERE id = $1 AND version = $2 RETURNING version',
     values: [row.id, row.version, price],
   });
-  if (updated.rowCount !== 1) throw new PriceVersionConflict(`event ${row.id} changed under its row lock`);
-  const version = updated.rows[0].version;
+  const [written] = updated.rows;
+  if (!written) throw new PriceVersionConflict(`event ${row.id} changed under its row lock`);
+  const { version } = written;
   await client.query({
     name: 'pricing.insert-history',
     text: `INSERT INTO price_history (id, event_id, at, price, previous, strategy, reason, version)

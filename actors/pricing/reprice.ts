@@ -5,6 +5,7 @@
 // Boundaries missed while no thread ran are evaluated in order on the next
 // sweep, so a restart gives the prices an uninterrupted run would have.
 import type { Pool } from 'pg';
+import { expectRow } from '../runtime/expect-row.js';
 import { inTransaction } from '../runtime/resources.js';
 import { boundariesDue, evaluate } from './demand.js';
 import { LOCK_PRICE_SQL, PriceVersionConflict, writePrice, type LockedPrice, type PriceMove } from './price-change.js';
@@ -38,19 +39,21 @@ export async function reprice(pool: Pool, shardCount: number, eventId: string, u
     if (policy?.strategy !== 'dynamic') return [];
     const boundaries = boundariesDue(policy.last_tick.getTime(), policy.interval_s, until, MAX_CATCH_UP);
     const { rows: [weighed] } = await client.query<{ price: number; status: string }>('SELECT price, status FROM events WHERE id = $1', [eventId]);
-    if (boundaries.length === 0 || weighed?.status !== 'scheduled') return [];
-    const history = await loadHistory(client, eventId, new Date(boundaries[0]));
+    const [firstBoundary] = boundaries;
+    if (firstBoundary === undefined || weighed?.status !== 'scheduled') return [];
+    const history = await loadHistory(client, eventId, new Date(firstBoundary));
     // No steps: the event's own facts have not arrived yet; these boundaries wait for them.
     const steps = evaluate(policyOf(policy), history, boundaries, weighed.price);
-    if (steps.length === 0) return [];
+    const last = steps.at(-1);
+    if (!last) return [];
     const moves = steps.filter((s) => s.price !== s.previous).map((s) => ({ ...s, at: new Date(s.at) }));
     if (moves.length > 0) {
-      const { rows: [row] } = await client.query<LockedPrice>(LOCK_PRICE_SQL, [eventId]);
+      const { rows: [locked] } = await client.query<LockedPrice>(LOCK_PRICE_SQL, [eventId]);
+      const row = expectRow(locked, 'pricing reprice: event lock');
       // Only pricing moves a dynamic price, under the policy lock this transaction holds.
       if (row.price !== weighed.price) throw new PriceVersionConflict(`the price of event ${eventId} moved while it was weighed`);
       await writePrice(client, shardCount, row, moves, 'dynamic', `pricing-${eventId}`);
     }
-    const last = steps[steps.length - 1];
     await client.query('UPDATE event_pricing SET last_tick = $2, last_reason = $3 WHERE event_id = $1', [eventId, new Date(last.at), last.reason]);
     await foldSales(client, eventId, new Date(last.at - policy.long_window_s * 1000));
     return moves;

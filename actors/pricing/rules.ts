@@ -4,6 +4,7 @@
 import type { PoolClient } from 'pg';
 import { refuse, type Outcome, type PricingRules, type PricingStrategy } from '../protocol/index.js';
 import type { Config } from '../runtime/config.js';
+import { expectRow } from '../runtime/expect-row.js';
 import { money, type Policy } from './model.js';
 
 export interface PricingDefaults {
@@ -78,7 +79,7 @@ export async function storePolicy(client: PoolClient, eventId: string, rules: Ch
      RETURNING ${POLICY_COLUMNS}`,
     [eventId, rules.strategy, rules.base_price, rules.floor, rules.ceiling, rules.max_step, rules.interval_s, rules.short_window_s,
       rules.long_window_s, lastTick, reason]);
-  return rows[0];
+  return expectRow(rows[0], 'pricing policy upsert');
 }
 
 /** Whether the event's price belongs to dynamic pricing (an admin's price edit would fight it). */

@@ -171,7 +171,7 @@ export function subscriptionsFor(actor: ActorKind, shards: readonly number[]): s
 /** Finds the operation a received subject names, and the shard it was sent to. */
 export function parseSubject(subject: string): { operation: Operation; shard: number | null } | undefined {
   const [root, actor, scope, ...rest] = subject.split('.');
-  if (root !== SUBJECT_ROOT || !(actor in operations)) return undefined;
+  if (root !== SUBJECT_ROOT || actor === undefined || !(actor in operations)) return undefined;
   const operation = Object.values(operations[actor as ActorKind]).find((o) => o.name === rest.join('.'));
   if (!operation) return undefined;
   const shard = scope === 'any' ? null : Number(scope);

@@ -30,7 +30,7 @@ export interface SeatMove {
 
 /** Applies a move of seats (deltas) with the version check; returns the row after it. */
 export async function moveSeats(client: PoolClient, event: LockedEvent, move: SeatMove): Promise<LockedEvent> {
-  const { rows, rowCount } = await client.query<LockedEvent>({
+  const { rows: [moved] } = await client.query<LockedEvent>({
     name: 'waitlist.move-seats',
     text: `UPDATE events SET available = available + $3, held = held + $4, set_aside = set_aside + $5,
              version = version + 1, updated_at = now()
@@ -38,6 +38,6 @@ export async function moveSeats(client: PoolClient, event: LockedEvent, move: Se
            RETURNING id, capacity, available, held, set_aside, price, status, version, starts_at > now() AS open, max_tickets_per_user`,
     values: [event.id, event.version, move.available ?? 0, move.held ?? 0, move.setAside ?? 0],
   });
-  if (rowCount !== 1) throw new Error(`event ${event.id} changed under its row lock`);
-  return rows[0];
+  if (!moved) throw new Error(`event ${event.id} changed under its row lock`);
+  return moved;
 }

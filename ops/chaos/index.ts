@@ -41,7 +41,7 @@ const n = (name: keyof typeof values) => {
 
 const report = await runChaos({
   users: n('users'), perUser: n('per-user'), capacity: n('capacity'), pauseMs: n('pause-ms'), faultEveryMs: n('fault-every-ms'),
-  log: createLogger(values['log-level']!, { process: 'chaos' }),
+  log: createLogger(values['log-level'], { process: 'chaos' }),
 });
 console.log('\n| at | fault | took |\n| ---: | --- | ---: |');
 for (const f of report.faults) console.log(`| ${(f.atMs / 1000).toFixed(1)} s | ${f.name} | ${f.tookMs} ms |`);

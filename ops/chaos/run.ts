@@ -13,6 +13,7 @@ import pg from 'pg';
 import { readSeatLedger, type SeatLedger } from '../../actors/inventory/ledger.js';
 import { shardOf } from '../../actors/protocol/index.js';
 import { loadConfig, withOverrides } from '../../actors/runtime/config.js';
+import { expectRow } from '../../actors/runtime/expect-row.js';
 import type { Logger } from '../../actors/runtime/logger.js';
 import { createEvent, registerUsers } from '../bench/api.js';
 import { bookingStream, type StreamResult } from '../load/booking-stream.js';
@@ -110,8 +111,10 @@ async function saleUnderFaults(
     await sleep(o.faultEveryMs);
     const at = Date.now();
     await act();
-    faults.push({ name, atMs: at - began, tookMs: Date.now() - at });
+    const injected = { name, atMs: at - began, tookMs: Date.now() - at };
+    faults.push(injected);
     o.log.info({ fault: name }, 'chaos: fault injected');
+    return injected;
   };
   await fault('kill the inventory thread serving the event', async () => {
     system.supervisor.pools.inventory.crashShardOwner(shardOf(eventId, config.shards));
@@ -125,20 +128,21 @@ async function saleUnderFaults(
     servers.redis = await startRedis(redisStart);
   });
   let dropped = 0;
-  await fault('drop every Postgres connection (pg_terminate_backend)', async () => {
+  const dropAll = await fault('drop every Postgres connection (pg_terminate_backend)', async () => {
     const killer = new pg.Client({ connectionString: config.databaseUrl });
     await killer.connect();
-    dropped = (await killer.query<{ dropped: number }>(DROP_CONNECTIONS)).rows[0].dropped;
+    dropped = expectRow((await killer.query<{ dropped: number }>(DROP_CONNECTIONS)).rows[0], 'dropped connections').dropped;
     await killer.end();
   });
-  faults[faults.length - 1].name += ` (${dropped} dropped)`;
+  dropAll.name += ` (${dropped} dropped)`;
   const result = await sale;
 
   const db = new pg.Pool({ connectionString: config.databaseUrl, max: 2 });
   try {
     const ledger = await readSeatLedger(db, eventId);
-    const { rows: [found] } = await db.query<{ n: number }>(
+    const { rows: [counted] } = await db.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM bookings WHERE status = 'confirmed' AND id = ANY($1::uuid[])`, [result.created]);
+    const found = expectRow(counted, 'stored bookings');
     const checks = [
       { what: 'every client got a final answer', ok: result.unanswered === 0, detail: `${result.unanswered} unanswered, ${result.retried} retried attempts` },
       { what: 'every 201 is a stored booking (nothing lost)', ok: found.n === result.created.length, detail: `${found.n} of ${result.created.length} found` },

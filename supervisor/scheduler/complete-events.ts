@@ -5,6 +5,7 @@
 // reminder still scheduled.
 import { toEvent, EVENT_COLUMNS, type EventRow } from '../../actors/inventory/rows.js';
 import { domainEvent, recordEvents } from '../../actors/runtime/outbox.js';
+import { expectRow } from '../../actors/runtime/expect-row.js';
 import { inTransaction } from '../../actors/runtime/resources.js';
 import { availabilityOf } from '../../actors/runtime/seat-rows.js';
 import type { JobContext } from './context.js';
@@ -21,7 +22,7 @@ async function complete({ db, config }: JobContext, eventId: string, requestId: 
     const updated = await client.query<EventRow>(
       `UPDATE events SET status = 'completed', version = version + 1, updated_at = now() WHERE id = $1 AND version = $2
        RETURNING ${EVENT_COLUMNS}`, [eventId, row.version]);
-    const after = updated.rows[0];
+    const after = expectRow(updated.rows[0], 'complete-events: event update under its row lock');
     await recordEvents(client, config.shards, [
       domainEvent('event.updated', { eventId, version: after.version, availability: availabilityOf(after), requestId }, toEvent(after)),
     ]);
@@ -39,7 +40,7 @@ export async function completePastEvents(ctx: JobContext): Promise<void> {
        ORDER BY coalesce(ends_at, starts_at) LIMIT ${BATCH}`, [failed]);
     for (const { id } of rows) {
       // One event that cannot be completed now does not hold up the others.
-      const done = await complete(ctx, id, requestId).catch((err: Error) => {
+      const done = await complete(ctx, id, requestId).catch((err: unknown) => {
         ctx.log.warn({ err, eventId: id }, 'could not mark a past event completed');
         failed.push(id);
         return false;
