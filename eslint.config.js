@@ -120,7 +120,7 @@ const BASELINE = {
   'ops/stack/stack.test.ts': ['prefer-const'],
   'ops/system.ts': ['no-unnecessary-condition'],
   'ops/test/clean-stop.test.ts': ['no-explicit-any', 'no-non-null-assertion'],
-  'ops/test/fresh-build.test.ts': ['unbound-method'],
+  'ops/test/fresh-build.unit.test.ts': ['unbound-method'],
   'supervisor/actor-pool.ts': ['await-thenable', 'no-unnecessary-condition'],
   'supervisor/actor-thread-handle.ts': ['no-unnecessary-condition'],
   'supervisor/admin/dead-letters.ts': ['no-non-null-assertion'],
