@@ -10,6 +10,8 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
+COPY protocol ./protocol
+COPY platform ./platform
 COPY actors ./actors
 COPY edge ./edge
 COPY supervisor ./supervisor

@@ -1,6 +1,6 @@
 // Edge process entry (docker-compose, behind HAProxy): HTTP only. Needs
 // EVENTLY_JWT_SECRET shared by every edge.
-import { runProcess } from '../actors/runtime/process-main.js';
+import { runProcess } from '../platform/process-main.js';
 import { startEdge } from './server.js';
 
 await runProcess('edge', startEdge);

@@ -5,26 +5,27 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Redis } from 'ioredis';
 import { connect, type NatsConnection } from 'nats';
-import type { Config } from '../actors/runtime/config.js';
-import type { Logger } from '../actors/runtime/logger.js';
-import { natsOptions } from '../actors/runtime/nats-connect.js';
-import { openRedis } from '../actors/runtime/resources.js';
+import type { Config } from '../platform/config.js';
+import type { Logger } from '../platform/logger.js';
+import { natsOptions } from '../platform/nats-connect.js';
+import { openRedis } from '../platform/resources.js';
 import admission from './plugins/admission.js';
 import audit from './plugins/audit.js';
-import { AccountStates } from './plugins/account-states.js';
-import auth from './plugins/auth.js';
-import { Broker } from './plugins/broker.js';
+import { AccountStates } from '../platform/http/account-states.js';
+import auth from '../platform/http/auth.js';
+import { Broker } from '../platform/broker.js';
 import { DomainFeed } from './plugins/domain-feed.js';
 import { EventCache } from './plugins/event-cache.js';
 import metricsPlugin, { edgeMetrics } from './plugins/metrics.js';
-import { installJsonBody } from './plugins/json-body.js';
+import { installJsonBody } from '../platform/http/json-body.js';
 import { installOpenApi } from './plugins/openapi.js';
-import { clientErrorHandler, frameworkErrors, installProblems } from './plugins/problems.js';
+import { clientErrorHandler, frameworkErrors, installProblems } from '../platform/http/problems.js';
 import rateLimits from './plugins/rate-limits.js';
 import security from './plugins/security.js';
 import { installRequestId, requestIdFrom } from './plugins/request-id.js';
 import { childLoggerWithTrace, installTraceContext } from './plugins/trace-context.js';
-import { installValidation } from './plugins/validation.js';
+import { installValidation } from '../platform/http/validation.js';
+import type { EdgeDeps } from './deps.js';
 import { dashboardRoutes } from './dashboard/plugin.js';
 import live from './live/plugin.js';
 import { adminRoutes } from './routes/admin.js';
@@ -47,14 +48,6 @@ export const API_VERSION = '1.0.0';
 
 /** How often Node looks for requests past their headers or request timeout. */
 const CONNECTION_CHECK_MS = 1000;
-
-export interface EdgeDeps {
-  broker: Broker;
-  shards: number;
-  /** Background pools configured off (EVENTLY_DISABLED_POOLS): readiness does not wait for them. */
-  disabledPools: readonly string[];
-  events: EventCache;
-}
 
 export interface Edge {
   readonly app: FastifyInstance;

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
-const SOURCE_DIRS = ['actors', 'edge', 'supervisor', 'ops'];
+const SOURCE_DIRS = ['protocol', 'platform', 'actors', 'edge', 'supervisor', 'ops'];
 const STAMP = '.sources-sha256';
 
 function walk(dir, keep) {

@@ -66,7 +66,7 @@ function forward(child) {
 if (command === 'test' || command === 'unit') {
   // Unit tests are named *.unit.test.ts: they start no server and touch no network, so they run in seconds.
   const suffix = command === 'unit' ? '.unit.test.js' : '.test.js';
-  const files = ['actors', 'edge', 'supervisor', 'ops'].flatMap((top) => {
+  const files = ['protocol', 'platform', 'actors', 'edge', 'supervisor', 'ops'].flatMap((top) => {
     const dir = join(root, 'dist', top);
     return existsSync(dir) ? findTests(dir, suffix) : [];
   }).sort();

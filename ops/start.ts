@@ -1,6 +1,6 @@
 // `npm start`: the embedded default in the foreground. Ctrl-C stops
 // everything it started, in order: edge, actors, servers.
-import { runProcess } from '../actors/runtime/process-main.js';
+import { runProcess } from '../platform/process-main.js';
 import { startSystem } from './system.js';
 
 if (process.argv.includes('--help')) {
@@ -8,7 +8,7 @@ if (process.argv.includes('--help')) {
 
 Starts nats-server, redis-server and PostgreSQL in EVENTLY_DATA_DIR (unless NATS_URL,
 REDIS_URL, DATABASE_URL are set), migrates, and runs the supervisor and one edge.
-Settings come from the environment; see the README's configuration table.`);
+Settings come from the environment; see docs/configuration.md.`);
   process.exit(0);
 }
 

@@ -6,8 +6,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { withOverrides, type Config } from '../actors/runtime/config.js';
-import type { Logger } from '../actors/runtime/logger.js';
+import { withOverrides, type Config } from '../platform/config.js';
+import type { Logger } from '../platform/logger.js';
 import { startSystem, type System } from './system.js';
 
 export interface ThrowawaySystem {

@@ -5,19 +5,21 @@
 // Operators and shard leases change a running pool one slot at a time: the
 // new thread is serving before the old one drains, so nothing is dropped.
 import { Piscina } from 'piscina';
-import type { ActorKind, PoolReport } from '../actors/protocol/index.js';
-import type { ActorTask, ActorThreadData } from '../actors/runtime/actor-thread.js';
-import type { Config } from '../actors/runtime/config.js';
-import type { Logger } from '../actors/runtime/logger.js';
-import type { MetricsSnapshot } from '../actors/runtime/metrics.js';
+import type { ActorKind, PoolReport } from '../protocol/index.js';
+import type { ActorTask, ActorThreadData } from '../platform/actor-thread.js';
+import type { Config } from '../platform/config.js';
+import type { Logger } from '../platform/logger.js';
+import type { MetricsSnapshot } from '../platform/metrics.js';
 import { ActorThreadHandle } from './actor-thread-handle.js';
 import { allShards, planShards, sameShards } from './shard-plan.js';
-import { newPressureBuffer } from '../actors/runtime/pressure.js';
+import { newPressureBuffer } from '../platform/pressure.js';
 
 /** One set of pressure cells per process: every pool's threads share this machine's cores. */
 const pressureCells = newPressureBuffer();
 
-const ACTOR_THREAD = new URL('../actors/runtime/actor-thread.js', import.meta.url).href;
+const ACTOR_THREAD = new URL('../platform/actor-thread.js', import.meta.url).href;
+/** The module a kind's thread starts: the pool names it, so platform/ need not know where actors live. */
+const actorModule = (kind: ActorKind): string => new URL(`../actors/${kind}/actor.js`, import.meta.url).href;
 const BACKOFF_MIN_MS = 100;
 const BACKOFF_MAX_MS = 5_000;
 const STABLE_AFTER_MS = 10_000;
@@ -71,7 +73,7 @@ export class ActorPool {
       idleTimeout: 1_000,
       // An idle worker blocked in Atomics.wait stops serving its NATS subscription.
       atomics: 'disabled',
-      workerData: { kind, config, pressure: pressureCells } satisfies ActorThreadData,
+      workerData: { kind, module: actorModule(kind), config, pressure: pressureCells } satisfies ActorThreadData,
     });
   }
 

@@ -4,8 +4,8 @@
 // replace the handle, never the slot.
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { Piscina } from 'piscina';
-import type { ActorTask, ControlMessage, ThreadReport } from '../actors/runtime/actor-thread.js';
-import type { MetricsSnapshot } from '../actors/runtime/metrics.js';
+import type { ActorTask, ControlMessage, ThreadReport } from '../platform/actor-thread.js';
+import type { MetricsSnapshot } from '../platform/metrics.js';
 
 const READY_TIMEOUT_MS = 30_000;
 const REPORT_TIMEOUT_MS = 250;

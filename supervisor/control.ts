@@ -2,8 +2,8 @@
 // (the admin HTTP endpoint or the NATS service): read its pools and the shard
 // map, restart or scale a pool, drain. Business-like refusals (no such pool,
 // already drained) are outcomes with problem codes, as in the actors.
-import { ok, refuse, type Outcome, type PoolsReply, type ShardsReply } from '../actors/protocol/index.js';
-import type { Logger } from '../actors/runtime/logger.js';
+import { ok, refuse, type Outcome, type PoolsReply, type ShardsReply } from '../protocol/index.js';
+import type { Logger } from '../platform/logger.js';
 import type { ActorPool } from './actor-pool.js';
 import type { ShardLeases } from './shard-leases.js';
 

@@ -2,7 +2,7 @@
 // (which holds an advisory lock, so two supervisors starting together are safe).
 import { fileURLToPath } from 'node:url';
 import { runner } from 'node-pg-migrate';
-import type { Logger } from '../actors/runtime/logger.js';
+import type { Logger } from '../platform/logger.js';
 
 // Compiled code runs from dist/supervisor; the SQL files stay in the source tree.
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../ops/migrations', import.meta.url));

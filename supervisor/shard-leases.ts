@@ -13,8 +13,8 @@ import type { KV, KvEntry, NatsConnection } from 'nats';
 import {
   MEMBER_KEYS, SHARD_LEASE_BUCKET, leaseKey, memberKey,
   type LeaseValue, type MemberValue, type ShardsReply,
-} from '../actors/protocol/index.js';
-import type { Logger } from '../actors/runtime/logger.js';
+} from '../protocol/index.js';
+import type { Logger } from '../platform/logger.js';
 import { allShards, sameShards } from './shard-plan.js';
 
 export interface LeaseOptions {

@@ -8,13 +8,13 @@
 import { Redis } from 'ioredis';
 import { connect } from 'nats';
 import pg from 'pg';
-import { ensureAdmin } from '../actors/identity/accounts.js';
-import { lockOwner, releaseLocksOf } from '../actors/inventory/booking-lock.js';
-import type { ActorKind } from '../actors/protocol/index.js';
-import type { Config } from '../actors/runtime/config.js';
-import { settings } from '../actors/runtime/config.js';
-import { ensureDomainStream } from '../actors/runtime/domain-stream.js';
-import type { Logger } from '../actors/runtime/logger.js';
+import { ensureAdmin } from '../actors/identity/public.js';
+import { lockOwner, releaseLocksOf } from '../actors/inventory/public.js';
+import type { ActorKind } from '../protocol/index.js';
+import type { Config } from '../platform/config.js';
+import { settings } from '../platform/config.js';
+import { ensureDomainStream } from '../platform/domain-stream.js';
+import type { Logger } from '../platform/logger.js';
 import { ActorPool } from './actor-pool.js';
 import { supervisorMetrics } from './admin/metrics.js';
 import { deadLetterAdmin } from './admin/dead-letters.js';
@@ -25,7 +25,7 @@ import { SupervisorControl } from './control.js';
 import { migrate } from './migrate.js';
 import { startScheduler, type Scheduler } from './scheduler/scheduler.js';
 import { ShardLeases } from './shard-leases.js';
-import { natsOptions } from '../actors/runtime/nats-connect.js';
+import { natsOptions } from '../platform/nats-connect.js';
 
 export interface Supervisor {
   readonly pools: Readonly<Record<ActorKind, ActorPool>>;

@@ -6,14 +6,14 @@
 // DATABASE_READ_URL is set.
 import { threadId } from 'node:worker_threads';
 import pg from 'pg';
-import { ok, refuse, shardOf, type AnalyticsAlertItem, type CallContext, type DomainMessage } from '../protocol/index.js';
-import type { StartActor } from '../runtime/actor.js';
-import type { Config } from '../runtime/config.js';
-import type { Logger } from '../runtime/logger.js';
-import { consumeShardsInBatches } from '../runtime/batch-consumer.js';
-import { recordDeadLetter } from '../runtime/dead-letters.js';
-import { OutboxRelay } from '../runtime/outbox-relay.js';
-import { inTransaction, openPostgres } from '../runtime/resources.js';
+import { ok, refuse, shardOf, type AnalyticsAlertItem, type CallContext, type DomainMessage } from '../../protocol/index.js';
+import type { StartActor } from '../../platform/actor.js';
+import type { Config } from '../../platform/config.js';
+import type { Logger } from '../../platform/logger.js';
+import { consumeShardsInBatches } from '../../platform/batch-consumer.js';
+import { recordDeadLetter } from '../../platform/dead-letters.js';
+import { OutboxRelay } from '../../platform/outbox-relay.js';
+import { inTransaction, openPostgres } from '../../platform/resources.js';
 import { countRaised, raiseOnce } from './alerts.js';
 import { anomalyOf, stallCandidates, stallOf } from './detect.js';
 import { CsvExports } from './export.js';

@@ -4,9 +4,9 @@
 import type { PoolClient } from 'pg';
 import { Counter } from 'prom-client';
 import { v7 as uuidv7 } from 'uuid';
-import type { AnalyticsAlertItem } from '../protocol/index.js';
-import { expectRow } from '../runtime/expect-row.js';
-import { domainEvent, recordEvents } from '../runtime/outbox.js';
+import type { AnalyticsAlertItem } from '../../protocol/index.js';
+import { expectRow } from '../../platform/expect-row.js';
+import { domainEvent, recordEvents } from '../../platform/outbox.js';
 import { opensEpisode, type Finding } from './anomalies.js';
 
 const alertsRaised = new Counter({

@@ -3,13 +3,13 @@
 // time comes from the events themselves (a booking's createdAt, a
 // cancellation's cancelledAt) or from the `now` the caller passes, so a
 // replayed or scripted stream raises the same alerts.
-import type { AnalyticsAlertItem } from '../protocol/index.js';
+import type { AnalyticsAlertItem } from '../../protocol/index.js';
 
 type AlertKind = AnalyticsAlertItem['kind'];
 
 export const MINUTE_MS = 60_000;
 
-/** The thresholds, documented in the README's analytics section. */
+/** The thresholds, documented in docs/api.md ("Analytics") and docs/architecture.md ("Analytics"). */
 export const ANOMALY = Object.freeze({
   /** The baseline is the mean per minute over this many minutes before the one observed. */
   baselineMinutes: 30,

@@ -2,7 +2,7 @@
 // when a booking or cancellation is applied live (in its transaction); a
 // stall, which is the absence of events, is looked for on a timer.
 import type { Pool, PoolClient } from 'pg';
-import type { DomainEvent } from '../protocol/index.js';
+import type { DomainEvent } from '../../protocol/index.js';
 import type { Anomaly } from './alerts.js';
 import {
   ANOMALY, cancellationBurst, MINUTE_MS, minuteOf, stalledSale, velocitySpike, type MinuteCounts,

@@ -10,8 +10,8 @@ import QueryStream from 'pg-query-stream';
 import {
   EXPORT_CHUNK_BYTES, EXPORT_IDLE_MS, ExportCredit, ExportHeaders, ok, refuse,
   type ExportBookings, type ExportStarted, type Outcome,
-} from '../protocol/index.js';
-import type { Logger } from '../runtime/logger.js';
+} from '../../protocol/index.js';
+import type { Logger } from '../../platform/logger.js';
 import { csvLine } from './csv.js';
 
 export const BOOKING_CSV_COLUMNS = [

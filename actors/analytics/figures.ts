@@ -3,9 +3,9 @@
 // in one repeatable-read, read-only transaction, so its parts agree; it runs
 // on the read pool (a replica when DATABASE_READ_URL is set).
 import type { Pool, PoolClient } from 'pg';
-import type { AnalyticsAlertItem, AnalyticsTotals, DailyPoint, EventFigures } from '../protocol/index.js';
-import { expectRow } from '../runtime/expect-row.js';
-import { inTransaction } from '../runtime/resources.js';
+import type { AnalyticsAlertItem, AnalyticsTotals, DailyPoint, EventFigures } from '../../protocol/index.js';
+import { expectRow } from '../../platform/expect-row.js';
+import { inTransaction } from '../../platform/resources.js';
 import { ALERT_COLUMNS, toAlert, type AlertRow } from './alerts.js';
 import { MINUTE_MS } from './anomalies.js';
 

@@ -8,9 +8,9 @@
 // history, not roll-ups: they stay.
 import type { NatsConnection } from 'nats';
 import type pg from 'pg';
-import { DOMAIN_STREAM, readDomainMessage, type RebuildResult } from '../protocol/index.js';
-import { expectRow } from '../runtime/expect-row.js';
-import { inTransaction } from '../runtime/resources.js';
+import { DOMAIN_STREAM, readDomainMessage, type RebuildResult } from '../../protocol/index.js';
+import { expectRow } from '../../platform/expect-row.js';
+import { inTransaction } from '../../platform/resources.js';
 import { applyEvents, CONSUMER, CONSUMES, lockForRebuild } from './rollups.js';
 
 const consumed = new Set<string>(CONSUMES);

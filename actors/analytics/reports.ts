@@ -3,8 +3,8 @@
 import type { Pool } from 'pg';
 import {
   ok, refuse, type AnalyticsSummary, type DailyReport, type EventAnalytics, type Outcome,
-} from '../protocol/index.js';
-import { expectRow } from '../runtime/expect-row.js';
+} from '../../protocol/index.js';
+import { expectRow } from '../../platform/expect-row.js';
 import { ALERT_COLUMNS, toAlert, type AlertRow } from './alerts.js';
 import { at, daily, eventFigures, inSnapshot, recentAlerts, seriesDays, TOP_EVENTS, topEvents, totals } from './figures.js';
 

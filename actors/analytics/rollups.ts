@@ -8,9 +8,9 @@
 // too, and the booking's own event then finds it claimed.
 import { createHash } from 'node:crypto';
 import type { PoolClient } from 'pg';
-import type { Booking, DomainEvent, DomainEventType, Hold, WaitlistEntry } from '../protocol/index.js';
-import { appliedOnceEach } from '../runtime/batch-consumer.js';
-import { appliedOnce } from '../runtime/shard-consumer.js';
+import type { Booking, DomainEvent, DomainEventType, Hold, WaitlistEntry } from '../../protocol/index.js';
+import { appliedOnceEach } from '../../platform/batch-consumer.js';
+import { appliedOnce } from '../../platform/shard-consumer.js';
 import { minuteOf } from './anomalies.js';
 
 export const CONSUMER = 'analytics';

@@ -2,12 +2,12 @@
 // the append-only audit_log table, and answers admins' queries over it.
 import { threadId } from 'node:worker_threads';
 import { connect } from 'nats';
-import { ok, refuse, type CallContext, type ListAudit } from '../protocol/index.js';
-import type { StartActor } from '../runtime/actor.js';
-import { openPostgres } from '../runtime/resources.js';
+import { ok, refuse, type CallContext, type ListAudit } from '../../protocol/index.js';
+import type { StartActor } from '../../platform/actor.js';
+import { openPostgres } from '../../platform/resources.js';
 import { listRecords } from './records.js';
 import { startAuditWriter } from './writer.js';
-import { natsOptions } from '../runtime/nats-connect.js';
+import { natsOptions } from '../../platform/nats-connect.js';
 
 export const start: StartActor = async ({ config, log }) => {
   const pool = openPostgres(config, log, 4);

@@ -2,8 +2,8 @@
 // Inserts are idempotent by record id, so a batch JetStream redelivers
 // changes nothing; the table itself refuses UPDATE and DELETE.
 import type { Pool } from 'pg';
-import { ok, refuse, type AuditPage, type AuditRecord, type ListAudit, type Outcome } from '../protocol/index.js';
-import { decodeCursor, encodeCursor } from '../runtime/cursor.js';
+import { ok, refuse, type AuditPage, type AuditRecord, type ListAudit, type Outcome } from '../../protocol/index.js';
+import { decodeCursor, encodeCursor } from '../../platform/cursor.js';
 
 const COLUMNS = `id, at, user_id, role, subject, ip, method, route, action, target_id, status, code, request_id, trace_id, duration_ms`;
 

@@ -8,9 +8,9 @@
 import type { Pool } from 'pg';
 import { AckPolicy, nanos, RetentionPolicy, StorageType, type ConsumerMessages, type JsMsg, type NatsConnection } from 'nats';
 import { Compile } from 'typebox/compile';
-import { AUDIT_CONSUMER, AUDIT_RECORDS_SUBJECT, AUDIT_STREAM, AuditBatch } from '../protocol/index.js';
-import { countDeadLettersOf, deadLetterOf, exhausted, recordDeadLetter } from '../runtime/dead-letters.js';
-import type { Logger } from '../runtime/logger.js';
+import { AUDIT_CONSUMER, AUDIT_RECORDS_SUBJECT, AUDIT_STREAM, AuditBatch } from '../../protocol/index.js';
+import { countDeadLettersOf, deadLetterOf, exhausted, recordDeadLetter } from '../../platform/dead-letters.js';
+import type { Logger } from '../../platform/logger.js';
 import { insertBatch } from './records.js';
 
 const RETRY_AFTER_MS = 1000;

@@ -8,11 +8,11 @@ import { threadId } from 'node:worker_threads';
 import {
   LinkSigner, ok, peekTicketCode, refuse, verifyTicketCode,
   type CallContext, type CheckinResult, type EventBatch, type EventRef, type ListRevoked, type Outcome, type Scan, type ScanResult, type TicketClaims, type TicketsQuery,
-} from '../protocol/index.js';
-import type { StartActor } from '../runtime/actor.js';
-import { openPostgres } from '../runtime/resources.js';
-import { TicketKeys } from '../tickets/keys.js';
-import { readTickets } from '../tickets/tickets.js';
+} from '../../protocol/index.js';
+import type { StartActor } from '../../platform/actor.js';
+import { openPostgres } from '../../platform/resources.js';
+import { TicketKeys } from '../../platform/tickets/keys.js';
+import { readTickets } from '../../platform/tickets/tickets.js';
 import { FiguresPusher, readFigures } from './figures.js';
 import { listRevoked } from './revoked.js';
 import { ScanBatcher } from './scan-batcher.js';

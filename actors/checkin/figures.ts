@@ -5,8 +5,8 @@
 // cost a few reads a second, not one per scan.
 import type { NatsConnection } from 'nats';
 import type { Pool } from 'pg';
-import { checkinFiguresSubject, type CheckinFigures } from '../protocol/index.js';
-import type { Logger } from '../runtime/logger.js';
+import { checkinFiguresSubject, type CheckinFigures } from '../../protocol/index.js';
+import type { Logger } from '../../platform/logger.js';
 
 const PUSH_EVERY_MS = 250;
 

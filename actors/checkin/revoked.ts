@@ -4,7 +4,7 @@
 // the clock a little, so a cancellation committed just after this read with
 // a slightly earlier time is listed next time rather than never.
 import type { Pool } from 'pg';
-import { ticketIdOf, type ListRevoked, type RevokedList } from '../protocol/index.js';
+import { ticketIdOf, type ListRevoked, type RevokedList } from '../../protocol/index.js';
 
 const LAG = '10 seconds';
 

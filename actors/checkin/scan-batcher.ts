@@ -5,8 +5,8 @@
 // Exactly-once still rests on the checkins primary key; within a batch, the
 // first scan of a ticket is the one inserted and later ones lose to it.
 import type { Pool } from 'pg';
-import { ok, refuse, ticketIdOf, type CheckinResult, type Outcome } from '../protocol/index.js';
-import { expectRow } from '../runtime/expect-row.js';
+import { ok, refuse, ticketIdOf, type CheckinResult, type Outcome } from '../../protocol/index.js';
+import { expectRow } from '../../platform/expect-row.js';
 import type { ScanInput } from './scans.js';
 
 interface Pending { input: ScanInput; ticketId: string; resolve: (o: Outcome<CheckinResult>) => void; reject: (e: unknown) => void }

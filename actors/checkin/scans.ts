@@ -5,7 +5,7 @@
 // ALREADY_CHECKED_IN with the winner's time and gate. An uploaded (offline)
 // scan may replace a later one: the earliest scannedAt wins.
 import type { Pool } from 'pg';
-import { ok, refuse, ticketIdOf, type CheckinResult, type Outcome, type TicketClaims } from '../protocol/index.js';
+import { ok, refuse, ticketIdOf, type CheckinResult, type Outcome, type TicketClaims } from '../../protocol/index.js';
 
 export interface ScanInput {
   claims: TicketClaims;

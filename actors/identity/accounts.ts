@@ -4,7 +4,7 @@
 // and back-pressure, is register.ts.
 import type { Pool, PoolClient } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
-import { ok, refuse, type Login, type Outcome, type Register, type Session, type User } from '../protocol/index.js';
+import { ok, refuse, type Login, type Outcome, type Register, type Session, type User } from '../../protocol/index.js';
 import { hashPassword, verifyPassword, type Derive } from './password.js';
 
 interface UserRow { id: string; email: string; name: string; role: User['role']; created_at: Date; password_hash: string; status: string; token_version: number }

@@ -7,9 +7,9 @@
 // take requests and to refuse at once the sign-ups that could not finish
 // in time. It runs at normal priority because a client waits for it.
 import { threadId } from 'node:worker_threads';
-import { ok } from '../protocol/index.js';
-import type { StartActor } from '../runtime/actor.js';
-import { openPostgres } from '../runtime/resources.js';
+import { ok } from '../../protocol/index.js';
+import type { StartActor } from '../../platform/actor.js';
+import { openPostgres } from '../../platform/resources.js';
 import { login } from './accounts.js';
 import { accountState, listUsers, setRole, setStatus } from './admin-users.js';
 import { Hasher } from './hasher.js';

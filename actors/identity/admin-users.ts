@@ -7,8 +7,8 @@ import type { Pool } from 'pg';
 import {
   ACCOUNT_CHANGED_SUBJECT, ok, refuse, type AccountChanged, type AccountState, type AdminUser, type AdminUserPage, type CallContext,
   type ListUsers, type Outcome, type SetUserRole, type SetUserStatus, type UserRef,
-} from '../protocol/index.js';
-import { decodeCursor, encodeCursor } from '../runtime/cursor.js';
+} from '../../protocol/index.js';
+import { decodeCursor, encodeCursor } from '../../platform/cursor.js';
 
 interface Row { id: string; email: string; name: string; role: AdminUser['role']; status: AdminUser['status']; created_at: Date; token_version: number }
 

@@ -5,7 +5,7 @@
 // niced thread), so it grows when bookings take the cores.
 import { randomBytes } from 'node:crypto';
 import { Piscina } from 'piscina';
-import type { Logger } from '../runtime/logger.js';
+import type { Logger } from '../../platform/logger.js';
 import type { HashResult } from './hash-thread.js';
 import type { Derive, ScryptTask } from './password.js';
 

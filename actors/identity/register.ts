@@ -14,9 +14,9 @@
 // - the hash runs before the transaction, so no connection waits on a KDF.
 import { createHash } from 'node:crypto';
 import type { Pool } from 'pg';
-import { refuse, type CallContext, type Outcome, type Register, type Session } from '../protocol/index.js';
-import type { Logger } from '../runtime/logger.js';
-import { claimKeys, findKey, requestHash, storeOutcomes, type KeyedRequest } from '../runtime/idempotency.js';
+import { refuse, type CallContext, type Outcome, type Register, type Session } from '../../protocol/index.js';
+import type { Logger } from '../../platform/logger.js';
+import { claimKeys, findKey, requestHash, storeOutcomes, type KeyedRequest } from '../../platform/idempotency.js';
 import { insertAccount, passwordHashOf } from './accounts.js';
 import { TooLate, type Hasher } from './hasher.js';
 import { hashPassword, verifyPassword, type Derive } from './password.js';

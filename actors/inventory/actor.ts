@@ -4,12 +4,12 @@
 // lock, the version check), and announces every change as a domain event
 // through the outbox, relayed to JetStream right after the commit.
 import { threadId } from 'node:worker_threads';
-import { LinkSigner, ok, refuse, shardOf, type Book, type CallContext, type HoldLookup, type Outcome } from '../protocol/index.js';
-import type { HandlerMeta, StartActor } from '../runtime/actor.js';
-import { requestHash } from '../runtime/idempotency.js';
-import { OutboxRelay } from '../runtime/outbox-relay.js';
-import { openPostgres, openRedis } from '../runtime/resources.js';
-import { pricingDefaults } from '../pricing/rules.js';
+import { LinkSigner, ok, refuse, shardOf, type Book, type CallContext, type HoldLookup, type Outcome } from '../../protocol/index.js';
+import type { HandlerMeta, StartActor } from '../../platform/actor.js';
+import { requestHash } from '../../platform/idempotency.js';
+import { OutboxRelay } from '../../platform/outbox-relay.js';
+import { openPostgres, openRedis } from '../../platform/resources.js';
+import { pricingDefaults } from '../../platform/pricing-policy.js';
 import { bookBatch, type BookRequest } from './book.js';
 import { BookingBatcher, runOneSafely } from './booking-batcher.js';
 import { BookingLocks, lockOwner } from './booking-lock.js';

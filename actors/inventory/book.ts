@@ -4,11 +4,11 @@
 // answered on its own, in arrival order.
 import type { Pool, PoolClient } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
-import { ok, refuse, type Booking, type Outcome } from '../protocol/index.js';
-import { inTransaction } from '../runtime/resources.js';
-import { claimKeys, storeOutcomes, type KeyedRequest } from '../runtime/idempotency.js';
-import { domainEvent, recordEvents } from '../runtime/outbox.js';
-import { availabilityOf } from '../runtime/seat-rows.js';
+import { ok, refuse, type Booking, type Outcome } from '../../protocol/index.js';
+import { inTransaction } from '../../platform/resources.js';
+import { claimKeys, storeOutcomes, type KeyedRequest } from '../../platform/idempotency.js';
+import { domainEvent, recordEvents } from '../../platform/outbox.js';
+import { availabilityOf } from '../../platform/seat-rows.js';
 
 export interface BookRequest {
   userId: string;

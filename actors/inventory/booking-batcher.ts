@@ -2,8 +2,8 @@
 // transaction is running wait in its queue and go together into the next
 // one. Nothing is delayed on purpose: an idle event runs a request at once,
 // a hot one amortises its row lock and commit over everyone waiting.
-import { refuse, type Booking, type Outcome } from '../protocol/index.js';
-import type { Logger } from '../runtime/logger.js';
+import { refuse, type Booking, type Outcome } from '../../protocol/index.js';
+import type { Logger } from '../../platform/logger.js';
 import { VersionConflict, type BookRequest } from './book.js';
 
 type RunBatch = (eventId: string, reqs: readonly BookRequest[]) => Promise<Outcome<Booking>[]>;

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { pino } from 'pino';
-import { ok, type Booking, type Outcome } from '../protocol/index.js';
+import { ok, type Booking, type Outcome } from '../../protocol/index.js';
 import { VersionConflict, type BookRequest } from './book.js';
 import { BookingBatcher, runSafely } from './booking-batcher.js';
 

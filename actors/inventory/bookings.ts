@@ -3,13 +3,13 @@
 import type { Pool } from 'pg';
 import {
   ok, refuse, type Booking, type BookingPage, type BookingRef, type CallContext, type ListBookings, type Outcome,
-} from '../protocol/index.js';
-import { expectRow } from '../runtime/expect-row.js';
-import { domainEvent, recordEvents } from '../runtime/outbox.js';
-import { inTransaction } from '../runtime/resources.js';
-import { availabilityOf, type SeatCounts } from '../runtime/seat-rows.js';
+} from '../../protocol/index.js';
+import { expectRow } from '../../platform/expect-row.js';
+import { domainEvent, recordEvents } from '../../platform/outbox.js';
+import { inTransaction } from '../../platform/resources.js';
+import { availabilityOf, type SeatCounts } from '../../platform/seat-rows.js';
 import { waitlistDemand } from './seats.js';
-import { decodeCursor, encodeCursor } from '../runtime/cursor.js';
+import { decodeCursor, encodeCursor } from '../../platform/cursor.js';
 import { BOOKING_COLUMNS, toBooking, type BookingRow } from './rows.js';
 
 const visibleTo = (b: { user_id: string }, ctx: CallContext): boolean => ctx.role === 'admin' || b.user_id === ctx.userId;

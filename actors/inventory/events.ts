@@ -6,15 +6,16 @@ import { v7 as uuidv7 } from 'uuid';
 import {
   ok, refuse, type CallContext, type CreateEvent, type Event, type EventPage, type EventRef, type ListEvents,
   type Outcome, type UpdateEvent,
-} from '../protocol/index.js';
-import { expectRow } from '../runtime/expect-row.js';
-import { inTransaction } from '../runtime/resources.js';
-import { decodeCursor, encodeCursor } from '../runtime/cursor.js';
-import { claimKeys, requestHash, storeOutcomes } from '../runtime/idempotency.js';
-import { domainEvent, recordEvents } from '../runtime/outbox.js';
-import { availabilityOf, HOLD_COLUMNS, toHold, type HoldRow } from '../runtime/seat-rows.js';
-import { boundaryAtOrBefore } from '../pricing/demand.js';
-import { checkRules, isDynamic, isRefusal, storePolicy, type CheckedRules, type PricingDefaults } from '../pricing/rules.js';
+} from '../../protocol/index.js';
+import { expectRow } from '../../platform/expect-row.js';
+import { inTransaction } from '../../platform/resources.js';
+import { decodeCursor, encodeCursor } from '../../platform/cursor.js';
+import { claimKeys, requestHash, storeOutcomes } from '../../platform/idempotency.js';
+import { domainEvent, recordEvents } from '../../platform/outbox.js';
+import { availabilityOf, HOLD_COLUMNS, toHold, type HoldRow } from '../../platform/seat-rows.js';
+import {
+  boundaryAtOrBefore, checkRules, isDynamic, isRefusal, storePolicy, type CheckedRules, type PricingDefaults,
+} from '../../platform/pricing-policy.js';
 import { waitlistDemand } from './seats.js';
 import { countCancellations } from './metrics.js';
 import { BOOKING_COLUMNS, EVENT_COLUMNS, toBooking, toEvent, type BookingRow, type EventRow } from './rows.js';

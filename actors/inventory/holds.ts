@@ -5,12 +5,12 @@
 // the waitlist actor has not swept it yet: its seats belong to the next in line.
 import type { Pool } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
-import { ok, refuse, type Booking, type CallContext, type Hold, type HoldRef, type Outcome } from '../protocol/index.js';
-import { expectRow } from '../runtime/expect-row.js';
-import { claimKeys, requestHash, storeOutcomes } from '../runtime/idempotency.js';
-import { domainEvent, recordEvents } from '../runtime/outbox.js';
-import { inTransaction } from '../runtime/resources.js';
-import { availabilityOf, HOLD_COLUMNS, toHold, type HoldRow, type SeatCounts } from '../runtime/seat-rows.js';
+import { ok, refuse, type Booking, type CallContext, type Hold, type HoldRef, type Outcome } from '../../protocol/index.js';
+import { expectRow } from '../../platform/expect-row.js';
+import { claimKeys, requestHash, storeOutcomes } from '../../platform/idempotency.js';
+import { domainEvent, recordEvents } from '../../platform/outbox.js';
+import { inTransaction } from '../../platform/resources.js';
+import { availabilityOf, HOLD_COLUMNS, toHold, type HoldRow, type SeatCounts } from '../../platform/seat-rows.js';
 
 /** The hold's event and owner, read before locking (the Redis lock is per user and event). */
 export async function holdOwner(pool: Pool, holdId: string): Promise<{ eventId: string; userId: string } | undefined> {

@@ -1,8 +1,8 @@
 // The inventory's own series, on its thread's default registry (collected
-// by the supervisor, see actors/runtime/metrics.ts). Counted after the
+// by the supervisor, see platform/metrics.ts). Counted after the
 // outcome is known, so a rolled-back batch counts nothing.
 import { Counter, Histogram } from 'prom-client';
-import type { Booking, Outcome } from '../protocol/index.js';
+import type { Booking, Outcome } from '../../protocol/index.js';
 
 export const batchSizes = new Histogram({
   name: 'evently_booking_batch_size',

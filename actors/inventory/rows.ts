@@ -1,5 +1,5 @@
 // Column lists and row → protocol mapping for the inventory tables.
-import type { Booking, Event } from '../protocol/index.js';
+import type { Booking, Event } from '../../protocol/index.js';
 
 export const EVENT_COLUMNS = `id, name, description, venue, starts_at, ends_at, capacity, available, held, set_aside, price,
   currency, max_tickets_per_user, status, version, created_at, updated_at`;

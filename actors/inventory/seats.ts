@@ -1,8 +1,8 @@
-// Where seats go when they come back. Released seats go to the waitlist first (API.md): while anyone
-// waits, they are set aside for the waitlist actor to offer as holds, and
+// Where seats go when they come back. Released seats go to the waitlist first (docs/api.md, "Waitlist and
+// holds"): while anyone waits, they are set aside for the waitlist actor to offer as holds, and
 // only what the waitlist does not claim returns to sale.
 import type { PoolClient } from 'pg';
-import { expectRow } from '../runtime/expect-row.js';
+import { expectRow } from '../../platform/expect-row.js';
 
 /** Whether anyone waits for this event. Read under the event row lock, which joining also takes. */
 export async function waitlistDemand(client: PoolClient, eventId: string): Promise<boolean> {

@@ -5,12 +5,12 @@
 // booking is done when inventory commits; its mail follows from the stream.
 // Admins preview templates and read and retry dead letters through it.
 import { threadId } from 'node:worker_threads';
-import { ok, refuse, type BookingRef, type CallContext, type DeliveryRef, type ListDeadLetters, type PreviewMail } from '../protocol/index.js';
-import type { StartActor } from '../runtime/actor.js';
-import { publicUrlOf } from '../runtime/config.js';
-import { inTransaction, openPostgres } from '../runtime/resources.js';
-import { consumeShardsInBatches, freshEvents } from '../runtime/batch-consumer.js';
-import { recordDeadLetter } from '../runtime/dead-letters.js';
+import { ok, refuse, type BookingRef, type CallContext, type DeliveryRef, type ListDeadLetters, type PreviewMail } from '../../protocol/index.js';
+import type { StartActor } from '../../platform/actor.js';
+import { publicUrlOf } from '../../platform/config.js';
+import { inTransaction, openPostgres } from '../../platform/resources.js';
+import { consumeShardsInBatches, freshEvents } from '../../platform/batch-consumer.js';
+import { recordDeadLetter } from '../../platform/dead-letters.js';
 import { listDeadLetters, retryDeadLetter } from './dead-letters.js';
 import { writeDeliveries, type Intent } from './deliveries.js';
 import { mailSkipped } from './metrics.js';

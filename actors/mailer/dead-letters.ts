@@ -2,8 +2,8 @@
 // failed, newest mail first (ids are time-ordered) with a cursor, and a retry
 // that makes one due again with a fresh set of attempts.
 import type { Pool } from 'pg';
-import { ok, refuse, type DeadLetterPage, type DeliveryRef, type ListDeadLetters, type MailDelivery, type Outcome } from '../protocol/index.js';
-import { decodeCursor, encodeCursor } from '../runtime/cursor.js';
+import { ok, refuse, type DeadLetterPage, type DeliveryRef, type ListDeadLetters, type MailDelivery, type Outcome } from '../../protocol/index.js';
+import { decodeCursor, encodeCursor } from '../../platform/cursor.js';
 import { DELIVERY_COLUMNS, toDelivery, type DeliveryRow } from './deliveries.js';
 
 

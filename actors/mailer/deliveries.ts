@@ -5,7 +5,7 @@
 import type { Pool, PoolClient } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { fullFormats } from 'ajv-formats/dist/formats.js';
-import type { MailDelivery } from '../protocol/index.js';
+import type { MailDelivery } from '../../protocol/index.js';
 import type { MailData, MailEvent } from './mail-data.js';
 import type { TemplateName } from './templates.js';
 

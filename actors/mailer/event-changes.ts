@@ -5,7 +5,7 @@
 // order, so the creation comes first) and diffs against it. Edits of anything
 // else (capacity, price, description) send nothing.
 import type { PoolClient } from 'pg';
-import type { Event } from '../protocol/index.js';
+import type { Event } from '../../protocol/index.js';
 import { formatWhen } from './mail-data.js';
 
 export interface Change {

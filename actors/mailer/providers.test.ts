@@ -6,10 +6,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { Mailbox } from '../../edge/test/mailbox.js';
-import { startMailSink, type MailSink } from '../../ops/stack/mail-sink.js';
-import { loadConfig, withOverrides } from '../runtime/config.js';
-import { createLogger } from '../runtime/logger.js';
+import { Mailbox } from '../../ops/testing/mailbox.js';
+import { startMailSink, type MailSink } from '../../ops/testing/servers.js';
+import { loadConfig, withOverrides } from '../../platform/config.js';
+import { createLogger } from '../../platform/logger.js';
 import { providersFrom } from './providers.js';
 
 const log = createLogger('silent');

@@ -5,8 +5,8 @@
 // Every mail carries a Message-ID made from its delivery id, so a mail that
 // is sent again after a crash is recognisably the same one.
 import nodemailer from 'nodemailer';
-import type { Config } from '../runtime/config.js';
-import type { Logger } from '../runtime/logger.js';
+import type { Config } from '../../platform/config.js';
+import type { Logger } from '../../platform/logger.js';
 
 export type ProviderName = 'sendgrid' | 'smtp';
 

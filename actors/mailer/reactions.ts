@@ -15,7 +15,7 @@
 // event.cancelled itself is not read: the booking.cancelled events of the
 // same transaction name exactly the bookings it ended.
 import type { PoolClient } from 'pg';
-import type { Booking, DomainEvent, DomainEventType } from '../protocol/index.js';
+import type { Booking, DomainEvent, DomainEventType } from '../../protocol/index.js';
 import type { Intent } from './deliveries.js';
 import { recordEventState } from './event-changes.js';
 import type { MailEvent } from './mail-data.js';

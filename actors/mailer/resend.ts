@@ -3,8 +3,8 @@
 // key), so it is sent, retried and dead-lettered like any other mail.
 import type { Pool } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
-import { ok, refuse, type BookingRef, type CallContext, type Outcome, type ResendReply } from '../protocol/index.js';
-import { inTransaction } from '../runtime/resources.js';
+import { ok, refuse, type BookingRef, type CallContext, type Outcome, type ResendReply } from '../../protocol/index.js';
+import { inTransaction } from '../../platform/resources.js';
 import { writeDeliveries } from './deliveries.js';
 import { eventLookup } from './reactions.js';
 

@@ -6,7 +6,7 @@
 // that dies after sending but before recording sends that mail again when
 // its claim runs out: at least once, with the same Message-ID.
 import type { Pool } from 'pg';
-import type { Logger } from '../runtime/logger.js';
+import type { Logger } from '../../platform/logger.js';
 import { claimDue, markFailed, markSent, type ClaimedMail, type SentMail } from './deliveries.js';
 import { mailFailed, mailSent } from './metrics.js';
 import type { Providers } from './providers.js';

@@ -6,10 +6,10 @@
 // reaction stays as it was, a mail planned before a key rotation carries
 // codes of the current key, and the links follow EVENTLY_PUBLIC_URL.
 import type { Pool } from 'pg';
-import { LinkSigner } from '../protocol/index.js';
-import { TicketKeys } from '../tickets/keys.js';
-import { qrPng } from '../tickets/qr.js';
-import { codesFor } from '../tickets/tickets.js';
+import { LinkSigner } from '../../protocol/index.js';
+import { TicketKeys } from '../../platform/tickets/keys.js';
+import { qrPng } from '../../platform/tickets/qr.js';
+import { codesFor } from '../../platform/tickets/tickets.js';
 import type { MailData } from './mail-data.js';
 import type { MailAttachment } from './providers.js';
 

@@ -6,20 +6,20 @@
 // price.changed domain event through the outbox.
 import { threadId } from 'node:worker_threads';
 import type { NatsConnection } from 'nats';
-import { DOMAIN_STREAM, ok, shardOf } from '../protocol/index.js';
-import type { StartActor } from '../runtime/actor.js';
-import { durableName } from '../runtime/domain-stream.js';
-import type { Logger } from '../runtime/logger.js';
-import { OutboxRelay } from '../runtime/outbox-relay.js';
-import { inTransaction, openPostgres } from '../runtime/resources.js';
-import { consumeShardsInBatches, freshEvents } from '../runtime/batch-consumer.js';
-import { recordDeadLetter } from '../runtime/dead-letters.js';
+import { DOMAIN_STREAM, ok, shardOf } from '../../protocol/index.js';
+import type { StartActor } from '../../platform/actor.js';
+import { durableName } from '../../platform/domain-stream.js';
+import type { Logger } from '../../platform/logger.js';
+import { OutboxRelay } from '../../platform/outbox-relay.js';
+import { inTransaction, openPostgres } from '../../platform/resources.js';
+import { consumeShardsInBatches, freshEvents } from '../../platform/batch-consumer.js';
+import { recordDeadLetter } from '../../platform/dead-letters.js';
 import { DEMAND_EVENTS } from './demand.js';
 import { setPolicy } from './policies.js';
 import { countPriceChanges, type PriceMove } from './price-change.js';
 import { listHistory, quote } from './reads.js';
 import { dueEvents, reprice } from './reprice.js';
-import { pricingDefaults } from './rules.js';
+import { pricingDefaults } from '../../platform/pricing-policy.js';
 import { recordDemand } from './store.js';
 
 export const CONSUMER = 'pricing';

@@ -3,7 +3,7 @@
 // the time inside the event's data), and a boundary B looks only at what
 // occurred by B: so the order in which the per-type consumers deliver does
 // not matter, and replaying a stream gives the same prices.
-import type { DomainEvent, DomainEventType } from '../protocol/index.js';
+import type { DomainEvent, DomainEventType } from '../../protocol/index.js';
 import { recommend, type Demand, type Policy } from './model.js';
 
 /** The domain event types pricing reads. */
@@ -104,10 +104,6 @@ export function demandAt(h: History, policy: Policy, at: number, price: number):
   const { capacity, startsAt, cancelledAt } = h.event;
   return { price, capacity, sold, shortTickets, longTickets, waiting, startsAt, open: cancelledAt === null || cancelledAt > at };
 }
-
-/** The boundary at or before `at`: boundaries are whole multiples of the interval since the epoch. */
-export const boundaryAtOrBefore = (at: number, intervalSeconds: number): number =>
-  Math.floor(at / (intervalSeconds * 1000)) * intervalSeconds * 1000;
 
 /** The boundaries after `lastTick` up to `until`, at most `max` of them. */
 export function boundariesDue(lastTick: number, intervalSeconds: number, until: number, max: number): number[] {

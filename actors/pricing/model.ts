@@ -11,6 +11,7 @@
 //   waitlist  +0..25 %: waiting tickets, full effect at 10 % of capacity
 // clamped into [floor, ceiling]. The price moves towards the target by at
 // most maxStep per boundary, so it ranges over [0.75, 1.75] × base at most.
+import { money, type PolicyRow } from '../../platform/pricing-policy.js';
 
 export interface Policy {
   basePrice: number;
@@ -21,6 +22,12 @@ export interface Policy {
   shortWindowSeconds: number;
   longWindowSeconds: number;
 }
+
+/** The model's view of a dynamic policy. */
+export const policyOf = (row: PolicyRow): Policy => ({
+  basePrice: row.base_price, floor: row.floor ?? 0, ceiling: row.ceiling ?? Number.MAX_SAFE_INTEGER, maxStep: row.max_step ?? Number.MAX_SAFE_INTEGER,
+  intervalSeconds: row.interval_s, shortWindowSeconds: row.short_window_s, longWindowSeconds: row.long_window_s,
+});
 
 /** What the stream says about one event at a boundary. */
 export interface Demand {
@@ -53,8 +60,6 @@ const WAITLIST_FULL_SHARE = 0.1;
 
 const clamp = (x: number, lo: number, hi: number): number => Math.min(hi, Math.max(lo, x));
 
-/** Minor units as 25.00; the currency is the event's, and the model does not need it. */
-export const money = (minor: number): string => `${minor < 0 ? '-' : ''}${Math.floor(Math.abs(minor) / 100)}.${String(Math.abs(minor) % 100).padStart(2, '0')}`;
 const signed = (minor: number): string => (minor > 0 ? `+${money(minor)}` : money(minor));
 const rate = (perMinute: number): string => (perMinute >= 10 ? perMinute.toFixed(0) : perMinute.toFixed(1));
 

@@ -3,7 +3,7 @@
 // the per-type consumers deliver it in and wherever a restart cuts the run.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { DomainEvent } from '../protocol/index.js';
+import type { DomainEvent } from '../../protocol/index.js';
 import { applyEvent, boundariesDue, emptyHistory, evaluate, type History, type Step } from './demand.js';
 import { recommend, type Demand, type Policy } from './model.js';
 

@@ -6,12 +6,12 @@
 import type { Pool } from 'pg';
 import {
   ok, refuse, type CallContext, type Outcome, type PricingPolicy, type SetPricing,
-} from '../protocol/index.js';
-import { inTransaction } from '../runtime/resources.js';
-import { boundaryAtOrBefore } from './demand.js';
-import { money } from './model.js';
+} from '../../protocol/index.js';
+import { inTransaction } from '../../platform/resources.js';
 import { LOCK_PRICE_SQL, writePrice, type LockedPrice, type PriceMove } from './price-change.js';
-import { checkRules, isRefusal, readPolicy, storePolicy, type PricingDefaults } from './rules.js';
+import {
+  boundaryAtOrBefore, checkRules, isRefusal, money, readPolicy, storePolicy, type PricingDefaults,
+} from '../../platform/pricing-policy.js';
 
 export interface PolicySet {
   outcome: Outcome<PricingPolicy>;

@@ -6,9 +6,9 @@
 import type { PoolClient } from 'pg';
 import { Counter } from 'prom-client';
 import { v7 as uuidv7 } from 'uuid';
-import type { PricingStrategy } from '../protocol/index.js';
-import { domainEvent, recordEvents } from '../runtime/outbox.js';
-import { availabilityOf, type SeatCounts } from '../runtime/seat-rows.js';
+import type { PricingStrategy } from '../../protocol/index.js';
+import { domainEvent, recordEvents } from '../../platform/outbox.js';
+import { availabilityOf, type SeatCounts } from '../../platform/seat-rows.js';
 
 const priceChanges = new Counter({
   name: 'evently_price_changes_total',

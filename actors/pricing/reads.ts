@@ -2,8 +2,8 @@
 import type { Pool } from 'pg';
 import {
   ok, refuse, type CallContext, type ListPriceHistory, type Outcome, type PriceHistoryPage, type PriceQuote, type PricingStrategy,
-} from '../protocol/index.js';
-import { decodeCursor, encodeCursor } from '../runtime/cursor.js';
+} from '../../protocol/index.js';
+import { decodeCursor, encodeCursor } from '../../platform/cursor.js';
 
 
 interface QuoteRow {

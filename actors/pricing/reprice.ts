@@ -5,11 +5,12 @@
 // Boundaries missed while no thread ran are evaluated in order on the next
 // sweep, so a restart gives the prices an uninterrupted run would have.
 import type { Pool } from 'pg';
-import { expectRow } from '../runtime/expect-row.js';
-import { inTransaction } from '../runtime/resources.js';
+import { expectRow } from '../../platform/expect-row.js';
+import { inTransaction } from '../../platform/resources.js';
 import { boundariesDue, evaluate } from './demand.js';
 import { LOCK_PRICE_SQL, PriceVersionConflict, writePrice, type LockedPrice, type PriceMove } from './price-change.js';
-import { policyOf, readPolicy } from './rules.js';
+import { readPolicy } from '../../platform/pricing-policy.js';
+import { policyOf } from './model.js';
 import { foldSales, loadHistory } from './store.js';
 
 /** Most boundaries one transaction catches up on; the next sweep takes the rest. */

@@ -2,7 +2,7 @@
 // memory, done to the pricing_* tables, in the transaction that marks a run
 // of domain messages applied. A restart loads it back.
 import type { PoolClient } from 'pg';
-import type { DomainEvent } from '../protocol/index.js';
+import type { DomainEvent } from '../../protocol/index.js';
 import { saleSecond, type History } from './demand.js';
 
 /**

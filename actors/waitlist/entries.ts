@@ -8,12 +8,12 @@ import { v7 as uuidv7 } from 'uuid';
 import {
   ok, refuse, type CallContext, type JoinWaitlist, type ListWaitlist, type Outcome, type SetPriority,
   type WaitlistEntry, type WaitlistPage,
-} from '../protocol/index.js';
-import { encodeCursor } from '../runtime/cursor.js';
-import { claimKeys, requestHash, storeOutcomes } from '../runtime/idempotency.js';
-import { domainEvent, type NewDomainEvent } from '../runtime/outbox.js';
+} from '../../protocol/index.js';
+import { encodeCursor } from '../../platform/cursor.js';
+import { claimKeys, requestHash, storeOutcomes } from '../../platform/idempotency.js';
+import { domainEvent, type NewDomainEvent } from '../../platform/outbox.js';
 import { offerSetAside, positionsChanged, type OfferPolicy } from './offers.js';
-import { availabilityOf, HOLD_COLUMNS, toHold, type HoldRow } from '../runtime/seat-rows.js';
+import { availabilityOf, HOLD_COLUMNS, toHold, type HoldRow } from '../../platform/seat-rows.js';
 import { entryOfUser, positionOf, queue, readEntry, toEntry } from './rows.js';
 import { lockEvent, moveSeats, type LockedEvent } from './seats.js';
 

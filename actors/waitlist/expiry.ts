@@ -3,10 +3,10 @@
 // The actor times each hold it creates; a periodic sweep is the backstop for
 // holds whose timer died with a thread (the scheduler's hold-expiry-sweep job).
 import type { PoolClient } from 'pg';
-import { domainEvent } from '../runtime/outbox.js';
+import { domainEvent } from '../../platform/outbox.js';
 import type { Done } from './entries.js';
 import { offerSetAside, type OfferPolicy } from './offers.js';
-import { availabilityOf, HOLD_COLUMNS, toHold, type HoldRow } from '../runtime/seat-rows.js';
+import { availabilityOf, HOLD_COLUMNS, toHold, type HoldRow } from '../../platform/seat-rows.js';
 import { readEntry } from './rows.js';
 import { lockEvent, moveSeats } from './seats.js';
 

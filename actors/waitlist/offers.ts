@@ -6,9 +6,9 @@
 // back on sale.
 import type { PoolClient } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
-import type { Hold } from '../protocol/index.js';
-import { domainEvent, type NewDomainEvent } from '../runtime/outbox.js';
-import { availabilityOf, HOLD_COLUMNS, toHold, type HoldRow } from '../runtime/seat-rows.js';
+import type { Hold } from '../../protocol/index.js';
+import { domainEvent, type NewDomainEvent } from '../../platform/outbox.js';
+import { availabilityOf, HOLD_COLUMNS, toHold, type HoldRow } from '../../platform/seat-rows.js';
 import { QUEUE_ORDER, readEntry } from './rows.js';
 import { moveSeats, type LockedEvent } from './seats.js';
 

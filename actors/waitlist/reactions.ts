@@ -5,9 +5,9 @@
 //   hold.confirmed  → the entry is booked
 //   event.cancelled → every live entry expires
 import type { PoolClient } from 'pg';
-import type { DomainEvent, DomainEventType } from '../protocol/index.js';
-import { domainEvent } from '../runtime/outbox.js';
-import { appliedOnce } from '../runtime/shard-consumer.js';
+import type { DomainEvent, DomainEventType } from '../../protocol/index.js';
+import { domainEvent } from '../../platform/outbox.js';
+import { appliedOnce } from '../../platform/shard-consumer.js';
 import type { Done } from './entries.js';
 import { offerSetAside, type OfferPolicy } from './offers.js';
 import { readEntry } from './rows.js';

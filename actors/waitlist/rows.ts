@@ -2,8 +2,8 @@
 // not stored: the number of waiting entries ahead of it in queue order
 // (priority tier first, then join time), plus one.
 import type { PoolClient } from 'pg';
-import type { WaitlistEntry } from '../protocol/index.js';
-import { expectRow } from '../runtime/expect-row.js';
+import type { WaitlistEntry } from '../../protocol/index.js';
+import { expectRow } from '../../platform/expect-row.js';
 
 export const QUEUE_ORDER = 'priority DESC, joined_at, id';
 

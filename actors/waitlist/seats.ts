@@ -3,7 +3,7 @@
 // the version check. Seats move between three places here: set aside for the
 // waitlist, held for one person, and back on sale.
 import type { PoolClient } from 'pg';
-import type { SeatCounts } from '../runtime/seat-rows.js';
+import type { SeatCounts } from '../../platform/seat-rows.js';
 
 export interface LockedEvent extends SeatCounts {
   id: string;

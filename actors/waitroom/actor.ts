@@ -4,9 +4,9 @@
 // settings and the draw's seed; Redis mirrors the waiting line for positions.
 // Edges hear over core NATS which rooms are on and what changed per tick.
 import { threadId } from 'node:worker_threads';
-import { admissionKey, ok, refuse, ROOMS_SUBJECT, shardOf, type CallContext, type RoomChange } from '../protocol/index.js';
-import type { StartActor } from '../runtime/actor.js';
-import { inTransaction, openPostgres, openRedis } from '../runtime/resources.js';
+import { admissionKey, ok, refuse, ROOMS_SUBJECT, shardOf, type CallContext, type RoomChange } from '../../protocol/index.js';
+import type { StartActor } from '../../platform/actor.js';
+import { inTransaction, openPostgres, openRedis } from '../../platform/resources.js';
 import { JoinBatcher } from './join-batcher.js';
 import { Line } from './line.js';
 import { joinedTotal } from './metrics.js';

@@ -3,8 +3,8 @@
 // and reading what the adaptive pace needs. The thread owning the room's
 // shard runs these one after another, once per tick.
 import type pg from 'pg';
-import { expectRow } from '../runtime/expect-row.js';
-import { inTransaction } from '../runtime/resources.js';
+import { expectRow } from '../../platform/expect-row.js';
+import { inTransaction } from '../../platform/resources.js';
 import { digestOf, seededShuffle } from './shuffle.js';
 import type { TicketRow } from './tickets.js';
 

@@ -2,7 +2,7 @@
 // flash sale's crowd joins in the same seconds, and one row lock plus one
 // multi-row insert per batch is what lets 20,000 joins fit in ten seconds.
 // While a batch of a room is in flight, the next one gathers.
-import type { Logger } from '../runtime/logger.js';
+import type { Logger } from '../../platform/logger.js';
 
 type Run<R> = (eventId: string, userIds: readonly string[]) => Promise<Map<string, R> | undefined>;
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createLogger } from '../runtime/logger.js';
+import { createLogger } from '../../platform/logger.js';
 import { JoinBatcher } from './join-batcher.js';
 
 test('when joins of one room arrive while a batch is in flight, then they go together in the next batch, a user twice joins once, and each gets an answer', async () => {

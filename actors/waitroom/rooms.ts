@@ -2,8 +2,8 @@
 // every live ticket (the event books as before); turning it on again starts
 // a fresh room with a new draw.
 import type pg from 'pg';
-import { ok, refuse, type Outcome, type Room, type RoomState, type SetRoom } from '../protocol/index.js';
-import { expectRow } from '../runtime/expect-row.js';
+import { ok, refuse, type Outcome, type Room, type RoomState, type SetRoom } from '../../protocol/index.js';
+import { expectRow } from '../../platform/expect-row.js';
 
 export interface RoomRow {
   event_id: string;

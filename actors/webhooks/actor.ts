@@ -6,11 +6,11 @@
 // inventory commits; its webhooks follow from the stream. Admins manage
 // endpoints and read and retry deliveries through it.
 import { threadId } from 'node:worker_threads';
-import { ok, refuse, type CallContext } from '../protocol/index.js';
-import type { Handler, StartActor } from '../runtime/actor.js';
-import { consumeShardsInBatches } from '../runtime/batch-consumer.js';
-import { recordDeadLetter } from '../runtime/dead-letters.js';
-import { inTransaction, openPostgres } from '../runtime/resources.js';
+import { ok, refuse, type CallContext } from '../../protocol/index.js';
+import type { Handler, StartActor } from '../../platform/actor.js';
+import { consumeShardsInBatches } from '../../platform/batch-consumer.js';
+import { recordDeadLetter } from '../../platform/dead-letters.js';
+import { inTransaction, openPostgres } from '../../platform/resources.js';
 import { listDeliveries, retryDelivery } from './delivery-log.js';
 import { Endpoints } from './endpoints.js';
 import { WebhookClient } from './http-client.js';

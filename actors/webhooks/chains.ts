@@ -8,7 +8,7 @@
 // every earlier claim's leases, so no chain is ever leased twice, and a claim
 // is a few milliseconds.
 import type { Pool } from 'pg';
-import { inTransaction } from '../runtime/resources.js';
+import { inTransaction } from '../../platform/resources.js';
 
 /** Any constant shared by every sender; only the claim statement takes it. */
 const CLAIM_LOCK = 0x7765_6268;

@@ -4,8 +4,8 @@
 import type { Pool } from 'pg';
 import {
   ok, refuse, type ListWebhookDeliveries, type Outcome, type WebhookDelivery, type WebhookDeliveryPage, type WebhookDeliveryRef,
-} from '../protocol/index.js';
-import { decodeCursor, encodeCursor } from '../runtime/cursor.js';
+} from '../../protocol/index.js';
+import { decodeCursor, encodeCursor } from '../../platform/cursor.js';
 
 interface Row {
   id: string; event_type: string; status: WebhookDelivery['status']; attempts: number; last_status_code: number | null;

@@ -7,9 +7,9 @@ import { v7 as uuidv7 } from 'uuid';
 import {
   ok, refuse, type CreateWebhook, type ListWebhooks, type Outcome, type UpdateWebhook, type Webhook, type WebhookPage,
   type WebhookRef, type WebhookWithSecret,
-} from '../protocol/index.js';
-import { expectRow } from '../runtime/expect-row.js';
-import { decodeCursor, encodeCursor } from '../runtime/cursor.js';
+} from '../../protocol/index.js';
+import { expectRow } from '../../platform/expect-row.js';
+import { decodeCursor, encodeCursor } from '../../platform/cursor.js';
 import { urlProblem } from './address-guard.js';
 import { newSecret } from './signature.js';
 

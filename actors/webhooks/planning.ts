@@ -6,8 +6,8 @@
 // retry a day later sends the same body, under the same webhook-id.
 import type { Pool, PoolClient } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
-import { WEBHOOK_EVENT_TYPES, type DomainEvent, type DomainMessage } from '../protocol/index.js';
-import { freshEvents } from '../runtime/batch-consumer.js';
+import { WEBHOOK_EVENT_TYPES, type DomainEvent, type DomainMessage } from '../../protocol/index.js';
+import { freshEvents } from '../../platform/batch-consumer.js';
 
 export const CONSUMER = 'webhooks';
 export const REACTS_TO = WEBHOOK_EVENT_TYPES;

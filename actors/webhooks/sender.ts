@@ -8,7 +8,7 @@
 // not get to is released at once. A sender that dies mid-chain leaves the
 // lease to run out: those deliveries go again, under the same webhook-id.
 import type { Pool } from 'pg';
-import type { Logger } from '../runtime/logger.js';
+import type { Logger } from '../../platform/logger.js';
 import { claimChains, disableEndpoint, release, settle, type Chain, type ClaimedDelivery, type Settled } from './chains.js';
 import { AddressRefused } from './address-guard.js';
 import type { WebhookClient } from './http-client.js';

@@ -8,7 +8,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { sendProblem } from '../plugins/problems.js';
+import { sendProblem } from '../../platform/http/problems.js';
 
 /** Read from the sources, not dist/: tsc compiles only the TypeScript. */
 export const DASHBOARD_FILES = fileURLToPath(new URL('../../../edge/dashboard/public/', import.meta.url));

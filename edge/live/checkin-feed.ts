@@ -5,8 +5,8 @@
 // Only a signed-in staff member or admin whose token has not expired hears it.
 import type { FastifyBaseLogger as Logger } from 'fastify';
 import type { NatsConnection, Subscription } from 'nats';
-import { checkin, CHECKIN_FIGURES_WILDCARD, type CheckinFigures } from '../../actors/protocol/index.js';
-import type { Broker } from '../plugins/broker.js';
+import { checkin, CHECKIN_FIGURES_WILDCARD, type CheckinFigures } from '../../protocol/index.js';
+import type { Broker } from '../../platform/broker.js';
 import { encode, type LiveClient, type LiveHub } from './hub.js';
 
 /** Most events one socket follows at the door: a venue has a few, not hundreds. */

@@ -4,7 +4,7 @@
 // Each frame is encoded once, only when some dashboard is listening, and
 // carries the seat counts right after the change, so the page's bars follow
 // the inventory at once while the analytics actor catches up.
-import type { ActivityMessage, DomainEvent } from '../../actors/protocol/index.js';
+import type { ActivityMessage, DomainEvent } from '../../protocol/index.js';
 import type { FastifyBaseLogger as Logger } from 'fastify';
 import type { DomainFeed } from '../plugins/domain-feed.js';
 import { validData } from './fan-out.js';

@@ -4,7 +4,7 @@
 // socket that should see it.
 import type { TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
-import { domainEventTypes, type DomainEvent, type DomainEventType } from '../../actors/protocol/index.js';
+import { domainEventTypes, type DomainEvent, type DomainEventType } from '../../protocol/index.js';
 import type { DomainFeed } from '../plugins/domain-feed.js';
 import type { FastifyBaseLogger as Logger } from 'fastify';
 import { encode, type LiveHub } from './hub.js';

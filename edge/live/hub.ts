@@ -4,7 +4,7 @@
 // skipped (the next one carries the news); anything above the hard limit
 // means the client has stopped reading, and it is cut off.
 import { WebSocket } from 'ws';
-import type { Role, ServerMessage } from '../../actors/protocol/index.js';
+import type { Role, ServerMessage } from '../../protocol/index.js';
 
 export interface LiveClient {
   readonly socket: WebSocket;

@@ -1,4 +1,4 @@
-// The live side of the edge: GET /ws (WebSocket, API.md) fed by the domain
+// The live side of the edge: GET /ws (WebSocket, docs/api.md) fed by the domain
 // event stream, presence across edges, and the admin view of it. Everything
 // the edge keeps for live clients is bounded by settings: sockets, events per
 // socket, bytes per message, bytes queued per socket.
@@ -7,9 +7,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import websocket from '@fastify/websocket';
 import fp from 'fastify-plugin';
 import type { NatsConnection } from 'nats';
-import type { Config } from '../../actors/runtime/config.js';
-import type { Broker } from '../plugins/broker.js';
-import { sendProblem } from '../plugins/problems.js';
+import type { Config } from '../../platform/config.js';
+import type { Broker } from '../../platform/broker.js';
+import { sendProblem } from '../../platform/http/problems.js';
 import { problems } from '../routes/schemas.js';
 import { CheckinFeed } from './checkin-feed.js';
 import { followDashboardActivity } from './dashboard-feed.js';
@@ -22,7 +22,7 @@ import { QueueWatch } from './queue.js';
 import { availabilityFrame, Snapshots } from './snapshots.js';
 import { attachSocket, type SocketDeps } from './socket.js';
 import type { DomainFeed } from '../plugins/domain-feed.js';
-import type { AccountStates } from '../plugins/account-states.js';
+import type { AccountStates } from '../../platform/http/account-states.js';
 
 export interface LiveOptions {
   nc: NatsConnection;
@@ -112,7 +112,7 @@ export default fp<LiveOptions>(async (app, { nc, feed, broker, config, states })
     schema: {
       tags: ['live'],
       summary: 'WebSocket: live availability of watched events, a signed-in user\'s bookings and waitlist entries, and the admins\' dashboard feed',
-      description: 'Upgrade to a WebSocket; messages are described in the README (WebSocket protocol). '
+      description: 'Upgrade to a WebSocket; messages are described in docs/api.md (WebSocket /ws). '
         + 'Sign in with `Authorization: Bearer` on the upgrade or an `auth` message.',
       response: problems(400, 401, 503),
     },

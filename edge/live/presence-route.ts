@@ -1,7 +1,7 @@
 // GET /v1/admin/presence: the flash-sale signal ("1,240 people are looking at
 // this event"), summed over every edge, plus this edge's own socket figures.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { PresenceQuery, PresenceSummary } from '../../actors/protocol/index.js';
+import { PresenceQuery, PresenceSummary } from '../../protocol/index.js';
 import { examples, withExample } from '../routes/examples.js';
 import { bearer, problems } from '../routes/schemas.js';
 import type { LiveHub } from './hub.js';

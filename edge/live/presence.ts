@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { NatsConnection, Subscription } from 'nats';
 import { Compile } from 'typebox/compile';
-import { PRESENCE_ALL, PresenceReport, presenceSubject, type PresenceSummary } from '../../actors/protocol/index.js';
+import { PRESENCE_ALL, PresenceReport, presenceSubject, type PresenceSummary } from '../../protocol/index.js';
 import type { FastifyBaseLogger as Logger } from 'fastify';
 import type { LiveHub } from './hub.js';
 import { throttled, type Throttled } from './throttle.js';

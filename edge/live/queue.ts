@@ -9,8 +9,8 @@ import type { FastifyBaseLogger as Logger } from 'fastify';
 import type { NatsConnection, Subscription } from 'nats';
 import {
   QUEUE_SUBJECTS, waitroom, type Outcome, type Positions, type QueueChange, type QueueTicket,
-} from '../../actors/protocol/index.js';
-import type { Broker } from '../plugins/broker.js';
+} from '../../protocol/index.js';
+import type { Broker } from '../../platform/broker.js';
 import { encode, type LiveClient, type LiveHub } from './hub.js';
 
 interface Watcher {

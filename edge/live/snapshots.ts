@@ -3,8 +3,8 @@
 // newer one. A first subscriber loads it through the broker (one request per
 // event however many subscribe at the same moment); domain events keep it
 // current from then on.
-import { inventory, ok, refuse, type Availability, type Outcome } from '../../actors/protocol/index.js';
-import type { Broker } from '../plugins/broker.js';
+import { inventory, ok, refuse, type Availability, type Outcome } from '../../protocol/index.js';
+import type { Broker } from '../../platform/broker.js';
 import { encode, type AvailabilityFrame } from './hub.js';
 
 export type Snapshot = Omit<Availability, 'capacity'> & { version: number };

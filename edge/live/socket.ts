@@ -4,7 +4,7 @@
 // stays open (only ws itself closes one whose frame exceeds its hard cap).
 import type { RawData, WebSocket } from 'ws';
 import { Compile } from 'typebox/compile';
-import { ClientMessage, type ErrorCode, type Role, type ServerMessage } from '../../actors/protocol/index.js';
+import { ClientMessage, type ErrorCode, type Role, type ServerMessage } from '../../protocol/index.js';
 import type { FastifyBaseLogger as Logger } from 'fastify';
 import { encode, type LiveClient, type LiveHub } from './hub.js';
 import type { Presence } from './presence.js';

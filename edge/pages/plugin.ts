@@ -6,10 +6,10 @@
 // one-time in effect.
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { Type } from 'typebox';
-import { checkin, inventory, LINK_PATHS, LinkSigner, type CallContext } from '../../actors/protocol/index.js';
-import { qrSvg } from '../../actors/tickets/qr.js';
-import { publicUrlOf, type Config } from '../../actors/runtime/config.js';
-import type { Broker } from '../plugins/broker.js';
+import { checkin, inventory, LINK_PATHS, LinkSigner, type CallContext } from '../../protocol/index.js';
+import { qrSvg } from '../../platform/tickets/qr.js';
+import { publicUrlOf, type Config } from '../../platform/config.js';
+import type { Broker } from '../../platform/broker.js';
 import { holdPage, messagePage, PAGE_CSP, ticketsPage } from './render.js';
 
 const LinkParams = Type.Object({ id: Type.String({ format: 'uuid' }), signature: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }) });

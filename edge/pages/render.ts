@@ -1,7 +1,7 @@
 // The HTML of the pages mails link to: small, server-rendered, no script
 // (a form posts the one-click confirmation), readable on a phone at a door.
 // Every value is escaped; the QR codes are inline SVG from our own library.
-import type { Event, Hold, Ticket } from '../../actors/protocol/index.js';
+import type { Event, Hold, Ticket } from '../../protocol/index.js';
 
 const escape = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 

@@ -9,10 +9,10 @@ import fp from 'fastify-plugin';
 import type { NatsConnection, Subscription } from 'nats';
 import {
   ADMISSION_HEADER, admissionKey, admissionProblem, ROOMS_SUBJECT, waitroom, type RoomChange,
-} from '../../actors/protocol/index.js';
-import type { Config } from '../../actors/runtime/config.js';
-import type { Broker } from './broker.js';
-import { sendProblem } from './problems.js';
+} from '../../protocol/index.js';
+import type { Config } from '../../platform/config.js';
+import type { Broker } from '../../platform/broker.js';
+import { sendProblem } from '../../platform/http/problems.js';
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -11,7 +11,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { JetStreamClient, NatsConnection } from 'nats';
 import { v7 as uuidv7 } from 'uuid';
-import { AUDIT_RECORDS_SUBJECT, type AuditRecord } from '../../actors/protocol/index.js';
+import { AUDIT_RECORDS_SUBJECT, type AuditRecord } from '../../protocol/index.js';
 
 const FLUSH_MS = 50;
 const FLUSH_RECORDS = 500;

@@ -6,8 +6,8 @@
 // sale costs the edge's event loop one parse per batch, not one per booking
 // or per feature.
 import type { NatsConnection, Subscription } from 'nats';
-import { DOMAIN_ALL, readDomainMessage, type DomainEvent } from '../../actors/protocol/index.js';
-import type { Logger } from '../../actors/runtime/logger.js';
+import { DOMAIN_ALL, readDomainMessage, type DomainEvent } from '../../protocol/index.js';
+import type { Logger } from '../../platform/logger.js';
 
 export type DomainListener = (event: DomainEvent) => void;
 

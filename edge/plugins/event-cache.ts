@@ -14,8 +14,8 @@ import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import { Counter } from 'prom-client';
-import { ok, type Event, type Outcome } from '../../actors/protocol/index.js';
-import type { Logger } from '../../actors/runtime/logger.js';
+import { ok, type Event, type Outcome } from '../../protocol/index.js';
+import type { Logger } from '../../platform/logger.js';
 import type { DomainFeed } from './domain-feed.js';
 
 export interface CachedEvent { readonly body: string; readonly etag: string; readonly version: number }

@@ -12,7 +12,7 @@
 //   account is never locked for everyone: a flood from one address cannot
 //   shut its owner out. See docs/security.md.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Config } from '../../actors/runtime/config.js';
+import type { Config } from '../../platform/config.js';
 
 export interface LoginFailures {
   /** Seconds this address must wait before trying this account again; 0 = go ahead. */

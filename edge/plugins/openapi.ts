@@ -4,7 +4,7 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
-import { errorCatalogue } from '../../actors/protocol/index.js';
+import { errorCatalogue } from '../../protocol/index.js';
 import { problems } from '../routes/schemas.js';
 
 /** Any route can meet the rate limits, an internal error, or an overloaded edge. */

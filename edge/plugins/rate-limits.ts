@@ -11,9 +11,9 @@ import rateLimit from '@fastify/rate-limit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Redis } from 'ioredis';
-import type { Config } from '../../actors/runtime/config.js';
+import type { Config } from '../../platform/config.js';
 import { loginThrottle, noLoginThrottle, type LoginFailures } from './login-throttle.js';
-import { sendProblem } from './problems.js';
+import { sendProblem } from '../../platform/http/problems.js';
 
 export type RouteTier = 'booking' | 'auth' | 'queue';
 

@@ -16,8 +16,8 @@ import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import underPressure from '@fastify/under-pressure';
 import fp from 'fastify-plugin';
-import type { Config } from '../../actors/runtime/config.js';
-import { sendProblem } from './problems.js';
+import type { Config } from '../../platform/config.js';
+import { sendProblem } from '../../platform/http/problems.js';
 
 const SAMPLE_INTERVAL_MS = 250;
 

@@ -5,7 +5,7 @@
 // headers, and written to the audit log, beside the request id.
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import type { IncomingMessage } from 'node:http';
-import { childSpan, parseTraceparent, type TraceContext } from '../../actors/protocol/index.js';
+import { childSpan, parseTraceparent, type TraceContext } from '../../protocol/index.js';
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -1,11 +1,11 @@
 // Admin reads of the audit log: filters by user, action, status, problem
 // code, request id and time, newest first, with a cursor.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { audit, AuditPage, ListAudit } from '../../actors/protocol/index.js';
+import { audit, AuditPage, ListAudit } from '../../protocol/index.js';
 import { examples, withExample } from './examples.js';
-import { callContext } from '../plugins/broker.js';
-import { sendOutcome } from '../plugins/problems.js';
-import type { EdgeDeps } from '../server.js';
+import { callContext } from '../../platform/broker.js';
+import { sendOutcome } from '../../platform/http/problems.js';
+import type { EdgeDeps } from '../deps.js';
 import { bearer, problems } from './schemas.js';
 
 export const adminRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app, { broker }) => {

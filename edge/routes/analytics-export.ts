@@ -7,8 +7,8 @@ import { createInbox, type Msg, type NatsConnection, type Subscription } from 'n
 import { PassThrough, type Readable } from 'node:stream';
 import {
   analytics, EXPORT_IDLE_MS, EXPORT_WINDOW, ExportHeaders, ok, type CallContext, type ExportCredit, type Outcome,
-} from '../../actors/protocol/index.js';
-import type { Broker } from '../plugins/broker.js';
+} from '../../protocol/index.js';
+import type { Broker } from '../../platform/broker.js';
 
 /** Resolves when the stream can take more, or has closed. */
 const writable = (out: PassThrough) => new Promise<void>((resolve) => {

@@ -5,10 +5,10 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { NatsConnection } from 'nats';
 import {
   analytics, AnalyticsSummary, DailyReport, DailyReportQuery, EventAnalytics, RebuildAnalytics, RebuildResult, subjectFor,
-} from '../../actors/protocol/index.js';
-import { callContext } from '../plugins/broker.js';
-import { sendOutcome } from '../plugins/problems.js';
-import type { EdgeDeps } from '../server.js';
+} from '../../protocol/index.js';
+import { callContext } from '../../platform/broker.js';
+import { sendOutcome } from '../../platform/http/problems.js';
+import type { EdgeDeps } from '../deps.js';
 import { analyticsExamples as examples } from './analytics-examples.js';
 import { openBookingsExport } from './analytics-export.js';
 import { withExample } from './examples.js';
@@ -28,7 +28,8 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<AnalyticsDeps> = async (
     onRequest: app.requireAdmin,
     schema: {
       ...common, summary: 'Analytics summary: totals, top events, daily series, recent alerts (admin)',
-      description: 'Figures are folded from the domain event stream within moments of each change; see the README\'s analytics section for each definition.',
+      description: 'Figures are folded from the domain event stream within moments of each change; '
+        + 'see docs/api.md (Analytics) for each definition.',
       response: { 200: withExample(AnalyticsSummary, examples.summary), ...problems(401, 403, 504) },
     },
   }, async (request, reply) => sendOutcome(reply, await broker.call(analytics.summary, {}, callContext(request))));

@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { AuthReply, identity, Login, Register } from '../../actors/protocol/index.js';
-import { callContext } from '../plugins/broker.js';
-import { sendOutcome, sendProblem } from '../plugins/problems.js';
-import type { EdgeDeps } from '../server.js';
+import { AuthReply, identity, Login, Register } from '../../protocol/index.js';
+import { callContext } from '../../platform/broker.js';
+import { sendOutcome, sendProblem } from '../../platform/http/problems.js';
+import type { EdgeDeps } from '../deps.js';
 import { examples, withExample } from './examples.js';
 import { IdempotencyHeaders, problems } from './schemas.js';
 

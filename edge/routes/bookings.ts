@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Booking, BookingBody, BookingPage, inventory, ListBookings } from '../../actors/protocol/index.js';
-import { callContext } from '../plugins/broker.js';
-import { sendOutcome } from '../plugins/problems.js';
-import type { EdgeDeps } from '../server.js';
+import { Booking, BookingBody, BookingPage, inventory, ListBookings } from '../../protocol/index.js';
+import { callContext } from '../../platform/broker.js';
+import { sendOutcome } from '../../platform/http/problems.js';
+import type { EdgeDeps } from '../deps.js';
 import { examples, withExample } from './examples.js';
 import { bearer, BookingHeaders, IdParams, problems } from './schemas.js';
 

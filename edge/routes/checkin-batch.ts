@@ -2,8 +2,8 @@
 // scans go to its own check-in shard (in parallel), and the answers come back
 // in the order of the upload. A code that is not even shaped like a ticket
 // is answered INVALID_TICKET here.
-import { checkin, ok, peekTicketCode, type BatchResults, type CallContext, type Outcome, type ScanResult, type UploadedScan } from '../../actors/protocol/index.js';
-import type { Broker } from '../plugins/broker.js';
+import { checkin, ok, peekTicketCode, type BatchResults, type CallContext, type Outcome, type ScanResult, type UploadedScan } from '../../protocol/index.js';
+import type { Broker } from '../../platform/broker.js';
 
 export async function uploadScans(broker: Broker, scans: readonly UploadedScan[], ctx: CallContext): Promise<Outcome<BatchResults>> {
   const results: ScanResult[] = new Array(scans.length);

@@ -5,10 +5,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
   BatchBody, BatchResults, checkin, CheckinBody, CheckinFigures, CheckinResult, peekTicketCode, RevokedList, RevokedQuery,
-} from '../../actors/protocol/index.js';
-import { callContext } from '../plugins/broker.js';
-import { sendOutcome, sendProblem } from '../plugins/problems.js';
-import type { EdgeDeps } from '../server.js';
+} from '../../protocol/index.js';
+import { callContext } from '../../platform/broker.js';
+import { sendOutcome, sendProblem } from '../../platform/http/problems.js';
+import type { EdgeDeps } from '../deps.js';
 import { uploadScans } from './checkin-batch.js';
 import { withExample } from './examples.js';
 import { bearer, IdParams, problems } from './schemas.js';

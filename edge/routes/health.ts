@@ -3,10 +3,10 @@
 // identity, audit, mailer, analytics and webhooks actors answer a ping (which touches the database).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { analytics, audit, checkin, identity, inventory, mailer, pricing, subjectFor, waitlist, waitroom, webhooks, type ActorKind } from '../../actors/protocol/index.js';
-import { BACKGROUND_KINDS } from '../../actors/runtime/actor.js';
-import { sendProblem } from '../plugins/problems.js';
-import type { EdgeDeps } from '../server.js';
+import { analytics, audit, checkin, identity, inventory, mailer, pricing, subjectFor, waitlist, waitroom, webhooks, type ActorKind } from '../../protocol/index.js';
+import { BACKGROUND_KINDS } from '../../platform/actor.js';
+import { sendProblem } from '../../platform/http/problems.js';
+import type { EdgeDeps } from '../deps.js';
 import { examples, withExample } from './examples.js';
 import { problems } from './schemas.js';
 

@@ -3,10 +3,10 @@
 // event's shard.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { PageQuery, PriceHistoryPage, PriceQuote, pricing, PricingBody, PricingPolicy } from '../../actors/protocol/index.js';
-import { callContext } from '../plugins/broker.js';
-import { sendOutcome } from '../plugins/problems.js';
-import type { EdgeDeps } from '../server.js';
+import { PageQuery, PriceHistoryPage, PriceQuote, pricing, PricingBody, PricingPolicy } from '../../protocol/index.js';
+import { callContext } from '../../platform/broker.js';
+import { sendOutcome } from '../../platform/http/problems.js';
+import type { EdgeDeps } from '../deps.js';
 import { examples, withExample } from './examples.js';
 import { bearer, IdParams, problems } from './schemas.js';
 

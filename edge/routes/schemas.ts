@@ -1,7 +1,7 @@
 // Route-level schema pieces shared by the route files: params, the
 // idempotency header, and the problem responses OpenAPI should list.
 import { Type } from 'typebox';
-import { errorCatalogue, Problem, problemType, Uuid, type ErrorCode } from '../../actors/protocol/index.js';
+import { errorCatalogue, Problem, problemType, Uuid, type ErrorCode } from '../../protocol/index.js';
 
 export const IdParams = Type.Object({ id: Uuid }, { additionalProperties: false });
 

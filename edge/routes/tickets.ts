@@ -3,11 +3,11 @@
 // (anyone: scanners verify offline with them) and their rotation (admin).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { checkin, KeyList, mailer, ResendReply, TicketList, Uuid } from '../../actors/protocol/index.js';
-import { qrPng, qrSvg } from '../../actors/tickets/qr.js';
-import { callContext } from '../plugins/broker.js';
-import { sendOutcome, sendProblem } from '../plugins/problems.js';
-import type { EdgeDeps } from '../server.js';
+import { checkin, KeyList, mailer, ResendReply, TicketList, Uuid } from '../../protocol/index.js';
+import { qrPng, qrSvg } from '../../platform/tickets/qr.js';
+import { callContext } from '../../platform/broker.js';
+import { sendOutcome, sendProblem } from '../../platform/http/problems.js';
+import type { EdgeDeps } from '../deps.js';
 import { withExample } from './examples.js';
 import { bearer, IdParams, problems } from './schemas.js';
 import { ticketExamples } from './ticket-examples.js';

@@ -1,11 +1,11 @@
 // Admin management of accounts: list and search, disable or enable, change
 // the role. A change takes effect at once: the user's tokens stop working and
-// their live sockets are signed out (see plugins/account-states.ts).
+// their live sockets are signed out (see platform/http/account-states.ts).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { AdminUser, AdminUserPage, identity, ListUsers, RoleBody, StatusBody } from '../../actors/protocol/index.js';
-import { callContext } from '../plugins/broker.js';
-import { sendOutcome } from '../plugins/problems.js';
-import type { EdgeDeps } from '../server.js';
+import { AdminUser, AdminUserPage, identity, ListUsers, RoleBody, StatusBody } from '../../protocol/index.js';
+import { callContext } from '../../platform/broker.js';
+import { sendOutcome } from '../../platform/http/problems.js';
+import type { EdgeDeps } from '../deps.js';
 import { withExample } from './examples.js';
 import { bearer, IdParams, problems } from './schemas.js';
 

@@ -1,12 +1,12 @@
-// Waiting-room routes (API.md "Waiting room"). The admin turns a room on,
+// Waiting-room routes (docs/api.md "Waiting room"). The admin turns a room on,
 // off, and reads it; a signed-in user joins, reads their ticket, leaves.
 // Joining and polling carry the `queue` rate tier (per user and per IP).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { QueueTicket, Room, RoomBody, RoomList, RoomState, waitroom } from '../../actors/protocol/index.js';
-import { callContext } from '../plugins/broker.js';
-import { sendOutcome } from '../plugins/problems.js';
-import type { EdgeDeps } from '../server.js';
+import { QueueTicket, Room, RoomBody, RoomList, RoomState, waitroom } from '../../protocol/index.js';
+import { callContext } from '../../platform/broker.js';
+import { sendOutcome } from '../../platform/http/problems.js';
+import type { EdgeDeps } from '../deps.js';
 import { withExample } from './examples.js';
 import { bearer, IdParams, problems } from './schemas.js';
 

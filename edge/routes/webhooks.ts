@@ -7,10 +7,10 @@ import { Type } from 'typebox';
 import {
   CreateWebhook, DeliveriesQuery, ListWebhooks, UpdateWebhookBody, Uuid, Webhook, WebhookDelivery, WebhookDeliveryPage, WebhookPage,
   webhooks, WebhookWithSecret,
-} from '../../actors/protocol/index.js';
-import { callContext } from '../plugins/broker.js';
-import { sendOutcome } from '../plugins/problems.js';
-import type { EdgeDeps } from '../server.js';
+} from '../../protocol/index.js';
+import { callContext } from '../../platform/broker.js';
+import { sendOutcome } from '../../platform/http/problems.js';
+import type { EdgeDeps } from '../deps.js';
 import { withExample } from './examples.js';
 import { bearer, IdParams, problems } from './schemas.js';
 

@@ -3,9 +3,9 @@
 // expiry; admins list users, disable them and change their role.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { startTestSystem, type TestSystem } from './harness.js';
-import { eventuallyValue } from './fixtures/eventually.js';
-import { isError, LiveTestClient } from './live-client.js';
+import { startTestSystem, type TestSystem } from '../../ops/testing/harness.js';
+import { eventuallyValue } from '../../ops/testing/eventually.js';
+import { isError, LiveTestClient } from '../../ops/testing/live-client.js';
 
 let t: TestSystem;
 before(async () => {

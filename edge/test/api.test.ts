@@ -1,9 +1,9 @@
-// The public contract of API.md for auth, events and bookings, driven over
+// The public contract of docs/api.md for auth, events and bookings, driven over
 // HTTP against the real system.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { readSeatLedger } from '../../actors/inventory/ledger.js';
-import { startTestSystem, type TestSystem } from './harness.js';
+import { readSeatLedger } from '../../actors/inventory/public.js';
+import { startTestSystem, type TestSystem } from '../../ops/testing/harness.js';
 
 let t: TestSystem;
 before(async () => { t = await startTestSystem(); });
@@ -179,8 +179,8 @@ describe('events', () => {
 describe('the per-user booking lock', () => {
   test('when the same user\'s lock is held briefly, then the booking waits for it; held past the bound, then BOOKING_IN_PROGRESS', async () => {
     const { Redis } = await import('ioredis');
-    const { lockKey } = await import('../../actors/inventory/booking-lock.js');
-    const redis = new Redis(t.system.config.redisUrl);
+    const { lockKey } = await import('../../actors/inventory/public.js');
+    const redis = new Redis(t.system.config.redisUrl!);
     try {
       const event = await t.createEvent({ capacity: 10 });
       const [user] = await t.registerUsers(1, 'lock');

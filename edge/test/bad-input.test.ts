@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { natsOptions } from '../../actors/runtime/nats-connect.js';
-import { startTestSystem, type TestSystem } from './harness.js';
+import { natsOptions } from '../../platform/nats-connect.js';
+import { startTestSystem, type TestSystem } from '../../ops/testing/harness.js';
 import { sweep, type OpenApiOperation, type SweepRequest } from './input-sweep.js';
 
 const BROKER_TIMEOUT_MS = 4000;
@@ -134,7 +134,7 @@ test('when every route of the served OpenAPI document is swept with generated ba
 
 test('when a bad message reaches an actor directly, bypassing the edge, then it is refused and the actor keeps serving', async () => {
   const { connect } = await import('nats');
-  const { subjectFor, inventory, shardOf } = await import('../../actors/protocol/index.js');
+  const { subjectFor, inventory, shardOf } = await import('../../protocol/index.js');
   const nc = await connect(natsOptions(t.system.config, 'supervisor'));
   try {
     const subject = subjectFor(inventory.book, shardOf(eventId, t.system.config.shards));
@@ -165,7 +165,7 @@ test('when the inventory actors are gone, then requests fail fast with 503 and r
 
 test('when an actor takes the request but never answers, then the edge gives up with 504 after the timeout', async () => {
   const { connect } = await import('nats');
-  const { subjectFor, inventory, shardOf } = await import('../../actors/protocol/index.js');
+  const { subjectFor, inventory, shardOf } = await import('../../protocol/index.js');
   const nc = await connect(natsOptions(t.system.config, 'supervisor'));
   try {
     const uncached = randomUUID();

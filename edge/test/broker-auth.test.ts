@@ -5,10 +5,10 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { connect, headers, type NatsConnection } from 'nats';
-import { domainSubject, Headers, operations, subjectFor, type Operation, type Outcome } from '../../actors/protocol/index.js';
-import { signIdentity } from '../../actors/runtime/identity-signature.js';
-import { natsOptions } from '../../actors/runtime/nats-connect.js';
-import { startTestSystem, type TestSystem } from './harness.js';
+import { domainSubject, Headers, operations, subjectFor, type Operation, type Outcome } from '../../protocol/index.js';
+import { signIdentity } from '../../platform/identity-signature.js';
+import { natsOptions } from '../../platform/nats-connect.js';
+import { startTestSystem, type TestSystem } from '../../ops/testing/harness.js';
 
 let t: TestSystem;
 let edge: NatsConnection;

@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
-import type { Ticket } from '../../actors/protocol/index.js';
-import { artifactPath, launchChromium } from './dashboard-browser.js';
-import { startTestSystem, type TestSystem } from './harness.js';
+import type { Ticket } from '../../protocol/index.js';
+import { artifactPath, launchChromium } from '../../ops/testing/dashboard-browser.js';
+import { startTestSystem, type TestSystem } from '../../ops/testing/harness.js';
 
 const WAIT_MS = 60_000;
 

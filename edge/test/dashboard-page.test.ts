@@ -8,9 +8,9 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Browser, Page } from 'playwright-core';
-import type { AnalyticsSummary } from '../../actors/protocol/index.js';
-import { startTestSystem, type TestSystem } from './harness.js';
-import { artifactPath, launchChromium } from './dashboard-browser.js';
+import type { AnalyticsSummary } from '../../protocol/index.js';
+import { startTestSystem, type TestSystem } from '../../ops/testing/harness.js';
+import { artifactPath, launchChromium } from '../../ops/testing/dashboard-browser.js';
 
 const WAIT_MS = 20_000;
 const SUMMARY = '/v1/admin/analytics/summary';

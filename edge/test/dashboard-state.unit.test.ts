@@ -4,7 +4,7 @@
 // and bars follow the newest seat counts.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { ActivityMessage, AnalyticsSummary, EventFigures } from '../../actors/protocol/index.js';
+import type { ActivityMessage, AnalyticsSummary, EventFigures } from '../../protocol/index.js';
 
 interface View { totals: AnalyticsSummary['totals']; events: (EventFigures & { soldOut: boolean })[] }
 interface State { setSummary(s: AnalyticsSummary): void; apply(f: ActivityMessage): boolean; view(): View }

@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { connect, type NatsConnection } from 'nats';
-import { DOMAIN_STREAM, domainShardFilter, readDomainMessage, shardOf, type DomainMessage } from '../../actors/protocol/index.js';
-import { natsOptions } from '../../actors/runtime/nats-connect.js';
-import { eventuallyValue } from './fixtures/eventually.js';
-import { startTestSystem, type TestSystem } from './harness.js';
+import { DOMAIN_STREAM, domainShardFilter, readDomainMessage, shardOf, type DomainMessage } from '../../protocol/index.js';
+import { natsOptions } from '../../platform/nats-connect.js';
+import { eventuallyValue } from '../../ops/testing/eventually.js';
+import { startTestSystem, type TestSystem } from '../../ops/testing/harness.js';
 
 let t: TestSystem;
 let nc: NatsConnection;

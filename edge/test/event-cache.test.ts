@@ -5,14 +5,14 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect } from 'nats';
-import { natsOptions } from '../../actors/runtime/nats-connect.js';
+import { natsOptions } from '../../platform/nats-connect.js';
 import { register } from 'prom-client';
 import { v7 as uuidv7 } from 'uuid';
-import { domainSubject, shardOf, type DomainEventOf } from '../../actors/protocol/index.js';
-import { withOverrides } from '../../actors/runtime/config.js';
-import { createLogger } from '../../actors/runtime/logger.js';
+import { domainSubject, shardOf, type DomainEventOf } from '../../protocol/index.js';
+import { withOverrides } from '../../platform/config.js';
+import { createLogger } from '../../platform/logger.js';
 import { startEdge, type Edge } from '../server.js';
-import { startTestSystem, type TestSystem } from './harness.js';
+import { startTestSystem, type TestSystem } from '../../ops/testing/harness.js';
 
 let t: TestSystem;
 /** An edge whose caches would keep an entry for a minute: only an invalidation can freshen it. */

@@ -3,7 +3,7 @@
 // validation, and messages that name the field and what it may be.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { startTestSystem, type TestSystem } from './harness.js';
+import { startTestSystem, type TestSystem } from '../../ops/testing/harness.js';
 
 let t: TestSystem;
 let userToken: string;

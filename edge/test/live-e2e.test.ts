@@ -4,9 +4,9 @@
 // offer when a seat comes back, and the booking when the hold is confirmed.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import type { AvailabilityMessage, BookingMessage, WaitlistEntry, WaitlistMessage } from '../../actors/protocol/index.js';
-import { startTestSystem, type TestSystem } from './harness.js';
-import { isAvailability, LiveTestClient } from './live-client.js';
+import type { AvailabilityMessage, BookingMessage, WaitlistEntry, WaitlistMessage } from '../../protocol/index.js';
+import { startTestSystem, type TestSystem } from '../../ops/testing/harness.js';
+import { isAvailability, LiveTestClient } from '../../ops/testing/live-client.js';
 
 let t: TestSystem;
 const clients: LiveTestClient[] = [];

@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { connect, type NatsConnection } from 'nats';
-import { natsOptions } from '../../actors/runtime/nats-connect.js';
-import type { AvailabilityMessage, Booking, BookingMessage, WaitlistEntry, WaitlistMessage } from '../../actors/protocol/index.js';
-import { startTestSystem, type TestSystem } from './harness.js';
-import { isAvailability, isError, LiveTestClient, publishDomainEvent } from './live-client.js';
+import { natsOptions } from '../../platform/nats-connect.js';
+import type { AvailabilityMessage, Booking, BookingMessage, WaitlistEntry, WaitlistMessage } from '../../protocol/index.js';
+import { startTestSystem, type TestSystem } from '../../ops/testing/harness.js';
+import { isAvailability, isError, LiveTestClient, publishDomainEvent } from '../../ops/testing/live-client.js';
 
 let t: TestSystem;
 let nc: NatsConnection;

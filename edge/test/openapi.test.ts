@@ -1,11 +1,14 @@
 // The OpenAPI document the edge serves is complete (every route: summary,
-// examples, problem responses) and the three places that list error codes
-// agree: the catalogue, the OpenAPI document and the README's table.
+// examples, problem responses), docs/api.md describes exactly its routes, and
+// the three places that list error codes agree: the catalogue, the OpenAPI
+// document and the table of docs/api.md.
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { errorCatalogue } from '../../actors/protocol/index.js';
-import { startTestSystem, type TestSystem } from './harness.js';
+import { errorCatalogue } from '../../protocol/index.js';
+import { repoRoot } from '../../ops/testing/repo-root.js';
+import { startTestSystem, type TestSystem } from '../../ops/testing/harness.js';
 
 type Schema = { examples?: unknown[]; properties?: Record<string, Schema>; anyOf?: Schema[]; const?: string; enum?: string[] };
 type Media = { schema: Schema; example?: unknown; examples?: Record<string, unknown> };
@@ -52,11 +55,22 @@ test('when the OpenAPI document is read, then every operation has a summary, exa
   }
 });
 
-test('when the catalogue, the OpenAPI description and the README error table are compared, then they list the same codes alike', async () => {
+const apiDoc = () => readFile(join(repoRoot(), 'docs', 'api.md'), 'utf8');
+
+test('when docs/api.md and the OpenAPI document are compared, then they list the same routes', async () => {
+  // A route of api.md is the first cell of a table row: `METHOD /path`, parameters written :name.
+  const documented = [...(await apiDoc()).matchAll(/^\| `(GET|POST|PUT|PATCH|DELETE) (\/[^`\s]*)` \|/gm)]
+    .map(([, method, path = '']) => `${method} ${path.replace(/:(\w+)/g, '{$1}')}`);
+  const served = operations().map((o) => o.name);
+  assert.deepEqual(documented.filter((r, i) => documented.indexOf(r) !== i), [], 'documented twice');
+  assert.deepEqual(served.filter((r) => !documented.includes(r)), [], 'served, missing from docs/api.md');
+  assert.deepEqual(documented.filter((r) => !served.includes(r)), [], 'in docs/api.md, not served');
+});
+
+test('when the catalogue, the OpenAPI description and docs/api.md are compared, then their codes agree', async () => {
   const tableRows = (text: string) => [...text.matchAll(/^\| `([A-Z_]+)` \| (\d{3}) \| (.+?) \| (yes|no) \|$/gm)]
     .map(([, code, status, title, retryable]) => ({ code, status: Number(status), title, retryable: retryable === 'yes' }));
-  const readme = await readFile(new URL('../../../README.md', import.meta.url), 'utf8');
-  assert.deepEqual(tableRows(readme), catalogue, 'README');
+  assert.deepEqual(tableRows(await apiDoc()), catalogue, 'docs/api.md');
   assert.deepEqual(tableRows(doc.info.description), catalogue, 'OpenAPI description');
   for (const { code, status } of catalogue) {
     assert.ok(status >= 400 && status < 600, code);

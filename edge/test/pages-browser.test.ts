@@ -5,12 +5,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import type { Ticket } from '../../actors/protocol/index.js';
-import { formatWhen } from '../../actors/mailer/mail-data.js';
-import { artifactPath, launchChromium } from './dashboard-browser.js';
+import type { Ticket } from '../../protocol/index.js';
+import { formatWhen } from '../../actors/mailer/public.js';
+import { artifactPath, launchChromium } from '../../ops/testing/dashboard-browser.js';
 import { readQr } from './fixtures/qr-reader.js';
-import { startTestSystem, type TestSystem } from './harness.js';
-import { Mailbox } from './mailbox.js';
+import { startTestSystem, type TestSystem } from '../../ops/testing/harness.js';
+import { Mailbox } from '../../ops/testing/mailbox.js';
 
 const LINK = /https?:\/\/[^\s"<>]+\/pages\/(holds|tickets)\/[0-9a-f-]{36}\/[A-Za-z0-9_-]{22}/;
 

@@ -5,10 +5,10 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
-import { createLogger } from '../../actors/runtime/logger.js';
-import { withOverrides } from '../../actors/runtime/config.js';
+import { createLogger } from '../../platform/logger.js';
+import { withOverrides } from '../../platform/config.js';
 import { startEdge, type Edge } from '../server.js';
-import { startTestSystem, type Reply, type TestSystem } from './harness.js';
+import { startTestSystem, type Reply, type TestSystem } from '../../ops/testing/harness.js';
 
 const WINDOW_MS = 1000;
 const limits = {

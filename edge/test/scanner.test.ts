@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import type { Ticket } from '../../actors/protocol/index.js';
-import { startTestSystem, type TestSystem } from './harness.js';
+import type { Ticket } from '../../protocol/index.js';
+import { startTestSystem, type TestSystem } from '../../ops/testing/harness.js';
 
 const SCANNER = new URL('../../ops/scanner/cli.js', import.meta.url).pathname;
 const run = promisify(execFile);

@@ -4,10 +4,10 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { withOverrides } from '../../actors/runtime/config.js';
-import { createLogger } from '../../actors/runtime/logger.js';
+import { withOverrides } from '../../platform/config.js';
+import { createLogger } from '../../platform/logger.js';
 import { startEdge, type Edge } from '../server.js';
-import { startTestSystem, type TestSystem } from './harness.js';
+import { startTestSystem, type TestSystem } from '../../ops/testing/harness.js';
 
 const ALLOWED = 'https://app.example.test';
 let t: TestSystem;

@@ -2,10 +2,10 @@
 // inline pictures, read back with a QR reader, and the re-sent mail.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { Ticket } from '../../actors/protocol/index.js';
+import type { Ticket } from '../../protocol/index.js';
 import { readQr } from './fixtures/qr-reader.js';
-import { startTestSystem, type TestSystem } from './harness.js';
-import { Mailbox } from './mailbox.js';
+import { startTestSystem, type TestSystem } from '../../ops/testing/harness.js';
+import { Mailbox } from '../../ops/testing/mailbox.js';
 
 describe('ticket QR codes', () => {
   let t: TestSystem;

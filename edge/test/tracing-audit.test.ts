@@ -7,7 +7,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { after, before, test } from 'node:test';
 import pg from 'pg';
-import { eventuallyValue as eventually } from './fixtures/eventually.js';
+import { eventuallyValue as eventually } from '../../ops/testing/eventually.js';
 
 interface Started { url: string; adminToken: string; databaseUrl: string }
 

@@ -1,6 +1,6 @@
 // The few API calls the benchmark needs to set a scene (an event, a crowd
 // of users), made through the public HTTP API like any client,
-// so the set-up also proves the routes it relies on answer as API.md says.
+// so the set-up also proves the routes it relies on answer as docs/api.md says.
 import { randomBytes } from 'node:crypto';
 
 export interface EventSpec {

@@ -8,7 +8,7 @@
 // floor) and of GET /v1/events/:id through the same edge.
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { publicKeyFromRaw, verifyTicketCode, type KeyList, type Ticket } from '../../actors/protocol/index.js';
+import { publicKeyFromRaw, verifyTicketCode, type KeyList, type Ticket } from '../../protocol/index.js';
 import { createEvent, registerUsers } from './api.js';
 import { stopRunningSystems, withSystem, type SystemUnderTest } from './fixture.js';
 import { startReference } from './reference.js';

@@ -4,10 +4,10 @@
 // runs; "drained" means no backlog, no mail of the event still to send, and
 // the analytics roll-up equal to the bookings table.
 import { connect, type NatsConnection } from 'nats';
-import type { Config } from '../../actors/runtime/config.js';
-import { natsOptions } from '../../actors/runtime/nats-connect.js';
+import type { Config } from '../../platform/config.js';
+import { natsOptions } from '../../platform/nats-connect.js';
 import type pg from 'pg';
-import { DOMAIN_STREAM } from '../../actors/protocol/index.js';
+import { DOMAIN_STREAM } from '../../protocol/index.js';
 
 const SAMPLE_MS = 250;
 /** A backlog still there after this long is reported as not drained. */

@@ -3,7 +3,7 @@
 // benchmark never leaves a Postgres behind holding the machine's cores.
 import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
-import { loadConfig, withOverrides, type Config } from '../../actors/runtime/config.js';
+import { loadConfig, withOverrides, type Config } from '../../platform/config.js';
 import { startThrowawaySystem, type ThrowawaySystem } from '../throwaway-system.js';
 
 export type SystemUnderTest = ThrowawaySystem;
@@ -40,7 +40,7 @@ export async function withSystem<T>(label: string, options: SystemOptions, use: 
   if (options.backgroundYieldMs !== undefined) overrides.backgroundYieldMs = options.backgroundYieldMs;
   Object.assign(overrides, options.settings);
   const config = withOverrides(loadConfig(), overrides);
-  // Logs to stderr: stdout carries the report, which people paste into the README.
+  // Logs to stderr: stdout carries the report, which people paste into docs/benchmarks.md.
   const log = pino({ level: config.logLevel, base: { process: `bench-${label}` }, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination(2));
   const started = Date.now();
   const sut = await startThrowawaySystem(config, `bench-${label}`, log);

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import nodemailer from 'nodemailer';
-import { expectRow } from '../../actors/runtime/expect-row.js';
+import { expectRow } from '../../platform/expect-row.js';
 import { startMailSink } from '../stack/mail-sink.js';
 import { createEvent, registerUsers } from './api.js';
 import { stopRunningSystems, withSystem, type SystemUnderTest } from './fixture.js';

@@ -9,7 +9,7 @@
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { WebSocket } from 'ws';
-import type { ServerMessage } from '../../actors/protocol/index.js';
+import type { ServerMessage } from '../../protocol/index.js';
 import { createEvent, registerUsers } from './api.js';
 import { stopRunningSystems, withSystem, type SystemUnderTest } from './fixture.js';
 import { median, percentile } from './summary.js';

@@ -1,4 +1,4 @@
-// What a person reads: a markdown table ready to paste into the README, the
+// What a person reads: a markdown table ready to paste into docs/benchmarks.md, the
 // targets as PASS/MISS, and the same content as JSON for tools. Formatting
 // only; every figure comes from summary.ts.
 import { writeFile } from 'node:fs/promises';

@@ -17,12 +17,19 @@ const flashEvent = (sut: SystemUnderTest, name: string) =>
 const bookingLoad = (sut: SystemUnderTest, eventId: string, tokens: readonly string[], shape: LoadShape) => runLoad({
   url: `${sut.url}/v1/events/${eventId}/bookings`, method: 'POST', body: '{"quantity":1}', tokens, ...shape,
 });
-import type { BurstFigures } from './signup-burst.js';
 
 export interface LoadShape {
   connections: number;
   duration: number;
   warmup: number;
+}
+
+export interface BurstFigures {
+  /** Statuses of first attempts only: how many a naive client would have seen refused. */
+  firstAttempts: Record<string, number>;
+  created: number;
+  retries: number;
+  secondsToAll: number;
 }
 
 export interface ScenarioResult {

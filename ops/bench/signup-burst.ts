@@ -6,21 +6,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { BENCH_PASSWORD, freshEmail } from './api.js';
 import type { SystemUnderTest } from './fixture.js';
 import type { Measurement } from './load.js';
-import type { ScenarioResult } from './scenarios.js';
+import type { BurstFigures, ScenarioResult } from './scenarios.js';
 import { percentile } from './summary.js';
 
 export const BURST_SIGNUPS = 300;
 export const BURST_IN_FLIGHT = 16;
 /** A client gives up on one sign-up after this many answers: a broken system ends the run, not hangs it. */
 const MAX_ATTEMPTS = 100;
-
-export interface BurstFigures {
-  /** Statuses of first attempts only: how many a naive client would have seen refused. */
-  firstAttempts: Record<string, number>;
-  created: number;
-  retries: number;
-  secondsToAll: number;
-}
 
 async function attempt(base: string, body: string, key: string): Promise<{ status: number; retryAfter: number; ms: number }> {
   const started = performance.now();

@@ -8,7 +8,7 @@
 import { fork } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { expectRow } from '../../actors/runtime/expect-row.js';
+import { expectRow } from '../../platform/expect-row.js';
 import { positionChiSquare } from '../../actors/waitroom/shuffle.js';
 import { withSystem } from './fixture.js';
 import type { FromWaitroomCrowd, WaitroomCrowdResult, WaitroomCrowdSpec } from './waitroom-crowd.js';

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { crowd, flashSale, type ScenarioResult } from './scenarios.js';
 import { stopRunningSystems, withSystem, type SystemUnderTest } from './fixture.js';
-import { expectRow } from '../../actors/runtime/expect-row.js';
+import { expectRow } from '../../platform/expect-row.js';
 import { median } from './summary.js';
 
 const usage = `usage: node dist/ops/bench/webhooks.js [options]

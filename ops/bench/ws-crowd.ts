@@ -6,7 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import { connect } from 'nats';
 import { WebSocket } from 'ws';
-import { domainSubject, shardOf, type DomainEventOf } from '../../actors/protocol/index.js';
+import { domainSubject, shardOf, type DomainEventOf } from '../../protocol/index.js';
 
 export interface CrowdSpec {
   url: string;

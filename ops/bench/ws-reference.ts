@@ -6,7 +6,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { connect } from 'nats';
 import { WebSocketServer } from 'ws';
-import { DOMAIN_ALL, type DomainMessage } from '../../actors/protocol/index.js';
+import { DOMAIN_ALL, type DomainMessage } from '../../protocol/index.js';
 
 export interface BareWsServer {
   readonly url: string;

@@ -3,7 +3,7 @@
 // asserts each check so a failure names the broken invariant.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createLogger } from '../../actors/runtime/logger.js';
+import { createLogger } from '../../platform/logger.js';
 import { runChaos } from './run.js';
 
 test('when a thread dies, nats-server and redis-server restart and Postgres connections drop mid-sale, then nothing is lost or oversold', async (t) => {

@@ -1,14 +1,14 @@
 // `node dist/ops/chaos/index.js`: a flash sale under faults, then the
 // invariants read from the database. Exits 1 if anything was lost.
 import { parseArgs } from 'node:util';
-import { createLogger } from '../../actors/runtime/logger.js';
+import { createLogger } from '../../platform/logger.js';
 import { runChaos } from './run.js';
 
 const usage = `usage: node dist/ops/chaos/index.js [options]
 
 Starts an Evently of its own on loopback (nats-server, redis-server, PostgreSQL
 in a temporary folder; supervisor and edge in this process), runs a flash sale
-with clients that retry as API.md allows (same Idempotency-Key), and during it:
+with clients that retry as docs/api.md allows (same Idempotency-Key), and during it:
   1. kills the inventory thread serving the event (the pool replaces it)
   2. restarts nats-server (same port; JetStream keeps its store)
   3. restarts redis-server (its booking locks are gone)

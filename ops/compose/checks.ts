@@ -6,13 +6,13 @@ import { execFile } from 'node:child_process';
 import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { devCertificate } from '../haproxy/load-balancer.js';
 import { resolveTool } from '../stack/binaries.js';
+import { ROOT } from './root.js';
 import { natsAuthConf } from './secrets.js';
 
-export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+export { ROOT };
 const MONITORING = 'ops/monitoring';
 
 export interface ToolCheck {

@@ -9,8 +9,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BROKER_ROLES, brokerPermissions, type BrokerRole } from '../../actors/protocol/index.js';
-import { ROOT } from './checks.js';
+import { BROKER_ROLES, brokerPermissions, type BrokerRole } from '../../protocol/index.js';
+import { ROOT } from './root.js';
 
 export const SECRETS_DIR = 'ops/compose/secrets';
 

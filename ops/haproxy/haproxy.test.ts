@@ -11,10 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
-import { withOverrides } from '../../actors/runtime/config.js';
-import { createLogger } from '../../actors/runtime/logger.js';
+import { withOverrides } from '../../platform/config.js';
+import { createLogger } from '../../platform/logger.js';
 import { startEdge, type Edge } from '../../edge/server.js';
-import { startTestSystem, type TestSystem } from '../../edge/test/harness.js';
+import { startTestSystem, type TestSystem } from '../testing/harness.js';
 import { startLoadBalancer, type LoadBalancer } from './load-balancer.js';
 import { acceptFor, probeWebSocket, readTextFrame, textFrame } from './ws-probe.js';
 

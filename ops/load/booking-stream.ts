@@ -1,4 +1,4 @@
-// A stream of bookings from many users, each retrying as API.md allows (5xx,
+// A stream of bookings from many users, each retrying as docs/api.md allows (5xx,
 // timeouts and BOOKING_IN_PROGRESS, with the same Idempotency-Key), so that
 // operations on the supervisors can be tried under load and the outcome
 // checked against the database afterwards.

@@ -5,7 +5,7 @@
 // Run `node dist/ops/scanner/cli.js --help`.
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import type { BatchResults, KeyList, RevokedList } from '../../actors/protocol/index.js';
+import type { BatchResults, KeyList, RevokedList } from '../../protocol/index.js';
 import { applyKeys, applyRevocations, freshState, OfflineVerifier, type ScannerState } from './offline.js';
 
 const usage = `usage: node dist/ops/scanner/cli.js <command> --state FILE [options] [codes...]

@@ -6,7 +6,7 @@
 // retried never checks a ticket in twice; the server decides between gates
 // (the earliest scan wins).
 import { randomUUID, type KeyObject } from 'node:crypto';
-import { publicKeyFromRaw, ticketIdOf, verifyTicketCode, type KeyList, type RevokedList, type UploadedScan } from '../../actors/protocol/index.js';
+import { publicKeyFromRaw, ticketIdOf, verifyTicketCode, type KeyList, type RevokedList, type UploadedScan } from '../../protocol/index.js';
 
 export interface ScannerState {
   url: string;

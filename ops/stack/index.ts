@@ -11,7 +11,7 @@ import { freePorts } from './probes.js';
 import type { StartedServer } from './processes.js';
 import { startRedis } from './redis.js';
 import { secretIn } from './secrets.js';
-import type { BrokerRole } from '../../actors/protocol/index.js';
+import type { BrokerRole } from '../../protocol/index.js';
 
 export { StackError } from './errors.js';
 export { freePort } from './probes.js';

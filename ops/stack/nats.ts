@@ -1,6 +1,6 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BROKER_ROLES, brokerPermissions, type BrokerRole } from '../../actors/protocol/index.js';
+import { BROKER_ROLES, brokerPermissions, type BrokerRole } from '../../protocol/index.js';
 import { stopLeftover } from './pid-files.js';
 import { httpOk, waitReady } from './probes.js';
 import { STOP_TIMEOUT_MS, spawnServer, type StartedServer } from './processes.js';

@@ -11,8 +11,8 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { settings } from '../../actors/runtime/config.js';
-import { eventuallyValue } from '../../edge/test/fixtures/eventually.js';
+import { settings } from '../../platform/config.js';
+import { eventuallyValue } from '../testing/eventually.js';
 import { bookingStream } from '../load/booking-stream.js';
 
 const START = new URL('../start.js', import.meta.url).pathname;

@@ -1,10 +1,10 @@
-// The operator's side of the dead-letter table (actors/runtime/dead-letters.ts
+// The operator's side of the dead-letter table (platform/dead-letters.ts
 // is the consumers' side): list what consumers gave up on, and replay one
 // after a fix by publishing its payload to its subject again through
 // JetStream, so its stream stores it and its consumer gets it anew.
 import { headers as natsHeaders, type JetStreamClient } from 'nats';
 import type { Pool } from 'pg';
-import { ok, refuse, type DeadLetterView, type DeadLettersQuery, type DeadLettersReply, type Outcome } from '../../actors/protocol/index.js';
+import { ok, refuse, type DeadLetterView, type DeadLettersQuery, type DeadLettersReply, type Outcome } from '../../protocol/index.js';
 
 // A replay is a new message: the stream's duplicate window must not drop it as
 // the original, and an expectation about the stream's last message no longer holds.

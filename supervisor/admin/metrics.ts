@@ -10,7 +10,7 @@
 import type { JetStreamManager } from 'nats';
 import type { Pool } from 'pg';
 import { AggregatorRegistry, Counter, Gauge, Registry, collectDefaultMetrics, register as mainThread } from 'prom-client';
-import type { Logger } from '../../actors/runtime/logger.js';
+import type { Logger } from '../../platform/logger.js';
 import type { ActorPool } from '../actor-pool.js';
 import { systemGauges } from './system-gauges.js';
 

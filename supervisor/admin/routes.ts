@@ -1,12 +1,13 @@
-// The operator routes of API.md, each a line or two over SupervisorControl.
+// The operator routes (docs/operations.md, "The supervisor's admin endpoint"), each a line or two
+// over SupervisorControl.
 // Everything but /healthz and /metrics needs an admin token: a JWT with role
 // admin signed with EVENTLY_JWT_SECRET, as `POST /v1/auth/login` issues.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import {
   DeadLetterIdParam, DeadLettersQuery, DeadLettersReply, DeadLetterView, PoolKindParam, PoolReport, PoolsReply, ScaleRequest, ShardsReply,
-} from '../../actors/protocol/index.js';
-import { sendOutcome } from '../../edge/plugins/problems.js';
+} from '../../protocol/index.js';
+import { sendOutcome } from '../../platform/http/problems.js';
 import type { SupervisorControl } from '../control.js';
 import type { DeadLetterAdmin } from './dead-letters.js';
 import type { SupervisorMetrics } from './metrics.js';

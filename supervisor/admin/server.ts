@@ -3,14 +3,14 @@
 // the same rules on both ports.
 import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { Config } from '../../actors/runtime/config.js';
-import type { Logger } from '../../actors/runtime/logger.js';
+import type { Config } from '../../platform/config.js';
+import type { Logger } from '../../platform/logger.js';
 import type { NatsConnection } from 'nats';
-import { AccountStates } from '../../edge/plugins/account-states.js';
-import auth from '../../edge/plugins/auth.js';
-import { Broker } from '../../edge/plugins/broker.js';
-import { installProblems } from '../../edge/plugins/problems.js';
-import { installValidation } from '../../edge/plugins/validation.js';
+import { AccountStates } from '../../platform/http/account-states.js';
+import auth from '../../platform/http/auth.js';
+import { Broker } from '../../platform/broker.js';
+import { installProblems } from '../../platform/http/problems.js';
+import { installValidation } from '../../platform/http/validation.js';
 import { adminRoutes, type AdminDeps } from './routes.js';
 
 export interface AdminServer {

@@ -3,8 +3,8 @@
 // GET /shards answer. Read-only, so NATS access is the only gate; changes go
 // through the admin endpoint and its token.
 import type { NatsConnection, Service, ServiceMsg } from 'nats';
-import { SUPERVISOR_SERVICE, adminSubject, type MemberValue } from '../../actors/protocol/index.js';
-import type { Logger } from '../../actors/runtime/logger.js';
+import { SUPERVISOR_SERVICE, adminSubject, type MemberValue } from '../../protocol/index.js';
+import type { Logger } from '../../platform/logger.js';
 import type { SupervisorControl } from '../control.js';
 
 export const SERVICE_VERSION = '1.0.0';

@@ -5,9 +5,9 @@
 import type { JetStreamManager } from 'nats';
 import type { Pool } from 'pg';
 import { Gauge, type Registry } from 'prom-client';
-import { readSeatDrift } from '../../actors/inventory/ledger.js';
-import { AUDIT_STREAM, DOMAIN_STREAM } from '../../actors/protocol/index.js';
-import type { Logger } from '../../actors/runtime/logger.js';
+import { readSeatDrift } from '../../actors/inventory/public.js';
+import { AUDIT_STREAM, DOMAIN_STREAM } from '../../protocol/index.js';
+import type { Logger } from '../../platform/logger.js';
 
 /** `waitlist-3-seats-released` → consumer `waitlist`, type `seats-released`; other names stand alone. */
 const SHARD_CONSUMER = /^(.+)-(\d+)-([a-z-]+)$/;

@@ -5,8 +5,8 @@ import { MongoBackend } from '@agendajs/mongo-backend';
 import { PostgresBackend } from '@agendajs/postgres-backend';
 import type { AgendaBackend } from 'agenda';
 import type pg from 'pg';
-import type { Config } from '../../actors/runtime/config.js';
-import type { Logger } from '../../actors/runtime/logger.js';
+import type { Config } from '../../platform/config.js';
+import type { Logger } from '../../platform/logger.js';
 
 /** Advisory-lock namespace of the scheduler (the outbox relay's is 0x0e7e). */
 export const SCHEDULER_LOCK_CLASS = 0x0a9e;

@@ -3,11 +3,11 @@
 // domain event in the same transaction, like an admin's edit. Inventory
 // batches notice through their version check; the reminder consumer drops any
 // reminder still scheduled.
-import { toEvent, EVENT_COLUMNS, type EventRow } from '../../actors/inventory/rows.js';
-import { domainEvent, recordEvents } from '../../actors/runtime/outbox.js';
-import { expectRow } from '../../actors/runtime/expect-row.js';
-import { inTransaction } from '../../actors/runtime/resources.js';
-import { availabilityOf } from '../../actors/runtime/seat-rows.js';
+import { expectRow } from '../../platform/expect-row.js';
+import { toEvent, EVENT_COLUMNS, type EventRow } from '../../actors/inventory/public.js';
+import { domainEvent, recordEvents } from '../../platform/outbox.js';
+import { inTransaction } from '../../platform/resources.js';
+import { availabilityOf } from '../../platform/seat-rows.js';
 import type { JobContext } from './context.js';
 
 const BATCH = 100;

@@ -3,9 +3,9 @@
 import type { Agenda } from 'agenda';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
-import type { Config } from '../../actors/runtime/config.js';
-import type { Logger } from '../../actors/runtime/logger.js';
-import type { Broker } from '../../edge/plugins/broker.js';
+import type { Config } from '../../platform/config.js';
+import type { Logger } from '../../platform/logger.js';
+import type { Broker } from '../../platform/broker.js';
 
 export interface JobContext {
   readonly config: Config;

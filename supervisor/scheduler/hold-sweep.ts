@@ -4,8 +4,8 @@
 // expiry and asks the thread owning each event's shard to expire them, so they
 // take the same path as a timer: seats to the next in line, or back to sale,
 // announced as domain events.
-import { waitlist } from '../../actors/protocol/index.js';
-import { eventsWithExpiredHolds } from '../../actors/waitlist/expiry.js';
+import { waitlist } from '../../protocol/index.js';
+import { eventsWithExpiredHolds } from '../../actors/waitlist/public.js';
 import type { JobContext } from './context.js';
 
 export async function sweepHolds({ db, broker, log }: JobContext): Promise<void> {

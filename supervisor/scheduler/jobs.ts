@@ -3,7 +3,7 @@
 // analytics report), add its name, a setting for its interval if operators
 // should tune it, and a row here; the scheduler defines, counts and times it,
 // and Agenda's lock in the shared store runs it on one supervisor at a time.
-import type { Config } from '../../actors/runtime/config.js';
+import type { Config } from '../../platform/config.js';
 import { completePastEvents } from './complete-events.js';
 import type { JobContext } from './context.js';
 import { sweepHolds } from './hold-sweep.js';

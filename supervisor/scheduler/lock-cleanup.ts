@@ -11,7 +11,7 @@
 // Idempotency claims are not orphaned lock state: a claim is written in the
 // transaction of its request and its outcome with it, so a request that dies
 // rolls its claim back.
-import { expireTimelessLocks } from '../../actors/inventory/booking-lock.js';
+import { expireTimelessLocks } from '../../actors/inventory/public.js';
 import type { JobContext } from './context.js';
 
 export async function cleanLocks({ redis, agenda, config, log }: JobContext): Promise<void> {

@@ -2,7 +2,7 @@
 // the supervisor's main thread (where Agenda runs its jobs). Every job body is
 // wrapped here, so no job can forget to count itself.
 import { Counter, Histogram } from 'prom-client';
-import type { Logger } from '../../actors/runtime/logger.js';
+import type { Logger } from '../../platform/logger.js';
 
 const runs = new Counter({
   name: 'evently_agenda_job_runs_total',

@@ -5,11 +5,11 @@
 // otherwise. When a job fires it announces one event.reminder domain event
 // through the outbox (the mailer mails every confirmed booking from it), with
 // a reminders_sent row in the same transaction, so a rerun never announces twice.
-import type { DomainEvent, DomainEventType } from '../../actors/protocol/index.js';
-import { domainEvent, recordEvents } from '../../actors/runtime/outbox.js';
-import { inTransaction } from '../../actors/runtime/resources.js';
-import { availabilityOf, type SeatCounts } from '../../actors/runtime/seat-rows.js';
-import { appliedOnce } from '../../actors/runtime/shard-consumer.js';
+import type { DomainEvent, DomainEventType } from '../../protocol/index.js';
+import { domainEvent, recordEvents } from '../../platform/outbox.js';
+import { inTransaction } from '../../platform/resources.js';
+import { availabilityOf, type SeatCounts } from '../../platform/seat-rows.js';
+import { appliedOnce } from '../../platform/shard-consumer.js';
 import { SCHEDULER_LOCK_CLASS } from './backend.js';
 import type { JobContext } from './context.js';
 import { JOB } from './job-names.js';

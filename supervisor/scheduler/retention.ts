@@ -9,7 +9,7 @@
 // Deleted in bounded batches so no run holds locks for long. Idempotency keys
 // are kept: the API promises a replay for a key and states no expiry. The
 // audit log is append-only by trigger and is never touched here.
-import { STREAM_MAX_AGE_MS } from '../../actors/runtime/domain-stream.js';
+import { STREAM_MAX_AGE_MS } from '../../platform/domain-stream.js';
 import type { JobContext } from './context.js';
 
 const BATCH = 5000;

@@ -8,18 +8,18 @@ import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agenda, backoffStrategies, type Job } from 'agenda';
 import { connect } from 'nats';
-import type { Config } from '../../actors/runtime/config.js';
-import type { Logger } from '../../actors/runtime/logger.js';
-import { openPostgres, openRedis } from '../../actors/runtime/resources.js';
-import { consumeShards } from '../../actors/runtime/shard-consumer.js';
-import { Broker } from '../../edge/plugins/broker.js';
+import type { Config } from '../../platform/config.js';
+import type { Logger } from '../../platform/logger.js';
+import { openPostgres, openRedis } from '../../platform/resources.js';
+import { consumeShards } from '../../platform/shard-consumer.js';
+import { Broker } from '../../platform/broker.js';
 import { connectBackend } from './backend.js';
 import type { JobContext } from './context.js';
 import { JOB, type JobName } from './job-names.js';
 import { RECURRING_JOBS } from './jobs.js';
 import { measured } from './metrics.js';
 import { announceReminder, REMINDER_CONSUMER, REMINDER_TRIGGERS, syncReminders, type ReminderData } from './reminders.js';
-import { natsOptions } from '../../actors/runtime/nats-connect.js';
+import { natsOptions } from '../../platform/nats-connect.js';
 
 /**
  * A job's lock lasts this many polls (EVENTLY_SCHEDULER_POLL_MS): Agenda locks a

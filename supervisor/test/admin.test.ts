@@ -5,12 +5,12 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { connect } from 'nats';
-import { natsOptions } from '../../actors/runtime/nats-connect.js';
-import { readSeatLedger } from '../../actors/inventory/ledger.js';
-import { SUPERVISOR_SERVICE, adminSubject, shardOf, type PoolReport } from '../../actors/protocol/index.js';
-import { startTestSystem, type TestSystem } from '../../edge/test/harness.js';
-import { eventuallyValue } from '../../edge/test/fixtures/eventually.js';
-import { bookingStream, emptyStreamResult } from '../../ops/load/booking-stream.js';
+import { natsOptions } from '../../platform/nats-connect.js';
+import { readSeatLedger } from '../../actors/inventory/public.js';
+import { SUPERVISOR_SERVICE, adminSubject, shardOf, type PoolReport } from '../../protocol/index.js';
+import { startTestSystem, type TestSystem } from '../../ops/testing/harness.js';
+import { eventuallyValue } from '../../ops/testing/eventually.js';
+import { bookingStream, emptyStreamResult } from '../../ops/testing/servers.js';
 
 let t: TestSystem;
 let admin: (method: string, path: string, opts?: { token?: string | null; body?: unknown }) => Promise<{ status: number; type: string; body: any }>;

@@ -4,10 +4,10 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
-import { shardOf } from '../../actors/protocol/index.js';
-import { readSeatLedger } from '../../actors/inventory/ledger.js';
-import { eventuallyValue } from '../../edge/test/fixtures/eventually.js';
-import { startTestSystem, type Reply, type TestSystem } from '../../edge/test/harness.js';
+import { shardOf } from '../../protocol/index.js';
+import { readSeatLedger } from '../../actors/inventory/public.js';
+import { eventuallyValue } from '../../ops/testing/eventually.js';
+import { startTestSystem, type Reply, type TestSystem } from '../../ops/testing/harness.js';
 
 let t: TestSystem;
 before(async () => { t = await startTestSystem({ brokerTimeoutMs: 1500 }); });
@@ -23,7 +23,7 @@ test('when the thread owning a hot event dies mid-sale, then its shards come bac
   const shard = shardOf(event.id, t.system.config.shards);
   const ownerBefore = pool.status().slots.find((s) => s.shards.includes(shard))!;
 
-  // A client that does what API.md promises is safe: retry 5xx, timeouts and
+  // A client that retries as docs/api.md allows is safe: retry 5xx, timeouts and
   // BOOKING_IN_PROGRESS with the same key until a final answer.
   const buy = async (token: string, key: string): Promise<Reply> => {
     let last: Reply = { status: 0, headers: new Headers(), body: null };
@@ -76,7 +76,7 @@ test('when the thread owning a hot event dies mid-sale, then its shards come bac
 
 test('when the inventory pool stops gracefully during a sale, then requests in flight are answered and every 201 is stored', async () => {
   const { Redis } = await import('ioredis');
-  const { lockKey } = await import('../../actors/inventory/booking-lock.js');
+  const { lockKey } = await import('../../actors/inventory/public.js');
   const event = await t.createEvent({ capacity: 1000, maxTicketsPerUser: 10 });
   const users = await t.registerUsers(100, 'drain');
   // The first user's lock is held for a moment, so their booking is certainly

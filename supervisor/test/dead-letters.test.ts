@@ -7,10 +7,10 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { connect, headers as natsHeaders, type NatsConnection } from 'nats';
-import { natsOptions } from '../../actors/runtime/nats-connect.js';
-import { AUDIT_CONSUMER, AUDIT_RECORDS_SUBJECT, AUDIT_STREAM, type AuditRecord } from '../../actors/protocol/index.js';
-import { eventuallyValue } from '../../edge/test/fixtures/eventually.js';
-import { startTestSystem, type TestSystem } from '../../edge/test/harness.js';
+import { natsOptions } from '../../platform/nats-connect.js';
+import { AUDIT_CONSUMER, AUDIT_RECORDS_SUBJECT, AUDIT_STREAM, type AuditRecord } from '../../protocol/index.js';
+import { eventuallyValue } from '../../ops/testing/eventually.js';
+import { startTestSystem, type TestSystem } from '../../ops/testing/harness.js';
 
 let t: TestSystem;
 let nc: NatsConnection;

@@ -7,12 +7,12 @@ import { spawn } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect, type NatsConnection } from 'nats';
-import { natsOptions } from '../../actors/runtime/nats-connect.js';
-import { DOMAIN_STREAM, domainShardFilter, domainSubject, readDomainMessage, shardOf, type DomainEvent } from '../../actors/protocol/index.js';
-import { readSeatLedger } from '../../actors/inventory/ledger.js';
-import { durableName } from '../../actors/runtime/domain-stream.js';
-import { CONSUMER } from '../../actors/waitlist/reactions.js';
-import { startTestSystem, type TestSystem } from '../../edge/test/harness.js';
+import { natsOptions } from '../../platform/nats-connect.js';
+import { DOMAIN_STREAM, domainShardFilter, domainSubject, readDomainMessage, shardOf, type DomainEvent } from '../../protocol/index.js';
+import { readSeatLedger } from '../../actors/inventory/public.js';
+import { durableName } from '../../platform/domain-stream.js';
+import { CONSUMER } from '../../actors/waitlist/public.js';
+import { startTestSystem, type TestSystem } from '../../ops/testing/harness.js';
 
 let t: TestSystem;
 let nc: NatsConnection;

@@ -4,8 +4,8 @@
 // MONGO_URL this says plainly that it was skipped.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { loadConfig } from '../../actors/runtime/config.js';
-import { startTestSystem } from '../../edge/test/harness.js';
+import { loadConfig } from '../../platform/config.js';
+import { startTestSystem } from '../../ops/testing/harness.js';
 import { JOB } from '../scheduler/job-names.js';
 import { eventually, reminderFiresOnceWithTwoSchedulers } from './fixtures/scheduler.js';
 

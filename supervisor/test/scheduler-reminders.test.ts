@@ -4,7 +4,7 @@
 // the event no longer has.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { startTestSystem, type TestSystem } from '../../edge/test/harness.js';
+import { startTestSystem, type TestSystem } from '../../ops/testing/harness.js';
 import { JOB } from '../scheduler/job-names.js';
 import { REMINDER_CONSUMER, type ReminderData } from '../scheduler/reminders.js';
 import { eventually, reminderFiresOnceWithTwoSchedulers, streamed } from './fixtures/scheduler.js';

@@ -10,11 +10,11 @@ import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
 import { KvWatchInclude, connect } from 'nats';
-import { natsOptions } from '../../actors/runtime/nats-connect.js';
-import { readSeatLedger } from '../../actors/inventory/ledger.js';
-import { SHARD_LEASE_BUCKET, shardOf } from '../../actors/protocol/index.js';
-import { startTestSystem, type TestSystem } from '../../edge/test/harness.js';
-import { bookingStream } from '../../ops/load/booking-stream.js';
+import { natsOptions } from '../../platform/nats-connect.js';
+import { readSeatLedger } from '../../actors/inventory/public.js';
+import { SHARD_LEASE_BUCKET, shardOf } from '../../protocol/index.js';
+import { startTestSystem, type TestSystem } from '../../ops/testing/harness.js';
+import { bookingStream } from '../../ops/testing/servers.js';
 
 // Long enough that a starved event loop on a loaded two-core machine still renews in time (it renews every quarter).
 const LEASE_TTL_MS = 6000;

@@ -1,0 +1,86 @@
+// The piscina worker entry for a long-lived actor. One task = one actor
+// thread serving a set of shards until the supervisor posts `stop` on the
+// control port. If the thread dies, the task rejects and the supervisor runs
+// it again on a fresh thread.
+import { setPriority } from 'node:os';
+import { threadId, workerData, type MessagePort } from 'node:worker_threads';
+import { connect } from 'nats';
+import type { ActorKind } from '../protocol/index.js';
+import { BACKGROUND_KINDS, type StartActor } from './actor.js';
+import type { Config } from './config.js';
+import { createLogger } from './logger.js';
+import { natsOptions } from './nats-connect.js';
+import { threadMetrics, type MetricsSnapshot } from './metrics.js';
+import { Pressure } from './pressure.js';
+import { serve } from './serve.js';
+
+export interface ActorThreadData {
+  kind: ActorKind;
+  /** URL of the kind's module exporting `start`. */
+  module: string;
+  config: Config;
+  /** The supervisor's booking-path pressure cells, shared by all its threads. */
+  pressure: SharedArrayBuffer;
+}
+
+export interface ActorTask {
+  shards: number[];
+  control: MessagePort;
+}
+
+export type ControlMessage = { type: 'stop' } | { type: 'crash' } | { type: 'report' } | { type: 'metrics' };
+export type ThreadReport =
+  | { type: 'ready'; threadId: number }
+  | { type: 'load'; inFlight: number }
+  | { type: 'metrics'; metrics: MetricsSnapshot };
+
+const { kind, module: actorModule, config, pressure: pressureCells } = workerData as ActorThreadData;
+const pressure = new Pressure(pressureCells);
+const background = BACKGROUND_KINDS.has(kind);
+const yieldToForeground = background && config.backgroundYieldMs > 0
+  ? () => pressure.yieldTo(config.backgroundYieldMs)
+  : () => Promise.resolve();
+
+export default async function runActor({ shards, control }: ActorTask): Promise<{ threadId: number }> {
+  const log = createLogger(config.logLevel, { actor: kind, thread: threadId });
+  if (background && config.backgroundNice > 0) {
+    // On Linux a nice value belongs to the thread (pid 0 = the calling thread),
+    // so only this actor's thread yields the CPU to the booking path.
+    try {
+      setPriority(0, config.backgroundNice);
+    } catch (err) {
+      log.warn({ err }, 'could not lower this background thread\'s priority');
+    }
+  }
+  const nc = await connect(natsOptions(config, 'actors', { name: `evently-${kind}-${threadId}`, noAsyncTraces: true, maxReconnectAttempts: -1 }));
+  const { start } = (await import(actorModule)) as { start: StartActor };
+  const actor = await start({ config, log, shards, threadId, nc, pressure, yieldToForeground });
+  if (!config.identityKey) throw new Error('EVENTLY_IDENTITY_KEY is not set: actors could not tell who asks');
+  const identityKeys = [config.identityKey, ...(config.identityPreviousKey ? [config.identityPreviousKey] : [])];
+  const served = serve(nc, kind, shards, actor, log, identityKeys);
+  // The subscriptions reach the server before 'ready': the supervisor drains the old thread on
+  // 'ready', and a subscription still in this client's buffer would leave the shard unserved.
+  await nc.flush();
+
+  const stopRequested = new Promise<void>((resolve) => {
+    control.on('message', (m: ControlMessage) => {
+      if (m.type === 'stop') resolve();
+      // Chaos tooling: die the way a real crash would, mid-work.
+      if (m.type === 'crash') process.exit(70);
+      if (m.type === 'report') control.postMessage({ type: 'load', inFlight: served.inFlight() } satisfies ThreadReport);
+      if (m.type === 'metrics') {
+        void threadMetrics().then((metrics) => control.postMessage({ type: 'metrics', metrics } satisfies ThreadReport), (err: unknown) => log.warn({ err }, 'metrics snapshot failed'));
+      }
+    });
+  });
+  control.postMessage({ type: 'ready', threadId } satisfies ThreadReport);
+  log.info({ shards }, 'actor serving');
+
+  await stopRequested;
+  await served.drain();
+  await actor.stop();
+  await nc.close();
+  control.close();
+  log.info('actor stopped');
+  return { threadId };
+}
