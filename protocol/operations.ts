@@ -7,7 +7,10 @@ import type { TSchema } from 'typebox';
 import { Empty, Pong } from './schemas/common.js';
 import { CreateEvent, Event, EventPage, EventRef, ListEvents, UpdateEvent } from './schemas/events.js';
 import { Book, Booking, BookingPage, BookingRef, ListBookings } from './schemas/bookings.js';
-import { AccountState, AdminUser, AdminUserPage, ListUsers, Login, Register, Session, SetUserRole, SetUserStatus, UserRef } from './schemas/accounts.js';
+import {
+  AccountState, AccountStateList, AdminUser, AdminUserPage, ListUsers, Login, Register, Session, SetUserRole, SetUserStatus,
+  UserRef, UserRefs,
+} from './schemas/accounts.js';
 import { AuditPage, ListAudit } from './schemas/audit.js';
 import { ListPriceHistory, PriceHistoryPage, PriceQuote, PricingPolicy, SetPricing } from './schemas/pricing.js';
 import { DeadLetterPage, DeliveryRef, ListDeadLetters, MailDelivery, MailPreview, PreviewMail, ResendReply } from './schemas/mail.js';
@@ -58,7 +61,12 @@ export const inventory = {
 export const identity = {
   register: op('identity', 'accounts.register', 'any', Register, Session),
   login: op('identity', 'accounts.login', 'any', Login, Session),
-  /** The edge's token check: status, role and token version of one user. */
+  /** The edge's token checks: status, role and token version of each user asked (absent = no such user). */
+  states: op('identity', 'accounts.states', 'any', UserRefs, AccountStateList),
+  /**
+   * One user's state: what edges of the previous release ask. Still answered so that a rolling upgrade
+   * (new identity, old edges) does not turn every token into "no such user"; no current edge calls it.
+   */
   state: op('identity', 'accounts.state', 'any', UserRef, AccountState),
   list: op('identity', 'accounts.list', 'any', ListUsers, AdminUserPage),
   setStatus: op('identity', 'accounts.status', 'any', SetUserStatus, AdminUser),

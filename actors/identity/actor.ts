@@ -11,7 +11,7 @@ import { ok } from '../../protocol/index.js';
 import type { StartActor } from '../../platform/actor.js';
 import { openPostgres } from '../../platform/resources.js';
 import { login } from './accounts.js';
-import { accountState, listUsers, setRole, setStatus } from './admin-users.js';
+import { accountState, accountStates, listUsers, setRole, setStatus } from './admin-users.js';
 import { Hasher } from './hasher.js';
 import { register } from './register.js';
 
@@ -23,6 +23,7 @@ export const start: StartActor = async ({ config, log, nc }) => {
     handlers: {
       'accounts.register': (req, ctx, meta) => register(deps, req, ctx, meta.log),
       'accounts.login': (req) => login(pool, req, config.kdfCost, hasher.derive),
+      'accounts.states': (req) => accountStates(pool, req),
       'accounts.state': (req) => accountState(pool, req),
       'accounts.list': (req, ctx) => listUsers(pool, req, ctx),
       'accounts.status': (req, ctx) => setStatus(pool, nc, req, ctx),

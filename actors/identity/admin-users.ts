@@ -5,8 +5,8 @@
 import type { NatsConnection } from 'nats';
 import type { Pool } from 'pg';
 import {
-  ACCOUNT_CHANGED_SUBJECT, ok, refuse, type AccountChanged, type AccountState, type AdminUser, type AdminUserPage, type CallContext,
-  type ListUsers, type Outcome, type SetUserRole, type SetUserStatus, type UserRef,
+  ACCOUNT_CHANGED_SUBJECT, ok, refuse, type AccountChanged, type AccountState, type AccountStateList, type AdminUser,
+  type AdminUserPage, type CallContext, type ListUsers, type Outcome, type SetUserRole, type SetUserStatus, type UserRef, type UserRefs,
 } from '../../protocol/index.js';
 import { decodeCursor, encodeCursor } from '../../platform/cursor.js';
 
@@ -16,10 +16,17 @@ const COLUMNS = 'id, email, name, role, status, created_at, token_version';
 const toAdminUser = (r: Row): AdminUser => ({ id: r.id, email: r.email, name: r.name, role: r.role, status: r.status, createdAt: r.created_at.toISOString() });
 const onlyAdmins = refuse('FORBIDDEN', 'only admins manage users');
 
+/** For edges of the previous release during a rolling upgrade (operations.ts, identity.state). */
 export async function accountState(pool: Pool, req: UserRef): Promise<Outcome<AccountState>> {
   const { rows } = await pool.query<Row>(`SELECT ${COLUMNS} FROM users WHERE id = $1`, [req.userId]);
   const r = rows[0];
   return r ? ok({ userId: r.id, role: r.role, status: r.status, tokenVersion: r.token_version }) : refuse('NOT_FOUND', 'no such user');
+}
+
+export async function accountStates(pool: Pool, req: UserRefs): Promise<Outcome<AccountStateList>> {
+  const { rows } = await pool.query<Row>(`SELECT ${COLUMNS} FROM users WHERE id = ANY($1::uuid[])`, [req.userIds]);
+  const items = rows.map((r) => ({ userId: r.id, role: r.role, status: r.status, tokenVersion: r.token_version }));
+  return ok({ items });
 }
 
 export async function listUsers(pool: Pool, req: ListUsers, ctx: CallContext): Promise<Outcome<AdminUserPage>> {

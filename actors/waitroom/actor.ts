@@ -4,7 +4,7 @@
 // settings and the draw's seed; Redis mirrors the waiting line for positions.
 // Edges hear over core NATS which rooms are on and what changed per tick.
 import { threadId } from 'node:worker_threads';
-import { admissionKey, ok, refuse, ROOMS_SUBJECT, shardOf, type CallContext, type RoomChange } from '../../protocol/index.js';
+import { admissionKey, ok, refuse, ROOMS_SUBJECT, shardOf, type CallContext, type QueueTicket, type RoomChange } from '../../protocol/index.js';
 import type { StartActor } from '../../platform/actor.js';
 import { inTransaction, openPostgres, openRedis } from '../../platform/resources.js';
 import { JoinBatcher } from './join-batcher.js';
@@ -13,7 +13,7 @@ import { joinedTotal } from './metrics.js';
 import { estimateSeconds } from './pace.js';
 import { allRooms, removeRoom, roomRow, roomState, setRoom, type RoomRow } from './rooms.js';
 import { RATES_KEY, Ticker } from './ticker.js';
-import { joinBatch, latestTicket, leaveQueue, liveTickets, placeInPostgres, toTicket, type Joined, type TicketRow } from './tickets.js';
+import { joinBatch, latestTicket, leaveQueue, liveTickets, placeInPostgres, toTicket, type TicketRow } from './tickets.js';
 
 export const start: StartActor = async ({ config, log, shards, nc }) => {
   const pool = openPostgres(config, log);
@@ -50,13 +50,15 @@ export const start: StartActor = async ({ config, log, shards, nc }) => {
     return out;
   };
 
-  const batcher = new JoinBatcher<Joined>(async (eventId, userIds) => {
+  // A batch's answers are worked out together: its places are one Redis pipeline, not one per joiner.
+  const batcher = new JoinBatcher<{ ticket: QueueTicket; created: boolean }>(async (eventId, userIds) => {
     const joined = await joinBatch(pool, eventId, userIds);
     if (!joined) return undefined;
     const created = [...joined.values()].filter((j) => j.created).map((j) => j.row);
     joinedTotal.inc(created.length);
     await line.add(eventId, created.map((r) => ({ userId: r.user_id, rank: Number(r.rank) })));
-    return joined;
+    const standing = await standings(eventId, [...joined.values()].map((j) => j.row));
+    return new Map([...joined].map(([userId, j]) => [userId, { ticket: toTicket(j.row, standing.get(userId)!, key), created: j.created }]));
   }, 1000, log);
 
   const announce = (change: RoomChange) => nc.publish(ROOMS_SUBJECT, JSON.stringify(change));
@@ -113,8 +115,7 @@ export const start: StartActor = async ({ config, log, shards, nc }) => {
         if (!ctx.userId) return needsUser;
         const joined = await batcher.submit(req.eventId, ctx.userId);
         if (!joined) return refuse('ROOM_CLOSED', 'this event has no waiting room on; book directly');
-        const standing = (await standings(req.eventId, [joined.row])).get(joined.row.user_id)!;
-        return ok(toTicket(joined.row, standing, key), joined.created ? 201 : 200);
+        return ok(joined.ticket, joined.created ? 201 : 200);
       },
       'tickets.mine': async (req, ctx: CallContext) => {
         if (!ctx.userId) return needsUser;

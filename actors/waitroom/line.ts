@@ -39,6 +39,7 @@ export class Line {
 
   /** 1-based places and ranks of those of `userIds` waiting in the mirror. */
   async places(eventId: string, userIds: readonly string[]): Promise<Map<string, { position: number; rank: number }>> {
+    if (userIds.length === 0) return new Map();
     const pipe = this.redis.pipeline();
     for (const u of userIds) pipe.zrank(lineKey(eventId), u).zscore(lineKey(eventId), u);
     const replies = (await pipe.exec()) ?? [];

@@ -44,6 +44,12 @@ const estimate = (position: number | null, perSecond: number) => (position !== n
 export class QueueWatch {
   private readonly rooms = new Map<string, Map<string, Watcher>>();
   private readonly lastSync = new Map<string, number>();
+  /**
+   * Rooms with a resync under way, with the change time of one asked for meanwhile (null: none).
+   * One at a time per room: a resync of thousands of sockets can outlast a tick, and each tick it
+   * outlasts would otherwise start another, all of them competing for the same actor thread.
+   */
+  private readonly resyncing = new Map<string, number | null>();
   private readonly sub: Subscription;
 
   constructor(nc: NatsConnection, private readonly broker: Broker, private readonly hub: LiveHub, private readonly log: Logger) {
@@ -138,15 +144,34 @@ export class QueueWatch {
       w.position = Math.max(1, w.position - moved);
       this.toUser(w, encode({ type: 'queue', eventId: change.eventId, position: w.position, estimatedWaitSeconds: estimate(w.position, change.ratePerSecond), changedAt: change.at }));
     }
-    if (stale) this.resync(change.eventId, change.at).catch((err: unknown) => this.log.warn({ err, eventId: change.eventId }, 'queue resync failed'));
+    if (stale) this.requestResync(change.eventId, change.at);
   }
 
-  /** Every local user of the room asked again, in chunks; a moved place gets a frame. */
+  private requestResync(eventId: string, changedAt: number): void {
+    if (this.resyncing.has(eventId)) {
+      this.resyncing.set(eventId, this.resyncing.get(eventId) ?? changedAt);
+      return;
+    }
+    this.resyncing.set(eventId, null);
+    this.resync(eventId, changedAt)
+      .catch((err: unknown) => this.log.warn({ err, eventId }, 'queue resync failed'))
+      .finally(() => {
+        const again = this.resyncing.get(eventId);
+        this.resyncing.delete(eventId);
+        if (again !== null && again !== undefined && this.rooms.has(eventId)) this.requestResync(eventId, again);
+      });
+  }
+
+  /** Every local user of the room asked again, in chunks asked at once; a moved place gets a frame. */
   private async resync(eventId: string, changedAt: number): Promise<void> {
     this.lastSync.set(eventId, Date.now());
     const userIds = [...(this.rooms.get(eventId)?.keys() ?? [])];
-    for (let i = 0; i < userIds.length; i += CHUNK) {
-      const outcome = await this.ask(eventId, userIds.slice(i, i + CHUNK), `queue-resync-${eventId}`);
+    const chunks = Array.from(
+      { length: Math.ceil(userIds.length / CHUNK) },
+      (_, i) => userIds.slice(i * CHUNK, (i + 1) * CHUNK),
+    );
+    await Promise.all(chunks.map(async (chunk) => {
+      const outcome = await this.ask(eventId, chunk, `queue-resync-${eventId}`);
       if (!outcome.ok) throw new Error(`${outcome.code}: ${outcome.detail}`);
       for (const item of outcome.value.items) {
         const w = this.rooms.get(eventId)?.get(item.userId);
@@ -164,6 +189,6 @@ export class QueueWatch {
           for (const c of w.clients) this.sendTicket(c, item.ticket, changedAt);
         }
       }
-    }
+    }));
   }
 }

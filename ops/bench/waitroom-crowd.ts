@@ -8,6 +8,8 @@ import { WebSocket } from 'ws';
 
 export interface WaitroomCrowdSpec {
   url: string;
+  /** A bare Fastify server: the crowd first sends it as many requests as it will join, the same way. */
+  referenceUrl: string;
   eventId: string;
   tokens: string[];
   sockets: number;
@@ -15,11 +17,15 @@ export interface WaitroomCrowdSpec {
   pollMs: number;
   /** Stop after this long past opensAt whatever happened. */
   saleMs: number;
-  opensAt: number;
   cheaters: number;
 }
 
+/** Sent once the reference pass is done: the room is on and opens at `opensAt`; join now. */
+export interface WaitroomCrowdGo { opensAt: number }
+
 export interface WaitroomCrowdResult {
+  /** The same number of requests, same client and concurrency, to the bare reference server. */
+  referenceSeconds: number;
   joinSeconds: number;
   joinStatuses: Record<string, number>;
   socketsOpen: number;
@@ -31,17 +37,24 @@ export interface WaitroomCrowdResult {
   pollStatuses: Record<string, number>;
 }
 
-export type FromWaitroomCrowd = { kind: 'joined' } | { kind: 'done'; result: WaitroomCrowdResult } | { kind: 'failed'; message: string };
+export type FromWaitroomCrowd =
+  | { kind: 'referenced' } | { kind: 'joined' } | { kind: 'done'; result: WaitroomCrowdResult } | { kind: 'failed'; message: string };
 
 /** When the crowd stops: opensAt + saleMs, or at once when the parent says every seat is sold. */
 let until = Number.POSITIVE_INFINITY;
-process.on('message', (m: unknown) => { if (m === 'stop') until = Date.now(); });
+let go: (m: WaitroomCrowdGo) => void = () => undefined;
+const opened = new Promise<WaitroomCrowdGo>((resolve) => { go = resolve; });
+process.on('message', (m: unknown) => {
+  if (m === 'stop') until = Date.now();
+  if (typeof m === 'object' && m !== null && 'opensAt' in m) go(m as WaitroomCrowdGo);
+});
 
 const count = (m: Record<string, number>, k: number | string) => { m[k] = (m[k] ?? 0) + 1; };
 
 async function run(s: WaitroomCrowdSpec): Promise<void> {
   const r: WaitroomCrowdResult = {
-    joinSeconds: 0, joinStatuses: {}, socketsOpen: 0, bookStatuses: {}, bookingMs: [], frameMs: [], admittedFrames: 0, cheatStatuses: {}, pollStatuses: {},
+    referenceSeconds: 0, joinSeconds: 0, joinStatuses: {}, socketsOpen: 0, bookStatuses: {}, bookingMs: [], frameMs: [], admittedFrames: 0,
+    cheatStatuses: {}, pollStatuses: {},
   };
   const tokenOf = (user: number): string => {
     const token = s.tokens[user];
@@ -63,17 +76,25 @@ async function run(s: WaitroomCrowdSpec): Promise<void> {
     await res?.arrayBuffer();
   };
 
-  const started = performance.now();
-  let next = 0;
-  await Promise.all(Array.from({ length: s.joinConcurrency }, async () => {
-    while (next < s.tokens.length) {
-      const i = next++;
-      const res = await api('POST', room, i).catch(() => undefined);
-      count(r.joinStatuses, res?.status ?? 'error');
-      await res?.arrayBuffer();
-    }
-  }));
-  r.joinSeconds = (performance.now() - started) / 1000;
+  /** Every person sends one request through `concurrency` lanes; seconds until all answered. */
+  const crowdOnce = async (send: (i: number) => Promise<Response | undefined>, statuses: Record<string, number>) => {
+    const started = performance.now();
+    let next = 0;
+    await Promise.all(Array.from({ length: s.joinConcurrency }, async () => {
+      while (next < s.tokens.length) {
+        const i = next++;
+        const res = await send(i).catch(() => undefined);
+        count(statuses, res?.status ?? 'error');
+        await res?.arrayBuffer();
+      }
+    }));
+    return (performance.now() - started) / 1000;
+  };
+  const reference = (i: number) => fetch(s.referenceUrl, { headers: { authorization: `Bearer ${tokenOf(i)}` } });
+  r.referenceSeconds = await crowdOnce(reference, {});
+  process.send!({ kind: 'referenced' } satisfies FromWaitroomCrowd);
+  const { opensAt } = await opened;
+  r.joinSeconds = await crowdOnce((i) => api('POST', room, i), r.joinStatuses);
   process.send!({ kind: 'joined' } satisfies FromWaitroomCrowd);
 
   const wsUrl = `${s.url.replace(/^http/, 'ws')}/ws`;
@@ -101,14 +122,14 @@ async function run(s: WaitroomCrowdSpec): Promise<void> {
 
   // Cheaters: people at the back try to book without an admission right after opensAt.
   const cheat = async () => {
-    await new Promise((res) => setTimeout(res, Math.max(0, s.opensAt - Date.now()) + 500));
+    await new Promise((res) => setTimeout(res, Math.max(0, opensAt - Date.now()) + 500));
     await Promise.all(Array.from({ length: Math.min(s.cheaters, s.tokens.length) }, async (_, k) => {
       const res = await api('POST', `/v1/events/${s.eventId}/bookings`, s.tokens.length - 1 - k, {}, { quantity: 1 }).catch(() => undefined);
       count(r.cheatStatuses, res?.status ?? 'error');
       await res?.arrayBuffer();
     }));
   };
-  until = s.opensAt + s.saleMs;
+  until = opensAt + s.saleMs;
   const poll = async () => {
     while (Date.now() < until) {
       for (let i = withSockets; i < s.tokens.length && Date.now() < until; i += 50) {

@@ -8,6 +8,8 @@ import type { System } from '../system.js';
 import type { Tuple } from '../stack/probes.js';
 import { startThrowawaySystem } from '../throwaway-system.js';
 
+export type { Tuple };
+
 export interface TestUser { id: string; token: string; email: string }
 
 export interface Reply<T = any> { status: number; headers: Headers; body: T }

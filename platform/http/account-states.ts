@@ -3,13 +3,20 @@
 // whose role changed, is refused at once instead of at the token's expiry.
 // Each state is kept a few seconds (EVENTLY_TOKEN_CHECK_TTL_MS), refreshed in
 // the background after that, and dropped the moment identity broadcasts a
-// change; a sign-in seeds it. So a request costs a map lookup.
+// change; a sign-in seeds it. So a request costs a map lookup. The users not
+// cached are asked for together, once per turn of the event loop: when a
+// sale opens, thousands of people the edge has not seen arrive in the same
+// second, and one identity request per person would double the broker's work.
 import type { NatsConnection, Subscription } from 'nats';
-import { ACCOUNT_CHANGED_SUBJECT, identity, type AccountChanged, type AccountState, type Role } from '../../protocol/index.js';
+import {
+  ACCOUNT_CHANGED_SUBJECT, identity, refuse, type AccountChanged, type AccountState, type Role,
+} from '../../protocol/index.js';
 import type { Broker } from '../broker.js';
 
 /** Past TTL × this, a cached state is not used even while a fresh one is on its way. */
 const STALE_FACTOR = 10;
+/** Users per identity request (the schema's bound). */
+const BATCH = 500;
 
 /** null: no such user; undefined: identity could not be asked. */
 export type Lookup = AccountState | null | undefined;
@@ -29,6 +36,9 @@ export function revoked(claims: TokenClaims, state: AccountState | null): string
 export class AccountStates {
   private readonly cache = new Map<string, { state: AccountState | null; at: number }>();
   private readonly pending = new Map<string, Promise<Lookup>>();
+  /** Users to ask identity about at the end of this turn, with who waits for each. */
+  private queued = new Map<string, (state: Lookup) => void>();
+  private queuedRequestId = '';
   private readonly listeners: ((userId: string) => void)[] = [];
   /** Bumped by every change broadcast: a lookup that began before one is used once, not cached. */
   private epoch = 0;
@@ -99,10 +109,30 @@ export class AccountStates {
 
   private async fetch(userId: string, requestId: string): Promise<Lookup> {
     const epoch = this.epoch;
-    const outcome = await this.broker.call(identity.state, { userId }, { requestId });
-    const state = outcome.ok ? outcome.value : outcome.code === 'NOT_FOUND' ? null : undefined;
+    const state = await new Promise<Lookup>((resolve) => {
+      if (this.queued.size === 0) {
+        this.queuedRequestId = requestId;
+        setImmediate(() => void this.flush());
+      }
+      this.queued.set(userId, resolve);
+    });
     if (state !== undefined && epoch === this.epoch) this.store(userId, state);
     return state;
+  }
+
+  /** Asks identity about every queued user; the batch carries the first asker's request id. */
+  private async flush(): Promise<void> {
+    const queued = this.queued;
+    const requestId = this.queuedRequestId;
+    this.queued = new Map();
+    const userIds = [...queued.keys()];
+    await Promise.all(Array.from({ length: Math.ceil(userIds.length / BATCH) }, async (_, i) => {
+      const chunk = userIds.slice(i * BATCH, (i + 1) * BATCH);
+      const outcome = await this.broker.call(identity.states, { userIds: chunk }, { requestId })
+        .catch(() => refuse('UNAVAILABLE', 'identity could not be asked'));
+      const found = new Map(outcome.ok ? outcome.value.items.map((s) => [s.userId, s]) : []);
+      for (const userId of chunk) queued.get(userId)?.(outcome.ok ? found.get(userId) ?? null : undefined);
+    }));
   }
 
   close(): void {

@@ -32,6 +32,15 @@ export type AccountState = Static<typeof AccountState>;
 export const UserRef = Type.Object({ userId: Uuid }, { additionalProperties: false });
 export type UserRef = Static<typeof UserRef>;
 
+/** An edge's token checks of one moment, asked together (a sale's crowd arrives in the same second). */
+export const UserRefs = Type.Object(
+  { userIds: Type.Array(Uuid, { minItems: 1, maxItems: 500 }) }, { additionalProperties: false });
+export type UserRefs = Static<typeof UserRefs>;
+
+/** The states of those of the asked users who exist. */
+export const AccountStateList = Type.Object({ items: Type.Array(AccountState) });
+export type AccountStateList = Static<typeof AccountStateList>;
+
 export const ListUsers = Type.Object({
   q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Text in email or name' })),
   ...PageQuery,

@@ -5,8 +5,7 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { peekTicketCode, publicKeyFromRaw, signTicketCode, verifyTicketCode, type CheckinMessage, type KeyList, type Ticket } from '../../../protocol/index.js';
-import type { Tuple } from '../../../ops/stack/probes.js';
-import { startTestSystem, type TestSystem } from '../../../ops/testing/harness.js';
+import { startTestSystem, type TestSystem, type Tuple } from '../../../ops/testing/harness.js';
 import { LiveTestClient } from '../../../ops/testing/live-client.js';
 
 describe('tickets and check-in', () => {

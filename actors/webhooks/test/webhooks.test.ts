@@ -6,8 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Webhook } from 'standardwebhooks';
-import type { Tuple } from '../../../ops/stack/probes.js';
-import { startTestSystem, type TestSystem } from '../../../ops/testing/harness.js';
+import { startTestSystem, type TestSystem, type Tuple } from '../../../ops/testing/harness.js';
 import { eventuallyValue as eventually } from '../../../ops/testing/eventually.js';
 import { Receiver, type Received } from './webhook-receiver.js';
 
