@@ -14,12 +14,13 @@ const launchedAt = Date.now();
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const [command, ...args] = process.argv.slice(2);
 
-const usage = `usage: node ops/run.mjs <start|test|bench> [args]
+const usage = `usage: node ops/run.mjs <start|test|unit|bench> [args]
   start   install deps if needed, build, start the embedded system (npm start)
   test    install deps if needed, build, run every test (npm test)
+  unit    install deps if needed, build, run only the unit tests, *.unit.test.ts: no servers, seconds (npm run test:unit)
   bench   install deps if needed, build, run ops/bench (npm run bench -- --help)`;
 
-if (!['start', 'test', 'bench'].includes(command)) {
+if (!['start', 'test', 'unit', 'bench'].includes(command)) {
   console.log(usage);
   process.exit(command === '--help' || command === '-h' ? 0 : 2);
 }
@@ -49,11 +50,11 @@ console.error(build.built
   ? `evently: built in ${((Date.now() - launchedAt) / 1000).toFixed(1)} s${build.orphans ? ` (${build.orphans} files of deleted sources removed from dist/)` : ''}`
   : 'evently: dist/ is up to date with the sources; no build');
 
-function findTests(dir) {
+function findTests(dir, suffix) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) return findTests(path);
-    return entry.name.endsWith('.test.js') ? [path] : [];
+    if (entry.isDirectory()) return findTests(path, suffix);
+    return entry.name.endsWith(suffix) ? [path] : [];
   });
 }
 
@@ -62,14 +63,17 @@ function forward(child) {
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
 }
 
-if (command === 'test') {
+if (command === 'test' || command === 'unit') {
+  // Unit tests are named *.unit.test.ts: they start no server and touch no network, so they run in seconds.
+  const suffix = command === 'unit' ? '.unit.test.js' : '.test.js';
   const files = ['protocol', 'platform', 'actors', 'edge', 'supervisor', 'ops'].flatMap((top) => {
     const dir = join(root, 'dist', top);
-    return existsSync(dir) ? findTests(dir) : [];
+    return existsSync(dir) ? findTests(dir, suffix) : [];
   }).sort();
   // Integration files each start their own servers; one at a time keeps a
-  // 2-core machine from timing them out.
-  forward(spawn(process.execPath, ['--test', '--test-concurrency=1', ...args, ...files], { cwd: root, stdio: 'inherit' }));
+  // 2-core machine from timing them out. Unit files may share it.
+  const concurrency = command === 'unit' ? [] : ['--test-concurrency=1'];
+  forward(spawn(process.execPath, ['--test', ...concurrency, ...args, ...files], { cwd: root, stdio: 'inherit' }));
 } else {
   const entry = command === 'start' ? 'dist/ops/start.js' : 'dist/ops/bench/index.js';
   // start.ts prints the time to ready counted from here, build included.

@@ -93,7 +93,7 @@ export async function consumeShardsInBatches(
       if (stopping) break;
       await apply(queue.splice(0, maxBatch));
     }
-  })().catch((err: Error) => log.error({ err, consumer }, 'domain event batch consumer ended'));
+  })().catch((err: unknown) => log.error({ err, consumer }, 'domain event batch consumer ended'));
 
   return {
     async stop() {

@@ -24,7 +24,7 @@ export function decodeCursor(cursor: string, shape: readonly CursorPart[]): unkn
   try {
     const key: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
     if (!Array.isArray(key) || key.length !== shape.length) return undefined;
-    return key.every((v, i) => fits[shape[i]](v)) ? key : undefined;
+    return shape.every((part, i) => fits[part](key[i])) ? key : undefined;
   } catch {
     return undefined;
   }

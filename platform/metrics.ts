@@ -34,4 +34,4 @@ export function trackQueueDepth(pool: ActorKind, inFlight: () => number): void {
   queue = { pool, inFlight };
 }
 
-export const threadMetrics = (): Promise<MetricsSnapshot> => register.getMetricsAsJSON() as Promise<MetricsSnapshot>;
+export const threadMetrics = (): Promise<MetricsSnapshot> => register.getMetricsAsJSON();

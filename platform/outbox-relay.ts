@@ -99,7 +99,7 @@ export class OutboxRelay {
       await client.query('COMMIT');
       return { published: rows.length, contended };
     } catch (err) {
-      await client.query('ROLLBACK').catch((e: Error) => { broken = e; });
+      await client.query('ROLLBACK').catch((e: unknown) => { broken = e instanceof Error ? e : new Error(String(e)); });
       throw err;
     } finally {
       client.release(broken);

@@ -38,7 +38,7 @@ export const domainEvent = <T extends DomainEventType>(type: T, change: ChangeOf
 export async function recordEvents(client: PoolClient, shardCount: number, events: readonly NewDomainEvent[]): Promise<DomainEvent[]> {
   if (events.length === 0) return [];
   const occurredAt = new Date().toISOString();
-  const full = events.map((e) => ({ ...e, id: uuidv7(), occurredAt }) as DomainEvent);
+  const full = events.map((e) => ({ ...e, id: uuidv7(), occurredAt }));
   const messages: { shard: number; subject: string; message: DomainMessage }[] = [];
   for (const event of full) {
     const shard = shardOf(event.eventId, shardCount);

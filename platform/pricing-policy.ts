@@ -5,6 +5,7 @@
 import type { PoolClient } from 'pg';
 import { refuse, type Outcome, type PricingRules, type PricingStrategy } from '../protocol/index.js';
 import type { Config } from './config.js';
+import { expectRow } from './expect-row.js';
 
 /** Minor units as 25.00; the currency is the event's, and the model does not need it. */
 export const money = (minor: number): string => `${minor < 0 ? '-' : ''}${Math.floor(Math.abs(minor) / 100)}.${String(Math.abs(minor) % 100).padStart(2, '0')}`;
@@ -75,7 +76,7 @@ export async function storePolicy(client: PoolClient, eventId: string, rules: Ch
      RETURNING ${POLICY_COLUMNS}`,
     [eventId, rules.strategy, rules.base_price, rules.floor, rules.ceiling, rules.max_step, rules.interval_s, rules.short_window_s,
       rules.long_window_s, lastTick, reason]);
-  return rows[0];
+  return expectRow(rows[0], 'pricing policy upsert');
 }
 
 /** Whether the event's price belongs to dynamic pricing (an admin's price edit would fight it). */

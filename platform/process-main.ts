@@ -43,10 +43,10 @@ export async function runProcess(
     process.exit(0);
   };
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stop(signal));
-  starting = start(config, log).catch((err: Error) => {
+  starting = start(config, log).catch((err: unknown) => {
     log.fatal({ err }, 'start-up failed');
     // The same words plainly, for the person at the terminal (a missing package names its apt-get command).
-    console.error(`evently: start-up failed: ${err.message}`);
+    console.error(`evently: start-up failed: ${err instanceof Error ? err.message : String(err)}`);
     process.exitCode = 1;
     setTimeout(() => process.exit(1), 100).unref();
     return null;

@@ -31,7 +31,7 @@ export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient
     return result;
   } catch (err) {
     // A client that cannot even roll back is discarded, not returned to the pool.
-    await client.query('ROLLBACK').catch((rollbackErr: Error) => { broken = rollbackErr; });
+    await client.query('ROLLBACK').catch((rollbackErr: unknown) => { broken = rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr)); });
     throw err;
   } finally {
     client.release(broken);

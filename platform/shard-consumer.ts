@@ -32,7 +32,7 @@ export async function consumeShards(
     const messages = await (await js.consumers.get(DOMAIN_STREAM, name)).consume({ max_messages: 100 });
     const done = (async () => {
       for await (const m of messages) await settle(m, consumer, log, applyAll, deadLetters);
-    })().catch((err: Error) => log.error({ err, consumer, shard }, 'domain event consumer ended'));
+    })().catch((err: unknown) => log.error({ err, consumer, shard }, 'domain event consumer ended'));
     return { messages, done };
   })));
 

@@ -16,9 +16,9 @@ export interface TraceContext {
 
 /** The caller's trace context, or undefined when the header is absent or malformed (all-zero ids are invalid). */
 export function parseTraceparent(header: string | undefined): TraceContext | undefined {
-  const m = header ? TRACEPARENT.exec(header.trim()) : null;
-  if (!m || m[1] === ZERO_TRACE || m[2] === ZERO_SPAN) return undefined;
-  return { traceId: m[1], spanId: m[2], flags: m[3] };
+  const [, traceId, spanId, flags] = (header ? TRACEPARENT.exec(header.trim()) : null) ?? [];
+  if (!traceId || !spanId || !flags || traceId === ZERO_TRACE || spanId === ZERO_SPAN) return undefined;
+  return { traceId, spanId, flags };
 }
 
 // Ids are cut from a pool of random bytes refilled a few KiB at a time: one

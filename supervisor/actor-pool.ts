@@ -161,7 +161,7 @@ export class ActorPool {
     slot.lastError = err.message;
     if (this.stopping || slot.thread !== dead) return;
     if (dead.threadId !== undefined) {
-      await this.afterDeath(dead.threadId).catch((cleanupErr: Error) =>
+      await this.afterDeath(dead.threadId).catch((cleanupErr: unknown) =>
         this.log.warn({ actor: this.kind, err: cleanupErr }, 'clean-up after thread death failed'));
     }
     slot.failuresInARow = Date.now() - dead.startedAt > STABLE_AFTER_MS ? 1 : slot.failuresInARow + 1;
@@ -218,7 +218,7 @@ export class ActorPool {
       restarts: status.restarts,
       shardsOwned: this.sharded ? [...this.held] : null,
       lastError,
-      slots: status.slots.map((s, i) => ({ index: s.index, thread: s.threadId, shards: s.shards, restarts: s.restarts, busy: busy[i], lastError: s.lastError })),
+      slots: status.slots.map((s, i) => ({ index: s.index, thread: s.threadId, shards: s.shards, restarts: s.restarts, busy: busy[i] ?? null, lastError: s.lastError })),
     };
   }
 

@@ -30,7 +30,7 @@ export class ActorThreadHandle {
     const { port1, port2 } = new MessageChannel();
     this.control = port1;
     this.ended = piscina.run({ shards: [...shards], control: port2 }, { transferList: [port2] as never })
-      .then(() => null, (err: Error) => err)
+      .then(() => null, (err: unknown) => (err instanceof Error ? err : new Error(String(err))))
       .then((err) => {
         this.running = false;
         port1.close();

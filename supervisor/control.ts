@@ -26,7 +26,7 @@ export class SupervisorControl {
   }
 
   async report(): Promise<PoolsReply> {
-    const lag = await this.lag().catch((err: Error) => {
+    const lag = await this.lag().catch((err: unknown) => {
       this.log.warn({ err }, 'consumer lag not read for this report');
       return undefined;
     });

@@ -2,9 +2,8 @@
 // serves. Every held shard goes to exactly one thread; a thread that is
 // replaced keeps its slot, so its shards move with it to the new thread.
 export function planShards(held: readonly number[], threads: number): number[][] {
-  const plan: number[][] = Array.from({ length: threads }, () => []);
-  [...held].sort((a, b) => a - b).forEach((shard, i) => plan[i % threads].push(shard));
-  return plan;
+  const sorted = [...held].sort((a, b) => a - b);
+  return Array.from({ length: threads }, (_, thread) => sorted.filter((_, i) => i % threads === thread));
 }
 
 export const allShards = (count: number): number[] => Array.from({ length: count }, (_, i) => i);

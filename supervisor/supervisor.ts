@@ -112,7 +112,7 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
     })),
     onChange: (held) => {
       for (const pool of sharded()) {
-        pool.assignShards(held).catch((err: Error) => log.error({ err, actor: pool.kind }, 're-plan after a lease change failed'));
+        pool.assignShards(held).catch((err: unknown) => log.error({ err, actor: pool.kind }, 're-plan after a lease change failed'));
       }
     },
     log: log.child({ leases: true }),
@@ -120,7 +120,7 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
   const control = new SupervisorControl(all, leases, log, async () => consumerLag(await nc.jetstreamManager()));
   const closers: (() => Promise<unknown>)[] = [];
   const stop = async () => {
-    for (const close of closers.splice(0).reverse()) await close().catch((err: Error) => log.warn({ err }, 'supervisor stop step failed'));
+    for (const close of closers.splice(0).reverse()) await close().catch((err: unknown) => log.warn({ err }, 'supervisor stop step failed'));
   };
   closers.push(async () => { redis.disconnect(); }, () => nc.drain());
   try {
@@ -148,7 +148,7 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
   }
   log.info({ id: leases.me.id, shards: leases.shards(), inventoryThreads: config.inventoryThreads, batching: config.batching, admin: adminUrl }, 'supervisor running');
   return {
-    pools, control, leases, scheduler, adminUrl: adminUrl!,
+    pools, control, leases, scheduler, adminUrl: adminUrl,
     async stop() {
       await stop();
       log.info('supervisor stopped');

@@ -71,7 +71,7 @@ export const start: StartActor<'analytics'> = async ({ config, log, shards, nc, 
   };
   const ticker = setInterval(() => {
     checking ??= checkStalls(Date.now())
-      .catch((err) => log.warn({ err }, 'stalled-sale check failed'))
+      .catch((err: unknown) => log.warn({ err }, 'stalled-sale check failed'))
       .finally(() => { checking = undefined; });
   }, config.analyticsTickMs);
   ticker.unref();

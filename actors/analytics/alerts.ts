@@ -5,6 +5,7 @@ import type { PoolClient } from 'pg';
 import { Counter } from 'prom-client';
 import { v7 as uuidv7 } from 'uuid';
 import type { AnalyticsAlertItem } from '../../protocol/index.js';
+import { expectRow } from '../../platform/expect-row.js';
 import { domainEvent, recordEvents } from '../../platform/outbox.js';
 import { opensEpisode, type Finding } from './anomalies.js';
 
@@ -47,7 +48,7 @@ export async function raiseOnce(client: PoolClient, shardCount: number, a: Anoma
     text: 'SELECT last_minute FROM analytics_alert_episodes WHERE event_id = $1 AND kind = $2 FOR UPDATE',
     values: [a.eventId, kind],
   });
-  const opens = opensEpisode(kind, episode.last_minute.getTime(), a.minute);
+  const opens = opensEpisode(kind, expectRow(episode, 'analytics.episode-lock').last_minute.getTime(), a.minute);
   await client.query({
     name: 'analytics.episode-extend',
     text: 'UPDATE analytics_alert_episodes SET last_minute = greatest(last_minute, $3) WHERE event_id = $1 AND kind = $2',
@@ -60,7 +61,7 @@ export async function raiseOnce(client: PoolClient, shardCount: number, a: Anoma
   const { observed, baseline, detail } = a.finding;
   await recordEvents(client, shardCount, [domainEvent('analytics.alert',
     { eventId: a.eventId, version: a.version, availability: null, requestId: a.requestId }, { kind, observed, baseline, detail })]);
-  return toAlert(row);
+  return toAlert(expectRow(row, 'analytics alert insert'));
 }
 
 /** After the commit that raised them. */

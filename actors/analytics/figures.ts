@@ -4,6 +4,7 @@
 // on the read pool (a replica when DATABASE_READ_URL is set).
 import type { Pool, PoolClient } from 'pg';
 import type { AnalyticsAlertItem, AnalyticsTotals, DailyPoint, EventFigures } from '../../protocol/index.js';
+import { expectRow } from '../../platform/expect-row.js';
 import { inTransaction } from '../../platform/resources.js';
 import { ALERT_COLUMNS, toAlert, type AlertRow } from './alerts.js';
 import { MINUTE_MS } from './anomalies.js';
@@ -65,7 +66,7 @@ export async function topEvents(client: PoolClient, when: At): Promise<EventFigu
 }
 
 export async function totals(client: PoolClient, when: At): Promise<AnalyticsTotals> {
-  const { rows: [r] } = await client.query<{
+  const { rows: [totalsRow] } = await client.query<{
     events: number; bookings: number; tickets: number; cancellations: number; revenue: number; sold: number; capacity: number; recent: number;
   }>(`SELECT count(*)::int AS events, coalesce(sum(a.bookings), 0)::float8 AS bookings, coalesce(sum(a.tickets), 0)::float8 AS tickets,
              coalesce(sum(a.cancellations), 0)::float8 AS cancellations, coalesce(sum(a.revenue), 0)::float8 AS revenue,
@@ -73,6 +74,7 @@ export async function totals(client: PoolClient, when: At): Promise<AnalyticsTot
              coalesce(sum(e.capacity) FILTER (WHERE e.status = 'scheduled'), 0)::float8 AS capacity,
              (SELECT coalesce(sum(m.tickets), 0)::float8 FROM analytics_minutes m WHERE m.minute >= $1 AND m.minute <= $2) AS recent
         FROM events e LEFT JOIN analytics_events a ON a.event_id = e.id`, [when.windowStart, when.windowEnd]);
+  const r = expectRow(totalsRow, 'analytics totals');
   return {
     events: r.events, bookings: r.bookings, tickets: r.tickets, cancellations: r.cancellations,
     cancellationRate: ratio(r.cancellations, r.bookings + r.cancellations), revenue: r.revenue,

@@ -9,6 +9,7 @@
 import type { NatsConnection } from 'nats';
 import type pg from 'pg';
 import { DOMAIN_STREAM, readDomainMessage, type RebuildResult } from '../../protocol/index.js';
+import { expectRow } from '../../platform/expect-row.js';
 import { inTransaction } from '../../platform/resources.js';
 import { applyEvents, CONSUMER, CONSUMES, lockForRebuild } from './rollups.js';
 
@@ -65,7 +66,8 @@ export function rebuildFromTables(pool: pg.Pool): Promise<RebuildResult> {
   const began = Date.now();
   return inRebuild(pool, 'REPEATABLE READ', async (client) => {
     for (const statement of FROM_TABLES) await client.query(statement);
-    const { rows: [{ n }] } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM bookings');
+    const { rows: [counted] } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM bookings');
+    const { n } = expectRow(counted, 'analytics rebuild count');
     return { source: 'bookings', applied: n, firstSequence: null, lastSequence: null, tookMs: Date.now() - began };
   });
 }

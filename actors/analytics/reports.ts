@@ -4,6 +4,7 @@ import type { Pool } from 'pg';
 import {
   ok, refuse, type AnalyticsSummary, type DailyReport, type EventAnalytics, type Outcome,
 } from '../../protocol/index.js';
+import { expectRow } from '../../platform/expect-row.js';
 import { ALERT_COLUMNS, toAlert, type AlertRow } from './alerts.js';
 import { at, daily, eventFigures, inSnapshot, recentAlerts, seriesDays, TOP_EVENTS, topEvents, totals } from './figures.js';
 
@@ -48,7 +49,7 @@ export function dailyReport(pool: Pool, day: string, now: number): Promise<Daily
       `SELECT ${ALERT_COLUMNS} FROM analytics_alerts WHERE raised_at >= $1::date::timestamp AT TIME ZONE 'UTC' AND raised_at < ($1::date + 1)::timestamp AT TIME ZONE 'UTC'
         ORDER BY raised_at DESC, id DESC LIMIT ${DAY_ALERTS}`, [day]);
     return {
-      day: point,
+      day: expectRow(point, 'analytics daily series of one day'),
       topEvents: top.map((r) => ({ eventId: r.event_id, name: r.name, bookings: r.bookings, tickets: r.tickets, cancellations: r.cancellations, revenue: r.revenue })),
       alerts: alerts.map(toAlert),
       totals: await totals(client, at(now)),

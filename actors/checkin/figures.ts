@@ -36,7 +36,7 @@ export class FiguresPusher {
       this.due.delete(eventId);
       readFigures(this.pool, eventId)
         .then((figures) => this.nc.publish(checkinFiguresSubject(eventId), JSON.stringify(figures)))
-        .catch((err: Error) => this.log.warn({ err, eventId }, 'check-in figure push failed'));
+        .catch((err: unknown) => this.log.warn({ err, eventId }, 'check-in figure push failed'));
     }, PUSH_EVERY_MS));
   }
 

@@ -6,6 +6,7 @@
 // first scan of a ticket is the one inserted and later ones lose to it.
 import type { Pool } from 'pg';
 import { ok, refuse, ticketIdOf, type CheckinResult, type Outcome } from '../../protocol/index.js';
+import { expectRow } from '../../platform/expect-row.js';
 import type { ScanInput } from './scans.js';
 
 interface Pending { input: ScanInput; ticketId: string; resolve: (o: Outcome<CheckinResult>) => void; reject: (e: unknown) => void }
@@ -68,7 +69,7 @@ export class ScanBatcher {
       values: [eventId, sent.map((p) => p.input.claims.bookingId), sent.map((p) => p.ticketId), sent.map((p) => p.input.claims.seq),
         sent.map((p) => p.input.gate), sent.map((p) => p.input.staffId)],
     });
-    const answers = new Map<string, Row>(rows.map((r) => [sent[Number(r.n) - 1].ticketId, r]));
+    const answers = new Map<string, Row>(rows.map((r) => [expectRow(sent[Number(r.n) - 1], 'checkin.scan-batch ordinality').ticketId, r]));
     const lost = batch.filter((p) => !answers.get(p.ticketId)?.won_at || first.get(p.ticketId) !== p).map((p) => p.ticketId);
     const firstScans = new Map<string, { scanned_at: Date; gate: string }>();
     if (lost.length > 0) {

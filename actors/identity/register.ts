@@ -39,8 +39,8 @@ const canonicalEmail = (email: string) => email.trim().toLowerCase();
 /** A name-based UUID (version 8 layout) for the email: the anonymous caller's scope for its keys. */
 export function emailScope(email: string): string {
   const b = createHash('sha256').update(`${OPERATION.name}\0${canonicalEmail(email)}`).digest().subarray(0, 16);
-  b[6] = (b[6] & 0x0f) | 0x80;
-  b[8] = (b[8] & 0x3f) | 0x80;
+  b.writeUInt8((b.readUInt8(6) & 0x0f) | 0x80, 6);
+  b.writeUInt8((b.readUInt8(8) & 0x3f) | 0x80, 8);
   const h = b.toString('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }

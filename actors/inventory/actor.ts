@@ -11,7 +11,7 @@ import { OutboxRelay } from '../../platform/outbox-relay.js';
 import { openPostgres, openRedis } from '../../platform/resources.js';
 import { pricingDefaults } from '../../platform/pricing-policy.js';
 import { bookBatch, type BookRequest } from './book.js';
-import { BookingBatcher, runSafely } from './booking-batcher.js';
+import { BookingBatcher, runOneSafely } from './booking-batcher.js';
 import { BookingLocks, lockOwner } from './booking-lock.js';
 import { cancelBooking, getBooking, listBookings } from './bookings.js';
 import { cancelEvent, createEvent, getEvent, listEvents, updateEvent } from './events.js';
@@ -70,7 +70,7 @@ export const start: StartActor<'inventory'> = async ({ config, log, shards, nc, 
     try {
       const outcome = await announced(underLock(userId, req.eventId, meta, async () => (config.batching
         ? batcher.submit(request)
-        : (await runSafely(batch, req.eventId, [request], meta.log))[0])), ofBooking);
+        : runOneSafely(batch, req.eventId, request, meta.log))), ofBooking);
       countBooking(outcome, 'direct');
       return outcome;
     } finally {

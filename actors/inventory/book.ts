@@ -57,7 +57,10 @@ export async function bookBatch(pool: Pool, shardCount: number, eventId: string,
       await recordEvents(client, shardCount, accepted.map(({ req, booking }) =>
         domainEvent('booking.confirmed', changeOf(after, req.requestId), booking)));
     }
-    await storeOutcomes(client, keyed.flatMap((k) => (replayOf.get(k.i) ? [] : [{ req: k.key, outcome: outcomes[k.i] }])));
+    await storeOutcomes(client, keyed.flatMap((k) => {
+      const outcome = outcomes[k.i];
+      return replayOf.get(k.i) || !outcome ? [] : [{ req: k.key, outcome }];
+    }));
     return outcomes;
   });
 }

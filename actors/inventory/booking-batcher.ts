@@ -36,7 +36,7 @@ export class BookingBatcher {
     while (queue.length > 0) {
       const batch = queue.splice(0, this.maxBatch);
       const outcomes = await runSafely(this.run, eventId, batch.map((p) => p.req), this.log);
-      batch.forEach((p, i) => p.resolve(outcomes[i]));
+      batch.forEach((p, i) => p.resolve(outcomes[i] ?? unavailable()));
     }
     this.queues.delete(eventId);
   }
@@ -56,8 +56,17 @@ export async function runSafely(run: RunBatch, eventId: string, reqs: readonly B
       if (err instanceof VersionConflict) continue;
       log.error({ err, eventId, size: reqs.length }, 'booking batch failed');
       if (reqs.length === 1) break;
-      return Promise.all(reqs.map(async (r) => (await runSafely(run, eventId, [r], log))[0]));
+      return Promise.all(reqs.map((r) => runOneSafely(run, eventId, r, log)));
     }
   }
-  return reqs.map(() => refuse('UNAVAILABLE', 'booking could not be completed; retry with the same Idempotency-Key'));
+  return reqs.map(unavailable);
 }
+
+/** One request alone, as runSafely runs a batch; a run that answers nothing is answered UNAVAILABLE. */
+export async function runOneSafely(run: RunBatch, eventId: string, req: BookRequest, log: Logger): Promise<Outcome<Booking>> {
+  const [outcome] = await runSafely(run, eventId, [req], log);
+  return outcome ?? unavailable();
+}
+
+const unavailable = (): Outcome<Booking> =>
+  refuse('UNAVAILABLE', 'booking could not be completed; retry with the same Idempotency-Key');

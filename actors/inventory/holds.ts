@@ -11,6 +11,7 @@ import { inTransaction } from '../../platform/resources.js';
 import { HOLD_COLUMNS, toHold, type HoldRow } from '../../platform/seat-rows.js';
 import { changeOf, lockEvent, writeEvent } from '../../platform/event-row.js';
 import { insertBookings, newBooking, overLimit, ticketsHeld } from '../../platform/booking-record.js';
+import { expectRow } from '../../platform/expect-row.js';
 
 /** The hold's event and owner, read before locking (the Redis lock is per user and event). */
 export async function holdOwner(pool: Pool, holdId: string): Promise<{ eventId: string; userId: string } | undefined> {
@@ -37,7 +38,7 @@ export async function confirmHold(pool: Pool, shardCount: number, req: HoldRef, 
     }
     const { rows } = await client.query<HoldRow & { expired: boolean }>(
       `SELECT ${HOLD_COLUMNS}, expires_at <= now() AS expired FROM holds WHERE id = $1 FOR UPDATE`, [req.holdId]);
-    const hold = rows[0];
+    const hold = expectRow(rows[0], 'holds.confirm: the hold under its event lock');
     const outcome = await (async (): Promise<Outcome<Booking>> => {
       if (hold.user_id !== ctx.userId) return refuse('NOT_FOUND', 'hold not found');
       if (hold.status === 'expired' || (hold.status === 'active' && hold.expired)) return refuse('HOLD_EXPIRED', `the hold expired at ${hold.expires_at.toISOString()}`);
@@ -54,7 +55,7 @@ export async function confirmHold(pool: Pool, shardCount: number, req: HoldRef, 
       const change = changeOf(after, ctx.requestId);
       await recordEvents(client, shardCount, [
         domainEvent('booking.confirmed', change, booking),
-        domainEvent('hold.confirmed', change, toHold(confirmed.rows[0])),
+        domainEvent('hold.confirmed', change, toHold(expectRow(confirmed.rows[0], 'holds.confirm: UPDATE … RETURNING'))),
       ]);
       return ok(booking, 201);
     })();

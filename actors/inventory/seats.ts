@@ -2,6 +2,7 @@
 // holds"): while anyone waits, they are set aside for the waitlist actor to offer as holds, and
 // only what the waitlist does not claim returns to sale.
 import type { PoolClient } from 'pg';
+import { expectRow } from '../../platform/expect-row.js';
 
 /** Whether anyone waits for this event. Read under the event row lock, which joining also takes. */
 export async function waitlistDemand(client: PoolClient, eventId: string): Promise<boolean> {
@@ -10,5 +11,5 @@ export async function waitlistDemand(client: PoolClient, eventId: string): Promi
     text: `SELECT EXISTS (SELECT 1 FROM waitlist_entries WHERE event_id = $1 AND status = 'waiting') AS waiting`,
     values: [eventId],
   });
-  return rows[0].waiting;
+  return expectRow(rows[0], 'inventory.waitlist-demand').waiting;
 }

@@ -51,7 +51,7 @@ export class Sender {
       return;
     }
     this.running = this.drain()
-      .catch((err: Error) => this.log.warn({ err }, 'mail round failed; the next one retries'))
+      .catch((err: unknown) => this.log.warn({ err }, 'mail round failed; the next one retries'))
       .finally(() => {
         this.running = null;
         if (this.again) {

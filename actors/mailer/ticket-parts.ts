@@ -34,10 +34,11 @@ export class TicketParts {
     if (template === 'booking-confirmed') {
       const { booking } = data as MailData & ConfirmedData;
       const codes = await codesFor(this.keys, data.event.id, booking.id, booking.quantity);
+      const cidOf = (seq: number) => `ticket-${seq + 1}.${booking.id}@evently`;
       const attachments = await Promise.all(codes.map(async ({ seq, code }) => ({
-        filename: `ticket-${seq + 1}.png`, contentType: 'image/png', cid: `ticket-${seq + 1}.${booking.id}@evently`, content: await qrPng(code, 5),
+        filename: `ticket-${seq + 1}.png`, contentType: 'image/png', cid: cidOf(seq), content: await qrPng(code, 5),
       })));
-      const tickets = codes.map(({ id, seq }, i) => ({ id, number: seq + 1, cid: attachments[i].cid }));
+      const tickets = codes.map(({ id, seq }) => ({ id, number: seq + 1, cid: cidOf(seq) }));
       return { data: { ...data, tickets, ticketsUrl: this.links.url(this.publicUrl, 'tickets', booking.id) }, attachments };
     }
     if (template === 'waitlist-offer') {

@@ -64,7 +64,7 @@ export const start: StartActor<'pricing'> = async ({ config, log, shards, nc, yi
       if (stopping) return;
       if (!owned.has(shardOf(eventId, config.shards))) continue;
       // One event failing (a version conflict, a lost connection) leaves it due for the next sweep.
-      const moves = await reprice(pool, config.shards, eventId, until).catch((err: Error) => {
+      const moves = await reprice(pool, config.shards, eventId, until).catch((err: unknown) => {
         log.warn({ err, eventId }, 'price evaluation failed; the next sweep retries');
         return [];
       });
@@ -73,10 +73,10 @@ export const start: StartActor<'pricing'> = async ({ config, log, shards, nc, yi
   };
   let sweeping: Promise<void> | undefined;
   let sweeper: NodeJS.Timeout | undefined;
-  const started = caughtUp(nc, shards, log, () => stopping).catch((err: Error) => log.warn({ err }, 'consumer catch-up check failed')).then(() => {
+  const started = caughtUp(nc, shards, log, () => stopping).catch((err: unknown) => log.warn({ err }, 'consumer catch-up check failed')).then(() => {
     if (stopping) return;
     sweeper = setInterval(() => {
-      sweeping ??= sweep().catch((err: Error) => log.warn({ err }, 'price sweep failed')).finally(() => { sweeping = undefined; });
+      sweeping ??= sweep().catch((err: unknown) => log.warn({ err }, 'price sweep failed')).finally(() => { sweeping = undefined; });
     }, SWEEP_MS);
   });
 

@@ -28,8 +28,9 @@ export interface PriceMove {
 export async function writePrice(
   client: PoolClient, shardCount: number, row: EventRow, moves: readonly PriceMove[], strategy: PricingStrategy, requestId: string,
 ): Promise<number> {
-  if (moves.length === 0) return row.price;
-  const price = moves[moves.length - 1].price;
+  const finalMove = moves.at(-1);
+  if (!finalMove) return row.price;
+  const price = finalMove.price;
   const after = await writeEvent(client, row, { set: { price } });
   const version = after.version;
   await client.query({

@@ -40,11 +40,13 @@ export async function reprice(pool: Pool, shardCount: number, eventId: string, u
     if (policy?.strategy !== 'dynamic') return [];
     const boundaries = boundariesDue(policy.last_tick.getTime(), policy.interval_s, until, MAX_CATCH_UP);
     const { rows: [weighed] } = await client.query<{ price: number; status: string }>('SELECT price, status FROM events WHERE id = $1', [eventId]);
-    if (boundaries.length === 0 || weighed?.status !== 'scheduled') return [];
-    const history = await loadHistory(client, eventId, new Date(boundaries[0]));
+    const [firstBoundary] = boundaries;
+    if (firstBoundary === undefined || weighed?.status !== 'scheduled') return [];
+    const history = await loadHistory(client, eventId, new Date(firstBoundary));
     // No steps: the event's own facts have not arrived yet; these boundaries wait for them.
     const steps = evaluate(policyOf(policy), history, boundaries, weighed.price);
-    if (steps.length === 0) return [];
+    const last = steps.at(-1);
+    if (!last) return [];
     const moves = steps.filter((s) => s.price !== s.previous).map((s) => ({ ...s, at: new Date(s.at) }));
     if (moves.length > 0) {
       const row = await lockEvent(client, eventId);
@@ -52,7 +54,6 @@ export async function reprice(pool: Pool, shardCount: number, eventId: string, u
       if (row?.price !== weighed.price) throw new VersionConflict(eventId, 'moved its price while it was weighed');
       await writePrice(client, shardCount, row, moves, 'dynamic', `pricing-${eventId}`);
     }
-    const last = steps[steps.length - 1];
     await client.query('UPDATE event_pricing SET last_tick = $2, last_reason = $3 WHERE event_id = $1', [eventId, new Date(last.at), last.reason]);
     await foldSales(client, eventId, new Date(last.at - policy.long_window_s * 1000));
     return moves;

@@ -45,7 +45,7 @@ export const start: StartActor<'waitlist'> = async ({ config, log, shards, nc })
 
   const expireNow = (eventId: string, requestId: string) => run(eventId, (client) => expireHolds(client, eventId, policy, requestId));
   const expire = (eventId: string) => expireNow(eventId, `expiry-${eventId}`)
-    .catch((err) => log.warn({ err, eventId }, 'hold expiry failed; the scheduler\'s hold sweep will retry'));
+    .catch((err: unknown) => log.warn({ err, eventId }, 'hold expiry failed; the scheduler\'s hold sweep will retry'));
 
   function expireAt(eventId: string, at: string): void {
     if (stopping) return;

@@ -3,6 +3,7 @@
 // (priority tier first, then join time), plus one.
 import type { PoolClient } from 'pg';
 import type { WaitlistEntry } from '../../protocol/index.js';
+import { expectRow } from '../../platform/expect-row.js';
 
 export const QUEUE_ORDER = 'priority DESC, joined_at, id';
 
@@ -26,7 +27,7 @@ export async function positionOf(client: PoolClient, row: EntryRow): Promise<num
     text: `SELECT count(w.id)::int AS ahead FROM waitlist_entries me JOIN waitlist_entries w ON ${AHEAD_OF_ME} WHERE me.id = $1`,
     values: [row.id],
   });
-  return rows[0].ahead + 1;
+  return expectRow(rows[0], 'waitlist.position').ahead + 1;
 }
 
 export function toEntry(row: EntryRow, position: number | null): WaitlistEntry {

@@ -103,7 +103,8 @@ export const start: StartActor<'waitroom'> = async ({ config, log, shards, nc })
         const row = await roomRow(pool, req.eventId);
         if (!row) return refuse('NOT_FOUND', 'this event has no waiting room');
         const all = await rates();
-        return ok((await roomState(pool, [row], (e) => rateOf(e, all)))[0]);
+        const [state] = await roomState(pool, [row], (e) => rateOf(e, all));
+        return state ? ok(state) : refuse('NOT_FOUND', 'this event has no waiting room');
       },
       rooms: async (_req, ctx: CallContext) => {
         if (ctx.role !== 'admin') return adminOnly;

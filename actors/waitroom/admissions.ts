@@ -3,6 +3,7 @@
 // and reading what the adaptive pace needs. The thread owning the room's
 // shard runs these one after another, once per tick.
 import type pg from 'pg';
+import { expectRow } from '../../platform/expect-row.js';
 import { inTransaction } from '../../platform/resources.js';
 import { digestOf, seededShuffle } from './shuffle.js';
 import type { TicketRow } from './tickets.js';
@@ -17,8 +18,9 @@ export interface Draw { seed: string; count: number; inputDigest: string; output
  */
 export async function drawPrequeue(pool: pg.Pool, eventId: string, seed: string): Promise<Draw | undefined> {
   return inTransaction(pool, async (client) => {
-    const room = await client.query<{ shuffled_at: Date | null }>('SELECT shuffled_at FROM waitroom_rooms WHERE event_id = $1 FOR UPDATE', [eventId]);
-    if (room.rowCount === 0 || room.rows[0].shuffled_at) return undefined;
+    const { rows: [room] } = await client.query<{ shuffled_at: Date | null }>(
+      'SELECT shuffled_at FROM waitroom_rooms WHERE event_id = $1 FOR UPDATE', [eventId]);
+    if (!room || room.shuffled_at) return undefined;
     const { rows } = await client.query<{ id: string }>(
       `SELECT id FROM waitroom_tickets WHERE event_id = $1 AND prequeue AND state = 'waiting' ORDER BY joined_at, id`, [eventId]);
     const input = rows.map((r) => r.id);
@@ -65,5 +67,5 @@ export async function demandOf(pool: pg.Pool, eventId: string, windowSeconds: nu
        (SELECT count(*) FROM waitroom_tickets t WHERE t.event_id = $1 AND t.state = 'admitted' AND t.admission_expires_at > now()
           AND NOT EXISTS (SELECT 1 FROM event_user_tickets u WHERE u.event_id = t.event_id AND u.user_id = t.user_id AND u.confirmed > 0))::int AS shopping`,
     [eventId, windowSeconds]);
-  return rows[0];
+  return expectRow(rows[0], 'waitroom demand');
 }

@@ -42,7 +42,7 @@ export class MeasuredRate {
 
   add(n: number, at = Date.now()): void {
     this.samples.push({ at, n });
-    while (this.samples.length > 0 && this.samples[0].at < at - this.spanMs) this.samples.shift();
+    while ((this.samples[0]?.at ?? Infinity) < at - this.spanMs) this.samples.shift();
   }
 
   perSecond(now = Date.now()): number {

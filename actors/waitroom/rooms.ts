@@ -3,6 +3,7 @@
 // a fresh room with a new draw.
 import type pg from 'pg';
 import { ok, refuse, type Outcome, type Room, type RoomState, type SetRoom } from '../../protocol/index.js';
+import { expectRow } from '../../platform/expect-row.js';
 
 export interface RoomRow {
   event_id: string;
@@ -19,9 +20,9 @@ export const roomOf = (r: RoomRow): Room => ({
 });
 
 export async function setRoom(pool: pg.Pool, req: SetRoom, defaultTtl: number): Promise<Outcome<Room>> {
-  const event = await pool.query<{ status: string }>('SELECT status FROM events WHERE id = $1', [req.eventId]);
-  if (event.rowCount === 0) return refuse('NOT_FOUND', 'event not found');
-  if (event.rows[0].status !== 'scheduled') return refuse('EVENT_NOT_BOOKABLE', 'a waiting room needs a scheduled event');
+  const { rows: [event] } = await pool.query<{ status: string }>('SELECT status FROM events WHERE id = $1', [req.eventId]);
+  if (!event) return refuse('NOT_FOUND', 'event not found');
+  if (event.status !== 'scheduled') return refuse('EVENT_NOT_BOOKABLE', 'a waiting room needs a scheduled event');
   // Changing opensAt after the draw changes nothing about the order already drawn.
   const { rows } = await pool.query<RoomRow>(
     `INSERT INTO waitroom_rooms (event_id, opens_at, admit_per_minute, admission_ttl_s) VALUES ($1, $2, $3, $4)
@@ -29,7 +30,7 @@ export async function setRoom(pool: pg.Pool, req: SetRoom, defaultTtl: number): 
        admission_ttl_s = EXCLUDED.admission_ttl_s, updated_at = now()
      RETURNING *`,
     [req.eventId, req.opensAt, req.admitPerMinute ?? null, req.admissionTtlSeconds ?? defaultTtl]);
-  return ok(roomOf(rows[0]));
+  return ok(roomOf(expectRow(rows[0], 'waitroom room upsert')));
 }
 
 /** Room off: live tickets end as `left`, so nobody holds a place in a room that no longer exists. */

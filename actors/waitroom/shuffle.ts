@@ -33,10 +33,16 @@ export function seededShuffle<T>(items: readonly T[], seed: string): T[] {
   const out = [...items];
   const stream = words(seed);
   for (let i = out.length - 1; i > 0; i--) {
-    const j = below(stream, i + 1);
-    [out[i], out[j]] = [out[j], out[i]];
+    swap(out, i, below(stream, i + 1));
   }
   return out;
+}
+
+/** Both places are in range (i < a.length, j <= i), so neither read is a hole: the casts only drop `undefined`. */
+function swap<T>(a: T[], i: number, j: number): void {
+  const held = a[i] as T;
+  a[i] = a[j] as T;
+  a[j] = held;
 }
 
 /** A short fingerprint of an order, logged with the seed so a replay can be compared. */
@@ -45,8 +51,8 @@ export const digestOf = (ids: readonly string[]): string => createHash('sha256')
 /** Uniformity check: chi-square of item-by-place counts over `runs` fresh seeds; df = (n-1)². */
 export function positionChiSquare(n: number, runs: number): { chi2: number; df: number } {
   const counts = Array.from({ length: n }, () => new Array<number>(n).fill(0));
-  const input = Array.from({ length: n }, (_, i) => i);
-  for (let r = 0; r < runs; r++) seededShuffle(input, newSeed()).forEach((item, pos) => { counts[item][pos]++; });
+  // Shuffling the rows themselves: the row drawn to place `pos` is the item that landed there.
+  for (let r = 0; r < runs; r++) seededShuffle(counts, newSeed()).forEach((row, pos) => { row[pos] = (row[pos] ?? 0) + 1; });
   const expected = runs / n;
   let chi2 = 0;
   for (const row of counts) for (const c of row) chi2 += (c - expected) ** 2 / expected;

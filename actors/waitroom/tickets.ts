@@ -4,6 +4,7 @@
 import type pg from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { signAdmission, type QueueTicket } from '../../protocol/index.js';
+import { expectRow } from '../../platform/expect-row.js';
 import { inTransaction } from '../../platform/resources.js';
 
 export interface TicketRow {
@@ -44,17 +45,17 @@ export function toTicket(row: TicketRow, standing: Standing, key: Buffer, now = 
  */
 export async function joinBatch(pool: pg.Pool, eventId: string, userIds: readonly string[]): Promise<Map<string, Joined> | undefined> {
   return inTransaction(pool, async (client) => {
-    const room = await client.query<{ first: string; prequeue: boolean }>(
+    const { rows: [room] } = await client.query<{ first: string; prequeue: boolean }>(
       `UPDATE waitroom_rooms SET next_rank = next_rank + $2 WHERE event_id = $1
        RETURNING next_rank - $2 AS first, (shuffled_at IS NULL AND now() < opens_at) AS prequeue`, [eventId, userIds.length]);
-    if (room.rowCount === 0) return undefined;
-    const first = Number(room.rows[0].first);
+    if (!room) return undefined;
+    const first = Number(room.first);
     const inserted = await client.query<TicketRow>(
       `INSERT INTO waitroom_tickets (id, event_id, user_id, state, prequeue, rank)
        SELECT t.id, $1, t.user_id, 'waiting', $2, t.rank FROM unnest($3::uuid[], $4::uuid[], $5::bigint[]) AS t(id, user_id, rank)
        ON CONFLICT (event_id, user_id) WHERE state IN ('waiting', 'admitted') DO NOTHING
        RETURNING *`,
-      [eventId, room.rows[0].prequeue, userIds.map(() => uuidv7()), userIds, userIds.map((_, i) => first + i)]);
+      [eventId, room.prequeue, userIds.map(() => uuidv7()), userIds, userIds.map((_, i) => first + i)]);
     const out = new Map<string, Joined>(inserted.rows.map((row) => [row.user_id, { row, created: true }]));
     const already = userIds.filter((u) => !out.has(u));
     if (already.length > 0) {
@@ -94,5 +95,5 @@ export async function leaveQueue(pool: pg.Pool, eventId: string, userId: string)
 export async function placeInPostgres(pool: pg.Pool, eventId: string, rank: number): Promise<number> {
   const { rows } = await pool.query<{ n: number }>(
     `SELECT count(*)::int AS n FROM waitroom_tickets WHERE event_id = $1 AND state = 'waiting' AND rank < $2`, [eventId, rank]);
-  return rows[0].n + 1;
+  return expectRow(rows[0], 'waitroom place count').n + 1;
 }

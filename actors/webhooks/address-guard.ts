@@ -88,9 +88,9 @@ export const guardedLookup: LookupFunction = (hostname, options, callback) => {
   publicAddresses(hostname).then((addresses) => {
     const family = typeof options.family === 'number' ? options.family : 0;
     const wanted = family === 0 ? addresses : addresses.filter((a) => a.family === family);
-    if (options.all) return (callback as unknown as (err: null, all: LookupAddress[]) => void)(null, wanted);
+    if (options.all) { ;(callback as unknown as (err: null, all: LookupAddress[]) => void)(null, wanted); return; }
     const first = wanted[0];
-    if (!first) return callback(new AddressRefused(`${hostname} has no IPv${family} address`), '', 0);
+    if (!first) { callback(new AddressRefused(`${hostname} has no IPv${family} address`), '', 0); return; }
     callback(null, first.address, first.family);
   }, (err: NodeJS.ErrnoException) => callback(err, '', 0));
 };

@@ -8,6 +8,7 @@ import {
   ok, refuse, type CreateWebhook, type ListWebhooks, type Outcome, type UpdateWebhook, type Webhook, type WebhookPage,
   type WebhookRef, type WebhookWithSecret,
 } from '../../protocol/index.js';
+import { expectRow } from '../../platform/expect-row.js';
 import { decodeCursor, encodeCursor } from '../../platform/cursor.js';
 import { urlProblem } from './address-guard.js';
 import { newSecret } from './signature.js';
@@ -42,7 +43,7 @@ export class Endpoints {
     const { rows: [row] } = await this.pool.query<EndpointRow>(
       `INSERT INTO webhook_endpoints (id, url, events, description, secret) VALUES ($1, $2, $3, $4, $5) RETURNING ${COLUMNS}`,
       [uuidv7(), req.url, req.events, req.description ?? null, newSecret()]);
-    return ok(withSecret(row), 201);
+    return ok(withSecret(expectRow(row, 'webhook endpoint insert')), 201);
   }
 
   async list(req: ListWebhooks): Promise<Outcome<WebhookPage>> {

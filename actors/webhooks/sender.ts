@@ -75,7 +75,7 @@ export class Sender {
       return;
     }
     this.claiming = this.claim()
-      .catch((err: Error) => this.log.warn({ err }, 'webhook claim failed; the next one retries'))
+      .catch((err: unknown) => this.log.warn({ err }, 'webhook claim failed; the next one retries'))
       .finally(() => {
         this.claiming = null;
         if (this.again) {
@@ -94,7 +94,7 @@ export class Sender {
       if (chains.length === 0) return;
       for (const chain of chains) {
         const task: Promise<void> = this.send(chain, claimedAt + this.leaseMs)
-          .catch((err: Error) => this.log.warn({ err, endpoint: chain.endpoint.id }, 'webhook chain failed; its lease runs out and it goes again'))
+          .catch((err: unknown) => this.log.warn({ err, endpoint: chain.endpoint.id }, 'webhook chain failed; its lease runs out and it goes again'))
           .finally(() => {
             this.chains.delete(task);
             this.kick();
@@ -108,8 +108,7 @@ export class Sender {
     const settled: Settled[] = [];
     let next = 0;
     try {
-      for (; next < chain.deliveries.length; next++) {
-        const d = chain.deliveries[next];
+      for (let d = chain.deliveries[next]; d !== undefined; d = chain.deliveries[++next]) {
         const late = Date.now() + this.options.timeoutMs + 1_000 > leaseEndsAt;
         if (this.stopped || late || d.next_attempt_at.getTime() > Date.now()) break;
         const outcome = await this.attempt(chain, d);

@@ -21,7 +21,7 @@ export class CheckinFeed {
   start(): void {
     this.subscription = this.nc.subscribe(CHECKIN_FIGURES_WILDCARD, {
       callback: (err, msg) => {
-        if (err) return this.log.warn({ err }, 'check-in figures subscription error');
+        if (err) { this.log.warn({ err }, 'check-in figures subscription error'); return; }
         const eventId = msg.subject.slice(msg.subject.lastIndexOf('.') + 1);
         if (!this.followers.has(eventId)) return;
         try {

@@ -20,7 +20,7 @@ import { Presence } from './presence.js';
 import { presenceRoute } from './presence-route.js';
 import { QueueWatch } from './queue.js';
 import { availabilityFrame, Snapshots } from './snapshots.js';
-import { attachSocket, type SignedIn, type SocketDeps } from './socket.js';
+import { attachSocket, type SocketDeps } from './socket.js';
 import type { DomainFeed } from '../plugins/domain-feed.js';
 import type { AccountStates } from '../../platform/http/account-states.js';
 
@@ -123,7 +123,7 @@ export default fp<LiveOptions>(async (app, { nc, feed, broker, config, states })
     },
     handler: (_request, reply) => sendProblem(reply, 'VALIDATION_FAILED', 'GET /ws needs a WebSocket upgrade (Connection: Upgrade, Upgrade: websocket)'),
     wsHandler: (socket, request) => {
-      attachSocket(socket, request.id, request.headers.authorization ? (request.user as SignedIn) : undefined, deps);
+      attachSocket(socket, request.id, request.headers.authorization ? request.user : undefined, deps);
     },
   });
   await app.register(presenceRoute, { hub, presence });

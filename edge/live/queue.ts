@@ -32,7 +32,8 @@ function removedAhead(removed: readonly number[], rank: number): number {
   let hi = removed.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (removed[mid] < rank) lo = mid + 1;
+    const value = removed[mid];
+    if (value !== undefined && value < rank) lo = mid + 1;
     else hi = mid;
   }
   return lo;

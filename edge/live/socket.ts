@@ -55,32 +55,32 @@ function fail(client: LiveClient, code: ErrorCode, detail: string, deps: SocketD
 }
 
 function onMessage(client: LiveClient, requestId: string, data: RawData, isBinary: boolean, deps: SocketDeps): void {
-  if (isBinary) return fail(client, 'UNSUPPORTED_MEDIA_TYPE', 'send JSON in text frames', deps);
+  if (isBinary) { fail(client, 'UNSUPPORTED_MEDIA_TYPE', 'send JSON in text frames', deps); return; }
   const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
-  if (bytes.length > deps.maxMessage) return fail(client, 'PAYLOAD_TOO_LARGE', `a message is at most ${deps.maxMessage} bytes`, deps);
+  if (bytes.length > deps.maxMessage) { fail(client, 'PAYLOAD_TOO_LARGE', `a message is at most ${deps.maxMessage} bytes`, deps); return; }
   let parsed: unknown;
   try {
     parsed = JSON.parse(bytes.toString('utf8'));
   } catch {
-    return fail(client, 'MALFORMED_JSON', 'message is not valid JSON', deps);
+    fail(client, 'MALFORMED_JSON', 'message is not valid JSON', deps); return;
   }
   const type = typeof parsed === 'object' && parsed !== null ? (parsed as { type?: unknown }).type : undefined;
   const check = typeof type === 'string' ? validators.get(type) : undefined;
   if (!check) {
-    return fail(client, 'VALIDATION_FAILED', `unknown message type ${JSON.stringify(type ?? null).slice(0, 40)}; expected one of ${TYPES}`, deps);
+    fail(client, 'VALIDATION_FAILED', `unknown message type ${JSON.stringify(type ?? null).slice(0, 40)}; expected one of ${TYPES}`, deps); return;
   }
   if (!check.Check(parsed)) {
     const errors = check.Errors(parsed).filter((e) => e.keyword !== 'boolean').slice(0, 5);
-    return fail(client, 'VALIDATION_FAILED', errors.map((e) => `${e.instancePath || '/'} ${e.message}`).join('; '), deps);
+    fail(client, 'VALIDATION_FAILED', errors.map((e) => `${e.instancePath || '/'} ${e.message}`).join('; '), deps); return;
   }
-  const message = parsed as ClientMessage;
+  const message = parsed;
   switch (message.type) {
     case 'auth': return void authenticate(client, requestId, message.token, deps);
-    case 'subscribe': return subscribe(client, requestId, message.eventIds, deps);
-    case 'unsubscribe': return unsubscribe(client, message.eventIds, deps);
-    case 'subscribe-dashboard': return followDashboard(client, deps);
-    case 'subscribe-checkin': return followCheckin(client, requestId, message.eventId.toLowerCase(), deps);
-    case 'subscribe-queue': return followQueue(client, requestId, message.eventId.toLowerCase(), deps);
+    case 'subscribe': { subscribe(client, requestId, message.eventIds, deps); return; }
+    case 'unsubscribe': { unsubscribe(client, message.eventIds, deps); return; }
+    case 'subscribe-dashboard': { followDashboard(client, deps); return; }
+    case 'subscribe-checkin': { followCheckin(client, requestId, message.eventId.toLowerCase(), deps); return; }
+    case 'subscribe-queue': { followQueue(client, requestId, message.eventId.toLowerCase(), deps); return; }
   }
 }
 
@@ -89,7 +89,7 @@ async function authenticate(client: LiveClient, requestId: string, token: string
   if (!user) {
     // A failed sign-in also ends the previous one: the socket is not left speaking for someone unproven.
     deps.hub.signOut(client);
-    return fail(client, 'UNAUTHENTICATED', 'token is not valid, has expired or was revoked', deps);
+    fail(client, 'UNAUTHENTICATED', 'token is not valid, has expired or was revoked', deps); return;
   }
   deps.hub.signIn(client, user.sub, expiryOf(user), user.role);
   reply(client, { type: 'ack', of: 'auth', userId: user.sub }, deps);
@@ -102,7 +102,7 @@ function subscribe(client: LiveClient, requestId: string, eventIds: string[], de
   const ids = canonical(eventIds);
   const fresh = ids.filter((id) => !client.eventIds.has(id));
   if (client.eventIds.size + fresh.length > deps.maxSubscriptions) {
-    return fail(client, 'VALIDATION_FAILED', `a socket watches at most ${deps.maxSubscriptions} events (this one watches ${client.eventIds.size})`, deps);
+    fail(client, 'VALIDATION_FAILED', `a socket watches at most ${deps.maxSubscriptions} events (this one watches ${client.eventIds.size})`, deps); return;
   }
   for (const id of fresh) deps.hub.watch(client, id);
   reply(client, { type: 'ack', of: 'subscribe', eventIds: ids }, deps);
@@ -117,7 +117,7 @@ async function sendSnapshot(client: LiveClient, requestId: string, eventId: stri
   if (!client.eventIds.has(eventId)) return;
   if (!outcome.ok) {
     if (outcome.code === 'NOT_FOUND') deps.hub.unwatch(client, eventId);
-    return fail(client, outcome.code, outcome.detail, deps);
+    fail(client, outcome.code, outcome.detail, deps); return;
   }
   // The total without marking it pushed: the other watchers still get their own update of it.
   deps.hub.deliverAvailability(client, eventId, availabilityFrame(eventId, outcome.value, deps.presence.total(eventId)), false);
@@ -125,22 +125,22 @@ async function sendSnapshot(client: LiveClient, requestId: string, eventId: stri
 
 /** The dashboard feed tells of every sale: admins only, as the analytics API is. */
 function followDashboard(client: LiveClient, deps: SocketDeps): void {
-  if (client.userId === undefined) return fail(client, 'UNAUTHENTICATED', 'send an auth message with an admin token first', deps);
-  if (!client.admin) return fail(client, 'FORBIDDEN', 'the dashboard feed is for admins only', deps);
+  if (client.userId === undefined) { fail(client, 'UNAUTHENTICATED', 'send an auth message with an admin token first', deps); return; }
+  if (!client.admin) { fail(client, 'FORBIDDEN', 'the dashboard feed is for admins only', deps); return; }
   deps.hub.followDashboard(client);
   reply(client, { type: 'ack', of: 'subscribe-dashboard' }, deps);
 }
 
 /** An event's live check-in figure: for the door staff and admins. */
 function followCheckin(client: LiveClient, requestId: string, eventId: string, deps: SocketDeps): void {
-  if (client.userId === undefined) return fail(client, 'UNAUTHENTICATED', 'send an auth message with a staff token first', deps);
-  if (client.role !== 'staff' && client.role !== 'admin') return fail(client, 'FORBIDDEN', 'check-in figures are for staff and admins only', deps);
+  if (client.userId === undefined) { fail(client, 'UNAUTHENTICATED', 'send an auth message with a staff token first', deps); return; }
+  if (client.role !== 'staff' && client.role !== 'admin') { fail(client, 'FORBIDDEN', 'check-in figures are for staff and admins only', deps); return; }
   deps.checkin.follow(client, eventId, requestId).catch((err: unknown) => deps.log.error({ err, eventId }, 'check-in figure not sent'));
 }
 
 /** The user's place in the event's waiting room, now and as it moves; then the admission. */
 function followQueue(client: LiveClient, requestId: string, eventId: string, deps: SocketDeps): void {
-  if (client.userId === undefined) return fail(client, 'UNAUTHENTICATED', 'send an auth message first: a queue place is personal', deps);
+  if (client.userId === undefined) { fail(client, 'UNAUTHENTICATED', 'send an auth message first: a queue place is personal', deps); return; }
   deps.queue.subscribe(client, eventId, requestId).then((outcome) => {
     if (!outcome.ok) fail(client, outcome.code, outcome.detail, deps);
   }, (err: unknown) => deps.log.error({ err, eventId }, 'queue subscription failed'));

@@ -34,7 +34,9 @@ export const pageRoutes: FastifyPluginAsync<PageDeps> = async (app, { broker, co
     const ctx = ctxOf(request.id);
     const found = await broker.call(checkin.tickets, { bookingId: request.params.id, link: request.params.signature }, ctx);
     if (!found.ok) return found.code === 'NOT_FOUND' ? notFound(reply) : html(reply, 503, messagePage('Try again', 'Your tickets could not be shown just now.'));
-    const event = await broker.call(inventory.getEvent, { eventId: found.value.items[0].eventId }, ctx);
+    const [first] = found.value.items;
+    if (!first) return notFound(reply);
+    const event = await broker.call(inventory.getEvent, { eventId: first.eventId }, ctx);
     if (!event.ok) return html(reply, 503, messagePage('Try again', 'Your tickets could not be shown just now.'));
     const tickets = await Promise.all(found.value.items.map(async (ticket) => ({ ticket, svg: await qrSvg(ticket.code) })));
     return html(reply, 200, ticketsPage(event.value, tickets));

@@ -43,7 +43,7 @@ export default fp<{ nc: NatsConnection }>(async (app, { nc }) => {
     const batchId = uuidv7();
     // The batch id is JetStream's Nats-Msg-Id: a retried publish is stored once.
     const done = js.publish(AUDIT_RECORDS_SUBJECT, JSON.stringify(batch), { msgID: batchId })
-      .then(() => undefined, (err: Error) => app.log.error({ err, records: batch }, 'audit batch not published'))
+      .then(() => undefined, (err: unknown) => app.log.error({ err, records: batch }, 'audit batch not published'))
       .finally(() => publishing.delete(done));
     publishing.add(done);
   };

@@ -82,7 +82,7 @@ export class EventCache {
 
   private async fill(eventId: string, load: () => Promise<Outcome<Event>>): Promise<Outcome<CachedEvent>> {
     if (this.options.l2TtlMs > 0) {
-      const raw = await this.redis.get(L2_PREFIX + eventId).catch((err: Error) => {
+      const raw = await this.redis.get(L2_PREFIX + eventId).catch((err: unknown) => {
         this.log.warn({ err }, 'event cache: Redis read failed; reading through');
         return null;
       });
@@ -99,7 +99,7 @@ export class EventCache {
     this.l1?.set(eventId, entry);
     if (this.options.l2TtlMs > 0) {
       this.redis.set(L2_PREFIX + eventId, encode(entry), 'PX', this.options.l2TtlMs)
-        .catch((err: Error) => this.log.warn({ err }, 'event cache: Redis write failed'));
+        .catch((err: unknown) => this.log.warn({ err }, 'event cache: Redis write failed'));
     }
     return ok(entry);
   }
@@ -111,7 +111,7 @@ export class EventCache {
     this.loading.delete(eventId);
     invalidations.inc();
     if (this.options.l2TtlMs > 0) {
-      this.redis.del(L2_PREFIX + eventId).catch((err: Error) => this.log.warn({ err }, 'event cache: Redis delete failed'));
+      this.redis.del(L2_PREFIX + eventId).catch((err: unknown) => this.log.warn({ err }, 'event cache: Redis delete failed'));
     }
   }
 

@@ -67,14 +67,14 @@ export default fp<RateLimitOptions>(async (app, { redis, config }) => {
     if (routeTier === 'none') return;
     const tiers = routeTier ? [...common, ...byRoute[routeTier]] : common;
     const applicable = tiers.filter((t) => t.key(request) !== undefined);
-    const results = await Promise.all(applicable.map((t) => t.check(request)));
+    const results = await Promise.all(applicable.map(async (t) => ({ ...(await t.check(request)), tier: t.name })));
     let tightest: { max: number; remaining: number; ttlInSeconds: number } | undefined;
-    for (const [i, r] of results.entries()) {
+    for (const r of results) {
       if (r.isAllowed) continue;
       if (r.isExceeded) {
         const wait = Math.max(1, r.ttlInSeconds);
         reply.header('x-ratelimit-limit', r.max).header('x-ratelimit-remaining', 0).header('x-ratelimit-reset', wait).header('retry-after', wait);
-        return sendProblem(reply, 'RATE_LIMITED', `too many requests (${applicable[i].name} limit); retry in ${wait} s`);
+        return sendProblem(reply, 'RATE_LIMITED', `too many requests (${r.tier} limit); retry in ${wait} s`);
       }
       if (!tightest || r.remaining < tightest.remaining) tightest = r;
     }

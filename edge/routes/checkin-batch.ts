@@ -17,7 +17,10 @@ export async function uploadScans(broker: Broker, scans: readonly UploadedScan[]
     ({ group, outcome: await broker.call(checkin.batch, { eventId, scans: group.map((g) => g.scan) }, ctx) })));
   for (const { group, outcome } of answers) {
     if (!outcome.ok) return outcome;
-    group.forEach((g, i) => { results[g.at] = outcome.value.results[i]; });
+    group.forEach((g, i) => {
+      const answer = outcome.value.results[i];
+      if (answer) results[g.at] = answer;
+    });
   }
   return ok({ results });
 }

@@ -34,7 +34,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app, { b
     });
     const results = await Promise.all(targets.map((t) =>
       broker.callSubject(t.subject, {}, ctx, BACKGROUND_KINDS.has(t.kind) ? BACKGROUND_PING_TIMEOUT_MS : PING_TIMEOUT_MS)));
-    const down = targets.filter((_, i) => !results[i].ok).map((t) => t.name);
+    const down = targets.filter((_, i) => !results[i]?.ok).map((t) => t.name);
     return down.length === 0
       ? reply.send({ status: 'ready', shards })
       : sendProblem(reply, 'UNAVAILABLE', `not answering: ${down.join(', ')}`);

@@ -103,8 +103,7 @@ test('when every route of the served OpenAPI document is swept with generated ba
   const failures: string[] = [];
   let next = 0;
   const worker = async () => {
-    while (next < requests.length) {
-      const r = requests[next++];
+    for (let r = requests[next++]; r !== undefined; r = requests[next++]) {
       const headers: Record<string, string> = { ...r.headers };
       if (r.token) headers.authorization = `Bearer ${r.token}`;
       // A 503/504 from an actor that was too slow to answer (a loaded machine, a readiness ping) is

@@ -19,8 +19,8 @@ export interface SweepRequest {
   field?: string;
 }
 
-const INJECTIONS = ["'; DROP TABLE events; --", '" OR 1=1 --', '{"$gt":""}', '<script>alert(1)</script>', '../../../../etc/passwd', '${jndi:ldap://x/a}', '%00%0d%0aSet-Cookie: x=1'];
-const UNICODE = ['𝔘𝔫𝔦𝔠𝔬𝔡𝔢 ✓ 🎟️', '\u202Eevil\u202C', 'null\u0000byte', 'ｆｕｌｌｗｉｄｔｈ', '\uD800 lone surrogate', 'é'.repeat(300)];
+const INJECTIONS = ["'; DROP TABLE events; --", '" OR 1=1 --', '{"$gt":""}', '<script>alert(1)</script>', '../../../../etc/passwd', '${jndi:ldap://x/a}', '%00%0d%0aSet-Cookie: x=1'] as const;
+const UNICODE = ['𝔘𝔫𝔦𝔠𝔬𝔡𝔢 ✓ 🎟️', '\u202Eevil\u202C', 'null\u0000byte', 'ｆｕｌｌｗｉｄｔｈ', '\uD800 lone surrogate', 'é'.repeat(300)] as const;
 
 // Dates PostgreSQL cannot hold or a format check alone lets through.
 const BOUNDARY_TIMES = ['0000-01-01T00:00:00Z', '99999-01-01T00:00:00Z', '1899-12-31T23:59:59Z', '2027-02-30T00:00:00Z', '2027-01-01T24:00:01Z'];
@@ -86,8 +86,11 @@ export function sweep(method: string, template: string, op: OpenApiOperation, pa
   const valid = (media?.example ?? bodySchema?.examples?.[0] ?? {}) as Record<string, unknown>;
   const json = { 'content-type': 'application/json' };
   const out: SweepRequest[] = [];
-  const add = (name: string, path: string, body?: unknown, headers: Record<string, string> = {}, raw?: string) =>
-    out.push({ name: `${method} ${template} ${name}`, method, path, headers: body !== undefined || raw !== undefined ? { ...json, ...headers } : headers, body: raw ?? (body === undefined ? undefined : JSON.stringify(body)) });
+  const add = (name: string, path: string, body?: unknown, headers: Record<string, string> = {}, raw?: string) => {
+    const request: SweepRequest = { name: `${method} ${template} ${name}`, method, path, headers: body !== undefined || raw !== undefined ? { ...json, ...headers } : headers, body: raw ?? (body === undefined ? undefined : JSON.stringify(body)) };
+    out.push(request);
+    return request;
+  };
 
   for (const p of pathParams) {
     for (const v of badValues(p.schema, p.name)) add(`path ${p.name}=${text(v).slice(0, 20)}`, pathWith({ [p.name]: text(v) }), bodySchema ? valid : undefined);
@@ -95,8 +98,7 @@ export function sweep(method: string, template: string, op: OpenApiOperation, pa
   for (const p of params.filter((q) => q.in === 'query')) {
     for (const v of badValues(p.schema, p.name)) {
       const value = component(text(v));
-      if (value !== undefined) add(`query ${p.name}=${text(v).slice(0, 20)}`, `${pathWith()}?${p.name}=${value}`);
-      if (value !== undefined) out[out.length - 1].field = p.name;
+      if (value !== undefined) add(`query ${p.name}=${text(v).slice(0, 20)}`, `${pathWith()}?${p.name}=${value}`).field = p.name;
     }
   }
   add('unknown query parameter', `${pathWith()}?surprise=${encodeURIComponent(INJECTIONS[0])}`, bodySchema ? valid : undefined);

@@ -52,7 +52,7 @@ test('when other clients book and cancel, then a watcher sees availability chang
   assert.equal(held.available, 0);
   assert.equal(watcher.pending(isAvailability(event.id, (m) => m.available > 0)).length, 0);
 
-  const confirmed = await t.api('POST', `/v1/holds/${offer.offer!.holdId}/confirm`, { token: w.token });
+  const confirmed = await t.api('POST', `/v1/holds/${offer.offer.holdId}/confirm`, { token: w.token });
   assert.equal(confirmed.status, 201);
   const message = await mine.next<BookingMessage>((m) => m.type === 'booking' && m.booking.id === confirmed.body.id, 'my booking');
   assert.equal(message.booking.status, 'confirmed');

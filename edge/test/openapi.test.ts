@@ -31,7 +31,7 @@ after(async () => { await t?.stop(); });
 const operations = () => Object.entries(doc.paths).flatMap(([path, methods]) =>
   Object.entries(methods).map(([method, op]) => ({ name: `${method.toUpperCase()} ${path}`, op })));
 const catalogue = Object.entries(errorCatalogue).map(([code, e]) => ({ code, status: e.status, title: e.title, retryable: e.retryable }));
-const codesIn = (schema: Schema) => (schema.properties?.code.anyOf ?? []).map((s) => s.const ?? s.enum?.[0]).sort();
+const codesIn = (schema: Schema) => (schema.properties?.code?.anyOf ?? []).map((s) => s.const ?? s.enum?.[0]).sort();
 
 test('when the OpenAPI document is read, then every operation has a summary, examples and problem responses that include 429, 500 and 503', () => {
   const ops = operations();

@@ -41,8 +41,7 @@ async function gatesAtOnce<J>(gates: number, jobs: J[], call: (job: J, gate: num
   const took: number[] = [];
   let next = 0;
   await Promise.all(Array.from({ length: gates }, async (_, gate) => {
-    while (next < jobs.length) {
-      const job = jobs[next++];
+    for (let job = jobs[next++]; job !== undefined; job = jobs[next++]) {
       const started = performance.now();
       await call(job, gate);
       took.push(performance.now() - started);

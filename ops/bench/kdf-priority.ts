@@ -41,7 +41,7 @@ async function measure(derive: Derive | undefined, count: number, inFlight: numb
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { hashes: { type: 'string' }, cost: { type: 'string' }, 'in-flight': { type: 'string' }, rounds: { type: 'string' }, help: { type: 'boolean' } } });
-  if (values.help) return console.log(usage);
+  if (values.help) { console.log(usage); return; }
   const count = Number(values.hashes ?? 40);
   const cost = Number(values.cost ?? 15);
   const k = Number(values['in-flight'] ?? 2);

@@ -10,8 +10,8 @@ process.stdin.on('data', (chunk) => { input += chunk; });
 process.stdin.on('end', () => {
   runLoadHere(JSON.parse(input) as LoadSpec)
     .then((m) => process.stdout.write(JSON.stringify(m)))
-    .catch((err: Error) => {
-      process.stderr.write(`${err.stack ?? err.message}\n`);
+    .catch((err: unknown) => {
+      process.stderr.write(`${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
       process.exit(1);
     });
 });

@@ -94,8 +94,8 @@ export function runLoad(spec: LoadSpec): Promise<Measurement> {
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => { out += chunk; });
     child.on('error', reject);
     child.on('exit', (code) => {
-      if (code !== 0) return reject(new Error(`load process exited ${code}`));
-      try { resolve(JSON.parse(out) as Measurement); } catch (err) { reject(err as Error); }
+      if (code !== 0) { reject(new Error(`load process exited ${code}`)); return; }
+      try { resolve(JSON.parse(out) as Measurement); } catch (err) { reject(err); }
     });
     child.stdin.end(JSON.stringify(spec));
   });

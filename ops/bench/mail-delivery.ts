@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import nodemailer from 'nodemailer';
+import { expectRow } from '../../platform/expect-row.js';
 import { startMailSink } from '../stack/mail-sink.js';
 import { createEvent, registerUsers } from './api.js';
 import { stopRunningSystems, withSystem, type SystemUnderTest } from './fixture.js';
@@ -62,10 +63,11 @@ async function oneRun(sut: SystemUnderTest, users: number, each: number): Promis
   }));
   const deadline = Date.now() + 120_000;
   for (;;) {
-    const { rows } = await sut.db.query<{ sent: number }>(
+    const { rows: [counted] } = await sut.db.query<{ sent: number }>(
       `SELECT count(*)::int AS sent FROM mail_deliveries WHERE event_id = $1 AND template = 'booking-confirmed' AND status = 'sent'`, [eventId]);
-    if (rows[0].sent === users * each) break;
-    if (Date.now() > deadline) throw new Error(`only ${rows[0].sent} of ${users * each} mails sent in 2 minutes`);
+    const { sent } = expectRow(counted, 'mails sent');
+    if (sent === users * each) break;
+    if (Date.now() > deadline) throw new Error(`only ${sent} of ${users * each} mails sent in 2 minutes`);
     await new Promise((r) => setTimeout(r, 100));
   }
   const { rows } = await sut.db.query<{ ms: number; planned: number; booked: Date; sent: Date }>(
@@ -95,7 +97,9 @@ async function main(): Promise<number> {
     console.log(usage);
     return 0;
   }
-  const [users, each, runs] = [values.users ?? '100', values.each ?? '10', values.runs ?? '3'].map(Number);
+  const users = Number(values.users ?? '100');
+  const each = Number(values.each ?? '10');
+  const runs = Number(values.runs ?? '3');
   if (![users, each, runs].every((n) => Number.isInteger(n) && n >= 1)) {
     console.error(`--users, --each and --runs must be positive integers\n\n${usage}`);
     return 2;
@@ -105,9 +109,11 @@ async function main(): Promise<number> {
   const references: Result[] = [];
   await withSystem('mail', { batching: true, kdfCost: 12 }, async (sut) => {
     for (let i = 0; i < runs; i++) {
-      references.push(await reference(users * each));
-      measured.push(await oneRun(sut, users, each));
-      console.error(`  run ${i + 1}: ${measured[i].perSecond.toFixed(0)} mails/s, p99 ${percentile(measured[i].latencies, 99).toFixed(0)} ms (reference ${references[i].perSecond.toFixed(0)} mails/s)`);
+      const ref = await reference(users * each);
+      const run = await oneRun(sut, users, each);
+      references.push(ref);
+      measured.push(run);
+      console.error(`  run ${i + 1}: ${run.perSecond.toFixed(0)} mails/s, p99 ${percentile(run.latencies, 99).toFixed(0)} ms (reference ${ref.perSecond.toFixed(0)} mails/s)`);
     }
   });
   const cell = (results: Result[], f: (r: Result) => number | undefined) => {

@@ -59,24 +59,26 @@ async function offerSocket(url: string, token: string): Promise<{ offer: () => P
 
 async function oneRun(sut: SystemUnderTest, rounds: number): Promise<Samples> {
   const eventId = await createEvent(sut.url, sut.adminToken, { name: 'Promotion bench', capacity: 1, maxTicketsPerUser: 1 });
-  const tokens = await registerUsers(sut.url, rounds + 1);
-  let holding = (await call(sut, 'POST', `/v1/events/${eventId}/bookings`, tokens[0], { quantity: 1 })).id as string;
-  let holder = tokens[0];
-  const sockets = [];
-  for (const token of tokens.slice(1)) {
-    sockets.push(await offerSocket(sut.url, token));
+  const [first, ...others] = await registerUsers(sut.url, rounds + 1);
+  if (first === undefined) throw new Error('no user registered');
+  let holding = (await call(sut, 'POST', `/v1/events/${eventId}/bookings`, first, { quantity: 1 })).id as string;
+  let holder = first;
+  const waiters = [];
+  for (const token of others) {
+    waiters.push({ token, socket: await offerSocket(sut.url, token) });
     await call(sut, 'POST', `/v1/events/${eventId}/waitlist`, token, { quantity: 1 });
   }
+  const sockets = waiters.map((w) => w.socket);
   const samples: Samples = { fromSent: [], fromAnswered: [], reference: [] };
   try {
-    for (let i = 0; i < rounds; i++) {
+    for (const waiter of waiters) {
       const sent = performance.now();
       await call(sut, 'POST', `/v1/bookings/${holding}/cancel`, holder);
       const answered = performance.now();
-      const { holdId, at } = await sockets[i].offer();
+      const { holdId, at } = await waiter.socket.offer();
       samples.fromSent.push(at - sent);
       samples.fromAnswered.push(Math.max(0, at - answered));
-      holder = tokens[i + 1];
+      holder = waiter.token;
       holding = (await call(sut, 'POST', `/v1/holds/${holdId}/confirm`, holder)).id;
       const read = performance.now();
       await call(sut, 'GET', `/v1/events/${eventId}`, holder);
@@ -110,8 +112,8 @@ async function main(): Promise<number> {
   const all = await withSystem('promotion', { batching: true, kdfCost: 12 }, async (sut) => {
     const results: Samples[] = [];
     for (let i = 0; i < runs; i++) {
-      results.push(await oneRun(sut, rounds));
-      const r = results[i];
+      const r = await oneRun(sut, rounds);
+      results.push(r);
       console.error(`  run ${i + 1}: offer p50 ${median(r.fromSent).toFixed(1)} ms, p99 ${percentile(r.fromSent, 99).toFixed(1)} ms from cancel sent`);
     }
     return results;

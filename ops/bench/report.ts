@@ -28,7 +28,7 @@ function nonOk(r: Row): string {
 export function markdownTable(rows: readonly Row[]): string {
   const head = '| scenario | req/s | bookings/s | × ref | p50 ms | p97.5 ms | p99 ms | non-2xx by status | errors / timeouts | 5xx | oversell check |';
   const rule = '| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | --- |';
-  const lines = rows.map((r) => `| ${LABELS[r.name]} | ${num(r.reqPerSec)} | ${num(r.bookingsPerSec)} | ${r.ratio === undefined ? (r.name === 'ref' ? '1' : '–') : `${num(r.ratio, 3)}`} `
+  const lines = rows.map((r) => `| ${LABELS[r.name]} | ${num(r.reqPerSec)} | ${num(r.bookingsPerSec)} | ${r.ratio === undefined ? (r.name === 'ref' ? '1' : '–') : num(r.ratio, 3)} `
     + `| ${r.p50} | ${r.p975} | ${r.p99} | ${nonOk(r)} | ${num(r.errors)} / ${num(r.timeouts)} | ${num(r.fiveXX)} `
     + `| ${r.oversellOk === undefined ? '–' : r.oversellOk ? 'OK' : '**MISMATCH**'} |`);
   return [head, rule, ...lines].join('\n');

@@ -37,14 +37,17 @@ export interface Target {
 export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  return sorted.length % 2 === 1 ? at(sorted, mid) : (at(sorted, mid - 1) + at(sorted, mid)) / 2;
 }
 
 /** The p-th percentile (nearest rank) of latency samples. */
 export function percentile(values: readonly number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+  return at(sorted, Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length)));
 }
+
+/** NaN when there are no samples, so an empty series prints as NaN instead of failing. */
+const at = (sorted: readonly number[], i: number): number => sorted[i] ?? NaN;
 
 const optMedian = (values: readonly (number | undefined)[]) => {
   const present = values.filter((v): v is number => v !== undefined);
@@ -59,7 +62,7 @@ function ratioIn(run: Run, r: ScenarioResult): number | undefined {
 
 /** One row from one run (runs = [run]) or the medians of several. */
 export function row(name: ScenarioName, runs: readonly Run[]): Row | undefined {
-  const pairs = runs.flatMap((run) => (run[name] ? [{ run, r: run[name]! }] : []));
+  const pairs = runs.flatMap((run) => (run[name] ? [{ run, r: run[name] }] : []));
   if (pairs.length === 0) return undefined;
   const rs = pairs.map((p) => p.r);
   const codes = [...new Set(rs.flatMap((r) => Object.keys(r.m.statuses)))];

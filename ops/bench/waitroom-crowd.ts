@@ -56,8 +56,13 @@ async function run(s: WaitroomCrowdSpec): Promise<void> {
     referenceSeconds: 0, joinSeconds: 0, joinStatuses: {}, socketsOpen: 0, bookStatuses: {}, bookingMs: [], frameMs: [], admittedFrames: 0,
     cheatStatuses: {}, pollStatuses: {},
   };
-  const api = (method: string, path: string, token: string, headers: Record<string, string> = {}, body?: unknown) => fetch(s.url + path, {
-    method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}), ...headers }, body: body ? JSON.stringify(body) : undefined,
+  const tokenOf = (user: number): string => {
+    const token = s.tokens[user];
+    if (token === undefined) throw new Error(`no user ${user} in a crowd of ${s.tokens.length}`);
+    return token;
+  };
+  const api = async (method: string, path: string, user: number, headers: Record<string, string> = {}, body?: unknown) => fetch(s.url + path, {
+    method, headers: { authorization: `Bearer ${tokenOf(user)}`, ...(body ? { 'content-type': 'application/json' } : {}), ...headers }, body: body ? JSON.stringify(body) : undefined,
   });
   const room = `/v1/events/${s.eventId}/waiting-room`;
   const booked = new Set<number>();
@@ -65,7 +70,7 @@ async function run(s: WaitroomCrowdSpec): Promise<void> {
     if (booked.has(i)) return;
     booked.add(i);
     const started = performance.now();
-    const res = await api('POST', `/v1/events/${s.eventId}/bookings`, s.tokens[i], { 'evently-admission': admission }, { quantity: 1 }).catch(() => undefined);
+    const res = await api('POST', `/v1/events/${s.eventId}/bookings`, i, { 'evently-admission': admission }, { quantity: 1 }).catch(() => undefined);
     r.bookingMs.push(performance.now() - started);
     count(r.bookStatuses, res?.status ?? 'error');
     await res?.arrayBuffer();
@@ -85,17 +90,17 @@ async function run(s: WaitroomCrowdSpec): Promise<void> {
     }));
     return (performance.now() - started) / 1000;
   };
-  const reference = (i: number) => fetch(s.referenceUrl, { headers: { authorization: `Bearer ${s.tokens[i]}` } });
+  const reference = (i: number) => fetch(s.referenceUrl, { headers: { authorization: `Bearer ${tokenOf(i)}` } });
   r.referenceSeconds = await crowdOnce(reference, {});
   process.send!({ kind: 'referenced' } satisfies FromWaitroomCrowd);
   const { opensAt } = await opened;
-  r.joinSeconds = await crowdOnce((i) => api('POST', room, s.tokens[i]), r.joinStatuses);
+  r.joinSeconds = await crowdOnce((i) => api('POST', room, i), r.joinStatuses);
   process.send!({ kind: 'joined' } satisfies FromWaitroomCrowd);
 
   const wsUrl = `${s.url.replace(/^http/, 'ws')}/ws`;
   const sockets: WebSocket[] = [];
   const openOne = (i: number) => new Promise<void>((resolve) => {
-    const ws = new WebSocket(wsUrl, { headers: { authorization: `Bearer ${s.tokens[i]}` } });
+    const ws = new WebSocket(wsUrl, { headers: { authorization: `Bearer ${tokenOf(i)}` } });
     sockets.push(ws);
     ws.on('message', (data) => {
       const m = JSON.parse(String(data)) as { type: string; changedAt?: number; token?: string };
@@ -119,7 +124,7 @@ async function run(s: WaitroomCrowdSpec): Promise<void> {
   const cheat = async () => {
     await new Promise((res) => setTimeout(res, Math.max(0, opensAt - Date.now()) + 500));
     await Promise.all(Array.from({ length: Math.min(s.cheaters, s.tokens.length) }, async (_, k) => {
-      const res = await api('POST', `/v1/events/${s.eventId}/bookings`, s.tokens[s.tokens.length - 1 - k], {}, { quantity: 1 }).catch(() => undefined);
+      const res = await api('POST', `/v1/events/${s.eventId}/bookings`, s.tokens.length - 1 - k, {}, { quantity: 1 }).catch(() => undefined);
       count(r.cheatStatuses, res?.status ?? 'error');
       await res?.arrayBuffer();
     }));
@@ -130,7 +135,7 @@ async function run(s: WaitroomCrowdSpec): Promise<void> {
       for (let i = withSockets; i < s.tokens.length && Date.now() < until; i += 50) {
         await Promise.all(Array.from({ length: Math.min(50, s.tokens.length - i) }, async (_, j) => {
           if (booked.has(i + j)) return;
-          const res = await api('GET', `${room}/me`, s.tokens[i + j]).catch(() => undefined);
+          const res = await api('GET', `${room}/me`, i + j).catch(() => undefined);
           count(r.pollStatuses, res?.status ?? 'error');
           const t = res?.ok ? (await res.json()) as { admission: { token: string } | null } : undefined;
           if (t?.admission) await book(i + j, t.admission.token);

@@ -10,6 +10,7 @@ import { fork } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { positionChiSquare } from '../../actors/waitroom/shuffle.js';
+import { expectRow } from '../../platform/expect-row.js';
 import { withSystem, type SystemUnderTest } from './fixture.js';
 import { startReference } from './reference.js';
 import { median } from './summary.js';
@@ -47,7 +48,7 @@ function jwt(secret: string, sub: string): string {
 
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
-  return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] : NaN;
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
 };
 
 /** Join order (deciles) against drawn place (deciles): chi-square of the 10×10 table, df 81. */
@@ -55,7 +56,10 @@ async function drawIndependence(db: pg.Pool, eventId: string): Promise<number> {
   const { rows } = await db.query<{ j: number; d: number }>(
     `SELECT ntile(10) OVER (ORDER BY joined_at, id) AS j, ntile(10) OVER (ORDER BY rank) AS d FROM waitroom_tickets WHERE event_id = $1 AND prequeue`, [eventId]);
   const table = Array.from({ length: 10 }, () => new Array<number>(10).fill(0));
-  for (const r of rows) table[r.j - 1][r.d - 1]++;
+  for (const r of rows) {
+    const joined = table[r.j - 1];
+    if (joined) joined[r.d - 1] = (joined[r.d - 1] ?? 0) + 1;
+  }
   const expected = rows.length / 100;
   return table.flat().reduce((chi, c) => chi + (c - expected) ** 2 / expected, 0);
 }
@@ -75,7 +79,7 @@ async function oneRun(sut: SystemUnderTest, db: pg.Pool, referenceUrl: string, o
     const chunk = ids.slice(i, i + 5000);
     await db.query(`INSERT INTO users (id, email, name, password_hash) SELECT id, id::text || '@bench.test', 'bench', 'x' FROM unnest($1::uuid[]) AS id`, [chunk]);
   }
-  const tokens = ids.map((id) => jwt(config.jwtSecret!, id));
+  const tokens = ids.map((id) => jwt(config.jwtSecret, id));
 
   const child = fork(new URL('./waitroom-crowd.js', import.meta.url), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const spec: WaitroomCrowdSpec = {
@@ -100,7 +104,7 @@ async function oneRun(sut: SystemUnderTest, db: pg.Pool, referenceUrl: string, o
         console.error(`  crowd joined; sale opens in ${((opensAt - Date.now()) / 1000).toFixed(1)} s`);
         watch = setInterval(() => {
           void db.query<{ n: number }>(`SELECT count(*)::int AS n FROM bookings WHERE event_id = $1 AND status = 'confirmed'`, [ev.id]).then(({ rows }) => {
-            if (rows[0].n >= o.seats) { child.send('stop'); clearInterval(watch); }
+            if ((rows[0]?.n ?? 0) >= o.seats) { child.send('stop'); clearInterval(watch); }
           });
         }, 1000);
       }
@@ -112,16 +116,16 @@ async function oneRun(sut: SystemUnderTest, db: pg.Pool, referenceUrl: string, o
     if (child.connected) child.disconnect();
     child.kill();
   });
-  const seats = (await db.query<{ sold: number; bookings: number; users: number }>(
-    `SELECT coalesce(sum(quantity), 0)::int AS sold, count(*)::int AS bookings, count(DISTINCT user_id)::int AS users FROM bookings WHERE event_id = $1 AND status = 'confirmed'`, [ev.id])).rows[0];
-  const event = (await db.query<{ available: number }>('SELECT available FROM events WHERE id = $1', [ev.id])).rows[0];
-  const lastBooking = (await db.query<{ at: Date | null }>(`SELECT max(created_at) AS at FROM bookings WHERE event_id = $1`, [ev.id])).rows[0].at;
+  const seats = expectRow((await db.query<{ sold: number; bookings: number; users: number }>(
+    `SELECT coalesce(sum(quantity), 0)::int AS sold, count(*)::int AS bookings, count(DISTINCT user_id)::int AS users FROM bookings WHERE event_id = $1 AND status = 'confirmed'`, [ev.id])).rows[0], 'sales');
+  const event = expectRow((await db.query<{ available: number }>('SELECT available FROM events WHERE id = $1', [ev.id])).rows[0], 'event');
+  const lastBooking = (await db.query<{ at: Date | null }>(`SELECT max(created_at) AS at FROM bookings WHERE event_id = $1`, [ev.id])).rows[0]?.at;
   const soldOutAt = lastBooking?.getTime() ?? Number.NaN;
-  const unadmitted = (await db.query<{ n: number }>(
+  const unadmitted = expectRow((await db.query<{ n: number }>(
     `SELECT count(*)::int AS n FROM bookings b WHERE b.event_id = $1 AND NOT EXISTS (
-       SELECT 1 FROM waitroom_tickets t WHERE t.event_id = b.event_id AND t.user_id = b.user_id AND t.admitted_at IS NOT NULL AND t.admitted_at <= b.created_at)`, [ev.id])).rows[0].n;
-  const outOfOrder = (await db.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM (SELECT rank, lag(rank) OVER (ORDER BY admitted_at, rank) AS prev FROM waitroom_tickets WHERE event_id = $1 AND admitted_at IS NOT NULL) x WHERE prev > rank`, [ev.id])).rows[0].n;
+       SELECT 1 FROM waitroom_tickets t WHERE t.event_id = b.event_id AND t.user_id = b.user_id AND t.admitted_at IS NOT NULL AND t.admitted_at <= b.created_at)`, [ev.id])).rows[0], 'bookings without admission').n;
+  const outOfOrder = expectRow((await db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM (SELECT rank, lag(rank) OVER (ORDER BY admitted_at, rank) AS prev FROM waitroom_tickets WHERE event_id = $1 AND admitted_at IS NOT NULL) x WHERE prev > rank`, [ev.id])).rows[0], 'admissions out of order').n;
   const fiveXX = Object.entries({ ...result.joinStatuses }).concat(Object.entries(result.bookStatuses), Object.entries(result.pollStatuses), Object.entries(result.cheatStatuses))
     .filter(([k]) => k.startsWith('5') || k === 'error').reduce((n, [, v]) => n + v, 0);
   const uniform = positionChiSquare(8, 8000);
@@ -162,7 +166,10 @@ function summarise(runs: readonly RunResult[]) {
 }
 
 async function main(): Promise<void> {
-  if (process.argv.includes('--help')) return console.log(usage);
+  if (process.argv.includes('--help')) {
+    console.log(usage);
+    return;
+  }
   const o = args(process.argv.slice(2));
   const reference = await startReference();
   try {
@@ -171,8 +178,8 @@ async function main(): Promise<void> {
       try {
         const runs: RunResult[] = [];
         for (let i = 0; i < o.runs; i++) {
-          runs.push(await oneRun(sut, db, reference.url, o));
-          const r = runs[i];
+          const r = await oneRun(sut, db, reference.url, o);
+          runs.push(r);
           console.error(`  run ${i + 1}: ${r.join.perSecond} joins/s (reference ${r.join.referencePerSecond} req/s), `
             + `booking p99 ${r.booking.p99} ms, frames within 1 s ${r.frames.within1s}`);
         }

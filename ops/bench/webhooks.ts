@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { crowd, flashSale, type ScenarioResult } from './scenarios.js';
 import { stopRunningSystems, withSystem, type SystemUnderTest } from './fixture.js';
+import { expectRow } from '../../platform/expect-row.js';
 import { median } from './summary.js';
 
 const usage = `usage: node dist/ops/bench/webhooks.js [options]
@@ -66,14 +67,17 @@ async function main(): Promise<number> {
       for (let run = 0; run < runs; run++) {
         // Endpoints come and go between the two sales, so both run on the same warm system.
         for (const id of endpoints.splice(0)) await admin(sut, 'DELETE', `/v1/admin/webhooks/${id}`);
-        without.push(await flashSale('flash', sut, tokens, shape));
-        console.error(`  run ${run + 1}, no endpoints: ${without[run].bookingsPerSec?.toFixed(0)} bookings/s, p99 ${without[run].m.p99} ms`);
+        const bare = await flashSale('flash', sut, tokens, shape);
+        without.push(bare);
+        console.error(`  run ${run + 1}, no endpoints: ${bare.bookingsPerSec?.toFixed(0)} bookings/s, p99 ${bare.m.p99} ms`);
         for (const port of receivers.ports) {
           endpoints.push((await admin(sut, 'POST', '/v1/admin/webhooks', { url: `http://127.0.0.1:${port}/hook`, events: ['booking.confirmed'] })).id);
         }
-        withHooks.push(await flashSale('flash', sut, tokens, shape));
-        catchUps.push(await catchUp(sut, receivers.ports));
-        console.error(`  run ${run + 1}, two endpoints: ${withHooks[run].bookingsPerSec?.toFixed(0)} bookings/s, p99 ${withHooks[run].m.p99} ms, all delivered ${catchUps[run].toFixed(1)} s after the sale`);
+        const hooked = await flashSale('flash', sut, tokens, shape);
+        const caughtUp = await catchUp(sut, receivers.ports);
+        withHooks.push(hooked);
+        catchUps.push(caughtUp);
+        console.error(`  run ${run + 1}, two endpoints: ${hooked.bookingsPerSec?.toFixed(0)} bookings/s, p99 ${hooked.m.p99} ms, all delivered ${caughtUp.toFixed(1)} s after the sale`);
       }
     });
   } finally {
@@ -105,8 +109,9 @@ async function admin(sut: SystemUnderTest, method: string, path: string, body?: 
 /** Seconds from now (the sale's end) until both receivers hold every confirmed booking of the latest sale. */
 async function catchUp(sut: SystemUnderTest, ports: readonly number[]): Promise<number> {
   const ended = Date.now();
-  const { rows: [ev] } = await sut.db.query<{ event_id: string; n: number }>(
+  const { rows: [last] } = await sut.db.query<{ event_id: string; n: number }>(
     `SELECT event_id, count(*)::int AS n FROM bookings WHERE status = 'confirmed' GROUP BY event_id ORDER BY max(created_at) DESC LIMIT 1`);
+  const ev = expectRow(last, 'the last sale');
   for (;;) {
     const got = await Promise.all(ports.map((p) => distinct(p, ev.event_id)));
     if (got.every((g) => g >= ev.n)) return (Date.now() - ended) / 1000;

@@ -41,7 +41,7 @@ const PAUSE_BETWEEN_ROUNDS_MS = 20;
 const WARMUP_ROUNDS = 5;
 
 const send = (m: FromCrowd) => process.send!(m);
-const percentile = (sorted: Float64Array, p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+const percentile = (sorted: Float64Array, p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
 async function run(spec: CrowdSpec): Promise<void> {
   const wsUrl = `${spec.url.replace(/^http/, 'ws')}/ws`;

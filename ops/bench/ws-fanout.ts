@@ -76,17 +76,19 @@ async function measure(target: Target, spec: CrowdSpec): Promise<Sample> {
 
 async function oneRun(sut: SystemUnderTest, eventId: string, clients: number, rounds: number, version: { next: number }): Promise<Sample[]> {
   const { natsUrl, natsSupervisorPassword: natsPass, shards } = sut.system.config;
-  const base = { natsUrl: natsUrl!, natsPass, shards, eventId, clients, rounds };
-  const bare = await startBareWs(natsUrl!, natsPass);
+  const base = { natsUrl: natsUrl, natsPass, shards, eventId, clients, rounds };
+  const bare = await startBareWs(natsUrl, natsPass);
   const samples: Sample[] = [];
   try {
-    samples.push(await measure('bare ws', { ...base, url: bare.url, firstVersion: version.next, awaitSnapshot: false }));
+    const bareSample = await measure('bare ws', { ...base, url: bare.url, firstVersion: version.next, awaitSnapshot: false });
+    samples.push(bareSample);
+    version.next = bareSample.result.nextVersion;
   } finally {
     await bare.stop();
   }
-  version.next = samples[0].result.nextVersion;
-  samples.push(await measure('Evently edge', { ...base, url: sut.url, firstVersion: version.next, awaitSnapshot: true }));
-  version.next = samples[1].result.nextVersion;
+  const edgeSample = await measure('Evently edge', { ...base, url: sut.url, firstVersion: version.next, awaitSnapshot: true });
+  samples.push(edgeSample);
+  version.next = edgeSample.result.nextVersion;
   for (const s of samples) {
     const sorted = [...s.result.lastMs].sort((a, b) => a - b);
     console.error(`  ${s.target}: fan-out p50 ${median(sorted).toFixed(1)} ms, max ${sorted.at(-1)?.toFixed(1)} ms, missed ${s.result.missed}, RSS ${s.rssBefore.toFixed(0)} → ${s.rssAfter.toFixed(0)} MiB`);

@@ -5,7 +5,7 @@
 import { createConnection, createServer } from 'node:net';
 
 for (const spec of process.argv.slice(2)) {
-  const [listen, target] = spec.split('=');
+  const [listen = '', target] = spec.split('=');
   const [host, port] = listen.split(':');
   createServer((down) => {
     const up = createConnection({ host: '127.0.0.1', port: Number(target) });

@@ -260,15 +260,17 @@ export async function runPartition(o: SaleOptions & { leaseTtlMs: number }): Pro
         const shard = shardOf(id, config.shards);
         const v = supervisors.findIndex((s) => heldBy(s).includes(shard));
         if (v < 0) throw new Error(`nobody holds shard ${shard}`);
-        [victim, survivor] = [supervisors[v], supervisors[1 - v]];
+        const [cut, other, cutNs] = [supervisors[v], supervisors[1 - v], ns.names[v]];
+        if (!cut || !other || !cutNs) throw new Error('the partition drill needs two supervisors in two namespaces');
+        [victim, survivor] = [cut, other];
         cutAt = Date.now();
-        await ns.partition(ns.names[v]);
+        await ns.partition(cutNs);
         try {
-          await waitFor(`${survivor.name} claiming shard ${shard}`, () => heldBy(survivor!).includes(shard), [
-            survivor,
+          await waitFor(`${survivor.name} claiming shard ${shard}`, () => heldBy(other).includes(shard), [
+            other,
           ]);
         } finally {
-          await ns.heal(ns.names[v]);
+          await ns.heal(cutNs);
         }
       },
     );

@@ -57,7 +57,7 @@ export const FAULTS = {
           rows: [r],
         } = await killer.query<{ n: number }>(`SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity
           WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'`);
-        return `${r.n} dropped`;
+        return `${r?.n ?? 0} dropped`;
       } finally {
         await killer.end();
       }

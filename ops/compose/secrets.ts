@@ -70,7 +70,8 @@ volumes of Postgres, whose password is set only at its first start).`);
     process.exit(0);
   }
   const at = args.indexOf('--dir');
-  const dir = resolve(at >= 0 && args[at + 1] ? args[at + 1] : join(ROOT, SECRETS_DIR));
+  const given = at >= 0 ? args[at + 1] : undefined;
+  const dir = resolve(given ? given : join(ROOT, SECRETS_DIR));
   const written = await writeComposeSecrets(dir, args.includes('--force'));
   console.log(written.length ? `wrote ${written.length} secrets into ${dir}` : `secrets already in ${dir} (kept; --force to draw new ones)`);
 }

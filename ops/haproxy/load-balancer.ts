@@ -50,8 +50,10 @@ export async function startLoadBalancer(o: LoadBalancerOptions): Promise<LoadBal
   const [http, https, stats] = await freePorts(3);
   const ports = { http: o.httpPort || http, https: o.httpsPort || https, stats: o.statsPort || stats };
   const slots: Record<string, string> = {};
+  const [firstEdge] = o.edges;
+  if (firstEdge === undefined) throw new Error('the load balancer needs at least one edge');
   for (let i = 0; i < EDGE_SLOTS; i++) {
-    slots[`LB_EDGE${i + 1}`] = o.edges[i] ?? o.edges[0];
+    slots[`LB_EDGE${i + 1}`] = o.edges[i] ?? firstEdge;
     slots[`LB_EDGE${i + 1}_STATE`] = i < o.edges.length ? 'enabled' : 'disabled';
   }
   const proc = await spawnServer({

@@ -15,18 +15,18 @@ export function textFrame(text: string, masked: boolean): Buffer {
   const head = Buffer.from([0x81, (masked ? 0x80 : 0) | payload.length]);
   if (!masked) return Buffer.concat([head, payload]);
   const mask = randomBytes(4);
-  return Buffer.concat([head, mask, payload.map((b, i) => b ^ mask[i % 4])]);
+  return Buffer.concat([head, mask, payload.map((b, i) => b ^ mask.readUInt8(i % 4))]);
 }
 
 /** Reads one small text frame from a buffer; undefined until it is complete. */
 export function readTextFrame(buf: Buffer): string | undefined {
   if (buf.length < 2) return undefined;
-  const masked = (buf[1] & 0x80) !== 0;
-  const length = buf[1] & 0x7f;
+  const masked = (buf.readUInt8(1) & 0x80) !== 0;
+  const length = buf.readUInt8(1) & 0x7f;
   const start = 2 + (masked ? 4 : 0);
   if (length > 125 || buf.length < start + length) return undefined;
   const payload = buf.subarray(start, start + length);
-  if (masked) payload.forEach((b, i) => { payload[i] = b ^ buf[2 + (i % 4)]; });
+  if (masked) payload.forEach((b, i) => { payload[i] = b ^ buf.readUInt8(2 + (i % 4)); });
   return payload.toString();
 }
 
@@ -59,7 +59,7 @@ export function probeWebSocket(host: string, port: number, path: string, message
         const status = Number(head.split(' ')[1]);
         const accept = /^sec-websocket-accept:\s*(\S+)/im.exec(head)?.[1];
         result = { status, acceptValid: accept === acceptFor(key) };
-        if (status !== 101) return finish(result);
+        if (status !== 101) { finish(result); return; }
         socket.write(textFrame(message, true));
       }
       const reply = readTextFrame(buf);

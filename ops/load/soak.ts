@@ -127,6 +127,7 @@ function memoryTable(snapshots: { label: string; memory: ProcessMemory[] }[]): {
   let flat = true;
   const total = (s: { memory: ProcessMemory[] }) => s.memory.reduce((n, m) => n + m.rssKiB, 0);
   const [, warm, end] = snapshots;
+  if (!warm || !end) throw new Error('the soak report needs the warm-up and end snapshots');
   for (const command of commands) {
     const of = (s: { memory: ProcessMemory[] }) => s.memory.find((m) => m.command === command);
     const growth = (of(end)?.rssKiB ?? 0) / Math.max(1, of(warm)?.rssKiB ?? 0) - 1;
@@ -157,7 +158,8 @@ const snapshots = [{ label: 'start', memory: treeMemory(rootPid, 'evently') }];
 const began = Date.now();
 const endsAt = began + durationS * 1000;
 const thinkMs = num('think-ms', 0);
-const actions: [number, (t: string) => Promise<void>][] = [
+type Action = [number, (t: string) => Promise<void>];
+const actions: [Action, ...Action[]] = [
   [
     45,
     async () => {

@@ -109,7 +109,7 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (err: Error) => {
-  console.error(`scanner: ${err.message}`);
+main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (err: unknown) => {
+  console.error(`scanner: ${err instanceof Error ? err.message : String(err)}`);
   process.exitCode = 1;
 });

@@ -11,7 +11,7 @@ import { freePorts } from './probes.js';
 import type { StartedServer } from './processes.js';
 import { startRedis } from './redis.js';
 import { secretIn } from './secrets.js';
-import { BROKER_ROLES, type BrokerRole } from '../../protocol/index.js';
+import type { BrokerRole } from '../../protocol/index.js';
 
 export { StackError } from './errors.js';
 export { freePort } from './probes.js';
@@ -122,7 +122,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   const { natsServer, redisServer, pg } = bins;
   let natsPasswords: Record<BrokerRole, string> | undefined;
   if (natsServer) {
-    const [edge, actors, supervisor] = await Promise.all(BROKER_ROLES.map((role) => secretIn(dataDir, `nats-${role}`)));
+    const [edge, actors, supervisor] = await Promise.all(
+      [secretIn(dataDir, 'nats-edge'), secretIn(dataDir, 'nats-actors'), secretIn(dataDir, 'nats-supervisor')]);
     natsPasswords = { edge, actors, supervisor };
     const nats = { binary: natsServer, dataDir, port: ports.nats, monitorPort: ports.monitor, log, passwords: natsPasswords };
     starts.push(['nats', () => startNats(nats)]);

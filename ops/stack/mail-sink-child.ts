@@ -19,7 +19,7 @@ try {
     void step.then(() => {
       send({ id: command.id, done: true });
       if (command.op === 'stop') process.disconnect();
-    }, (err: Error) => send({ failed: err.message }));
+    }, (err: unknown) => send({ failed: err instanceof Error ? err.message : String(err) }));
   });
   send({ ready: true, url: sink.url, dir: sink.dir });
 } catch (err) {

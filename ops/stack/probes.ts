@@ -23,7 +23,7 @@ function close(server: Server): Promise<void> {
  * Ports that were free on 127.0.0.1 a moment ago. All are held open until every one is chosen,
  * so the list has no duplicates; they are then released for the servers to bind.
  */
-export async function freePorts(count: number): Promise<number[]> {
+export async function freePorts<N extends number>(count: N): Promise<Tuple<number, N>> {
   const held: Server[] = [];
   const ports: number[] = [];
   try {
@@ -39,13 +39,18 @@ export async function freePorts(count: number): Promise<number[]> {
   } finally {
     await Promise.all(held.map(close));
   }
-  return ports;
+  // The loop ends only once `count` ports are in the list.
+  return ports as Tuple<number, N>;
 }
+
+/** N items when N is a literal (a caller destructures them without a check each); T[] when N is any number. */
+export type Tuple<T, N extends number, Got extends T[] = []> =
+  number extends N ? T[] : Got['length'] extends N ? Got : Tuple<T, N, [...Got, T]>;
 
 /** One port that was free on 127.0.0.1 a moment ago. */
 export async function freePort(): Promise<number> {
   const [port] = await freePorts(1);
-  return port as number;
+  return port;
 }
 
 /**
@@ -105,7 +110,7 @@ export function redisPing(port: number, password?: string): Promise<boolean> {
       const expected = password ? 2 : 1;
       if (lines.length <= expected) return;
       // A loading server answers "-LOADING ..." instead: not ready yet; a wrong password "-WRONGPASS".
-      finish((password ? lines[0] === '+OK' : true) && lines[expected - 1].startsWith('+PONG'));
+      finish((password ? lines[0] === '+OK' : true) && (lines[expected - 1]?.startsWith('+PONG') ?? false));
     });
   });
 }

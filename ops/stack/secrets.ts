@@ -23,8 +23,8 @@ export async function secretIn(dataDir: string, name: string): Promise<string> {
   }
   const value = randomBytes(32).toString('base64url');
   // 'wx': two processes starting on one folder never overwrite each other's secret.
-  await writeFile(file, value, { mode: 0o600, flag: 'wx' }).catch(async (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EEXIST') throw err;
+  await writeFile(file, value, { mode: 0o600, flag: 'wx' }).catch((err: unknown) => {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   });
   return (await readFile(file, 'utf8')).trim();
 }

@@ -56,8 +56,8 @@ async function npmStart(): Promise<Started> {
   children.push(child);
   let output = '';
   const keep = (chunk: Buffer) => { output = (output + chunk.toString()).slice(-8000); };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
   const url = await eventuallyValue('npm start ready', () => {
     if (child.exitCode !== null) throw new Error(`npm start exited ${child.exitCode}:\n${output}`);
     return /evently: ready in [\d.]+ s at (\S+)/.exec(output)?.[1];
@@ -121,7 +121,7 @@ test('when a second npm start is run on the folder of a live one, then it refuse
   });
   children.push(second);
   let output = '';
-  second.stderr!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+  second.stderr.on('data', (chunk: Buffer) => { output += chunk.toString(); });
   const [code] = await once(second, 'exit');
   assert.equal(code, 1);
   assert.match(output, new RegExp(`another run \\(PID ${live.child.pid}\\) is using`));

@@ -5,7 +5,12 @@ import type pg from 'pg';
 import { loadConfig, withOverrides, type Config } from '../../platform/config.js';
 import { createLogger } from '../../platform/logger.js';
 import type { System } from '../system.js';
+import type { Tuple } from '../stack/probes.js';
 import { startThrowawaySystem } from '../throwaway-system.js';
+
+export type { Tuple };
+
+export interface TestUser { id: string; token: string; email: string }
 
 export interface Reply<T = any> { status: number; headers: Headers; body: T }
 
@@ -15,7 +20,8 @@ export interface TestSystem {
   db: pg.Pool;
   adminToken: string;
   api<T = any>(method: string, path: string, opts?: { token?: string; body?: unknown; raw?: string; headers?: Record<string, string> }): Promise<Reply<T>>;
-  registerUsers(count: number, prefix?: string): Promise<{ id: string; token: string; email: string }[]>;
+  /** A literal count gives a tuple, so `const [a, b] = await registerUsers(2)` needs no check per user. */
+  registerUsers<N extends number>(count: N, prefix?: string): Promise<Tuple<TestUser, N>>;
   createEvent(fields?: Record<string, unknown>): Promise<any>;
   stop(): Promise<void>;
 }
@@ -57,8 +63,8 @@ export async function startTestSystem(overrides: Partial<Record<keyof Config, un
   const run = Date.now().toString(36);
   return {
     system, url, db, adminToken, api, stop,
-    async registerUsers(count, prefix = 'user') {
-      const users: { id: string; token: string; email: string }[] = [];
+    async registerUsers<N extends number>(count: N, prefix = 'user') {
+      const users: TestUser[] = [];
       const password = 'correct horse battery';
       // A 5xx or timeout is retried as docs/api.md allows a client to, with the same Idempotency-Key, so a
       // retry of a sign-up whose answer was lost gets that first answer; a 503 says when to come back.
@@ -75,7 +81,8 @@ export async function startTestSystem(overrides: Partial<Record<keyof Config, un
         const chunk = Array.from({ length: Math.min(16, count - i) }, (_, j) => `${prefix}-${run}-${i + j}@example.test`);
         users.push(...await Promise.all(chunk.map(register)));
       }
-      return users;
+      // The loop registered exactly `count`.
+      return users as Tuple<TestUser, N>;
     },
     async createEvent(fields = {}) {
       const r = await api('POST', '/v1/events', {

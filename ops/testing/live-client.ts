@@ -22,7 +22,7 @@ export class LiveTestClient {
       for (const w of this.waiters) {
         if (w.match(message)) {
           this.waiters.delete(w);
-          return w.resolve(message);
+          w.resolve(message); return;
         }
       }
       this.inbox.push(message);

@@ -131,7 +131,7 @@ export class AccountStates {
       const outcome = await this.broker.call(identity.states, { userIds: chunk }, { requestId })
         .catch(() => refuse('UNAVAILABLE', 'identity could not be asked'));
       const found = new Map(outcome.ok ? outcome.value.items.map((s) => [s.userId, s]) : []);
-      for (const userId of chunk) queued.get(userId)!(outcome.ok ? found.get(userId) ?? null : undefined);
+      for (const userId of chunk) queued.get(userId)?.(outcome.ok ? found.get(userId) ?? null : undefined);
     }));
   }
 

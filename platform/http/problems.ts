@@ -84,7 +84,7 @@ export function installProblems(app: FastifyInstance): void {
     return sendProblem(reply, 'INTERNAL', 'an internal error occurred; it has been logged');
   });
   app.setNotFoundHandler((request, reply) => {
-    const path = request.url.split('?')[0];
+    const [path = request.url] = request.url.split('?');
     const allow = allowedMethods(path);
     if (allow.length === 0) return sendProblem(reply, 'NOT_FOUND', `no route ${request.method} ${path}`);
     reply.header('allow', allow.join(', '));

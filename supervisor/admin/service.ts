@@ -19,9 +19,9 @@ export async function startAdminService(nc: NatsConnection, control: SupervisorC
   // The services API only catches synchronous throws: answer async work here.
   const answer = (read: () => Promise<unknown>) => (err: Error | null, msg: ServiceMsg) => {
     if (err) return;
-    read().then((value) => msg.respond(JSON.stringify(value)), (readErr: Error) => {
+    read().then((value) => msg.respond(JSON.stringify(value)), (readErr: unknown) => {
       log.warn({ err: readErr, subject: msg.subject }, 'admin service request failed');
-      msg.respondError(500, readErr.message);
+      msg.respondError(500, readErr instanceof Error ? readErr.message : String(readErr));
     });
   };
   service.addEndpoint('pools', { subject: adminSubject(me.id, 'pools'), handler: answer(() => control.report()) });

@@ -22,7 +22,8 @@ export async function sweepHolds({ db, broker, log }: JobContext): Promise<void>
   if (expired > 0) log.info({ expired, events: eventIds.length }, 'hold sweep expired holds whose timer was lost');
   // One event's failure does not stop the others; the run still counts as failed, and the next one retries.
   const failed = outcomes.flatMap(({ eventId, outcome }) => (outcome.ok ? [] : [{ eventId, code: outcome.code, detail: outcome.detail }]));
-  if (failed.length > 0) {
-    throw new Error(`holds of ${failed.length} of ${eventIds.length} events were not expired (first: ${failed[0].eventId} ${failed[0].code} ${failed[0].detail})`);
+  const [first] = failed;
+  if (first) {
+    throw new Error(`holds of ${failed.length} of ${eventIds.length} events were not expired (first: ${first.eventId} ${first.code} ${first.detail})`);
   }
 }

@@ -41,16 +41,17 @@ export async function syncReminders({ db, agenda, log }: JobContext, event: Doma
     if (!(await appliedOnce(client, REMINDER_CONSUMER, event.id))) return;
     await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [SCHEDULER_LOCK_CLASS, event.eventId]);
     const { rows } = await client.query<{ status: string; starts_at: Date }>('SELECT status, starts_at FROM events WHERE id = $1', [event.eventId]);
-    const row = rows[0];
+    const [row] = rows;
+    const startsAt = row?.status === 'scheduled' ? row.starts_at : null;
     // The connection idles while Agenda writes; one dropped meanwhile emits 'error', which must
     // not end the process (the next statement fails, the event is redelivered).
     const dropped = (err: Error) => log.warn({ err, eventId: event.eventId }, 'connection lost while scheduling reminders');
     client.on('error', dropped);
     try {
       for (const [window, before] of Object.entries(REMINDER_WINDOWS) as [ReminderWindow, number][]) {
-        const at = row?.status === 'scheduled' ? new Date(row.starts_at.getTime() - before) : null;
-        if (at && at.getTime() > Date.now()) {
-          const data: ReminderData = { eventId: event.eventId, window, startsAt: row.starts_at.toISOString() };
+        const at = startsAt ? new Date(startsAt.getTime() - before) : null;
+        if (startsAt && at && at.getTime() > Date.now()) {
+          const data: ReminderData = { eventId: event.eventId, window, startsAt: startsAt.toISOString() };
           await agenda.create(JOB.eventReminder, data).unique({ 'data.eventId': data.eventId, 'data.window': window }).schedule(at).save();
         } else {
           await agenda.cancel({ name: JOB.eventReminder, data: { eventId: event.eventId, window } });

@@ -46,7 +46,7 @@ export interface Scheduler {
 /** Defines a job counted and timed by the metrics, renewing its lock while it runs. */
 function define<D>(agenda: Agenda, name: JobName, log: Logger, renewMs: number, body: (job: Job<D>) => Promise<void>, options = {}): void {
   agenda.define<D>(name, measured(name, log, async (job: Job<D>) => {
-    const renew = setInterval(() => { job.touch().catch((err: Error) => log.warn({ err, job: name }, 'could not renew a job lock')); }, renewMs);
+    const renew = setInterval(() => { job.touch().catch((err: unknown) => log.warn({ err, job: name }, 'could not renew a job lock')); }, renewMs);
     try {
       await body(job);
     } finally {
@@ -63,7 +63,7 @@ export async function startScheduler(config: Config, baseLog: Logger, name = `${
   const redis = openRedis(config, log);
   const closers: (() => Promise<unknown>)[] = [() => db.end(), () => agendaDb.end(), async () => redis.disconnect()];
   const close = async () => {
-    for (const step of closers.splice(0).reverse()) await step().catch((err: Error) => log.warn({ err }, 'scheduler stop step failed'));
+    for (const step of closers.splice(0).reverse()) await step().catch((err: unknown) => log.warn({ err }, 'scheduler stop step failed'));
   };
   try {
     const nc = await connect(natsOptions(config, 'supervisor', { name: 'evently-scheduler', maxReconnectAttempts: -1 }));

@@ -36,7 +36,7 @@ const everyShardServedOnce = (p: PoolReport, shards: number) =>
 
 test('when the admin routes are called without an admin token, then they answer 401 or 403 as problem+json', async () => {
   const [user] = await t.registerUsers(1, 'not-admin');
-  for (const [method, path] of [['GET', '/pools'], ['GET', '/shards'], ['POST', '/pools/inventory/restart'], ['POST', '/drain']]) {
+  for (const [method, path] of [['GET', '/pools'], ['GET', '/shards'], ['POST', '/pools/inventory/restart'], ['POST', '/drain']] as const) {
     const anonymous = await admin(method, path, { token: null });
     assert.equal(anonymous.status, 401, `${method} ${path}`);
     assert.equal(anonymous.body.code, 'UNAUTHENTICATED');

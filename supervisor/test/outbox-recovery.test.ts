@@ -71,8 +71,8 @@ for (const mode of ['commit-then-die', 'publish-then-die'] as const) {
       if (seen.length === 0) await sleep(100);
     }
     assert.equal(seen.length, 1, 'published once');
-    assert.equal(seen[0].availability?.available, 4);
-    assert.equal(seen[0].requestId, 'commit-then-die');
+    assert.equal(seen[0]?.availability?.available, 4);
+    assert.equal(seen[0]?.requestId, 'commit-then-die');
     // Give a second relay pass every chance to publish a duplicate.
     await sleep(t.system.config.outboxPollMs + 200);
     assert.equal(confirmationsOf(await streamOf(shard), bookingId).length, 1, 'still once after the relay polled again');

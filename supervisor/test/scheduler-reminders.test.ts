@@ -29,7 +29,7 @@ async function remindersOf(eventId: string): Promise<Record<string, { runAt: num
 const remindersBecome = (eventId: string, startsAt: string, windows: string[]) => eventually(`reminders ${windows.join(', ') || 'none'}`, async () => {
   const jobs = await remindersOf(eventId);
   const match = Object.keys(jobs).sort().join() === [...windows].sort().join()
-    && windows.every((w) => jobs[w].startsAt === startsAt && jobs[w].runAt === Date.parse(startsAt) - (w === '24h' ? DAY_MS : HOUR_MS));
+    && windows.every((w) => jobs[w]?.startsAt === startsAt && jobs[w]?.runAt === Date.parse(startsAt) - (w === '24h' ? DAY_MS : HOUR_MS));
   return match ? jobs : undefined;
 });
 
@@ -61,6 +61,7 @@ test('when an event is created less than an hour before it starts, then no remin
     const found = await streamed(t, 'event.created', event.id);
     return found.length > 0 ? found : undefined;
   });
+  assert.ok(created);
   // Applied by the reminder consumer (recorded in the same transaction as its Agenda writes).
   await eventually('the reminder consumer to apply event.created', async () => {
     const { rowCount } = await t.db.query('SELECT 1 FROM consumed_events WHERE consumer = $1 AND event_id = $2', [REMINDER_CONSUMER, created.id]);

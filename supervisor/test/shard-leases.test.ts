@@ -12,7 +12,7 @@ import { after, before, test } from 'node:test';
 import { KvWatchInclude, connect } from 'nats';
 import { natsOptions } from '../../platform/nats-connect.js';
 import { readSeatLedger } from '../../actors/inventory/public.js';
-import { SHARD_LEASE_BUCKET, shardOf, type ShardsReply } from '../../protocol/index.js';
+import { SHARD_LEASE_BUCKET, shardOf } from '../../protocol/index.js';
 import { startTestSystem, type TestSystem } from '../../ops/testing/harness.js';
 import { bookingStream } from '../../ops/testing/servers.js';
 
@@ -47,8 +47,8 @@ function startOtherSupervisor(): ChildProcess {
   });
   otherOutput = '';
   const keep = (chunk: Buffer) => { otherOutput = (otherOutput + chunk.toString()).slice(-4000); };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
   return child;
 }
 
@@ -58,7 +58,7 @@ const holders = async (): Promise<Map<string, number[]>> => {
   const { shards } = await Promise.race([
     t.system.supervisor.control.shards(),
     new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error('the shard table was not read within 30 s')), 30_000); }),
-  ]).finally(() => clearTimeout(timer)) as ShardsReply;
+  ]).finally(() => clearTimeout(timer));
   const by = new Map<string, number[]>();
   for (const s of shards) by.set(s.owner?.id ?? 'nobody', [...(by.get(s.owner?.id ?? 'nobody') ?? []), s.shard]);
   return by;
@@ -141,7 +141,7 @@ test('when a supervisor is killed mid-sale, then the other takes its shards with
 
   const sale = bookingStream({ url: t.url, eventId: event.id, users, perUser: 2, pauseMs: 300, label: 'handover' });
   await sleep(150);
-  other!.kill('SIGKILL');
+  other.kill('SIGKILL');
   const killedAt = Date.now();
   await waitFor('every shard taken over', async () => (await holders()).get(me())?.length === t.system.config.shards, PATIENCE_MS);
   const takeover = Date.now() - killedAt;

@@ -50,7 +50,7 @@ describe('sign-up bursts', () => {
     assert.deepEqual(Object.keys(statuses).filter((s) => s !== '201' && s !== '503'), []);
     assert.equal(statuses[201], BURST, `statuses ${JSON.stringify(statuses)}`);
     const { rows } = await t.db.query<{ n: number }>("SELECT count(*)::int AS n FROM users WHERE email LIKE 'burst-%@example.test'");
-    assert.equal(rows[0].n, BURST);
+    assert.equal(rows[0]?.n, BURST);
   });
 });
 
@@ -64,7 +64,7 @@ describe('register idempotency', () => {
     assert.equal(again.status, 201);
     assert.deepEqual(again.body, first.body);
     const { rows } = await t.db.query<{ n: number }>("SELECT count(*)::int AS n FROM users WHERE lower(email) = 'idem@example.test'");
-    assert.equal(rows[0].n, 1);
+    assert.equal(rows[0]?.n, 1);
     const withoutKey = await register(body);
     assert.equal(withoutKey.body.code, 'EMAIL_TAKEN');
   });

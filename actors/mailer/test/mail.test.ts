@@ -79,6 +79,7 @@ describe('mail', () => {
     const booking = await book(u.token, event.id);
     await box.waitFor(u.email);
     const [first] = await deliveriesOf(u.id);
+    assert.ok(first, 'the delivery of the first mail');
 
     // The message exactly as the stream holds it, published again (a new Nats-Msg-Id, so JetStream keeps it).
     const shard = shardOf(event.id, t.system.config.shards);
@@ -112,7 +113,7 @@ describe('mail', () => {
         // Failed, not merely claimed: a claim moves the next attempt two minutes out, a failure only by the backoff.
         const { rows: [r] } = await t.db.query<{ settled: boolean }>(
           `SELECT next_attempt_at < now() + interval '60 seconds' AS settled FROM mail_deliveries WHERE id = $1`, [d.id]);
-        return r.settled ? d : undefined;
+        return r?.settled ? d : undefined;
       });
       assert.equal(failing.status, 'pending');
       assert.match(failing.last_error ?? '', /ECONNREFUSED/);
@@ -122,7 +123,7 @@ describe('mail', () => {
     await box.waitFor(u.email);
     const sent = await eventually('the delivery recorded as sent', async () => {
       const d = (await deliveriesOf(u.id))[0];
-      return d.status === 'sent' ? d : undefined;
+      return d?.status === 'sent' ? d : undefined;
     });
     assert.ok(sent.attempts >= 3);
     assert.equal((await box.to(u.email)).length, 1);

@@ -73,6 +73,7 @@ describe('pricing', () => {
     assert.ok(Date.parse(high.validUntil) > Date.now() - 1000);
 
     const { rows: [policy] } = await t.db.query<PolicyRow>('SELECT * FROM event_pricing WHERE event_id = $1', [event.id]);
+    assert.ok(policy, 'the event\'s pricing policy');
     const changes = (await history(event.id)).filter((h) => h.at <= policy.last_tick);
     assert.ok(changes.length >= 3);
     let previous = 2500;
@@ -130,7 +131,7 @@ describe('pricing', () => {
       const waiting = book(c.token, event.id);
       await eventually('the booking to wait for the row lock', async () => {
         const { rows: [w] } = await t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock'`);
-        return w.n > 0 ? true : undefined;
+        return (w?.n ?? 0) > 0 ? true : undefined;
       });
       await writePrice(client, t.system.config.shards, row, [{ at: new Date(), price: 3500, previous: 3200, reason: 'test' }], 'fixed', 'test');
       await client.query('COMMIT');

@@ -109,10 +109,14 @@ describe('replaying a domain stream', () => {
     const whole = replay(stream, boundaries);
     const cut = 25;
     const history = emptyHistory();
-    const early = stream.filter((e) => Date.parse(e.occurredAt) <= boundaries[cut - 1]);
+    const cutAt = boundaries[cut - 1];
+    assert.ok(cutAt !== undefined);
+    const early = stream.filter((e) => Date.parse(e.occurredAt) <= cutAt);
     const before = replay(early, boundaries.slice(0, cut), 2500, history);
-    const rest = stream.filter((e) => Date.parse(e.occurredAt) > boundaries[cut - 1]);
-    const after = replay(rest, boundaries.slice(cut), before[before.length - 1].price, history);
+    const rest = stream.filter((e) => Date.parse(e.occurredAt) > cutAt);
+    const last = before.at(-1);
+    assert.ok(last);
+    const after = replay(rest, boundaries.slice(cut), last.price, history);
     assert.deepEqual([...before, ...after], whole);
   });
 });

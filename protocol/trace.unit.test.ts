@@ -8,8 +8,8 @@ test('when a valid traceparent arrives, then the child span keeps its trace id a
   const parent = parseTraceparent(caller);
   assert.deepEqual(parent, { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', flags: '01' });
   const child = childSpan(parent);
-  assert.equal(child.traceId, parent!.traceId);
-  assert.notEqual(child.spanId, parent!.spanId);
+  assert.equal(child.traceId, parent.traceId);
+  assert.notEqual(child.spanId, parent.spanId);
   assert.match(formatTraceparent(child), /^00-4bf92f3577b34da6a3ce929d0e0e4736-[0-9a-f]{16}-01$/);
 });
 
