@@ -52,7 +52,7 @@ export const start: StartActor<'inventory'> = async ({ config, log, shards, nc, 
       return await work();
     } finally {
       const released = locks.release(userId, eventId, token)
-        .catch((err) => meta.log.warn({ err }, 'lock release failed'))
+        .catch((err: unknown) => meta.log.warn({ err }, 'lock release failed'))
         .finally(() => releasing.delete(released));
       releasing.add(released);
     }

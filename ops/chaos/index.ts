@@ -64,7 +64,7 @@ const asked = values.fault?.split(',') ?? [...FAULT_NAMES, 'partition'];
 for (const f of asked) if (f !== 'partition' && !FAULT_NAMES.includes(f as FaultName)) fail(`unknown fault "${f}"`);
 const faults = asked.filter((f): f is FaultName => f !== 'partition');
 
-const log = createLogger(values['log-level']!, { process: 'chaos' });
+const log = createLogger(values['log-level'], { process: 'chaos' });
 const sale = { users: n('users'), perUser: n('per-user'), capacity: n('capacity'), pauseMs: n('pause-ms'), log };
 const rows: FaultRow[] = faults.length > 0 ? await runFaultSales({ ...sale, faults }) : [];
 if (asked.includes('partition')) {

@@ -55,12 +55,12 @@ function spawnLogged(name: string, command: string, args: string[], env: NodeJS.
   const keep = (chunk: Buffer) => {
     tail = (tail + chunk.toString()).slice(-3000);
   };
-  proc.stdout!.on('data', (chunk: Buffer) => {
+  proc.stdout.on('data', (chunk: Buffer) => {
     file.write(chunk);
     keep(chunk);
     const text = partial + chunk.toString();
     const all = text.split('\n');
-    partial = all.pop()!;
+    partial = all.pop() ?? '';
     for (const line of all) {
       try {
         const j = JSON.parse(line) as Omit<LogLine, 'time'> & { time: string | number };
@@ -70,7 +70,7 @@ function spawnLogged(name: string, command: string, args: string[], env: NodeJS.
       }
     }
   });
-  proc.stderr!.on('data', (chunk: Buffer) => {
+  proc.stderr.on('data', (chunk: Buffer) => {
     file.write(chunk);
     keep(chunk);
   });
@@ -279,14 +279,15 @@ export async function runPartition(o: SaleOptions & { leaseTtlMs: number }): Pro
       'the shards split again after the heal',
       () => supervisors.every((s) => heldBy(s).length === config.shards / 2),
       supervisors,
-    ).catch((err: Error) => o.log.warn({ err }, 'partition: the shards did not split again'));
-    const evidence = noTwoWriters(victim!, survivor!, shardOf(eventId, config.shards), cutAt, began);
+    ).catch((err: unknown) => o.log.warn({ err }, 'partition: the shards did not split again'));
+    if (!victim || !survivor) throw new Error('partition: the fault never struck');
+    const evidence = noTwoWriters(victim, survivor, shardOf(eventId, config.shards), cutAt, began);
     const db = new pg.Pool({ connectionString: config.databaseUrl, max: 2 });
     try {
       const row = await tallySale(
         db,
         eventId,
-        `partition ${victim!.name} from NATS (lease TTL ${o.leaseTtlMs / 1000} s)`,
+        `partition ${victim.name} from NATS (lease TTL ${o.leaseTtlMs / 1000} s)`,
         sale,
         window,
         evidence.notes,
@@ -297,6 +298,6 @@ export async function runPartition(o: SaleOptions & { leaseTtlMs: number }): Pro
     }
   } finally {
     for (const step of undo.reverse())
-      await step().catch((err: Error) => o.log.warn({ err }, 'partition: clean-up step failed'));
+      await step().catch((err: unknown) => o.log.warn({ err }, 'partition: clean-up step failed'));
   }
 }

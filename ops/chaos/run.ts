@@ -141,7 +141,7 @@ export async function saleWithFault(
   });
   const users = (await registerUsers(o.url, o.users)).map((token) => ({ token }));
   const live = emptyStreamResult();
-  let done = false;
+  const progress = { done: false };
   const sale = bookingStream({
     url: o.url,
     eventId,
@@ -151,9 +151,9 @@ export async function saleWithFault(
     label: `chaos-${o.label}`,
     result: live,
   }).finally(() => {
-    done = true;
+    progress.done = true;
   });
-  while (!done && live.created.length < o.capacity / 4) await sleep(20);
+  while (!progress.done && live.created.length < o.capacity / 4) await sleep(20);
   const startedAt = Date.now();
   const note = await strike(eventId);
   const window = { startedAt, endedAt: Date.now() };

@@ -32,7 +32,7 @@ export async function startChaosServers(dataDir: string, say: (msg: string) => v
   // Drawn once: a restart keeps the URLs and passwords the clients hold.
   const natsPasswords = { edge: secret(), actors: secret(), supervisor: secret() };
   const nats: NatsStart = {
-    binary: bins.natsServer!,
+    binary: need(bins.natsServer, 'nats-server'),
     dataDir,
     port: natsPort,
     monitorPort,
@@ -40,14 +40,14 @@ export async function startChaosServers(dataDir: string, say: (msg: string) => v
     passwords: natsPasswords,
   };
   const redis: RedisStart = {
-    binary: bins.redisServer!,
+    binary: need(bins.redisServer, 'redis-server'),
     dataDir,
     port: redisPort,
     persistent: false,
     log: say,
     password: secret(),
   };
-  const postgres: PgStart = { bins: bins.pg!, dataDir, port: pgPort, persistent: false, log: say, password: secret() };
+  const postgres: PgStart = { bins: need(bins.pg, 'PostgreSQL'), dataDir, port: pgPort, persistent: false, log: say, password: secret() };
   const starts: Record<ServerName, () => Promise<StartedServer>> = {
     nats: () => startNats(nats),
     redis: () => startRedis(redis),
@@ -67,9 +67,9 @@ export async function startChaosServers(dataDir: string, say: (msg: string) => v
     throw err;
   }
   return {
-    natsUrl: running.get('nats')!.url,
-    redisUrl: running.get('redis')!.url,
-    databaseUrl: running.get('postgres')!.url,
+    natsUrl: need(running.get('nats'), 'nats').url,
+    redisUrl: need(running.get('redis'), 'redis').url,
+    databaseUrl: need(running.get('postgres'), 'postgres').url,
     ports: { nats: natsPort, redis: redisPort, postgres: pgPort },
     natsPasswords,
     pid: (name) => running.get(name)?.process.pid,
@@ -80,4 +80,9 @@ export async function startChaosServers(dataDir: string, say: (msg: string) => v
     },
     stop,
   };
+}
+
+function need<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new Error(`chaos: ${what} is not available`);
+  return value;
 }

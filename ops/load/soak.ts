@@ -133,7 +133,10 @@ function memoryTable(snapshots: { label: string; memory: ProcessMemory[] }[]): {
     const growth = (of(end)?.rssKiB ?? 0) / Math.max(1, of(warm)?.rssKiB ?? 0) - 1;
     if (growth > 0.1) flat = false;
     const cells = snapshots.map(
-      (s) => `${mib(of(s)?.rssKiB)}${(of(s)?.processes ?? 1) > 1 ? ` (${of(s)!.processes})` : ''}`,
+      (s) => {
+        const processes = of(s)?.processes ?? 1;
+        return `${mib(of(s)?.rssKiB)}${processes > 1 ? ` (${processes})` : ''}`;
+      },
     );
     lines.push(`| ${command} | ${cells.join(' | ')} | ${(growth * 100).toFixed(1)} % |`);
   }

@@ -31,7 +31,7 @@ export async function completePastEvents(ctx: JobContext): Promise<void> {
        ORDER BY coalesce(ends_at, starts_at) LIMIT ${BATCH}`, [failed]);
     for (const { id } of rows) {
       // One event that cannot be completed now does not hold up the others.
-      const done = await complete(ctx, id, requestId).catch((err: Error) => {
+      const done = await complete(ctx, id, requestId).catch((err: unknown) => {
         ctx.log.warn({ err, eventId: id }, 'could not mark a past event completed');
         failed.push(id);
         return false;

@@ -113,7 +113,7 @@ describe('analytics on a read replica, and CSV exports', () => {
       // What an edge sends for a signed-in admin: the role, signed with the identity key.
       h.set(Headers.userId, '');
       h.set(Headers.userRole, 'admin');
-      h.set(Headers.identitySignature, signIdentity(t.system.config.identityKey!, { userId: '', role: 'admin', requestId: 'credit-test' }));
+      h.set(Headers.identitySignature, signIdentity(t.system.config.identityKey, { userId: '', role: 'admin', requestId: 'credit-test' }));
       const reply = await nc.request(subjectFor(analytics.exportBookings), JSON.stringify({ eventId: big, inbox, window: 2 }), { headers: h, timeout: 30_000 });
       const { creditSubject } = (reply.json<Outcome<{ creditSubject: string }>>() as { value: { creditSubject: string } }).value;
       // Two chunks come without credit (however slow the machine), then nothing more until credit is given.
