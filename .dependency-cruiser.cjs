@@ -49,7 +49,7 @@ module.exports = {
     },
     {
       name: 'actor-tests-import-only-public-modules-of-other-actors',
-      comment: 'A test may read another kind\'s state (the seat ledger, say) through its public.ts.',
+      comment: "A test may read another kind's state (the seat ledger, say) through its public.ts.",
       severity: 'error',
       from: { path: '^actors/([^/]+)/.*(/test/|\\.test\\.ts$)' },
       to: { path: '^actors/', pathNot: ['^actors/$1/', PUBLIC] },
@@ -83,7 +83,7 @@ module.exports = {
     },
     {
       name: 'only-public-modules-of-actors-from-outside',
-      comment: 'The supervisor and the edge\'s tests may use an actor\'s public.ts, never its insides.',
+      comment: "The supervisor and the edge's tests may use an actor's public.ts, never its insides.",
       severity: 'error',
       from: { path: '^(supervisor|edge|platform|protocol)/' },
       to: { path: '^actors/', pathNot: PUBLIC },

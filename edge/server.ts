@@ -55,7 +55,12 @@ export interface Edge {
   stop(): Promise<void>;
 }
 
-export async function buildEdge(config: Config, nc: NatsConnection, redis: Redis, log: Logger): Promise<FastifyInstance> {
+export async function buildEdge(
+  config: Config,
+  nc: NatsConnection,
+  redis: Redis,
+  log: Logger,
+): Promise<FastifyInstance> {
   if (!config.jwtSecret) throw new Error('EVENTLY_JWT_SECRET is not set');
   if (!config.identityKey) throw new Error('EVENTLY_IDENTITY_KEY is not set');
   const app = Fastify({
@@ -73,7 +78,10 @@ export async function buildEdge(config: Config, nc: NatsConnection, redis: Redis
       connectionsCheckingInterval: CONNECTION_CHECK_MS,
     },
     // Per-request lines only at debug: at flash-sale rates they would cost more than the requests.
-    logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: log.level !== 'debug' && log.level !== 'trace' }),
+    logController: new LogController({
+      requestIdLogLabel: 'requestId',
+      disableRequestLogging: log.level !== 'debug' && log.level !== 'trace',
+    }),
     return503OnClosing: true,
     frameworkErrors,
     clientErrorHandler,
@@ -92,15 +100,31 @@ export async function buildEdge(config: Config, nc: NatsConnection, redis: Redis
   await app.register(metricsPlugin, { metrics });
   await app.register(security, { config });
   await installOpenApi(app, API_VERSION);
-  const broker = new Broker(nc, config.shards, config.brokerTimeoutMs, metrics.natsRequest, config.identityKey, config.unservedWaitMs);
+  const broker = new Broker(
+    nc,
+    config.shards,
+    config.brokerTimeoutMs,
+    metrics.natsRequest,
+    config.identityKey,
+    config.unservedWaitMs,
+  );
   const states = new AccountStates(broker, config.tokenCheckTtlMs);
   states.listen(nc);
   app.addHook('onClose', async () => states.close());
-  await app.register(auth, { secret: config.jwtSecret, previousSecret: config.jwtPreviousSecret, ttlSeconds: config.jwtTtl, states });
+  await app.register(auth, {
+    secret: config.jwtSecret,
+    previousSecret: config.jwtPreviousSecret,
+    ttlSeconds: config.jwtTtl,
+    states,
+  });
   await app.register(rateLimits, { redis, config });
   await app.register(audit, { nc });
 
-  const events = new EventCache(redis, { l1TtlMs: config.cacheL1TtlMs, l2TtlMs: config.cacheL2TtlMs, maxEntries: config.cacheMaxEntries }, log);
+  const events = new EventCache(
+    redis,
+    { l1TtlMs: config.cacheL1TtlMs, l2TtlMs: config.cacheL2TtlMs, maxEntries: config.cacheMaxEntries },
+    log,
+  );
   const feed = new DomainFeed(log);
   events.listen(feed);
   app.addHook('onClose', async () => {
@@ -131,7 +155,9 @@ export async function buildEdge(config: Config, nc: NatsConnection, redis: Redis
 }
 
 export async function startEdge(config: Config, log: Logger): Promise<Edge> {
-  const nc = await connect(natsOptions(config, 'edge', { name: 'evently-edge', noAsyncTraces: true, maxReconnectAttempts: -1 }));
+  const nc = await connect(
+    natsOptions(config, 'edge', { name: 'evently-edge', noAsyncTraces: true, maxReconnectAttempts: -1 }),
+  );
   const redis = openRedis(config, log);
   let app: FastifyInstance;
   try {

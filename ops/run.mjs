@@ -46,9 +46,11 @@ const build = buildIfChanged(root, () => {
   console.error('evently: sources changed since the last build; compiling TypeScript to dist/');
   run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], 'build');
 });
-console.error(build.built
-  ? `evently: built in ${((Date.now() - launchedAt) / 1000).toFixed(1)} s${build.orphans ? ` (${build.orphans} files of deleted sources removed from dist/)` : ''}`
-  : 'evently: dist/ is up to date with the sources; no build');
+console.error(
+  build.built
+    ? `evently: built in ${((Date.now() - launchedAt) / 1000).toFixed(1)} s${build.orphans ? ` (${build.orphans} files of deleted sources removed from dist/)` : ''}`
+    : 'evently: dist/ is up to date with the sources; no build',
+);
 
 function findTests(dir, suffix) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -66,10 +68,12 @@ function forward(child) {
 if (command === 'test' || command === 'unit') {
   // Unit tests are named *.unit.test.ts: they start no server and touch no network, so they run in seconds.
   const suffix = command === 'unit' ? '.unit.test.js' : '.test.js';
-  const files = ['protocol', 'platform', 'actors', 'edge', 'supervisor', 'ops'].flatMap((top) => {
-    const dir = join(root, 'dist', top);
-    return existsSync(dir) ? findTests(dir, suffix) : [];
-  }).sort();
+  const files = ['protocol', 'platform', 'actors', 'edge', 'supervisor', 'ops']
+    .flatMap((top) => {
+      const dir = join(root, 'dist', top);
+      return existsSync(dir) ? findTests(dir, suffix) : [];
+    })
+    .sort();
   // Integration files each start their own servers; one at a time keeps a
   // 2-core machine from timing them out. Unit files may share it.
   const concurrency = command === 'unit' ? [] : ['--test-concurrency=1'];

@@ -13,12 +13,21 @@ Settings come from the environment; see docs/configuration.md.`);
 }
 
 // ops/run.mjs passes when `npm start` began, so the time to ready counts the build check too.
-const launchedAt = Number(process.argv.find((a) => a.startsWith('--launched-at='))?.split('=')[1]) || Date.now() - process.uptime() * 1000;
+const launchedAt =
+  Number(process.argv.find((a) => a.startsWith('--launched-at='))?.split('=')[1]) ||
+  Date.now() - process.uptime() * 1000;
 
-await runProcess('evently', async (config, log) => {
-  const system = await startSystem(config, log, { persistent: true });
-  const readyInMs = Date.now() - launchedAt;
-  log.info({ url: system.url, docs: `${system.url}/docs`, admin: config.adminEmail, readyInMs }, 'Evently is up; Ctrl-C stops it');
-  console.error(`evently: ready in ${(readyInMs / 1000).toFixed(1)} s at ${system.url}`);
-  return system;
-}, { embedded: true });
+await runProcess(
+  'evently',
+  async (config, log) => {
+    const system = await startSystem(config, log, { persistent: true });
+    const readyInMs = Date.now() - launchedAt;
+    log.info(
+      { url: system.url, docs: `${system.url}/docs`, admin: config.adminEmail, readyInMs },
+      'Evently is up; Ctrl-C stops it',
+    );
+    console.error(`evently: ready in ${(readyInMs / 1000).toFixed(1)} s at ${system.url}`);
+    return system;
+  },
+  { embedded: true },
+);

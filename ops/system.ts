@@ -69,9 +69,17 @@ export function stackSettings(stack: Stack): Partial<Record<keyof Config, unknow
 /** True if `work` settles within `ms`; it goes on either way. */
 async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), ms); });
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
   try {
-    return await Promise.race([work.then(() => true, () => true), late]);
+    return await Promise.race([
+      work.then(
+        () => true,
+        () => true,
+      ),
+      late,
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -86,17 +94,21 @@ export async function startSystem(base: Config, log: Logger, { persistent }: Sys
   if (needs.nats || needs.redis || needs.postgres || needs.mail) {
     stack = await startStack({ dataDir: base.dataDir, persistent, services: needs, log: (msg) => log.info(msg) });
   }
-  const stopStack = async () => { await stack?.stop(); };
+  const stopStack = async () => {
+    await stack?.stop();
+  };
   try {
     const httpPort = base.httpPort === 0 ? await freePort(base.httpHost) : base.httpPort;
     const started = stack ? stackSettings(stack) : {};
     // What the caller set wins; what it left unset comes from the servers the stack started.
-    const fromStack = Object.fromEntries(Object.entries(started).filter(([key, value]) => value !== undefined && base[key as keyof Config] === undefined));
+    const fromStack = Object.fromEntries(
+      Object.entries(started).filter(([key, value]) => value !== undefined && base[key as keyof Config] === undefined),
+    );
     const config = withOverrides(base, {
       ...fromStack,
       jwtSecret: await generatedSecret(base, base.jwtSecret, 'jwt-secret'),
       ticketSecret: await generatedSecret(base, base.ticketSecret, 'ticket-secret'),
-      identityKey: base.identityKey ?? await secretIn(base.dataDir, 'identity-key'),
+      identityKey: base.identityKey ?? (await secretIn(base.dataDir, 'identity-key')),
       // Links in mails must reach this edge, so its port is fixed before the mailer starts.
       publicUrl: publicUrlOf(withOverrides(base, { httpPort })),
     });
@@ -110,7 +122,11 @@ export async function startSystem(base: Config, log: Logger, { persistent }: Sys
       throw err;
     }
     return {
-      config, edge, supervisor, url: edge.url, mailSink: stack?.mailSink,
+      config,
+      edge,
+      supervisor,
+      url: edge.url,
+      mailSink: stack?.mailSink,
       async stop() {
         // Bounded: after a sale the actors may still be working through a backlog, and a stop
         // that waits for it outlasts the SIGKILL of whoever asked. What is not finished is
@@ -121,7 +137,10 @@ export async function startSystem(base: Config, log: Logger, { persistent }: Sys
         })();
         const graceMs = config.stopTimeoutMs / 2;
         if (!(await settlesWithin(graceful, graceMs))) {
-          log.warn({ graceMs }, 'the edge and actors did not stop in time; stopping the servers now, their work resumes at the next start');
+          log.warn(
+            { graceMs },
+            'the edge and actors did not stop in time; stopping the servers now, their work resumes at the next start',
+          );
         }
         await stopStack();
       },

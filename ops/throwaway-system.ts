@@ -21,7 +21,9 @@ export interface ThrowawaySystem {
 
 async function signIn(url: string, email: string, password: string): Promise<string> {
   const res = await fetch(`${url}/v1/auth/login`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }),
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password }),
   });
   const body = (await res.json()) as { token?: string };
   if (res.status !== 200 || !body.token) throw new Error(`admin sign-in failed: ${res.status} ${JSON.stringify(body)}`);
@@ -33,10 +35,27 @@ export async function startThrowawaySystem(config: Config, label: string, log: L
   const removeFolder = () => rm(dataDir, { recursive: true, force: true });
   let system: System;
   try {
-    system = await startSystem(withOverrides(config, {
-      dataDir, httpPort: 0, adminPort: 0, natsUrl: undefined, redisUrl: undefined, databaseUrl: undefined, databaseReadUrl: undefined, smtpUrl: undefined, jwtSecret: undefined, ticketSecret: undefined,
-      identityKey: undefined, identityPreviousKey: undefined, natsEdgePassword: undefined, natsActorsPassword: undefined, natsSupervisorPassword: undefined,
-    }), log, { persistent: false });
+    system = await startSystem(
+      withOverrides(config, {
+        dataDir,
+        httpPort: 0,
+        adminPort: 0,
+        natsUrl: undefined,
+        redisUrl: undefined,
+        databaseUrl: undefined,
+        databaseReadUrl: undefined,
+        smtpUrl: undefined,
+        jwtSecret: undefined,
+        ticketSecret: undefined,
+        identityKey: undefined,
+        identityPreviousKey: undefined,
+        natsEdgePassword: undefined,
+        natsActorsPassword: undefined,
+        natsSupervisorPassword: undefined,
+      }),
+      log,
+      { persistent: false },
+    );
   } catch (err) {
     await removeFolder();
     throw err;

@@ -37,9 +37,10 @@ export type ThreadReport =
 const { kind, module: actorModule, config, pressure: pressureCells } = workerData as ActorThreadData;
 const pressure = new Pressure(pressureCells);
 const background = BACKGROUND_KINDS.has(kind);
-const yieldToForeground = background && config.backgroundYieldMs > 0
-  ? () => pressure.yieldTo(config.backgroundYieldMs)
-  : () => Promise.resolve();
+const yieldToForeground =
+  background && config.backgroundYieldMs > 0
+    ? () => pressure.yieldTo(config.backgroundYieldMs)
+    : () => Promise.resolve();
 
 export default async function runActor({ shards, control }: ActorTask): Promise<{ threadId: number }> {
   const log = createLogger(config.logLevel, { actor: kind, thread: threadId });
@@ -49,10 +50,16 @@ export default async function runActor({ shards, control }: ActorTask): Promise<
     try {
       setPriority(0, config.backgroundNice);
     } catch (err) {
-      log.warn({ err }, 'could not lower this background thread\'s priority');
+      log.warn({ err }, "could not lower this background thread's priority");
     }
   }
-  const nc = await connect(natsOptions(config, 'actors', { name: `evently-${kind}-${threadId}`, noAsyncTraces: true, maxReconnectAttempts: -1 }));
+  const nc = await connect(
+    natsOptions(config, 'actors', {
+      name: `evently-${kind}-${threadId}`,
+      noAsyncTraces: true,
+      maxReconnectAttempts: -1,
+    }),
+  );
   const { start } = (await import(actorModule)) as { start: StartActor };
   const actor = await start({ config, log, shards, threadId, nc, pressure, yieldToForeground });
   if (!config.identityKey) throw new Error('EVENTLY_IDENTITY_KEY is not set: actors could not tell who asks');
@@ -67,9 +74,13 @@ export default async function runActor({ shards, control }: ActorTask): Promise<
       if (m.type === 'stop') resolve();
       // Chaos tooling: die the way a real crash would, mid-work.
       if (m.type === 'crash') process.exit(70);
-      if (m.type === 'report') control.postMessage({ type: 'load', inFlight: served.inFlight() } satisfies ThreadReport);
+      if (m.type === 'report')
+        control.postMessage({ type: 'load', inFlight: served.inFlight() } satisfies ThreadReport);
       if (m.type === 'metrics') {
-        void threadMetrics().then((metrics) => control.postMessage({ type: 'metrics', metrics } satisfies ThreadReport), (err: unknown) => log.warn({ err }, 'metrics snapshot failed'));
+        void threadMetrics().then(
+          (metrics) => control.postMessage({ type: 'metrics', metrics } satisfies ThreadReport),
+          (err: unknown) => log.warn({ err }, 'metrics snapshot failed'),
+        );
       }
     });
   });

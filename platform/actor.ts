@@ -4,7 +4,15 @@
 // keys them and typed by their schemas; the runtime owns subscriptions,
 // validation and replies.
 import type { NatsConnection } from 'nats';
-import type { ActorKind, CallContext, Operation, OperationsOf, Outcome, ReplyOf, RequestOf } from '../protocol/index.js';
+import type {
+  ActorKind,
+  CallContext,
+  Operation,
+  OperationsOf,
+  Outcome,
+  ReplyOf,
+  RequestOf,
+} from '../protocol/index.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import type { Pressure } from './pressure.js';
@@ -14,7 +22,13 @@ import type { Pressure } from './pressure.js';
  * waits on their work. Their threads run at a lower OS priority and yield to
  * the booking path (see pressure.ts).
  */
-export const BACKGROUND_KINDS: ReadonlySet<ActorKind> = new Set<ActorKind>(['mailer', 'analytics', 'pricing', 'audit', 'webhooks']);
+export const BACKGROUND_KINDS: ReadonlySet<ActorKind> = new Set<ActorKind>([
+  'mailer',
+  'analytics',
+  'pricing',
+  'audit',
+  'webhooks',
+]);
 
 export interface ActorContext {
   readonly config: Config;
@@ -35,8 +49,11 @@ export interface HandlerMeta {
 }
 
 /** Answers one operation; its request arrives already checked against the operation's schema. */
-export type Handler<O extends Operation = Operation> =
-  (request: RequestOf<O>, ctx: CallContext, meta: HandlerMeta) => Promise<Outcome<ReplyOf<O>>>;
+export type Handler<O extends Operation = Operation> = (
+  request: RequestOf<O>,
+  ctx: CallContext,
+  meta: HandlerMeta,
+) => Promise<Outcome<ReplyOf<O>>>;
 
 /** A handler for every operation of the kind, and none other. */
 export type Handlers<K extends ActorKind> = {

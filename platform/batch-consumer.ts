@@ -33,8 +33,13 @@ export interface BatchOptions {
 }
 
 export async function consumeShardsInBatches(
-  nc: NatsConnection, consumer: string, shards: readonly number[], types: readonly DomainEventType[], log: Logger,
-  handle: (messages: DomainMessage[]) => Promise<void>, options: BatchOptions = {},
+  nc: NatsConnection,
+  consumer: string,
+  shards: readonly number[],
+  types: readonly DomainEventType[],
+  log: Logger,
+  handle: (messages: DomainMessage[]) => Promise<void>,
+  options: BatchOptions = {},
 ): Promise<ShardConsumer> {
   const { maxBatch = 250, pace, deadLetters, retry = DEFAULT_RETRY } = options;
   const jsm = await nc.jetstreamManager();
@@ -43,16 +48,18 @@ export async function consumeShardsInBatches(
   let wake: (() => void) | undefined;
   let stopping = false;
   const wanted = new Set<string>(types);
-  const subscriptions = await Promise.all(shards.map(async (shard) => {
-    const name = await ensureShardConsumer(jsm, consumer, shard, undefined, ACK_WAIT_MS);
-    return (await js.consumers.get(DOMAIN_STREAM, name)).consume({
-      max_messages: PULL_BATCH,
-      callback: (m) => {
-        queue.push(m);
-        wake?.();
-      },
-    });
-  }));
+  const subscriptions = await Promise.all(
+    shards.map(async (shard) => {
+      const name = await ensureShardConsumer(jsm, consumer, shard, undefined, ACK_WAIT_MS);
+      return (await js.consumers.get(DOMAIN_STREAM, name)).consume({
+        max_messages: PULL_BATCH,
+        callback: (m) => {
+          queue.push(m);
+          wake?.();
+        },
+      });
+    }),
+  );
 
   async function apply(batch: JsMsg[]): Promise<void> {
     const read: { m: JsMsg; message: DomainMessage }[] = [];
@@ -85,7 +92,9 @@ export async function consumeShardsInBatches(
   const loop = (async () => {
     while (!stopping) {
       if (queue.length === 0) {
-        await new Promise<void>((resolve) => { wake = resolve; });
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
         wake = undefined;
         continue;
       }
@@ -112,8 +121,16 @@ export async function consumeShardsInBatches(
  * returns the events of those it had not applied before, in order. A
  * redelivery in the same run as its original is applied once.
  */
-export async function freshEvents(client: PoolClient, consumer: string, messages: readonly DomainMessage[]): Promise<DomainEvent[]> {
-  const claimed = await appliedOnceEach(client, consumer, messages.map((m) => m.id));
+export async function freshEvents(
+  client: PoolClient,
+  consumer: string,
+  messages: readonly DomainMessage[],
+): Promise<DomainEvent[]> {
+  const claimed = await appliedOnceEach(
+    client,
+    consumer,
+    messages.map((m) => m.id),
+  );
   return messages.flatMap((m) => (claimed.delete(m.id.toLowerCase()) ? m.events : []));
 }
 
@@ -121,7 +138,11 @@ export async function freshEvents(client: PoolClient, consumer: string, messages
  * Records that `consumer` applied each id, in the transaction of the effect,
  * and returns the ids it had not applied before.
  */
-export async function appliedOnceEach(client: PoolClient, consumer: string, ids: readonly string[]): Promise<Set<string>> {
+export async function appliedOnceEach(
+  client: PoolClient,
+  consumer: string,
+  ids: readonly string[],
+): Promise<Set<string>> {
   const { rows } = await client.query<{ event_id: string }>({
     name: 'consumed-events.claim-each',
     text: `INSERT INTO consumed_events (consumer, event_id) SELECT $1, unnest($2::uuid[])

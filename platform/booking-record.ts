@@ -13,22 +13,50 @@ export const BOOKING_COLUMNS = `id, event_id, user_id, quantity, unit_price, tot
   created_at, cancelled_at`;
 
 export interface BookingRow {
-  id: string; event_id: string; user_id: string; quantity: number; unit_price: number; total_price: number;
-  currency: string; status: Booking['status']; created_at: Date; cancelled_at: Date | null;
+  id: string;
+  event_id: string;
+  user_id: string;
+  quantity: number;
+  unit_price: number;
+  total_price: number;
+  currency: string;
+  status: Booking['status'];
+  created_at: Date;
+  cancelled_at: Date | null;
 }
 
 export function toBooking(r: BookingRow): Booking {
   return {
-    id: r.id, eventId: r.event_id, userId: r.user_id, quantity: r.quantity,
-    unitPrice: r.unit_price, totalPrice: r.total_price, currency: r.currency, status: r.status,
-    createdAt: r.created_at.toISOString(), cancelledAt: r.cancelled_at ? r.cancelled_at.toISOString() : null,
+    id: r.id,
+    eventId: r.event_id,
+    userId: r.user_id,
+    quantity: r.quantity,
+    unitPrice: r.unit_price,
+    totalPrice: r.total_price,
+    currency: r.currency,
+    status: r.status,
+    createdAt: r.created_at.toISOString(),
+    cancelledAt: r.cancelled_at ? r.cancelled_at.toISOString() : null,
   };
 }
 
 /** A confirmed booking at the event's price in force (read under its row lock). */
-export const newBooking = (event: Pick<EventRow, 'id' | 'price' | 'currency'>, userId: string, quantity: number, createdAt: string): Booking => ({
-  id: uuidv7(), eventId: event.id, userId, quantity, unitPrice: event.price, totalPrice: event.price * quantity,
-  currency: event.currency, status: 'confirmed', createdAt, cancelledAt: null,
+export const newBooking = (
+  event: Pick<EventRow, 'id' | 'price' | 'currency'>,
+  userId: string,
+  quantity: number,
+  createdAt: string,
+): Booking => ({
+  id: uuidv7(),
+  eventId: event.id,
+  userId,
+  quantity,
+  unitPrice: event.price,
+  totalPrice: event.price * quantity,
+  currency: event.currency,
+  status: 'confirmed',
+  createdAt,
+  cancelledAt: null,
 });
 
 /**
@@ -36,7 +64,11 @@ export const newBooking = (event: Pick<EventRow, 'id' | 'price' | 'currency'>, u
  * currency and time) and adds them to their users' counts, in one statement.
  * `holdIds[i]` is the hold booking i confirms, if any.
  */
-export async function insertBookings(client: PoolClient, bookings: readonly Booking[], holdIds?: readonly (string | null)[]): Promise<void> {
+export async function insertBookings(
+  client: PoolClient,
+  bookings: readonly Booking[],
+  holdIds?: readonly (string | null)[],
+): Promise<void> {
   const first = bookings[0];
   if (!first) return;
   await client.query({
@@ -49,8 +81,16 @@ export async function insertBookings(client: PoolClient, bookings: readonly Book
            INSERT INTO event_user_tickets (event_id, user_id, confirmed)
            SELECT $1, user_id, sum(quantity) FROM b GROUP BY user_id
            ON CONFLICT (event_id, user_id) DO UPDATE SET confirmed = event_user_tickets.confirmed + EXCLUDED.confirmed`,
-    values: [first.eventId, first.unitPrice, first.currency, first.createdAt, bookings.map((b) => b.id), bookings.map((b) => b.userId),
-      bookings.map((b) => b.quantity), bookings.map((_, i) => holdIds?.[i] ?? null)],
+    values: [
+      first.eventId,
+      first.unitPrice,
+      first.currency,
+      first.createdAt,
+      bookings.map((b) => b.id),
+      bookings.map((b) => b.userId),
+      bookings.map((b) => b.quantity),
+      bookings.map((_, i) => holdIds?.[i] ?? null),
+    ],
   });
 }
 
@@ -59,7 +99,8 @@ export async function cancelBookingRow(client: PoolClient, booking: BookingRow):
   const { rows } = await client.query<BookingRow>(
     `WITH t AS (UPDATE event_user_tickets SET confirmed = confirmed - $3 WHERE event_id = $2 AND user_id = $4)
      UPDATE bookings SET status = 'cancelled', cancelled_at = now() WHERE id = $1 RETURNING ${BOOKING_COLUMNS}`,
-    [booking.id, booking.event_id, booking.quantity, booking.user_id]);
+    [booking.id, booking.event_id, booking.quantity, booking.user_id],
+  );
   const row = rows[0];
   if (!row) throw new Error(`booking ${booking.id} vanished under its lock`);
   return row;
@@ -70,12 +111,18 @@ export async function cancelEventBookings(client: PoolClient, eventId: string): 
   const { rows } = await client.query<BookingRow>(
     `WITH t AS (DELETE FROM event_user_tickets WHERE event_id = $1)
      UPDATE bookings SET status = 'cancelled', cancelled_at = now() WHERE event_id = $1 AND status = 'confirmed'
-     RETURNING ${BOOKING_COLUMNS}`, [eventId]);
+     RETURNING ${BOOKING_COLUMNS}`,
+    [eventId],
+  );
   return rows;
 }
 
 /** Confirmed tickets each of these users holds for the event (absent: none). */
-export async function ticketsHeld(client: PoolClient, eventId: string, userIds: readonly string[]): Promise<Map<string, number>> {
+export async function ticketsHeld(
+  client: PoolClient,
+  eventId: string,
+  userIds: readonly string[],
+): Promise<Map<string, number>> {
   if (userIds.length === 0) return new Map();
   const { rows } = await client.query<{ user_id: string; confirmed: number }>({
     name: 'booking-record.tickets-held',

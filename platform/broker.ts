@@ -8,10 +8,24 @@
 // thread (for EVENTLY_UNSERVED_WAIT_MS, within the same timeout) instead of failing.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyRequest } from 'fastify';
-import { ErrorCode as NatsErrorCode, headers as natsHeaders, type MsgHdrs, type NatsConnection, type NatsError } from 'nats';
+import {
+  ErrorCode as NatsErrorCode,
+  headers as natsHeaders,
+  type MsgHdrs,
+  type NatsConnection,
+  type NatsError,
+} from 'nats';
 import type { Static } from 'typebox';
 import {
-  formatTraceparent, Headers, parseSubject, refuse, shardOf, subjectFor, type CallContext, type Operation, type Outcome,
+  formatTraceparent,
+  Headers,
+  parseSubject,
+  refuse,
+  shardOf,
+  subjectFor,
+  type CallContext,
+  type Operation,
+  type Outcome,
 } from '../protocol/index.js';
 import { signIdentity } from './identity-signature.js';
 import { nextTurn } from './next-turn.js';
@@ -32,19 +46,32 @@ export class Broker {
     private readonly unservedWaitMs = 0,
   ) {}
 
-  async call<O extends Operation>(operation: O, payload: Static<O['request']>, ctx: CallContext): Promise<Outcome<Static<O['reply']>>> {
-    const shard = operation.scope === 'shard' ? shardOf((payload as { eventId: string }).eventId, this.shards) : undefined;
+  async call<O extends Operation>(
+    operation: O,
+    payload: Static<O['request']>,
+    ctx: CallContext,
+  ): Promise<Outcome<Static<O['reply']>>> {
+    const shard =
+      operation.scope === 'shard' ? shardOf((payload as { eventId: string }).eventId, this.shards) : undefined;
     return this.callSubject(subjectFor(operation, shard), payload, ctx);
   }
 
-  async callSubject<T>(subject: string, payload: unknown, ctx: CallContext, timeoutMs = this.timeoutMs): Promise<Outcome<T>> {
+  async callSubject<T>(
+    subject: string,
+    payload: unknown,
+    ctx: CallContext,
+    timeoutMs = this.timeoutMs,
+  ): Promise<Outcome<T>> {
     const h = natsHeaders();
     h.set(Headers.requestId, ctx.requestId);
     if (ctx.userId || ctx.role) {
       if (!this.identityKey) throw new Error('a broker without the identity key cannot act for a user');
       h.set(Headers.userId, ctx.userId ?? '');
       h.set(Headers.userRole, ctx.role ?? '');
-      h.set(Headers.identitySignature, signIdentity(this.identityKey, { userId: ctx.userId ?? '', role: ctx.role ?? '', requestId: ctx.requestId }));
+      h.set(
+        Headers.identitySignature,
+        signIdentity(this.identityKey, { userId: ctx.userId ?? '', role: ctx.role ?? '', requestId: ctx.requestId }),
+      );
     }
     if (ctx.idempotencyKey) h.set(Headers.idempotencyKey, ctx.idempotencyKey);
     if (ctx.traceparent) h.set(Headers.traceparent, ctx.traceparent);
@@ -52,7 +79,11 @@ export class Broker {
     const started = performance.now();
     const outcome = await this.request<T>(subject, JSON.stringify(payload), h, timeoutMs);
     const operation = parseSubject(subject)?.operation;
-    this.observe(operation ? `${operation.actor}.${operation.name}` : 'unknown', outcome.ok ? 'ok' : outcome.code, (performance.now() - started) / 1000);
+    this.observe(
+      operation ? `${operation.actor}.${operation.name}` : 'unknown',
+      outcome.ok ? 'ok' : outcome.code,
+      (performance.now() - started) / 1000,
+    );
     return outcome;
   }
 
@@ -66,9 +97,14 @@ export class Broker {
         return msg.json<Outcome<T>>();
       } catch (err) {
         const code = (err as NatsError).code;
-        if (code === NatsErrorCode.Timeout) return refuse('TIMEOUT', 'the service did not answer in time; retrying with the same Idempotency-Key is safe');
+        if (code === NatsErrorCode.Timeout)
+          return refuse(
+            'TIMEOUT',
+            'the service did not answer in time; retrying with the same Idempotency-Key is safe',
+          );
         if (code !== NatsErrorCode.NoResponders) return refuse('UNAVAILABLE', 'the broker is unavailable');
-        if (performance.now() + NO_RESPONDERS_RETRY_MS >= unservedUntil) return refuse('UNAVAILABLE', 'no actor is serving this request right now');
+        if (performance.now() + NO_RESPONDERS_RETRY_MS >= unservedUntil)
+          return refuse('UNAVAILABLE', 'no actor is serving this request right now');
         await sleep(NO_RESPONDERS_RETRY_MS);
       }
     }

@@ -15,12 +15,16 @@ test('when nothing is set, then every setting has its documented default', () =>
 });
 
 test('when values are bad, then start-up stops with every bad name in one message', () => {
-  assert.throws(() => loadConfig({ EVENTLY_HTTP_PORT: 'eighty', EVENTLY_SHARDS: '0', EVENTLY_BATCHING: 'maybe', NATS_URL: 'http://x' }),
+  assert.throws(
+    () =>
+      loadConfig({ EVENTLY_HTTP_PORT: 'eighty', EVENTLY_SHARDS: '0', EVENTLY_BATCHING: 'maybe', NATS_URL: 'http://x' }),
     (err: unknown) => {
       assert.ok(err instanceof ConfigError);
-      for (const name of ['EVENTLY_HTTP_PORT', 'EVENTLY_SHARDS', 'EVENTLY_BATCHING', 'NATS_URL']) assert.match(err.message, new RegExp(name));
+      for (const name of ['EVENTLY_HTTP_PORT', 'EVENTLY_SHARDS', 'EVENTLY_BATCHING', 'NATS_URL'])
+        assert.match(err.message, new RegExp(name));
       return true;
-    });
+    },
+  );
 });
 
 /** How docs/configuration.md writes a default, or undefined when it explains it in words (generated, derived, none). */

@@ -29,14 +29,27 @@ const deadLettered = new Counter({
  * last_seen and the delivery count) and counts it. Call it before `term()`:
  * if this throws, nak the message instead, so it is not lost.
  */
-export async function recordDeadLetter(db: Queryable, d: DeadLetter, kind: 'invalid' | 'failing' = 'invalid'): Promise<number> {
+export async function recordDeadLetter(
+  db: Queryable,
+  d: DeadLetter,
+  kind: 'invalid' | 'failing' = 'invalid',
+): Promise<number> {
   const { rows } = await db.query(
     `INSERT INTO dead_letters (consumer, stream, subject, stream_seq, reason, payload, headers, deliveries)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
      ON CONFLICT (stream, consumer, stream_seq) DO UPDATE
        SET last_seen = now(), reason = EXCLUDED.reason, deliveries = GREATEST(dead_letters.deliveries, EXCLUDED.deliveries)
      RETURNING id`,
-    [d.consumer, d.stream, d.subject, d.streamSeq, d.reason.slice(0, 2000), Buffer.from(d.payload), JSON.stringify(d.headers ?? {}), d.deliveries ?? 1],
+    [
+      d.consumer,
+      d.stream,
+      d.subject,
+      d.streamSeq,
+      d.reason.slice(0, 2000),
+      Buffer.from(d.payload),
+      JSON.stringify(d.headers ?? {}),
+      d.deliveries ?? 1,
+    ],
   );
   deadLettered.inc({ consumer: d.consumer, kind });
   return Number(rows[0].id);

@@ -1,10 +1,21 @@
 // The JetStream stream that keeps domain events, and the durable consumers
 // that read it. Created (or brought up to date) by the supervisor at start.
 import {
-  AckPolicy, DeliverPolicy, nanos, RetentionPolicy, StorageType,
-  type JetStreamManager, type StreamConfig,
+  AckPolicy,
+  DeliverPolicy,
+  nanos,
+  RetentionPolicy,
+  StorageType,
+  type JetStreamManager,
+  type StreamConfig,
 } from 'nats';
-import { DOMAIN_ALL, DOMAIN_STREAM, domainShardFilter, domainSubject, type DomainEventType } from '../protocol/index.js';
+import {
+  DOMAIN_ALL,
+  DOMAIN_STREAM,
+  domainShardFilter,
+  domainSubject,
+  type DomainEventType,
+} from '../protocol/index.js';
 
 const DAY_MS = 24 * 3600 * 1000;
 /** How long the stream keeps events: longer than any consumer may reasonably be down. */
@@ -42,7 +53,11 @@ export const durableName = (consumer: string, shard: number, type?: DomainEventT
 
 /** Creates the durable, explicitly acknowledged consumer if it is missing. */
 export async function ensureShardConsumer(
-  jsm: JetStreamManager, consumer: string, shard: number, type: DomainEventType | undefined, ackWaitMs: number,
+  jsm: JetStreamManager,
+  consumer: string,
+  shard: number,
+  type: DomainEventType | undefined,
+  ackWaitMs: number,
 ): Promise<string> {
   const name = durableName(consumer, shard, type);
   try {

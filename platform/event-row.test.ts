@@ -4,9 +4,25 @@ import { test } from 'node:test';
 import { applyWrite, availabilityOf, everySeatBack, seatsTaken, type EventRow } from './event-row.js';
 
 const row = (counts: Partial<EventRow> = {}): EventRow => ({
-  id: 'e1', name: 'Gig', description: '', venue: 'Hall', starts_at: new Date('2030-01-01T20:00:00Z'), ends_at: null,
-  capacity: 100, available: 60, held: 10, set_aside: 5, price: 2500, currency: 'EUR', max_tickets_per_user: 4,
-  status: 'scheduled', version: 7, created_at: new Date(0), updated_at: new Date(0), open: true, ended: false,
+  id: 'e1',
+  name: 'Gig',
+  description: '',
+  venue: 'Hall',
+  starts_at: new Date('2030-01-01T20:00:00Z'),
+  ends_at: null,
+  capacity: 100,
+  available: 60,
+  held: 10,
+  set_aside: 5,
+  price: 2500,
+  currency: 'EUR',
+  max_tickets_per_user: 4,
+  status: 'scheduled',
+  version: 7,
+  created_at: new Date(0),
+  updated_at: new Date(0),
+  open: true,
+  ended: false,
   ...counts,
 });
 

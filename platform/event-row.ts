@@ -31,9 +31,23 @@ export const EVENT_COLUMNS = `id, name, description, venue, starts_at, ends_at, 
   starts_at > now() AS open, coalesce(ends_at, starts_at) <= now() AS ended`;
 
 export interface EventRow {
-  id: string; name: string; description: string; venue: string; starts_at: Date; ends_at: Date | null;
-  capacity: number; available: number; held: number; set_aside: number; price: number; currency: string;
-  max_tickets_per_user: number; status: Event['status']; version: number; created_at: Date; updated_at: Date;
+  id: string;
+  name: string;
+  description: string;
+  venue: string;
+  starts_at: Date;
+  ends_at: Date | null;
+  capacity: number;
+  available: number;
+  held: number;
+  set_aside: number;
+  price: number;
+  currency: string;
+  max_tickets_per_user: number;
+  status: Event['status'];
+  version: number;
+  created_at: Date;
+  updated_at: Date;
   /** Not started yet (by the database's clock): bookable if scheduled. */
   open: boolean;
   /** Its end (or its start, when it has no end) has passed. */
@@ -43,19 +57,45 @@ export interface EventRow {
 /** The event row, read without a lock. */
 export async function readEvent(db: Pool | PoolClient, eventId: string): Promise<EventRow | undefined> {
   // Named, so each connection plans this hot read once.
-  const { rows } = await db.query<EventRow>({ name: 'event-row.read', text: `SELECT ${EVENT_COLUMNS} FROM events WHERE id = $1`, values: [eventId] });
+  const { rows } = await db.query<EventRow>({
+    name: 'event-row.read',
+    text: `SELECT ${EVENT_COLUMNS} FROM events WHERE id = $1`,
+    values: [eventId],
+  });
   return rows[0];
 }
 
-export type NewEvent = Pick<EventRow,
-  'name' | 'description' | 'venue' | 'starts_at' | 'ends_at' | 'capacity' | 'price' | 'currency' | 'max_tickets_per_user'>;
+export type NewEvent = Pick<
+  EventRow,
+  | 'name'
+  | 'description'
+  | 'venue'
+  | 'starts_at'
+  | 'ends_at'
+  | 'capacity'
+  | 'price'
+  | 'currency'
+  | 'max_tickets_per_user'
+>;
 
 /** A new event, every seat on sale, at version 1. */
 export async function insertEvent(client: PoolClient, e: NewEvent): Promise<EventRow> {
   const { rows } = await client.query<EventRow>(
     `INSERT INTO events (id, name, description, venue, starts_at, ends_at, capacity, available, price, currency, max_tickets_per_user)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $9, $10) RETURNING ${EVENT_COLUMNS}`,
-    [uuidv7(), e.name, e.description, e.venue, e.starts_at, e.ends_at, e.capacity, e.price, e.currency, e.max_tickets_per_user]);
+    [
+      uuidv7(),
+      e.name,
+      e.description,
+      e.venue,
+      e.starts_at,
+      e.ends_at,
+      e.capacity,
+      e.price,
+      e.currency,
+      e.max_tickets_per_user,
+    ],
+  );
   const row = rows[0];
   if (!row) throw new Error('INSERT INTO events returned no row');
   return row;
@@ -63,8 +103,11 @@ export async function insertEvent(client: PoolClient, e: NewEvent): Promise<Even
 
 /** Takes the row lock for the rest of the caller's transaction. */
 export async function lockEvent(client: PoolClient, eventId: string): Promise<EventRow | undefined> {
-  const { rows } = await client.query<EventRow>(
-    { name: 'event-row.lock', text: `SELECT ${EVENT_COLUMNS} FROM events WHERE id = $1 FOR UPDATE`, values: [eventId] });
+  const { rows } = await client.query<EventRow>({
+    name: 'event-row.lock',
+    text: `SELECT ${EVENT_COLUMNS} FROM events WHERE id = $1 FOR UPDATE`,
+    values: [eventId],
+  });
   return rows[0];
 }
 
@@ -76,8 +119,21 @@ export interface SeatMove {
 }
 
 /** The fields an admin edit, pricing or the scheduler set (seat counts move only through `seats`). */
-export type EventFields = Partial<Pick<EventRow,
-  'name' | 'description' | 'venue' | 'starts_at' | 'ends_at' | 'capacity' | 'price' | 'currency' | 'max_tickets_per_user' | 'status'>>;
+export type EventFields = Partial<
+  Pick<
+    EventRow,
+    | 'name'
+    | 'description'
+    | 'venue'
+    | 'starts_at'
+    | 'ends_at'
+    | 'capacity'
+    | 'price'
+    | 'currency'
+    | 'max_tickets_per_user'
+    | 'status'
+  >
+>;
 
 export interface EventWrite {
   seats?: SeatMove;
@@ -88,8 +144,11 @@ export interface EventWrite {
 export const seatsTaken = (row: EventRow): number => row.capacity - row.available;
 
 /** The move that puts every seat back on sale (the event is cancelled: nothing is sold or held any more). */
-export const everySeatBack = (row: EventRow): SeatMove =>
-  ({ available: row.capacity - row.available, held: -row.held, setAside: -row.set_aside });
+export const everySeatBack = (row: EventRow): SeatMove => ({
+  available: row.capacity - row.available,
+  held: -row.held,
+  setAside: -row.set_aside,
+});
 
 /** The row after a write, checked: no count below zero, no more seats placed than the capacity has. */
 export function applyWrite(row: EventRow, write: EventWrite): EventRow {
@@ -97,9 +156,16 @@ export function applyWrite(row: EventRow, write: EventWrite): EventRow {
   next.available = row.available + (write.seats?.available ?? 0);
   next.held = row.held + (write.seats?.held ?? 0);
   next.set_aside = row.set_aside + (write.seats?.setAside ?? 0);
-  if (next.available < 0 || next.held < 0 || next.set_aside < 0 || next.available + next.held + next.set_aside > next.capacity) {
-    throw new Error(`event ${row.id}: seat move ${JSON.stringify(write.seats ?? {})} does not fit `
-      + `(capacity ${next.capacity}, available ${row.available}, held ${row.held}, set aside ${row.set_aside})`);
+  if (
+    next.available < 0 ||
+    next.held < 0 ||
+    next.set_aside < 0 ||
+    next.available + next.held + next.set_aside > next.capacity
+  ) {
+    throw new Error(
+      `event ${row.id}: seat move ${JSON.stringify(write.seats ?? {})} does not fit ` +
+        `(capacity ${next.capacity}, available ${row.available}, held ${row.held}, set aside ${row.set_aside})`,
+    );
   }
   return next;
 }
@@ -117,8 +183,23 @@ export async function writeEvent(client: PoolClient, locked: EventRow, write: Ev
              available = $9, held = $10, set_aside = $11, price = $12, currency = $13, max_tickets_per_user = $14,
              status = $15, version = version + 1, updated_at = now()
            WHERE id = $1 AND version = $2 RETURNING ${EVENT_COLUMNS}`,
-    values: [locked.id, locked.version, n.name, n.description, n.venue, n.starts_at, n.ends_at, n.capacity,
-      n.available, n.held, n.set_aside, n.price, n.currency, n.max_tickets_per_user, n.status],
+    values: [
+      locked.id,
+      locked.version,
+      n.name,
+      n.description,
+      n.venue,
+      n.starts_at,
+      n.ends_at,
+      n.capacity,
+      n.available,
+      n.held,
+      n.set_aside,
+      n.price,
+      n.currency,
+      n.max_tickets_per_user,
+      n.status,
+    ],
   });
   const after = rows[0];
   if (!after) throw new VersionConflict(locked.id);
@@ -129,21 +210,40 @@ export type SeatCounts = Pick<EventRow, 'capacity' | 'available' | 'held' | 'set
 
 /** The counts a domain event carries: seats held and set aside both show as `held`. */
 export const availabilityOf = (row: SeatCounts): Availability => ({
-  available: row.available, held: row.held + row.set_aside, capacity: row.capacity, price: row.price, status: row.status,
+  available: row.available,
+  held: row.held + row.set_aside,
+  capacity: row.capacity,
+  price: row.price,
+  status: row.status,
 });
 
 /** What every domain event about a change of the row carries: its version and counts after the change. */
-export const changeOf = (row: EventRow, requestId: string): ChangeOf =>
-  ({ eventId: row.id, version: row.version, availability: availabilityOf(row), requestId });
+export const changeOf = (row: EventRow, requestId: string): ChangeOf => ({
+  eventId: row.id,
+  version: row.version,
+  availability: availabilityOf(row),
+  requestId,
+});
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 
 export function toEvent(r: EventRow): Event {
   return {
-    id: r.id, name: r.name, description: r.description, venue: r.venue,
-    startsAt: r.starts_at.toISOString(), endsAt: iso(r.ends_at),
-    capacity: r.capacity, available: r.available, held: r.held + r.set_aside, price: r.price, currency: r.currency,
-    maxTicketsPerUser: r.max_tickets_per_user, status: r.status, version: r.version,
-    createdAt: r.created_at.toISOString(), updatedAt: r.updated_at.toISOString(),
+    id: r.id,
+    name: r.name,
+    description: r.description,
+    venue: r.venue,
+    startsAt: r.starts_at.toISOString(),
+    endsAt: iso(r.ends_at),
+    capacity: r.capacity,
+    available: r.available,
+    held: r.held + r.set_aside,
+    price: r.price,
+    currency: r.currency,
+    maxTicketsPerUser: r.max_tickets_per_user,
+    status: r.status,
+    version: r.version,
+    createdAt: r.created_at.toISOString(),
+    updatedAt: r.updated_at.toISOString(),
   };
 }

@@ -12,7 +12,11 @@ const VERSION = 'v1';
 /** Long enough for any clock skew between an edge and an actor host; short enough that a captured header soon dies. */
 export const IDENTITY_SIGNATURE_TTL_S = 120;
 
-export interface SignedIdentity { userId: string; role: string; requestId: string }
+export interface SignedIdentity {
+  userId: string;
+  role: string;
+  requestId: string;
+}
 
 const mac = (key: string, who: SignedIdentity, exp: number): Buffer =>
   createHmac('sha256', key).update(`${VERSION}\n${who.userId}\n${who.role}\n${who.requestId}\n${exp}`).digest();
@@ -24,7 +28,12 @@ export function signIdentity(key: string, who: SignedIdentity, nowMs = Date.now(
 }
 
 /** Why the signature does not vouch for `who`, or undefined when it does. */
-export function identityRefusal(keys: readonly string[], who: SignedIdentity, header: string | undefined, nowMs = Date.now()): string | undefined {
+export function identityRefusal(
+  keys: readonly string[],
+  who: SignedIdentity,
+  header: string | undefined,
+  nowMs = Date.now(),
+): string | undefined {
   if (!header) return 'the identity is not signed';
   const [version, expText, sig] = header.split('.');
   const exp = Number(expText);

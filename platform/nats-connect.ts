@@ -7,13 +7,21 @@ import type { BrokerRole } from '../protocol/index.js';
 import type { Config } from './config.js';
 
 const passwordOf = (config: Config, role: BrokerRole): string | undefined =>
-  role === 'edge' ? config.natsEdgePassword : role === 'actors' ? config.natsActorsPassword : config.natsSupervisorPassword;
+  role === 'edge'
+    ? config.natsEdgePassword
+    : role === 'actors'
+      ? config.natsActorsPassword
+      : config.natsSupervisorPassword;
 
 // nats.js gives up on a first connection after 20 s; a loaded two-core machine starting a dozen actor
 // threads at once took longer than that (the CI hog run), and a slow start is not a failed one.
 const CONNECT_TIMEOUT_MS = 60_000;
 
-export function natsOptions(config: Config, role: BrokerRole, extra: Partial<ConnectionOptions> = {}): ConnectionOptions {
+export function natsOptions(
+  config: Config,
+  role: BrokerRole,
+  extra: Partial<ConnectionOptions> = {},
+): ConnectionOptions {
   const pass = passwordOf(config, role);
   return { servers: config.natsUrl, timeout: CONNECT_TIMEOUT_MS, ...(pass ? { user: role, pass } : {}), ...extra };
 }

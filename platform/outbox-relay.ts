@@ -25,8 +25,11 @@ export class OutboxRelay {
   private stopped = false;
 
   constructor(
-    private readonly pool: pg.Pool, private readonly js: JetStreamClient, private readonly shards: readonly number[],
-    private readonly log: Logger, private readonly options: RelayOptions,
+    private readonly pool: pg.Pool,
+    private readonly js: JetStreamClient,
+    private readonly shards: readonly number[],
+    private readonly log: Logger,
+    private readonly options: RelayOptions,
   ) {}
 
   start(): this {
@@ -53,7 +56,10 @@ export class OutboxRelay {
   private later(shards: readonly number[], ms: number): void {
     for (const s of shards) this.pending.add(s);
     if (this.stopped || this.timer) return;
-    this.timer = setTimeout(() => { this.timer = undefined; this.kick([]); }, ms);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.kick([]);
+    }, ms);
   }
 
   private async drain(): Promise<void> {
@@ -86,20 +92,29 @@ export class OutboxRelay {
       });
       const mine = locked.rows.map((r) => r.shard);
       const contended = shards.filter((s) => !mine.includes(s));
-      const { rows } = mine.length === 0 ? { rows: [] } : await client.query<{ seq: string; id: string; subject: string; payload: string }>({
-        name: 'outbox.next',
-        text: 'SELECT seq, id, subject, payload FROM outbox WHERE shard = ANY($1::int[]) ORDER BY seq LIMIT $2',
-        values: [mine, BATCH],
-      });
+      const { rows } =
+        mine.length === 0
+          ? { rows: [] }
+          : await client.query<{ seq: string; id: string; subject: string; payload: string }>({
+              name: 'outbox.next',
+              text: 'SELECT seq, id, subject, payload FROM outbox WHERE shard = ANY($1::int[]) ORDER BY seq LIMIT $2',
+              values: [mine, BATCH],
+            });
       if (rows.length > 0) {
         // Sent in order on one connection; the stream stores them in that order.
         await Promise.all(rows.map((r) => this.js.publish(r.subject, r.payload, { msgID: r.id })));
-        await client.query({ name: 'outbox.delete', text: 'DELETE FROM outbox WHERE seq = ANY($1::bigint[])', values: [rows.map((r) => r.seq)] });
+        await client.query({
+          name: 'outbox.delete',
+          text: 'DELETE FROM outbox WHERE seq = ANY($1::bigint[])',
+          values: [rows.map((r) => r.seq)],
+        });
       }
       await client.query('COMMIT');
       return { published: rows.length, contended };
     } catch (err) {
-      await client.query('ROLLBACK').catch((e: unknown) => { broken = e instanceof Error ? e : new Error(String(e)); });
+      await client.query('ROLLBACK').catch((e: unknown) => {
+        broken = e instanceof Error ? e : new Error(String(e));
+      });
       throw err;
     } finally {
       client.release(broken);

@@ -9,11 +9,20 @@
 import type { PoolClient } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import {
-  domainSubject, shardOf, type Availability, type DomainEvent, type DomainMessage, type DomainEventOf, type DomainEventType,
+  domainSubject,
+  shardOf,
+  type Availability,
+  type DomainEvent,
+  type DomainMessage,
+  type DomainEventOf,
+  type DomainEventType,
 } from '../protocol/index.js';
 
 export type NewDomainEvent = {
-  [T in DomainEventType]: Pick<DomainEventOf<T>, 'type' | 'eventId' | 'version' | 'availability' | 'requestId' | 'data'>;
+  [T in DomainEventType]: Pick<
+    DomainEventOf<T>,
+    'type' | 'eventId' | 'version' | 'availability' | 'requestId' | 'data'
+  >;
 }[DomainEventType];
 
 /** Where and when a change happened: the event row after it, and the request that made it. */
@@ -25,8 +34,11 @@ export interface ChangeOf {
 }
 
 /** Builds one event of the protocol's types (its data shape checked by the compiler). */
-export const domainEvent = <T extends DomainEventType>(type: T, change: ChangeOf, data: DomainEventOf<T>['data']): NewDomainEvent =>
-  ({ type, ...change, data }) as NewDomainEvent;
+export const domainEvent = <T extends DomainEventType>(
+  type: T,
+  change: ChangeOf,
+  data: DomainEventOf<T>['data'],
+): NewDomainEvent => ({ type, ...change, data }) as NewDomainEvent;
 
 /**
  * Writes events into the outbox as part of the caller's transaction, in one
@@ -35,7 +47,11 @@ export const domainEvent = <T extends DomainEventType>(type: T, change: ChangeOf
  * bookings it holds; an event's cancellation (its bookings, its holds, the
  * event) is three. Order within and across the rows is the callers' order.
  */
-export async function recordEvents(client: PoolClient, shardCount: number, events: readonly NewDomainEvent[]): Promise<DomainEvent[]> {
+export async function recordEvents(
+  client: PoolClient,
+  shardCount: number,
+  events: readonly NewDomainEvent[],
+): Promise<DomainEvent[]> {
   if (events.length === 0) return [];
   const occurredAt = new Date().toISOString();
   const full = events.map((e) => ({ ...e, id: uuidv7(), occurredAt }));
@@ -51,8 +67,12 @@ export async function recordEvents(client: PoolClient, shardCount: number, event
     name: 'outbox.append',
     text: `INSERT INTO outbox (shard, id, subject, payload)
            SELECT * FROM unnest($1::int[], $2::uuid[], $3::text[], $4::text[])`,
-    values: [messages.map((m) => m.shard), messages.map((m) => m.message.id), messages.map((m) => m.subject),
-      messages.map((m) => JSON.stringify(m.message))],
+    values: [
+      messages.map((m) => m.shard),
+      messages.map((m) => m.message.id),
+      messages.map((m) => m.subject),
+      messages.map((m) => JSON.stringify(m.message)),
+    ],
   });
   return full;
 }

@@ -46,13 +46,24 @@ export function deadLetterOf(msg: JsMsg, reason: string): DeadLetter {
   const headers: Record<string, string[]> = {};
   if (msg.headers) for (const [name, values] of msg.headers) headers[name] = values;
   return {
-    consumer: msg.info.consumer, stream: msg.info.stream, subject: msg.subject, streamSeq: msg.info.streamSequence,
-    reason, payload: msg.data, headers, deliveries: msg.info.deliveryCount,
+    consumer: msg.info.consumer,
+    stream: msg.info.stream,
+    subject: msg.subject,
+    streamSeq: msg.info.streamSequence,
+    reason,
+    payload: msg.data,
+    headers,
+    deliveries: msg.info.deliveryCount,
   };
 }
 
 async function giveUp(
-  m: JsMsg, consumer: string, reason: string, kind: 'invalid' | 'failing', log: Logger, sink: DeadLetterSink | undefined,
+  m: JsMsg,
+  consumer: string,
+  reason: string,
+  kind: 'invalid' | 'failing',
+  log: Logger,
+  sink: DeadLetterSink | undefined,
 ): Promise<void> {
   const letter = deadLetterOf(m, reason);
   log.error({ consumer, subject: m.subject, seq: m.seq, reason }, 'domain message given up on; kept as a dead letter');
@@ -69,7 +80,12 @@ async function giveUp(
 }
 
 /** The message `m` carries, or undefined (and `m` ended) when it is not a domain message. */
-export async function readMessage(m: JsMsg, consumer: string, log: Logger, sink?: DeadLetterSink): Promise<DomainMessage | undefined> {
+export async function readMessage(
+  m: JsMsg,
+  consumer: string,
+  log: Logger,
+  sink?: DeadLetterSink,
+): Promise<DomainMessage | undefined> {
   let payload: unknown;
   try {
     payload = m.json();
@@ -83,10 +99,22 @@ export async function readMessage(m: JsMsg, consumer: string, log: Logger, sink?
 
 /** After a failure: redeliver later, or give up when it has failed too often. */
 export async function retryOrGiveUp(
-  m: JsMsg, consumer: string, err: unknown, log: Logger, sink?: DeadLetterSink, policy: RetryPolicy = DEFAULT_RETRY,
+  m: JsMsg,
+  consumer: string,
+  err: unknown,
+  log: Logger,
+  sink?: DeadLetterSink,
+  policy: RetryPolicy = DEFAULT_RETRY,
 ): Promise<void> {
   if (m.info.redeliveryCount >= policy.maxDeliveries) {
-    await giveUp(m, consumer, `failed ${m.info.redeliveryCount} times: ${(err as Error)?.message ?? String(err)}`, 'failing', log, sink);
+    await giveUp(
+      m,
+      consumer,
+      `failed ${m.info.redeliveryCount} times: ${(err as Error)?.message ?? String(err)}`,
+      'failing',
+      log,
+      sink,
+    );
     return;
   }
   const retryInMs = retryDelayMs(m, policy);

@@ -13,8 +13,15 @@ export async function runProcess(
   let config: Config;
   try {
     config = loadConfig();
-    for (const [name, value] of [['NATS_URL', config.natsUrl], ['DATABASE_URL', config.databaseUrl], ['REDIS_URL', config.redisUrl]]) {
-      if (!value && !embedded) throw new ConfigError(`${name} is required for the ${role} process (npm start runs the embedded servers instead)`);
+    for (const [name, value] of [
+      ['NATS_URL', config.natsUrl],
+      ['DATABASE_URL', config.databaseUrl],
+      ['REDIS_URL', config.redisUrl],
+    ]) {
+      if (!value && !embedded)
+        throw new ConfigError(
+          `${name} is required for the ${role} process (npm start runs the embedded servers instead)`,
+        );
     }
   } catch (err) {
     console.error((err as Error).message);

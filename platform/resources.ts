@@ -21,7 +21,11 @@ export function openRedis(config: Config, log: Logger): Redis {
 }
 
 /** Runs fn in a transaction on one client, rolling back on any error; `begin` may name an isolation level. */
-export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>, begin = 'BEGIN'): Promise<T> {
+export async function inTransaction<T>(
+  pool: pg.Pool,
+  fn: (client: pg.PoolClient) => Promise<T>,
+  begin = 'BEGIN',
+): Promise<T> {
   const client = await pool.connect();
   let broken: Error | undefined;
   try {
@@ -31,7 +35,9 @@ export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient
     return result;
   } catch (err) {
     // A client that cannot even roll back is discarded, not returned to the pool.
-    await client.query('ROLLBACK').catch((rollbackErr: unknown) => { broken = rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr)); });
+    await client.query('ROLLBACK').catch((rollbackErr: unknown) => {
+      broken = rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr));
+    });
     throw err;
   } finally {
     client.release(broken);

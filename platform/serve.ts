@@ -6,8 +6,18 @@ import type { Msg, MsgHdrs, NatsConnection } from 'nats';
 import type { TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
 import {
-  Headers, isRole, operations, parseSubject, parseTraceparent, queueGroup, refuse, subscriptionsFor,
-  type ActorKind, type CallContext, type Operation, type Outcome,
+  Headers,
+  isRole,
+  operations,
+  parseSubject,
+  parseTraceparent,
+  queueGroup,
+  refuse,
+  subscriptionsFor,
+  type ActorKind,
+  type CallContext,
+  type Operation,
+  type Outcome,
 } from '../protocol/index.js';
 import type { ActorInstance, HandlerMeta } from './actor.js';
 import { identityRefusal } from './identity-signature.js';
@@ -33,7 +43,11 @@ export interface Served {
  */
 export function contextFrom(h: MsgHdrs | undefined, keys: readonly string[]): CallContext | { refusal: string } {
   const requestId = h?.get(Headers.requestId) || 'none';
-  const base = { requestId, idempotencyKey: h?.get(Headers.idempotencyKey) || undefined, traceparent: h?.get(Headers.traceparent) || undefined };
+  const base = {
+    requestId,
+    idempotencyKey: h?.get(Headers.idempotencyKey) || undefined,
+    traceparent: h?.get(Headers.traceparent) || undefined,
+  };
   const userId = h?.get(Headers.userId) ?? '';
   const role = h?.get(Headers.userRole) ?? '';
   if (!userId && !role) return base;
@@ -43,15 +57,22 @@ export function contextFrom(h: MsgHdrs | undefined, keys: readonly string[]): Ca
 }
 
 export function serve<K extends ActorKind>(
-  nc: NatsConnection, kind: K, shards: readonly number[], actor: ActorInstance<K>, log: Logger, identityKeys: readonly string[],
+  nc: NatsConnection,
+  kind: K,
+  shards: readonly number[],
+  actor: ActorInstance<K>,
+  log: Logger,
+  identityKeys: readonly string[],
 ): Served {
   const validators = new Map<string, Validator>();
   // Handlers are keyed and typed as the catalogue keys the kind's operations; subjects carry the operation's name.
   const handlers = actor.handlers as Readonly<Record<string, CheckedHandler>>;
-  const byName = new Map(Object.entries<Operation>(operations[kind]).flatMap(([key, operation]) => {
-    const handler = handlers[key];
-    return handler ? [[operation.name, handler] as const] : [];
-  }));
+  const byName = new Map(
+    Object.entries<Operation>(operations[kind]).flatMap(([key, operation]) => {
+      const handler = handlers[key];
+      return handler ? [[operation.name, handler] as const] : [];
+    }),
+  );
   const inflight = new Set<Promise<void>>();
 
   const handle = async (msg: Msg): Promise<void> => {
@@ -64,7 +85,9 @@ export function serve<K extends ActorKind>(
         log.warn({ subject: msg.subject, reason: ctx.refusal }, 'request with an unverified identity refused');
         outcome = refuse('UNAUTHENTICATED', ctx.refusal);
       } else {
-        outcome = route ? await dispatch(route.operation.name, route.operation.request, route.shard, msg, ctx) : refuse('NOT_FOUND', `no operation on ${msg.subject}`);
+        outcome = route
+          ? await dispatch(route.operation.name, route.operation.request, route.shard, msg, ctx)
+          : refuse('NOT_FOUND', `no operation on ${msg.subject}`);
       }
     } catch (err) {
       log.error({ err, requestId: msg.headers?.get(Headers.requestId), subject: msg.subject }, 'handler failed');
@@ -111,7 +134,8 @@ export function serve<K extends ActorKind>(
         const done = handle(msg).finally(() => inflight.delete(done));
         inflight.add(done);
       },
-    }));
+    }),
+  );
 
   trackQueueDepth(kind, () => inflight.size);
   return {

@@ -18,8 +18,13 @@ export interface ShardConsumer {
 }
 
 export async function consumeShards(
-  nc: NatsConnection, consumer: string, shards: readonly number[], types: readonly DomainEventType[], log: Logger,
-  handle: (event: DomainEvent) => Promise<void>, deadLetters?: DeadLetterSink,
+  nc: NatsConnection,
+  consumer: string,
+  shards: readonly number[],
+  types: readonly DomainEventType[],
+  log: Logger,
+  handle: (event: DomainEvent) => Promise<void>,
+  deadLetters?: DeadLetterSink,
 ): Promise<ShardConsumer> {
   const jsm = await nc.jetstreamManager();
   const js = nc.jetstream();
@@ -27,14 +32,18 @@ export async function consumeShards(
   const applyAll = async (message: DomainMessage) => {
     for (const event of message.events) if (wanted.has(event.type)) await handle(event);
   };
-  const loops = await Promise.all(shards.flatMap((shard) => types.map(async (type) => {
-    const name = await ensureShardConsumer(jsm, consumer, shard, type, ACK_WAIT_MS);
-    const messages = await (await js.consumers.get(DOMAIN_STREAM, name)).consume({ max_messages: 100 });
-    const done = (async () => {
-      for await (const m of messages) await settle(m, consumer, log, applyAll, deadLetters);
-    })().catch((err: unknown) => log.error({ err, consumer, shard }, 'domain event consumer ended'));
-    return { messages, done };
-  })));
+  const loops = await Promise.all(
+    shards.flatMap((shard) =>
+      types.map(async (type) => {
+        const name = await ensureShardConsumer(jsm, consumer, shard, type, ACK_WAIT_MS);
+        const messages = await (await js.consumers.get(DOMAIN_STREAM, name)).consume({ max_messages: 100 });
+        const done = (async () => {
+          for await (const m of messages) await settle(m, consumer, log, applyAll, deadLetters);
+        })().catch((err: unknown) => log.error({ err, consumer, shard }, 'domain event consumer ended'));
+        return { messages, done };
+      }),
+    ),
+  );
 
   return {
     async stop() {
@@ -50,7 +59,11 @@ export async function consumeShards(
  * never be applied.
  */
 export async function settle(
-  m: JsMsg, consumer: string, log: Logger, handle: (message: DomainMessage) => Promise<void>, deadLetters?: DeadLetterSink,
+  m: JsMsg,
+  consumer: string,
+  log: Logger,
+  handle: (message: DomainMessage) => Promise<void>,
+  deadLetters?: DeadLetterSink,
 ): Promise<void> {
   const message = await readMessage(m, consumer, log, deadLetters);
   if (!message) return;

@@ -46,7 +46,13 @@ export function readAdmission(key: Buffer, token: string): AdmissionClaims | und
 }
 
 /** Why a token does not admit this user to this event now, or undefined when it does. */
-export function admissionProblem(key: Buffer, token: string | undefined, userId: string, eventId: string, now = Date.now()): string | undefined {
+export function admissionProblem(
+  key: Buffer,
+  token: string | undefined,
+  userId: string,
+  eventId: string,
+  now = Date.now(),
+): string | undefined {
   if (!token) return 'this event has a waiting room: send the Evently-Admission header your queue ticket gave you';
   const claims = readAdmission(key, token);
   if (!claims) return 'Evently-Admission is not a valid admission token';

@@ -21,7 +21,10 @@ import { QUEUE_SUBJECTS, ROOMS_SUBJECT } from './schemas/waitroom.js';
 export const BROKER_ROLES = ['edge', 'actors', 'supervisor'] as const;
 export type BrokerRole = (typeof BROKER_ROLES)[number];
 
-export interface Permissions { publish: { allow: string[]; deny?: string[] }; subscribe: { allow: string[]; deny?: string[] } }
+export interface Permissions {
+  publish: { allow: string[]; deny?: string[] };
+  subscribe: { allow: string[]; deny?: string[] };
+}
 
 /** Every actor subject `evently.<kind>.<shard|any>.<operation…>`: four tokens or more, so `evently.identity.changed` is not one. */
 const ACTOR_SUBJECTS = ACTOR_KINDS.map((kind) => `${SUBJECT_ROOT}.${kind}.*.>`);
@@ -33,10 +36,30 @@ export const brokerPermissions: Record<BrokerRole, Permissions> = {
   edge: {
     // The audit trail goes in through JetStream's publish (answered on an inbox).
     publish: { allow: [...ACTOR_SUBJECTS, PRESENCE_ALL, AUDIT_RECORDS_SUBJECT, INBOX] },
-    subscribe: { allow: [INBOX, DOMAIN_ALL, PRESENCE_ALL, ACCOUNT_CHANGED_SUBJECT, CHECKIN_FIGURES_WILDCARD, ROOMS_SUBJECT, QUEUE_SUBJECTS] },
+    subscribe: {
+      allow: [
+        INBOX,
+        DOMAIN_ALL,
+        PRESENCE_ALL,
+        ACCOUNT_CHANGED_SUBJECT,
+        CHECKIN_FIGURES_WILDCARD,
+        ROOMS_SUBJECT,
+        QUEUE_SUBJECTS,
+      ],
+    },
   },
   actors: {
-    publish: { allow: [INBOX, DOMAIN_ALL, ACCOUNT_CHANGED_SUBJECT, CHECKIN_FIGURES_WILDCARD, ROOMS_SUBJECT, QUEUE_SUBJECTS, ...JETSTREAM] },
+    publish: {
+      allow: [
+        INBOX,
+        DOMAIN_ALL,
+        ACCOUNT_CHANGED_SUBJECT,
+        CHECKIN_FIGURES_WILDCARD,
+        ROOMS_SUBJECT,
+        QUEUE_SUBJECTS,
+        ...JETSTREAM,
+      ],
+    },
     subscribe: { allow: [...ACTOR_SUBJECTS, INBOX] },
   },
   supervisor: {

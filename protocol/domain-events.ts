@@ -31,7 +31,13 @@ export type Availability = Static<typeof Availability>;
 
 const SeatsReleased = Type.Object({
   quantity: Type.Integer(),
-  reason: Type.Union([Type.Literal('booking-cancelled'), Type.Literal('hold-expired'), Type.Literal('hold-released'), Type.Literal('capacity-raised'), Type.Literal('waitlist-unclaimed')]),
+  reason: Type.Union([
+    Type.Literal('booking-cancelled'),
+    Type.Literal('hold-expired'),
+    Type.Literal('hold-released'),
+    Type.Literal('capacity-raised'),
+    Type.Literal('waitlist-unclaimed'),
+  ]),
   toWaitlist: Type.Integer({ description: 'Seats set aside for the waitlist rather than put on sale' }),
 });
 

@@ -23,7 +23,11 @@ export class LinkSigner {
 
   /** 16 bytes of HMAC are plenty for a link nobody can try online at scale. */
   signature(kind: LinkKind, id: string): string {
-    return createHmac('sha256', this.key).update(`${kind}:${id.toLowerCase()}`).digest().subarray(0, 16).toString('base64url');
+    return createHmac('sha256', this.key)
+      .update(`${kind}:${id.toLowerCase()}`)
+      .digest()
+      .subarray(0, 16)
+      .toString('base64url');
   }
 
   check(kind: LinkKind, id: string, signature: string | undefined): boolean {

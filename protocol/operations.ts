@@ -8,28 +8,101 @@ import { Empty, Pong } from './schemas/common.js';
 import { CreateEvent, Event, EventPage, EventRef, ListEvents, UpdateEvent } from './schemas/events.js';
 import { Book, Booking, BookingPage, BookingRef, ListBookings } from './schemas/bookings.js';
 import {
-  AccountState, AccountStateList, AdminUser, AdminUserPage, ListUsers, Login, Register, Session, SetUserRole, SetUserStatus,
-  UserRef, UserRefs,
+  AccountState,
+  AccountStateList,
+  AdminUser,
+  AdminUserPage,
+  ListUsers,
+  Login,
+  Register,
+  Session,
+  SetUserRole,
+  SetUserStatus,
+  UserRef,
+  UserRefs,
 } from './schemas/accounts.js';
 import { AuditPage, ListAudit } from './schemas/audit.js';
 import { ListPriceHistory, PriceHistoryPage, PriceQuote, PricingPolicy, SetPricing } from './schemas/pricing.js';
-import { DeadLetterPage, DeliveryRef, ListDeadLetters, MailDelivery, MailPreview, PreviewMail, ResendReply } from './schemas/mail.js';
-import { AnalyticsSummary, EventAnalytics } from './schemas/analytics.js';
-import { DailyReport, DailyReportQuery, ExportBookings, ExportStarted, RebuildAnalytics, RebuildResult } from './schemas/analytics-admin.js';
-import { CheckinResult, EventBatch, BatchResults, CheckinFigures, KeyList, ListRevoked, RevokedList, Scan, TicketList, TicketsQuery } from './schemas/checkin.js';
 import {
-  CreateWebhook, ListWebhookDeliveries, ListWebhooks, UpdateWebhook, Webhook, WebhookDelivery, WebhookDeliveryPage, WebhookDeliveryRef,
-  WebhookPage, WebhookRef, WebhookWithSecret,
+  DeadLetterPage,
+  DeliveryRef,
+  ListDeadLetters,
+  MailDelivery,
+  MailPreview,
+  PreviewMail,
+  ResendReply,
+} from './schemas/mail.js';
+import { AnalyticsSummary, EventAnalytics } from './schemas/analytics.js';
+import {
+  DailyReport,
+  DailyReportQuery,
+  ExportBookings,
+  ExportStarted,
+  RebuildAnalytics,
+  RebuildResult,
+} from './schemas/analytics-admin.js';
+import {
+  CheckinResult,
+  EventBatch,
+  BatchResults,
+  CheckinFigures,
+  KeyList,
+  ListRevoked,
+  RevokedList,
+  Scan,
+  TicketList,
+  TicketsQuery,
+} from './schemas/checkin.js';
+import {
+  CreateWebhook,
+  ListWebhookDeliveries,
+  ListWebhooks,
+  UpdateWebhook,
+  Webhook,
+  WebhookDelivery,
+  WebhookDeliveryPage,
+  WebhookDeliveryRef,
+  WebhookPage,
+  WebhookRef,
+  WebhookWithSecret,
 } from './schemas/webhooks.js';
-import { Positions, PositionsQuery, QueueTicket, Room, RoomIds, RoomList, RoomState, SetRoom } from './schemas/waitroom.js';
-import { ExpiredHolds, Hold, HoldLookup, HoldRef, JoinWaitlist, ListWaitlist, SetPriority, WaitlistEntry, WaitlistPage } from './schemas/waitlist.js';
+import {
+  Positions,
+  PositionsQuery,
+  QueueTicket,
+  Room,
+  RoomIds,
+  RoomList,
+  RoomState,
+  SetRoom,
+} from './schemas/waitroom.js';
+import {
+  ExpiredHolds,
+  Hold,
+  HoldLookup,
+  HoldRef,
+  JoinWaitlist,
+  ListWaitlist,
+  SetPriority,
+  WaitlistEntry,
+  WaitlistPage,
+} from './schemas/waitlist.js';
 import { SUBJECT_ROOT } from './subject-root.js';
 
 export { SUBJECT_ROOT };
 
 /** Every actor kind; `operations` below must give each one its operations (and a ping). */
 export const ACTOR_KINDS = [
-  'inventory', 'identity', 'waitlist', 'audit', 'pricing', 'mailer', 'analytics', 'checkin', 'webhooks', 'waitroom',
+  'inventory',
+  'identity',
+  'waitlist',
+  'audit',
+  'pricing',
+  'mailer',
+  'analytics',
+  'checkin',
+  'webhooks',
+  'waitroom',
 ] as const;
 export type ActorKind = (typeof ACTOR_KINDS)[number];
 export type Scope = 'shard' | 'any';
@@ -43,7 +116,11 @@ export interface Operation<Req extends TSchema = TSchema, Rep extends TSchema = 
 }
 
 const op = <Req extends TSchema, Rep extends TSchema>(
-  actor: ActorKind, name: string, scope: Scope, request: Req, reply: Rep,
+  actor: ActorKind,
+  name: string,
+  scope: Scope,
+  request: Req,
+  reply: Rep,
 ): Operation<Req, Rep> => Object.freeze({ actor, name, scope, request, reply });
 
 export const inventory = {
@@ -163,7 +240,16 @@ export const waitroom = {
 } as const;
 
 export const operations = {
-  inventory, identity, waitlist, audit, pricing, mailer, analytics, checkin, webhooks, waitroom,
+  inventory,
+  identity,
+  waitlist,
+  audit,
+  pricing,
+  mailer,
+  analytics,
+  checkin,
+  webhooks,
+  waitroom,
 } as const satisfies Record<ActorKind, Record<string, Operation> & { ping: Operation }>;
 
 /** The operations of one kind, by their name in the catalogue (`book`, not the subject's `bookings.create`). */
@@ -188,10 +274,7 @@ export function subjectFor(operation: Operation, shard?: number): string {
 
 /** Wildcard subjects an actor thread owning `shards` subscribes to (with the kind's queue group). */
 export function subscriptionsFor(actor: ActorKind, shards: readonly number[]): string[] {
-  return [
-    ...shards.map((shard) => `${SUBJECT_ROOT}.${actor}.${shard}.>`),
-    `${SUBJECT_ROOT}.${actor}.any.>`,
-  ];
+  return [...shards.map((shard) => `${SUBJECT_ROOT}.${actor}.${shard}.>`), `${SUBJECT_ROOT}.${actor}.any.>`];
 }
 
 /** Finds the operation a received subject names, and the shard it was sent to. */

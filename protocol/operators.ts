@@ -41,21 +41,30 @@ export type MemberValue = Static<typeof MemberValue>;
 export const PoolReport = Type.Object({
   kind: Type.String(),
   threads: Type.Integer(),
-  busy: Type.Union([Type.Integer(), Type.Null()], { description: 'requests in flight across its threads; null if a thread did not report' }),
+  busy: Type.Union([Type.Integer(), Type.Null()], {
+    description: 'requests in flight across its threads; null if a thread did not report',
+  }),
   restarts: Type.Integer({ description: 'threads replaced after they died' }),
-  shardsOwned: Type.Union([Type.Array(Type.Integer()), Type.Null()], { description: 'null for a pool that is not sharded' }),
+  shardsOwned: Type.Union([Type.Array(Type.Integer()), Type.Null()], {
+    description: 'null for a pool that is not sharded',
+  }),
   lastError: Type.Union([Type.String(), Type.Null()]),
-  lag: Type.Optional(Type.Union([Type.Integer(), Type.Null()], {
-    description: 'domain messages its stream consumers have not yet acknowledged (all supervisors together); null if it reads no stream or it could not be read',
-  })),
-  slots: Type.Array(Type.Object({
-    index: Type.Integer(),
-    thread: Type.Union([Type.Integer(), Type.Null()]),
-    shards: Type.Array(Type.Integer()),
-    restarts: Type.Integer(),
-    busy: Type.Union([Type.Integer(), Type.Null()]),
-    lastError: Type.Union([Type.String(), Type.Null()]),
-  })),
+  lag: Type.Optional(
+    Type.Union([Type.Integer(), Type.Null()], {
+      description:
+        'domain messages its stream consumers have not yet acknowledged (all supervisors together); null if it reads no stream or it could not be read',
+    }),
+  ),
+  slots: Type.Array(
+    Type.Object({
+      index: Type.Integer(),
+      thread: Type.Union([Type.Integer(), Type.Null()]),
+      shards: Type.Array(Type.Integer()),
+      restarts: Type.Integer(),
+      busy: Type.Union([Type.Integer(), Type.Null()]),
+      lastError: Type.Union([Type.String(), Type.Null()]),
+    }),
+  ),
 });
 export type PoolReport = Static<typeof PoolReport>;
 
@@ -68,18 +77,27 @@ export type PoolsReply = Static<typeof PoolsReply>;
 
 export const ShardOwner = Type.Object({
   shard: Type.Integer(),
-  owner: Type.Union([Type.Object({
-    id: Type.String(),
-    host: Type.String(),
-    pid: Type.Integer(),
-    pools: Type.Record(Type.String(), ThreadPlacement),
-    heldForMs: Type.Integer(),
-    renewedAgoMs: Type.Integer(),
-  }), Type.Null()], { description: 'null while no supervisor holds the lease' }),
+  owner: Type.Union(
+    [
+      Type.Object({
+        id: Type.String(),
+        host: Type.String(),
+        pid: Type.Integer(),
+        pools: Type.Record(Type.String(), ThreadPlacement),
+        heldForMs: Type.Integer(),
+        renewedAgoMs: Type.Integer(),
+      }),
+      Type.Null(),
+    ],
+    { description: 'null while no supervisor holds the lease' },
+  ),
 });
 export const ShardsReply = Type.Object({ shards: Type.Array(ShardOwner), members: Type.Array(MemberValue) });
 export type ShardsReply = Static<typeof ShardsReply>;
 
 export const PoolKindParam = Type.Object({ kind: Type.String({ pattern: '^[a-z][a-z-]{0,31}$' }) });
-export const ScaleRequest = Type.Object({ threads: Type.Integer({ minimum: 1, maximum: 64 }) }, { additionalProperties: false });
+export const ScaleRequest = Type.Object(
+  { threads: Type.Integer({ minimum: 1, maximum: 64 }) },
+  { additionalProperties: false },
+);
 export type ScaleRequest = Static<typeof ScaleRequest>;

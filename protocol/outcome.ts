@@ -10,4 +10,4 @@ export type Outcome<T> =
 export const ok = <T>(value: T, status = 200): Outcome<T> => ({ ok: true, status, value });
 
 export const refuse = (code: ErrorCode, detail: string, retryAfter?: number): Outcome<never> =>
-  (retryAfter === undefined ? { ok: false, code, detail } : { ok: false, code, detail, retryAfter });
+  retryAfter === undefined ? { ok: false, code, detail } : { ok: false, code, detail, retryAfter };

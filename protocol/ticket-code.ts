@@ -26,7 +26,8 @@ export interface TicketClaims {
   seq: number;
 }
 
-export const ticketIdOf = (bookingId: string, seq: number): string => uuidv5(`${bookingId.toLowerCase()}/${seq}`, TICKET_NAMESPACE);
+export const ticketIdOf = (bookingId: string, seq: number): string =>
+  uuidv5(`${bookingId.toLowerCase()}/${seq}`, TICKET_NAMESPACE);
 
 const uuidBytes = (id: string): Buffer => Buffer.from(id.replaceAll('-', ''), 'hex');
 const uuidText = (b: Buffer): string => {
@@ -68,7 +69,10 @@ export function peekTicketCode(code: string): TicketClaims | undefined {
 }
 
 /** The claims of a genuine code, or undefined for a forged, truncated or unknown-key one. */
-export function verifyTicketCode(code: string, keyOf: (kid: string) => KeyObject | undefined): TicketClaims | undefined {
+export function verifyTicketCode(
+  code: string,
+  keyOf: (kid: string) => KeyObject | undefined,
+): TicketClaims | undefined {
   const claims = peekTicketCode(code);
   const key = claims && keyOf(claims.kid);
   if (!claims || !key) return undefined;
@@ -77,5 +81,6 @@ export function verifyTicketCode(code: string, keyOf: (kid: string) => KeyObject
 }
 
 /** A published key (`publicKey` is the raw 32 bytes, base64url) as a Node key object. */
-export const publicKeyFromRaw = (raw: string): KeyObject => createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: raw }, format: 'jwk' });
+export const publicKeyFromRaw = (raw: string): KeyObject =>
+  createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: raw }, format: 'jwk' });
 export const rawPublicKey = (key: KeyObject): string => String(key.export({ format: 'jwk' }).x);

@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { test } from 'node:test';
-import { peekTicketCode, publicKeyFromRaw, rawPublicKey, signTicketCode, ticketIdOf, TICKET_CODE_BYTES, verifyTicketCode } from './ticket-code.js';
+import {
+  peekTicketCode,
+  publicKeyFromRaw,
+  rawPublicKey,
+  signTicketCode,
+  ticketIdOf,
+  TICKET_CODE_BYTES,
+  verifyTicketCode,
+} from './ticket-code.js';
 
 const pair = () => generateKeyPairSync('ed25519');
 const a = pair();
@@ -24,9 +32,17 @@ test('when a code is forged, truncated or re-signed with another key, then it do
   forged.writeUInt8(forged.readUInt8(30) ^ 1, 30); // another booking id, same signature
   assert.equal(verifyTicketCode(forged.toString('base64url'), keyOf), undefined, 'forged');
   assert.equal(verifyTicketCode(code.slice(0, -4), keyOf), undefined, 'truncated');
-  assert.equal(verifyTicketCode(signTicketCode(claims, b.privateKey), keyOf), undefined, 'another key under the same kid');
+  assert.equal(
+    verifyTicketCode(signTicketCode(claims, b.privateKey), keyOf),
+    undefined,
+    'another key under the same kid',
+  );
   assert.equal(verifyTicketCode('not a code', keyOf), undefined, 'garbage');
-  assert.equal(verifyTicketCode(signTicketCode({ ...claims, kid: 'BBBBBB' }, a.privateKey), keyOf), undefined, 'unknown kid');
+  assert.equal(
+    verifyTicketCode(signTicketCode({ ...claims, kid: 'BBBBBB' }, a.privateKey), keyOf),
+    undefined,
+    'unknown kid',
+  );
   assert.deepEqual(peekTicketCode(forged.toString('base64url'))?.seq, 3, 'peek reads without trusting');
 });
 

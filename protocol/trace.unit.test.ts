@@ -14,8 +14,16 @@ test('when a valid traceparent arrives, then the child span keeps its trace id a
 });
 
 test('when the traceparent is missing or malformed, then a new trace starts', () => {
-  for (const bad of [undefined, '', 'garbage', caller.toUpperCase(), '00-00000000000000000000000000000000-00f067aa0ba902b7-01',
-    '00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01', `${caller}-extra`, "00-'; DROP TABLE x;--"]) {
+  for (const bad of [
+    undefined,
+    '',
+    'garbage',
+    caller.toUpperCase(),
+    '00-00000000000000000000000000000000-00f067aa0ba902b7-01',
+    '00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01',
+    `${caller}-extra`,
+    "00-'; DROP TABLE x;--",
+  ]) {
     assert.equal(parseTraceparent(bad), undefined, String(bad));
   }
   const a = childSpan(undefined);

@@ -57,7 +57,11 @@ export class ActorPool {
   private changes: Promise<unknown> = Promise.resolve();
 
   constructor(
-    readonly kind: ActorKind, threads: number, shards: number, config: Config, private readonly log: Logger,
+    readonly kind: ActorKind,
+    threads: number,
+    shards: number,
+    config: Config,
+    private readonly log: Logger,
     /** Clean-up for what a dead thread left behind (its booking locks, say), run before its slot restarts. */
     private readonly afterDeath: (threadId: number) => Promise<void> = async () => undefined,
   ) {
@@ -162,21 +166,34 @@ export class ActorPool {
     if (this.stopping || slot.thread !== dead) return;
     if (dead.threadId !== undefined) {
       await this.afterDeath(dead.threadId).catch((cleanupErr: unknown) =>
-        this.log.warn({ actor: this.kind, err: cleanupErr }, 'clean-up after thread death failed'));
+        this.log.warn({ actor: this.kind, err: cleanupErr }, 'clean-up after thread death failed'),
+      );
     }
     slot.failuresInARow = Date.now() - dead.startedAt > STABLE_AFTER_MS ? 1 : slot.failuresInARow + 1;
     slot.restarts++;
     this.restarts++;
     const delay = Math.min(BACKOFF_MIN_MS * 2 ** (slot.failuresInARow - 1), BACKOFF_MAX_MS);
-    this.log.error({ actor: this.kind, slot: slot.index, thread: dead.threadId, shards: slot.shards, reason: err.message, restartInMs: delay },
-      'actor thread died; replacing it');
+    this.log.error(
+      {
+        actor: this.kind,
+        slot: slot.index,
+        thread: dead.threadId,
+        shards: slot.shards,
+        reason: err.message,
+        restartInMs: delay,
+      },
+      'actor thread died; replacing it',
+    );
     await new Promise((r) => setTimeout(r, delay));
     // Meanwhile a re-plan may have replaced the thread or removed the slot.
     if (this.stopping || slot.thread !== dead || this.slots[slot.index] !== slot) return;
     const next = this.launch(slot);
     try {
       await next.ready;
-      this.log.info({ actor: this.kind, slot: slot.index, thread: next.threadId, shards: slot.shards }, 'shards served again');
+      this.log.info(
+        { actor: this.kind, slot: slot.index, thread: next.threadId, shards: slot.shards },
+        'shards served again',
+      );
     } catch (launchErr) {
       this.log.error({ actor: this.kind, slot: slot.index, err: launchErr }, 'replacement thread failed to start');
     }
@@ -193,7 +210,8 @@ export class ActorPool {
   /** Which slot and thread serve each shard, for the lease values and GET /shards. */
   placement(): Map<number, { slot: number; thread: number | null }> {
     const out = new Map<number, { slot: number; thread: number | null }>();
-    for (const s of this.slots) for (const shard of s.shards) out.set(shard, { slot: s.index, thread: s.thread?.threadId ?? null });
+    for (const s of this.slots)
+      for (const shard of s.shards) out.set(shard, { slot: s.index, thread: s.thread?.threadId ?? null });
     return out;
   }
 
@@ -202,7 +220,13 @@ export class ActorPool {
       kind: this.kind,
       threads: this.slots.filter((s) => s.thread?.alive).length,
       restarts: this.restarts,
-      slots: this.slots.map((s) => ({ index: s.index, threadId: s.thread?.threadId ?? null, shards: s.shards, restarts: s.restarts, lastError: s.lastError ?? null })),
+      slots: this.slots.map((s) => ({
+        index: s.index,
+        threadId: s.thread?.threadId ?? null,
+        shards: s.shards,
+        restarts: s.restarts,
+        lastError: s.lastError ?? null,
+      })),
     };
   }
 
@@ -218,7 +242,14 @@ export class ActorPool {
       restarts: status.restarts,
       shardsOwned: this.sharded ? [...this.held] : null,
       lastError,
-      slots: status.slots.map((s, i) => ({ index: s.index, thread: s.threadId, shards: s.shards, restarts: s.restarts, busy: busy[i] ?? null, lastError: s.lastError })),
+      slots: status.slots.map((s, i) => ({
+        index: s.index,
+        thread: s.threadId,
+        shards: s.shards,
+        restarts: s.restarts,
+        busy: busy[i] ?? null,
+        lastError: s.lastError,
+      })),
     };
   }
 

@@ -26,18 +26,29 @@ export class ActorThreadHandle {
   private readonly waitingForLoad = new Set<(inFlight: number) => void>();
   private readonly waitingForMetrics = new Set<(metrics: MetricsSnapshot) => void>();
 
-  constructor(piscina: Piscina<ActorTask, unknown>, readonly shards: readonly number[], label: string) {
+  constructor(
+    piscina: Piscina<ActorTask, unknown>,
+    readonly shards: readonly number[],
+    label: string,
+  ) {
     const { port1, port2 } = new MessageChannel();
     this.control = port1;
-    this.ended = piscina.run({ shards: [...shards], control: port2 }, { transferList: [port2] as never })
-      .then(() => null, (err: unknown) => (err instanceof Error ? err : new Error(String(err))))
+    this.ended = piscina
+      .run({ shards: [...shards], control: port2 }, { transferList: [port2] as never })
+      .then(
+        () => null,
+        (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
+      )
       .then((err) => {
         this.running = false;
         port1.close();
         return err;
       });
     this.ready = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${label} not ready in ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
+      const timer = setTimeout(
+        () => reject(new Error(`${label} not ready in ${READY_TIMEOUT_MS} ms`)),
+        READY_TIMEOUT_MS,
+      );
       port1.on('message', (m: ThreadReport) => {
         if (m.type === 'ready') {
           clearTimeout(timer);

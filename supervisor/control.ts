@@ -33,7 +33,9 @@ export class SupervisorControl {
     return {
       supervisor: { ...this.leases.me },
       state: this.state,
-      pools: await Promise.all(this.pools().map(async (p) => ({ ...(await p.report()), lag: lag ? lag.get(p.kind) ?? null : null }))),
+      pools: await Promise.all(
+        this.pools().map(async (p) => ({ ...(await p.report()), lag: lag ? (lag.get(p.kind) ?? null) : null })),
+      ),
     };
   }
 
@@ -47,7 +49,13 @@ export class SupervisorControl {
 
   async restart(kind: string): Promise<Outcome<PoolsReply['pools'][number]>> {
     const pool = this.find(kind);
-    if (!pool) return refuse('NOT_FOUND', `no pool "${kind}"; pools: ${this.pools().map((p) => p.kind).join(', ')}`);
+    if (!pool)
+      return refuse(
+        'NOT_FOUND',
+        `no pool "${kind}"; pools: ${this.pools()
+          .map((p) => p.kind)
+          .join(', ')}`,
+      );
     if (this.state !== 'running') return refuse('UNAVAILABLE', `supervisor is ${this.state}`);
     this.log.info({ actor: kind }, 'rolling restart requested');
     await pool.restart();
@@ -57,7 +65,13 @@ export class SupervisorControl {
 
   async scale(kind: string, threads: number): Promise<Outcome<PoolsReply['pools'][number]>> {
     const pool = this.find(kind);
-    if (!pool) return refuse('NOT_FOUND', `no pool "${kind}"; pools: ${this.pools().map((p) => p.kind).join(', ')}`);
+    if (!pool)
+      return refuse(
+        'NOT_FOUND',
+        `no pool "${kind}"; pools: ${this.pools()
+          .map((p) => p.kind)
+          .join(', ')}`,
+      );
     if (this.state !== 'running') return refuse('UNAVAILABLE', `supervisor is ${this.state}`);
     this.log.info({ actor: kind, threads }, 'scale requested');
     await pool.scale(threads);

@@ -11,8 +11,13 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { KV, KvEntry, NatsConnection } from 'nats';
 import {
-  MEMBER_KEYS, SHARD_LEASE_BUCKET, leaseKey, memberKey,
-  type LeaseValue, type MemberValue, type ShardsReply,
+  MEMBER_KEYS,
+  SHARD_LEASE_BUCKET,
+  leaseKey,
+  memberKey,
+  type LeaseValue,
+  type MemberValue,
+  type ShardsReply,
 } from '../protocol/index.js';
 import type { Logger } from '../platform/logger.js';
 import { allShards, sameShards } from './shard-plan.js';
@@ -40,7 +45,10 @@ export class ShardLeases {
   private ticking: Promise<void> = Promise.resolve();
   private stopped = false;
 
-  constructor(private readonly nc: NatsConnection, private readonly o: LeaseOptions) {
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly o: LeaseOptions,
+  ) {
     const host = hostname();
     const id = `${host}-${process.pid}-${randomBytes(3).toString('hex')}`.replace(/[^A-Za-z0-9_-]/g, '_');
     this.me = { id, host, pid: process.pid, startedAt: Date.now(), adminUrl: null };
@@ -66,9 +74,14 @@ export class ShardLeases {
     // Every quarter TTL from the start of the last round, not from its end: a round slowed by a
     // busy machine must not push the next renewal towards the expiry.
     const began = Date.now();
-    this.timer = setTimeout(() => {
-      this.ticking = this.tick().finally(() => { if (!this.stopped) this.schedule(); });
-    }, Math.max(0, this.o.ttlMs / 4 - (Date.now() - began)));
+    this.timer = setTimeout(
+      () => {
+        this.ticking = this.tick().finally(() => {
+          if (!this.stopped) this.schedule();
+        });
+      },
+      Math.max(0, this.o.ttlMs / 4 - (Date.now() - began)),
+    );
   }
 
   shards(): number[] {
@@ -86,12 +99,16 @@ export class ShardLeases {
       const fair = Math.ceil(this.o.shards / Math.max(1, members.length));
       // All renewals at once: one round trip, however many shards, so a slow NATS or a busy
       // event loop does not let the last of sixteen sequential updates miss the TTL.
-      await Promise.all([...leases].filter(([shard]) => this.held.has(shard)).map(async ([shard, entry]) => {
-        const holder = (json(entry) as LeaseValue | null)?.owner;
-        if (holder === this.me.id) await this.renew(kv, shard, entry!.revision);
-        else if (holder === undefined) await this.claim(kv, shard);
-        else this.lose(shard, holder);
-      }));
+      await Promise.all(
+        [...leases]
+          .filter(([shard]) => this.held.has(shard))
+          .map(async ([shard, entry]) => {
+            const holder = (json(entry) as LeaseValue | null)?.owner;
+            if (holder === this.me.id) await this.renew(kv, shard, entry!.revision);
+            else if (holder === undefined) await this.claim(kv, shard);
+            else this.lose(shard, holder);
+          }),
+      );
       for (const shard of this.shards().slice(fair)) await this.release(kv, shard);
       for (const [shard, entry] of leases) {
         if (this.held.size >= fair) break;
@@ -122,7 +139,13 @@ export class ShardLeases {
 
   private value(shard: number): string {
     const acquiredAt = this.acquiredAt.get(shard) ?? Date.now();
-    return JSON.stringify({ owner: this.me.id, host: this.me.host, pid: this.me.pid, acquiredAt, pools: this.o.placement(shard) } satisfies LeaseValue);
+    return JSON.stringify({
+      owner: this.me.id,
+      host: this.me.host,
+      pid: this.me.pid,
+      acquiredAt,
+      pools: this.o.placement(shard),
+    } satisfies LeaseValue);
   }
 
   private async claim(kv: KV, shard: number): Promise<void> {
@@ -176,8 +199,12 @@ export class ShardLeases {
         return {
           shard,
           owner: {
-            id: lease.owner, host: lease.host, pid: lease.pid, pools: lease.pools,
-            heldForMs: Math.max(0, now - lease.acquiredAt), renewedAgoMs: Math.max(0, now - entry.created.getTime()),
+            id: lease.owner,
+            host: lease.host,
+            pid: lease.pid,
+            pools: lease.pools,
+            heldForMs: Math.max(0, now - lease.acquiredAt),
+            renewedAgoMs: Math.max(0, now - entry.created.getTime()),
           },
         };
       }),

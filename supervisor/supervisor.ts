@@ -82,7 +82,8 @@ const POOL_SIZES: Record<ActorKind, (c: Config) => { threads: number; sharded: b
 };
 
 export async function startSupervisor(config: Config, log: Logger): Promise<Supervisor> {
-  if (!config.databaseUrl || !config.redisUrl || !config.natsUrl) throw new Error('DATABASE_URL, REDIS_URL and NATS_URL must be set');
+  if (!config.databaseUrl || !config.redisUrl || !config.natsUrl)
+    throw new Error('DATABASE_URL, REDIS_URL and NATS_URL must be set');
   await migrate(config.databaseUrl, log);
   await ensureFirstAdmin(config, log);
   await ensureStream(config);
@@ -94,25 +95,39 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
   };
   const pools = byKind((kind) => {
     const { threads, sharded } = POOL_SIZES[kind](config);
-    return new ActorPool(kind, threads, sharded ? config.shards : 0, config, log, kind === 'inventory' ? freeLocks : undefined);
+    return new ActorPool(
+      kind,
+      threads,
+      sharded ? config.shards : 0,
+      config,
+      log,
+      kind === 'inventory' ? freeLocks : undefined,
+    );
   });
   // Pools switched off by configuration (EVENTLY_DISABLED_POOLS) are never started: their work waits in the stream.
   const all = (): ActorPool[] => Object.values(pools).filter((p) => !config.disabledPools.includes(p.kind));
   const sharded = (): ActorPool[] => all().filter((p) => p.sharded);
-  const nc = await connect(natsOptions(config, 'supervisor', { name: 'evently-supervisor', noAsyncTraces: true, maxReconnectAttempts: -1 }));
+  const nc = await connect(
+    natsOptions(config, 'supervisor', { name: 'evently-supervisor', noAsyncTraces: true, maxReconnectAttempts: -1 }),
+  );
   let adminUrl: string | null = null;
   let scheduler: Scheduler;
   const leases = new ShardLeases(nc, {
     shards: config.shards,
     ttlMs: config.leaseTtlMs,
     adminUrl: () => adminUrl,
-    placement: (shard) => Object.fromEntries(sharded().flatMap((p) => {
-      const at = p.placement().get(shard);
-      return at ? [[p.kind, at]] : [];
-    })),
+    placement: (shard) =>
+      Object.fromEntries(
+        sharded().flatMap((p) => {
+          const at = p.placement().get(shard);
+          return at ? [[p.kind, at]] : [];
+        }),
+      ),
     onChange: (held) => {
       for (const pool of sharded()) {
-        pool.assignShards(held).catch((err: unknown) => log.error({ err, actor: pool.kind }, 're-plan after a lease change failed'));
+        pool
+          .assignShards(held)
+          .catch((err: unknown) => log.error({ err, actor: pool.kind }, 're-plan after a lease change failed'));
       }
     },
     log: log.child({ leases: true }),
@@ -120,16 +135,29 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
   const control = new SupervisorControl(all, leases, log, async () => consumerLag(await nc.jetstreamManager()));
   const closers: (() => Promise<unknown>)[] = [];
   const stop = async () => {
-    for (const close of closers.splice(0).reverse()) await close().catch((err: unknown) => log.warn({ err }, 'supervisor stop step failed'));
+    for (const close of closers.splice(0).reverse())
+      await close().catch((err: unknown) => log.warn({ err }, 'supervisor stop step failed'));
   };
-  closers.push(async () => { redis.disconnect(); }, () => nc.drain());
+  closers.push(
+    async () => {
+      redis.disconnect();
+    },
+    () => nc.drain(),
+  );
   try {
     const held = await leases.start();
-    closers.push(() => Promise.all(all().map((p) => p.stop())), () => leases.releaseAll());
+    closers.push(
+      () => Promise.all(all().map((p) => p.stop())),
+      () => leases.releaseAll(),
+    );
     await Promise.all(sharded().map((p) => p.assignShards(held)));
     await Promise.all(all().map((p) => p.start()));
     // Scrapes and the dead-letter routes: a pool of their own, so a slow metrics query never queues behind actor work.
-    const db = new pg.Pool({ connectionString: config.databaseUrl, max: 2, application_name: 'evently-supervisor-admin' });
+    const db = new pg.Pool({
+      connectionString: config.databaseUrl,
+      max: 2,
+      application_name: 'evently-supervisor-admin',
+    });
     db.on('error', (err) => log.warn({ err }, 'metrics postgres client error'));
     closers.push(() => db.end());
     const metrics = supervisorMetrics({ pools: all, shards: config.shards, db, jsm: () => nc.jetstreamManager(), log });
@@ -146,9 +174,22 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
     await stop();
     throw err;
   }
-  log.info({ id: leases.me.id, shards: leases.shards(), inventoryThreads: config.inventoryThreads, batching: config.batching, admin: adminUrl }, 'supervisor running');
+  log.info(
+    {
+      id: leases.me.id,
+      shards: leases.shards(),
+      inventoryThreads: config.inventoryThreads,
+      batching: config.batching,
+      admin: adminUrl,
+    },
+    'supervisor running',
+  );
   return {
-    pools, control, leases, scheduler, adminUrl: adminUrl,
+    pools,
+    control,
+    leases,
+    scheduler,
+    adminUrl: adminUrl,
     async stop() {
       await stop();
       log.info('supervisor stopped');

@@ -6,7 +6,14 @@
 // DATABASE_READ_URL is set.
 import { threadId } from 'node:worker_threads';
 import pg from 'pg';
-import { ok, refuse, shardOf, type AnalyticsAlertItem, type CallContext, type DomainMessage } from '../../protocol/index.js';
+import {
+  ok,
+  refuse,
+  shardOf,
+  type AnalyticsAlertItem,
+  type CallContext,
+  type DomainMessage,
+} from '../../protocol/index.js';
 import type { StartActor } from '../../platform/actor.js';
 import type { Config } from '../../platform/config.js';
 import type { Logger } from '../../platform/logger.js';
@@ -24,7 +31,10 @@ import { applyEvents, CONSUMER, CONSUMES, lockForLive } from './rollups.js';
 /** Reads go to the replica when there is one; its connections are named so operators can tell them apart. */
 function openReadPool(config: Config, log: Logger): pg.Pool {
   const pool = new pg.Pool({
-    connectionString: config.databaseReadUrl ?? config.databaseUrl, max: 4, idleTimeoutMillis: 30_000, application_name: 'evently-analytics-read',
+    connectionString: config.databaseReadUrl ?? config.databaseUrl,
+    max: 4,
+    idleTimeoutMillis: 30_000,
+    application_name: 'evently-analytics-read',
   });
   pool.on('error', (err) => log.warn({ err }, 'postgres idle read client error'));
   return pool;
@@ -48,9 +58,12 @@ export const start: StartActor<'analytics'> = async ({ config, log, shards, nc, 
     const alerts = await inTransaction(pool, async (client) => {
       await lockForLive(client);
       const raised: AnalyticsAlertItem[] = [];
-      for (const event of await applyEvents(client, messages.flatMap((m) => m.events))) {
+      for (const event of await applyEvents(
+        client,
+        messages.flatMap((m) => m.events),
+      )) {
         const anomaly = await anomalyOf(client, event);
-        const alert = anomaly && await raiseOnce(client, config.shards, anomaly);
+        const alert = anomaly && (await raiseOnce(client, config.shards, anomaly));
         if (alert) raised.push(alert);
       }
       return raised;
@@ -72,13 +85,16 @@ export const start: StartActor<'analytics'> = async ({ config, log, shards, nc, 
   const ticker = setInterval(() => {
     checking ??= checkStalls(Date.now())
       .catch((err: unknown) => log.warn({ err }, 'stalled-sale check failed'))
-      .finally(() => { checking = undefined; });
+      .finally(() => {
+        checking = undefined;
+      });
   }, config.analyticsTickMs);
   ticker.unref();
 
   // Each shard whole, in stream order, in runs (the anomaly checks judge a run's minutes after it is counted).
   const consumer = await consumeShardsInBatches(nc, CONSUMER, shards, CONSUMES, log, apply, {
-    pace: yieldToForeground, deadLetters: (d, kind) => recordDeadLetter(pool, d, kind),
+    pace: yieldToForeground,
+    deadLetters: (d, kind) => recordDeadLetter(pool, d, kind),
   });
 
   const adminOnly = (ctx: CallContext) => ctx.role === 'admin';

@@ -28,14 +28,32 @@ export interface Anomaly {
 
 export const ALERT_COLUMNS = 'id, event_id, kind, observed, baseline, detail, raised_at';
 
-export interface AlertRow { id: string; event_id: string; kind: AnalyticsAlertItem['kind']; observed: number; baseline: number; detail: string; raised_at: Date }
+export interface AlertRow {
+  id: string;
+  event_id: string;
+  kind: AnalyticsAlertItem['kind'];
+  observed: number;
+  baseline: number;
+  detail: string;
+  raised_at: Date;
+}
 
 export const toAlert = (r: AlertRow): AnalyticsAlertItem => ({
-  id: r.id, eventId: r.event_id, kind: r.kind, observed: r.observed, baseline: r.baseline, detail: r.detail, raisedAt: r.raised_at.toISOString(),
+  id: r.id,
+  eventId: r.event_id,
+  kind: r.kind,
+  observed: r.observed,
+  baseline: r.baseline,
+  detail: r.detail,
+  raisedAt: r.raised_at.toISOString(),
 });
 
 /** Records the anomaly's minute in its episode; raises an alert only if it opens a new episode. */
-export async function raiseOnce(client: PoolClient, shardCount: number, a: Anomaly): Promise<AnalyticsAlertItem | null> {
+export async function raiseOnce(
+  client: PoolClient,
+  shardCount: number,
+  a: Anomaly,
+): Promise<AnalyticsAlertItem | null> {
   const { kind } = a.finding;
   // The row exists before it is locked, so two writers of one episode queue on it (epoch = no episode yet).
   await client.query({
@@ -43,7 +61,9 @@ export async function raiseOnce(client: PoolClient, shardCount: number, a: Anoma
     text: `INSERT INTO analytics_alert_episodes (event_id, kind, last_minute) VALUES ($1, $2, 'epoch') ON CONFLICT DO NOTHING`,
     values: [a.eventId, kind],
   });
-  const { rows: [episode] } = await client.query<{ last_minute: Date }>({
+  const {
+    rows: [episode],
+  } = await client.query<{ last_minute: Date }>({
     name: 'analytics.episode-lock',
     text: 'SELECT last_minute FROM analytics_alert_episodes WHERE event_id = $1 AND kind = $2 FOR UPDATE',
     values: [a.eventId, kind],
@@ -55,12 +75,20 @@ export async function raiseOnce(client: PoolClient, shardCount: number, a: Anoma
     values: [a.eventId, kind, new Date(a.minute).toISOString()],
   });
   if (!opens) return null;
-  const { rows: [row] } = await client.query<AlertRow>(
+  const {
+    rows: [row],
+  } = await client.query<AlertRow>(
     `INSERT INTO analytics_alerts (${ALERT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${ALERT_COLUMNS}`,
-    [uuidv7(), a.eventId, kind, a.finding.observed, a.finding.baseline, a.finding.detail, a.raisedAt]);
+    [uuidv7(), a.eventId, kind, a.finding.observed, a.finding.baseline, a.finding.detail, a.raisedAt],
+  );
   const { observed, baseline, detail } = a.finding;
-  await recordEvents(client, shardCount, [domainEvent('analytics.alert',
-    { eventId: a.eventId, version: a.version, availability: null, requestId: a.requestId }, { kind, observed, baseline, detail })]);
+  await recordEvents(client, shardCount, [
+    domainEvent(
+      'analytics.alert',
+      { eventId: a.eventId, version: a.version, availability: null, requestId: a.requestId },
+      { kind, observed, baseline, detail },
+    ),
+  ]);
   return toAlert(expectRow(row, 'analytics alert insert'));
 }
 

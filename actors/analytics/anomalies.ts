@@ -65,7 +65,9 @@ export function velocitySpike(series: readonly MinuteCounts[], minute: number): 
   const baseline = baselineBefore(series, minute, 'tickets');
   if (baseline === 0 || observed < ANOMALY.spikeMinTickets || observed < ANOMALY.spikeFactor * baseline) return null;
   return {
-    kind: 'velocity-spike', observed, baseline: round(baseline),
+    kind: 'velocity-spike',
+    observed,
+    baseline: round(baseline),
     detail: `${observed} tickets in the minute from ${hhmm(minute)} UTC, ${round(observed / baseline)}× the ${ANOMALY.baselineMinutes}-minute baseline of ${round(baseline)}/min`,
   };
 }
@@ -75,7 +77,9 @@ export function cancellationBurst(series: readonly MinuteCounts[], minute: numbe
   const baseline = baselineBefore(series, minute, 'cancellations');
   if (observed < ANOMALY.burstMinCancellations || observed < ANOMALY.burstFactor * baseline) return null;
   return {
-    kind: 'cancellation-burst', observed, baseline: round(baseline),
+    kind: 'cancellation-burst',
+    observed,
+    baseline: round(baseline),
     detail: `${observed} cancellations in the minute from ${hhmm(minute)} UTC against a ${ANOMALY.baselineMinutes}-minute baseline of ${round(baseline)}/min`,
   };
 }
@@ -87,7 +91,9 @@ export function stalledSale(series: readonly MinuteCounts[], lastSale: number, n
   const baseline = baselineBefore(series, lastSale + MINUTE_MS, 'tickets');
   if (baseline < ANOMALY.stallMinVelocity) return null;
   return {
-    kind: 'stalled-sale', observed: 0, baseline: round(baseline),
+    kind: 'stalled-sale',
+    observed: 0,
+    baseline: round(baseline),
     detail: `no ticket sold for ${quietMinutes} minutes since ${hhmm(lastSale)} UTC, after ${round(baseline)}/min over the ${ANOMALY.baselineMinutes} minutes before`,
   };
 }

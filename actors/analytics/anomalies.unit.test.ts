@@ -1,17 +1,39 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  ANOMALY, cancellationBurst, MINUTE_MS, opensEpisode, stalledSale, velocitySpike, type MinuteCounts,
+  ANOMALY,
+  cancellationBurst,
+  MINUTE_MS,
+  opensEpisode,
+  stalledSale,
+  velocitySpike,
+  type MinuteCounts,
 } from './anomalies.js';
 
 const T0 = Date.parse('2026-11-24T18:00:00Z');
 const minute = (i: number) => T0 + i * MINUTE_MS;
 /** `perMinute` tickets in each of minutes [from, to), plus what `extra` adds. */
-const series = (from: number, to: number, perMinute: number, extra: Record<number, Partial<MinuteCounts>> = {}): MinuteCounts[] =>
-  Array.from({ length: Math.max(to, ...Object.keys(extra).map(Number).map((k) => k + 1)) - from }, (_, k) => {
-    const i = from + k;
-    return { at: minute(i), tickets: i < to ? perMinute : 0, cancellations: 0, ...extra[i] };
-  });
+const series = (
+  from: number,
+  to: number,
+  perMinute: number,
+  extra: Record<number, Partial<MinuteCounts>> = {},
+): MinuteCounts[] =>
+  Array.from(
+    {
+      length:
+        Math.max(
+          to,
+          ...Object.keys(extra)
+            .map(Number)
+            .map((k) => k + 1),
+        ) - from,
+    },
+    (_, k) => {
+      const i = from + k;
+      return { at: minute(i), tickets: i < to ? perMinute : 0, cancellations: 0, ...extra[i] };
+    },
+  );
 
 test('when a minute sells five times its 30-minute baseline and at least the minimum, then it is a velocity spike', () => {
   const s = series(0, 30, 2, { 30: { tickets: 10 } });
@@ -26,7 +48,10 @@ test('when a sale has just opened (no baseline), then its first rush is not a sp
 });
 
 test('when a minute has five cancellations against none before, then it is a burst; four is not', () => {
-  assert.equal(cancellationBurst(series(0, 30, 2, { 30: { cancellations: 5 } }), minute(30))?.kind, 'cancellation-burst');
+  assert.equal(
+    cancellationBurst(series(0, 30, 2, { 30: { cancellations: 5 } }), minute(30))?.kind,
+    'cancellation-burst',
+  );
   assert.equal(cancellationBurst(series(0, 30, 2, { 30: { cancellations: 4 } }), minute(30)), null);
 });
 

@@ -5,7 +5,13 @@ import type { Pool, PoolClient } from 'pg';
 import type { DomainEvent } from '../../protocol/index.js';
 import type { Anomaly } from './alerts.js';
 import {
-  ANOMALY, cancellationBurst, MINUTE_MS, minuteOf, stalledSale, velocitySpike, type MinuteCounts,
+  ANOMALY,
+  cancellationBurst,
+  MINUTE_MS,
+  minuteOf,
+  stalledSale,
+  velocitySpike,
+  type MinuteCounts,
 } from './anomalies.js';
 
 /** The minute `minute` and the baseline window before it. */
@@ -13,7 +19,11 @@ async function seriesUpTo(client: PoolClient | Pool, eventId: string, minute: nu
   const { rows } = await client.query<{ minute: Date; tickets: number; cancellations: number }>({
     name: 'analytics.series',
     text: 'SELECT minute, tickets, cancellations FROM analytics_minutes WHERE event_id = $1 AND minute >= $2 AND minute <= $3',
-    values: [eventId, new Date(minute - ANOMALY.baselineMinutes * MINUTE_MS).toISOString(), new Date(minute).toISOString()],
+    values: [
+      eventId,
+      new Date(minute - ANOMALY.baselineMinutes * MINUTE_MS).toISOString(),
+      new Date(minute).toISOString(),
+    ],
   });
   return rows.map((r) => ({ at: r.minute.getTime(), tickets: r.tickets, cancellations: r.cancellations }));
 }
@@ -35,7 +45,11 @@ export async function anomalyOf(client: PoolClient, event: DomainEvent): Promise
   return null;
 }
 
-export interface StallCandidate { eventId: string; lastSale: number; version: number }
+export interface StallCandidate {
+  eventId: string;
+  lastSale: number;
+  version: number;
+}
 
 /**
  * Sales that sold something lately, then nothing for the stall time, with
@@ -66,7 +80,14 @@ export async function stallCandidates(pool: Pool, now: number): Promise<StallCan
 
 export async function stallOf(client: PoolClient, c: StallCandidate, now: number): Promise<Anomaly | null> {
   const finding = stalledSale(await seriesUpTo(client, c.eventId, c.lastSale), c.lastSale, now);
-  return finding && {
-    eventId: c.eventId, finding, minute: c.lastSale, raisedAt: new Date(now).toISOString(), version: c.version, requestId: `analytics-stall-${c.eventId}`,
-  };
+  return (
+    finding && {
+      eventId: c.eventId,
+      finding,
+      minute: c.lastSale,
+      raisedAt: new Date(now).toISOString(),
+      version: c.version,
+      requestId: `analytics-stall-${c.eventId}`,
+    }
+  );
 }

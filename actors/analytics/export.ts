@@ -8,14 +8,31 @@ import { createInbox, headers, type NatsConnection, type Subscription } from 'na
 import type pg from 'pg';
 import QueryStream from 'pg-query-stream';
 import {
-  EXPORT_CHUNK_BYTES, EXPORT_IDLE_MS, ExportCredit, ExportHeaders, ok, refuse,
-  type ExportBookings, type ExportStarted, type Outcome,
+  EXPORT_CHUNK_BYTES,
+  EXPORT_IDLE_MS,
+  ExportCredit,
+  ExportHeaders,
+  ok,
+  refuse,
+  type ExportBookings,
+  type ExportStarted,
+  type Outcome,
 } from '../../protocol/index.js';
 import type { Logger } from '../../platform/logger.js';
 import { csvLine } from './csv.js';
 
 export const BOOKING_CSV_COLUMNS = [
-  'bookingId', 'userId', 'email', 'name', 'quantity', 'unitPrice', 'totalPrice', 'currency', 'status', 'createdAt', 'cancelledAt',
+  'bookingId',
+  'userId',
+  'email',
+  'name',
+  'quantity',
+  'unitPrice',
+  'totalPrice',
+  'currency',
+  'status',
+  'createdAt',
+  'cancelledAt',
 ] as const;
 const BOOKINGS = `SELECT b.id, b.user_id, u.email, u.name, b.quantity, b.unit_price, b.total_price, b.currency, b.status, b.created_at, b.cancelled_at
   FROM bookings b JOIN users u ON u.id = b.user_id WHERE b.event_id = $1 ORDER BY b.created_at, b.id`;
@@ -25,8 +42,17 @@ const BATCH_ROWS = 500;
 const MAX_EXPORTS = 4;
 
 interface BookingRow {
-  id: string; user_id: string; email: string; name: string; quantity: number; unit_price: number; total_price: number;
-  currency: string; status: string; created_at: Date; cancelled_at: Date | null;
+  id: string;
+  user_id: string;
+  email: string;
+  name: string;
+  quantity: number;
+  unit_price: number;
+  total_price: number;
+  currency: string;
+  status: string;
+  created_at: Date;
+  cancelled_at: Date | null;
 }
 
 const validCredit = Compile(ExportCredit);
@@ -41,7 +67,10 @@ class Credit {
   private wake: (() => void) | undefined;
   private readonly sub: Subscription;
 
-  constructor(nc: NatsConnection, private readonly window: number) {
+  constructor(
+    nc: NatsConnection,
+    private readonly window: number,
+  ) {
     this.sub = nc.subscribe(this.subject, {
       callback: (err, msg) => {
         let credit: unknown;
@@ -68,7 +97,10 @@ class Credit {
     while (!this.stopped && seq > this.acked + this.window) {
       const moved = await new Promise<boolean>((resolve) => {
         const timer = setTimeout(() => resolve(false), EXPORT_IDLE_MS);
-        this.wake = () => { clearTimeout(timer); resolve(true); };
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve(true);
+        };
       });
       if (!moved) this.stop(`no credit from the reader for ${EXPORT_IDLE_MS} ms`);
     }
@@ -83,10 +115,15 @@ class Credit {
 export class CsvExports {
   private readonly running = new Map<Credit, Promise<void>>();
 
-  constructor(private readonly pool: pg.Pool, private readonly nc: NatsConnection, private readonly log: Logger) {}
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly nc: NatsConnection,
+    private readonly log: Logger,
+  ) {}
 
   async start(req: ExportBookings): Promise<Outcome<ExportStarted>> {
-    if (this.running.size >= MAX_EXPORTS) return refuse('UNAVAILABLE', 'too many exports are running; try again shortly');
+    if (this.running.size >= MAX_EXPORTS)
+      return refuse('UNAVAILABLE', 'too many exports are running; try again shortly');
     const { rowCount } = await this.pool.query('SELECT 1 FROM events WHERE id = $1', [req.eventId]);
     if (rowCount === 0) return refuse('NOT_FOUND', 'event not found');
     const credit = new Credit(this.nc, req.window);
@@ -119,8 +156,19 @@ export class CsvExports {
       const stream = client.query(new QueryStream(BOOKINGS, [req.eventId], { batchSize: BATCH_ROWS }));
       let chunk = csvLine(BOOKING_CSV_COLUMNS);
       for await (const r of stream as AsyncIterable<BookingRow>) {
-        chunk += csvLine([r.id, r.user_id, r.email, r.name, r.quantity, r.unit_price, r.total_price, r.currency, r.status,
-          r.created_at.toISOString(), r.cancelled_at?.toISOString() ?? null]);
+        chunk += csvLine([
+          r.id,
+          r.user_id,
+          r.email,
+          r.name,
+          r.quantity,
+          r.unit_price,
+          r.total_price,
+          r.currency,
+          r.status,
+          r.created_at.toISOString(),
+          r.cancelled_at?.toISOString() ?? null,
+        ]);
         rows += 1;
         if (chunk.length >= EXPORT_CHUNK_BYTES) {
           await send(chunk);

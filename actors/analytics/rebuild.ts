@@ -17,16 +17,20 @@ const consumed = new Set<string>(CONSUMES);
 const REPLAY_IDLE_MS = 10_000;
 
 function inRebuild<T>(pool: pg.Pool, isolation: string, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  return inTransaction(pool, async (client) => {
-    // LOCK takes no snapshot: the rebuild's snapshot begins after every live writer before it committed.
-    await lockForRebuild(client);
-    await client.query('DELETE FROM analytics_events');
-    await client.query('DELETE FROM analytics_minutes');
-    await client.query('DELETE FROM analytics_days');
-    await client.query('DELETE FROM analytics_waitlist');
-    await client.query('DELETE FROM consumed_events WHERE consumer = $1', [CONSUMER]);
-    return fn(client);
-  }, `BEGIN ISOLATION LEVEL ${isolation}`);
+  return inTransaction(
+    pool,
+    async (client) => {
+      // LOCK takes no snapshot: the rebuild's snapshot begins after every live writer before it committed.
+      await lockForRebuild(client);
+      await client.query('DELETE FROM analytics_events');
+      await client.query('DELETE FROM analytics_minutes');
+      await client.query('DELETE FROM analytics_days');
+      await client.query('DELETE FROM analytics_waitlist');
+      await client.query('DELETE FROM consumed_events WHERE consumer = $1', [CONSUMER]);
+      return fn(client);
+    },
+    `BEGIN ISOLATION LEVEL ${isolation}`,
+  );
 }
 
 // The same facts, keys and UTC minutes and days as rollups.ts, in SQL.
@@ -66,7 +70,9 @@ export function rebuildFromTables(pool: pg.Pool): Promise<RebuildResult> {
   const began = Date.now();
   return inRebuild(pool, 'REPEATABLE READ', async (client) => {
     for (const statement of FROM_TABLES) await client.query(statement);
-    const { rows: [counted] } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM bookings');
+    const {
+      rows: [counted],
+    } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM bookings');
     const { n } = expectRow(counted, 'analytics rebuild count');
     return { source: 'bookings', applied: n, firstSequence: null, lastSequence: null, tookMs: Date.now() - began };
   });
@@ -111,7 +117,11 @@ export function rebuildFromStream(pool: pg.Pool, nc: NatsConnection): Promise<Re
       if (reached < state.last_seq) throw new Error(`stream replay stopped at ${reached} of ${state.last_seq}`);
     }
     return {
-      source: 'stream', applied, firstSequence: state.messages > 0 ? state.first_seq : null, lastSequence: state.last_seq, tookMs: Date.now() - began,
+      source: 'stream',
+      applied,
+      firstSequence: state.messages > 0 ? state.first_seq : null,
+      lastSequence: state.last_seq,
+      tookMs: Date.now() - began,
     };
   });
 }

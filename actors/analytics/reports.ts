@@ -2,11 +2,26 @@
 // event's analytics, and one UTC day's report (the scheduled mail's content).
 import type { Pool } from 'pg';
 import {
-  ok, refuse, type AnalyticsSummary, type DailyReport, type EventAnalytics, type Outcome,
+  ok,
+  refuse,
+  type AnalyticsSummary,
+  type DailyReport,
+  type EventAnalytics,
+  type Outcome,
 } from '../../protocol/index.js';
 import { expectRow } from '../../platform/expect-row.js';
 import { ALERT_COLUMNS, toAlert, type AlertRow } from './alerts.js';
-import { at, daily, eventFigures, inSnapshot, recentAlerts, seriesDays, TOP_EVENTS, topEvents, totals } from './figures.js';
+import {
+  at,
+  daily,
+  eventFigures,
+  inSnapshot,
+  recentAlerts,
+  seriesDays,
+  TOP_EVENTS,
+  topEvents,
+  totals,
+} from './figures.js';
 
 /** A day's alerts are few (one per episode); this bounds a pathological day. */
 const DAY_ALERTS = 100;
@@ -41,16 +56,34 @@ export function eventAnalytics(pool: Pool, eventId: string, now: number): Promis
 export function dailyReport(pool: Pool, day: string, now: number): Promise<DailyReport> {
   return inSnapshot(pool, async (client) => {
     const [point] = await daily(client, day, day, null);
-    const { rows: top } = await client.query<{ event_id: string; name: string; bookings: number; tickets: number; cancellations: number; revenue: number }>(
+    const { rows: top } = await client.query<{
+      event_id: string;
+      name: string;
+      bookings: number;
+      tickets: number;
+      cancellations: number;
+      revenue: number;
+    }>(
       `SELECT x.event_id, e.name, x.bookings, x.tickets, x.cancellations, x.revenue::float8 AS revenue
          FROM analytics_days x JOIN events e ON e.id = x.event_id
-        WHERE x.day = $1 ORDER BY x.tickets DESC, x.event_id LIMIT ${TOP_EVENTS}`, [day]);
+        WHERE x.day = $1 ORDER BY x.tickets DESC, x.event_id LIMIT ${TOP_EVENTS}`,
+      [day],
+    );
     const { rows: alerts } = await client.query<AlertRow>(
       `SELECT ${ALERT_COLUMNS} FROM analytics_alerts WHERE raised_at >= $1::date::timestamp AT TIME ZONE 'UTC' AND raised_at < ($1::date + 1)::timestamp AT TIME ZONE 'UTC'
-        ORDER BY raised_at DESC, id DESC LIMIT ${DAY_ALERTS}`, [day]);
+        ORDER BY raised_at DESC, id DESC LIMIT ${DAY_ALERTS}`,
+      [day],
+    );
     return {
       day: expectRow(point, 'analytics daily series of one day'),
-      topEvents: top.map((r) => ({ eventId: r.event_id, name: r.name, bookings: r.bookings, tickets: r.tickets, cancellations: r.cancellations, revenue: r.revenue })),
+      topEvents: top.map((r) => ({
+        eventId: r.event_id,
+        name: r.name,
+        bookings: r.bookings,
+        tickets: r.tickets,
+        cancellations: r.cancellations,
+        revenue: r.revenue,
+      })),
       alerts: alerts.map(toAlert),
       totals: await totals(client, at(now)),
       generatedAt: new Date(now).toISOString(),

@@ -17,7 +17,12 @@ export const CONSUMER = 'analytics';
 
 /** The domain event types the roll-ups are made of; the rest of the stream is acknowledged untouched. */
 export const CONSUMES = [
-  'booking.confirmed', 'booking.cancelled', 'hold.created', 'hold.confirmed', 'waitlist.joined', 'waitlist.changed',
+  'booking.confirmed',
+  'booking.cancelled',
+  'hold.created',
+  'hold.confirmed',
+  'waitlist.joined',
+  'waitlist.changed',
 ] as const satisfies readonly DomainEventType[];
 
 type Fact = 'booking.confirmed' | 'booking.cancelled' | 'hold.created' | 'hold.confirmed';
@@ -29,10 +34,30 @@ export function factKey(fact: Fact, id: string): string {
 }
 
 /** How far along a waitlist entry is; the furthest status seen wins. */
-export const WAITLIST_RANK: Record<WaitlistEntry['status'], number> = { waiting: 0, offered: 1, booked: 2, expired: 2, left: 2 };
+export const WAITLIST_RANK: Record<WaitlistEntry['status'], number> = {
+  waiting: 0,
+  offered: 1,
+  booked: 2,
+  expired: 2,
+  left: 2,
+};
 
-interface Totals { bookings: number; tickets: number; cancellations: number; revenue: number; offersMade: number; offersConfirmed: number }
-const none = (): Totals => ({ bookings: 0, tickets: 0, cancellations: 0, revenue: 0, offersMade: 0, offersConfirmed: 0 });
+interface Totals {
+  bookings: number;
+  tickets: number;
+  cancellations: number;
+  revenue: number;
+  offersMade: number;
+  offersConfirmed: number;
+}
+const none = (): Totals => ({
+  bookings: 0,
+  tickets: 0,
+  cancellations: 0,
+  revenue: 0,
+  offersMade: 0,
+  offersConfirmed: 0,
+});
 /** One minute's or day's change: [bookings, tickets, revenue, cancellations, refunds]. */
 type Series = [number, number, number, number, number];
 
@@ -48,10 +73,17 @@ interface FactChange {
 
 function factsOf(event: DomainEvent): FactChange[] {
   const booked = (b: Booking): FactChange => ({
-    key: factKey('booking.confirmed', b.id), eventId: b.eventId, totals: { bookings: 1, tickets: b.quantity, revenue: b.totalPrice },
-    at: b.createdAt, series: [1, b.quantity, b.totalPrice, 0, 0],
+    key: factKey('booking.confirmed', b.id),
+    eventId: b.eventId,
+    totals: { bookings: 1, tickets: b.quantity, revenue: b.totalPrice },
+    at: b.createdAt,
+    series: [1, b.quantity, b.totalPrice, 0, 0],
   });
-  const offered = (h: Hold): FactChange => ({ key: factKey('hold.created', h.id), eventId: h.eventId, totals: { offersMade: 1 } });
+  const offered = (h: Hold): FactChange => ({
+    key: factKey('hold.created', h.id),
+    eventId: h.eventId,
+    totals: { offersMade: 1 },
+  });
   switch (event.type) {
     case 'booking.confirmed':
       return [booked(event.data)];
@@ -59,15 +91,24 @@ function factsOf(event: DomainEvent): FactChange[] {
       // Both: the booking may not have been counted yet.
       const b = event.data;
       if (!b.cancelledAt) return [booked(b)];
-      return [booked(b), {
-        key: factKey('booking.cancelled', b.id), eventId: b.eventId,
-        totals: { bookings: -1, tickets: -b.quantity, revenue: -b.totalPrice, cancellations: 1 }, at: b.cancelledAt, series: [0, 0, 0, 1, b.totalPrice],
-      }];
+      return [
+        booked(b),
+        {
+          key: factKey('booking.cancelled', b.id),
+          eventId: b.eventId,
+          totals: { bookings: -1, tickets: -b.quantity, revenue: -b.totalPrice, cancellations: 1 },
+          at: b.cancelledAt,
+          series: [0, 0, 0, 1, b.totalPrice],
+        },
+      ];
     }
     case 'hold.created':
       return [offered(event.data)];
     case 'hold.confirmed':
-      return [offered(event.data), { key: factKey('hold.confirmed', event.data.id), eventId: event.data.eventId, totals: { offersConfirmed: 1 } }];
+      return [
+        offered(event.data),
+        { key: factKey('hold.confirmed', event.data.id), eventId: event.data.eventId, totals: { offersConfirmed: 1 } },
+      ];
     default:
       return [];
   }
@@ -85,13 +126,20 @@ async function waitlistEntry(client: PoolClient, domainEventId: string, e: Waitl
   return true;
 }
 
-const add = (into: number[], from: readonly number[]) => from.forEach((v, i) => { into[i] = (into[i] ?? 0) + v; });
+const add = (into: number[], from: readonly number[]) =>
+  from.forEach((v, i) => {
+    into[i] = (into[i] ?? 0) + v;
+  });
 
 /** The facts of a run, claimed in one statement; the ones not counted before. */
 async function claimFacts(client: PoolClient, facts: readonly FactChange[]): Promise<FactChange[]> {
   const unique = [...new Map(facts.map((f) => [f.key, f])).values()];
   if (unique.length === 0) return [];
-  const claimed = await appliedOnceEach(client, CONSUMER, unique.map((f) => f.key));
+  const claimed = await appliedOnceEach(
+    client,
+    CONSUMER,
+    unique.map((f) => f.key),
+  );
   return unique.filter((f) => claimed.has(f.key));
 }
 
@@ -124,8 +172,12 @@ async function addUp(client: PoolClient, facts: readonly FactChange[]): Promise<
                cancellations = a.cancellations + EXCLUDED.cancellations, revenue = a.revenue + EXCLUDED.revenue,
                offers_made = a.offers_made + EXCLUDED.offers_made, offers_confirmed = a.offers_confirmed + EXCLUDED.offers_confirmed,
                applied_at = now()`,
-      values: [e.map(([id]) => id), ...(['bookings', 'tickets', 'cancellations', 'revenue', 'offersMade', 'offersConfirmed'] as const)
-        .map((k) => e.map(([, t]) => t[k]))],
+      values: [
+        e.map(([id]) => id),
+        ...(['bookings', 'tickets', 'cancellations', 'revenue', 'offersMade', 'offersConfirmed'] as const).map((k) =>
+          e.map(([, t]) => t[k]),
+        ),
+      ],
     });
   }
   const m = [...minutes.values()];
@@ -136,7 +188,11 @@ async function addUp(client: PoolClient, facts: readonly FactChange[]): Promise<
              SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::int[], $4::int[], $5::bigint[], $6::int[], $7::bigint[])
              ON CONFLICT (event_id, minute) DO UPDATE SET bookings = m.bookings + EXCLUDED.bookings, tickets = m.tickets + EXCLUDED.tickets,
                revenue = m.revenue + EXCLUDED.revenue, cancellations = m.cancellations + EXCLUDED.cancellations, refunds = m.refunds + EXCLUDED.refunds`,
-      values: [m.map((r) => r.eventId), m.map((r) => r.minute), ...[0, 1, 2, 3, 4].map((i) => m.map((r) => r.s[i] ?? 0))],
+      values: [
+        m.map((r) => r.eventId),
+        m.map((r) => r.minute),
+        ...[0, 1, 2, 3, 4].map((i) => m.map((r) => r.s[i] ?? 0)),
+      ],
     });
   }
   const d = [...days.values()];
@@ -147,8 +203,14 @@ async function addUp(client: PoolClient, facts: readonly FactChange[]): Promise<
              SELECT * FROM unnest($1::uuid[], $2::date[], $3::int[], $4::int[], $5::int[], $6::bigint[])
              ON CONFLICT (event_id, day) DO UPDATE SET bookings = d.bookings + EXCLUDED.bookings, tickets = d.tickets + EXCLUDED.tickets,
                cancellations = d.cancellations + EXCLUDED.cancellations, revenue = d.revenue + EXCLUDED.revenue`,
-      values: [d.map((r) => r.eventId), d.map((r) => r.day), d.map((r) => r.s[0] ?? 0), d.map((r) => r.s[1] ?? 0), d.map((r) => r.s[3] ?? 0),
-        d.map((r) => (r.s[2] ?? 0) - (r.s[4] ?? 0))],
+      values: [
+        d.map((r) => r.eventId),
+        d.map((r) => r.day),
+        d.map((r) => r.s[0] ?? 0),
+        d.map((r) => r.s[1] ?? 0),
+        d.map((r) => r.s[3] ?? 0),
+        d.map((r) => (r.s[2] ?? 0) - (r.s[4] ?? 0)),
+      ],
     });
   }
 }
@@ -161,12 +223,23 @@ async function addUp(client: PoolClient, facts: readonly FactChange[]): Promise<
 export async function applyEvents(client: PoolClient, events: readonly DomainEvent[]): Promise<DomainEvent[]> {
   const facts: { event: DomainEvent; fact: FactChange }[] = [];
   for (const event of events) {
-    if (event.type === 'waitlist.joined' || event.type === 'waitlist.changed') await waitlistEntry(client, event.id, event.data);
+    if (event.type === 'waitlist.joined' || event.type === 'waitlist.changed')
+      await waitlistEntry(client, event.id, event.data);
     else for (const fact of factsOf(event)) facts.push({ event, fact });
   }
-  const counted = new Set((await claimFacts(client, facts.map((f) => f.fact))).map((f) => f.key));
+  const counted = new Set(
+    (
+      await claimFacts(
+        client,
+        facts.map((f) => f.fact),
+      )
+    ).map((f) => f.key),
+  );
   const fresh = facts.filter((f) => counted.delete(f.fact.key));
-  await addUp(client, fresh.map((f) => f.fact));
+  await addUp(
+    client,
+    fresh.map((f) => f.fact),
+  );
   const toJudge = new Map<string, DomainEvent>();
   for (const { event, fact } of fresh) {
     if (fact.at && (event.type === 'booking.confirmed' || event.type === 'booking.cancelled')) {

@@ -11,12 +11,16 @@ import { natsOptions } from '../../platform/nats-connect.js';
 
 export const start: StartActor<'audit'> = async ({ config, log }) => {
   const pool = openPostgres(config, log, 4);
-  const nc = await connect(natsOptions(config, 'actors', { name: `evently-audit-writer-${threadId}`, maxReconnectAttempts: -1 }));
+  const nc = await connect(
+    natsOptions(config, 'actors', { name: `evently-audit-writer-${threadId}`, maxReconnectAttempts: -1 }),
+  );
   const writer = await startAuditWriter(nc, pool, log);
   return {
     handlers: {
       list: (req: ListAudit, ctx: CallContext) =>
-        ctx.role === 'admin' ? listRecords(pool, req) : Promise.resolve(refuse('FORBIDDEN', 'only admins read the audit log')),
+        ctx.role === 'admin'
+          ? listRecords(pool, req)
+          : Promise.resolve(refuse('FORBIDDEN', 'only admins read the audit log')),
       ping: async () => {
         await pool.query('SELECT 1');
         return ok({ kind: 'audit', shard: null, thread: threadId });

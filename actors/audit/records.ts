@@ -8,15 +8,39 @@ import { decodeCursor, encodeCursor } from '../../platform/cursor.js';
 const COLUMNS = `id, at, user_id, role, subject, ip, method, route, action, target_id, status, code, request_id, trace_id, duration_ms`;
 
 interface AuditRow {
-  id: string; at: Date; user_id: string | null; role: string | null; subject: string | null; ip: string; method: string;
-  route: string; action: string; target_id: string | null; status: number; code: string | null; request_id: string;
-  trace_id: string; duration_ms: number;
+  id: string;
+  at: Date;
+  user_id: string | null;
+  role: string | null;
+  subject: string | null;
+  ip: string;
+  method: string;
+  route: string;
+  action: string;
+  target_id: string | null;
+  status: number;
+  code: string | null;
+  request_id: string;
+  trace_id: string;
+  duration_ms: number;
 }
 
 const toRecord = (r: AuditRow): AuditRecord => ({
-  id: r.id, at: r.at.toISOString(), userId: r.user_id, role: r.role, subject: r.subject, ip: r.ip, method: r.method,
-  route: r.route, action: r.action, targetId: r.target_id, status: r.status, code: r.code, requestId: r.request_id,
-  traceId: r.trace_id, durationMs: r.duration_ms,
+  id: r.id,
+  at: r.at.toISOString(),
+  userId: r.user_id,
+  role: r.role,
+  subject: r.subject,
+  ip: r.ip,
+  method: r.method,
+  route: r.route,
+  action: r.action,
+  targetId: r.target_id,
+  status: r.status,
+  code: r.code,
+  requestId: r.request_id,
+  traceId: r.trace_id,
+  durationMs: r.duration_ms,
 });
 
 /** Inserts a batch in one statement; returns how many rows were new. */
@@ -53,7 +77,9 @@ export async function listRecords(pool: Pool, req: ListAudit): Promise<Outcome<A
   }
   const { rows } = await pool.query<AuditRow>(
     `SELECT ${COLUMNS} FROM audit_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-     ORDER BY at DESC, id DESC LIMIT ${bind(limit + 1)}`, params);
+     ORDER BY at DESC, id DESC LIMIT ${bind(limit + 1)}`,
+    params,
+  );
   const items = rows.slice(0, limit).map(toRecord);
   const last = items[items.length - 1];
   return ok({ items, nextCursor: rows.length > limit && last ? encodeCursor([last.at, last.id]) : null });

@@ -6,7 +6,15 @@
 // dead-letter table and terminated rather than redelivered forever; a
 // database error naks it for a later retry.
 import type { Pool } from 'pg';
-import { AckPolicy, nanos, RetentionPolicy, StorageType, type ConsumerMessages, type JsMsg, type NatsConnection } from 'nats';
+import {
+  AckPolicy,
+  nanos,
+  RetentionPolicy,
+  StorageType,
+  type ConsumerMessages,
+  type JsMsg,
+  type NatsConnection,
+} from 'nats';
 import { Compile } from 'typebox/compile';
 import { AUDIT_CONSUMER, AUDIT_RECORDS_SUBJECT, AUDIT_STREAM, AuditBatch } from '../../protocol/index.js';
 import { countDeadLettersOf, deadLetterOf, exhausted, recordDeadLetter } from '../../platform/dead-letters.js';
@@ -20,21 +28,28 @@ const checkBatch = Compile(AuditBatch);
 /** The stream and its consumer, created if missing (every audit thread may try; both calls are idempotent). */
 async function ensureStream(nc: NatsConnection): Promise<void> {
   const jsm = await nc.jetstreamManager();
-  await jsm.streams.info(AUDIT_STREAM).catch(() => jsm.streams.add({
-    name: AUDIT_STREAM,
-    subjects: [AUDIT_RECORDS_SUBJECT],
-    // A batch leaves the stream once written: the table is the record, the stream only a queue.
-    retention: RetentionPolicy.Workqueue,
-    storage: StorageType.File,
-    max_age: nanos(KEEP_UNWRITTEN_MS),
-    duplicate_window: nanos(120_000),
-  }));
+  await jsm.streams.info(AUDIT_STREAM).catch(() =>
+    jsm.streams.add({
+      name: AUDIT_STREAM,
+      subjects: [AUDIT_RECORDS_SUBJECT],
+      // A batch leaves the stream once written: the table is the record, the stream only a queue.
+      retention: RetentionPolicy.Workqueue,
+      storage: StorageType.File,
+      max_age: nanos(KEEP_UNWRITTEN_MS),
+      duplicate_window: nanos(120_000),
+    }),
+  );
   await jsm.consumers.add(AUDIT_STREAM, {
-    durable_name: AUDIT_CONSUMER, ack_policy: AckPolicy.Explicit, ack_wait: nanos(30_000), max_ack_pending: 1000,
+    durable_name: AUDIT_CONSUMER,
+    ack_policy: AckPolicy.Explicit,
+    ack_wait: nanos(30_000),
+    max_ack_pending: 1000,
   });
 }
 
-export interface AuditWriter { stop(): Promise<void> }
+export interface AuditWriter {
+  stop(): Promise<void>;
+}
 
 export async function startAuditWriter(nc: NatsConnection, pool: Pool, log: Logger): Promise<AuditWriter> {
   await ensureStream(nc);
@@ -64,7 +79,11 @@ export async function startAuditWriter(nc: NatsConnection, pool: Pool, log: Logg
       }
       if (!checkBatch.Check(batch)) {
         const first = checkBatch.Errors(batch)[0];
-        await giveUp(msg, `does not match the audit batch schema: ${first ? `${first.instancePath || '/'} ${first.message}` : 'not JSON'}`, 'invalid');
+        await giveUp(
+          msg,
+          `does not match the audit batch schema: ${first ? `${first.instancePath || '/'} ${first.message}` : 'not JSON'}`,
+          'invalid',
+        );
         continue;
       }
       try {
@@ -72,7 +91,12 @@ export async function startAuditWriter(nc: NatsConnection, pool: Pool, log: Logg
         msg.ack();
         log.debug({ records: batch.length, inserted }, 'audit batch written');
       } catch (err) {
-        if (exhausted(msg)) await giveUp(msg, `not written after ${msg.info.deliveryCount} deliveries: ${(err as Error).message}`, 'failing');
+        if (exhausted(msg))
+          await giveUp(
+            msg,
+            `not written after ${msg.info.deliveryCount} deliveries: ${(err as Error).message}`,
+            'failing',
+          );
         else {
           log.warn({ err, records: batch.length }, 'audit batch not written; will retry');
           msg.nak(RETRY_AFTER_MS);

@@ -27,17 +27,24 @@ export async function readFigures(pool: Pool, eventId: string): Promise<CheckinF
 export class FiguresPusher {
   private readonly due = new Map<string, NodeJS.Timeout>();
 
-  constructor(private readonly pool: Pool, private readonly nc: NatsConnection, private readonly log: Logger) {}
+  constructor(
+    private readonly pool: Pool,
+    private readonly nc: NatsConnection,
+    private readonly log: Logger,
+  ) {}
 
   /** A scan changed the event's figure: push it within the interval. */
   changed(eventId: string): void {
     if (this.due.has(eventId)) return;
-    this.due.set(eventId, setTimeout(() => {
-      this.due.delete(eventId);
-      readFigures(this.pool, eventId)
-        .then((figures) => this.nc.publish(checkinFiguresSubject(eventId), JSON.stringify(figures)))
-        .catch((err: unknown) => this.log.warn({ err, eventId }, 'check-in figure push failed'));
-    }, PUSH_EVERY_MS));
+    this.due.set(
+      eventId,
+      setTimeout(() => {
+        this.due.delete(eventId);
+        readFigures(this.pool, eventId)
+          .then((figures) => this.nc.publish(checkinFiguresSubject(eventId), JSON.stringify(figures)))
+          .catch((err: unknown) => this.log.warn({ err, eventId }, 'check-in figure push failed'));
+      }, PUSH_EVERY_MS),
+    );
   }
 
   stop(): void {

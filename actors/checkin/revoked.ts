@@ -18,7 +18,13 @@ export async function listRevoked(pool: Pool, req: ListRevoked): Promise<Revoked
     values: [req.eventId, req.since ?? null],
   });
   const until = rows[0]?.until ?? new Date();
-  const items = rows.filter((r) => r.id !== null).flatMap((r) =>
-    Array.from({ length: r.quantity }, (_, seq) => ({ ticketId: ticketIdOf(r.id, seq), revokedAt: r.cancelled_at.toISOString() })));
+  const items = rows
+    .filter((r) => r.id !== null)
+    .flatMap((r) =>
+      Array.from({ length: r.quantity }, (_, seq) => ({
+        ticketId: ticketIdOf(r.id, seq),
+        revokedAt: r.cancelled_at.toISOString(),
+      })),
+    );
   return { items, until: Number.isFinite(until.getTime()) ? until.toISOString() : new Date(0).toISOString() };
 }

@@ -9,8 +9,20 @@ import { ok, refuse, ticketIdOf, type CheckinResult, type Outcome } from '../../
 import { expectRow } from '../../platform/expect-row.js';
 import type { ScanInput } from './scans.js';
 
-interface Pending { input: ScanInput; ticketId: string; resolve: (o: Outcome<CheckinResult>) => void; reject: (e: unknown) => void }
-interface Row { n: string; status: string | null; quantity: number | null; event_status: string | null; won_at: Date | null; won_gate: string | null }
+interface Pending {
+  input: ScanInput;
+  ticketId: string;
+  resolve: (o: Outcome<CheckinResult>) => void;
+  reject: (e: unknown) => void;
+}
+interface Row {
+  n: string;
+  status: string | null;
+  quantity: number | null;
+  event_status: string | null;
+  won_at: Date | null;
+  won_gate: string | null;
+}
 
 const MAX_BATCH = 500;
 
@@ -52,7 +64,9 @@ export class ScanBatcher {
       for (let queue = this.waiting.get(eventId); queue?.length; queue = this.waiting.get(eventId)) {
         const batch = queue.splice(0, MAX_BATCH);
         if (queue.length === 0) this.waiting.delete(eventId);
-        await this.run(eventId, batch).catch((err: unknown) => { for (const p of batch) p.reject(err); });
+        await this.run(eventId, batch).catch((err: unknown) => {
+          for (const p of batch) p.reject(err);
+        });
       }
     } finally {
       this.running.delete(eventId);
@@ -65,38 +79,74 @@ export class ScanBatcher {
     for (const p of batch) if (!first.has(p.ticketId)) first.set(p.ticketId, p);
     const sent = [...first.values()];
     const { rows } = await this.pool.query<Row>({
-      name: 'checkin.scan-batch', text: BATCH,
-      values: [eventId, sent.map((p) => p.input.claims.bookingId), sent.map((p) => p.ticketId), sent.map((p) => p.input.claims.seq),
-        sent.map((p) => p.input.gate), sent.map((p) => p.input.staffId)],
+      name: 'checkin.scan-batch',
+      text: BATCH,
+      values: [
+        eventId,
+        sent.map((p) => p.input.claims.bookingId),
+        sent.map((p) => p.ticketId),
+        sent.map((p) => p.input.claims.seq),
+        sent.map((p) => p.input.gate),
+        sent.map((p) => p.input.staffId),
+      ],
     });
-    const answers = new Map<string, Row>(rows.map((r) => [expectRow(sent[Number(r.n) - 1], 'checkin.scan-batch ordinality').ticketId, r]));
-    const lost = batch.filter((p) => !answers.get(p.ticketId)?.won_at || first.get(p.ticketId) !== p).map((p) => p.ticketId);
+    const answers = new Map<string, Row>(
+      rows.map((r) => [expectRow(sent[Number(r.n) - 1], 'checkin.scan-batch ordinality').ticketId, r]),
+    );
+    const lost = batch
+      .filter((p) => !answers.get(p.ticketId)?.won_at || first.get(p.ticketId) !== p)
+      .map((p) => p.ticketId);
     const firstScans = new Map<string, { scanned_at: Date; gate: string }>();
     if (lost.length > 0) {
       const read = await this.pool.query<{ ticket_id: string; scanned_at: Date; gate: string }>({
-        name: 'checkin.first-scans', text: 'SELECT ticket_id, scanned_at, gate FROM checkins WHERE ticket_id = ANY($1::uuid[])', values: [lost],
+        name: 'checkin.first-scans',
+        text: 'SELECT ticket_id, scanned_at, gate FROM checkins WHERE ticket_id = ANY($1::uuid[])',
+        values: [lost],
       });
       for (const r of read.rows) firstScans.set(r.ticket_id, r);
     }
     for (const p of batch) {
       const row = answers.get(p.ticketId);
       const won = first.get(p.ticketId) === p ? row?.won_at : null;
-      p.resolve(this.answer(p, row, won ? { scanned_at: won, gate: row!.won_gate! } : undefined, firstScans.get(p.ticketId)));
+      p.resolve(
+        this.answer(p, row, won ? { scanned_at: won, gate: row!.won_gate! } : undefined, firstScans.get(p.ticketId)),
+      );
     }
   }
 
-  private answer(p: Pending, row: Row | undefined, won: { scanned_at: Date; gate: string } | undefined, firstScan: { scanned_at: Date; gate: string } | undefined): Outcome<CheckinResult> {
+  private answer(
+    p: Pending,
+    row: Row | undefined,
+    won: { scanned_at: Date; gate: string } | undefined,
+    firstScan: { scanned_at: Date; gate: string } | undefined,
+  ): Outcome<CheckinResult> {
     const { claims, code } = p.input;
-    if (!row?.status || row.quantity === null || claims.seq >= row.quantity) return refuse('INVALID_TICKET', 'the code names no ticket');
+    if (!row?.status || row.quantity === null || claims.seq >= row.quantity)
+      return refuse('INVALID_TICKET', 'the code names no ticket');
     if (row.status !== 'confirmed' || row.event_status === 'cancelled') {
-      return refuse('TICKET_REVOKED', row.event_status === 'cancelled' ? 'the event was cancelled' : 'the booking was cancelled');
+      return refuse(
+        'TICKET_REVOKED',
+        row.event_status === 'cancelled' ? 'the event was cancelled' : 'the booking was cancelled',
+      );
     }
     if (won) {
       return ok({
         result: 'ok' as const,
-        ticket: { id: p.ticketId, bookingId: claims.bookingId, eventId: claims.eventId, seq: claims.seq, code, status: 'checked_in' as const, checkedInAt: won.scanned_at.toISOString(), gate: won.gate },
+        ticket: {
+          id: p.ticketId,
+          bookingId: claims.bookingId,
+          eventId: claims.eventId,
+          seq: claims.seq,
+          code,
+          status: 'checked_in' as const,
+          checkedInAt: won.scanned_at.toISOString(),
+          gate: won.gate,
+        },
       });
     }
-    return refuse('ALREADY_CHECKED_IN', `checked in at ${firstScan?.scanned_at.toISOString() ?? 'an earlier time'} at gate ${firstScan?.gate ?? 'unknown'}`);
+    return refuse(
+      'ALREADY_CHECKED_IN',
+      `checked in at ${firstScan?.scanned_at.toISOString() ?? 'an earlier time'} at gate ${firstScan?.gate ?? 'unknown'}`,
+    );
   }
 }

@@ -18,7 +18,13 @@ export interface ScanInput {
   earliestWins: boolean;
 }
 
-interface Row { status: string; quantity: number; event_status: string; won_at: Date | null; won_gate: string | null }
+interface Row {
+  status: string;
+  quantity: number;
+  event_status: string;
+  won_at: Date | null;
+  won_gate: string | null;
+}
 
 const SCAN = `
   WITH b AS (
@@ -37,37 +43,78 @@ const SCAN = `
 export async function scanTicket(pool: Pool, input: ScanInput): Promise<Outcome<CheckinResult>> {
   const { claims } = input;
   const ticketId = ticketIdOf(claims.bookingId, claims.seq);
-  const { rows: [row] } = await pool.query<Row>({
-    name: 'checkin.scan', text: SCAN,
-    values: [claims.bookingId, claims.eventId, ticketId, claims.seq, input.gate, input.scannedAt, input.staffId, input.earliestWins],
+  const {
+    rows: [row],
+  } = await pool.query<Row>({
+    name: 'checkin.scan',
+    text: SCAN,
+    values: [
+      claims.bookingId,
+      claims.eventId,
+      ticketId,
+      claims.seq,
+      input.gate,
+      input.scannedAt,
+      input.staffId,
+      input.earliestWins,
+    ],
   });
   if (!row || claims.seq >= row.quantity) return refuse('INVALID_TICKET', 'the code names no ticket');
   if (row.status !== 'confirmed' || row.event_status === 'cancelled') {
-    return refuse('TICKET_REVOKED', row.event_status === 'cancelled' ? 'the event was cancelled' : 'the booking was cancelled');
+    return refuse(
+      'TICKET_REVOKED',
+      row.event_status === 'cancelled' ? 'the event was cancelled' : 'the booking was cancelled',
+    );
   }
-  const ticket = { id: ticketId, bookingId: claims.bookingId, eventId: claims.eventId, seq: claims.seq, code: input.code, status: 'checked_in' as const };
-  if (row.won_at) return ok({ result: 'ok' as const, ticket: { ...ticket, checkedInAt: row.won_at.toISOString(), gate: row.won_gate } });
+  const ticket = {
+    id: ticketId,
+    bookingId: claims.bookingId,
+    eventId: claims.eventId,
+    seq: claims.seq,
+    code: input.code,
+    status: 'checked_in' as const,
+  };
+  if (row.won_at)
+    return ok({
+      result: 'ok' as const,
+      ticket: { ...ticket, checkedInAt: row.won_at.toISOString(), gate: row.won_gate },
+    });
   // Lost: the row exists (it may have been committed after this statement's snapshot, so read it anew).
-  const { rows: [first] } = await pool.query<{ scanned_at: Date; gate: string }>({
-    name: 'checkin.first-scan', text: 'SELECT scanned_at, gate FROM checkins WHERE ticket_id = $1', values: [ticketId],
+  const {
+    rows: [first],
+  } = await pool.query<{ scanned_at: Date; gate: string }>({
+    name: 'checkin.first-scan',
+    text: 'SELECT scanned_at, gate FROM checkins WHERE ticket_id = $1',
+    values: [ticketId],
   });
-  return refuse('ALREADY_CHECKED_IN', `checked in at ${first?.scanned_at.toISOString() ?? 'an earlier time'} at gate ${first?.gate ?? 'unknown'}`);
+  return refuse(
+    'ALREADY_CHECKED_IN',
+    `checked in at ${first?.scanned_at.toISOString() ?? 'an earlier time'} at gate ${first?.gate ?? 'unknown'}`,
+  );
 }
 
 /** The first answer to a nonce, if it was seen. */
 export async function answered(pool: Pool, nonce: string): Promise<Outcome<CheckinResult> | undefined> {
-  const { rows: [row] } = await pool.query<{ reply: Outcome<CheckinResult> }>({
-    name: 'checkin.nonce-read', text: 'SELECT reply FROM checkin_nonces WHERE nonce = $1', values: [nonce],
+  const {
+    rows: [row],
+  } = await pool.query<{ reply: Outcome<CheckinResult> }>({
+    name: 'checkin.nonce-read',
+    text: 'SELECT reply FROM checkin_nonces WHERE nonce = $1',
+    values: [nonce],
   });
   return row?.reply;
 }
 
 /** Keeps the answer to a nonce; if another answer got there first, that one is the answer. */
-export async function remember(pool: Pool, nonce: string, reply: Outcome<CheckinResult>): Promise<Outcome<CheckinResult>> {
+export async function remember(
+  pool: Pool,
+  nonce: string,
+  reply: Outcome<CheckinResult>,
+): Promise<Outcome<CheckinResult>> {
   const { rows } = await pool.query({
     name: 'checkin.nonce-write',
     text: 'INSERT INTO checkin_nonces (nonce, reply) VALUES ($1, $2) ON CONFLICT (nonce) DO NOTHING RETURNING nonce',
     values: [nonce, JSON.stringify(reply)],
   });
-  return rows.length > 0 ? reply : (await answered(pool, nonce)) ?? reply;
+  return rows.length > 0 ? reply : ((await answered(pool, nonce)) ?? reply);
 }

@@ -29,6 +29,11 @@ export interface HashResult {
 
 export default function derive(task: ScryptTask): HashResult {
   const started = performance.now();
-  const key = scryptSync(normalized(task.password), task.salt, KEY_LENGTH, { N: task.N, r: task.r, p: task.p, maxmem: memoryFor(task.N, task.r) });
+  const key = scryptSync(normalized(task.password), task.salt, KEY_LENGTH, {
+    N: task.N,
+    r: task.r,
+    p: task.p,
+    maxmem: memoryFor(task.N, task.r),
+  });
   return { key, ms: performance.now() - started, niced };
 }

@@ -42,11 +42,17 @@ export class Hasher {
   /** Starts the threads and times one hash on each at the configured cost, so the first estimate is measured. */
   static async start(threads: number, cost: number, nice: number, log: Logger): Promise<Hasher> {
     const pool = new Piscina<ScryptTask, HashResult>({
-      filename: HASH_THREAD, minThreads: threads, maxThreads: threads, concurrentTasksPerWorker: 1, idleTimeout: Infinity, workerData: { nice },
+      filename: HASH_THREAD,
+      minThreads: threads,
+      maxThreads: threads,
+      concurrentTasksPerWorker: 1,
+      idleTimeout: Infinity,
+      workerData: { nice },
     });
     const warm = await Promise.all(Array.from({ length: threads }, () => pool.run(calibration(cost))));
     const hashMs = warm.reduce((sum, r) => sum + r.ms, 0) / warm.length;
-    if (warm.some((r) => !r.niced)) log.warn('could not lower the hashing threads\' priority; sign-ups compete with bookings for CPU');
+    if (warm.some((r) => !r.niced))
+      log.warn("could not lower the hashing threads' priority; sign-ups compete with bookings for CPU");
     log.info({ threads, cost, hashMs: Math.round(hashMs) }, 'password hashing threads ready');
     return new Hasher(pool, threads, hashMs, cost);
   }
@@ -116,4 +122,10 @@ export class Hasher {
   }
 }
 
-const calibration = (cost: number): ScryptTask => ({ password: 'calibration', salt: randomBytes(16), N: 2 ** cost, r: 8, p: 1 });
+const calibration = (cost: number): ScryptTask => ({
+  password: 'calibration',
+  salt: randomBytes(16),
+  N: 2 ** cost,
+  r: 8,
+  p: 1,
+});

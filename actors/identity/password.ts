@@ -25,9 +25,12 @@ export const memoryFor = (N: number, r: number) => 128 * N * r * 2;
 /** NFKC, so the same password typed on two keyboards hashes the same. */
 export const normalized = (password: string) => password.normalize('NFKC');
 
-export const deriveOnLibuv: Derive = ({ password, salt, N, r, p }) => new Promise((resolve, reject) => {
-  scrypt(normalized(password), salt, KEY_LENGTH, { N, r, p, maxmem: memoryFor(N, r) }, (err, key) => (err ? reject(err) : resolve(key)));
-});
+export const deriveOnLibuv: Derive = ({ password, salt, N, r, p }) =>
+  new Promise((resolve, reject) => {
+    scrypt(normalized(password), salt, KEY_LENGTH, { N, r, p, maxmem: memoryFor(N, r) }, (err, key) =>
+      err ? reject(err) : resolve(key),
+    );
+  });
 
 export async function hashPassword(password: string, cost: number, derive: Derive = deriveOnLibuv): Promise<string> {
   const N = 2 ** cost;
@@ -36,10 +39,20 @@ export async function hashPassword(password: string, cost: number, derive: Deriv
   return ['scrypt', N, BLOCK_SIZE, PARALLELISM, salt.toString('base64'), key.toString('base64')].join('$');
 }
 
-export async function verifyPassword(password: string, stored: string, derive: Derive = deriveOnLibuv): Promise<boolean> {
+export async function verifyPassword(
+  password: string,
+  stored: string,
+  derive: Derive = deriveOnLibuv,
+): Promise<boolean> {
   const [scheme, n, r, p, salt, key] = stored.split('$');
   if (scheme !== 'scrypt' || !salt || !key) return false;
   const expected = Buffer.from(key, 'base64');
-  const actual = await derive({ password, salt: Buffer.from(salt, 'base64'), N: Number(n), r: Number(r), p: Number(p) });
+  const actual = await derive({
+    password,
+    salt: Buffer.from(salt, 'base64'),
+    N: Number(n),
+    r: Number(r),
+    p: Number(p),
+  });
   return actual.length === expected.length && timingSafeEqual(actual, expected);
 }

@@ -38,7 +38,10 @@ const canonicalEmail = (email: string) => email.trim().toLowerCase();
 
 /** A name-based UUID (version 8 layout) for the email: the anonymous caller's scope for its keys. */
 export function emailScope(email: string): string {
-  const b = createHash('sha256').update(`${OPERATION.name}\0${canonicalEmail(email)}`).digest().subarray(0, 16);
+  const b = createHash('sha256')
+    .update(`${OPERATION.name}\0${canonicalEmail(email)}`)
+    .digest()
+    .subarray(0, 16);
   b.writeUInt8((b.readUInt8(6) & 0x0f) | 0x80, 6);
   b.writeUInt8((b.readUInt8(8) & 0x3f) | 0x80, 8);
   const h = b.toString('hex');
@@ -46,7 +49,11 @@ export function emailScope(email: string): string {
 }
 
 function keyOf(req: Register, key: string): KeyedRequest {
-  return { userId: emailScope(req.email), key, hash: requestHash(OPERATION, { email: canonicalEmail(req.email), name: req.name }) };
+  return {
+    userId: emailScope(req.email),
+    key,
+    hash: requestHash(OPERATION, { email: canonicalEmail(req.email), name: req.name }),
+  };
 }
 
 /** Null when the queue has room; else the refusal, with the seconds after which it will. */
@@ -60,19 +67,33 @@ export function overloaded(hasher: Hasher, budgetMs: number): Outcome<never> | n
 
 function busy(hasher: Hasher, overMs: number): Outcome<never> {
   const retryAfter = Math.max(1, Math.ceil(overMs / 1000));
-  return refuse('UNAVAILABLE', `${hasher.waiting()} sign-ups are being hashed (about ${Math.round(hasher.averageHashMs())} ms each); retry in ${retryAfter} s`, retryAfter);
+  return refuse(
+    'UNAVAILABLE',
+    `${hasher.waiting()} sign-ups are being hashed (about ${Math.round(hasher.averageHashMs())} ms each); retry in ${retryAfter} s`,
+    retryAfter,
+  );
 }
 
 /** The first outcome of this key, if the password matches the account it created. */
-async function replay(deps: RegisterDeps, outcome: Outcome<unknown>, password: string, derive: Derive): Promise<Outcome<Session>> {
+async function replay(
+  deps: RegisterDeps,
+  outcome: Outcome<unknown>,
+  password: string,
+  derive: Derive,
+): Promise<Outcome<Session>> {
   if (!outcome.ok) return outcome;
   const { user } = outcome.value as Session;
   const stored = await passwordHashOf(deps.pool, user.id);
-  if (stored && await verifyPassword(password, stored, derive)) return outcome as Outcome<Session>;
+  if (stored && (await verifyPassword(password, stored, derive))) return outcome as Outcome<Session>;
   return refuse('IDEMPOTENCY_CONFLICT', 'this Idempotency-Key was used with a different request');
 }
 
-export async function register(deps: RegisterDeps, req: Register, ctx: CallContext, log: Logger): Promise<Outcome<Session>> {
+export async function register(
+  deps: RegisterDeps,
+  req: Register,
+  ctx: CallContext,
+  log: Logger,
+): Promise<Outcome<Session>> {
   const full = overloaded(deps.hasher, deps.brokerTimeoutMs * WAIT_SHARE);
   if (full) return full;
   const started = performance.now();
@@ -80,20 +101,31 @@ export async function register(deps: RegisterDeps, req: Register, ctx: CallConte
   try {
     return await registerWith(deps, req, ctx, derive);
   } catch (err) {
-    if (err instanceof TooLate) return busy(deps.hasher, deps.hasher.expectedWaitMs() - deps.brokerTimeoutMs * WAIT_SHARE);
+    if (err instanceof TooLate)
+      return busy(deps.hasher, deps.hasher.expectedWaitMs() - deps.brokerTimeoutMs * WAIT_SHARE);
     throw err;
   } finally {
     const ms = performance.now() - started;
     // The estimate was wrong (a hash ran far longer than the last ones): the caller saw 504 and will retry.
-    if (ms > deps.brokerTimeoutMs) log.warn({ ms: Math.round(ms), hashMs: Math.round(deps.hasher.averageHashMs()), waiting: deps.hasher.waiting() }, 'sign-up finished after the broker timeout');
+    if (ms > deps.brokerTimeoutMs)
+      log.warn(
+        { ms: Math.round(ms), hashMs: Math.round(deps.hasher.averageHashMs()), waiting: deps.hasher.waiting() },
+        'sign-up finished after the broker timeout',
+      );
   }
 }
 
-async function registerWith(deps: RegisterDeps, req: Register, ctx: CallContext, derive: Derive): Promise<Outcome<Session>> {
+async function registerWith(
+  deps: RegisterDeps,
+  req: Register,
+  ctx: CallContext,
+  derive: Derive,
+): Promise<Outcome<Session>> {
   const key = ctx.idempotencyKey ? keyOf(req, ctx.idempotencyKey) : undefined;
   if (key) {
     const prior = await findKey(deps.pool, key);
-    if (prior && prior.hash !== key.hash) return refuse('IDEMPOTENCY_CONFLICT', 'this Idempotency-Key was used with a different request');
+    if (prior && prior.hash !== key.hash)
+      return refuse('IDEMPOTENCY_CONFLICT', 'this Idempotency-Key was used with a different request');
     if (prior?.outcome) return replay(deps, prior.outcome, req.password, derive);
   }
   const passwordHash = await hashPassword(req.password, deps.cost, derive);

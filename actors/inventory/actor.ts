@@ -4,7 +4,19 @@
 // lock, the version check), and announces every change as a domain event
 // through the outbox, relayed to JetStream right after the commit.
 import { threadId } from 'node:worker_threads';
-import { inventory, LinkSigner, ok, refuse, shardOf, type Book, type Booking, type CallContext, type Event, type HoldLookup, type Outcome } from '../../protocol/index.js';
+import {
+  inventory,
+  LinkSigner,
+  ok,
+  refuse,
+  shardOf,
+  type Book,
+  type Booking,
+  type CallContext,
+  type Event,
+  type HoldLookup,
+  type Outcome,
+} from '../../protocol/index.js';
 import type { HandlerMeta, StartActor } from '../../platform/actor.js';
 import { requestHash } from '../../platform/idempotency.js';
 import { OutboxRelay } from '../../platform/outbox-relay.js';
@@ -43,15 +55,22 @@ export const start: StartActor<'inventory'> = async ({ config, log, shards, nc, 
   const ofEvent = (e: Event): string => e.id;
 
   /** Runs `work` under the user's Redis booking lock for the event (layer one). */
-  const underLock = async <T>(userId: string, eventId: string, meta: HandlerMeta, work: () => Promise<Outcome<T>>): Promise<Outcome<T>> => {
+  const underLock = async <T>(
+    userId: string,
+    eventId: string,
+    meta: HandlerMeta,
+    work: () => Promise<Outcome<T>>,
+  ): Promise<Outcome<T>> => {
     const waited = lockWaitSeconds.startTimer();
     const token = await locks.acquire(userId, eventId);
     waited({ outcome: token ? 'acquired' : 'timeout' });
-    if (!token) return refuse('BOOKING_IN_PROGRESS', 'another booking of yours for this event is in progress; retry shortly');
+    if (!token)
+      return refuse('BOOKING_IN_PROGRESS', 'another booking of yours for this event is in progress; retry shortly');
     try {
       return await work();
     } finally {
-      const released = locks.release(userId, eventId, token)
+      const released = locks
+        .release(userId, eventId, token)
         .catch((err: unknown) => meta.log.warn({ err }, 'lock release failed'))
         .finally(() => releasing.delete(released));
       releasing.add(released);
@@ -62,15 +81,23 @@ export const start: StartActor<'inventory'> = async ({ config, log, shards, nc, 
     if (!ctx.userId) return refuse('UNAUTHENTICATED', 'sign in to book');
     const userId = ctx.userId;
     const request: BookRequest = {
-      userId, eventId: req.eventId, quantity: req.quantity, requestId: ctx.requestId,
-      idempotency: ctx.idempotencyKey ? { userId, key: ctx.idempotencyKey, hash: requestHash(inventory.book, req) } : undefined,
+      userId,
+      eventId: req.eventId,
+      quantity: req.quantity,
+      requestId: ctx.requestId,
+      idempotency: ctx.idempotencyKey
+        ? { userId, key: ctx.idempotencyKey, hash: requestHash(inventory.book, req) }
+        : undefined,
     };
     // Background actors of this process wait while bookings are in flight.
     pressure.begin();
     try {
-      const outcome = await announced(underLock(userId, req.eventId, meta, async () => (config.batching
-        ? batcher.submit(request)
-        : runOneSafely(batch, req.eventId, request, meta.log))), ofBooking);
+      const outcome = await announced(
+        underLock(userId, req.eventId, meta, async () =>
+          config.batching ? batcher.submit(request) : runOneSafely(batch, req.eventId, request, meta.log),
+        ),
+        ofBooking,
+      );
       countBooking(outcome, 'direct');
       return outcome;
     } finally {
@@ -83,7 +110,10 @@ export const start: StartActor<'inventory'> = async ({ config, log, shards, nc, 
     const owner = await holdOwner(pool, req.holdId);
     if (!owner || owner.userId !== ctx.userId) return refuse('NOT_FOUND', 'hold not found');
     const userId = ctx.userId;
-    const outcome = await announced(underLock(userId, owner.eventId, meta, () => confirmHold(pool, config.shards, req, { ...ctx, userId })), ofBooking);
+    const outcome = await announced(
+      underLock(userId, owner.eventId, meta, () => confirmHold(pool, config.shards, req, { ...ctx, userId })),
+      ofBooking,
+    );
     countBooking(outcome, 'hold');
     return outcome;
   };
@@ -98,7 +128,8 @@ export const start: StartActor<'inventory'> = async ({ config, log, shards, nc, 
   /** The hold page's read: the owner, an admin, or the signed link from the offer mail. */
   const getHold = async (req: HoldLookup, ctx: CallContext) => {
     const hold = await readHold(pool, req.holdId);
-    const allowed = hold && (hold.userId === ctx.userId || ctx.role === 'admin' || links?.check('hold', req.holdId, req.link));
+    const allowed =
+      hold && (hold.userId === ctx.userId || ctx.role === 'admin' || links?.check('hold', req.holdId, req.link));
     return allowed ? ok(hold) : refuse('NOT_FOUND', 'hold not found');
   };
 

@@ -18,16 +18,28 @@ export interface BookRequest {
   idempotency?: KeyedRequest;
 }
 
-export async function bookBatch(pool: Pool, shardCount: number, eventId: string, reqs: readonly BookRequest[]): Promise<Outcome<Booking>[]> {
+export async function bookBatch(
+  pool: Pool,
+  shardCount: number,
+  eventId: string,
+  reqs: readonly BookRequest[],
+): Promise<Outcome<Booking>[]> {
   return inTransaction(pool, async (client) => {
     const event = await lockEvent(client, eventId);
     if (!event) return reqs.map(() => refuse('NOT_FOUND', 'event not found'));
 
     const keyed = reqs.flatMap((r, i) => (r.idempotency ? [{ i, key: r.idempotency }] : []));
-    const replays = await claimKeys(client, keyed.map((k) => k.key));
+    const replays = await claimKeys(
+      client,
+      keyed.map((k) => k.key),
+    );
     const replayOf = new Map(keyed.map((k, j) => [k.i, replays[j] as Outcome<Booking> | null]));
 
-    const owned = await ticketsHeld(client, eventId, reqs.filter((_, i) => !replayOf.get(i)).map((r) => r.userId));
+    const owned = await ticketsHeld(
+      client,
+      eventId,
+      reqs.filter((_, i) => !replayOf.get(i)).map((r) => r.userId),
+    );
     let available = event.available;
     const accepted: { req: BookRequest; booking: Booking }[] = [];
     const now = new Date().toISOString();
@@ -37,13 +49,17 @@ export async function bookBatch(pool: Pool, shardCount: number, eventId: string,
       const already = owned.get(r.userId) ?? 0;
       const limit = overLimit(already, r.quantity, event.max_tickets_per_user);
       if (event.status !== 'scheduled' || !event.open) {
-        return refuse('EVENT_NOT_BOOKABLE', `event is ${event.status === 'scheduled' ? 'already started' : event.status}`);
+        return refuse(
+          'EVENT_NOT_BOOKABLE',
+          `event is ${event.status === 'scheduled' ? 'already started' : event.status}`,
+        );
       }
       if (r.quantity > event.max_tickets_per_user) {
         return refuse('VALIDATION_FAILED', `quantity must be from 1 to ${event.max_tickets_per_user} for this event`);
       }
       if (limit) return refuse('LIMIT_EXCEEDED', limit);
-      if (r.quantity > available) return refuse('SOLD_OUT', available === 0 ? 'sold out' : `only ${available} seats left`);
+      if (r.quantity > available)
+        return refuse('SOLD_OUT', available === 0 ? 'sold out' : `only ${available} seats left`);
       available -= r.quantity;
       owned.set(r.userId, already + r.quantity);
       const booking = newBooking(event, r.userId, r.quantity, now);
@@ -52,15 +68,24 @@ export async function bookBatch(pool: Pool, shardCount: number, eventId: string,
     });
 
     if (accepted.length > 0) {
-      await insertBookings(client, accepted.map((a) => a.booking));
+      await insertBookings(
+        client,
+        accepted.map((a) => a.booking),
+      );
       const after = await writeEvent(client, event, { seats: { available: available - event.available } });
-      await recordEvents(client, shardCount, accepted.map(({ req, booking }) =>
-        domainEvent('booking.confirmed', changeOf(after, req.requestId), booking)));
+      await recordEvents(
+        client,
+        shardCount,
+        accepted.map(({ req, booking }) => domainEvent('booking.confirmed', changeOf(after, req.requestId), booking)),
+      );
     }
-    await storeOutcomes(client, keyed.flatMap((k) => {
-      const outcome = outcomes[k.i];
-      return replayOf.get(k.i) || !outcome ? [] : [{ req: k.key, outcome }];
-    }));
+    await storeOutcomes(
+      client,
+      keyed.flatMap((k) => {
+        const outcome = outcomes[k.i];
+        return replayOf.get(k.i) || !outcome ? [] : [{ req: k.key, outcome }];
+      }),
+    );
     return outcomes;
   });
 }

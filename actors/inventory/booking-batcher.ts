@@ -17,7 +17,11 @@ interface Pending {
 export class BookingBatcher {
   private readonly queues = new Map<string, Pending[]>();
 
-  constructor(private readonly run: RunBatch, private readonly maxBatch: number, private readonly log: Logger) {}
+  constructor(
+    private readonly run: RunBatch,
+    private readonly maxBatch: number,
+    private readonly log: Logger,
+  ) {}
 
   submit(req: BookRequest): Promise<Outcome<Booking>> {
     return new Promise((resolve) => {
@@ -35,7 +39,12 @@ export class BookingBatcher {
   private async drain(eventId: string, queue: Pending[]): Promise<void> {
     while (queue.length > 0) {
       const batch = queue.splice(0, this.maxBatch);
-      const outcomes = await runSafely(this.run, eventId, batch.map((p) => p.req), this.log);
+      const outcomes = await runSafely(
+        this.run,
+        eventId,
+        batch.map((p) => p.req),
+        this.log,
+      );
       batch.forEach((p, i) => p.resolve(outcomes[i] ?? unavailable()));
     }
     this.queues.delete(eventId);
@@ -48,7 +57,12 @@ export class BookingBatcher {
  * fail its neighbours. What still fails is answered UNAVAILABLE (retryable):
  * its transaction rolled back, so a retry with the same key is safe.
  */
-export async function runSafely(run: RunBatch, eventId: string, reqs: readonly BookRequest[], log: Logger): Promise<Outcome<Booking>[]> {
+export async function runSafely(
+  run: RunBatch,
+  eventId: string,
+  reqs: readonly BookRequest[],
+  log: Logger,
+): Promise<Outcome<Booking>[]> {
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       return await run(eventId, reqs);
@@ -63,7 +77,12 @@ export async function runSafely(run: RunBatch, eventId: string, reqs: readonly B
 }
 
 /** One request alone, as runSafely runs a batch; a run that answers nothing is answered UNAVAILABLE. */
-export async function runOneSafely(run: RunBatch, eventId: string, req: BookRequest, log: Logger): Promise<Outcome<Booking>> {
+export async function runOneSafely(
+  run: RunBatch,
+  eventId: string,
+  req: BookRequest,
+  log: Logger,
+): Promise<Outcome<Booking>> {
   const [outcome] = await runSafely(run, eventId, [req], log);
   return outcome ?? unavailable();
 }

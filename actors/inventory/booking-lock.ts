@@ -37,14 +37,16 @@ async function overEveryLock(redis: Redis, script: string, arg: string): Promise
 }
 
 /** Frees the locks a dead thread held, so its users need not wait out the TTL. */
-export const releaseLocksOf = (redis: Redis, owner: string): Promise<number> => overEveryLock(redis, RELEASE_OWNED, owner);
+export const releaseLocksOf = (redis: Redis, owner: string): Promise<number> =>
+  overEveryLock(redis, RELEASE_OWNED, owner);
 
 /**
  * Gives a lock that has no expiry (nothing in Evently sets one, but a hand-made key or a SET
  * without PX from other code would) the normal TTL: it would otherwise block its user's bookings of
  * that event for good. Its holder, if any, keeps the usual time to finish.
  */
-export const expireTimelessLocks = (redis: Redis, ttlMs: number): Promise<number> => overEveryLock(redis, EXPIRE_TIMELESS, String(ttlMs));
+export const expireTimelessLocks = (redis: Redis, ttlMs: number): Promise<number> =>
+  overEveryLock(redis, EXPIRE_TIMELESS, String(ttlMs));
 
 export class BookingLocks {
   constructor(

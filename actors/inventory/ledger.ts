@@ -28,9 +28,18 @@ export interface SeatLedger {
 }
 
 export async function readSeatLedger(db: Pool, eventId: string): Promise<SeatLedger> {
-  const { rows: [row] } = await db.query<{
-    capacity: number; available: number; held: number; set_aside: number; in_holds: number;
-    confirmed: number; bookings: number; per_user: number; max_per_user: number;
+  const {
+    rows: [row],
+  } = await db.query<{
+    capacity: number;
+    available: number;
+    held: number;
+    set_aside: number;
+    in_holds: number;
+    confirmed: number;
+    bookings: number;
+    per_user: number;
+    max_per_user: number;
   }>(
     `SELECT e.capacity, e.available, e.held, e.set_aside, b.confirmed, b.bookings, b.max_per_user,
             (SELECT coalesce(sum(confirmed), 0) FROM event_user_tickets t WHERE t.event_id = e.id)::int AS per_user,
@@ -39,14 +48,30 @@ export async function readSeatLedger(db: Pool, eventId: string): Promise<SeatLed
             LATERAL (SELECT coalesce(sum(q), 0)::int AS confirmed, coalesce(sum(n), 0)::int AS bookings, coalesce(max(q), 0)::int AS max_per_user
                        FROM (SELECT sum(quantity) AS q, count(*) AS n FROM bookings
                               WHERE event_id = e.id AND status = 'confirmed' GROUP BY user_id) per_user) b
-      WHERE e.id = $1`, [eventId]);
+      WHERE e.id = $1`,
+    [eventId],
+  );
   if (!row) throw new Error(`seat ledger: event ${eventId} not found`);
   const sold = row.capacity - row.available - row.held - row.set_aside;
   return {
-    capacity: row.capacity, available: row.available, sold, held: row.held, inHolds: row.in_holds, setAside: row.set_aside,
-    confirmed: row.confirmed, confirmedBookings: row.bookings, perUserTotal: row.per_user, maxPerUser: row.max_per_user,
-    ok: sold === row.confirmed && row.held === row.in_holds && row.per_user === row.confirmed
-      && row.available >= 0 && row.held >= 0 && row.set_aside >= 0 && row.confirmed <= row.capacity,
+    capacity: row.capacity,
+    available: row.available,
+    sold,
+    held: row.held,
+    inHolds: row.in_holds,
+    setAside: row.set_aside,
+    confirmed: row.confirmed,
+    confirmedBookings: row.bookings,
+    perUserTotal: row.per_user,
+    maxPerUser: row.max_per_user,
+    ok:
+      sold === row.confirmed &&
+      row.held === row.in_holds &&
+      row.per_user === row.confirmed &&
+      row.available >= 0 &&
+      row.held >= 0 &&
+      row.set_aside >= 0 &&
+      row.confirmed <= row.capacity,
   };
 }
 
@@ -61,6 +86,7 @@ export async function readSeatDrift(db: Pool): Promise<{ eventId: string; drift:
        FROM events e
        LEFT JOIN (SELECT event_id, sum(quantity) AS confirmed FROM bookings WHERE status = 'confirmed' GROUP BY event_id) b
          ON b.event_id = e.id
-      WHERE e.status = 'scheduled'`);
+      WHERE e.status = 'scheduled'`,
+  );
   return rows.map((r) => ({ eventId: r.id, drift: r.drift }));
 }

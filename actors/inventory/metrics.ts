@@ -17,7 +17,11 @@ export const lockWaitSeconds = new Histogram({
   buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
 });
 
-const bookings = new Counter({ name: 'evently_bookings_total', help: 'Bookings confirmed (direct, or a waitlist hold confirmed)', labelNames: ['via'] });
+const bookings = new Counter({
+  name: 'evently_bookings_total',
+  help: 'Bookings confirmed (direct, or a waitlist hold confirmed)',
+  labelNames: ['via'],
+});
 const tickets = new Counter({ name: 'evently_tickets_sold_total', help: 'Seats in the bookings confirmed' });
 const soldOut = new Counter({ name: 'evently_sold_out_total', help: 'Booking requests refused SOLD_OUT' });
 const cancellations = new Counter({

@@ -5,7 +5,15 @@
 // booking is done when inventory commits; its mail follows from the stream.
 // Admins preview templates and read and retry dead letters through it.
 import { threadId } from 'node:worker_threads';
-import { ok, refuse, type BookingRef, type CallContext, type DeliveryRef, type ListDeadLetters, type PreviewMail } from '../../protocol/index.js';
+import {
+  ok,
+  refuse,
+  type BookingRef,
+  type CallContext,
+  type DeliveryRef,
+  type ListDeadLetters,
+  type PreviewMail,
+} from '../../protocol/index.js';
 import type { StartActor } from '../../platform/actor.js';
 import { publicUrlOf } from '../../platform/config.js';
 import { inTransaction, openPostgres } from '../../platform/resources.js';
@@ -29,37 +37,55 @@ export const start: StartActor<'mailer'> = async ({ config, log, shards, nc, yie
   if (!config.ticketSecret) throw new Error('EVENTLY_TICKET_SECRET must be set: mails carry signed tickets and links');
   const parts = new TicketParts(pool, config.ticketSecret, publicUrlOf(config));
   const sender = new Sender(
-    pool, providers, renderer, { maxAttempts: config.mailMaxAttempts, retryBaseMs: config.mailRetryBaseMs }, log, parts, yieldToForeground,
+    pool,
+    providers,
+    renderer,
+    { maxAttempts: config.mailMaxAttempts, retryBaseMs: config.mailRetryBaseMs },
+    log,
+    parts,
+    yieldToForeground,
   );
   const policy = { publicUrl: publicUrlOf(config) };
 
   // In runs of messages: during a flash sale, one transaction plans the mails of thousands of bookings.
-  const consumer = await consumeShardsInBatches(nc, CONSUMER, shards, REACTS_TO, log, async (messages) => {
-    const planned = await inTransaction(pool, async (client) => {
-      const readEvent = eventLookup(client);
-      const intents: Intent[] = [];
-      for (const event of await freshEvents(client, CONSUMER, messages)) {
-        for (const mail of await plan(client, readEvent, event, policy)) intents.push({ ...mail, cause: event.id });
+  const consumer = await consumeShardsInBatches(
+    nc,
+    CONSUMER,
+    shards,
+    REACTS_TO,
+    log,
+    async (messages) => {
+      const planned = await inTransaction(pool, async (client) => {
+        const readEvent = eventLookup(client);
+        const intents: Intent[] = [];
+        for (const event of await freshEvents(client, CONSUMER, messages)) {
+          for (const mail of await plan(client, readEvent, event, policy)) intents.push({ ...mail, cause: event.id });
+        }
+        return writeDeliveries(client, intents);
+      });
+      for (const { cause, userId, template, reason } of planned.skipped) {
+        mailSkipped.inc({ reason });
+        log.warn({ userId, template, reason, domainEvent: cause }, 'mail skipped: the recipient has no usable address');
       }
-      return writeDeliveries(client, intents);
-    });
-    for (const { cause, userId, template, reason } of planned.skipped) {
-      mailSkipped.inc({ reason });
-      log.warn({ userId, template, reason, domainEvent: cause }, 'mail skipped: the recipient has no usable address');
-    }
-    if (planned.written > planned.skipped.length) sender.kick();
-  }, { pace: yieldToForeground, deadLetters: (d, kind) => recordDeadLetter(pool, d, kind) });
+      if (planned.written > planned.skipped.length) sender.kick();
+    },
+    { pace: yieldToForeground, deadLetters: (d, kind) => recordDeadLetter(pool, d, kind) },
+  );
   sender.kick();
   log.info({ providers: providers.names, shards: shards.length }, 'mailer consuming');
 
-  const adminOnly = (ctx: CallContext) => (ctx.role === 'admin' ? undefined : refuse('FORBIDDEN', 'only admins manage mail'));
+  const adminOnly = (ctx: CallContext) =>
+    ctx.role === 'admin' ? undefined : refuse('FORBIDDEN', 'only admins manage mail');
   return {
     handlers: {
-      preview: async (req: PreviewMail, ctx: CallContext) => adminOnly(ctx)
-        ?? (isTemplateName(req.template) ? ok({ template: req.template, ...renderer.preview(req.template) }) : refuse('NOT_FOUND', `no mail template ${req.template}`)),
+      preview: async (req: PreviewMail, ctx: CallContext) =>
+        adminOnly(ctx) ??
+        (isTemplateName(req.template)
+          ? ok({ template: req.template, ...renderer.preview(req.template) })
+          : refuse('NOT_FOUND', `no mail template ${req.template}`)),
       deadLetters: async (req: ListDeadLetters, ctx: CallContext) => adminOnly(ctx) ?? listDeadLetters(pool, req),
       retry: async (req: DeliveryRef, ctx: CallContext) => {
-        const outcome = adminOnly(ctx) ?? await retryDeadLetter(pool, req);
+        const outcome = adminOnly(ctx) ?? (await retryDeadLetter(pool, req));
         if (outcome.ok) sender.kick();
         return outcome;
       },

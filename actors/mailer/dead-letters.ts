@@ -2,10 +2,17 @@
 // failed, newest mail first (ids are time-ordered) with a cursor, and a retry
 // that makes one due again with a fresh set of attempts.
 import type { Pool } from 'pg';
-import { ok, refuse, type DeadLetterPage, type DeliveryRef, type ListDeadLetters, type MailDelivery, type Outcome } from '../../protocol/index.js';
+import {
+  ok,
+  refuse,
+  type DeadLetterPage,
+  type DeliveryRef,
+  type ListDeadLetters,
+  type MailDelivery,
+  type Outcome,
+} from '../../protocol/index.js';
 import { decodeCursor, encodeCursor } from '../../platform/cursor.js';
 import { DELIVERY_COLUMNS, toDelivery, type DeliveryRow } from './deliveries.js';
-
 
 export async function listDeadLetters(pool: Pool, req: ListDeadLetters): Promise<Outcome<DeadLetterPage>> {
   const limit = req.limit ?? 20;
@@ -18,7 +25,9 @@ export async function listDeadLetters(pool: Pool, req: ListDeadLetters): Promise
     after = 'AND id < $2::uuid';
   }
   const { rows } = await pool.query<DeliveryRow>(
-    `SELECT ${DELIVERY_COLUMNS} FROM mail_deliveries WHERE status = 'dead' ${after} ORDER BY id DESC LIMIT $1`, params);
+    `SELECT ${DELIVERY_COLUMNS} FROM mail_deliveries WHERE status = 'dead' ${after} ORDER BY id DESC LIMIT $1`,
+    params,
+  );
   const items = rows.slice(0, limit).map(toDelivery);
   const last = items[items.length - 1];
   return ok({ items, nextCursor: rows.length > limit && last ? encodeCursor([last.id]) : null });
@@ -28,7 +37,9 @@ export async function listDeadLetters(pool: Pool, req: ListDeadLetters): Promise
 export async function retryDeadLetter(pool: Pool, { deliveryId }: DeliveryRef): Promise<Outcome<MailDelivery>> {
   const { rows } = await pool.query<DeliveryRow>(
     `UPDATE mail_deliveries SET status = 'pending', attempts = 0, next_attempt_at = now(), updated_at = now()
-     WHERE id = $1 AND status = 'dead' RETURNING ${DELIVERY_COLUMNS}`, [deliveryId]);
+     WHERE id = $1 AND status = 'dead' RETURNING ${DELIVERY_COLUMNS}`,
+    [deliveryId],
+  );
   if (rows[0]) return ok(toDelivery(rows[0]), 202);
   const found = await pool.query<{ status: string }>('SELECT status FROM mail_deliveries WHERE id = $1', [deliveryId]);
   return found.rows[0]

@@ -40,10 +40,15 @@ export function addressProblem(email: string | null | undefined): SkipReason | u
  * pending for a usable address, skipped (with the reason) otherwise.
  * Returns how many rows were written and which of them were skipped.
  */
-export async function writeDeliveries(client: PoolClient, intents: readonly Intent[]): Promise<{ written: number; skipped: Skipped[] }> {
+export async function writeDeliveries(
+  client: PoolClient,
+  intents: readonly Intent[],
+): Promise<{ written: number; skipped: Skipped[] }> {
   if (intents.length === 0) return { written: 0, skipped: [] };
   const { rows: users } = await client.query<{ id: string; email: string | null; name: string }>(
-    'SELECT id, email, name FROM users WHERE id = ANY($1::uuid[])', [[...new Set(intents.map((i) => i.userId))]]);
+    'SELECT id, email, name FROM users WHERE id = ANY($1::uuid[])',
+    [[...new Set(intents.map((i) => i.userId))]],
+  );
   const byId = new Map(users.map((u) => [u.id, u]));
   const skipped: Skipped[] = [];
   const rows = intents.map((intent) => {
@@ -69,7 +74,8 @@ export async function writeDeliveries(client: PoolClient, intents: readonly Inte
      FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, "dedupeKey" text, template text, cause uuid, "eventId" uuid, "userId" uuid,
        recipient text, data jsonb, status text, "skipReason" text)
      ON CONFLICT (dedupe_key) DO NOTHING`,
-    [JSON.stringify(rows)]);
+    [JSON.stringify(rows)],
+  );
   return { written: rowCount ?? 0, skipped };
 }
 
@@ -134,14 +140,37 @@ export const DELIVERY_COLUMNS = `id, template, status, domain_event_id, event_id
   last_error, skip_reason, provider, message_id, created_at, updated_at`;
 
 export interface DeliveryRow {
-  id: string; template: string; status: MailDelivery['status']; domain_event_id: string; event_id: string | null; user_id: string | null;
-  recipient: string | null; attempts: number; next_attempt_at: Date; last_error: string | null; skip_reason: string | null;
-  provider: string | null; message_id: string | null; created_at: Date; updated_at: Date;
+  id: string;
+  template: string;
+  status: MailDelivery['status'];
+  domain_event_id: string;
+  event_id: string | null;
+  user_id: string | null;
+  recipient: string | null;
+  attempts: number;
+  next_attempt_at: Date;
+  last_error: string | null;
+  skip_reason: string | null;
+  provider: string | null;
+  message_id: string | null;
+  created_at: Date;
+  updated_at: Date;
 }
 
 export const toDelivery = (r: DeliveryRow): MailDelivery => ({
-  id: r.id, template: r.template, status: r.status, domainEventId: r.domain_event_id, eventId: r.event_id, userId: r.user_id,
-  recipient: r.recipient, attempts: r.attempts, nextAttemptAt: r.next_attempt_at.toISOString(), lastError: r.last_error,
-  skipReason: r.skip_reason, provider: r.provider, messageId: r.message_id, createdAt: r.created_at.toISOString(),
+  id: r.id,
+  template: r.template,
+  status: r.status,
+  domainEventId: r.domain_event_id,
+  eventId: r.event_id,
+  userId: r.user_id,
+  recipient: r.recipient,
+  attempts: r.attempts,
+  nextAttemptAt: r.next_attempt_at.toISOString(),
+  lastError: r.last_error,
+  skipReason: r.skip_reason,
+  provider: r.provider,
+  messageId: r.message_id,
+  createdAt: r.created_at.toISOString(),
   updatedAt: r.updated_at.toISOString(),
 });

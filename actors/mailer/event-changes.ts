@@ -45,13 +45,16 @@ function diff(before: SnapshotRow, after: Event): Change[] {
  */
 export async function recordEventState(client: PoolClient, event: Event): Promise<Change[]> {
   const { rows } = await client.query<SnapshotRow>(
-    'SELECT version, name, venue, starts_at, ends_at FROM mail_event_snapshots WHERE event_id = $1 FOR UPDATE', [event.id]);
+    'SELECT version, name, venue, starts_at, ends_at FROM mail_event_snapshots WHERE event_id = $1 FOR UPDATE',
+    [event.id],
+  );
   const previous = rows[0];
   if (previous && previous.version >= event.version) return [];
   await client.query(
     `INSERT INTO mail_event_snapshots (event_id, version, name, venue, starts_at, ends_at) VALUES ($1, $2, $3, $4, $5, $6)
      ON CONFLICT (event_id) DO UPDATE SET version = excluded.version, name = excluded.name, venue = excluded.venue,
        starts_at = excluded.starts_at, ends_at = excluded.ends_at`,
-    [event.id, event.version, event.name, event.venue, event.startsAt, event.endsAt]);
+    [event.id, event.version, event.name, event.venue, event.startsAt, event.endsAt],
+  );
   return previous ? diff(previous, event) : [];
 }

@@ -23,7 +23,13 @@ export interface MailData {
 }
 
 const dateTime = new Intl.DateTimeFormat('en-GB', {
-  weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', timeZone: 'UTC',
+  weekday: 'short',
+  day: 'numeric',
+  month: 'short',
+  year: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+  timeZone: 'UTC',
 });
 
 /** "Tue, 1 Jun 2027, 20:00 UTC": mails go to people in many zones, and UTC is what the API speaks. */

@@ -24,8 +24,15 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const mail = (to: string) => ({ id: '01937a4c-1f00-7000-8000-0000000000f1', to, subject: 'Hello', html: '<p>Hi</p>', text: 'Hi' });
-const config = (over: Record<string, unknown>) => withOverrides(loadConfig({}), { mailFrom: 'Evently <no-reply@evently.test>', ...over });
+const mail = (to: string) => ({
+  id: '01937a4c-1f00-7000-8000-0000000000f1',
+  to,
+  subject: 'Hello',
+  html: '<p>Hi</p>',
+  text: 'Hi',
+});
+const config = (over: Record<string, unknown>) =>
+  withOverrides(loadConfig({}), { mailFrom: 'Evently <no-reply@evently.test>', ...over });
 
 test('when SendGrid refuses a mail, then it goes out over SMTP with the delivery id in its Message-ID', async () => {
   const providers = await providersFrom(config({ sendgridApiKey: 'SG.not-a-real-key', smtpUrl: sink.url }), log);
@@ -42,7 +49,7 @@ test('when SendGrid refuses a mail, then it goes out over SMTP with the delivery
   }
 });
 
-test('when every provider fails, then the error names each one\'s reason', async () => {
+test("when every provider fails, then the error names each one's reason", async () => {
   await sink.pause();
   const providers = await providersFrom(config({ sendgridApiKey: 'SG.not-a-real-key', smtpUrl: sink.url }), log);
   try {

@@ -55,10 +55,19 @@ async function sendgridProvider(apiKey: string, from: string): Promise<MailProvi
     name: 'sendgrid',
     async send(mail) {
       const [response] = await sendgrid.send({
-        to: mail.to, from, subject: mail.subject, html: mail.html, text: mail.text,
-        headers: { 'X-Evently-Delivery': mail.id }, customArgs: { delivery: mail.id },
+        to: mail.to,
+        from,
+        subject: mail.subject,
+        html: mail.html,
+        text: mail.text,
+        headers: { 'X-Evently-Delivery': mail.id },
+        customArgs: { delivery: mail.id },
         attachments: mail.attachments?.map((a) => ({
-          content: a.content.toString('base64'), filename: a.filename, type: a.contentType, disposition: 'inline', content_id: a.cid,
+          content: a.content.toString('base64'),
+          filename: a.filename,
+          type: a.contentType,
+          disposition: 'inline',
+          content_id: a.cid,
         })),
       });
       return String(response.headers?.['x-message-id'] ?? mail.id);
@@ -70,16 +79,32 @@ async function sendgridProvider(apiKey: string, from: string): Promise<MailProvi
 function smtpProvider(url: string, from: string): MailProvider {
   // Pooled: a connection carries many mails, rather than a TCP and SMTP handshake each (the URL may say otherwise).
   const transport = nodemailer.createTransport({
-    url, pool: true, maxConnections: 4, connectionTimeout: TIMEOUT_MS, greetingTimeout: TIMEOUT_MS, socketTimeout: TIMEOUT_MS,
+    url,
+    pool: true,
+    maxConnections: 4,
+    connectionTimeout: TIMEOUT_MS,
+    greetingTimeout: TIMEOUT_MS,
+    socketTimeout: TIMEOUT_MS,
   });
   const domain = domainOf(from);
   return {
     name: 'smtp',
     async send(mail) {
       const info = await transport.sendMail({
-        to: mail.to, from, subject: mail.subject, html: mail.html, text: mail.text,
-        messageId: `<${mail.id}@${domain}>`, headers: { 'X-Evently-Delivery': mail.id },
-        attachments: mail.attachments?.map((a) => ({ filename: a.filename, contentType: a.contentType, cid: a.cid, content: a.content, contentDisposition: 'inline' as const })),
+        to: mail.to,
+        from,
+        subject: mail.subject,
+        html: mail.html,
+        text: mail.text,
+        messageId: `<${mail.id}@${domain}>`,
+        headers: { 'X-Evently-Delivery': mail.id },
+        attachments: mail.attachments?.map((a) => ({
+          filename: a.filename,
+          contentType: a.contentType,
+          cid: a.cid,
+          content: a.content,
+          contentDisposition: 'inline' as const,
+        })),
       });
       return info.messageId;
     },
@@ -88,7 +113,10 @@ function smtpProvider(url: string, from: string): MailProvider {
 }
 
 export class Providers {
-  constructor(private readonly chain: readonly MailProvider[], private readonly log: Logger) {}
+  constructor(
+    private readonly chain: readonly MailProvider[],
+    private readonly log: Logger,
+  ) {}
 
   get names(): ProviderName[] {
     return this.chain.map((p) => p.name);
@@ -120,6 +148,9 @@ export async function providersFrom(config: Config, log: Logger): Promise<Provid
   const chain: MailProvider[] = [];
   if (config.sendgridApiKey) chain.push(await sendgridProvider(config.sendgridApiKey, config.mailFrom));
   if (config.smtpUrl) chain.push(smtpProvider(config.smtpUrl, config.mailFrom));
-  if (chain.length === 0) log.warn('no mail provider is configured: mails wait, then go to the dead-letter store (set SENDGRID_API_KEY or SMTP_URL)');
+  if (chain.length === 0)
+    log.warn(
+      'no mail provider is configured: mails wait, then go to the dead-letter store (set SENDGRID_API_KEY or SMTP_URL)',
+    );
   return new Providers(chain, log);
 }

@@ -32,7 +32,9 @@ function environment(): typeof Handlebars {
 }
 
 export class Renderer {
-  private constructor(private readonly compiled: ReadonlyMap<TemplateName, { subject: Compiled; html: Compiled; txt: Compiled }>) {}
+  private constructor(
+    private readonly compiled: ReadonlyMap<TemplateName, { subject: Compiled; html: Compiled; txt: Compiled }>,
+  ) {}
 
   /** Reads and compiles every template once; a missing or broken file stops start-up. */
   static load(dir = TEMPLATE_DIR): Renderer {
@@ -46,16 +48,22 @@ export class Renderer {
         envs[flavour].registerPartial(file.slice(1, -`.${flavour}.hbs`.length), compile(flavour, file));
       }
     }
-    const compiled = new Map(TEMPLATE_NAMES.map((name) => {
-      for (const flavour of ['html', 'txt'] as const) {
-        if (!files.includes(`${name}.${flavour}.hbs`)) throw new Error(`mail template ${name} has no ${name}.${flavour}.hbs in ${dir}`);
-      }
-      return [name, {
-        subject: envs.txt.compile<MailData>(templates[name].subject, options('txt')),
-        html: compile('html', `${name}.html.hbs`),
-        txt: compile('txt', `${name}.txt.hbs`),
-      }] as const;
-    }));
+    const compiled = new Map(
+      TEMPLATE_NAMES.map((name) => {
+        for (const flavour of ['html', 'txt'] as const) {
+          if (!files.includes(`${name}.${flavour}.hbs`))
+            throw new Error(`mail template ${name} has no ${name}.${flavour}.hbs in ${dir}`);
+        }
+        return [
+          name,
+          {
+            subject: envs.txt.compile<MailData>(templates[name].subject, options('txt')),
+            html: compile('html', `${name}.html.hbs`),
+            txt: compile('txt', `${name}.txt.hbs`),
+          },
+        ] as const;
+      }),
+    );
     return new Renderer(compiled);
   }
 

@@ -35,7 +35,10 @@ test('when user-provided text holds markup, then the HTML part escapes it and th
 
 test('when an event name holds line breaks, then the subject stays one line', () => {
   const sample = templates['event-cancelled'].sample;
-  const mail = renderer.render('event-cancelled', { ...sample, event: { ...sample.event, name: 'Show\r\nBcc: everyone@example.com' } });
+  const mail = renderer.render('event-cancelled', {
+    ...sample,
+    event: { ...sample.event, name: 'Show\r\nBcc: everyone@example.com' },
+  });
   assert.equal(mail.subject, 'Cancelled: Show Bcc: everyone@example.com');
 });
 
@@ -54,7 +57,7 @@ test('when the waitlist offer is rendered, then it carries the confirm link and 
   assert.match(mail.html, new RegExp(`href="${sample.confirmUrl.replaceAll('.', '\\.')}"`));
 });
 
-test('when money and times are formatted, then amounts use the currency\'s minor units and times say UTC', () => {
+test("when money and times are formatted, then amounts use the currency's minor units and times say UTC", () => {
   assert.equal(formatMoney(5000, 'EUR'), '€50.00');
   assert.equal(formatMoney(1500, 'JPY'), 'JP¥1,500');
   assert.equal(formatWhen('2027-06-01T20:00:00.000Z'), 'Tue, 1 Jun 2027, 20:00 UTC');

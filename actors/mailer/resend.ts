@@ -8,19 +8,32 @@ import { inTransaction } from '../../platform/resources.js';
 import { writeDeliveries } from './deliveries.js';
 import { eventLookup } from './reactions.js';
 
-interface BookingRow { user_id: string; event_id: string; quantity: number; total_price: number; currency: string; status: string }
+interface BookingRow {
+  user_id: string;
+  event_id: string;
+  quantity: number;
+  total_price: number;
+  currency: string;
+  status: string;
+}
 
 export async function resendTickets(pool: Pool, req: BookingRef, ctx: CallContext): Promise<Outcome<ResendReply>> {
   if (!ctx.userId) return refuse('UNAUTHENTICATED', 'sign in to have your tickets sent');
   return inTransaction(pool, async (client) => {
-    const { rows: [b] } = await client.query<BookingRow>(
-      'SELECT user_id, event_id, quantity, total_price, currency, status FROM bookings WHERE id = $1', [req.bookingId]);
+    const {
+      rows: [b],
+    } = await client.query<BookingRow>(
+      'SELECT user_id, event_id, quantity, total_price, currency, status FROM bookings WHERE id = $1',
+      [req.bookingId],
+    );
     if (!b || b.user_id !== ctx.userId) return refuse('NOT_FOUND', 'booking not found');
     if (b.status !== 'confirmed') return refuse('TICKET_REVOKED', 'the booking was cancelled; its tickets are void');
     const found = await eventLookup(client)(b.event_id);
     if (!found) return refuse('NOT_FOUND', 'booking not found');
     const booking = { id: req.bookingId, quantity: b.quantity, totalPrice: b.total_price, currency: b.currency.trim() };
-    const { written, skipped } = await writeDeliveries(client, [{ cause: uuidv7(), template: 'booking-confirmed', userId: b.user_id, data: { event: found.event, booking } }]);
+    const { written, skipped } = await writeDeliveries(client, [
+      { cause: uuidv7(), template: 'booking-confirmed', userId: b.user_id, data: { event: found.event, booking } },
+    ]);
     return ok({ queued: written > skipped.length }, 202);
   });
 }

@@ -33,8 +33,11 @@ export class Sender {
   private stopped = false;
 
   constructor(
-    private readonly pool: Pool, private readonly providers: Providers, private readonly renderer: Renderer,
-    private readonly policy: RetryPolicy, private readonly log: Logger,
+    private readonly pool: Pool,
+    private readonly providers: Providers,
+    private readonly renderer: Renderer,
+    private readonly policy: RetryPolicy,
+    private readonly log: Logger,
     /** QR codes and signed links, added when sending. */
     private readonly parts?: TicketParts,
     /** Waits, before each round, while the booking path is busy. */
@@ -66,7 +69,9 @@ export class Sender {
       await this.yieldToForeground();
       const due = await claimDue(this.pool, BATCH, CLAIM_MS);
       if (due.length === 0) return;
-      const sent = (await Promise.all(due.map((mail) => this.deliver(mail)))).filter((s): s is Delivered => s !== undefined);
+      const sent = (await Promise.all(due.map((mail) => this.deliver(mail)))).filter(
+        (s): s is Delivered => s !== undefined,
+      );
       // Should this write fail, the claims run out and the mails go again, with the same Message-IDs.
       await markSent(this.pool, sent);
       for (const s of sent) mailSent.inc({ template: s.template, provider: s.provider });
@@ -77,8 +82,15 @@ export class Sender {
   private async deliver(mail: ClaimedMail): Promise<Delivered | undefined> {
     try {
       if (!isTemplateName(mail.template)) throw new Error(`no template ${mail.template}`);
-      const { data, attachments } = this.parts ? await this.parts.add(mail.template, mail.data) : { data: mail.data, attachments: [] };
-      const sent = await this.providers.send({ id: mail.id, to: mail.recipient, ...this.renderer.render(mail.template, data), attachments });
+      const { data, attachments } = this.parts
+        ? await this.parts.add(mail.template, mail.data)
+        : { data: mail.data, attachments: [] };
+      const sent = await this.providers.send({
+        id: mail.id,
+        to: mail.recipient,
+        ...this.renderer.render(mail.template, data),
+        attachments,
+      });
       return { id: mail.id, template: mail.template, ...sent };
     } catch (err) {
       const log = this.log.child({ delivery: mail.id, template: mail.template, attempt: mail.attempts });

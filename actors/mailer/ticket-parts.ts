@@ -18,14 +18,22 @@ export interface MailParts {
   attachments: MailAttachment[];
 }
 
-interface ConfirmedData { booking: { id: string; quantity: number } }
-interface OfferData { hold: { id: string } }
+interface ConfirmedData {
+  booking: { id: string; quantity: number };
+}
+interface OfferData {
+  hold: { id: string };
+}
 
 export class TicketParts {
   private readonly keys: TicketKeys;
   private readonly links: LinkSigner;
 
-  constructor(pool: Pool, secret: string, private readonly publicUrl: string) {
+  constructor(
+    pool: Pool,
+    secret: string,
+    private readonly publicUrl: string,
+  ) {
     this.keys = new TicketKeys(pool, secret);
     this.links = new LinkSigner(secret);
   }
@@ -35,11 +43,19 @@ export class TicketParts {
       const { booking } = data as MailData & ConfirmedData;
       const codes = await codesFor(this.keys, data.event.id, booking.id, booking.quantity);
       const cidOf = (seq: number) => `ticket-${seq + 1}.${booking.id}@evently`;
-      const attachments = await Promise.all(codes.map(async ({ seq, code }) => ({
-        filename: `ticket-${seq + 1}.png`, contentType: 'image/png', cid: cidOf(seq), content: await qrPng(code, 5),
-      })));
+      const attachments = await Promise.all(
+        codes.map(async ({ seq, code }) => ({
+          filename: `ticket-${seq + 1}.png`,
+          contentType: 'image/png',
+          cid: cidOf(seq),
+          content: await qrPng(code, 5),
+        })),
+      );
       const tickets = codes.map(({ id, seq }) => ({ id, number: seq + 1, cid: cidOf(seq) }));
-      return { data: { ...data, tickets, ticketsUrl: this.links.url(this.publicUrl, 'tickets', booking.id) }, attachments };
+      return {
+        data: { ...data, tickets, ticketsUrl: this.links.url(this.publicUrl, 'tickets', booking.id) },
+        attachments,
+      };
     }
     if (template === 'waitlist-offer') {
       const { hold } = data as MailData & OfferData;

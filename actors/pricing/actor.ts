@@ -28,12 +28,18 @@ const SWEEP_MS = 500;
 const CATCH_UP_WAIT_MS = 30_000;
 
 /** Resolves once every consumer of these shards has nothing pending (or the wait is over). */
-async function caughtUp(nc: NatsConnection, shards: readonly number[], log: Logger, isStopping: () => boolean): Promise<void> {
+async function caughtUp(
+  nc: NatsConnection,
+  shards: readonly number[],
+  log: Logger,
+  isStopping: () => boolean,
+): Promise<void> {
   const jsm = await nc.jetstreamManager();
   const until = Date.now() + CATCH_UP_WAIT_MS;
   while (!isStopping() && Date.now() < until) {
-    const infos = await Promise.all(shards.map((shard) =>
-      jsm.consumers.info(DOMAIN_STREAM, durableName(CONSUMER, shard)).catch(() => undefined)));
+    const infos = await Promise.all(
+      shards.map((shard) => jsm.consumers.info(DOMAIN_STREAM, durableName(CONSUMER, shard)).catch(() => undefined)),
+    );
     if (infos.every((i) => i && i.num_pending === 0 && i.num_ack_pending === 0)) return;
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -54,9 +60,18 @@ export const start: StartActor<'pricing'> = async ({ config, log, shards, nc, yi
   };
 
   // The whole shard in stream order, in runs: a sale's bookings are summed per second before they are written.
-  const consumer = await consumeShardsInBatches(nc, CONSUMER, shards, DEMAND_EVENTS, log, (messages) => inTransaction(pool, async (client) => {
-    await recordDemand(client, await freshEvents(client, CONSUMER, messages));
-  }), { pace: yieldToForeground, deadLetters: (d, kind) => recordDeadLetter(pool, d, kind) });
+  const consumer = await consumeShardsInBatches(
+    nc,
+    CONSUMER,
+    shards,
+    DEMAND_EVENTS,
+    log,
+    (messages) =>
+      inTransaction(pool, async (client) => {
+        await recordDemand(client, await freshEvents(client, CONSUMER, messages));
+      }),
+    { pace: yieldToForeground, deadLetters: (d, kind) => recordDeadLetter(pool, d, kind) },
+  );
 
   const sweep = async (): Promise<void> => {
     const until = Date.now() - config.pricingSettleMs;
@@ -73,12 +88,18 @@ export const start: StartActor<'pricing'> = async ({ config, log, shards, nc, yi
   };
   let sweeping: Promise<void> | undefined;
   let sweeper: NodeJS.Timeout | undefined;
-  const started = caughtUp(nc, shards, log, () => stopping).catch((err: unknown) => log.warn({ err }, 'consumer catch-up check failed')).then(() => {
-    if (stopping) return;
-    sweeper = setInterval(() => {
-      sweeping ??= sweep().catch((err: unknown) => log.warn({ err }, 'price sweep failed')).finally(() => { sweeping = undefined; });
-    }, SWEEP_MS);
-  });
+  const started = caughtUp(nc, shards, log, () => stopping)
+    .catch((err: unknown) => log.warn({ err }, 'consumer catch-up check failed'))
+    .then(() => {
+      if (stopping) return;
+      sweeper = setInterval(() => {
+        sweeping ??= sweep()
+          .catch((err: unknown) => log.warn({ err }, 'price sweep failed'))
+          .finally(() => {
+            sweeping = undefined;
+          });
+      }, SWEEP_MS);
+    });
 
   return {
     handlers: {

@@ -8,7 +8,13 @@ import { recommend, type Demand, type Policy } from './model.js';
 
 /** The domain event types pricing reads. */
 export const DEMAND_EVENTS = [
-  'event.created', 'event.updated', 'event.cancelled', 'booking.confirmed', 'booking.cancelled', 'waitlist.joined', 'waitlist.changed',
+  'event.created',
+  'event.updated',
+  'event.cancelled',
+  'booking.confirmed',
+  'booking.cancelled',
+  'waitlist.joined',
+  'waitlist.changed',
 ] as const satisfies readonly DomainEventType[];
 
 export interface EventFacts {
@@ -45,13 +51,19 @@ export interface Step {
   reason: string;
 }
 
-export const emptyHistory = (): History => ({ event: null, soldBefore: 0, foldedUntil: -Infinity, sales: new Map(), waitlist: new Map() });
+export const emptyHistory = (): History => ({
+  event: null,
+  soldBefore: 0,
+  foldedUntil: -Infinity,
+  sales: new Map(),
+  waitlist: new Map(),
+});
 
 /** occurredAt rounded up to the second: boundary B (whole seconds) counts exactly what occurred by B. */
 export const saleSecond = (occurredAt: string): number => Math.ceil(Date.parse(occurredAt) / 1000) * 1000;
 
 const earliest = (a: number | null | undefined, b: number | null): number | null =>
-  (a === null || a === undefined ? b : b === null ? a : Math.min(a, b));
+  a === null || a === undefined ? b : b === null ? a : Math.min(a, b);
 
 /** One domain event's effect on the history. store.ts does the same to the tables. */
 export function applyEvent(h: History, e: DomainEvent): void {
@@ -59,10 +71,14 @@ export function applyEvent(h: History, e: DomainEvent): void {
     case 'event.created':
     case 'event.updated':
     case 'event.cancelled': {
-      const cancelledAt = earliest(h.event?.cancelledAt, e.type === 'event.cancelled' ? Date.parse(e.occurredAt) : null);
-      h.event = !h.event || e.version > h.event.version
-        ? { capacity: e.data.capacity, startsAt: Date.parse(e.data.startsAt), version: e.version, cancelledAt }
-        : { ...h.event, cancelledAt };
+      const cancelledAt = earliest(
+        h.event?.cancelledAt,
+        e.type === 'event.cancelled' ? Date.parse(e.occurredAt) : null,
+      );
+      h.event =
+        !h.event || e.version > h.event.version
+          ? { capacity: e.data.capacity, startsAt: Date.parse(e.data.startsAt), version: e.version, cancelledAt }
+          : { ...h.event, cancelledAt };
       return;
     }
     case 'booking.confirmed':
@@ -77,11 +93,15 @@ export function applyEvent(h: History, e: DomainEvent): void {
     case 'waitlist.changed': {
       const left = e.data.status === 'waiting' ? null : Date.parse(e.occurredAt);
       const known = h.waitlist.get(e.data.id);
-      h.waitlist.set(e.data.id, { quantity: e.data.quantity, joinedAt: Date.parse(e.data.joinedAt), leftAt: earliest(known?.leftAt, left) });
+      h.waitlist.set(e.data.id, {
+        quantity: e.data.quantity,
+        joinedAt: Date.parse(e.data.joinedAt),
+        leftAt: earliest(known?.leftAt, left),
+      });
       return;
     }
     default:
-      // Other domain events say nothing about demand.
+    // Other domain events say nothing about demand.
   }
 }
 
@@ -102,13 +122,23 @@ export function demandAt(h: History, policy: Policy, at: number, price: number):
     if (w.joinedAt <= at && (w.leftAt === null || w.leftAt > at)) waiting += w.quantity;
   }
   const { capacity, startsAt, cancelledAt } = h.event;
-  return { price, capacity, sold, shortTickets, longTickets, waiting, startsAt, open: cancelledAt === null || cancelledAt > at };
+  return {
+    price,
+    capacity,
+    sold,
+    shortTickets,
+    longTickets,
+    waiting,
+    startsAt,
+    open: cancelledAt === null || cancelledAt > at,
+  };
 }
 
 /** The boundaries after `lastTick` up to `until`, at most `max` of them. */
 export function boundariesDue(lastTick: number, intervalSeconds: number, until: number, max: number): number[] {
   const out: number[] = [];
-  for (let b = lastTick + intervalSeconds * 1000; b <= until && out.length < max; b += intervalSeconds * 1000) out.push(b);
+  for (let b = lastTick + intervalSeconds * 1000; b <= until && out.length < max; b += intervalSeconds * 1000)
+    out.push(b);
   return out;
 }
 

@@ -25,8 +25,13 @@ export interface Policy {
 
 /** The model's view of a dynamic policy. */
 export const policyOf = (row: PolicyRow): Policy => ({
-  basePrice: row.base_price, floor: row.floor ?? 0, ceiling: row.ceiling ?? Number.MAX_SAFE_INTEGER, maxStep: row.max_step ?? Number.MAX_SAFE_INTEGER,
-  intervalSeconds: row.interval_s, shortWindowSeconds: row.short_window_s, longWindowSeconds: row.long_window_s,
+  basePrice: row.base_price,
+  floor: row.floor ?? 0,
+  ceiling: row.ceiling ?? Number.MAX_SAFE_INTEGER,
+  maxStep: row.max_step ?? Number.MAX_SAFE_INTEGER,
+  intervalSeconds: row.interval_s,
+  shortWindowSeconds: row.short_window_s,
+  longWindowSeconds: row.long_window_s,
 });
 
 /** What the stream says about one event at a boundary. */
@@ -86,21 +91,30 @@ export function recommend(policy: Policy, demand: Demand, at: number): Recommend
   const secondsLeft = (demand.startsAt - at) / 1000;
   const soldShare = demand.capacity > 0 ? clamp(demand.sold / demand.capacity, 0, 1) : 1;
   const waitShare = Math.min(1, demand.waiting / Math.max(1, demand.capacity * WAITLIST_FULL_SHARE));
-  const multiplier = 1
-    + PACE_WEIGHT * paceTerm(Math.max(shortRate, longRate), remaining, Math.max(secondsLeft, 1) / 60)
-    + SOLD_WEIGHT * Math.max(0, soldShare - 0.5)
-    + WAITLIST_WEIGHT * waitShare;
+  const multiplier =
+    1 +
+    PACE_WEIGHT * paceTerm(Math.max(shortRate, longRate), remaining, Math.max(secondsLeft, 1) / 60) +
+    SOLD_WEIGHT * Math.max(0, soldShare - 0.5) +
+    WAITLIST_WEIGHT * waitShare;
   const wanted = Math.round(policy.basePrice * multiplier);
   const target = clamp(wanted, policy.floor, policy.ceiling);
   const next = clamp(price + clamp(target - price, -policy.maxStep, policy.maxStep), policy.floor, policy.ceiling);
 
   // Demand is high or low against the base price, whatever the price in force.
   const level = wanted > policy.basePrice ? 'high' : wanted < policy.basePrice ? 'low' : 'steady';
-  const bound = next === policy.ceiling && target >= policy.ceiling ? ', at ceiling'
-    : next === policy.floor && target <= policy.floor ? ', at floor' : '';
-  const move = next === price ? `no change (${money(price)}${bound})` : `${signed(next - price)} (target ${money(target)}${bound})`;
-  const reason = `demand ${level}: ${rate(shortRate)} tickets/min over ${span(policy.shortWindowSeconds)}`
-    + ` (${rate(longRate)} over ${span(policy.longWindowSeconds)}), ${Math.round(soldShare * 100)}% sold,`
-    + ` waitlist ${demand.waiting}, ${span(secondsLeft)} to start → ${move}`;
+  const bound =
+    next === policy.ceiling && target >= policy.ceiling
+      ? ', at ceiling'
+      : next === policy.floor && target <= policy.floor
+        ? ', at floor'
+        : '';
+  const move =
+    next === price
+      ? `no change (${money(price)}${bound})`
+      : `${signed(next - price)} (target ${money(target)}${bound})`;
+  const reason =
+    `demand ${level}: ${rate(shortRate)} tickets/min over ${span(policy.shortWindowSeconds)}` +
+    ` (${rate(longRate)} over ${span(policy.longWindowSeconds)}), ${Math.round(soldShare * 100)}% sold,` +
+    ` waitlist ${demand.waiting}, ${span(secondsLeft)} to start → ${move}`;
   return { price: next, reason };
 }

@@ -5,12 +5,23 @@
 // and is evaluated from the next interval boundary on.
 import type { Pool } from 'pg';
 import {
-  ok, refuse, type CallContext, type Outcome, type PricingPolicy, type SetPricing,
+  ok,
+  refuse,
+  type CallContext,
+  type Outcome,
+  type PricingPolicy,
+  type SetPricing,
 } from '../../protocol/index.js';
 import { inTransaction } from '../../platform/resources.js';
 import { lockEvent } from '../../platform/event-row.js';
 import {
-  boundaryAtOrBefore, checkRules, isRefusal, money, readPolicy, storePolicy, type PricingDefaults,
+  boundaryAtOrBefore,
+  checkRules,
+  isRefusal,
+  money,
+  readPolicy,
+  storePolicy,
+  type PricingDefaults,
 } from '../../platform/pricing-policy.js';
 import { writePrice, type PriceMove } from './price-change.js';
 
@@ -23,7 +34,12 @@ export interface PolicySet {
 const refused = (outcome: Outcome<never>): PolicySet => ({ outcome, moves: [] });
 
 export async function setPolicy(
-  pool: Pool, shardCount: number, { eventId, pricing }: SetPricing, ctx: CallContext, defaults: PricingDefaults, now: Date,
+  pool: Pool,
+  shardCount: number,
+  { eventId, pricing }: SetPricing,
+  ctx: CallContext,
+  defaults: PricingDefaults,
+  now: Date,
 ): Promise<PolicySet> {
   if (ctx.role !== 'admin') return refused(refuse('FORBIDDEN', 'only admins set pricing'));
   return inTransaction(pool, async (client) => {
@@ -37,21 +53,37 @@ export async function setPolicy(
     const checked = checkRules(pricing, basePrice, defaults);
     if (isRefusal(checked)) return refused(checked);
 
-    const price = checked.strategy === 'fixed' ? basePrice : Math.min(checked.ceiling!, Math.max(checked.floor!, row.price));
+    const price =
+      checked.strategy === 'fixed' ? basePrice : Math.min(checked.ceiling!, Math.max(checked.floor!, row.price));
     const firstTick = new Date(boundaryAtOrBefore(now.getTime(), checked.interval_s) + checked.interval_s * 1000);
-    const reason = checked.strategy === 'fixed'
-      ? `fixed price ${money(price)}, set by an admin`
-      : price !== row.price
-        ? `moved into the admin's range [${money(checked.floor!)}, ${money(checked.ceiling!)}]; demand is first weighed at ${firstTick.toISOString()}`
-        : `dynamic pricing within [${money(checked.floor!)}, ${money(checked.ceiling!)}]; demand is first weighed at ${firstTick.toISOString()}`;
+    const reason =
+      checked.strategy === 'fixed'
+        ? `fixed price ${money(price)}, set by an admin`
+        : price !== row.price
+          ? `moved into the admin's range [${money(checked.floor!)}, ${money(checked.ceiling!)}]; demand is first weighed at ${firstTick.toISOString()}`
+          : `dynamic pricing within [${money(checked.floor!)}, ${money(checked.ceiling!)}]; demand is first weighed at ${firstTick.toISOString()}`;
     const moves = price === row.price ? [] : [{ at: now, price, previous: row.price, reason }];
     await writePrice(client, shardCount, row, moves, checked.strategy, ctx.requestId);
-    const stored = await storePolicy(client, eventId, checked, new Date(firstTick.getTime() - checked.interval_s * 1000), reason);
+    const stored = await storePolicy(
+      client,
+      eventId,
+      checked,
+      new Date(firstTick.getTime() - checked.interval_s * 1000),
+      reason,
+    );
     return {
       moves,
       outcome: ok({
-        eventId, strategy: stored.strategy, basePrice: stored.base_price, floor: stored.floor, ceiling: stored.ceiling,
-        maxStep: stored.max_step, intervalSeconds: stored.interval_s, price, currency: row.currency, reason,
+        eventId,
+        strategy: stored.strategy,
+        basePrice: stored.base_price,
+        floor: stored.floor,
+        ceiling: stored.ceiling,
+        maxStep: stored.max_step,
+        intervalSeconds: stored.interval_s,
+        price,
+        currency: row.currency,
+        reason,
       }),
     };
   });

@@ -26,7 +26,12 @@ export interface PriceMove {
 
 /** Applies moves (in order; the last one is the price in force after commit) to the locked row. */
 export async function writePrice(
-  client: PoolClient, shardCount: number, row: EventRow, moves: readonly PriceMove[], strategy: PricingStrategy, requestId: string,
+  client: PoolClient,
+  shardCount: number,
+  row: EventRow,
+  moves: readonly PriceMove[],
+  strategy: PricingStrategy,
+  requestId: string,
 ): Promise<number> {
   const finalMove = moves.at(-1);
   if (!finalMove) return row.price;
@@ -38,13 +43,29 @@ export async function writePrice(
     text: `INSERT INTO price_history (id, event_id, at, price, previous, strategy, reason, version)
            SELECT id, $1, at, price, previous, $2, reason, $3
            FROM unnest($4::uuid[], $5::timestamptz[], $6::int[], $7::int[], $8::text[]) AS m(id, at, price, previous, reason)`,
-    values: [row.id, strategy, version, moves.map(() => uuidv7()), moves.map((m) => m.at), moves.map((m) => m.price),
-      moves.map((m) => m.previous), moves.map((m) => m.reason)],
+    values: [
+      row.id,
+      strategy,
+      version,
+      moves.map(() => uuidv7()),
+      moves.map((m) => m.at),
+      moves.map((m) => m.price),
+      moves.map((m) => m.previous),
+      moves.map((m) => m.reason),
+    ],
   });
   const change = changeOf(after, requestId);
-  await recordEvents(client, shardCount, moves.map((m) => domainEvent('price.changed',
-    { ...change, availability: availabilityOf({ ...after, price: m.price }) },
-    { price: m.price, previous: m.previous, strategy, reason: m.reason })));
+  await recordEvents(
+    client,
+    shardCount,
+    moves.map((m) =>
+      domainEvent(
+        'price.changed',
+        { ...change, availability: availabilityOf({ ...after, price: m.price }) },
+        { price: m.price, previous: m.previous, strategy, reason: m.reason },
+      ),
+    ),
+  );
   return price;
 }
 

@@ -39,7 +39,11 @@ export async function reprice(pool: Pool, shardCount: number, eventId: string, u
     const policy = await readPolicy(client, eventId, true);
     if (policy?.strategy !== 'dynamic') return [];
     const boundaries = boundariesDue(policy.last_tick.getTime(), policy.interval_s, until, MAX_CATCH_UP);
-    const { rows: [weighed] } = await client.query<{ price: number; status: string }>('SELECT price, status FROM events WHERE id = $1', [eventId]);
+    const {
+      rows: [weighed],
+    } = await client.query<{ price: number; status: string }>('SELECT price, status FROM events WHERE id = $1', [
+      eventId,
+    ]);
     const [firstBoundary] = boundaries;
     if (firstBoundary === undefined || weighed?.status !== 'scheduled') return [];
     const history = await loadHistory(client, eventId, new Date(firstBoundary));
@@ -54,7 +58,11 @@ export async function reprice(pool: Pool, shardCount: number, eventId: string, u
       if (row?.price !== weighed.price) throw new VersionConflict(eventId, 'moved its price while it was weighed');
       await writePrice(client, shardCount, row, moves, 'dynamic', `pricing-${eventId}`);
     }
-    await client.query('UPDATE event_pricing SET last_tick = $2, last_reason = $3 WHERE event_id = $1', [eventId, new Date(last.at), last.reason]);
+    await client.query('UPDATE event_pricing SET last_tick = $2, last_reason = $3 WHERE event_id = $1', [
+      eventId,
+      new Date(last.at),
+      last.reason,
+    ]);
     await foldSales(client, eventId, new Date(last.at - policy.long_window_s * 1000));
     return moves;
   });

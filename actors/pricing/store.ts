@@ -24,7 +24,8 @@ export async function recordDemand(client: PoolClient, events: readonly DomainEv
     sale.tickets += e.type === 'booking.confirmed' ? e.data.quantity : -e.data.quantity;
     sales.set(key, sale);
   }
-  for (const { eventId, second, tickets } of sales.values()) await recordSale(client, eventId, new Date(second), tickets);
+  for (const { eventId, second, tickets } of sales.values())
+    await recordSale(client, eventId, new Date(second), tickets);
 }
 
 async function recordSale(client: PoolClient, eventId: string, second: Date, tickets: number): Promise<void> {
@@ -58,7 +59,13 @@ async function recordFact(client: PoolClient, e: DomainEvent): Promise<void> {
                  starts_at = CASE WHEN EXCLUDED.version > pricing_events.version THEN EXCLUDED.starts_at ELSE pricing_events.starts_at END,
                  version = GREATEST(pricing_events.version, EXCLUDED.version),
                  cancelled_at = LEAST(pricing_events.cancelled_at, EXCLUDED.cancelled_at)`,
-        values: [e.eventId, e.data.capacity, e.data.startsAt, e.version, e.type === 'event.cancelled' ? e.occurredAt : null],
+        values: [
+          e.eventId,
+          e.data.capacity,
+          e.data.startsAt,
+          e.version,
+          e.type === 'event.cancelled' ? e.occurredAt : null,
+        ],
       });
       return;
     case 'waitlist.joined':
@@ -67,31 +74,63 @@ async function recordFact(client: PoolClient, e: DomainEvent): Promise<void> {
         name: 'pricing.record-waiting',
         text: `INSERT INTO pricing_waitlist (entry_id, event_id, quantity, joined_at, left_at) VALUES ($1, $2, $3, $4, $5)
                ON CONFLICT (entry_id) DO UPDATE SET left_at = LEAST(pricing_waitlist.left_at, EXCLUDED.left_at)`,
-        values: [e.data.id, e.eventId, e.data.quantity, e.data.joinedAt, e.data.status === 'waiting' ? null : e.occurredAt],
+        values: [
+          e.data.id,
+          e.eventId,
+          e.data.quantity,
+          e.data.joinedAt,
+          e.data.status === 'waiting' ? null : e.occurredAt,
+        ],
       });
       return;
     default:
-      // Other domain events say nothing about demand.
+    // Other domain events say nothing about demand.
   }
 }
 
 // pg reads '-infinity' (nothing folded yet) as the number -Infinity, any other time as a Date.
-interface FactsRow { capacity: number; starts_at: Date; cancelled_at: Date | null; version: number; sold_before: number; folded_until: Date | number }
+interface FactsRow {
+  capacity: number;
+  starts_at: Date;
+  cancelled_at: Date | null;
+  version: number;
+  sold_before: number;
+  folded_until: Date | number;
+}
 
 /** The history a boundary after `from` can see: waitlist entries that left before it cannot count. */
 export async function loadHistory(client: PoolClient, eventId: string, from: Date): Promise<History> {
   const facts = await client.query<FactsRow>(
-    'SELECT capacity, starts_at, cancelled_at, version, sold_before, folded_until FROM pricing_events WHERE event_id = $1', [eventId]);
-  const sales = await client.query<{ second: Date; tickets: number }>('SELECT second, tickets FROM pricing_sales WHERE event_id = $1', [eventId]);
+    'SELECT capacity, starts_at, cancelled_at, version, sold_before, folded_until FROM pricing_events WHERE event_id = $1',
+    [eventId],
+  );
+  const sales = await client.query<{ second: Date; tickets: number }>(
+    'SELECT second, tickets FROM pricing_sales WHERE event_id = $1',
+    [eventId],
+  );
   const waiting = await client.query<{ entry_id: string; quantity: number; joined_at: Date; left_at: Date | null }>(
-    'SELECT entry_id, quantity, joined_at, left_at FROM pricing_waitlist WHERE event_id = $1 AND (left_at IS NULL OR left_at > $2)', [eventId, from]);
+    'SELECT entry_id, quantity, joined_at, left_at FROM pricing_waitlist WHERE event_id = $1 AND (left_at IS NULL OR left_at > $2)',
+    [eventId, from],
+  );
   const f = facts.rows[0];
   return {
-    event: f ? { capacity: f.capacity, startsAt: f.starts_at.getTime(), cancelledAt: f.cancelled_at?.getTime() ?? null, version: f.version } : null,
+    event: f
+      ? {
+          capacity: f.capacity,
+          startsAt: f.starts_at.getTime(),
+          cancelledAt: f.cancelled_at?.getTime() ?? null,
+          version: f.version,
+        }
+      : null,
     soldBefore: f?.sold_before ?? 0,
     foldedUntil: f ? Number(f.folded_until) : -Infinity,
     sales: new Map(sales.rows.map((r) => [r.second.getTime(), r.tickets])),
-    waitlist: new Map(waiting.rows.map((r) => [r.entry_id, { quantity: r.quantity, joinedAt: r.joined_at.getTime(), leftAt: r.left_at?.getTime() ?? null }])),
+    waitlist: new Map(
+      waiting.rows.map((r) => [
+        r.entry_id,
+        { quantity: r.quantity, joinedAt: r.joined_at.getTime(), leftAt: r.left_at?.getTime() ?? null },
+      ]),
+    ),
   };
 }
 
@@ -104,5 +143,7 @@ export async function foldSales(client: PoolClient, eventId: string, until: Date
     `WITH gone AS (DELETE FROM pricing_sales WHERE event_id = $1 AND second <= $2 RETURNING tickets)
      UPDATE pricing_events SET sold_before = sold_before + (SELECT coalesce(sum(tickets), 0) FROM gone),
        folded_until = GREATEST(folded_until, $2)
-     WHERE event_id = $1`, [eventId, until]);
+     WHERE event_id = $1`,
+    [eventId, until],
+  );
 }

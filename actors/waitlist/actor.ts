@@ -19,7 +19,10 @@ import { expireHolds } from './expiry.js';
 import type { OfferPolicy } from './offers.js';
 import { CONSUMER, react, REACTS_TO, reactsTo } from './reactions.js';
 
-const offers = new Counter({ name: 'evently_waitlist_offers_total', help: 'Holds offered to waitlisted people (counted after commit)' });
+const offers = new Counter({
+  name: 'evently_waitlist_offers_total',
+  help: 'Holds offered to waitlisted people (counted after commit)',
+});
 /** Timers fire a little after expiry so the database agrees the hold ran out. */
 const EXPIRY_SLACK_MS = 50;
 
@@ -43,22 +46,40 @@ export const start: StartActor<'waitlist'> = async ({ config, log, shards, nc })
     return done.outcome;
   };
 
-  const expireNow = (eventId: string, requestId: string) => run(eventId, (client) => expireHolds(client, eventId, policy, requestId));
-  const expire = (eventId: string) => expireNow(eventId, `expiry-${eventId}`)
-    .catch((err: unknown) => log.warn({ err, eventId }, 'hold expiry failed; the scheduler\'s hold sweep will retry'));
+  const expireNow = (eventId: string, requestId: string) =>
+    run(eventId, (client) => expireHolds(client, eventId, policy, requestId));
+  const expire = (eventId: string) =>
+    expireNow(eventId, `expiry-${eventId}`).catch((err: unknown) =>
+      log.warn({ err, eventId }, "hold expiry failed; the scheduler's hold sweep will retry"),
+    );
 
   function expireAt(eventId: string, at: string): void {
     if (stopping) return;
-    const timer = setTimeout(() => { timers.delete(timer); void expire(eventId); }, Math.max(0, Date.parse(at) - Date.now()) + EXPIRY_SLACK_MS);
+    const timer = setTimeout(
+      () => {
+        timers.delete(timer);
+        void expire(eventId);
+      },
+      Math.max(0, Date.parse(at) - Date.now()) + EXPIRY_SLACK_MS,
+    );
     timers.add(timer);
   }
 
   // A seats.released with nothing for the waitlist is acknowledged without touching the database.
-  const consumer = await consumeShards(nc, CONSUMER, shards, REACTS_TO, log, async (event) => {
-    if (reactsTo(event)) await run(event.eventId, (client) => react(client, event, policy));
-  }, (d, kind) => recordDeadLetter(pool, d, kind));
+  const consumer = await consumeShards(
+    nc,
+    CONSUMER,
+    shards,
+    REACTS_TO,
+    log,
+    async (event) => {
+      if (reactsTo(event)) await run(event.eventId, (client) => react(client, event, policy));
+    },
+    (d, kind) => recordDeadLetter(pool, d, kind),
+  );
 
-  const signedIn = (ctx: CallContext): (CallContext & { userId: string }) | undefined => (ctx.userId ? { ...ctx, userId: ctx.userId } : undefined);
+  const signedIn = (ctx: CallContext): (CallContext & { userId: string }) | undefined =>
+    ctx.userId ? { ...ctx, userId: ctx.userId } : undefined;
   const needsUser = refuse('UNAUTHENTICATED', 'sign in to use the waitlist');
 
   return {
@@ -92,9 +113,10 @@ export const start: StartActor<'waitlist'> = async ({ config, log, shards, nc })
           client.release();
         }
       },
-      setPriority: async (req, ctx) => (ctx.role === 'admin'
-        ? run(req.eventId, (client) => setPriority(client, req, ctx.requestId))
-        : refuse('FORBIDDEN', 'only admins set waitlist priority')),
+      setPriority: async (req, ctx) =>
+        ctx.role === 'admin'
+          ? run(req.eventId, (client) => setPriority(client, req, ctx.requestId))
+          : refuse('FORBIDDEN', 'only admins set waitlist priority'),
       // Asked by the scheduler's hold sweep for holds whose timer was lost with a thread. It only
       // does what the timer would have done, so it needs no role.
       expireHolds: async (req, ctx) => {

@@ -13,19 +13,29 @@ import { changeOf, lockEvent, writeEvent } from '../../platform/event-row.js';
 /** Event ids with holds past their expiry. */
 export async function eventsWithExpiredHolds(client: PoolClient): Promise<string[]> {
   const { rows } = await client.query<{ event_id: string }>(
-    `SELECT DISTINCT event_id FROM holds WHERE status = 'active' AND expires_at <= now()`);
+    `SELECT DISTINCT event_id FROM holds WHERE status = 'active' AND expires_at <= now()`,
+  );
   return rows.map((r) => r.event_id);
 }
 
-export async function expireHolds(client: PoolClient, eventId: string, policy: OfferPolicy, requestId: string): Promise<Done<number>> {
+export async function expireHolds(
+  client: PoolClient,
+  eventId: string,
+  policy: OfferPolicy,
+  requestId: string,
+): Promise<Done<number>> {
   const event = await lockEvent(client, eventId);
   if (!event) return { outcome: { ok: true, status: 200, value: 0 }, events: [] };
   const { rows } = await client.query<HoldRow>(
     `UPDATE holds SET status = 'expired', updated_at = now() WHERE event_id = $1 AND status = 'active' AND expires_at <= now()
-     RETURNING ${HOLD_COLUMNS}`, [eventId]);
+     RETURNING ${HOLD_COLUMNS}`,
+    [eventId],
+  );
   if (rows.length === 0) return { outcome: { ok: true, status: 200, value: 0 }, events: [] };
-  await client.query(`UPDATE waitlist_entries SET status = 'expired', updated_at = now() WHERE id = ANY($1::uuid[]) AND status = 'offered'`,
-    [rows.map((h) => h.entry_id)]);
+  await client.query(
+    `UPDATE waitlist_entries SET status = 'expired', updated_at = now() WHERE id = ANY($1::uuid[]) AND status = 'offered'`,
+    [rows.map((h) => h.entry_id)],
+  );
   const seats = rows.reduce((n, h) => n + h.quantity, 0);
   const after = await writeEvent(client, event, { seats: { held: -seats, setAside: seats } });
   const change = changeOf(after, requestId);
@@ -37,5 +47,9 @@ export async function expireHolds(client: PoolClient, eventId: string, policy: O
   }
   events.push(domainEvent('seats.released', change, { quantity: seats, reason: 'hold-expired', toWaitlist: seats }));
   const offered = await offerSetAside(client, after, policy, requestId);
-  return { outcome: { ok: true, status: 200, value: rows.length }, events: [...events, ...offered.events], holdsExpireAt: offered.holds.map((h) => h.expiresAt) };
+  return {
+    outcome: { ok: true, status: 200, value: rows.length },
+    events: [...events, ...offered.events],
+    holdsExpireAt: offered.holds.map((h) => h.expiresAt),
+  };
 }

@@ -27,10 +27,21 @@ export interface Offered {
   events: NewDomainEvent[];
 }
 
-interface Candidate { id: string; user_id: string; quantity: number; skips: number }
+interface Candidate {
+  id: string;
+  user_id: string;
+  quantity: number;
+  skips: number;
+}
 
-export async function offerSetAside(client: PoolClient, locked: EventRow, policy: OfferPolicy, requestId: string): Promise<Offered> {
-  if (locked.set_aside === 0 || locked.status !== 'scheduled' || !locked.open) return { event: locked, holds: [], events: [] };
+export async function offerSetAside(
+  client: PoolClient,
+  locked: EventRow,
+  policy: OfferPolicy,
+  requestId: string,
+): Promise<Offered> {
+  if (locked.set_aside === 0 || locked.status !== 'scheduled' || !locked.open)
+    return { event: locked, holds: [], events: [] };
   const { rows: waiting } = await client.query<Candidate>({
     name: 'waitlist.candidates',
     text: `SELECT id, user_id, quantity, skips FROM waitlist_entries WHERE event_id = $1 AND status = 'waiting'
@@ -58,19 +69,37 @@ export async function offerSetAside(client: PoolClient, locked: EventRow, policy
   if (offered === 0 && toSale === 0) return { event: locked, holds: [], events: [] };
 
   if (passed.length > 0) {
-    await client.query('UPDATE waitlist_entries SET skips = skips + 1, updated_at = now() WHERE id = ANY($1::uuid[])', [passed.map((e) => e.id)]);
+    await client.query('UPDATE waitlist_entries SET skips = skips + 1, updated_at = now() WHERE id = ANY($1::uuid[])', [
+      passed.map((e) => e.id),
+    ]);
   }
   const holdIds = chosen.map(() => uuidv7());
-  const { rows: holdRows } = chosen.length === 0 ? { rows: [] as HoldRow[] } : await client.query<HoldRow>(
-    `INSERT INTO holds (id, event_id, user_id, entry_id, quantity, expires_at)
+  const { rows: holdRows } =
+    chosen.length === 0
+      ? { rows: [] as HoldRow[] }
+      : await client.query<HoldRow>(
+          `INSERT INTO holds (id, event_id, user_id, entry_id, quantity, expires_at)
      SELECT h.id, $1, h.user_id, h.entry_id, h.quantity, now() + make_interval(secs => $2)
        FROM unnest($3::uuid[], $4::uuid[], $5::uuid[], $6::int[]) AS h(id, user_id, entry_id, quantity)
      RETURNING ${HOLD_COLUMNS}`,
-    [locked.id, policy.holdSeconds, holdIds, chosen.map((e) => e.user_id), chosen.map((e) => e.id), chosen.map((e) => e.quantity)]);
+          [
+            locked.id,
+            policy.holdSeconds,
+            holdIds,
+            chosen.map((e) => e.user_id),
+            chosen.map((e) => e.id),
+            chosen.map((e) => e.quantity),
+          ],
+        );
   for (const hold of holdRows) {
-    await client.query(`UPDATE waitlist_entries SET status = 'offered', hold_id = $2, updated_at = now() WHERE id = $1`, [hold.entry_id, hold.id]);
+    await client.query(
+      `UPDATE waitlist_entries SET status = 'offered', hold_id = $2, updated_at = now() WHERE id = $1`,
+      [hold.entry_id, hold.id],
+    );
   }
-  const event = await writeEvent(client, locked, { seats: { setAside: -(offered + toSale), held: offered, available: toSale } });
+  const event = await writeEvent(client, locked, {
+    seats: { setAside: -(offered + toSale), held: offered, available: toSale },
+  });
   const change = changeOf(event, requestId);
   const holds = holdRows.map(toHold);
   const events: NewDomainEvent[] = [];
@@ -79,14 +108,18 @@ export async function offerSetAside(client: PoolClient, locked: EventRow, policy
     const entry = await readEntry(client, hold.entryId);
     if (entry) events.push(domainEvent('waitlist.changed', change, entry));
   }
-  if (toSale > 0) events.push(domainEvent('seats.released', change, { quantity: toSale, reason: 'waitlist-unclaimed', toWaitlist: 0 }));
+  if (toSale > 0)
+    events.push(
+      domainEvent('seats.released', change, { quantity: toSale, reason: 'waitlist-unclaimed', toWaitlist: 0 }),
+    );
   if (chosen.length > 0) events.push(await positionsChanged(client, change));
   return { event, holds, events };
 }
 
 /** Announces the head of the queue's positions after entries left it. */
 export async function positionsChanged(
-  client: PoolClient, change: { eventId: string; version: number; requestId: string },
+  client: PoolClient,
+  change: { eventId: string; version: number; requestId: string },
 ): Promise<NewDomainEvent> {
   const { rows } = await client.query<{ id: string; user_id: string; position: number }>({
     name: 'waitlist.head-positions',
@@ -94,6 +127,9 @@ export async function positionsChanged(
            FROM waitlist_entries WHERE event_id = $1 AND status = 'waiting' ORDER BY ${QUEUE_ORDER} LIMIT ${POSITIONS_ANNOUNCED}`,
     values: [change.eventId],
   });
-  return domainEvent('waitlist.positions', { ...change, availability: null },
-    { entries: rows.map((r) => ({ entryId: r.id, userId: r.user_id, position: r.position })) });
+  return domainEvent(
+    'waitlist.positions',
+    { ...change, availability: null },
+    { entries: rows.map((r) => ({ entryId: r.id, userId: r.user_id, position: r.position })) },
+  );
 }

@@ -18,10 +18,16 @@ export const CONSUMER = 'waitlist';
 const nothing: Done<null> = { outcome: { ok: true, status: 200, value: null }, events: [] };
 
 /** The only domain event types the waitlist consumes. */
-export const REACTS_TO = ['seats.released', 'hold.confirmed', 'event.cancelled'] as const satisfies readonly DomainEventType[];
+export const REACTS_TO = [
+  'seats.released',
+  'hold.confirmed',
+  'event.cancelled',
+] as const satisfies readonly DomainEventType[];
 
 export const reactsTo = (event: DomainEvent): boolean =>
-  (event.type === 'seats.released' && event.data.toWaitlist > 0) || event.type === 'hold.confirmed' || event.type === 'event.cancelled';
+  (event.type === 'seats.released' && event.data.toWaitlist > 0) ||
+  event.type === 'hold.confirmed' ||
+  event.type === 'event.cancelled';
 
 export async function react(client: PoolClient, event: DomainEvent, policy: OfferPolicy): Promise<Done<null>> {
   if (!reactsTo(event)) return nothing;
@@ -35,14 +41,17 @@ export async function react(client: PoolClient, event: DomainEvent, policy: Offe
     }
     case 'hold.confirmed': {
       const { rowCount } = await client.query(
-        `UPDATE waitlist_entries SET status = 'booked', updated_at = now() WHERE id = $1 AND status = 'offered'`, [event.data.entryId]);
+        `UPDATE waitlist_entries SET status = 'booked', updated_at = now() WHERE id = $1 AND status = 'offered'`,
+        [event.data.entryId],
+      );
       const entry = rowCount === 1 ? await readEntry(client, event.data.entryId) : undefined;
       return { ...nothing, events: entry ? [domainEvent('waitlist.changed', change, entry)] : [] };
     }
     case 'event.cancelled': {
       const { rows } = await client.query<{ id: string }>(
         `UPDATE waitlist_entries SET status = 'expired', updated_at = now() WHERE event_id = $1 AND status IN ('waiting', 'offered') RETURNING id`,
-        [event.eventId]);
+        [event.eventId],
+      );
       const entries = await Promise.all(rows.map((r) => readEntry(client, r.id)));
       return { ...nothing, events: entries.flatMap((e) => (e ? [domainEvent('waitlist.changed', change, e)] : [])) };
     }

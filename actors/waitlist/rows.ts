@@ -8,8 +8,16 @@ import { expectRow } from '../../platform/expect-row.js';
 export const QUEUE_ORDER = 'priority DESC, joined_at, id';
 
 export interface EntryRow {
-  id: string; event_id: string; user_id: string; quantity: number; priority: number;
-  status: WaitlistEntry['status']; joined_at: Date; skips: number; hold_id: string | null; expires_at: Date | null;
+  id: string;
+  event_id: string;
+  user_id: string;
+  quantity: number;
+  priority: number;
+  status: WaitlistEntry['status'];
+  joined_at: Date;
+  skips: number;
+  hold_id: string | null;
+  expires_at: Date | null;
 }
 
 const ENTRY_SELECT = `SELECT e.id, e.event_id, e.user_id, e.quantity, e.priority, e.status, e.joined_at, e.skips,
@@ -32,8 +40,14 @@ export async function positionOf(client: PoolClient, row: EntryRow): Promise<num
 
 export function toEntry(row: EntryRow, position: number | null): WaitlistEntry {
   return {
-    id: row.id, eventId: row.event_id, userId: row.user_id, quantity: row.quantity, priority: row.priority,
-    position, status: row.status, joinedAt: row.joined_at.toISOString(),
+    id: row.id,
+    eventId: row.event_id,
+    userId: row.user_id,
+    quantity: row.quantity,
+    priority: row.priority,
+    position,
+    status: row.status,
+    joinedAt: row.joined_at.toISOString(),
     offer: row.hold_id && row.expires_at ? { holdId: row.hold_id, expiresAt: row.expires_at.toISOString() } : null,
   };
 }
@@ -48,7 +62,9 @@ export async function readEntry(client: PoolClient, entryId: string): Promise<Wa
 export async function entryOfUser(client: PoolClient, eventId: string, userId: string): Promise<EntryRow | undefined> {
   const { rows } = await client.query<EntryRow>(
     `${ENTRY_SELECT} WHERE e.event_id = $1 AND e.user_id = $2
-     ORDER BY (e.status IN ('waiting', 'offered')) DESC, e.joined_at DESC LIMIT 1`, [eventId, userId]);
+     ORDER BY (e.status IN ('waiting', 'offered')) DESC, e.joined_at DESC LIMIT 1`,
+    [eventId, userId],
+  );
   return rows[0];
 }
 
@@ -63,6 +79,8 @@ export async function queue(client: PoolClient, eventId: string, limit: number, 
   if (afterId) params.push(afterId);
   const { rows } = await client.query<EntryRow>(
     `${ENTRY_SELECT} WHERE e.event_id = $1 AND e.status = 'waiting' ${from}
-     ORDER BY e.priority DESC, e.joined_at, e.id LIMIT $2`, params);
+     ORDER BY e.priority DESC, e.joined_at, e.id LIMIT $2`,
+    params,
+  );
   return rows;
 }

@@ -4,7 +4,16 @@
 // settings and the draw's seed; Redis mirrors the waiting line for positions.
 // Edges hear over core NATS which rooms are on and what changed per tick.
 import { threadId } from 'node:worker_threads';
-import { admissionKey, ok, refuse, ROOMS_SUBJECT, shardOf, type CallContext, type QueueTicket, type RoomChange } from '../../protocol/index.js';
+import {
+  admissionKey,
+  ok,
+  refuse,
+  ROOMS_SUBJECT,
+  shardOf,
+  type CallContext,
+  type QueueTicket,
+  type RoomChange,
+} from '../../protocol/index.js';
 import type { StartActor } from '../../platform/actor.js';
 import { inTransaction, openPostgres, openRedis } from '../../platform/resources.js';
 import { JoinBatcher } from './join-batcher.js';
@@ -13,53 +22,98 @@ import { joinedTotal } from './metrics.js';
 import { estimateSeconds } from './pace.js';
 import { allRooms, removeRoom, roomRow, roomState, setRoom, type RoomRow } from './rooms.js';
 import { RATES_KEY, Ticker } from './ticker.js';
-import { joinBatch, latestTicket, leaveQueue, liveTickets, placeInPostgres, toTicket, type TicketRow } from './tickets.js';
+import {
+  joinBatch,
+  latestTicket,
+  leaveQueue,
+  liveTickets,
+  placeInPostgres,
+  toTicket,
+  type TicketRow,
+} from './tickets.js';
 
 export const start: StartActor<'waitroom'> = async ({ config, log, shards, nc }) => {
   const pool = openPostgres(config, log);
   const redis = openRedis(config, log);
   const key = admissionKey(config.admissionSecret, config.jwtSecret);
   const line = new Line(redis, pool);
-  const pace = { tickMs: config.waitroomTickMs, startShoppers: config.waitroomStartShoppers, shopSeconds: config.waitroomShopSeconds, windowSeconds: 10 };
+  const pace = {
+    tickMs: config.waitroomTickMs,
+    startShoppers: config.waitroomStartShoppers,
+    shopSeconds: config.waitroomShopSeconds,
+    windowSeconds: 10,
+  };
   const ticker = new Ticker({ pool, redis, nc, line, key, pace, log });
   const mine = new Set(shards);
   let rooms = new Map<string, RoomRow>();
 
   const rates = async (): Promise<Record<string, string>> => redis.hgetall(RATES_KEY).catch(() => ({}));
-  const rateOf = (eventId: string, all: Record<string, string> = {}) => ticker.rate(eventId) || Number(all[eventId] ?? 0);
+  const rateOf = (eventId: string, all: Record<string, string> = {}) =>
+    ticker.rate(eventId) || Number(all[eventId] ?? 0);
 
   /** Position and estimate of waiting tickets: Redis first, Postgres while the mirror is rebuilt. */
   const standings = async (eventId: string, rows: readonly TicketRow[]) => {
-    const room = rooms.get(eventId) ?? await roomRow(pool, eventId);
+    const room = rooms.get(eventId) ?? (await roomRow(pool, eventId));
     const drawn = room?.shuffled_at != null;
     const perSecond = ticker.rate(eventId) || (room?.admit_per_minute ? room.admit_per_minute / 60 : 0);
     const waiting = rows.filter((r) => r.state === 'waiting' && (drawn || !r.prequeue));
-    const places = await line.places(eventId, waiting.map((r) => r.user_id));
-    const out = new Map<string, { position: number | null; estimatedWaitSeconds: number | null; rank: number | null }>();
+    const places = await line.places(
+      eventId,
+      waiting.map((r) => r.user_id),
+    );
+    const out = new Map<
+      string,
+      { position: number | null; estimatedWaitSeconds: number | null; rank: number | null }
+    >();
     for (const r of rows) {
-      if (r.state !== 'waiting') { out.set(r.user_id, { position: null, estimatedWaitSeconds: null, rank: null }); continue; }
+      if (r.state !== 'waiting') {
+        out.set(r.user_id, { position: null, estimatedWaitSeconds: null, rank: null });
+        continue;
+      }
       if (!drawn && r.prequeue) {
         // Not drawn yet: no place exists; the honest wait is at least until opensAt.
         const untilOpen = room ? Math.max(0, Math.ceil((room.opens_at.getTime() - Date.now()) / 1000)) : null;
         out.set(r.user_id, { position: null, estimatedWaitSeconds: untilOpen, rank: null });
         continue;
       }
-      const place = places.get(r.user_id) ?? { position: await placeInPostgres(pool, eventId, Number(r.rank)), rank: Number(r.rank) };
-      out.set(r.user_id, { position: place.position, estimatedWaitSeconds: estimateSeconds(place.position, perSecond), rank: place.rank });
+      const place = places.get(r.user_id) ?? {
+        position: await placeInPostgres(pool, eventId, Number(r.rank)),
+        rank: Number(r.rank),
+      };
+      out.set(r.user_id, {
+        position: place.position,
+        estimatedWaitSeconds: estimateSeconds(place.position, perSecond),
+        rank: place.rank,
+      });
     }
     return out;
   };
 
   // A batch's answers are worked out together: its places are one Redis pipeline, not one per joiner.
-  const batcher = new JoinBatcher<{ ticket: QueueTicket; created: boolean }>(async (eventId, userIds) => {
-    const joined = await joinBatch(pool, eventId, userIds);
-    if (!joined) return undefined;
-    const created = [...joined.values()].filter((j) => j.created).map((j) => j.row);
-    joinedTotal.inc(created.length);
-    await line.add(eventId, created.map((r) => ({ userId: r.user_id, rank: Number(r.rank) })));
-    const standing = await standings(eventId, [...joined.values()].map((j) => j.row));
-    return new Map([...joined].map(([userId, j]) => [userId, { ticket: toTicket(j.row, standing.get(userId)!, key), created: j.created }]));
-  }, 1000, log);
+  const batcher = new JoinBatcher<{ ticket: QueueTicket; created: boolean }>(
+    async (eventId, userIds) => {
+      const joined = await joinBatch(pool, eventId, userIds);
+      if (!joined) return undefined;
+      const created = [...joined.values()].filter((j) => j.created).map((j) => j.row);
+      joinedTotal.inc(created.length);
+      await line.add(
+        eventId,
+        created.map((r) => ({ userId: r.user_id, rank: Number(r.rank) })),
+      );
+      const standing = await standings(
+        eventId,
+        [...joined.values()].map((j) => j.row),
+      );
+      return new Map(
+        [...joined].map(([userId, j]) => [
+          userId,
+          { ticket: toTicket(j.row, standing.get(userId)!, key), created: j.created },
+        ]),
+      );
+    },
+    1000,
+    log,
+  );
 
   const announce = (change: RoomChange) => nc.publish(ROOMS_SUBJECT, JSON.stringify(change));
   const needsUser = refuse('UNAUTHENTICATED', 'sign in to use the waiting room');
@@ -75,8 +129,11 @@ export const start: StartActor<'waitroom'> = async ({ config, log, shards, nc })
       const all = await allRooms(pool);
       rooms = new Map(all.filter((r) => mine.has(shardOf(r.event_id, config.shards))).map((r) => [r.event_id, r]));
       await ticker.tick([...rooms.values()]);
-    })().catch((err: unknown) => log.error({ err }, 'waiting room tick failed'))
-      .finally(() => { if (!stopping) timer = setTimeout(loop, config.waitroomTickMs); });
+    })()
+      .catch((err: unknown) => log.error({ err }, 'waiting room tick failed'))
+      .finally(() => {
+        if (!stopping) timer = setTimeout(loop, config.waitroomTickMs);
+      });
   };
   loop();
 

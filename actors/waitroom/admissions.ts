@@ -8,7 +8,12 @@ import { inTransaction } from '../../platform/resources.js';
 import { digestOf, seededShuffle } from './shuffle.js';
 import type { TicketRow } from './tickets.js';
 
-export interface Draw { seed: string; count: number; inputDigest: string; outputDigest: string }
+export interface Draw {
+  seed: string;
+  count: number;
+  inputDigest: string;
+  outputDigest: string;
+}
 
 /**
  * Puts the pre-queue in the seeded random order, ahead of everyone who joined
@@ -18,17 +23,27 @@ export interface Draw { seed: string; count: number; inputDigest: string; output
  */
 export async function drawPrequeue(pool: pg.Pool, eventId: string, seed: string): Promise<Draw | undefined> {
   return inTransaction(pool, async (client) => {
-    const { rows: [room] } = await client.query<{ shuffled_at: Date | null }>(
-      'SELECT shuffled_at FROM waitroom_rooms WHERE event_id = $1 FOR UPDATE', [eventId]);
+    const {
+      rows: [room],
+    } = await client.query<{ shuffled_at: Date | null }>(
+      'SELECT shuffled_at FROM waitroom_rooms WHERE event_id = $1 FOR UPDATE',
+      [eventId],
+    );
     if (!room || room.shuffled_at) return undefined;
     const { rows } = await client.query<{ id: string }>(
-      `SELECT id FROM waitroom_tickets WHERE event_id = $1 AND prequeue AND state = 'waiting' ORDER BY joined_at, id`, [eventId]);
+      `SELECT id FROM waitroom_tickets WHERE event_id = $1 AND prequeue AND state = 'waiting' ORDER BY joined_at, id`,
+      [eventId],
+    );
     const input = rows.map((r) => r.id);
     const drawn = seededShuffle(input, seed);
     await client.query(
       `UPDATE waitroom_tickets t SET rank = d.rank FROM unnest($2::uuid[], $3::bigint[]) AS d(id, rank) WHERE t.id = d.id AND t.event_id = $1`,
-      [eventId, drawn, drawn.map((_, i) => i - drawn.length)]);
-    await client.query('UPDATE waitroom_rooms SET shuffle_seed = $2, shuffled_at = now(), shuffled_count = $3 WHERE event_id = $1', [eventId, seed, drawn.length]);
+      [eventId, drawn, drawn.map((_, i) => i - drawn.length)],
+    );
+    await client.query(
+      'UPDATE waitroom_rooms SET shuffle_seed = $2, shuffled_at = now(), shuffled_count = $3 WHERE event_id = $1',
+      [eventId, seed, drawn.length],
+    );
     return { seed, count: drawn.length, inputDigest: digestOf(input), outputDigest: digestOf(drawn) };
   });
 }
@@ -37,7 +52,9 @@ export async function drawPrequeue(pool: pg.Pool, eventId: string, seed: string)
 export async function expireDue(pool: pg.Pool, eventId: string): Promise<number> {
   const { rowCount } = await pool.query(
     `UPDATE waitroom_tickets SET state = 'expired', ended_at = now()
-     WHERE event_id = $1 AND state = 'admitted' AND admission_expires_at <= now()`, [eventId]);
+     WHERE event_id = $1 AND state = 'admitted' AND admission_expires_at <= now()`,
+    [eventId],
+  );
   return rowCount ?? 0;
 }
 
@@ -47,7 +64,9 @@ export async function admitNext(pool: pg.Pool, eventId: string, n: number, ttlSe
   const { rows } = await pool.query<TicketRow>(
     `UPDATE waitroom_tickets SET state = 'admitted', admitted_at = now(), admission_expires_at = now() + make_interval(secs => $3)
      WHERE id IN (SELECT id FROM waitroom_tickets WHERE event_id = $1 AND state = 'waiting' ORDER BY rank LIMIT $2 FOR UPDATE SKIP LOCKED)
-     RETURNING *`, [eventId, n, ttlSeconds]);
+     RETURNING *`,
+    [eventId, n, ttlSeconds],
+  );
   return rows.sort((a, b) => Number(a.rank) - Number(b.rank));
 }
 
@@ -66,6 +85,7 @@ export async function demandOf(pool: pg.Pool, eventId: string, windowSeconds: nu
        (SELECT count(*) FROM bookings WHERE event_id = $1 AND status = 'confirmed' AND created_at > now() - make_interval(secs => $2))::int AS "recentBookings",
        (SELECT count(*) FROM waitroom_tickets t WHERE t.event_id = $1 AND t.state = 'admitted' AND t.admission_expires_at > now()
           AND NOT EXISTS (SELECT 1 FROM event_user_tickets u WHERE u.event_id = t.event_id AND u.user_id = t.user_id AND u.confirmed > 0))::int AS shopping`,
-    [eventId, windowSeconds]);
+    [eventId, windowSeconds],
+  );
   return expectRow(rows[0], 'waitroom demand');
 }

@@ -6,13 +6,21 @@ import type { Logger } from '../../platform/logger.js';
 
 type Run<R> = (eventId: string, userIds: readonly string[]) => Promise<Map<string, R> | undefined>;
 
-interface Waiter<R> { userId: string; resolve: (r: R | undefined) => void; reject: (err: unknown) => void }
+interface Waiter<R> {
+  userId: string;
+  resolve: (r: R | undefined) => void;
+  reject: (err: unknown) => void;
+}
 
 export class JoinBatcher<R> {
   private readonly waiting = new Map<string, Waiter<R>[]>();
   private readonly busy = new Set<string>();
 
-  constructor(private readonly run: Run<R>, private readonly max: number, private readonly log: Logger) {}
+  constructor(
+    private readonly run: Run<R>,
+    private readonly max: number,
+    private readonly log: Logger,
+  ) {}
 
   /** The user's result, or undefined when the room does not exist. */
   submit(eventId: string, userId: string): Promise<R | undefined> {

@@ -11,12 +11,18 @@ const builtKey = (eventId: string) => `evently:wr:${eventId}:built`;
 /** Joins and leaves racing a rebuild are replayed from this far back. */
 const CATCH_UP_MS = 10_000;
 
-export interface Placed { userId: string; rank: number }
+export interface Placed {
+  userId: string;
+  rank: number;
+}
 
 export class Line {
   private runId: string | undefined;
 
-  constructor(private readonly redis: Redis, private readonly pool: pg.Pool) {}
+  constructor(
+    private readonly redis: Redis,
+    private readonly pool: pg.Pool,
+  ) {}
 
   /** Redis's run id, read once per tick: it changes with every Redis restart. */
   async refreshRunId(): Promise<void> {
@@ -47,7 +53,8 @@ export class Line {
     userIds.forEach((u, i) => {
       const rank = replies[2 * i]?.[1];
       const score = replies[2 * i + 1]?.[1];
-      if (typeof rank === 'number' && score !== null && score !== undefined) out.set(u, { position: rank + 1, rank: Number(score) });
+      if (typeof rank === 'number' && score !== null && score !== undefined)
+        out.set(u, { position: rank + 1, rank: Number(score) });
     });
     return out;
   }
@@ -66,7 +73,9 @@ export class Line {
     const tmp = `${lineKey(eventId)}:building`;
     await this.redis.del(tmp);
     const { rows } = await this.pool.query<{ user_id: string; rank: string }>(
-      `SELECT user_id, rank FROM waitroom_tickets WHERE event_id = $1 AND state = 'waiting'`, [eventId]);
+      `SELECT user_id, rank FROM waitroom_tickets WHERE event_id = $1 AND state = 'waiting'`,
+      [eventId],
+    );
     for (let i = 0; i < rows.length; i += 5000) {
       await this.redis.zadd(tmp, ...rows.slice(i, i + 5000).flatMap((r) => [Number(r.rank), r.user_id]));
     }
@@ -74,10 +83,18 @@ export class Line {
     else await this.redis.del(lineKey(eventId));
     const { rows: recent } = await this.pool.query<{ user_id: string; rank: string; state: string }>(
       `SELECT user_id, rank, state FROM waitroom_tickets
-       WHERE event_id = $1 AND greatest(joined_at, admitted_at, ended_at) >= $2 ORDER BY joined_at`, [eventId, started]);
+       WHERE event_id = $1 AND greatest(joined_at, admitted_at, ended_at) >= $2 ORDER BY joined_at`,
+      [eventId, started],
+    );
     const last = new Map(recent.map((r) => [r.user_id, r]));
-    await this.add(eventId, [...last.values()].filter((r) => r.state === 'waiting').map((r) => ({ userId: r.user_id, rank: Number(r.rank) })));
-    await this.remove(eventId, [...last.values()].filter((r) => r.state !== 'waiting').map((r) => r.user_id));
+    await this.add(
+      eventId,
+      [...last.values()].filter((r) => r.state === 'waiting').map((r) => ({ userId: r.user_id, rank: Number(r.rank) })),
+    );
+    await this.remove(
+      eventId,
+      [...last.values()].filter((r) => r.state !== 'waiting').map((r) => r.user_id),
+    );
     if (this.runId) await this.redis.set(builtKey(eventId), this.runId);
     return rows.length;
   }

@@ -14,7 +14,10 @@ export interface PaceSettings {
   windowSeconds: number;
 }
 
-export interface Due { admit: number; carry: number }
+export interface Due {
+  admit: number;
+  carry: number;
+}
 
 /** Fixed rate: elapsed time earns admissions; the fraction carries to the next tick. */
 export function fixedDue(admitPerMinute: number, elapsedMs: number, carry: number, available: number): Due {
@@ -55,4 +58,4 @@ export class MeasuredRate {
 }
 
 export const estimateSeconds = (position: number, perSecond: number): number | null =>
-  (perSecond > 0 ? Math.ceil(position / perSecond) : null);
+  perSecond > 0 ? Math.ceil(position / perSecond) : null;

@@ -23,7 +23,11 @@ test('when nothing is on sale, then neither pace admits anyone', () => {
 
 test('when the booking path completes more, then the adaptive pace lets more shop, and never beyond the target', () => {
   assert.equal(adaptiveDue({ available: 100, recentBookings: 0, shopping: 0 }, pace), 50, 'the start');
-  assert.equal(adaptiveDue({ available: 100, recentBookings: 0, shopping: 50 }, pace), 0, 'start shoppers still shopping');
+  assert.equal(
+    adaptiveDue({ available: 100, recentBookings: 0, shopping: 50 }, pace),
+    0,
+    'start shoppers still shopping',
+  );
   // 200 bookings/s: target 1000 shopping, growth at most 2 × 100 per tick.
   assert.equal(adaptiveDue({ available: 5000, recentBookings: 2000, shopping: 100 }, pace), 200);
   assert.equal(adaptiveDue({ available: 5000, recentBookings: 2000, shopping: 950 }, pace), 50);

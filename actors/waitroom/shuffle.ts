@@ -46,13 +46,17 @@ function swap<T>(a: T[], i: number, j: number): void {
 }
 
 /** A short fingerprint of an order, logged with the seed so a replay can be compared. */
-export const digestOf = (ids: readonly string[]): string => createHash('sha256').update(ids.join(',')).digest('hex').slice(0, 16);
+export const digestOf = (ids: readonly string[]): string =>
+  createHash('sha256').update(ids.join(',')).digest('hex').slice(0, 16);
 
 /** Uniformity check: chi-square of item-by-place counts over `runs` fresh seeds; df = (n-1)². */
 export function positionChiSquare(n: number, runs: number): { chi2: number; df: number } {
   const counts = Array.from({ length: n }, () => new Array<number>(n).fill(0));
   // Shuffling the rows themselves: the row drawn to place `pos` is the item that landed there.
-  for (let r = 0; r < runs; r++) seededShuffle(counts, newSeed()).forEach((row, pos) => { row[pos] = (row[pos] ?? 0) + 1; });
+  for (let r = 0; r < runs; r++)
+    seededShuffle(counts, newSeed()).forEach((row, pos) => {
+      row[pos] = (row[pos] ?? 0) + 1;
+    });
   const expected = runs / n;
   let chi2 = 0;
   for (const row of counts) for (const c of row) chi2 += (c - expected) ** 2 / expected;

@@ -17,9 +17,22 @@ import { newSeed } from './shuffle.js';
 
 export const RATES_KEY = 'evently:wr:rates';
 
-interface RoomMemory { seq: number; carry: number; lastTick: number; rate: MeasuredRate }
+interface RoomMemory {
+  seq: number;
+  carry: number;
+  lastTick: number;
+  rate: MeasuredRate;
+}
 
-export interface TickDeps { pool: pg.Pool; redis: Redis; nc: NatsConnection; line: Line; key: Buffer; pace: PaceSettings; log: Logger }
+export interface TickDeps {
+  pool: pg.Pool;
+  redis: Redis;
+  nc: NatsConnection;
+  line: Line;
+  key: Buffer;
+  pace: PaceSettings;
+  log: Logger;
+}
 
 export class Ticker {
   private readonly epoch = randomUUID();
@@ -54,7 +67,9 @@ export class Ticker {
   async tick(rooms: readonly RoomRow[]): Promise<void> {
     await this.d.line.refreshRunId();
     for (const room of rooms) {
-      await this.tickRoom(room).catch((err: unknown) => this.d.log.error({ err, eventId: room.event_id }, 'waiting room tick failed'));
+      await this.tickRoom(room).catch((err: unknown) =>
+        this.d.log.error({ err, eventId: room.event_id }, 'waiting room tick failed'),
+      );
     }
     for (const eventId of this.memory.keys()) if (!rooms.some((r) => r.event_id === eventId)) this.forget(eventId);
   }
@@ -98,12 +113,16 @@ export class Ticker {
         n = adaptiveDue(await demandOf(pool, eventId, this.d.pace.windowSeconds), this.d.pace);
       }
       admittedRows = await admitNext(pool, eventId, n, room.admission_ttl_s);
-      await line.remove(eventId, admittedRows.map((r) => r.user_id));
+      await line.remove(
+        eventId,
+        admittedRows.map((r) => r.user_id),
+      );
     }
     mem.lastTick = now;
     mem.rate.add(admittedRows.length, now);
     admittedTotal.inc(admittedRows.length);
-    for (const r of admittedRows) waitSeconds.observe(Math.max(0, (r.admitted_at!.getTime() - r.joined_at.getTime()) / 1000));
+    for (const r of admittedRows)
+      waitSeconds.observe(Math.max(0, (r.admitted_at!.getTime() - r.joined_at.getTime()) / 1000));
     const ratePerSecond = mem.rate.perSecond(now);
     await this.d.redis.hset(RATES_KEY, eventId, String(ratePerSecond));
     waitingGauge.set({ eventId }, await line.waiting(eventId));
@@ -113,10 +132,20 @@ export class Ticker {
     const removed = [...admittedRows.map((r) => Number(r.rank)), ...left].sort((a, b) => a - b);
     // Published every tick, changed or not, so that an edge can tell a lost message from a quiet room.
     const change: QueueChange = {
-      eventId, seq, epoch: this.epoch, reset, removed, ratePerSecond, at: Date.now(),
+      eventId,
+      seq,
+      epoch: this.epoch,
+      reset,
+      removed,
+      ratePerSecond,
+      at: Date.now(),
       admitted: admittedRows.map((r) => {
         const x = r.admission_expires_at!.getTime();
-        return { userId: r.user_id, token: signAdmission(this.d.key, { u: r.user_id, e: eventId, x }), expiresAt: new Date(x).toISOString() };
+        return {
+          userId: r.user_id,
+          token: signAdmission(this.d.key, { u: r.user_id, e: eventId, x }),
+          expiresAt: new Date(x).toISOString(),
+        };
       }),
     };
     this.d.nc.publish(queueSubject(eventId), JSON.stringify(change));

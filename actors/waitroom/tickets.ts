@@ -19,21 +19,35 @@ export interface TicketRow {
   admission_expires_at: Date | null;
 }
 
-export interface Joined { row: TicketRow; created: boolean }
+export interface Joined {
+  row: TicketRow;
+  created: boolean;
+}
 
 /** Where a waiting ticket stands, as the caller worked it out (null = not drawn yet). */
-export interface Standing { position: number | null; estimatedWaitSeconds: number | null }
+export interface Standing {
+  position: number | null;
+  estimatedWaitSeconds: number | null;
+}
 
 export function toTicket(row: TicketRow, standing: Standing, key: Buffer, now = Date.now()): QueueTicket {
   const expiresAt = row.admission_expires_at?.getTime();
   const lapsed = row.state === 'admitted' && expiresAt !== undefined && expiresAt <= now;
   const admitted = row.state === 'admitted' && !lapsed && expiresAt !== undefined;
   return {
-    id: row.id, eventId: row.event_id, state: lapsed ? 'expired' : row.state,
+    id: row.id,
+    eventId: row.event_id,
+    state: lapsed ? 'expired' : row.state,
     position: row.state === 'waiting' ? standing.position : null,
     estimatedWaitSeconds: row.state === 'waiting' ? standing.estimatedWaitSeconds : row.state === 'admitted' ? 0 : null,
-    joinedAt: row.joined_at.toISOString(), admittedAt: row.admitted_at?.toISOString() ?? null,
-    admission: admitted ? { token: signAdmission(key, { u: row.user_id, e: row.event_id, x: expiresAt }), expiresAt: new Date(expiresAt).toISOString() } : null,
+    joinedAt: row.joined_at.toISOString(),
+    admittedAt: row.admitted_at?.toISOString() ?? null,
+    admission: admitted
+      ? {
+          token: signAdmission(key, { u: row.user_id, e: row.event_id, x: expiresAt }),
+          expiresAt: new Date(expiresAt).toISOString(),
+        }
+      : null,
   };
 }
 
@@ -43,11 +57,19 @@ export function toTicket(row: TicketRow, standing: Standing, key: Buffer, now = 
  * batch that began before opensAt and before the draw is in the pre-queue.
  * undefined = the event has no room.
  */
-export async function joinBatch(pool: pg.Pool, eventId: string, userIds: readonly string[]): Promise<Map<string, Joined> | undefined> {
+export async function joinBatch(
+  pool: pg.Pool,
+  eventId: string,
+  userIds: readonly string[],
+): Promise<Map<string, Joined> | undefined> {
   return inTransaction(pool, async (client) => {
-    const { rows: [room] } = await client.query<{ first: string; prequeue: boolean }>(
+    const {
+      rows: [room],
+    } = await client.query<{ first: string; prequeue: boolean }>(
       `UPDATE waitroom_rooms SET next_rank = next_rank + $2 WHERE event_id = $1
-       RETURNING next_rank - $2 AS first, (shuffled_at IS NULL AND now() < opens_at) AS prequeue`, [eventId, userIds.length]);
+       RETURNING next_rank - $2 AS first, (shuffled_at IS NULL AND now() < opens_at) AS prequeue`,
+      [eventId, userIds.length],
+    );
     if (!room) return undefined;
     const first = Number(room.first);
     const inserted = await client.query<TicketRow>(
@@ -55,12 +77,15 @@ export async function joinBatch(pool: pg.Pool, eventId: string, userIds: readonl
        SELECT t.id, $1, t.user_id, 'waiting', $2, t.rank FROM unnest($3::uuid[], $4::uuid[], $5::bigint[]) AS t(id, user_id, rank)
        ON CONFLICT (event_id, user_id) WHERE state IN ('waiting', 'admitted') DO NOTHING
        RETURNING *`,
-      [eventId, room.prequeue, userIds.map(() => uuidv7()), userIds, userIds.map((_, i) => first + i)]);
+      [eventId, room.prequeue, userIds.map(() => uuidv7()), userIds, userIds.map((_, i) => first + i)],
+    );
     const out = new Map<string, Joined>(inserted.rows.map((row) => [row.user_id, { row, created: true }]));
     const already = userIds.filter((u) => !out.has(u));
     if (already.length > 0) {
       const { rows } = await client.query<TicketRow>(
-        `SELECT * FROM waitroom_tickets WHERE event_id = $1 AND user_id = ANY($2::uuid[]) AND state IN ('waiting', 'admitted')`, [eventId, already]);
+        `SELECT * FROM waitroom_tickets WHERE event_id = $1 AND user_id = ANY($2::uuid[]) AND state IN ('waiting', 'admitted')`,
+        [eventId, already],
+      );
       for (const row of rows) out.set(row.user_id, { row, created: false });
     }
     return out;
@@ -71,22 +96,32 @@ export async function joinBatch(pool: pg.Pool, eventId: string, userIds: readonl
 export async function latestTicket(pool: pg.Pool, eventId: string, userId: string): Promise<TicketRow | undefined> {
   const { rows } = await pool.query<TicketRow>(
     `SELECT * FROM waitroom_tickets WHERE event_id = $1 AND user_id = $2
-     ORDER BY (state IN ('waiting', 'admitted')) DESC, joined_at DESC LIMIT 1`, [eventId, userId]);
+     ORDER BY (state IN ('waiting', 'admitted')) DESC, joined_at DESC LIMIT 1`,
+    [eventId, userId],
+  );
   return rows[0];
 }
 
 export async function liveTickets(pool: pg.Pool, eventId: string, userIds: readonly string[]): Promise<TicketRow[]> {
   const { rows } = await pool.query<TicketRow>(
-    `SELECT * FROM waitroom_tickets WHERE event_id = $1 AND user_id = ANY($2::uuid[]) AND state IN ('waiting', 'admitted')`, [eventId, userIds]);
+    `SELECT * FROM waitroom_tickets WHERE event_id = $1 AND user_id = ANY($2::uuid[]) AND state IN ('waiting', 'admitted')`,
+    [eventId, userIds],
+  );
   return rows;
 }
 
 /** Gives the place up; says which rank left the waiting line (null if the ticket was admitted or absent). */
-export async function leaveQueue(pool: pg.Pool, eventId: string, userId: string): Promise<{ left: boolean; waitingRank: number | null }> {
+export async function leaveQueue(
+  pool: pg.Pool,
+  eventId: string,
+  userId: string,
+): Promise<{ left: boolean; waitingRank: number | null }> {
   const { rows } = await pool.query<{ was: string; rank: string }>(
     `UPDATE waitroom_tickets t SET state = 'left', ended_at = now() FROM waitroom_tickets old
      WHERE t.id = old.id AND t.event_id = $1 AND t.user_id = $2 AND t.state IN ('waiting', 'admitted')
-     RETURNING old.state AS was, t.rank`, [eventId, userId]);
+     RETURNING old.state AS was, t.rank`,
+    [eventId, userId],
+  );
   const row = rows[0];
   return { left: row !== undefined, waitingRank: row?.was === 'waiting' ? Number(row.rank) : null };
 }
@@ -94,6 +129,8 @@ export async function leaveQueue(pool: pg.Pool, eventId: string, userId: string)
 /** Places counted in Postgres, for when the Redis mirror is being rebuilt. */
 export async function placeInPostgres(pool: pg.Pool, eventId: string, rank: number): Promise<number> {
   const { rows } = await pool.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM waitroom_tickets WHERE event_id = $1 AND state = 'waiting' AND rank < $2`, [eventId, rank]);
+    `SELECT count(*)::int AS n FROM waitroom_tickets WHERE event_id = $1 AND state = 'waiting' AND rank < $2`,
+    [eventId, rank],
+  );
   return expectRow(rows[0], 'waitroom place count').n + 1;
 }

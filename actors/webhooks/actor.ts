@@ -21,25 +21,50 @@ import { Sender } from './sender.js';
 export const start: StartActor<'webhooks'> = async ({ config, log, shards, nc, yieldToForeground }) => {
   const pool = openPostgres(config, log, 6);
   const client = new WebhookClient(config.webhookTimeoutMs, config.webhookAllowHosts);
-  const sender = new Sender(pool, client, {
-    retry: { baseMs: config.webhookRetryBaseMs, maxMs: config.webhookRetryMaxMs, windowMs: config.webhookRetryWindowMs },
-    timeoutMs: config.webhookTimeoutMs, perEndpoint: config.webhookEndpointConcurrency,
-  }, log);
+  const sender = new Sender(
+    pool,
+    client,
+    {
+      retry: {
+        baseMs: config.webhookRetryBaseMs,
+        maxMs: config.webhookRetryMaxMs,
+        windowMs: config.webhookRetryWindowMs,
+      },
+      timeoutMs: config.webhookTimeoutMs,
+      perEndpoint: config.webhookEndpointConcurrency,
+    },
+    log,
+  );
   const endpoints = new Endpoints(pool, config.webhookAllowHosts, config.webhookSecretGraceMs);
 
-  const consumer = await consumeShardsInBatches(nc, CONSUMER, shards, REACTS_TO, log, async (messages) => {
-    // Nobody subscribed: nothing is owed, so no transaction and no consumed-event rows either.
-    if (!await anyoneSubscribed(pool, messages.flatMap((m) => m.events))) return;
-    const planned = await inTransaction(pool, (tx) => planDeliveries(tx, messages));
-    if (planned > 0) {
-      webhookPlanned.inc(planned);
-      sender.nudge();
-    }
-  }, { pace: yieldToForeground, deadLetters: (d, kind) => recordDeadLetter(pool, d, kind) });
+  const consumer = await consumeShardsInBatches(
+    nc,
+    CONSUMER,
+    shards,
+    REACTS_TO,
+    log,
+    async (messages) => {
+      // Nobody subscribed: nothing is owed, so no transaction and no consumed-event rows either.
+      if (
+        !(await anyoneSubscribed(
+          pool,
+          messages.flatMap((m) => m.events),
+        ))
+      )
+        return;
+      const planned = await inTransaction(pool, (tx) => planDeliveries(tx, messages));
+      if (planned > 0) {
+        webhookPlanned.inc(planned);
+        sender.nudge();
+      }
+    },
+    { pace: yieldToForeground, deadLetters: (d, kind) => recordDeadLetter(pool, d, kind) },
+  );
   sender.kick();
   log.info({ shards: shards.length }, 'webhooks consuming');
 
-  const notAdmin = (ctx: CallContext) => (ctx.role === 'admin' ? undefined : refuse('FORBIDDEN', 'only admins manage webhooks'));
+  const notAdmin = (ctx: CallContext) =>
+    ctx.role === 'admin' ? undefined : refuse('FORBIDDEN', 'only admins manage webhooks');
   return {
     handlers: {
       create: async (req, ctx) => notAdmin(ctx) ?? endpoints.create(req),

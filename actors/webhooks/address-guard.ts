@@ -11,13 +11,33 @@ import { BlockList, isIP, type LookupFunction } from 'node:net';
 
 const blocked = new BlockList();
 for (const [net, bits] of [
-  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
-  ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['198.51.100.0', 24], ['203.0.113.0', 24],
-  ['224.0.0.0', 4], ['240.0.0.0', 4],
-] as const) blocked.addSubnet(net, bits, 'ipv4');
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
+  ['192.0.2.0', 24],
+  ['192.168.0.0', 16],
+  ['198.18.0.0', 15],
+  ['198.51.100.0', 24],
+  ['203.0.113.0', 24],
+  ['224.0.0.0', 4],
+  ['240.0.0.0', 4],
+] as const)
+  blocked.addSubnet(net, bits, 'ipv4');
 for (const [net, bits] of [
-  ['::', 128], ['::1', 128], ['64:ff9b::', 96], ['100::', 64], ['2001:db8::', 32], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8],
-] as const) blocked.addSubnet(net, bits, 'ipv6');
+  ['::', 128],
+  ['::1', 128],
+  ['64:ff9b::', 96],
+  ['100::', 64],
+  ['2001:db8::', 32],
+  ['fc00::', 7],
+  ['fe80::', 10],
+  ['ff00::', 8],
+] as const)
+  blocked.addSubnet(net, bits, 'ipv6');
 
 const MAPPED_V4 = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i;
 
@@ -27,7 +47,9 @@ export function addressProblem(address: string): string | undefined {
   const ip = mapped ?? address.replace(/^\[|\]$/g, '');
   const family = isIP(ip);
   if (family === 0) return `${address} is not an IP address`;
-  return blocked.check(ip, family === 4 ? 'ipv4' : 'ipv6') ? `${address} is a loopback, private, link-local or reserved address` : undefined;
+  return blocked.check(ip, family === 4 ? 'ipv4' : 'ipv6')
+    ? `${address} is a loopback, private, link-local or reserved address`
+    : undefined;
 }
 
 export class AddressRefused extends Error {
@@ -44,7 +66,9 @@ export function isAllowedHost(url: URL, allowHosts: readonly string[]): boolean 
 }
 
 const resolveAll = (hostname: string): Promise<LookupAddress[]> =>
-  new Promise((resolve, reject) => dnsLookup(hostname, { all: true, verbatim: true }, (err, addresses) => (err ? reject(err) : resolve(addresses))));
+  new Promise((resolve, reject) =>
+    dnsLookup(hostname, { all: true, verbatim: true }, (err, addresses) => (err ? reject(err) : resolve(addresses))),
+  );
 
 /** Every address the name resolves to must be public; one private answer refuses the name. */
 async function publicAddresses(hostname: string): Promise<LookupAddress[]> {
@@ -85,12 +109,21 @@ export function literalProblem(url: URL): string | undefined {
 
 /** net.connect's lookup hook: resolves, refuses non-public answers, and hands back only checked addresses. */
 export const guardedLookup: LookupFunction = (hostname, options, callback) => {
-  publicAddresses(hostname).then((addresses) => {
-    const family = typeof options.family === 'number' ? options.family : 0;
-    const wanted = family === 0 ? addresses : addresses.filter((a) => a.family === family);
-    if (options.all) { ;(callback as unknown as (err: null, all: LookupAddress[]) => void)(null, wanted); return; }
-    const first = wanted[0];
-    if (!first) { callback(new AddressRefused(`${hostname} has no IPv${family} address`), '', 0); return; }
-    callback(null, first.address, first.family);
-  }, (err: NodeJS.ErrnoException) => callback(err, '', 0));
+  publicAddresses(hostname).then(
+    (addresses) => {
+      const family = typeof options.family === 'number' ? options.family : 0;
+      const wanted = family === 0 ? addresses : addresses.filter((a) => a.family === family);
+      if (options.all) {
+        (callback as unknown as (err: null, all: LookupAddress[]) => void)(null, wanted);
+        return;
+      }
+      const first = wanted[0];
+      if (!first) {
+        callback(new AddressRefused(`${hostname} has no IPv${family} address`), '', 0);
+        return;
+      }
+      callback(null, first.address, first.family);
+    },
+    (err: NodeJS.ErrnoException) => callback(err, '', 0),
+  );
 };

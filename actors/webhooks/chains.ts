@@ -14,11 +14,20 @@ import { inTransaction } from '../../platform/resources.js';
 const CLAIM_LOCK = 0x7765_6268;
 
 export interface ClaimedDelivery {
-  id: string; endpoint_id: string; event_id: string; payload: unknown; attempts: number;
-  first_attempt_at: Date | null; next_attempt_at: Date;
+  id: string;
+  endpoint_id: string;
+  event_id: string;
+  payload: unknown;
+  attempts: number;
+  first_attempt_at: Date | null;
+  next_attempt_at: Date;
 }
 
-export interface ChainEndpoint { id: string; url: string; secrets: string[] }
+export interface ChainEndpoint {
+  id: string;
+  url: string;
+  secrets: string[];
+}
 
 export interface Chain {
   endpoint: ChainEndpoint;
@@ -76,15 +85,24 @@ export async function claimChains(pool: Pool, limits: ClaimLimits): Promise<Chai
       values: [limits.perEndpoint, limits.chains, limits.length, limits.leaseMs],
     });
     if (rows.length === 0) return [];
-    const { rows: endpoints } = await client.query<{ id: string; url: string; secret: string; previous: string | null }>(
+    const { rows: endpoints } = await client.query<{
+      id: string;
+      url: string;
+      secret: string;
+      previous: string | null;
+    }>(
       `SELECT id, url, secret, CASE WHEN previous_expires_at > now() THEN previous_secret END AS previous
-       FROM webhook_endpoints WHERE id = ANY($1::uuid[])`, [[...new Set(rows.map((r) => r.endpoint_id))]]);
-    const byId = new Map(endpoints.map((e) => [e.id, { id: e.id, url: e.url, secrets: e.previous ? [e.secret, e.previous] : [e.secret] }]));
+       FROM webhook_endpoints WHERE id = ANY($1::uuid[])`,
+      [[...new Set(rows.map((r) => r.endpoint_id))]],
+    );
+    const byId = new Map(
+      endpoints.map((e) => [e.id, { id: e.id, url: e.url, secrets: e.previous ? [e.secret, e.previous] : [e.secret] }]),
+    );
     const chains = new Map<string, Chain>();
     for (const r of rows.sort((a, b) => a.pos - b.pos)) {
       const key = `${r.endpoint_id}/${r.event_id}`;
       let chain = chains.get(key);
-      if (!chain) chains.set(key, chain = { endpoint: byId.get(r.endpoint_id)!, deliveries: [] });
+      if (!chain) chains.set(key, (chain = { endpoint: byId.get(r.endpoint_id)!, deliveries: [] }));
       chain.deliveries.push(r);
     }
     return [...chains.values()];
@@ -94,7 +112,15 @@ export async function claimChains(pool: Pool, limits: ClaimLimits): Promise<Chai
 /** One attempt's outcome. `retryInMs` null on a failure = dead. */
 export type Settled =
   | { id: string; delivered: true; code: number; response: string; firstAttemptAt: string }
-  | { id: string; delivered: false; code: number | null; error: string; response: string | null; retryInMs: number | null; firstAttemptAt: string };
+  | {
+      id: string;
+      delivered: false;
+      code: number | null;
+      error: string;
+      response: string | null;
+      retryInMs: number | null;
+      firstAttemptAt: string;
+    };
 
 /** Records attempts in one statement and frees their leases. */
 export async function settle(pool: Pool, settled: readonly Settled[]): Promise<void> {
@@ -119,12 +145,18 @@ export async function settle(pool: Pool, settled: readonly Settled[]): Promise<v
 /** Leased rows a chain did not get to: free at once for the next claim. */
 export async function release(pool: Pool, ids: readonly string[]): Promise<void> {
   if (ids.length === 0) return;
-  await pool.query({ name: 'webhooks.release', text: 'UPDATE webhook_deliveries SET lease_until = NULL WHERE id = ANY($1::uuid[])', values: [ids] });
+  await pool.query({
+    name: 'webhooks.release',
+    text: 'UPDATE webhook_deliveries SET lease_until = NULL WHERE id = ANY($1::uuid[])',
+    values: [ids],
+  });
 }
 
 /** 410 (gone) or a dead delivery (failing): nothing more is sent there until an admin enables it. */
 export async function disableEndpoint(pool: Pool, id: string, reason: string): Promise<boolean> {
   const { rowCount } = await pool.query(
-    'UPDATE webhook_endpoints SET enabled = false, disabled_reason = $2, updated_at = now() WHERE id = $1 AND enabled', [id, reason]);
+    'UPDATE webhook_endpoints SET enabled = false, disabled_reason = $2, updated_at = now() WHERE id = $1 AND enabled',
+    [id, reason],
+  );
   return (rowCount ?? 0) > 0;
 }

@@ -20,7 +20,10 @@ export class WebhookClient {
   private readonly guarded: Agent;
   private readonly trusted: Agent;
 
-  constructor(private readonly timeoutMs: number, private readonly allowHosts: readonly string[]) {
+  constructor(
+    private readonly timeoutMs: number,
+    private readonly allowHosts: readonly string[],
+  ) {
     const options = { keepAliveTimeout: 4_000, connections: 16 };
     this.guarded = new Agent({ ...options, connect: { lookup: guardedLookup, timeout: timeoutMs } });
     this.trusted = new Agent({ ...options, connect: { timeout: timeoutMs } });
@@ -37,7 +40,10 @@ export class WebhookClient {
     }
     const signal = AbortSignal.timeout(this.timeoutMs);
     const res = await request(url, {
-      method: 'POST', dispatcher, signal, body,
+      method: 'POST',
+      dispatcher,
+      signal,
+      body,
       headers: { 'content-type': 'application/json', 'user-agent': 'Evently-Webhooks/1', ...headers },
     });
     const chunks: Buffer[] = [];

@@ -12,7 +12,10 @@ import { freshEvents } from '../../platform/batch-consumer.js';
 export const CONSUMER = 'webhooks';
 export const REACTS_TO = WEBHOOK_EVENT_TYPES;
 
-interface Subscriber { id: string; events: string[] }
+interface Subscriber {
+  id: string;
+  events: string[];
+}
 
 const SUBSCRIBERS = `SELECT id, events FROM webhook_endpoints WHERE enabled`;
 
@@ -30,7 +33,11 @@ export async function anyoneSubscribed(pool: Pool, events: readonly DomainEvent[
 
 /** The body every attempt of the delivery sends (Standard Webhooks' {type, timestamp, data}, plus where it belongs). */
 export const payloadOf = (event: DomainEvent) => ({
-  type: event.type, timestamp: event.occurredAt, eventId: event.eventId, version: event.version, data: event.data,
+  type: event.type,
+  timestamp: event.occurredAt,
+  eventId: event.eventId,
+  version: event.version,
+  data: event.data,
 });
 
 /** Plans the deliveries a run of messages owes, once per message; returns how many rows were written. */
@@ -42,8 +49,13 @@ export async function planDeliveries(client: PoolClient, messages: readonly Doma
     for (const s of subscribers) {
       if (!wants(s, event.type)) continue;
       rows.push({
-        id: uuidv7(), endpointId: s.id, domainEventId: event.id, eventType: event.type, eventId: event.eventId,
-        version: event.version, payload: payloadOf(event),
+        id: uuidv7(),
+        endpointId: s.id,
+        domainEventId: event.id,
+        eventType: event.type,
+        eventId: event.eventId,
+        version: event.version,
+        payload: payloadOf(event),
       });
     }
   }
@@ -56,6 +68,7 @@ export async function planDeliveries(client: PoolClient, messages: readonly Doma
      FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, "endpointId" uuid, "domainEventId" uuid, "eventType" text,
        "eventId" uuid, version int, payload jsonb)
      ON CONFLICT (endpoint_id, domain_event_id) DO NOTHING`,
-    [JSON.stringify(rows)]);
+    [JSON.stringify(rows)],
+  );
   return rowCount ?? 0;
 }

@@ -9,7 +9,13 @@ export interface RetryPolicy {
 }
 
 /** The wait before the next attempt, or null when the delivery is dead. */
-export function nextRetryMs(policy: RetryPolicy, attempts: number, firstAttemptAt: Date, now = Date.now(), random = Math.random): number | null {
+export function nextRetryMs(
+  policy: RetryPolicy,
+  attempts: number,
+  firstAttemptAt: Date,
+  now = Date.now(),
+  random = Math.random,
+): number | null {
   if (now - firstAttemptAt.getTime() >= policy.windowMs) return null;
   const exp = Math.min(policy.maxMs, policy.baseMs * 2 ** Math.min(attempts - 1, 40));
   return Math.round(exp / 2 + random() * (exp / 2));

@@ -9,7 +9,15 @@
 // lease to run out: those deliveries go again, under the same webhook-id.
 import type { Pool } from 'pg';
 import type { Logger } from '../../platform/logger.js';
-import { claimChains, disableEndpoint, release, settle, type Chain, type ClaimedDelivery, type Settled } from './chains.js';
+import {
+  claimChains,
+  disableEndpoint,
+  release,
+  settle,
+  type Chain,
+  type ClaimedDelivery,
+  type Settled,
+} from './chains.js';
 import { AddressRefused } from './address-guard.js';
 import type { WebhookClient } from './http-client.js';
 import { webhookAttempts, webhookAttemptSeconds, webhookEndpointsDisabled } from './metrics.js';
@@ -46,7 +54,12 @@ export class Sender {
   private trailing: NodeJS.Timeout | null = null;
   private readonly leaseMs: number;
 
-  constructor(private readonly pool: Pool, private readonly client: WebhookClient, private readonly options: SenderOptions, private readonly log: Logger) {
+  constructor(
+    private readonly pool: Pool,
+    private readonly client: WebhookClient,
+    private readonly options: SenderOptions,
+    private readonly log: Logger,
+  ) {
     // Long enough for a few timed-out attempts; a chain stops sending well before its lease ends.
     this.leaseMs = 3 * options.timeoutMs + 5_000;
     this.timer = setInterval(() => this.kick(), POLL_MS);
@@ -89,12 +102,20 @@ export class Sender {
     while (!this.stopped && this.chains.size < MAX_CHAINS) {
       const claimedAt = Date.now();
       const chains = await claimChains(this.pool, {
-        chains: MAX_CHAINS - this.chains.size, length: CHAIN_LENGTH, perEndpoint: this.options.perEndpoint, leaseMs: this.leaseMs,
+        chains: MAX_CHAINS - this.chains.size,
+        length: CHAIN_LENGTH,
+        perEndpoint: this.options.perEndpoint,
+        leaseMs: this.leaseMs,
       });
       if (chains.length === 0) return;
       for (const chain of chains) {
         const task: Promise<void> = this.send(chain, claimedAt + this.leaseMs)
-          .catch((err: unknown) => this.log.warn({ err, endpoint: chain.endpoint.id }, 'webhook chain failed; its lease runs out and it goes again'))
+          .catch((err: unknown) =>
+            this.log.warn(
+              { err, endpoint: chain.endpoint.id },
+              'webhook chain failed; its lease runs out and it goes again',
+            ),
+          )
           .finally(() => {
             this.chains.delete(task);
             this.kick();
@@ -122,7 +143,10 @@ export class Sender {
       }
     } finally {
       await settle(this.pool, settled);
-      await release(this.pool, chain.deliveries.slice(next).map((d) => d.id));
+      await release(
+        this.pool,
+        chain.deliveries.slice(next).map((d) => d.id),
+      );
     }
   }
 
@@ -142,15 +166,30 @@ export class Sender {
     } catch (err) {
       const e = err as Error;
       const timedOut = e.name === 'TimeoutError' || e.name === 'AbortError';
-      failure = { code: null, error: timedOut ? `no answer within ${this.options.timeoutMs} ms` : `${e.name}: ${e.message}`, response: null };
+      failure = {
+        code: null,
+        error: timedOut ? `no answer within ${this.options.timeoutMs} ms` : `${e.name}: ${e.message}`,
+        response: null,
+      };
       if (err instanceof AddressRefused) webhookAttempts.inc({ outcome: 'refused' });
     } finally {
       webhookAttemptSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
     }
     const retryInMs = nextRetryMs(this.options.retry, d.attempts + 1, new Date(firstAttemptAt));
     webhookAttempts.inc({ outcome: retryInMs === null ? 'dead' : 'retry' });
-    this.log.warn({ delivery: d.id, endpoint: chain.endpoint.id, attempt: d.attempts + 1, code: failure.code, error: failure.error, retryInMs },
-      retryInMs === null ? 'webhook delivery dead: failing past the retry schedule' : 'webhook delivery failed; will retry');
+    this.log.warn(
+      {
+        delivery: d.id,
+        endpoint: chain.endpoint.id,
+        attempt: d.attempts + 1,
+        code: failure.code,
+        error: failure.error,
+        retryInMs,
+      },
+      retryInMs === null
+        ? 'webhook delivery dead: failing past the retry schedule'
+        : 'webhook delivery failed; will retry',
+    );
     return { id: d.id, delivered: false, ...failure, retryInMs, firstAttemptAt };
   }
 

@@ -28,12 +28,22 @@ const TYPES: Record<string, string> = {
 export const DASHBOARD_CSP = {
   useDefaults: false,
   directives: {
-    defaultSrc: ["'none'"], scriptSrc: ["'self'"], styleSrc: ["'self'"], imgSrc: ["'self'"], connectSrc: ["'self'"],
-    baseUri: ["'none'"], formAction: ["'none'"], frameAncestors: ["'none'"],
+    defaultSrc: ["'none'"],
+    scriptSrc: ["'self'"],
+    styleSrc: ["'self'"],
+    imgSrc: ["'self'"],
+    connectSrc: ["'self'"],
+    baseUri: ["'none'"],
+    formAction: ["'none'"],
+    frameAncestors: ["'none'"],
   },
 };
 
-interface Asset { body: Buffer; type: string; etag: string }
+interface Asset {
+  body: Buffer;
+  type: string;
+  etag: string;
+}
 
 async function loadAssets(): Promise<Map<string, Asset>> {
   const assets = new Map<string, Asset>();
@@ -58,23 +68,34 @@ export const dashboardRoutes: FastifyPluginAsync = async (app) => {
   const page = assets.get('index.html');
   if (!page) throw new Error(`dashboard page missing: ${join(DASHBOARD_FILES, 'index.html')}`);
 
-  app.get('/dashboard', {
-    helmet: { contentSecurityPolicy: DASHBOARD_CSP },
-    schema: {
-      tags: ['admin'],
-      summary: 'The live analytics dashboard (an HTML page for admins)',
-      description: 'Totals, top events, utilization, bookings per second, sell-out predictions and alerts, live over `/ws`. '
-        + 'The page itself is public; it asks for an admin token (or reads `#token=` from the URL fragment) and uses it for '
-        + '`GET /v1/admin/analytics/summary` and the WebSocket `subscribe-dashboard` message.',
+  app.get(
+    '/dashboard',
+    {
+      helmet: { contentSecurityPolicy: DASHBOARD_CSP },
+      schema: {
+        tags: ['admin'],
+        summary: 'The live analytics dashboard (an HTML page for admins)',
+        description:
+          'Totals, top events, utilization, bookings per second, sell-out predictions and alerts, live over `/ws`. ' +
+          'The page itself is public; it asks for an admin token (or reads `#token=` from the URL fragment) and uses it for ' +
+          '`GET /v1/admin/analytics/summary` and the WebSocket `subscribe-dashboard` message.',
+      },
     },
-  }, async (request, reply) => send(request, reply, page));
+    async (request, reply) => send(request, reply, page),
+  );
 
-  app.get<{ Params: { file: string } }>('/dashboard/:file', {
-    helmet: { contentSecurityPolicy: DASHBOARD_CSP },
-    // The page's own scripts and styles: not part of the API.
-    schema: { hide: true },
-  }, async (request, reply) => {
-    const asset = request.params.file === 'index.html' ? undefined : assets.get(request.params.file);
-    return asset ? send(request, reply, asset) : sendProblem(reply, 'NOT_FOUND', `no dashboard file ${request.params.file.slice(0, 80)}`);
-  });
+  app.get<{ Params: { file: string } }>(
+    '/dashboard/:file',
+    {
+      helmet: { contentSecurityPolicy: DASHBOARD_CSP },
+      // The page's own scripts and styles: not part of the API.
+      schema: { hide: true },
+    },
+    async (request, reply) => {
+      const asset = request.params.file === 'index.html' ? undefined : assets.get(request.params.file);
+      return asset
+        ? send(request, reply, asset)
+        : sendProblem(reply, 'NOT_FOUND', `no dashboard file ${request.params.file.slice(0, 80)}`);
+    },
+  );
 };

@@ -16,12 +16,20 @@ export class CheckinFeed {
   private readonly followers = new Map<string, Set<LiveClient>>();
   private subscription?: Subscription;
 
-  constructor(private readonly nc: NatsConnection, private readonly hub: LiveHub, private readonly broker: Broker, private readonly log: Logger) {}
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly hub: LiveHub,
+    private readonly broker: Broker,
+    private readonly log: Logger,
+  ) {}
 
   start(): void {
     this.subscription = this.nc.subscribe(CHECKIN_FIGURES_WILDCARD, {
       callback: (err, msg) => {
-        if (err) { this.log.warn({ err }, 'check-in figures subscription error'); return; }
+        if (err) {
+          this.log.warn({ err }, 'check-in figures subscription error');
+          return;
+        }
         const eventId = msg.subject.slice(msg.subject.lastIndexOf('.') + 1);
         if (!this.followers.has(eventId)) return;
         try {
@@ -36,13 +44,25 @@ export class CheckinFeed {
   async follow(client: LiveClient, eventId: string, requestId: string): Promise<void> {
     let set = this.followers.get(eventId);
     if (!set?.has(client) && [...this.followers.values()].filter((s) => s.has(client)).length >= MAX_FOLLOWED) {
-      this.hub.deliver(client, encode({ type: 'error', code: 'VALIDATION_FAILED', detail: `a socket follows at most ${MAX_FOLLOWED} events' check-in` }), false);
+      this.hub.deliver(
+        client,
+        encode({
+          type: 'error',
+          code: 'VALIDATION_FAILED',
+          detail: `a socket follows at most ${MAX_FOLLOWED} events' check-in`,
+        }),
+        false,
+      );
       return;
     }
     if (!set) this.followers.set(eventId, (set = new Set()));
     set.add(client);
     this.hub.deliver(client, encode({ type: 'ack', of: 'subscribe-checkin', eventIds: [eventId] }), false);
-    const now = await this.broker.call(checkin.figures, { eventId }, { requestId, userId: client.userId, role: client.role });
+    const now = await this.broker.call(
+      checkin.figures,
+      { eventId },
+      { requestId, userId: client.userId, role: client.role },
+    );
     if (now.ok) this.hub.deliver(client, encode({ type: 'checkin', ...now.value }), false);
     else this.hub.deliver(client, encode({ type: 'error', code: now.code, detail: now.detail }), false);
   }

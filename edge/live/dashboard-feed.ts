@@ -17,9 +17,17 @@ export function activityOf(event: DomainEvent): ActivityMessage | undefined {
   switch (event.type) {
     case 'booking.confirmed':
     case 'booking.cancelled':
-      return { ...base, kind: event.type, booking: { quantity: event.data.quantity, totalPrice: event.data.totalPrice } };
+      return {
+        ...base,
+        kind: event.type,
+        booking: { quantity: event.data.quantity, totalPrice: event.data.totalPrice },
+      };
     case 'price.changed':
-      return { ...base, kind: event.type, price: { price: event.data.price, previous: event.data.previous, reason: event.data.reason } };
+      return {
+        ...base,
+        kind: event.type,
+        price: { price: event.data.price, previous: event.data.previous, reason: event.data.reason },
+      };
     case 'analytics.alert': {
       const { kind, observed, baseline, detail } = event.data;
       return { ...base, kind: event.type, alert: { kind, observed, baseline, detail } };
@@ -35,7 +43,10 @@ export function followDashboardActivity(feed: DomainFeed, hub: LiveHub, log: Log
     const activity = activityOf(event);
     if (!activity) return;
     if (!validData(event)) {
-      log.warn({ type: event.type, id: event.id }, 'domain event data does not match its schema; not shown on dashboards');
+      log.warn(
+        { type: event.type, id: event.id },
+        'domain event data does not match its schema; not shown on dashboards',
+      );
       return;
     }
     hub.toDashboards(encode(activity));

@@ -38,7 +38,8 @@ function forward(event: DomainEvent, { hub, snapshots, presence, log }: FanOutDe
     const { available, held, price, status } = event.availability;
     const snapshot = { available, held, price, status, version: event.version };
     // Older or equal versions are redeliveries or the rest of one batch: the frame already went out.
-    if (snapshots.offer(eventId, snapshot)) hub.toWatchers(eventId, availabilityFrame(eventId, snapshot, presence.watchersToSend(eventId)));
+    if (snapshots.offer(eventId, snapshot))
+      hub.toWatchers(eventId, availabilityFrame(eventId, snapshot, presence.watchersToSend(eventId)));
   }
   let valid: boolean | undefined;
   const toUser = (userId: string, frame: () => Buffer) => {
@@ -60,7 +61,9 @@ function forward(event: DomainEvent, { hub, snapshots, presence, log }: FanOutDe
       break;
     case 'waitlist.positions':
       for (const { entryId, userId, position } of event.data.entries) {
-        toUser(userId, () => encode({ type: 'waitlist', entry: { id: entryId, eventId, userId, position, status: 'waiting' } }));
+        toUser(userId, () =>
+          encode({ type: 'waitlist', entry: { id: entryId, eventId, userId, position, status: 'waiting' } }),
+        );
       }
       break;
   }

@@ -56,7 +56,15 @@ export class LiveHub {
   constructor(private readonly limits: BufferLimits) {}
 
   add(socket: WebSocket): LiveClient {
-    const client: LiveClient = { socket, eventIds: new Set(), seen: new Map(), userId: undefined, admin: false, authExpiresAt: 0, alive: true };
+    const client: LiveClient = {
+      socket,
+      eventIds: new Set(),
+      seen: new Map(),
+      userId: undefined,
+      admin: false,
+      authExpiresAt: 0,
+      alive: true,
+    };
     this.clients.add(client);
     return client;
   }
@@ -150,9 +158,15 @@ export class LiveHub {
   }
 
   /** Skippable when the socket is slow (the next snapshot carries the news); skipped frames are not marked seen. */
-  deliverAvailability(client: LiveClient, eventId: string, { seen, frame }: AvailabilityFrame, skippable: boolean): void {
+  deliverAvailability(
+    client: LiveClient,
+    eventId: string,
+    { seen, frame }: AvailabilityFrame,
+    skippable: boolean,
+  ): void {
     const last = client.seen.get(eventId);
-    if (last && (last.version > seen.version || (last.version === seen.version && last.watchers === seen.watchers))) return;
+    if (last && (last.version > seen.version || (last.version === seen.version && last.watchers === seen.watchers)))
+      return;
     if (this.deliver(client, frame, skippable)) client.seen.set(eventId, seen);
   }
 
@@ -174,7 +188,8 @@ export class LiveHub {
 
   /** A user's account changed (disabled, deleted, new role): every socket signed in as them is signed out at once. */
   revoke(userId: string): void {
-    for (const client of [...(this.users.get(userId) ?? [])]) this.expire(client, 'your account changed; send a new auth message');
+    for (const client of [...(this.users.get(userId) ?? [])])
+      this.expire(client, 'your account changed; send a new auth message');
   }
 
   /** Writes the frame unless the socket is closed or (skippable frames only) slow; says whether it did. */

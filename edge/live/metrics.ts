@@ -5,13 +5,19 @@ import type { LiveHub } from './hub.js';
 
 export function liveMetrics(registry: Registry, hub: LiveHub): void {
   new Gauge({
-    name: 'evently_ws_clients', help: 'WebSocket clients connected to this edge', registers: [registry],
-    collect() { this.set(hub.clients.size); },
+    name: 'evently_ws_clients',
+    help: 'WebSocket clients connected to this edge',
+    registers: [registry],
+    collect() {
+      this.set(hub.clients.size);
+    },
   });
   const following = (name: string, help: string, read: () => number) => {
     let counted = 0;
     new Counter({
-      name, help, registers: [registry],
+      name,
+      help,
+      registers: [registry],
       collect() {
         const now = read();
         this.inc(now - counted);
@@ -19,6 +25,14 @@ export function liveMetrics(registry: Registry, hub: LiveHub): void {
       },
     });
   };
-  following('evently_ws_frames_skipped_total', 'Availability frames skipped for a slow client (a newer one follows)', () => hub.skippedFrames);
-  following('evently_ws_clients_terminated_total', 'WebSocket clients cut off for not reading (hard buffer exceeded)', () => hub.terminated);
+  following(
+    'evently_ws_frames_skipped_total',
+    'Availability frames skipped for a slow client (a newer one follows)',
+    () => hub.skippedFrames,
+  );
+  following(
+    'evently_ws_clients_terminated_total',
+    'WebSocket clients cut off for not reading (hard buffer exceeded)',
+    () => hub.terminated,
+  );
 }

@@ -13,14 +13,26 @@ export interface PresenceRouteOptions {
 }
 
 export const presenceRoute: FastifyPluginAsyncTypebox<PresenceRouteOptions> = async (app, { hub, presence }) => {
-  app.get('/v1/admin/presence', {
-    onRequest: app.requireAdmin,
-    schema: {
-      tags: ['live'], summary: 'Clients watching each event across every edge, most watched first (admin)', security: bearer,
-      querystring: PresenceQuery, response: { 200: withExample(PresenceSummary, examples.presence), ...problems(400, 401, 403) },
+  app.get(
+    '/v1/admin/presence',
+    {
+      onRequest: app.requireAdmin,
+      schema: {
+        tags: ['live'],
+        summary: 'Clients watching each event across every edge, most watched first (admin)',
+        security: bearer,
+        querystring: PresenceQuery,
+        response: { 200: withExample(PresenceSummary, examples.presence), ...problems(400, 401, 403) },
+      },
     },
-  }, async (request) => ({
-    ...presence.summary(request.query.limit ?? 100),
-    edge: { id: presence.edgeId, sockets: hub.clients.size, skippedFrames: hub.skippedFrames, terminated: hub.terminated },
-  }));
+    async (request) => ({
+      ...presence.summary(request.query.limit ?? 100),
+      edge: {
+        id: presence.edgeId,
+        sockets: hub.clients.size,
+        skippedFrames: hub.skippedFrames,
+        terminated: hub.terminated,
+      },
+    }),
+  );
 };

@@ -22,7 +22,8 @@ const FORGET_AFTER_INTERVALS = 3;
 const validReport = Compile(PresenceReport);
 
 /** Unique per edge process and safe as a subject token. */
-const newEdgeId = (): string => `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`.replace(/[^A-Za-z0-9_-]/g, '_');
+const newEdgeId = (): string =>
+  `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`.replace(/[^A-Za-z0-9_-]/g, '_');
 
 export class Presence {
   readonly edgeId = newEdgeId();
@@ -38,14 +39,26 @@ export class Presence {
   /** Told (throttled) when the total of an event watched here changed. */
   onTotalChange: (eventId: string) => void = () => undefined;
 
-  constructor(private readonly nc: NatsConnection, private readonly hub: LiveHub, private readonly timing: PresenceTiming, private readonly log: Logger) {
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly hub: LiveHub,
+    private readonly timing: PresenceTiming,
+    private readonly log: Logger,
+  ) {
     this.report = throttled(() => this.publish(), timing.throttleMs);
     this.push = throttled(() => this.flush(), timing.throttleMs);
   }
 
   start(): void {
-    this.subscription = this.nc.subscribe(PRESENCE_ALL, { callback: (err, msg) => { if (!err) this.heard(msg.data); } });
-    this.ticker = setInterval(() => { this.publish(); this.sweep(); }, this.timing.intervalMs);
+    this.subscription = this.nc.subscribe(PRESENCE_ALL, {
+      callback: (err, msg) => {
+        if (!err) this.heard(msg.data);
+      },
+    });
+    this.ticker = setInterval(() => {
+      this.publish();
+      this.sweep();
+    }, this.timing.intervalMs);
     this.ticker.unref();
     this.publish();
   }
@@ -84,7 +97,9 @@ export class Presence {
     for (const edge of this.edges.values()) {
       for (const [eventId, n] of Object.entries(edge.watchers)) totals.set(eventId, (totals.get(eventId) ?? 0) + n);
     }
-    const events = [...totals].filter(([, watchers]) => watchers > 0).map(([eventId, watchers]) => ({ eventId, watchers }))
+    const events = [...totals]
+      .filter(([, watchers]) => watchers > 0)
+      .map(([eventId, watchers]) => ({ eventId, watchers }))
       .sort((a, b) => b.watchers - a.watchers || a.eventId.localeCompare(b.eventId));
     return { edges: 1 + this.edges.size, events: events.slice(0, limit) };
   }
@@ -134,7 +149,8 @@ export class Presence {
     const due = [...this.dirty];
     this.dirty.clear();
     for (const eventId of due) {
-      if (this.hub.localWatchers(eventId) > 0 && this.pushed.get(eventId) !== this.total(eventId)) this.onTotalChange(eventId);
+      if (this.hub.localWatchers(eventId) > 0 && this.pushed.get(eventId) !== this.total(eventId))
+        this.onTotalChange(eventId);
     }
   }
 }

@@ -8,7 +8,12 @@
 import type { FastifyBaseLogger as Logger } from 'fastify';
 import type { NatsConnection, Subscription } from 'nats';
 import {
-  QUEUE_SUBJECTS, waitroom, type Outcome, type Positions, type QueueChange, type QueueTicket,
+  QUEUE_SUBJECTS,
+  waitroom,
+  type Outcome,
+  type Positions,
+  type QueueChange,
+  type QueueTicket,
 } from '../../protocol/index.js';
 import type { Broker } from '../../platform/broker.js';
 import { encode, type LiveClient, type LiveHub } from './hub.js';
@@ -39,7 +44,8 @@ function removedAhead(removed: readonly number[], rank: number): number {
   return lo;
 }
 
-const estimate = (position: number | null, perSecond: number) => (position !== null && perSecond > 0 ? Math.ceil(position / perSecond) : null);
+const estimate = (position: number | null, perSecond: number) =>
+  position !== null && perSecond > 0 ? Math.ceil(position / perSecond) : null;
 
 export class QueueWatch {
   private readonly rooms = new Map<string, Map<string, Watcher>>();
@@ -52,7 +58,12 @@ export class QueueWatch {
   private readonly resyncing = new Map<string, number | null>();
   private readonly sub: Subscription;
 
-  constructor(nc: NatsConnection, private readonly broker: Broker, private readonly hub: LiveHub, private readonly log: Logger) {
+  constructor(
+    nc: NatsConnection,
+    private readonly broker: Broker,
+    private readonly hub: LiveHub,
+    private readonly log: Logger,
+  ) {
     this.sub = nc.subscribe(QUEUE_SUBJECTS, {
       callback: (err, msg) => {
         if (err) return;
@@ -75,11 +86,18 @@ export class QueueWatch {
     const outcome = await this.ask(eventId, [userId], requestId);
     if (!outcome.ok) return outcome;
     const item = outcome.value.items[0];
-    if (!item?.ticket) return { ok: false, code: 'NOT_FOUND', detail: 'join the waiting room first (POST /v1/events/:id/waiting-room)' };
+    if (!item?.ticket)
+      return { ok: false, code: 'NOT_FOUND', detail: 'join the waiting room first (POST /v1/events/:id/waiting-room)' };
     if (client.userId !== userId) return { ok: false, code: 'UNAUTHENTICATED', detail: 'signed out meanwhile' };
     const users = this.rooms.get(eventId) ?? new Map<string, Watcher>();
     this.rooms.set(eventId, users);
-    const w = users.get(userId) ?? { rank: item.rank, position: item.ticket.position, epoch: outcome.value.epoch, seq: outcome.value.seq, clients: new Set() };
+    const w = users.get(userId) ?? {
+      rank: item.rank,
+      position: item.ticket.position,
+      epoch: outcome.value.epoch,
+      seq: outcome.value.seq,
+      clients: new Set(),
+    };
     users.set(userId, w);
     w.clients.add(client);
     this.sendTicket(client, item.ticket, Date.now());
@@ -111,9 +129,22 @@ export class QueueWatch {
   }
 
   private sendTicket(client: LiveClient, t: QueueTicket, changedAt: number): void {
-    const frame = t.state === 'admitted' && t.admission
-      ? encode({ type: 'admitted', eventId: t.eventId, token: t.admission.token, expiresAt: t.admission.expiresAt, changedAt })
-      : encode({ type: 'queue', eventId: t.eventId, position: t.position, estimatedWaitSeconds: t.estimatedWaitSeconds, changedAt });
+    const frame =
+      t.state === 'admitted' && t.admission
+        ? encode({
+            type: 'admitted',
+            eventId: t.eventId,
+            token: t.admission.token,
+            expiresAt: t.admission.expiresAt,
+            changedAt,
+          })
+        : encode({
+            type: 'queue',
+            eventId: t.eventId,
+            position: t.position,
+            estimatedWaitSeconds: t.estimatedWaitSeconds,
+            changedAt,
+          });
     this.hub.deliver(client, frame, false);
   }
 
@@ -127,7 +158,16 @@ export class QueueWatch {
     for (const a of change.admitted) {
       const w = users.get(a.userId);
       if (!w) continue;
-      this.toUser(w, encode({ type: 'admitted', eventId: change.eventId, token: a.token, expiresAt: a.expiresAt, changedAt: change.at }));
+      this.toUser(
+        w,
+        encode({
+          type: 'admitted',
+          eventId: change.eventId,
+          token: a.token,
+          expiresAt: a.expiresAt,
+          changedAt: change.at,
+        }),
+      );
       this.dropUser(change.eventId, a.userId);
     }
     let stale = change.reset || Date.now() - (this.lastSync.get(change.eventId) ?? 0) > RESYNC_MS;
@@ -142,7 +182,16 @@ export class QueueWatch {
       const moved = removedAhead(change.removed, w.rank);
       if (moved === 0) continue;
       w.position = Math.max(1, w.position - moved);
-      this.toUser(w, encode({ type: 'queue', eventId: change.eventId, position: w.position, estimatedWaitSeconds: estimate(w.position, change.ratePerSecond), changedAt: change.at }));
+      this.toUser(
+        w,
+        encode({
+          type: 'queue',
+          eventId: change.eventId,
+          position: w.position,
+          estimatedWaitSeconds: estimate(w.position, change.ratePerSecond),
+          changedAt: change.at,
+        }),
+      );
     }
     if (stale) this.requestResync(change.eventId, change.at);
   }
@@ -166,29 +215,30 @@ export class QueueWatch {
   private async resync(eventId: string, changedAt: number): Promise<void> {
     this.lastSync.set(eventId, Date.now());
     const userIds = [...(this.rooms.get(eventId)?.keys() ?? [])];
-    const chunks = Array.from(
-      { length: Math.ceil(userIds.length / CHUNK) },
-      (_, i) => userIds.slice(i * CHUNK, (i + 1) * CHUNK),
+    const chunks = Array.from({ length: Math.ceil(userIds.length / CHUNK) }, (_, i) =>
+      userIds.slice(i * CHUNK, (i + 1) * CHUNK),
     );
-    await Promise.all(chunks.map(async (chunk) => {
-      const outcome = await this.ask(eventId, chunk, `queue-resync-${eventId}`);
-      if (!outcome.ok) throw new Error(`${outcome.code}: ${outcome.detail}`);
-      for (const item of outcome.value.items) {
-        const w = this.rooms.get(eventId)?.get(item.userId);
-        if (!w) continue;
-        w.epoch = outcome.value.epoch;
-        w.seq = outcome.value.seq;
-        w.rank = item.rank;
-        if (!item.ticket || item.ticket.state !== 'waiting') {
-          if (item.ticket) for (const c of w.clients) this.sendTicket(c, item.ticket, changedAt);
-          this.dropUser(eventId, item.userId);
-          continue;
+    await Promise.all(
+      chunks.map(async (chunk) => {
+        const outcome = await this.ask(eventId, chunk, `queue-resync-${eventId}`);
+        if (!outcome.ok) throw new Error(`${outcome.code}: ${outcome.detail}`);
+        for (const item of outcome.value.items) {
+          const w = this.rooms.get(eventId)?.get(item.userId);
+          if (!w) continue;
+          w.epoch = outcome.value.epoch;
+          w.seq = outcome.value.seq;
+          w.rank = item.rank;
+          if (!item.ticket || item.ticket.state !== 'waiting') {
+            if (item.ticket) for (const c of w.clients) this.sendTicket(c, item.ticket, changedAt);
+            this.dropUser(eventId, item.userId);
+            continue;
+          }
+          if (item.ticket.position !== w.position) {
+            w.position = item.ticket.position;
+            for (const c of w.clients) this.sendTicket(c, item.ticket, changedAt);
+          }
         }
-        if (item.ticket.position !== w.position) {
-          w.position = item.ticket.position;
-          for (const c of w.clients) this.sendTicket(c, item.ticket, changedAt);
-        }
-      }
-    }));
+      }),
+    );
   }
 }

@@ -12,7 +12,14 @@ export type Snapshot = Omit<Availability, 'capacity'> & { version: number };
 /** The availability message of a snapshot, encoded once for every socket it goes to. */
 export function availabilityFrame(eventId: string, s: Snapshot, watchers: number): AvailabilityFrame {
   const frame = encode({
-    type: 'availability', eventId, available: s.available, held: s.held, price: s.price, status: s.status, version: s.version, watchers,
+    type: 'availability',
+    eventId,
+    available: s.available,
+    held: s.held,
+    price: s.price,
+    status: s.status,
+    version: s.version,
+    watchers,
   });
   return { seen: { version: s.version, watchers }, frame };
 }
@@ -21,7 +28,10 @@ export class Snapshots {
   private readonly latest = new Map<string, Snapshot>();
   private readonly loading = new Map<string, Promise<Outcome<Snapshot>>>();
 
-  constructor(private readonly broker: Broker, private readonly isWatched: (eventId: string) => boolean) {}
+  constructor(
+    private readonly broker: Broker,
+    private readonly isWatched: (eventId: string) => boolean,
+  ) {}
 
   get(eventId: string): Snapshot | undefined {
     return this.latest.get(eventId);

@@ -19,8 +19,12 @@ button{background:#5a4fcf;color:#fff;border:0;border-radius:6px;padding:12px 20p
 export const PAGE_CSP = {
   useDefaults: false,
   directives: {
-    defaultSrc: ["'none'"], styleSrc: ["'unsafe-inline'"], imgSrc: ["'self'", 'data:'], formAction: ["'self'"],
-    baseUri: ["'none'"], frameAncestors: ["'none'"],
+    defaultSrc: ["'none'"],
+    styleSrc: ["'unsafe-inline'"],
+    imgSrc: ["'self'", 'data:'],
+    formAction: ["'self'"],
+    baseUri: ["'none'"],
+    frameAncestors: ["'none'"],
   },
 };
 
@@ -35,10 +39,14 @@ const eventBlock = (event: Event): string =>
 const STATUS = { valid: 'Valid', revoked: 'Void (cancelled)', checked_in: 'Checked in' } as const;
 
 export function ticketsPage(event: Event, tickets: readonly { ticket: Ticket; svg: string }[]): string {
-  const items = tickets.map(({ ticket, svg }) => `<section class="ticket" data-ticket="${escape(ticket.id)}">
+  const items = tickets
+    .map(
+      ({ ticket, svg }) => `<section class="ticket" data-ticket="${escape(ticket.id)}">
 <p>Ticket ${ticket.seq + 1} of ${tickets.length} · <span class="status ${ticket.status}">${STATUS[ticket.status]}</span>
 ${ticket.checkedInAt ? ` <span class="muted">${escape(when(ticket.checkedInAt))}, ${escape(ticket.gate ?? '')}</span>` : ''}</p>
-<div class="qr">${svg}</div><p class="muted">Show this code at the door.</p></section>`).join('\n');
+<div class="qr">${svg}</div><p class="muted">Show this code at the door.</p></section>`,
+    )
+    .join('\n');
   return page(`Tickets: ${event.name}`, `<section>${eventBlock(event)}</section>\n${items}`);
 }
 
@@ -53,5 +61,8 @@ export function holdPage(event: Event, hold: Hold, confirmAction: string): strin
 }
 
 export function messagePage(title: string, message: string, link?: { href: string; text: string }): string {
-  return page(title, `<section><h1>${escape(title)}</h1><p>${escape(message)}</p>${link ? `<p><a href="${escape(link.href)}">${escape(link.text)}</a></p>` : ''}</section>`);
+  return page(
+    title,
+    `<section><h1>${escape(title)}</h1><p>${escape(message)}</p>${link ? `<p><a href="${escape(link.href)}">${escape(link.text)}</a></p>` : ''}</section>`,
+  );
 }

@@ -28,56 +28,63 @@ declare module 'fastify' {
   }
 }
 
-export default fp<{ nc: NatsConnection }>(async (app, { nc }) => {
-  const js: JetStreamClient = nc.jetstream();
-  let buffer: AuditRecord[] = [];
-  let timer: NodeJS.Timeout | undefined;
-  const publishing = new Set<Promise<void>>();
+export default fp<{ nc: NatsConnection }>(
+  async (app, { nc }) => {
+    const js: JetStreamClient = nc.jetstream();
+    let buffer: AuditRecord[] = [];
+    let timer: NodeJS.Timeout | undefined;
+    const publishing = new Set<Promise<void>>();
 
-  const flush = () => {
-    clearTimeout(timer);
-    timer = undefined;
-    if (buffer.length === 0) return;
-    const batch = buffer;
-    buffer = [];
-    const batchId = uuidv7();
-    // The batch id is JetStream's Nats-Msg-Id: a retried publish is stored once.
-    const done = js.publish(AUDIT_RECORDS_SUBJECT, JSON.stringify(batch), { msgID: batchId })
-      .then(() => undefined, (err: unknown) => app.log.error({ err, records: batch }, 'audit batch not published'))
-      .finally(() => publishing.delete(done));
-    publishing.add(done);
-  };
+    const flush = () => {
+      clearTimeout(timer);
+      timer = undefined;
+      if (buffer.length === 0) return;
+      const batch = buffer;
+      buffer = [];
+      const batchId = uuidv7();
+      // The batch id is JetStream's Nats-Msg-Id: a retried publish is stored once.
+      const done = js
+        .publish(AUDIT_RECORDS_SUBJECT, JSON.stringify(batch), { msgID: batchId })
+        .then(
+          () => undefined,
+          (err: unknown) => app.log.error({ err, records: batch }, 'audit batch not published'),
+        )
+        .finally(() => publishing.delete(done));
+      publishing.add(done);
+    };
 
-  app.decorateRequest('auditSubject', null);
+    app.decorateRequest('auditSubject', null);
 
-  app.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
-    const route = request.routeOptions.url;
-    if (!AUDITED_METHODS.has(request.method) || route === undefined) return;
-    const params = request.params as { id?: unknown } | undefined;
-    buffer.push({
-      id: uuidv7(),
-      at: new Date().toISOString(),
-      userId: request.user?.sub ?? null,
-      role: request.user?.role ?? null,
-      subject: request.auditSubject,
-      // A client that hung up before the reply has no peer address left to read.
-      ip: request.ip ?? '(disconnected)',
-      method: request.method,
-      route,
-      action: request.routeOptions.config.audit ?? `${request.method} ${route}`,
-      targetId: typeof params?.id === 'string' ? params.id : null,
-      status: reply.statusCode,
-      code: reply.problemCode,
-      requestId: request.id,
-      traceId: request.trace.traceId,
-      durationMs: Math.round(reply.elapsedTime * 100) / 100,
+    app.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
+      const route = request.routeOptions.url;
+      if (!AUDITED_METHODS.has(request.method) || route === undefined) return;
+      const params = request.params as { id?: unknown } | undefined;
+      buffer.push({
+        id: uuidv7(),
+        at: new Date().toISOString(),
+        userId: request.user?.sub ?? null,
+        role: request.user?.role ?? null,
+        subject: request.auditSubject,
+        // A client that hung up before the reply has no peer address left to read.
+        ip: request.ip ?? '(disconnected)',
+        method: request.method,
+        route,
+        action: request.routeOptions.config.audit ?? `${request.method} ${route}`,
+        targetId: typeof params?.id === 'string' ? params.id : null,
+        status: reply.statusCode,
+        code: reply.problemCode,
+        requestId: request.id,
+        traceId: request.trace.traceId,
+        durationMs: Math.round(reply.elapsedTime * 100) / 100,
+      });
+      if (buffer.length >= FLUSH_RECORDS) flush();
+      else timer ??= setTimeout(flush, FLUSH_MS);
     });
-    if (buffer.length >= FLUSH_RECORDS) flush();
-    else timer ??= setTimeout(flush, FLUSH_MS);
-  });
 
-  app.addHook('onClose', async () => {
-    flush();
-    await Promise.all(publishing);
-  });
-}, { name: 'evently-audit', dependencies: ['evently-auth'] });
+    app.addHook('onClose', async () => {
+      flush();
+      await Promise.all(publishing);
+    });
+  },
+  { name: 'evently-audit', dependencies: ['evently-auth'] },
+);

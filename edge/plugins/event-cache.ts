@@ -18,9 +18,17 @@ import { ok, type Event, type Outcome } from '../../protocol/index.js';
 import type { Logger } from '../../platform/logger.js';
 import type { DomainFeed } from './domain-feed.js';
 
-export interface CachedEvent { readonly body: string; readonly etag: string; readonly version: number }
+export interface CachedEvent {
+  readonly body: string;
+  readonly etag: string;
+  readonly version: number;
+}
 
-export interface EventCacheOptions { l1TtlMs: number; l2TtlMs: number; maxEntries: number }
+export interface EventCacheOptions {
+  l1TtlMs: number;
+  l2TtlMs: number;
+  maxEntries: number;
+}
 
 /** Hit ratio of tier t = hit / (hit + miss) of that tier. */
 const lookups = new Counter({
@@ -54,7 +62,11 @@ export class EventCache {
   /** The newest version invalidated per event, bounded like L1. */
   private readonly invalidated = new LRUCache<string, number>({ max: 10_000 });
 
-  constructor(private readonly redis: Redis, private readonly options: EventCacheOptions, private readonly log: Logger) {
+  constructor(
+    private readonly redis: Redis,
+    private readonly options: EventCacheOptions,
+    private readonly log: Logger,
+  ) {
     this.l1 = options.l1TtlMs > 0 ? new LRUCache({ max: options.maxEntries, ttl: options.l1TtlMs }) : undefined;
   }
 
@@ -98,7 +110,8 @@ export class EventCache {
     const entry = entryOf(outcome.value);
     this.l1?.set(eventId, entry);
     if (this.options.l2TtlMs > 0) {
-      this.redis.set(L2_PREFIX + eventId, encode(entry), 'PX', this.options.l2TtlMs)
+      this.redis
+        .set(L2_PREFIX + eventId, encode(entry), 'PX', this.options.l2TtlMs)
         .catch((err: unknown) => this.log.warn({ err }, 'event cache: Redis write failed'));
     }
     return ok(entry);
@@ -111,7 +124,9 @@ export class EventCache {
     this.loading.delete(eventId);
     invalidations.inc();
     if (this.options.l2TtlMs > 0) {
-      this.redis.del(L2_PREFIX + eventId).catch((err: unknown) => this.log.warn({ err }, 'event cache: Redis delete failed'));
+      this.redis
+        .del(L2_PREFIX + eventId)
+        .catch((err: unknown) => this.log.warn({ err }, 'event cache: Redis delete failed'));
     }
   }
 

@@ -22,17 +22,23 @@ export interface LoginFailures {
   record(request: FastifyRequest): Promise<void>;
 }
 
-export const noLoginThrottle: LoginFailures = { waitFor: async () => 0, slowDown: async () => 0, record: async () => undefined };
+export const noLoginThrottle: LoginFailures = {
+  waitFor: async () => 0,
+  slowDown: async () => 0,
+  record: async () => undefined,
+};
 
 const account = (request: FastifyRequest) => (request.body as { email: string }).email.trim().toLowerCase();
 
 export function loginThrottle(app: FastifyInstance, config: Config): LoginFailures {
   const pair = app.createRateLimit({
-    max: config.loginFailuresMax, timeWindow: config.loginFailureWindowMs,
+    max: config.loginFailuresMax,
+    timeWindow: config.loginFailureWindowMs,
     keyGenerator: (request) => `login-failures:${account(request)}:${request.ip}`,
   });
   const everywhere = app.createRateLimit({
-    max: config.loginAccountFailuresMax, timeWindow: config.loginFailureWindowMs,
+    max: config.loginAccountFailuresMax,
+    timeWindow: config.loginFailureWindowMs,
     keyGenerator: (request) => `login-failures:${account(request)}`,
   });
   const over = async (check: typeof pair, request: FastifyRequest) => {

@@ -11,8 +11,11 @@ import { problems } from '../routes/schemas.js';
 const EVERY_ROUTE = [429, 500, 503];
 
 const catalogueTable = [
-  '| code | status | title | retryable |', '| --- | --- | --- | --- |',
-  ...Object.entries(errorCatalogue).map(([code, e]) => `| \`${code}\` | ${e.status} | ${e.title} | ${e.retryable ? 'yes' : 'no'} |`),
+  '| code | status | title | retryable |',
+  '| --- | --- | --- | --- |',
+  ...Object.entries(errorCatalogue).map(
+    ([code, e]) => `| \`${code}\` | ${e.status} | ${e.title} | ${e.retryable ? 'yes' : 'no'} |`,
+  ),
 ].join('\n');
 
 export async function installOpenApi(app: FastifyInstance, version: string): Promise<void> {

@@ -21,28 +21,50 @@ import { sendProblem } from '../../platform/http/problems.js';
 
 const SAMPLE_INTERVAL_MS = 250;
 
-export default fp<{ config: Config }>(async (app, { config }) => {
-  await app.register(helmet, {
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"] },
-    },
-  });
-  await app.register(cors, {
-    origin: config.corsOrigins.length > 0 ? config.corsOrigins : false,
-    methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
-    allowedHeaders: ['authorization', 'content-type', 'idempotency-key', 'if-none-match', 'traceparent', 'x-request-id'],
-    exposedHeaders: ['etag', 'retry-after', 'traceparent', 'x-request-id', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset'],
-    maxAge: 600,
-  });
-  if (config.maxEventLoopDelayMs > 0) {
-    await app.register(underPressure, {
-      maxEventLoopDelay: config.maxEventLoopDelayMs,
-      sampleInterval: SAMPLE_INTERVAL_MS,
-      // Fastify stops at a hook that has sent the reply.
-      pressureHandler: (_request, reply, type, value) => {
-        sendProblem(reply, 'UNAVAILABLE', `this edge is overloaded (${type} ${Math.round(Number(value))}); retry shortly`);
+export default fp<{ config: Config }>(
+  async (app, { config }) => {
+    await app.register(helmet, {
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"] },
       },
     });
-  }
-}, { name: 'evently-security' });
+    await app.register(cors, {
+      origin: config.corsOrigins.length > 0 ? config.corsOrigins : false,
+      methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+      allowedHeaders: [
+        'authorization',
+        'content-type',
+        'idempotency-key',
+        'if-none-match',
+        'traceparent',
+        'x-request-id',
+      ],
+      exposedHeaders: [
+        'etag',
+        'retry-after',
+        'traceparent',
+        'x-request-id',
+        'x-ratelimit-limit',
+        'x-ratelimit-remaining',
+        'x-ratelimit-reset',
+      ],
+      maxAge: 600,
+    });
+    if (config.maxEventLoopDelayMs > 0) {
+      await app.register(underPressure, {
+        maxEventLoopDelay: config.maxEventLoopDelayMs,
+        sampleInterval: SAMPLE_INTERVAL_MS,
+        // Fastify stops at a hook that has sent the reply.
+        pressureHandler: (_request, reply, type, value) => {
+          sendProblem(
+            reply,
+            'UNAVAILABLE',
+            `this edge is overloaded (${type} ${Math.round(Number(value))}); retry shortly`,
+          );
+        },
+      });
+    }
+  },
+  { name: 'evently-security' },
+);

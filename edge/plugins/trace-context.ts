@@ -26,9 +26,17 @@ function traceOf(raw: IncomingMessage): TraceContext {
 }
 
 /** Fastify's per-request logger, with the trace id bound beside the request id. */
-export const childLoggerWithTrace: NonNullable<FastifyServerOptions['childLoggerFactory']> = (logger, bindings, opts, raw) =>
-  logger.child({ ...bindings, traceId: traceOf(raw).traceId }, opts);
+export const childLoggerWithTrace: NonNullable<FastifyServerOptions['childLoggerFactory']> = (
+  logger,
+  bindings,
+  opts,
+  raw,
+) => logger.child({ ...bindings, traceId: traceOf(raw).traceId }, opts);
 
 export function installTraceContext(app: FastifyInstance): void {
-  app.decorateRequest('trace', { getter() { return traceOf(this.raw); } });
+  app.decorateRequest('trace', {
+    getter() {
+      return traceOf(this.raw);
+    },
+  });
 }

@@ -6,20 +6,28 @@
 import { createInbox, type Msg, type NatsConnection, type Subscription } from 'nats';
 import { PassThrough, type Readable } from 'node:stream';
 import {
-  analytics, EXPORT_IDLE_MS, EXPORT_WINDOW, ExportHeaders, ok, type CallContext, type ExportCredit, type Outcome,
+  analytics,
+  EXPORT_IDLE_MS,
+  EXPORT_WINDOW,
+  ExportHeaders,
+  ok,
+  type CallContext,
+  type ExportCredit,
+  type Outcome,
 } from '../../protocol/index.js';
 import type { Broker } from '../../platform/broker.js';
 
 /** Resolves when the stream can take more, or has closed. */
-const writable = (out: PassThrough) => new Promise<void>((resolve) => {
-  const done = () => {
-    out.off('drain', done);
-    out.off('close', done);
-    resolve();
-  };
-  out.once('drain', done);
-  out.once('close', done);
-});
+const writable = (out: PassThrough) =>
+  new Promise<void>((resolve) => {
+    const done = () => {
+      out.off('drain', done);
+      out.off('close', done);
+      resolve();
+    };
+    out.once('drain', done);
+    out.once('close', done);
+  });
 
 async function relay(nc: NatsConnection, sub: Subscription, creditSubject: string, out: PassThrough): Promise<void> {
   let expected = 1;
@@ -29,7 +37,10 @@ async function relay(nc: NatsConnection, sub: Subscription, creditSubject: strin
     credit({ acked: expected - 1, cancel: true });
     out.destroy(new Error(reason));
   };
-  let idle = setTimeout(() => { fail('the export stalled'); sub.unsubscribe(); }, EXPORT_IDLE_MS);
+  let idle = setTimeout(() => {
+    fail('the export stalled');
+    sub.unsubscribe();
+  }, EXPORT_IDLE_MS);
   out.once('close', () => {
     if (!finished) credit({ acked: expected - 1, cancel: true });
     sub.unsubscribe();
@@ -60,7 +71,10 @@ async function relay(nc: NatsConnection, sub: Subscription, creditSubject: strin
     for await (const m of sub) {
       clearTimeout(idle);
       if (!(await take(m))) break;
-      idle = setTimeout(() => { fail('the export stalled'); sub.unsubscribe(); }, EXPORT_IDLE_MS);
+      idle = setTimeout(() => {
+        fail('the export stalled');
+        sub.unsubscribe();
+      }, EXPORT_IDLE_MS);
     }
   } finally {
     clearTimeout(idle);
@@ -69,7 +83,12 @@ async function relay(nc: NatsConnection, sub: Subscription, creditSubject: strin
 }
 
 /** The CSV as a stream for the reply, or the actor's refusal (not found, forbidden, busy). */
-export async function openBookingsExport(nc: NatsConnection, broker: Broker, eventId: string, ctx: CallContext): Promise<Outcome<Readable>> {
+export async function openBookingsExport(
+  nc: NatsConnection,
+  broker: Broker,
+  eventId: string,
+  ctx: CallContext,
+): Promise<Outcome<Readable>> {
   const inbox = createInbox();
   // Subscribed before asking: the first chunks may arrive before the answer does.
   const sub = nc.subscribe(inbox);

@@ -17,26 +17,56 @@ const BACKGROUND_PING_TIMEOUT_MS = 5000;
 const Ready = Type.Object({ status: Type.Literal('ready'), shards: Type.Integer() });
 
 export const healthRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app, { broker, shards, disabledPools }) => {
-  app.get('/healthz', { config: { rateTier: 'none' }, schema: { tags: ['ops'], summary: 'Liveness', response: { 200: withExample(Type.Object({ status: Type.Literal('ok') }), examples.health) } } },
-    async () => ({ status: 'ok' as const }));
+  app.get(
+    '/healthz',
+    {
+      config: { rateTier: 'none' },
+      schema: {
+        tags: ['ops'],
+        summary: 'Liveness',
+        response: { 200: withExample(Type.Object({ status: Type.Literal('ok') }), examples.health) },
+      },
+    },
+    async () => ({ status: 'ok' as const }),
+  );
 
-  app.get('/readyz', {
-    config: { rateTier: 'none' },
-    schema: { tags: ['ops'], summary: 'Readiness: every shard and actor answers', response: { 200: withExample(Ready, examples.ready), ...problems(503) } },
-  }, async (request, reply) => {
-    const ctx = { requestId: request.id };
-    // Pools switched off by configuration are not waited for: their work waits in the stream.
-    const targets = ACTOR_KINDS.filter((kind) => !disabledPools.includes(kind)).flatMap((kind) => {
-      const ping = operations[kind].ping;
-      return ping.scope === 'shard'
-        ? Array.from({ length: shards }, (_, shard) => ({ kind, name: `${kind} shard ${shard}`, subject: subjectFor(ping, shard) }))
-        : [{ kind, name: kind, subject: subjectFor(ping) }];
-    });
-    const results = await Promise.all(targets.map((t) =>
-      broker.callSubject(t.subject, {}, ctx, BACKGROUND_KINDS.has(t.kind) ? BACKGROUND_PING_TIMEOUT_MS : PING_TIMEOUT_MS)));
-    const down = targets.filter((_, i) => !results[i]?.ok).map((t) => t.name);
-    return down.length === 0
-      ? reply.send({ status: 'ready', shards })
-      : sendProblem(reply, 'UNAVAILABLE', `not answering: ${down.join(', ')}`);
-  });
+  app.get(
+    '/readyz',
+    {
+      config: { rateTier: 'none' },
+      schema: {
+        tags: ['ops'],
+        summary: 'Readiness: every shard and actor answers',
+        response: { 200: withExample(Ready, examples.ready), ...problems(503) },
+      },
+    },
+    async (request, reply) => {
+      const ctx = { requestId: request.id };
+      // Pools switched off by configuration are not waited for: their work waits in the stream.
+      const targets = ACTOR_KINDS.filter((kind) => !disabledPools.includes(kind)).flatMap((kind) => {
+        const ping = operations[kind].ping;
+        return ping.scope === 'shard'
+          ? Array.from({ length: shards }, (_, shard) => ({
+              kind,
+              name: `${kind} shard ${shard}`,
+              subject: subjectFor(ping, shard),
+            }))
+          : [{ kind, name: kind, subject: subjectFor(ping) }];
+      });
+      const results = await Promise.all(
+        targets.map((t) =>
+          broker.callSubject(
+            t.subject,
+            {},
+            ctx,
+            BACKGROUND_KINDS.has(t.kind) ? BACKGROUND_PING_TIMEOUT_MS : PING_TIMEOUT_MS,
+          ),
+        ),
+      );
+      const down = targets.filter((_, i) => !results[i]?.ok).map((t) => t.name);
+      return down.length === 0
+        ? reply.send({ status: 'ready', shards })
+        : sendProblem(reply, 'UNAVAILABLE', `not answering: ${down.join(', ')}`);
+    },
+  );
 };

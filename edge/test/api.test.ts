@@ -6,40 +6,60 @@ import { readSeatLedger } from '../../actors/inventory/public.js';
 import { startTestSystem, type TestSystem } from '../../ops/testing/harness.js';
 
 let t: TestSystem;
-before(async () => { t = await startTestSystem(); });
-after(async () => { await t?.stop(); });
+before(async () => {
+  t = await startTestSystem();
+});
+after(async () => {
+  await t?.stop();
+});
 
 const book = (eventId: string, token: string, quantity: unknown, headers: Record<string, string> = {}) =>
   t.api('POST', `/v1/events/${eventId}/bookings`, { token, body: { quantity }, headers });
 
 describe('accounts', () => {
   test('when an email registers twice in another case, then the second is EMAIL_TAKEN', async () => {
-    const first = await t.api('POST', '/v1/auth/register', { body: { email: 'Ann@Example.test', password: 'long enough pw', name: 'Ann' } });
+    const first = await t.api('POST', '/v1/auth/register', {
+      body: { email: 'Ann@Example.test', password: 'long enough pw', name: 'Ann' },
+    });
     assert.equal(first.status, 201);
     assert.equal(first.body.user.role, 'user');
     assert.ok(first.body.token);
-    const again = await t.api('POST', '/v1/auth/register', { body: { email: 'ann@example.test', password: 'another pw 123', name: 'Ann 2' } });
+    const again = await t.api('POST', '/v1/auth/register', {
+      body: { email: 'ann@example.test', password: 'another pw 123', name: 'Ann 2' },
+    });
     assert.equal(again.status, 409);
     assert.equal(again.body.code, 'EMAIL_TAKEN');
   });
 
   test('when the password is wrong or the account unknown, then both are the same 401', async () => {
-    const wrong = await t.api('POST', '/v1/auth/login', { body: { email: 'ann@example.test', password: 'not the one' } });
-    const unknown = await t.api('POST', '/v1/auth/login', { body: { email: 'nobody@example.test', password: 'whatever' } });
+    const wrong = await t.api('POST', '/v1/auth/login', {
+      body: { email: 'ann@example.test', password: 'not the one' },
+    });
+    const unknown = await t.api('POST', '/v1/auth/login', {
+      body: { email: 'nobody@example.test', password: 'whatever' },
+    });
     assert.equal(wrong.status, 401);
     assert.deepEqual([wrong.body.code, unknown.body.code], ['INVALID_CREDENTIALS', 'INVALID_CREDENTIALS']);
-    const right = await t.api('POST', '/v1/auth/login', { body: { email: 'ANN@example.test', password: 'long enough pw' } });
+    const right = await t.api('POST', '/v1/auth/login', {
+      body: { email: 'ANN@example.test', password: 'long enough pw' },
+    });
     assert.equal(right.status, 200);
   });
 
   test('when a request has no token, a bad token or the wrong role, then 401 or 403 problems', async () => {
     const event = await t.createEvent();
     const [user] = await t.registerUsers(1, 'roles');
-    assert.equal((await t.api('POST', `/v1/events/${event.id}/bookings`, { body: { quantity: 1 } })).body.code, 'UNAUTHENTICATED');
+    assert.equal(
+      (await t.api('POST', `/v1/events/${event.id}/bookings`, { body: { quantity: 1 } })).body.code,
+      'UNAUTHENTICATED',
+    );
     assert.equal((await book(event.id, 'not-a-jwt', 1)).status, 401);
     const forged = user.token.slice(0, -4) + 'AAAA';
     assert.equal((await book(event.id, forged, 1)).status, 401);
-    const asUser = await t.api('POST', '/v1/events', { token: user.token, body: { name: 'x', venue: 'y', startsAt: event.startsAt, capacity: 1, price: 1 } });
+    const asUser = await t.api('POST', '/v1/events', {
+      token: user.token,
+      body: { name: 'x', venue: 'y', startsAt: event.startsAt, capacity: 1, price: 1 },
+    });
     assert.equal(asUser.status, 403);
     assert.equal(asUser.body.code, 'FORBIDDEN');
   });
@@ -93,7 +113,10 @@ describe('bookings', () => {
     const cancelled = await t.api('POST', `/v1/events/${event.id}/cancel`, { token: t.adminToken });
     assert.equal(cancelled.status, 200);
     assert.equal(cancelled.body.status, 'cancelled');
-    const { rows } = await t.db.query(`SELECT count(*)::int AS n FROM bookings WHERE event_id = $1 AND status = 'confirmed'`, [event.id]);
+    const { rows } = await t.db.query(
+      `SELECT count(*)::int AS n FROM bookings WHERE event_id = $1 AND status = 'confirmed'`,
+      [event.id],
+    );
     assert.equal(rows[0].n, 0);
     assert.equal((await book(event.id, user.token, 1)).body.code, 'EVENT_NOT_BOOKABLE');
   });
@@ -113,7 +136,10 @@ describe('events', () => {
     await book(event.id, user.token, 4);
     const below = await t.api('PATCH', `/v1/events/${event.id}`, { token: t.adminToken, body: { capacity: 3 } });
     assert.equal(below.body.code, 'CAPACITY_BELOW_SOLD');
-    const grown = await t.api('PATCH', `/v1/events/${event.id}`, { token: t.adminToken, body: { capacity: 20, name: 'Bigger' } });
+    const grown = await t.api('PATCH', `/v1/events/${event.id}`, {
+      token: t.adminToken,
+      body: { capacity: 20, name: 'Bigger' },
+    });
     assert.equal(grown.status, 200);
     assert.equal(grown.body.available, 16);
     assert.equal(grown.body.name, 'Bigger');
@@ -134,14 +160,18 @@ describe('events', () => {
       seen.push(...page.body.items.map((e: { name: string }) => e.name));
       cursor = page.body.nextCursor;
     } while (cursor);
-    assert.deepEqual(seen, [0, 1, 2, 3, 4].map((i) => `${tag} ${i}`));
+    assert.deepEqual(
+      seen,
+      [0, 1, 2, 3, 4].map((i) => `${tag} ${i}`),
+    );
   });
 
   test('when events are filtered by venue, status and start date together, then only the matches come, page by page', async () => {
     const venue = `Hall ${Date.now()}`;
     const day = (n: number) => new Date(Date.now() + n * 86_400_000).toISOString();
     const ids: string[] = [];
-    for (let i = 0; i < 4; i++) ids.push((await t.createEvent({ name: `Venue test ${i}`, venue, startsAt: day(i + 2) })).id);
+    for (let i = 0; i < 4; i++)
+      ids.push((await t.createEvent({ name: `Venue test ${i}`, venue, startsAt: day(i + 2) })).id);
     await t.createEvent({ name: 'Elsewhere', venue: `${venue} annex`, startsAt: day(3) });
     assert.equal((await t.api('POST', `/v1/events/${ids[3]}/cancel`, { token: t.adminToken })).status, 200);
     const seen: string[] = [];
@@ -166,8 +196,19 @@ describe('events', () => {
   test('when the OpenAPI document is read, then it describes every route', async () => {
     const doc = await t.api('GET', '/docs/json');
     assert.equal(doc.status, 200);
-    for (const path of ['/v1/auth/register', '/v1/auth/login', '/v1/events', '/v1/events/{id}', '/v1/events/{id}/cancel',
-      '/v1/events/{id}/bookings', '/v1/bookings', '/v1/bookings/{id}', '/v1/bookings/{id}/cancel', '/healthz', '/readyz']) {
+    for (const path of [
+      '/v1/auth/register',
+      '/v1/auth/login',
+      '/v1/events',
+      '/v1/events/{id}',
+      '/v1/events/{id}/cancel',
+      '/v1/events/{id}/bookings',
+      '/v1/bookings',
+      '/v1/bookings/{id}',
+      '/v1/bookings/{id}/cancel',
+      '/healthz',
+      '/readyz',
+    ]) {
       assert.ok(doc.body.paths[path], `${path} is documented`);
     }
     const ui = await t.api('GET', '/docs/static/index.html');
@@ -177,7 +218,7 @@ describe('events', () => {
 });
 
 describe('the per-user booking lock', () => {
-  test('when the same user\'s lock is held briefly, then the booking waits for it; held past the bound, then BOOKING_IN_PROGRESS', async () => {
+  test("when the same user's lock is held briefly, then the booking waits for it; held past the bound, then BOOKING_IN_PROGRESS", async () => {
     const { Redis } = await import('ioredis');
     const { lockKey } = await import('../../actors/inventory/public.js');
     const redis = new Redis(t.system.config.redisUrl!);
@@ -194,7 +235,11 @@ describe('the per-user booking lock', () => {
       const refused = await book(event.id, user.token, 1);
       assert.equal(refused.status, 409);
       assert.equal(refused.body.code, 'BOOKING_IN_PROGRESS');
-      assert.equal(await redis.get(lockKey(user.id, event.id)), 'someone-else', 'another holder\'s lock is never released');
+      assert.equal(
+        await redis.get(lockKey(user.id, event.id)),
+        'someone-else',
+        "another holder's lock is never released",
+      );
       assert.equal((await readSeatLedger(t.db, event.id)).confirmed, 1);
     } finally {
       redis.disconnect();

@@ -20,7 +20,10 @@ let browser: Browser | undefined;
 before(async () => {
   [t, browser] = await Promise.all([startTestSystem(), launchChromium()]);
   const probe = await t.api('GET', SUMMARY, { token: t.adminToken });
-  if (probe.status === 404) throw new Error(`${SUMMARY} answers 404: the page reads the analytics API, which comes with the analytics branch; merge it first`);
+  if (probe.status === 404)
+    throw new Error(
+      `${SUMMARY} answers 404: the page reads the analytics API, which comes with the analytics branch; merge it first`,
+    );
 });
 after(async () => {
   await browser?.close();
@@ -30,14 +33,18 @@ after(async () => {
 /** Script errors and content-policy violations the page reports: there must be none. */
 async function openPage(fragment: string, complaints: string[]): Promise<Page> {
   const page = await browser!.newPage({ viewport: { width: 1280, height: 1000 } });
-  page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') complaints.push(`console ${m.type()}: ${m.text()}`); });
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') complaints.push(`console ${m.type()}: ${m.text()}`);
+  });
   page.on('pageerror', (err) => complaints.push(`page error: ${err.message}`));
   await page.goto(`${t.url}/dashboard${fragment}`);
   return page;
 }
 
 const ticketsSold = async (): Promise<number> =>
-  Number((await t.db.query("SELECT coalesce(sum(quantity), 0) AS n FROM bookings WHERE status = 'confirmed'")).rows[0].n);
+  Number(
+    (await t.db.query("SELECT coalesce(sum(quantity), 0) AS n FROM bookings WHERE status = 'confirmed'")).rows[0].n,
+  );
 
 /** The analytics actor aggregates the stream asynchronously: wait until its summary has the event's tickets. */
 async function analyticsHas(eventId: string, tickets: number): Promise<void> {
@@ -46,7 +53,10 @@ async function analyticsHas(eventId: string, tickets: number): Promise<void> {
     const r = await t.api<AnalyticsSummary>('GET', SUMMARY, { token: t.adminToken });
     assert.equal(r.status, 200, JSON.stringify(r.body));
     if (r.body.topEvents.find((e) => e.eventId === eventId)?.tickets === tickets) return;
-    if (Date.now() > deadline) assert.fail(`the summary's top events never showed ${tickets} tickets for ${eventId}: ${JSON.stringify(r.body.topEvents)}`);
+    if (Date.now() > deadline)
+      assert.fail(
+        `the summary's top events never showed ${tickets} tickets for ${eventId}: ${JSON.stringify(r.body.topEvents)}`,
+      );
     await sleep(200);
   }
 }
@@ -56,7 +66,7 @@ async function book(token: string, eventId: string, quantity: number): Promise<v
   assert.equal(r.status, 201, JSON.stringify(r.body));
 }
 
-test('when an admin opens /dashboard and a booking is made through the API, then the page\'s figures change live', async (ctx) => {
+test("when an admin opens /dashboard and a booking is made through the API, then the page's figures change live", async (ctx) => {
   const event = await t.createEvent({ name: 'Dashboard live test', capacity: 40, price: 1500 });
   const [user] = await t.registerUsers(1, 'dash-page');
   await book(user.token, event.id, 2);
@@ -74,11 +84,15 @@ test('when an admin opens /dashboard and a booking is made through the API, then
   await book(user.token, event.id, 3);
   await page.waitForSelector(`${row}[data-tickets="5"] .bar[data-utilization="0.125"]`, { timeout: WAIT_MS });
   // Run in the page (this file is compiled without the DOM's types).
-  await page.waitForFunction(`Number(document.getElementById('rate-chart').dataset.lastMinute) >= ${chartBefore + 1}`, undefined, { timeout: WAIT_MS });
+  await page.waitForFunction(
+    `Number(document.getElementById('rate-chart').dataset.lastMinute) >= ${chartBefore + 1}`,
+    undefined,
+    { timeout: WAIT_MS },
+  );
   const sold = await ticketsSold();
   assert.equal(sold, 5);
   await page.waitForSelector(`#total-tickets[data-value="${sold}"]`, { timeout: WAIT_MS });
-  assert.match(await page.textContent(`${row} .tickets`) ?? '', /^5 \/ 40$/);
+  assert.match((await page.textContent(`${row} .tickets`)) ?? '', /^5 \/ 40$/);
   // A figure only the analytics summary gives: the page re-read it after the frames.
   await page.waitForSelector('#total-utilization[data-value="0.125"]', { timeout: WAIT_MS });
 
@@ -93,8 +107,12 @@ test('when the page is opened with a non-admin token, then it refuses and asks f
   const [user] = await t.registerUsers(1, 'dash-user');
   const page = await openPage(`#token=${user.token}`, []);
   await page.waitForSelector('#sign-in:not([hidden])', { timeout: WAIT_MS });
-  assert.match(await page.textContent('#sign-in-reason') ?? '', /not an admin/);
-  assert.equal(await page.evaluate("localStorage.getItem('evently.dashboard.token')"), null, 'the refused token is not kept');
+  assert.match((await page.textContent('#sign-in-reason')) ?? '', /not an admin/);
+  assert.equal(
+    await page.evaluate("localStorage.getItem('evently.dashboard.token')"),
+    null,
+    'the refused token is not kept',
+  );
   assert.equal(await page.isHidden('#board'), true);
   await page.close();
 });

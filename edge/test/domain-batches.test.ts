@@ -6,7 +6,13 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { connect, type NatsConnection } from 'nats';
-import { DOMAIN_STREAM, domainShardFilter, readDomainMessage, shardOf, type DomainMessage } from '../../protocol/index.js';
+import {
+  DOMAIN_STREAM,
+  domainShardFilter,
+  readDomainMessage,
+  shardOf,
+  type DomainMessage,
+} from '../../protocol/index.js';
 import { natsOptions } from '../../platform/nats-connect.js';
 import { eventuallyValue } from '../../ops/testing/eventually.js';
 import { startTestSystem, type TestSystem } from '../../ops/testing/harness.js';
@@ -25,7 +31,9 @@ after(async () => {
 
 /** The stream's messages on the event's shard that carry the event, with their subjects, in stream order. */
 async function messagesOf(eventId: string): Promise<{ subject: string; message: DomainMessage }[]> {
-  const consumer = await nc.jetstream().consumers.get(DOMAIN_STREAM, { filterSubjects: domainShardFilter(shardOf(eventId, t.system.config.shards)) });
+  const consumer = await nc
+    .jetstream()
+    .consumers.get(DOMAIN_STREAM, { filterSubjects: domainShardFilter(shardOf(eventId, t.system.config.shards)) });
   const out: { subject: string; message: DomainMessage }[] = [];
   for (let left = (await consumer.info()).num_pending; left > 0;) {
     for await (const m of await consumer.fetch({ max_messages: Math.min(left, 256), expires: 5000 })) {
@@ -37,17 +45,27 @@ async function messagesOf(eventId: string): Promise<{ subject: string; message: 
   return out;
 }
 
-interface Counts { sql: number; bookings: number; analytics: number; pricing: number; mails: number }
+interface Counts {
+  sql: number;
+  bookings: number;
+  analytics: number;
+  pricing: number;
+  mails: number;
+}
 
 async function counts(eventId: string): Promise<Counts> {
   const q = async (sql: string) => (await t.db.query<{ n: number }>(sql, [eventId])).rows[0]?.n ?? 0;
   return {
-    sql: await q(`SELECT coalesce(sum(quantity), 0)::int AS n FROM bookings WHERE event_id = $1 AND status = 'confirmed'`),
+    sql: await q(
+      `SELECT coalesce(sum(quantity), 0)::int AS n FROM bookings WHERE event_id = $1 AND status = 'confirmed'`,
+    ),
     bookings: await q(`SELECT count(*)::int AS n FROM bookings WHERE event_id = $1`),
     analytics: await q('SELECT coalesce((SELECT tickets FROM analytics_events WHERE event_id = $1), 0) AS n'),
     pricing: await q(`SELECT (coalesce((SELECT sum(tickets) FROM pricing_sales WHERE event_id = $1), 0)
                              + coalesce((SELECT sold_before FROM pricing_events WHERE event_id = $1), 0))::int AS n`),
-    mails: await q(`SELECT count(*)::int AS n FROM mail_deliveries WHERE event_id = $1 AND template = 'booking-confirmed'`),
+    mails: await q(
+      `SELECT count(*)::int AS n FROM mail_deliveries WHERE event_id = $1 AND template = 'booking-confirmed'`,
+    ),
   };
 }
 
@@ -58,7 +76,8 @@ async function lagging(): Promise<string[]> {
   const out: string[] = [];
   for await (const c of (await nc.jetstreamManager()).consumers.list(DOMAIN_STREAM)) {
     // Durable consumers only: this test's own ordered readers are ephemeral and never acknowledge.
-    if (c.config.durable_name && c.num_pending + c.num_ack_pending > 0) out.push(`${c.name}: ${c.num_pending} + ${c.num_ack_pending}`);
+    if (c.config.durable_name && c.num_pending + c.num_ack_pending > 0)
+      out.push(`${c.name}: ${c.num_pending} + ${c.num_ack_pending}`);
   }
   return out;
 }
@@ -69,36 +88,69 @@ test('when consumer threads die mid-sale and then every message comes again, the
   const shard = shardOf(event.id, t.system.config.shards);
   const { pools } = t.system.supervisor;
 
-  const sale = Promise.all(users.map((u, i) => t.api('POST', `/v1/events/${event.id}/bookings`, { token: u.token, body: { quantity: 1 + (i % 2) } })));
+  const sale = Promise.all(
+    users.map((u, i) =>
+      t.api('POST', `/v1/events/${event.id}/bookings`, { token: u.token, body: { quantity: 1 + (i % 2) } }),
+    ),
+  );
   // While bookings are in flight the background holds what it was handed: kill it there.
-  await eventuallyValue('the first bookings committed', async () => ((await counts(event.id)).bookings > 0 ? true : undefined), 60_000);
+  await eventuallyValue(
+    'the first bookings committed',
+    async () => ((await counts(event.id)).bookings > 0 ? true : undefined),
+    60_000,
+  );
   const crashed = [pools.mailer, pools.analytics, pools.pricing].map((p) => p.crashShardOwner(shard));
   const replies = await sale;
-  assert.ok(crashed.every((id) => id !== undefined), 'a thread of each background pool was killed');
-  assert.ok(replies.every((r) => r.status === 201), `every booking confirmed: ${replies.map((r) => r.status).join(',')}`);
+  assert.ok(
+    crashed.every((id) => id !== undefined),
+    'a thread of each background pool was killed',
+  );
+  assert.ok(
+    replies.every((r) => r.status === 201),
+    `every booking confirmed: ${replies.map((r) => r.status).join(',')}`,
+  );
 
-  const first = await eventuallyValue('every consumer to count every booking once', async () => {
-    const c = await counts(event.id);
-    return settled(c) ? c : undefined;
-  }, 120_000);
+  const first = await eventuallyValue(
+    'every consumer to count every booking once',
+    async () => {
+      const c = await counts(event.id);
+      return settled(c) ? c : undefined;
+    },
+    120_000,
+  );
   assert.equal(first.sql, 180, '120 bookings of 1 or 2 seats');
 
   const stream = await messagesOf(event.id);
   const bookingMessages = stream.filter((s) => s.message.events[0]?.type === 'booking.confirmed');
-  assert.ok(bookingMessages.some((s) => s.message.events.length > 1), 'bookings travelled in batches');
-  assert.equal(bookingMessages.reduce((n, s) => n + s.message.events.length, 0), 120, 'each booking in exactly one message');
+  assert.ok(
+    bookingMessages.some((s) => s.message.events.length > 1),
+    'bookings travelled in batches',
+  );
+  assert.equal(
+    bookingMessages.reduce((n, s) => n + s.message.events.length, 0),
+    120,
+    'each booking in exactly one message',
+  );
   const versions = stream.map((s) => {
     const vs = new Set(s.message.events.map((e) => e.version));
     assert.equal(vs.size, 1, 'one transaction, one version');
     return [...vs][0]!;
   });
-  assert.deepEqual(versions, [...versions].sort((a, b) => a - b), 'versions never go back across messages');
+  assert.deepEqual(
+    versions,
+    [...versions].sort((a, b) => a - b),
+    'versions never go back across messages',
+  );
   assert.equal(new Set(versions).size, versions.length, 'each message is its own transaction');
 
   // Every message again, under new stream ids: a redelivery the stream itself cannot recognise.
-  for (const { subject, message } of stream) await nc.jetstream().publish(subject, JSON.stringify(message), { msgID: randomUUID() });
+  for (const { subject, message } of stream)
+    await nc.jetstream().publish(subject, JSON.stringify(message), { msgID: randomUUID() });
   let behind: string[] = [];
-  await eventuallyValue('the consumers to read the copies', async () => ((behind = await lagging()).length === 0 ? true : undefined), 120_000)
-    .catch((err: Error) => assert.fail(`${err.message}; behind: ${behind.join('; ')}`));
+  await eventuallyValue(
+    'the consumers to read the copies',
+    async () => ((behind = await lagging()).length === 0 ? true : undefined),
+    120_000,
+  ).catch((err: Error) => assert.fail(`${err.message}; behind: ${behind.join('; ')}`));
   assert.deepEqual(await counts(event.id), first, 'nothing applied twice');
 });

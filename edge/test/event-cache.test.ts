@@ -21,7 +21,10 @@ let bound: number;
 before(async () => {
   t = await startTestSystem();
   bound = t.system.config.cacheL1TtlMs + t.system.config.cacheL2TtlMs;
-  longLived = await startEdge(withOverrides(t.system.config, { httpPort: 0, cacheL1TtlMs: 60_000, cacheL2TtlMs: 60_000 }), createLogger('error'));
+  longLived = await startEdge(
+    withOverrides(t.system.config, { httpPort: 0, cacheL1TtlMs: 60_000, cacheL2TtlMs: 60_000 }),
+    createLogger('error'),
+  );
 });
 after(async () => {
   await longLived?.stop();
@@ -35,7 +38,11 @@ async function lookups(tier: string, result: string): Promise<number> {
 
 const read = async (base: string, id: string) => {
   const res = await fetch(`${base}/v1/events/${id}`);
-  return { status: res.status, etag: res.headers.get('etag'), body: (await res.json()) as { available: number; version: number } };
+  return {
+    status: res.status,
+    etag: res.headers.get('etag'),
+    body: (await res.json()) as { available: number; version: number },
+  };
 };
 
 let buyers = 0;
@@ -56,7 +63,10 @@ test('when an event is read twice, then the second read is an L1 hit with the sa
   const conditional = await fetch(`${t.url}/v1/events/${event.id}`, { headers: { 'if-none-match': first.etag! } });
   assert.equal(conditional.status, 304);
   assert.equal(await conditional.text(), '');
-  assert.equal((await fetch(`${t.url}/v1/events/${event.id}`, { headers: { 'if-none-match': '"other"' } })).status, 200);
+  assert.equal(
+    (await fetch(`${t.url}/v1/events/${event.id}`, { headers: { 'if-none-match': '"other"' } })).status,
+    200,
+  );
 });
 
 test('when another edge has read an event, then this edge finds it in L2', async () => {
@@ -91,10 +101,26 @@ test('when a domain event about an event arrives, then an edge with minute-long 
   const event = await t.createEvent({ capacity: 10 });
   const cached = await read(longLived.url, event.id);
   await bookOne(event.id);
-  const { rows: [row] } = await t.db.query('SELECT version, available, held, capacity, price, status FROM events WHERE id = $1', [event.id]);
+  const {
+    rows: [row],
+  } = await t.db.query('SELECT version, available, held, capacity, price, status FROM events WHERE id = $1', [
+    event.id,
+  ]);
   const envelope: DomainEventOf<'event.updated'> = {
-    id: uuidv7(), type: 'event.updated', eventId: event.id, version: row.version, occurredAt: new Date().toISOString(), requestId: 'cache-test',
-    availability: { available: row.available, held: row.held, capacity: row.capacity, price: row.price, status: row.status }, data: event,
+    id: uuidv7(),
+    type: 'event.updated',
+    eventId: event.id,
+    version: row.version,
+    occurredAt: new Date().toISOString(),
+    requestId: 'cache-test',
+    availability: {
+      available: row.available,
+      held: row.held,
+      capacity: row.capacity,
+      price: row.price,
+      status: row.status,
+    },
+    data: event,
   };
   const nc = await connect(natsOptions(t.system.config, 'supervisor'));
   try {

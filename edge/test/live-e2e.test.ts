@@ -10,7 +10,9 @@ import { isAvailability, LiveTestClient } from '../../ops/testing/live-client.js
 
 let t: TestSystem;
 const clients: LiveTestClient[] = [];
-before(async () => { t = await startTestSystem(); });
+before(async () => {
+  t = await startTestSystem();
+});
 after(async () => {
   for (const c of clients) c.close();
   await t?.stop();
@@ -32,30 +34,51 @@ test('when other clients book and cancel, then a watcher sees availability chang
 
   const booked = await t.api('POST', `/v1/events/${event.id}/bookings`, { token: a.token, body: { quantity: 1 } });
   assert.equal(booked.status, 201);
-  const after1 = await watcher.next<AvailabilityMessage>(isAvailability(event.id, (m) => m.available === 1), 'available 1');
+  const after1 = await watcher.next<AvailabilityMessage>(
+    isAvailability(event.id, (m) => m.available === 1),
+    'available 1',
+  );
   assert.ok(after1.version > first.version);
   await t.api('POST', `/v1/events/${event.id}/bookings`, { token: b.token, body: { quantity: 1 } });
-  await watcher.next(isAvailability(event.id, (m) => m.available === 0), 'sold out');
+  await watcher.next(
+    isAvailability(event.id, (m) => m.available === 0),
+    'sold out',
+  );
 
   const mine = await open(w.token);
   const joined = await t.api('POST', `/v1/events/${event.id}/waitlist`, { token: w.token, body: { quantity: 1 } });
   assert.equal(joined.status, 201);
   const isMyEntry = (status: string) => (m: { type: string }) =>
-    m.type === 'waitlist' && (m as WaitlistMessage).entry.id === joined.body.id && (m as WaitlistMessage).entry.status === status;
+    m.type === 'waitlist' &&
+    (m as WaitlistMessage).entry.id === joined.body.id &&
+    (m as WaitlistMessage).entry.status === status;
   await mine.next(isMyEntry('waiting'), 'my waitlist entry');
 
   await t.api('POST', `/v1/bookings/${booked.body.id}/cancel`, { token: a.token });
   const offer = (await mine.next<WaitlistMessage>(isMyEntry('offered'), 'my offer')).entry as WaitlistEntry;
   assert.ok(offer.offer && Date.parse(offer.offer.expiresAt) > Date.now());
   // The seat came back held for the waitlist, never on sale.
-  const held = await watcher.next<AvailabilityMessage>(isAvailability(event.id, (m) => m.held === 1), 'held seat');
+  const held = await watcher.next<AvailabilityMessage>(
+    isAvailability(event.id, (m) => m.held === 1),
+    'held seat',
+  );
   assert.equal(held.available, 0);
   assert.equal(watcher.pending(isAvailability(event.id, (m) => m.available > 0)).length, 0);
 
   const confirmed = await t.api('POST', `/v1/holds/${offer.offer.holdId}/confirm`, { token: w.token });
   assert.equal(confirmed.status, 201);
-  const message = await mine.next<BookingMessage>((m) => m.type === 'booking' && m.booking.id === confirmed.body.id, 'my booking');
+  const message = await mine.next<BookingMessage>(
+    (m) => m.type === 'booking' && m.booking.id === confirmed.body.id,
+    'my booking',
+  );
   assert.equal(message.booking.status, 'confirmed');
-  await watcher.next(isAvailability(event.id, (m) => m.held === 0 && m.available === 0), 'hold turned into a sale');
-  assert.equal(watcher.pending((m) => m.type === 'booking' || m.type === 'waitlist').length, 0, 'an anonymous watcher gets nobody\'s own messages');
+  await watcher.next(
+    isAvailability(event.id, (m) => m.held === 0 && m.available === 0),
+    'hold turned into a sale',
+  );
+  assert.equal(
+    watcher.pending((m) => m.type === 'booking' || m.type === 'waitlist').length,
+    0,
+    "an anonymous watcher gets nobody's own messages",
+  );
 });

@@ -7,7 +7,13 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { connect, type NatsConnection } from 'nats';
 import { natsOptions } from '../../platform/nats-connect.js';
-import { presenceSubject, type AvailabilityMessage, type Booking, type PresenceReport, type PresenceSummary } from '../../protocol/index.js';
+import {
+  presenceSubject,
+  type AvailabilityMessage,
+  type Booking,
+  type PresenceReport,
+  type PresenceSummary,
+} from '../../protocol/index.js';
 import { withOverrides } from '../../platform/config.js';
 import { createLogger } from '../../platform/logger.js';
 import { startEdge, type Edge } from '../server.js';
@@ -28,7 +34,10 @@ before(async () => {
   const timing = { presenceIntervalMs: 1000, presenceThrottleMs: 50 };
   t = await startTestSystem({ ...timing, wsSoftBuffer: SOFT, wsHardBuffer: HARD, wsMaxSubscriptions: 3 });
   // A second edge on the same NATS, as buildEdge/startEdge make one in a deployment.
-  edgeB = await startEdge(withOverrides(t.system.config, { ...timing, wsMaxSockets: B_MAX_SOCKETS, wsPingMs: 2000 }), createLogger('error'));
+  edgeB = await startEdge(
+    withOverrides(t.system.config, { ...timing, wsMaxSockets: B_MAX_SOCKETS, wsPingMs: 2000 }),
+    createLogger('error'),
+  );
   nc = await connect(natsOptions(t.system.config, 'supervisor'));
 });
 after(async () => {
@@ -47,7 +56,10 @@ const hubA = () => t.system.edge.app.live.hub;
 const hubB = () => edgeB.app.live.hub;
 const seats = (available: number) => ({ available, held: 0, capacity: 100_000, price: 2500, status: 'scheduled' });
 const watchersOf = (c: LiveTestClient, eventId: string, n: number) =>
-  c.next<AvailabilityMessage>(isAvailability(eventId, (m) => m.watchers === n), `watchers=${n}`);
+  c.next<AvailabilityMessage>(
+    isAvailability(eventId, (m) => m.watchers === n),
+    `watchers=${n}`,
+  );
 
 /** Polls until `condition` holds; generous, because a loaded machine can be slow to show a state. */
 async function waitFor(condition: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
@@ -66,9 +78,14 @@ describe('presence', () => {
     await b.subscribe([event.id]);
     await Promise.all([watchersOf(a, event.id, 2), watchersOf(b, event.id, 2)]);
     for (const url of [t.url, edgeB.url]) {
-      const view = await fetch(`${url}/v1/admin/presence`, { headers: { authorization: `Bearer ${t.adminToken}` } }).then((r) => r.json() as Promise<PresenceSummary>);
+      const view = await fetch(`${url}/v1/admin/presence`, {
+        headers: { authorization: `Bearer ${t.adminToken}` },
+      }).then((r) => r.json() as Promise<PresenceSummary>);
       assert.equal(view.edges, 2);
-      assert.deepEqual(view.events.find((e) => e.eventId === event.id), { eventId: event.id, watchers: 2 });
+      assert.deepEqual(
+        view.events.find((e) => e.eventId === event.id),
+        { eventId: event.id, watchers: 2 },
+      );
     }
     b.close();
     await watchersOf(a, event.id, 1);
@@ -109,25 +126,46 @@ describe('slow and dead clients', () => {
     // The reading client seeing the batch's last version means the edge has handled the whole batch.
     const batchThenMarker = async (publishBatch: () => void) => {
       publishBatch();
-      publishDomainEvent(nc, t.system.config.shards, 'seats.released', event.id, ++version, seats(version), { quantity: 1, reason: 'booking-cancelled', toWaitlist: 0 });
-      await fast.next(isAvailability(event.id, (m) => m.version === version), `version ${version} on the reading client`);
+      publishDomainEvent(nc, t.system.config.shards, 'seats.released', event.id, ++version, seats(version), {
+        quantity: 1,
+        reason: 'booking-cancelled',
+        toWaitlist: 0,
+      });
+      await fast.next(
+        isAvailability(event.id, (m) => m.version === version),
+        `version ${version} on the reading client`,
+      );
       assert.ok(serverSide.socket.bufferedAmount <= HARD + 1024, `queued ${serverSide.socket.bufferedAmount} bytes`);
     };
     for (let batch = 0; hubA().skippedFrames === skippedBefore; batch++) {
       assert.ok(batch < 200, 'frames to a client that does not read are never skipped');
       await batchThenMarker(() => {
-        for (let i = 0; i < 500; i++) publishDomainEvent(nc, t.system.config.shards, 'seats.released', event.id, ++version, seats(version), { quantity: 1, reason: 'booking-cancelled', toWaitlist: 0 });
+        for (let i = 0; i < 500; i++)
+          publishDomainEvent(nc, t.system.config.shards, 'seats.released', event.id, ++version, seats(version), {
+            quantity: 1,
+            reason: 'booking-cancelled',
+            toWaitlist: 0,
+          });
       });
     }
 
     const booking = (): Booking => ({
-      id: randomUUID(), eventId: event.id, userId: slowUser.id, quantity: 1, unitPrice: 2500, totalPrice: 2500, currency: 'EUR',
-      status: 'confirmed', createdAt: new Date().toISOString(), cancelledAt: null,
+      id: randomUUID(),
+      eventId: event.id,
+      userId: slowUser.id,
+      quantity: 1,
+      unitPrice: 2500,
+      totalPrice: 2500,
+      currency: 'EUR',
+      status: 'confirmed',
+      createdAt: new Date().toISOString(),
+      cancelledAt: null,
     });
     for (let batch = 0; hubA().clients.has(serverSide); batch++) {
       assert.ok(batch < 200, 'a client that does not read is never cut off');
       await batchThenMarker(() => {
-        for (let i = 0; i < 100; i++) publishDomainEvent(nc, t.system.config.shards, 'booking.confirmed', event.id, version, null, booking());
+        for (let i = 0; i < 100; i++)
+          publishDomainEvent(nc, t.system.config.shards, 'booking.confirmed', event.id, version, null, booking());
       });
     }
     assert.equal(hubA().terminated, terminatedBefore + 1);

@@ -7,7 +7,13 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { connect, type NatsConnection } from 'nats';
 import { natsOptions } from '../../platform/nats-connect.js';
-import type { AvailabilityMessage, Booking, BookingMessage, WaitlistEntry, WaitlistMessage } from '../../protocol/index.js';
+import type {
+  AvailabilityMessage,
+  Booking,
+  BookingMessage,
+  WaitlistEntry,
+  WaitlistMessage,
+} from '../../protocol/index.js';
 import { startTestSystem, type TestSystem } from '../../ops/testing/harness.js';
 import { isAvailability, isError, LiveTestClient, publishDomainEvent } from '../../ops/testing/live-client.js';
 
@@ -34,20 +40,36 @@ const seats = (available: number, held = 0) => ({ available, held, capacity: 100
 
 function booking(eventId: string, userId: string): Booking {
   return {
-    id: randomUUID(), eventId, userId, quantity: 2, unitPrice: 2500, totalPrice: 5000, currency: 'EUR',
-    status: 'confirmed', createdAt: new Date().toISOString(), cancelledAt: null,
+    id: randomUUID(),
+    eventId,
+    userId,
+    quantity: 2,
+    unitPrice: 2500,
+    totalPrice: 5000,
+    currency: 'EUR',
+    status: 'confirmed',
+    createdAt: new Date().toISOString(),
+    cancelledAt: null,
   };
 }
 
 describe('availability', () => {
-  test('when a client subscribes, then it gets an ack and the event\'s current availability at once', async () => {
+  test("when a client subscribes, then it gets an ack and the event's current availability at once", async () => {
     const event = await t.createEvent({ capacity: 40, price: 1900 });
     const c = await open();
     await c.subscribe([event.id]);
     const snap = await c.next<AvailabilityMessage>(isAvailability(event.id), 'snapshot');
     assert.deepEqual(
-      { available: snap.available, held: snap.held, price: snap.price, status: snap.status, version: snap.version, watchers: snap.watchers },
-      { available: 40, held: 0, price: 1900, status: 'scheduled', version: event.version, watchers: 1 });
+      {
+        available: snap.available,
+        held: snap.held,
+        price: snap.price,
+        status: snap.status,
+        version: snap.version,
+        watchers: snap.watchers,
+      },
+      { available: 40, held: 0, price: 1900, status: 'scheduled', version: event.version, watchers: 1 },
+    );
   });
 
   test('when domain events arrive, then watchers get the new numbers and an older version is never forwarded', async () => {
@@ -56,15 +78,33 @@ describe('availability', () => {
     await watcher.subscribe([event.id]);
     await watcher.next(isAvailability(event.id), 'snapshot');
     const v = event.version;
-    publishDomainEvent(nc, shards(), 'seats.released', event.id, v + 10, seats(90, 3), { quantity: 3, reason: 'booking-cancelled', toWaitlist: 3 });
-    const changed = await watcher.next<AvailabilityMessage>(isAvailability(event.id, (m) => m.version === v + 10), 'v+10');
+    publishDomainEvent(nc, shards(), 'seats.released', event.id, v + 10, seats(90, 3), {
+      quantity: 3,
+      reason: 'booking-cancelled',
+      toWaitlist: 3,
+    });
+    const changed = await watcher.next<AvailabilityMessage>(
+      isAvailability(event.id, (m) => m.version === v + 10),
+      'v+10',
+    );
     assert.deepEqual([changed.available, changed.held], [90, 3]);
 
     publishDomainEvent(nc, shards(), 'event.updated', event.id, v + 5, seats(99), { ...event, version: v + 5 });
-    publishDomainEvent(nc, shards(), 'seats.released', event.id, v + 11, seats(88, 2), { quantity: 2, reason: 'hold-expired', toWaitlist: 0 });
-    await watcher.next(isAvailability(event.id, (m) => m.version === v + 11), 'v+11');
+    publishDomainEvent(nc, shards(), 'seats.released', event.id, v + 11, seats(88, 2), {
+      quantity: 2,
+      reason: 'hold-expired',
+      toWaitlist: 0,
+    });
+    await watcher.next(
+      isAvailability(event.id, (m) => m.version === v + 11),
+      'v+11',
+    );
     assert.deepEqual(watcher.pending(isAvailability(event.id)), [], 'v+5 came after v+10 and must not be forwarded');
-    assert.deepEqual(other.pending(() => true), [], 'a client watching nothing gets nothing');
+    assert.deepEqual(
+      other.pending(() => true),
+      [],
+      'a client watching nothing gets nothing',
+    );
   });
 
   test('when an event does not exist, then subscribing to it gives NOT_FOUND and no watch', async () => {
@@ -77,14 +117,17 @@ describe('availability', () => {
   });
 });
 
-describe('a user\'s own messages', () => {
-  test('when a booking is confirmed, then only that user\'s signed-in sockets get it', async () => {
+describe("a user's own messages", () => {
+  test("when a booking is confirmed, then only that user's signed-in sockets get it", async () => {
     const event = await t.createEvent();
     const [ann, bob] = await t.registerUsers(2, 'live');
     const annByHeader = await open({ authorization: `Bearer ${ann.token}` });
     const annByMessage = await open();
     annByMessage.send({ type: 'auth', token: ann.token });
-    assert.equal((await annByMessage.next((m) => m.type === 'ack' && m.of === 'auth', 'auth ack') as { userId?: string }).userId, ann.id);
+    assert.equal(
+      ((await annByMessage.next((m) => m.type === 'ack' && m.of === 'auth', 'auth ack')) as { userId?: string }).userId,
+      ann.id,
+    );
     const bobSocket = await open();
     bobSocket.send({ type: 'auth', token: bob.token });
     await bobSocket.next((m) => m.type === 'ack', 'auth ack');
@@ -92,35 +135,63 @@ describe('a user\'s own messages', () => {
 
     const annBooking = booking(event.id, ann.id);
     publishDomainEvent(nc, shards(), 'booking.confirmed', event.id, event.version + 1, seats(98), annBooking);
-    publishDomainEvent(nc, shards(), 'booking.confirmed', event.id, event.version + 2, seats(96), booking(event.id, bob.id));
+    publishDomainEvent(
+      nc,
+      shards(),
+      'booking.confirmed',
+      event.id,
+      event.version + 2,
+      seats(96),
+      booking(event.id, bob.id),
+    );
     for (const c of [annByHeader, annByMessage]) {
       const got = await c.next<BookingMessage>((m) => m.type === 'booking', 'own booking');
       assert.deepEqual(got.booking, annBooking);
     }
     const bobs = await bobSocket.next<BookingMessage>((m) => m.type === 'booking', 'bob booking');
     assert.equal(bobs.booking.userId, bob.id);
-    assert.deepEqual(bobSocket.pending((m) => m.type === 'booking'), [], 'bob never sees ann\'s booking');
+    assert.deepEqual(
+      bobSocket.pending((m) => m.type === 'booking'),
+      [],
+      "bob never sees ann's booking",
+    );
     assert.deepEqual([...annByHeader.pending((m) => m.type === 'booking'), ...anonymous.pending(() => true)], []);
   });
 
   test('when a waitlist entry changes or positions move, then each user gets their own entry', async () => {
     const event = await t.createEvent();
     const [ann, bob] = await t.registerUsers(2, 'wl');
-    const [a, b] = [await open({ authorization: `Bearer ${ann.token}` }), await open({ authorization: `Bearer ${bob.token}` })];
+    const [a, b] = [
+      await open({ authorization: `Bearer ${ann.token}` }),
+      await open({ authorization: `Bearer ${bob.token}` }),
+    ];
     const entry: WaitlistEntry = {
-      id: randomUUID(), eventId: event.id, userId: ann.id, quantity: 3, priority: 0, position: null, status: 'offered',
-      offer: { holdId: randomUUID(), expiresAt: new Date(Date.now() + 600_000).toISOString() }, joinedAt: new Date().toISOString(),
+      id: randomUUID(),
+      eventId: event.id,
+      userId: ann.id,
+      quantity: 3,
+      priority: 0,
+      position: null,
+      status: 'offered',
+      offer: { holdId: randomUUID(), expiresAt: new Date(Date.now() + 600_000).toISOString() },
+      joinedAt: new Date().toISOString(),
     };
     publishDomainEvent(nc, shards(), 'waitlist.changed', event.id, event.version + 1, seats(0, 3), entry);
     assert.deepEqual((await a.next<WaitlistMessage>((m) => m.type === 'waitlist', 'offer')).entry, entry);
 
     const bobEntry = randomUUID();
     publishDomainEvent(nc, shards(), 'waitlist.positions', event.id, event.version + 1, null, {
-      entries: [{ entryId: bobEntry, userId: bob.id, position: 1 }, { entryId: randomUUID(), userId: randomUUID(), position: 2 }],
+      entries: [
+        { entryId: bobEntry, userId: bob.id, position: 1 },
+        { entryId: randomUUID(), userId: randomUUID(), position: 2 },
+      ],
     });
     const moved = await b.next<WaitlistMessage>((m) => m.type === 'waitlist', 'position');
     assert.deepEqual(moved.entry, { id: bobEntry, eventId: event.id, userId: bob.id, position: 1, status: 'waiting' });
-    assert.deepEqual(a.pending((m) => m.type === 'waitlist'), []);
+    assert.deepEqual(
+      a.pending((m) => m.type === 'waitlist'),
+      [],
+    );
   });
 });
 
@@ -155,7 +226,10 @@ describe('bad messages', () => {
     const doc = await t.api('GET', '/docs/json');
     assert.ok(doc.body.paths['/ws']?.get, '/ws is documented');
     const presence = doc.body.paths['/v1/admin/presence']?.get;
-    assert.ok(presence?.responses?.['200']?.content?.['application/json']?.schema?.properties?.events, 'presence response schema');
+    assert.ok(
+      presence?.responses?.['200']?.content?.['application/json']?.schema?.properties?.events,
+      'presence response schema',
+    );
   });
 
   test('when the upgrade carries a bad token or is not an upgrade, then a problem, not a socket', async () => {

@@ -29,17 +29,22 @@ describe('pages linked from mails', () => {
 
   const open = async (url: string, complaints: string[]): Promise<Page> => {
     const page = await browser!.newPage({ viewport: { width: 480, height: 1400 } });
-    page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') complaints.push(`console ${m.type()}: ${m.text()}`); });
+    page.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning') complaints.push(`console ${m.type()}: ${m.text()}`);
+    });
     page.on('pageerror', (err) => complaints.push(`page error: ${err.message}`));
     await page.goto(url);
     return page;
   };
 
-  test('when the offer mail\'s link is opened and confirmed, then the seats are booked and the ticket page shows readable QR codes', async () => {
+  test("when the offer mail's link is opened and confirmed, then the seats are booked and the ticket page shows readable QR codes", async () => {
     const event = await t.createEvent({ name: 'Door night', capacity: 2 });
     const [holder, waiter] = await t.registerUsers(2, 'pages');
     const held = await t.api('POST', `/v1/events/${event.id}/bookings`, { token: holder.token, body: { quantity: 2 } });
-    assert.equal((await t.api('POST', `/v1/events/${event.id}/waitlist`, { token: waiter.token, body: { quantity: 2 } })).status, 201);
+    assert.equal(
+      (await t.api('POST', `/v1/events/${event.id}/waitlist`, { token: waiter.token, body: { quantity: 2 } })).status,
+      201,
+    );
     assert.equal((await t.api('POST', `/v1/bookings/${held.body.id}/cancel`, { token: holder.token })).status, 200);
     const [offer] = await box.waitFor(waiter.email, { subject: /^Seats held for you/, timeoutMs: 60_000 });
     const holdLink = LINK.exec(offer.text ?? '')?.[0] ?? '';
@@ -54,11 +59,15 @@ describe('pages linked from mails', () => {
     await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
     assert.equal(await page.textContent('h1'), 'Your seats are booked');
     const bookings = (await t.api('GET', '/v1/bookings', { token: waiter.token })).body.items;
-    assert.deepEqual(bookings.map((b: { eventId: string; quantity: number; status: string }) => [b.eventId, b.quantity, b.status]), [[event.id, 2, 'confirmed']]);
+    assert.deepEqual(
+      bookings.map((b: { eventId: string; quantity: number; status: string }) => [b.eventId, b.quantity, b.status]),
+      [[event.id, 2, 'confirmed']],
+    );
 
     await Promise.all([page.waitForNavigation(), page.click('a')]);
     assert.match(page.url(), new RegExp(`/pages/tickets/${bookings[0].id}/`));
-    const tickets = (await t.api('GET', `/v1/bookings/${bookings[0].id}/tickets`, { token: waiter.token })).body.items as Ticket[];
+    const tickets = (await t.api('GET', `/v1/bookings/${bookings[0].id}/tickets`, { token: waiter.token })).body
+      .items as Ticket[];
     const shown = await page.$$('.ticket .qr svg');
     assert.equal(shown.length, 2);
     const read = await Promise.all(shown.map(async (svg) => readQr(await svg.screenshot())));
@@ -67,7 +76,7 @@ describe('pages linked from mails', () => {
 
     // Once confirmed, the same link only says so.
     const again = await open(holdLink, complaints);
-    assert.match(await again.textContent('.status') ?? '', /already confirmed/);
+    assert.match((await again.textContent('.status')) ?? '', /already confirmed/);
     assert.deepEqual(complaints, []);
   });
 

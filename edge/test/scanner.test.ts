@@ -22,7 +22,8 @@ describe('offline scanner', () => {
     dir = await mkdtemp(join(tmpdir(), 'evently-scanner-'));
     const [s] = await t.registerUsers(1, 'scanner-staff');
     await t.db.query(`UPDATE users SET role = 'staff' WHERE id = $1`, [s.id]);
-    staff = (await t.api('POST', '/v1/auth/login', { body: { email: s.email, password: 'correct horse battery' } })).body.token;
+    staff = (await t.api('POST', '/v1/auth/login', { body: { email: s.email, password: 'correct horse battery' } }))
+      .body.token;
   });
   after(async () => {
     await t?.stop();
@@ -31,7 +32,11 @@ describe('offline scanner', () => {
 
   const scanner = async (state: string, ...args: string[]) => {
     const { stdout } = await run(process.execPath, [SCANNER, ...args, '--state', join(dir, state)]);
-    return stdout.trim().split('\n').filter(Boolean).map((line) => JSON.parse(line));
+    return stdout
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line));
   };
 
   test('when --help is asked for, then it prints its usage and exits 0', async () => {
@@ -45,7 +50,10 @@ describe('offline scanner', () => {
     const book = async (quantity: number) => {
       const b = await t.api('POST', `/v1/events/${event.id}/bookings`, { token: u.token, body: { quantity } });
       assert.equal(b.status, 201);
-      return { id: b.body.id as string, tickets: (await t.api('GET', `/v1/bookings/${b.body.id}/tickets`, { token: u.token })).body.items as Ticket[] };
+      return {
+        id: b.body.id as string,
+        tickets: (await t.api('GET', `/v1/bookings/${b.body.id}/tickets`, { token: u.token })).body.items as Ticket[],
+      };
     };
     const kept = await book(2);
     const doomed = await book(1);
@@ -60,18 +68,41 @@ describe('offline scanner', () => {
     assert.ok(keptFirst && keptSecond && doomedTicket, 'three tickets');
     const forged = Buffer.from(keptSecond.code, 'base64url');
     forged.writeUInt8(forged.readUInt8(40) ^ 1, 40);
-    const north = await scanner('north.json', 'scan', keptFirst.code, keptFirst.code, doomedTicket.code, forged.toString('base64url'));
-    assert.deepEqual(north.map((r) => r.result), ['ok', 'ALREADY_CHECKED_IN', 'TICKET_REVOKED', 'INVALID_TICKET']);
+    const north = await scanner(
+      'north.json',
+      'scan',
+      keptFirst.code,
+      keptFirst.code,
+      doomedTicket.code,
+      forged.toString('base64url'),
+    );
+    assert.deepEqual(
+      north.map((r) => r.result),
+      ['ok', 'ALREADY_CHECKED_IN', 'TICKET_REVOKED', 'INVALID_TICKET'],
+    );
     // South never heard of north's scan (offline), and admits the same ticket a moment later.
     const [south] = await scanner('south.json', 'scan', keptFirst.code);
     assert.equal(south?.result, 'ok');
 
     const [southUpload] = await scanner('south.json', 'upload', '--token', staff);
-    assert.deepEqual(southUpload.results.map((r: { result: string }) => r.result), ['ok']);
+    assert.deepEqual(
+      southUpload.results.map((r: { result: string }) => r.result),
+      ['ok'],
+    );
     const [northUpload] = await scanner('north.json', 'upload', '--token', staff);
-    assert.deepEqual(northUpload.results.map((r: { result: string; gate: string }) => [r.result, r.gate]), [['ok', 'north']], 'the earlier scan wins');
+    assert.deepEqual(
+      northUpload.results.map((r: { result: string; gate: string }) => [r.result, r.gate]),
+      [['ok', 'north']],
+      'the earlier scan wins',
+    );
     const listed = (await t.api('GET', `/v1/bookings/${kept.id}/tickets`, { token: u.token })).body.items as Ticket[];
-    assert.deepEqual(listed.map((x) => [x.status, x.gate]), [['checked_in', 'north'], ['valid', null]]);
+    assert.deepEqual(
+      listed.map((x) => [x.status, x.gate]),
+      [
+        ['checked_in', 'north'],
+        ['valid', null],
+      ],
+    );
     const [again] = await scanner('north.json', 'upload', '--token', staff);
     assert.deepEqual(again.results, [], 'the queue is empty once uploaded');
   });

@@ -16,10 +16,19 @@ let rotated: Edge;
 let touchy: Edge;
 before(async () => {
   t = await startTestSystem({ corsOrigins: [ALLOWED] });
-  touchy = await startEdge(withOverrides(t.system.config, { httpPort: 0, maxEventLoopDelayMs: 100 }), createLogger('error'));
+  touchy = await startEdge(
+    withOverrides(t.system.config, { httpPort: 0, maxEventLoopDelayMs: 100 }),
+    createLogger('error'),
+  );
   // The next secret is in use; the one every token so far was signed with is the previous one.
-  rotated = await startEdge(withOverrides(t.system.config, { httpPort: 0, jwtSecret: 'the-next-secret-0123456789abcdef', jwtPreviousSecret: t.system.config.jwtSecret }),
-    createLogger('error'));
+  rotated = await startEdge(
+    withOverrides(t.system.config, {
+      httpPort: 0,
+      jwtSecret: 'the-next-secret-0123456789abcdef',
+      jwtPreviousSecret: t.system.config.jwtSecret,
+    }),
+    createLogger('error'),
+  );
 });
 after(async () => {
   await touchy?.stop();
@@ -32,7 +41,8 @@ function hs256(claims: Record<string, unknown>, secret: string): string {
   const unsigned = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64(claims)}`;
   return `${unsigned}.${createHmac('sha256', secret).update(unsigned).digest('base64url')}`;
 }
-const status = (url: string, token: string) => fetch(`${url}/v1/bookings`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.status);
+const status = (url: string, token: string) =>
+  fetch(`${url}/v1/bookings`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.status);
 
 test('when the API answers, then it carries the security headers, and the docs UI its own content policy', async () => {
   const api = await fetch(`${t.url}/v1/events`);
@@ -47,7 +57,12 @@ test('when the API answers, then it carries the security headers, and the docs U
 
 test('when a browser asks from an allowed origin, then CORS allows it and exposes the API headers; from another origin it does not', async () => {
   const preflight = await fetch(`${t.url}/v1/events`, {
-    method: 'OPTIONS', headers: { origin: ALLOWED, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,idempotency-key' },
+    method: 'OPTIONS',
+    headers: {
+      origin: ALLOWED,
+      'access-control-request-method': 'POST',
+      'access-control-request-headers': 'authorization,idempotency-key',
+    },
   });
   assert.equal(preflight.status, 204);
   assert.equal(preflight.headers.get('access-control-allow-origin'), ALLOWED);
@@ -63,7 +78,9 @@ test('when the event loop is blocked past the limit, then requests get a fast 50
   const until = Date.now() + 1500;
   while (Date.now() < until) {
     const busy = Date.now() + 300;
-    while (Date.now() < busy) { /* holding the loop */ }
+    while (Date.now() < busy) {
+      /* holding the loop */
+    }
     await new Promise((resolve) => setImmediate(resolve));
   }
   const r = await fetch(`${touchy.url}/v1/events`);
@@ -83,13 +100,28 @@ test('when the signing secret is rotated, then tokens of the previous secret sti
   const [user] = await t.registerUsers(1, 'rotation');
   assert.equal(await status(rotated.url, user.token), 200, 'a token of the previous secret');
   const login = await fetch(`${rotated.url}/v1/auth/login`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: user.email, password: 'correct horse battery' }),
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: user.email, password: 'correct horse battery' }),
   });
   const { token: fresh } = (await login.json()) as { token: string };
   assert.equal(await status(rotated.url, fresh), 200, 'a token of the next secret');
   assert.equal(await status(t.url, fresh), 401, 'an edge that has not rotated yet does not know the next secret');
   const now = Math.floor(Date.now() / 1000);
   assert.equal(await status(rotated.url, hs256({ sub: user.id, role: 'user', iat: now }, 'some-other-secret')), 401);
-  assert.equal(await status(rotated.url, hs256({ sub: user.id, role: 'user', iat: now - 7200, exp: now - 3600 }, t.system.config.jwtSecret)), 401, 'expired');
-  assert.equal(await status(rotated.url, hs256({ sub: user.id, role: 'user', iat: now, exp: now + 60 }, t.system.config.jwtSecret)), 200);
+  assert.equal(
+    await status(
+      rotated.url,
+      hs256({ sub: user.id, role: 'user', iat: now - 7200, exp: now - 3600 }, t.system.config.jwtSecret),
+    ),
+    401,
+    'expired',
+  );
+  assert.equal(
+    await status(
+      rotated.url,
+      hs256({ sub: user.id, role: 'user', iat: now, exp: now + 60 }, t.system.config.jwtSecret),
+    ),
+    200,
+  );
 });

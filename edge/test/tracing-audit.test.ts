@@ -9,7 +9,11 @@ import { after, before, test } from 'node:test';
 import pg from 'pg';
 import { eventuallyValue as eventually } from '../../ops/testing/eventually.js';
 
-interface Started { url: string; adminToken: string; databaseUrl: string }
+interface Started {
+  url: string;
+  adminToken: string;
+  databaseUrl: string;
+}
 
 let child: ChildProcess;
 let sys: Started;
@@ -17,9 +21,15 @@ let db: pg.Pool;
 const lines: Record<string, unknown>[] = [];
 
 before(async () => {
-  child = fork(new URL('./fixtures/traced-system.js', import.meta.url), { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  child = fork(new URL('./fixtures/traced-system.js', import.meta.url), {
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+  });
   createInterface({ input: child.stdout! }).on('line', (line) => {
-    try { lines.push(JSON.parse(line)); } catch { /* not a log line */ }
+    try {
+      lines.push(JSON.parse(line));
+    } catch {
+      /* not a log line */
+    }
   });
   sys = await new Promise<Started>((resolve, reject) => {
     child.once('message', (m) => resolve(m as Started));
@@ -36,23 +46,40 @@ after(async () => {
   }
 });
 
-async function api(method: string, path: string, { token, body, headers = {} }: { token?: string; body?: unknown; headers?: Record<string, string> } = {}) {
+async function api(
+  method: string,
+  path: string,
+  { token, body, headers = {} }: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+) {
   const h: Record<string, string> = { ...headers };
   if (token) h.authorization = `Bearer ${token}`;
   if (body !== undefined) h['content-type'] = 'application/json';
-  const res = await fetch(sys.url + path, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(sys.url + path, {
+    method,
+    headers: h,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   return { status: res.status, headers: res.headers, body: (await res.json().catch(() => undefined)) as any };
 }
 
 async function register(name: string) {
-  const r = await api('POST', '/v1/auth/register', { body: { email: `${name}-${randomUUID()}@example.test`, password: 'correct horse battery', name } });
+  const r = await api('POST', '/v1/auth/register', {
+    body: { email: `${name}-${randomUUID()}@example.test`, password: 'correct horse battery', name },
+  });
   assert.equal(r.status, 201);
   return { id: r.body.user.id as string, token: r.body.token as string };
 }
 
 async function createEvent(capacity: number): Promise<string> {
   const r = await api('POST', '/v1/events', {
-    token: sys.adminToken, body: { name: 'Traced', venue: 'Hall', startsAt: new Date(Date.now() + 86_400_000).toISOString(), capacity, price: 100 },
+    token: sys.adminToken,
+    body: {
+      name: 'Traced',
+      venue: 'Hall',
+      startsAt: new Date(Date.now() + 86_400_000).toISOString(),
+      capacity,
+      price: 100,
+    },
   });
   assert.equal(r.status, 201);
   return r.body.id;
@@ -66,15 +93,21 @@ test('when a booking carries a request id and a traceparent, then the edge log, 
   const requestId = `trace-me-${randomBytes(4).toString('hex')}`;
   const traceId = randomBytes(16).toString('hex');
   const r = await api('POST', `/v1/events/${eventId}/bookings`, {
-    token: user.token, body: { quantity: 2 }, headers: { 'x-request-id': requestId, traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` },
+    token: user.token,
+    body: { quantity: 2 },
+    headers: { 'x-request-id': requestId, traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` },
   });
   assert.equal(r.status, 201);
   assert.equal(r.headers.get('x-request-id'), requestId);
 
-  const edgeLine = await eventually('edge log line', () => lines.find((l) => l.requestId === requestId && l.actor === undefined && l.traceId === traceId));
-  assert.match(String(edgeLine.msg), /request/, 'Fastify\'s own request line');
-  const actorLine = await eventually('actor log line', () => lines.find((l) => l.requestId === requestId && l.actor === 'inventory'));
-  assert.equal(actorLine.traceId, traceId, 'the actor continues the caller\'s trace');
+  const edgeLine = await eventually('edge log line', () =>
+    lines.find((l) => l.requestId === requestId && l.actor === undefined && l.traceId === traceId),
+  );
+  assert.match(String(edgeLine.msg), /request/, "Fastify's own request line");
+  const actorLine = await eventually('actor log line', () =>
+    lines.find((l) => l.requestId === requestId && l.actor === 'inventory'),
+  );
+  assert.equal(actorLine.traceId, traceId, "the actor continues the caller's trace");
   assert.equal(actorLine.msg, 'handled');
 
   const page = await eventually('audit row', async () => {
@@ -84,8 +117,24 @@ test('when a booking carries a request id and a traceparent, then the edge log, 
   assert.equal(page.items.length, 1);
   assert.deepEqual(
     { ...page.items[0], id: undefined, at: undefined, durationMs: undefined, ip: undefined },
-    { id: undefined, at: undefined, durationMs: undefined, ip: undefined, userId: user.id, role: 'user', subject: null, method: 'POST',
-      route: '/v1/events/:id/bookings', action: 'booking.create', targetId: eventId, status: 201, code: null, requestId, traceId });
+    {
+      id: undefined,
+      at: undefined,
+      durationMs: undefined,
+      ip: undefined,
+      userId: user.id,
+      role: 'user',
+      subject: null,
+      method: 'POST',
+      route: '/v1/events/:id/bookings',
+      action: 'booking.create',
+      targetId: eventId,
+      status: 201,
+      code: null,
+      requestId,
+      traceId,
+    },
+  );
 });
 
 test('when the audit log is read with filters, then each filter narrows it and the cursor walks it newest first without repeats', async () => {
@@ -93,18 +142,25 @@ test('when the audit log is read with filters, then each filter narrows it and t
   const [ann, bob] = [await register('ann'), await register('bob')];
   const started = new Date().toISOString();
   for (let i = 0; i < 3; i++) {
-    assert.equal((await api('POST', `/v1/events/${eventId}/bookings`, { token: ann.token, body: { quantity: 1 } })).status, 201);
+    assert.equal(
+      (await api('POST', `/v1/events/${eventId}/bookings`, { token: ann.token, body: { quantity: 1 } })).status,
+      201,
+    );
   }
-  const refused = await api('POST', `/v1/events/${eventId}/bookings`, { token: bob.token, body: { quantity: 1 }, headers: { 'x-request-id': `bob-${randomUUID()}` } });
+  const refused = await api('POST', `/v1/events/${eventId}/bookings`, {
+    token: bob.token,
+    body: { quantity: 1 },
+    headers: { 'x-request-id': `bob-${randomUUID()}` },
+  });
   assert.equal(refused.body.code, 'SOLD_OUT');
   await api('POST', '/v1/auth/login', { body: { email: 'who@example.test', password: 'wrong' } });
 
-  const anns = await eventually('ann\'s three records', async () => {
+  const anns = await eventually("ann's three records", async () => {
     const body = await auditOf(`userId=${ann.id}`);
     return body.items.length === 3 ? body.items : undefined;
   });
   assert.ok(anns.every((rec: any) => rec.action === 'booking.create' && rec.status === 201));
-  const sold = await eventually('bob\'s refusal', async () => {
+  const sold = await eventually("bob's refusal", async () => {
     const body = await auditOf(`action=booking.create&status=409&code=SOLD_OUT&from=${encodeURIComponent(started)}`);
     return body.items.length === 1 ? body.items : undefined;
   });
@@ -114,7 +170,11 @@ test('when the audit log is read with filters, then each filter narrows it and t
     return body.items.find((rec: any) => rec.subject === 'who@example.test');
   });
   assert.equal(login.code, 'INVALID_CREDENTIALS');
-  assert.deepEqual((await auditOf(`to=${encodeURIComponent(started)}&userId=${ann.id}`)).items, [], 'nothing of ann before she started');
+  assert.deepEqual(
+    (await auditOf(`to=${encodeURIComponent(started)}&userId=${ann.id}`)).items,
+    [],
+    'nothing of ann before she started',
+  );
 
   const walked: string[] = [];
   let cursor: string | null = null;
@@ -123,7 +183,11 @@ test('when the audit log is read with filters, then each filter narrows it and t
     walked.push(...page.items.map((rec: any) => rec.id));
     cursor = page.nextCursor;
   } while (cursor);
-  assert.deepEqual(walked, anns.map((rec: any) => rec.id), 'same records, same order');
+  assert.deepEqual(
+    walked,
+    anns.map((rec: any) => rec.id),
+    'same records, same order',
+  );
   const times = anns.map((rec: any) => rec.at);
   assert.deepEqual([...times].sort().reverse(), times, 'newest first');
 

@@ -11,30 +11,51 @@ export interface EventSpec {
   pricing?: Record<string, unknown>;
 }
 
-async function call<T>(base: string, method: string, path: string, body: unknown, token?: string): Promise<{ status: number; body: T }> {
+async function call<T>(
+  base: string,
+  method: string,
+  path: string,
+  body: unknown,
+  token?: string,
+): Promise<{ status: number; body: T }> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (token) headers.authorization = `Bearer ${token}`;
   const res = await fetch(new URL(path, base), { method, headers, body: JSON.stringify(body) });
   return { status: res.status, body: (await res.json()) as T };
 }
 
-async function expect<T>(base: string, method: string, path: string, want: number, body: unknown, token?: string): Promise<T> {
+async function expect<T>(
+  base: string,
+  method: string,
+  path: string,
+  want: number,
+  body: unknown,
+  token?: string,
+): Promise<T> {
   const res = await call<T>(base, method, path, body, token);
-  if (res.status !== want) throw new Error(`${method} ${path}: expected ${want}, got ${res.status} ${JSON.stringify(res.body)}`);
+  if (res.status !== want)
+    throw new Error(`${method} ${path}: expected ${want}, got ${res.status} ${JSON.stringify(res.body)}`);
   return res.body;
 }
 
 export async function createEvent(base: string, adminToken: string, spec: EventSpec): Promise<string> {
-  const event = await expect<{ id: string }>(base, 'POST', '/v1/events', 201, {
-    name: spec.name,
-    venue: 'Bench Arena',
-    // Far enough ahead that no run can reach it and make the event unbookable.
-    startsAt: new Date(Date.now() + 30 * 24 * 3600_000).toISOString(),
-    capacity: spec.capacity,
-    price: 2500,
-    maxTicketsPerUser: spec.maxTicketsPerUser,
-    ...(spec.pricing ? { pricing: spec.pricing } : {}),
-  }, adminToken);
+  const event = await expect<{ id: string }>(
+    base,
+    'POST',
+    '/v1/events',
+    201,
+    {
+      name: spec.name,
+      venue: 'Bench Arena',
+      // Far enough ahead that no run can reach it and make the event unbookable.
+      startsAt: new Date(Date.now() + 30 * 24 * 3600_000).toISOString(),
+      capacity: spec.capacity,
+      price: 2500,
+      maxTicketsPerUser: spec.maxTicketsPerUser,
+      ...(spec.pricing ? { pricing: spec.pricing } : {}),
+    },
+    adminToken,
+  );
   return event.id;
 }
 
@@ -48,7 +69,9 @@ export const BENCH_PASSWORD = 'bench-password-1';
 /** One register call; returns its HTTP status so a load loop can count outcomes. */
 export async function registerOnce(base: string, prefix: string): Promise<{ status: number; token?: string }> {
   const res = await call<{ token?: string }>(base, 'POST', '/v1/auth/register', {
-    email: freshEmail(prefix), password: BENCH_PASSWORD, name: 'Bench User',
+    email: freshEmail(prefix),
+    password: BENCH_PASSWORD,
+    name: 'Bench User',
   });
   return { status: res.status, token: res.status === 201 ? res.body.token : undefined };
 }

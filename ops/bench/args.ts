@@ -2,7 +2,16 @@
 // stops the run before any server starts, so a typo never costs minutes.
 import { parseArgs } from 'node:util';
 
-export const SCENARIOS = ['ref', 'browse', 'flash', 'flash-reads', 'flash-unbatched', 'browse-register', 'sellout', 'signup-burst'] as const;
+export const SCENARIOS = [
+  'ref',
+  'browse',
+  'flash',
+  'flash-reads',
+  'flash-unbatched',
+  'browse-register',
+  'sellout',
+  'signup-burst',
+] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface BenchArgs {
@@ -80,7 +89,10 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs | undefined {
   });
   if (values.help) return undefined;
   const only = new Set<ScenarioName>();
-  for (const name of (values.only ?? SCENARIOS.join(',')).split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const name of (values.only ?? SCENARIOS.join(','))
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     if (!(SCENARIOS as readonly string[]).includes(name)) {
       throw new Error(`--only: unknown scenario "${name}" (known: ${SCENARIOS.join(', ')})`);
     }
@@ -88,7 +100,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs | undefined {
   }
   if (only.size === 0) throw new Error('--only names no scenario');
   const client = values.client ?? 'process';
-  if (client !== 'process' && client !== 'inline') throw new Error(`--client must be process or inline, got "${client}"`);
+  if (client !== 'process' && client !== 'inline')
+    throw new Error(`--client must be process or inline, got "${client}"`);
   return {
     duration: positiveInt(values.duration, '--duration', 10),
     warmup: positiveInt(values.warmup, '--warmup', 2, 0),
@@ -98,7 +111,10 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs | undefined {
     json: values.json,
     registerConcurrency: positiveInt(values['register-concurrency'], '--register-concurrency', 10),
     client,
-    disable: (values.disable ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    disable: (values.disable ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
     yieldMs: values['yield-ms'] === undefined ? undefined : positiveInt(values['yield-ms'], '--yield-ms', 0, 0),
   };
 }

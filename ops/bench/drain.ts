@@ -32,14 +32,22 @@ async function backlog(nc: NatsConnection, skip: readonly string[]): Promise<num
 
 async function caughtUp(db: pg.Pool, eventId: string, skip: readonly string[]): Promise<boolean> {
   if (!skip.includes('mailer')) {
-    const { rows: [mail] } = await db.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM mail_deliveries WHERE event_id = $1 AND status = 'pending'`, [eventId]);
+    const {
+      rows: [mail],
+    } = await db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM mail_deliveries WHERE event_id = $1 AND status = 'pending'`,
+      [eventId],
+    );
     if ((mail?.n ?? 0) > 0) return false;
   }
   if (!skip.includes('analytics')) {
-    const { rows: [a] } = await db.query<{ same: boolean }>(
+    const {
+      rows: [a],
+    } = await db.query<{ same: boolean }>(
       `SELECT coalesce((SELECT tickets FROM analytics_events WHERE event_id = $1), 0)
-            = (SELECT coalesce(sum(quantity), 0) FROM bookings WHERE event_id = $1 AND status = 'confirmed') AS same`, [eventId]);
+            = (SELECT coalesce(sum(quantity), 0) FROM bookings WHERE event_id = $1 AND status = 'confirmed') AS same`,
+      [eventId],
+    );
     if (!a?.same) return false;
   }
   return true;
@@ -47,7 +55,11 @@ async function caughtUp(db: pg.Pool, eventId: string, skip: readonly string[]): 
 
 /** Samples the backlog while `load` runs, then waits for the catch-up. `skip`: pools that are off. */
 export async function measureDrain<T>(
-  config: Config, db: pg.Pool, eventId: string, skip: readonly string[], load: () => Promise<T>,
+  config: Config,
+  db: pg.Pool,
+  eventId: string,
+  skip: readonly string[],
+  load: () => Promise<T>,
 ): Promise<{ result: T; drain: DrainResult }> {
   // The operator's broker user: reading consumer state is the supervisor's business.
   const nc = await connect(natsOptions(config, 'supervisor'));
@@ -69,7 +81,8 @@ export async function measureDrain<T>(
     }
     const ended = Date.now();
     while (Date.now() - ended < DRAIN_LIMIT_MS) {
-      if ((await backlog(nc, skip)) === 0 && (await caughtUp(db, eventId, skip))) return { result, drain: { peakLag, drainMs: Date.now() - ended } };
+      if ((await backlog(nc, skip)) === 0 && (await caughtUp(db, eventId, skip)))
+        return { result, drain: { peakLag, drainMs: Date.now() - ended } };
       await new Promise((r) => setTimeout(r, SAMPLE_MS));
     }
     return { result, drain: { peakLag, drainMs: null } };

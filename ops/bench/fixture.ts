@@ -26,12 +26,18 @@ export async function stopRunningSystems(): Promise<void> {
   for (const o of outcomes) if (o.status === 'rejected') console.error('  stop failed:', o.reason);
 }
 
-export async function withSystem<T>(label: string, options: SystemOptions, use: (sut: SystemUnderTest) => Promise<T>): Promise<T> {
+export async function withSystem<T>(
+  label: string,
+  options: SystemOptions,
+  use: (sut: SystemUnderTest) => Promise<T>,
+): Promise<T> {
   const overrides: Partial<Record<keyof Config, unknown>> = {
-    logLevel: 'warn', batching: options.batching,
+    logLevel: 'warn',
+    batching: options.batching,
     // The load comes from one IP and a few users: the limits would measure themselves, not the
     // system; and load shedding would turn an overloaded run into 503s rather than a measurement.
-    rateLimits: false, maxEventLoopDelayMs: 0,
+    rateLimits: false,
+    maxEventLoopDelayMs: 0,
     // A throw-away admin password: the dev default would only add a warning to the output.
     adminPassword: randomBytes(12).toString('base64url'),
   };
@@ -41,12 +47,17 @@ export async function withSystem<T>(label: string, options: SystemOptions, use: 
   Object.assign(overrides, options.settings);
   const config = withOverrides(loadConfig(), overrides);
   // Logs to stderr: stdout carries the report, which people paste into docs/benchmarks.md.
-  const log = pino({ level: config.logLevel, base: { process: `bench-${label}` }, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination(2));
+  const log = pino(
+    { level: config.logLevel, base: { process: `bench-${label}` }, timestamp: pino.stdTimeFunctions.isoTime },
+    pino.destination(2),
+  );
   const started = Date.now();
   const sut = await startThrowawaySystem(config, `bench-${label}`, log);
   running.add(sut);
   try {
-    console.error(`  [${label}] system up in ${((Date.now() - started) / 1000).toFixed(1)} s at ${sut.url} (batching ${options.batching ? 'on' : 'off'}, kdfCost ${sut.system.config.kdfCost}, pools off: ${sut.system.config.disabledPools.join(',') || 'none'}, background yield ${sut.system.config.backgroundYieldMs} ms)`);
+    console.error(
+      `  [${label}] system up in ${((Date.now() - started) / 1000).toFixed(1)} s at ${sut.url} (batching ${options.batching ? 'on' : 'off'}, kdfCost ${sut.system.config.kdfCost}, pools off: ${sut.system.config.disabledPools.join(',') || 'none'}, background yield ${sut.system.config.backgroundYieldMs} ms)`,
+    );
     return await use(sut);
   } finally {
     running.delete(sut);

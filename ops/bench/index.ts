@@ -8,7 +8,15 @@ import { stopRunningSystems, withSystem } from './fixture.js';
 import { placeClient, runLoad } from './load.js';
 import { startReference } from './reference.js';
 import { printReport, writeJson } from './report.js';
-import { browse, browseWhileRegistering, crowd, flashReads, flashSale, sellOut, type ScenarioResult } from './scenarios.js';
+import {
+  browse,
+  browseWhileRegistering,
+  crowd,
+  flashReads,
+  flashSale,
+  sellOut,
+  type ScenarioResult,
+} from './scenarios.js';
 import { signupBurst } from './signup-burst.js';
 import type { Run } from './summary.js';
 
@@ -17,14 +25,19 @@ const SETUP_KDF_COST = 12;
 
 function announce(r: ScenarioResult): void {
   const b = r.bookingsPerSec === undefined ? '' : `, ${r.bookingsPerSec.toFixed(0)} bookings/s`;
-  console.error(`  ${r.name}: ${r.m.reqPerSec.toFixed(0)} req/s${b}, p99 ${r.m.p99} ms, statuses ${JSON.stringify(r.m.statuses)}, errors ${r.m.errors}`);
+  console.error(
+    `  ${r.name}: ${r.m.reqPerSec.toFixed(0)} req/s${b}, p99 ${r.m.p99} ms, statuses ${JSON.stringify(r.m.statuses)}, errors ${r.m.errors}`,
+  );
 }
 
 async function oneRun(args: BenchArgs, failures: string[]): Promise<Run> {
   const run: Run = {};
   const shape = { connections: args.connections, duration: args.duration, warmup: args.warmup };
   const has = (...names: (keyof Run)[]) => names.some((n) => args.only.has(n));
-  const record = (r: ScenarioResult) => { run[r.name] = r; announce(r); };
+  const record = (r: ScenarioResult) => {
+    run[r.name] = r;
+    announce(r);
+  };
   // A failing group is reported and the others still run: one broken path should not hide the rest.
   const group = async (label: string, body: () => Promise<void>) => {
     try {
@@ -48,25 +61,31 @@ async function oneRun(args: BenchArgs, failures: string[]): Promise<Run> {
   }
   const background = { disabledPools: args.disable, backgroundYieldMs: args.yieldMs };
   if (has('browse', 'flash', 'flash-reads', 'sellout')) {
-    await group('batched system', () => withSystem('batched', { batching: true, kdfCost: SETUP_KDF_COST, ...background }, async (sut) => {
-      if (has('browse')) record(await browse(sut, shape));
-      if (!has('flash', 'flash-reads', 'sellout')) return;
-      const tokens = await crowd(sut, shape);
-      if (has('flash')) record(await flashSale('flash', sut, tokens, shape));
-      if (has('flash-reads')) record(await flashReads(sut, tokens, shape));
-      if (has('sellout')) record(await sellOut(sut, tokens, shape));
-    }));
+    await group('batched system', () =>
+      withSystem('batched', { batching: true, kdfCost: SETUP_KDF_COST, ...background }, async (sut) => {
+        if (has('browse')) record(await browse(sut, shape));
+        if (!has('flash', 'flash-reads', 'sellout')) return;
+        const tokens = await crowd(sut, shape);
+        if (has('flash')) record(await flashSale('flash', sut, tokens, shape));
+        if (has('flash-reads')) record(await flashReads(sut, tokens, shape));
+        if (has('sellout')) record(await sellOut(sut, tokens, shape));
+      }),
+    );
   }
   if (has('flash-unbatched')) {
-    await group('unbatched system', () => withSystem('unbatched', { batching: false, kdfCost: SETUP_KDF_COST, ...background }, async (sut) => {
-      record(await flashSale('flash-unbatched', sut, await crowd(sut, shape), shape));
-    }));
+    await group('unbatched system', () =>
+      withSystem('unbatched', { batching: false, kdfCost: SETUP_KDF_COST, ...background }, async (sut) => {
+        record(await flashSale('flash-unbatched', sut, await crowd(sut, shape), shape));
+      }),
+    );
   }
   if (has('browse-register', 'signup-burst')) {
-    await group('default-cost system', () => withSystem('kdf-default', { batching: true }, async (sut) => {
-      if (has('browse-register')) record(await browseWhileRegistering(sut, shape, args.registerConcurrency));
-      if (has('signup-burst')) record(await signupBurst(sut));
-    }));
+    await group('default-cost system', () =>
+      withSystem('kdf-default', { batching: true }, async (sut) => {
+        if (has('browse-register')) record(await browseWhileRegistering(sut, shape, args.registerConcurrency));
+        if (has('signup-burst')) record(await signupBurst(sut));
+      }),
+    );
   }
   return run;
 }

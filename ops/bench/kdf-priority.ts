@@ -30,18 +30,36 @@ async function measure(derive: Derive | undefined, count: number, inFlight: numb
   const fg = foreground ? new Worker(FOREGROUND, { eval: true }) : undefined;
   const started = performance.now();
   let next = 0;
-  const lane = async () => { while (next++ < count) await derive!({ password: 'probe', salt: randomBytes(16), N: 2 ** cost, r: 8, p: 1 }); };
+  const lane = async () => {
+    while (next++ < count) await derive!({ password: 'probe', salt: randomBytes(16), N: 2 ** cost, r: 8, p: 1 });
+  };
   if (derive) await Promise.all(Array.from({ length: inFlight }, lane));
   else await new Promise((r) => setTimeout(r, 3000));
   const seconds = (performance.now() - started) / 1000;
-  const units = fg ? await new Promise<number>((r) => { fg.once('message', r); fg.postMessage('stop'); }) : 0;
+  const units = fg
+    ? await new Promise<number>((r) => {
+        fg.once('message', r);
+        fg.postMessage('stop');
+      })
+    : 0;
   await fg?.terminate();
   return { hashesPerSec: derive ? count / seconds : 0, fgUnitsPerSec: units / seconds };
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { hashes: { type: 'string' }, cost: { type: 'string' }, 'in-flight': { type: 'string' }, rounds: { type: 'string' }, help: { type: 'boolean' } } });
-  if (values.help) { console.log(usage); return; }
+  const { values } = parseArgs({
+    options: {
+      hashes: { type: 'string' },
+      cost: { type: 'string' },
+      'in-flight': { type: 'string' },
+      rounds: { type: 'string' },
+      help: { type: 'boolean' },
+    },
+  });
+  if (values.help) {
+    console.log(usage);
+    return;
+  }
   const count = Number(values.hashes ?? 40);
   const cost = Number(values.cost ?? 15);
   const k = Number(values['in-flight'] ?? 2);
@@ -51,15 +69,21 @@ async function main(): Promise<void> {
   const old = await Hasher.start(1, cost, 10, log);
   const niced = await Hasher.start(k, cost, 10, log);
   const modes: [string, Derive | undefined, number][] = [
-    ['foreground alone', undefined, 0], ['1 niced thread (old design)', old.derive, 1],
-    [`${k} niced hashing threads (now)`, niced.derive, k], [`libuv pool, ${k} in flight, normal priority`, deriveOnLibuv, k],
+    ['foreground alone', undefined, 0],
+    ['1 niced thread (old design)', old.derive, 1],
+    [`${k} niced hashing threads (now)`, niced.derive, k],
+    [`libuv pool, ${k} in flight, normal priority`, deriveOnLibuv, k],
   ];
-  console.log('| mode | round | hashes/s alone | hashes/s beside foreground | foreground units/s |\n| --- | ---: | ---: | ---: | ---: |');
+  console.log(
+    '| mode | round | hashes/s alone | hashes/s beside foreground | foreground units/s |\n| --- | ---: | ---: | ---: | ---: |',
+  );
   for (let round = 1; round <= rounds; round++) {
     for (const [name, derive, inFlight] of modes) {
       const alone = derive ? await measure(derive, count, inFlight, cost, false) : undefined;
       const beside = await measure(derive, count, inFlight, cost, true);
-      console.log(`| ${name} | ${round} | ${alone ? alone.hashesPerSec.toFixed(1) : '–'} | ${derive ? beside.hashesPerSec.toFixed(1) : '–'} | ${beside.fgUnitsPerSec.toFixed(0)} |`);
+      console.log(
+        `| ${name} | ${round} | ${alone ? alone.hashesPerSec.toFixed(1) : '–'} | ${derive ? beside.hashesPerSec.toFixed(1) : '–'} | ${beside.fgUnitsPerSec.toFixed(0)} |`,
+      );
     }
   }
   await Promise.all([old.close(), niced.close()]);

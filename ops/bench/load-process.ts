@@ -6,12 +6,14 @@ import { runLoadHere, type LoadSpec } from './load.js';
 
 let input = '';
 process.stdin.setEncoding('utf8');
-process.stdin.on('data', (chunk) => { input += chunk; });
+process.stdin.on('data', (chunk) => {
+  input += chunk;
+});
 process.stdin.on('end', () => {
   runLoadHere(JSON.parse(input) as LoadSpec)
     .then((m) => process.stdout.write(JSON.stringify(m)))
     .catch((err: unknown) => {
-      process.stderr.write(`${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+      process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
       process.exit(1);
     });
 });

@@ -91,16 +91,27 @@ export function runLoad(spec: LoadSpec): Promise<Measurement> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [LOAD_PROCESS.pathname], { stdio: ['pipe', 'pipe', 'inherit'] });
     let out = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => { out += chunk; });
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      out += chunk;
+    });
     child.on('error', reject);
     child.on('exit', (code) => {
-      if (code !== 0) { reject(new Error(`load process exited ${code}`)); return; }
-      try { resolve(JSON.parse(out) as Measurement); } catch (err) { reject(err); }
+      if (code !== 0) {
+        reject(new Error(`load process exited ${code}`));
+        return;
+      }
+      try {
+        resolve(JSON.parse(out) as Measurement);
+      } catch (err) {
+        reject(err);
+      }
     });
     child.stdin.end(JSON.stringify(spec));
   });
 }
 
 export function countStatus(m: Measurement, predicate: (status: number) => boolean): number {
-  return Object.entries(m.statuses).filter(([code]) => predicate(Number(code))).reduce((sum, [, n]) => sum + n, 0);
+  return Object.entries(m.statuses)
+    .filter(([code]) => predicate(Number(code)))
+    .reduce((sum, [, n]) => sum + n, 0);
 }

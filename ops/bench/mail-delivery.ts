@@ -29,7 +29,12 @@ Options:
   --runs K     repeat; the table shows medians (default 3)
   --help       print this and exit`;
 
-interface Result { perSecond: number; latencies: number[]; bookingsPerSecond?: number; planned?: number[] }
+interface Result {
+  perSecond: number;
+  latencies: number[];
+  bookingsPerSecond?: number;
+  planned?: number[];
+}
 
 async function reference(mails: number): Promise<Result> {
   const dir = await mkdtemp(join(tmpdir(), 'evently-mail-ref-'));
@@ -37,11 +42,19 @@ async function reference(mails: number): Promise<Result> {
   const transport = nodemailer.createTransport({ url: sink.url, pool: true, maxConnections: 4 });
   try {
     const started = performance.now();
-    const latencies = await Promise.all(Array.from({ length: mails }, async (_, i) => {
-      const at = performance.now();
-      await transport.sendMail({ from: 'bench@evently.local', to: `r${i}@example.test`, subject: 'Reference', text: 'Hello', html: '<p>Hello</p>' });
-      return performance.now() - at;
-    }));
+    const latencies = await Promise.all(
+      Array.from({ length: mails }, async (_, i) => {
+        const at = performance.now();
+        await transport.sendMail({
+          from: 'bench@evently.local',
+          to: `r${i}@example.test`,
+          subject: 'Reference',
+          text: 'Hello',
+          html: '<p>Hello</p>',
+        });
+        return performance.now() - at;
+      }),
+    );
     return { perSecond: mails / ((performance.now() - started) / 1000), latencies };
   } finally {
     transport.close();
@@ -51,20 +64,32 @@ async function reference(mails: number): Promise<Result> {
 }
 
 async function oneRun(sut: SystemUnderTest, users: number, each: number): Promise<Result> {
-  const eventId = await createEvent(sut.url, sut.adminToken, { name: 'Mail bench', capacity: users * each, maxTicketsPerUser: each });
+  const eventId = await createEvent(sut.url, sut.adminToken, {
+    name: 'Mail bench',
+    capacity: users * each,
+    maxTicketsPerUser: each,
+  });
   const tokens = await registerUsers(sut.url, users);
-  await Promise.all(tokens.map(async (token) => {
-    for (let i = 0; i < each; i++) {
-      const res = await fetch(`${sut.url}/v1/events/${eventId}/bookings`, {
-        method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ quantity: 1 }),
-      });
-      if (res.status !== 201) throw new Error(`booking: ${res.status} ${await res.text()}`);
-    }
-  }));
+  await Promise.all(
+    tokens.map(async (token) => {
+      for (let i = 0; i < each; i++) {
+        const res = await fetch(`${sut.url}/v1/events/${eventId}/bookings`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ quantity: 1 }),
+        });
+        if (res.status !== 201) throw new Error(`booking: ${res.status} ${await res.text()}`);
+      }
+    }),
+  );
   const deadline = Date.now() + 120_000;
   for (;;) {
-    const { rows: [counted] } = await sut.db.query<{ sent: number }>(
-      `SELECT count(*)::int AS sent FROM mail_deliveries WHERE event_id = $1 AND template = 'booking-confirmed' AND status = 'sent'`, [eventId]);
+    const {
+      rows: [counted],
+    } = await sut.db.query<{ sent: number }>(
+      `SELECT count(*)::int AS sent FROM mail_deliveries WHERE event_id = $1 AND template = 'booking-confirmed' AND status = 'sent'`,
+      [eventId],
+    );
     const { sent } = expectRow(counted, 'mails sent');
     if (sent === users * each) break;
     if (Date.now() > deadline) throw new Error(`only ${sent} of ${users * each} mails sent in 2 minutes`);
@@ -74,7 +99,9 @@ async function oneRun(sut: SystemUnderTest, users: number, each: number): Promis
     `SELECT extract(epoch FROM d.sent_at - b.created_at) * 1000 AS ms, extract(epoch FROM d.created_at - b.created_at) * 1000 AS planned,
        b.created_at AS booked, d.sent_at AS sent
      FROM mail_deliveries d JOIN bookings b ON b.id = (d.data->'booking'->>'id')::uuid
-     WHERE d.event_id = $1 AND d.template = 'booking-confirmed'`, [eventId]);
+     WHERE d.event_id = $1 AND d.template = 'booking-confirmed'`,
+    [eventId],
+  );
   const first = Math.min(...rows.map((r) => r.booked.getTime()));
   const span = (last: number) => (last - first) / 1000;
   return {
@@ -88,7 +115,14 @@ async function oneRun(sut: SystemUnderTest, users: number, each: number): Promis
 async function main(): Promise<number> {
   let values;
   try {
-    ({ values } = parseArgs({ options: { help: { type: 'boolean', short: 'h' }, users: { type: 'string' }, each: { type: 'string' }, runs: { type: 'string' } } }));
+    ({ values } = parseArgs({
+      options: {
+        help: { type: 'boolean', short: 'h' },
+        users: { type: 'string' },
+        each: { type: 'string' },
+        runs: { type: 'string' },
+      },
+    }));
   } catch (err) {
     console.error(`${(err as Error).message}\n\n${usage}`);
     return 2;
@@ -113,18 +147,28 @@ async function main(): Promise<number> {
       const run = await oneRun(sut, users, each);
       references.push(ref);
       measured.push(run);
-      console.error(`  run ${i + 1}: ${run.perSecond.toFixed(0)} mails/s, p99 ${percentile(run.latencies, 99).toFixed(0)} ms (reference ${ref.perSecond.toFixed(0)} mails/s)`);
+      console.error(
+        `  run ${i + 1}: ${run.perSecond.toFixed(0)} mails/s, p99 ${percentile(run.latencies, 99).toFixed(0)} ms (reference ${ref.perSecond.toFixed(0)} mails/s)`,
+      );
     }
   });
   const cell = (results: Result[], f: (r: Result) => number | undefined) => {
     const values = results.map(f).filter((v): v is number => v !== undefined);
     return values.length ? median(values).toFixed(0) : '–';
   };
-  const line = (label: string, results: Result[]) => `| ${label} | ${users * each} | ${cell(results, (r) => r.bookingsPerSecond)} | ${
-    cell(results, (r) => r.perSecond)} | ${cell(results, (r) => r.planned && median(r.planned))} | ${
-    cell(results, (r) => median(r.latencies))} | ${cell(results, (r) => percentile(r.latencies, 99))} |`;
-  console.log(`\n### Booking → confirmation mail in the sink (${users} users × ${each} bookings, median of ${runs} runs)\n`);
-  console.log('| measured | mails | bookings/s | mails/s | planned p50 ms | sent p50 ms | sent p99 ms |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+  const line = (label: string, results: Result[]) =>
+    `| ${label} | ${users * each} | ${cell(results, (r) => r.bookingsPerSecond)} | ${cell(
+      results,
+      (r) => r.perSecond,
+    )} | ${cell(results, (r) => r.planned && median(r.planned))} | ${cell(results, (r) =>
+      median(r.latencies),
+    )} | ${cell(results, (r) => percentile(r.latencies, 99))} |`;
+  console.log(
+    `\n### Booking → confirmation mail in the sink (${users} users × ${each} bookings, median of ${runs} runs)\n`,
+  );
+  console.log(
+    '| measured | mails | bookings/s | mails/s | planned p50 ms | sent p50 ms | sent p99 ms |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+  );
   console.log(line('ref: nodemailer → sink, same process', references));
   console.log(line('booking committed → mail accepted by SMTP', measured));
   return 0;

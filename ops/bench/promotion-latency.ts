@@ -27,12 +27,16 @@ Options:
 
 const OFFER_TIMEOUT_MS = 10_000;
 
-interface Samples { fromSent: number[]; fromAnswered: number[]; reference: number[] }
-
+interface Samples {
+  fromSent: number[];
+  fromAnswered: number[];
+  reference: number[];
+}
 
 async function call(sut: SystemUnderTest, method: string, path: string, token: string, body?: unknown): Promise<any> {
   const res = await fetch(sut.url + path, {
-    method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
     body: body ? JSON.stringify(body) : undefined,
   });
   const json = await res.json();
@@ -41,24 +45,43 @@ async function call(sut: SystemUnderTest, method: string, path: string, token: s
 }
 
 /** A signed-in socket that resolves the next offer it receives. */
-async function offerSocket(url: string, token: string): Promise<{ offer: () => Promise<{ holdId: string; at: number }>; close: () => void }> {
+async function offerSocket(
+  url: string,
+  token: string,
+): Promise<{ offer: () => Promise<{ holdId: string; at: number }>; close: () => void }> {
   const socket = new WebSocket(`${url.replace(/^http/, 'ws')}/ws`, { headers: { authorization: `Bearer ${token}` } });
-  await new Promise((resolve, reject) => { socket.once('open', resolve); socket.once('error', reject); });
+  await new Promise((resolve, reject) => {
+    socket.once('open', resolve);
+    socket.once('error', reject);
+  });
   let resolveOffer: (o: { holdId: string; at: number }) => void = () => undefined;
-  const offered = new Promise<{ holdId: string; at: number }>((resolve) => { resolveOffer = resolve; });
+  const offered = new Promise<{ holdId: string; at: number }>((resolve) => {
+    resolveOffer = resolve;
+  });
   socket.on('message', (data) => {
     const at = performance.now();
     const m = JSON.parse(String(data)) as ServerMessage;
-    if (m.type === 'waitlist' && m.entry.status === 'offered' && 'offer' in m.entry && m.entry.offer) resolveOffer({ holdId: m.entry.offer.holdId, at });
+    if (m.type === 'waitlist' && m.entry.status === 'offered' && 'offer' in m.entry && m.entry.offer)
+      resolveOffer({ holdId: m.entry.offer.holdId, at });
   });
   return {
-    offer: () => Promise.race([offered, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no offer on the socket')), OFFER_TIMEOUT_MS))]),
+    offer: () =>
+      Promise.race([
+        offered,
+        new Promise<never>((_, reject) =>
+          setTimeout(() => reject(new Error('no offer on the socket')), OFFER_TIMEOUT_MS),
+        ),
+      ]),
     close: () => socket.terminate(),
   };
 }
 
 async function oneRun(sut: SystemUnderTest, rounds: number): Promise<Samples> {
-  const eventId = await createEvent(sut.url, sut.adminToken, { name: 'Promotion bench', capacity: 1, maxTicketsPerUser: 1 });
+  const eventId = await createEvent(sut.url, sut.adminToken, {
+    name: 'Promotion bench',
+    capacity: 1,
+    maxTicketsPerUser: 1,
+  });
   const [first, ...others] = await registerUsers(sut.url, rounds + 1);
   if (first === undefined) throw new Error('no user registered');
   let holding = (await call(sut, 'POST', `/v1/events/${eventId}/bookings`, first, { quantity: 1 })).id as string;
@@ -93,7 +116,9 @@ async function oneRun(sut: SystemUnderTest, rounds: number): Promise<Samples> {
 async function main(): Promise<number> {
   let values;
   try {
-    ({ values } = parseArgs({ options: { help: { type: 'boolean', short: 'h' }, rounds: { type: 'string' }, runs: { type: 'string' } } }));
+    ({ values } = parseArgs({
+      options: { help: { type: 'boolean', short: 'h' }, rounds: { type: 'string' }, runs: { type: 'string' } },
+    }));
   } catch (err) {
     console.error(`${(err as Error).message}\n\n${usage}`);
     return 2;
@@ -114,15 +139,25 @@ async function main(): Promise<number> {
     for (let i = 0; i < runs; i++) {
       const r = await oneRun(sut, rounds);
       results.push(r);
-      console.error(`  run ${i + 1}: offer p50 ${median(r.fromSent).toFixed(1)} ms, p99 ${percentile(r.fromSent, 99).toFixed(1)} ms from cancel sent`);
+      console.error(
+        `  run ${i + 1}: offer p50 ${median(r.fromSent).toFixed(1)} ms, p99 ${percentile(r.fromSent, 99).toFixed(1)} ms from cancel sent`,
+      );
     }
     return results;
   });
-  const cell = (pick: (s: Samples) => number[], f: (v: number[]) => number) => median(all.map((s) => f(pick(s)))).toFixed(1);
+  const cell = (pick: (s: Samples) => number[], f: (v: number[]) => number) =>
+    median(all.map((s) => f(pick(s)))).toFixed(1);
   const line = (label: string, pick: (s: Samples) => number[]) =>
     `| ${label} | ${cell(pick, median)} | ${cell(pick, (v) => percentile(v, 99))} | ${cell(pick, (v) => Math.max(...v))} |`;
-  const p99 = Number(cell((s) => s.fromSent, (v) => percentile(v, 99)));
-  console.log(`\n### Waitlist promotion: cancellation → offer on the next person's WebSocket (${rounds} rounds, median of ${runs} runs)\n`);
+  const p99 = Number(
+    cell(
+      (s) => s.fromSent,
+      (v) => percentile(v, 99),
+    ),
+  );
+  console.log(
+    `\n### Waitlist promotion: cancellation → offer on the next person's WebSocket (${rounds} rounds, median of ${runs} runs)\n`,
+  );
   console.log('| measured | p50 ms | p99 ms | max ms |\n| --- | ---: | ---: | ---: |');
   console.log(line('ref: GET /v1/events/:id round trip', (s) => s.reference));
   console.log(line('cancel sent → offer on socket', (s) => s.fromSent));

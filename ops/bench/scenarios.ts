@@ -14,9 +14,14 @@ const DYNAMIC = { strategy: 'dynamic', floor: 1000, ceiling: 10_000, intervalSec
 const flashEvent = (sut: SystemUnderTest, name: string) =>
   createEvent(sut.url, sut.adminToken, { name, capacity: 1_000_000, maxTicketsPerUser: 10_000, pricing: DYNAMIC });
 
-const bookingLoad = (sut: SystemUnderTest, eventId: string, tokens: readonly string[], shape: LoadShape) => runLoad({
-  url: `${sut.url}/v1/events/${eventId}/bookings`, method: 'POST', body: '{"quantity":1}', tokens, ...shape,
-});
+const bookingLoad = (sut: SystemUnderTest, eventId: string, tokens: readonly string[], shape: LoadShape) =>
+  runLoad({
+    url: `${sut.url}/v1/events/${eventId}/bookings`,
+    method: 'POST',
+    body: '{"quantity":1}',
+    tokens,
+    ...shape,
+  });
 
 export interface LoadShape {
   connections: number;
@@ -53,7 +58,11 @@ function result(name: ScenarioName, m: Measurement, extra: Partial<ScenarioResul
 }
 
 export async function browse(sut: SystemUnderTest, shape: LoadShape): Promise<ScenarioResult> {
-  const eventId = await createEvent(sut.url, sut.adminToken, { name: 'Browse bench', capacity: 1000, maxTicketsPerUser: 10 });
+  const eventId = await createEvent(sut.url, sut.adminToken, {
+    name: 'Browse bench',
+    capacity: 1000,
+    maxTicketsPerUser: 10,
+  });
   return result('browse', await runLoad({ url: `${sut.url}/v1/events/${eventId}`, ...shape }));
 }
 
@@ -70,18 +79,38 @@ export async function crowd(sut: SystemUnderTest, shape: LoadShape): Promise<str
  * far above what the load can book), so every request does the full work of
  * a booking rather than the cheap SOLD_OUT refusal.
  */
-export async function flashSale(name: ScenarioName, sut: SystemUnderTest, tokens: readonly string[], shape: LoadShape): Promise<ScenarioResult> {
+export async function flashSale(
+  name: ScenarioName,
+  sut: SystemUnderTest,
+  tokens: readonly string[],
+  shape: LoadShape,
+): Promise<ScenarioResult> {
   const eventId = await flashEvent(sut, `Flash ${name}`);
   const { config } = sut.system;
-  const { result: m, drain } = await measureDrain(config, sut.db, eventId, config.disabledPools, () => bookingLoad(sut, eventId, tokens, shape));
+  const { result: m, drain } = await measureDrain(config, sut.db, eventId, config.disabledPools, () =>
+    bookingLoad(sut, eventId, tokens, shape),
+  );
   const confirmed = m.statuses['201'] ?? 0;
-  return result(name, m, { confirmed, bookingsPerSec: confirmed / m.duration, oversell: await readSeatLedger(sut.db, eventId), drain });
+  return result(name, m, {
+    confirmed,
+    bookingsPerSec: confirmed / m.duration,
+    oversell: await readSeatLedger(sut.db, eventId),
+    drain,
+  });
 }
 
 /** Reads of a quiet event while a sale runs on a hot one: the sale must not starve the rest of the catalogue. */
-export async function flashReads(sut: SystemUnderTest, tokens: readonly string[], shape: LoadShape): Promise<ScenarioResult> {
+export async function flashReads(
+  sut: SystemUnderTest,
+  tokens: readonly string[],
+  shape: LoadShape,
+): Promise<ScenarioResult> {
   const hot = await flashEvent(sut, 'Flash beside reads');
-  const quiet = await createEvent(sut.url, sut.adminToken, { name: 'Quiet event', capacity: 1000, maxTicketsPerUser: 10 });
+  const quiet = await createEvent(sut.url, sut.adminToken, {
+    name: 'Quiet event',
+    capacity: 1000,
+    maxTicketsPerUser: 10,
+  });
   // Half the connections each; the sale starts first and ends last, so every read happens during it.
   const half = { ...shape, connections: Math.max(1, Math.floor(shape.connections / 2)) };
   const sale = bookingLoad(sut, hot, tokens.slice(0, half.connections), { ...half, duration: shape.duration + 1 });
@@ -95,12 +124,25 @@ export async function flashReads(sut: SystemUnderTest, tokens: readonly string[]
  * seats confirmed, the rest refused, none oversold. No warm-up: the race for
  * the last seats is the point.
  */
-export async function sellOut(sut: SystemUnderTest, tokens: readonly string[], shape: LoadShape): Promise<ScenarioResult> {
+export async function sellOut(
+  sut: SystemUnderTest,
+  tokens: readonly string[],
+  shape: LoadShape,
+): Promise<ScenarioResult> {
   const capacity = shape.connections * 5;
-  const eventId = await createEvent(sut.url, sut.adminToken, { name: 'Sell-out check', capacity, maxTicketsPerUser: 10_000 });
+  const eventId = await createEvent(sut.url, sut.adminToken, {
+    name: 'Sell-out check',
+    capacity,
+    maxTicketsPerUser: 10_000,
+  });
   const m = await runLoad({
-    url: `${sut.url}/v1/events/${eventId}/bookings`, method: 'POST', body: '{"quantity":1}', tokens,
-    connections: shape.connections, duration: Math.min(3, shape.duration), warmup: 0,
+    url: `${sut.url}/v1/events/${eventId}/bookings`,
+    method: 'POST',
+    body: '{"quantity":1}',
+    tokens,
+    connections: shape.connections,
+    duration: Math.min(3, shape.duration),
+    warmup: 0,
   });
   const confirmed = m.statuses['201'] ?? 0;
   const oversell = await readSeatLedger(sut.db, eventId);
@@ -114,8 +156,16 @@ export async function sellOut(sut: SystemUnderTest, tokens: readonly string[], s
  * Browse while a steady stream of sign-ups runs scrypt at the configured
  * cost: password hashing must stay off the threads and loop that serve reads.
  */
-export async function browseWhileRegistering(sut: SystemUnderTest, shape: LoadShape, concurrency: number): Promise<ScenarioResult> {
-  const eventId = await createEvent(sut.url, sut.adminToken, { name: 'Browse under sign-ups', capacity: 1000, maxTicketsPerUser: 10 });
+export async function browseWhileRegistering(
+  sut: SystemUnderTest,
+  shape: LoadShape,
+  concurrency: number,
+): Promise<ScenarioResult> {
+  const eventId = await createEvent(sut.url, sut.adminToken, {
+    name: 'Browse under sign-ups',
+    capacity: 1000,
+    maxTicketsPerUser: 10,
+  });
   const statuses: Record<string, number> = {};
   let running = true;
   let measuring = false;
@@ -133,7 +183,8 @@ export async function browseWhileRegistering(sut: SystemUnderTest, shape: LoadSh
   const loops = Array.from({ length: concurrency }, loop);
   try {
     // Warm-up runs with the stream already flowing, so the measured window starts in steady state.
-    if (shape.warmup > 0) await runLoad({ url: `${sut.url}/v1/events/${eventId}`, ...shape, duration: shape.warmup, warmup: 0 });
+    if (shape.warmup > 0)
+      await runLoad({ url: `${sut.url}/v1/events/${eventId}`, ...shape, duration: shape.warmup, warmup: 0 });
     measuring = true;
     const m = await runLoad({ url: `${sut.url}/v1/events/${eventId}`, ...shape, warmup: 0 });
     measuring = false;

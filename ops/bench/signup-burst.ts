@@ -14,10 +14,18 @@ export const BURST_IN_FLIGHT = 16;
 /** A client gives up on one sign-up after this many answers: a broken system ends the run, not hangs it. */
 const MAX_ATTEMPTS = 100;
 
-async function attempt(base: string, body: string, key: string): Promise<{ status: number; retryAfter: number; ms: number }> {
+async function attempt(
+  base: string,
+  body: string,
+  key: string,
+): Promise<{ status: number; retryAfter: number; ms: number }> {
   const started = performance.now();
   try {
-    const res = await fetch(new URL('/v1/auth/register', base), { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': key }, body });
+    const res = await fetch(new URL('/v1/auth/register', base), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'idempotency-key': key },
+      body,
+    });
     await res.arrayBuffer();
     return { status: res.status, retryAfter: Number(res.headers.get('retry-after')), ms: performance.now() - started };
   } catch {
@@ -57,10 +65,24 @@ export async function signupBurst(sut: SystemUnderTest): Promise<ScenarioResult>
   const duration = (performance.now() - started) / 1000;
   const requests = latencies.length;
   const m: Measurement = {
-    requests, reqPerSec: created / duration, statuses, errors, timeouts: 0, duration,
-    p50: Math.round(percentile(latencies, 50)), p975: Math.round(percentile(latencies, 97.5)), p99: Math.round(percentile(latencies, 99)),
+    requests,
+    reqPerSec: created / duration,
+    statuses,
+    errors,
+    timeouts: 0,
+    duration,
+    p50: Math.round(percentile(latencies, 50)),
+    p975: Math.round(percentile(latencies, 97.5)),
+    p99: Math.round(percentile(latencies, 99)),
     non2xx: requests - (statuses['201'] ?? 0),
   };
   const burst: BurstFigures = { firstAttempts, created, retries, secondsToAll: duration };
-  return { name: 'signup-burst', m, fiveXX: Object.entries(statuses).filter(([s]) => Number(s) >= 500 && s !== '503').reduce((n, [, c]) => n + c, 0), burst };
+  return {
+    name: 'signup-burst',
+    m,
+    fiveXX: Object.entries(statuses)
+      .filter(([s]) => Number(s) >= 500 && s !== '503')
+      .reduce((n, [, c]) => n + c, 0),
+    burst,
+  };
 }

@@ -84,17 +84,19 @@ export function row(name: ScenarioName, runs: readonly Run[]): Row | undefined {
     oversellOk: checks.length > 0 ? checks.every(Boolean) : undefined,
     registrationsPerSec: optMedian(rs.map((r) => r.registrations?.perSec)),
     peakLag: optMedian(rs.map((r) => r.drain?.peakLag)),
-    drainMs: optMedian(rs.map((r) => (r.drain ? r.drain.drainMs ?? Infinity : undefined))),
+    drainMs: optMedian(rs.map((r) => (r.drain ? (r.drain.drainMs ?? Infinity) : undefined))),
   };
 }
 
 /** b1 bookings/s ÷ b2 bookings/s, per run, then the median. */
 export function batchingSpeedup(runs: readonly Run[]): number | undefined {
-  return optMedian(runs.map((run) => {
-    const on = run.flash?.bookingsPerSec;
-    const off = run['flash-unbatched']?.bookingsPerSec;
-    return on !== undefined && off ? on / off : undefined;
-  }));
+  return optMedian(
+    runs.map((run) => {
+      const on = run.flash?.bookingsPerSec;
+      const off = run['flash-unbatched']?.bookingsPerSec;
+      return on !== undefined && off ? on / off : undefined;
+    }),
+  );
 }
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
@@ -104,14 +106,29 @@ export function targets(rows: Partial<Record<ScenarioName, Row>>, runs: readonly
   const at = connections === 100 ? '' : ` (measured at ${connections} connections, target is at 100)`;
   const flash = rows.flash;
   if (flash) {
-    if (flash.ratio !== undefined) out.push({ what: 'flash sale (batching): bookings/s ≥ 10% of reference req/s', value: pct(flash.ratio), pass: flash.ratio >= 0.10 });
+    if (flash.ratio !== undefined)
+      out.push({
+        what: 'flash sale (batching): bookings/s ≥ 10% of reference req/s',
+        value: pct(flash.ratio),
+        pass: flash.ratio >= 0.1,
+      });
     out.push({ what: `flash sale (batching): p99 < 50 ms${at}`, value: `${flash.p99} ms`, pass: flash.p99 < 50 });
-    out.push({ what: 'flash sale (batching): zero oversell (every run)', value: flash.oversellOk ? 'none' : 'MISMATCH', pass: flash.oversellOk === true });
+    out.push({
+      what: 'flash sale (batching): zero oversell (every run)',
+      value: flash.oversellOk ? 'none' : 'MISMATCH',
+      pass: flash.oversellOk === true,
+    });
     const worst5xx = Math.max(...runs.map((r) => r.flash?.fiveXX ?? 0));
     out.push({ what: 'flash sale (batching): zero 5xx (every run)', value: String(worst5xx), pass: worst5xx === 0 });
   }
   if (flash?.drainMs !== undefined) {
-    out.push({ what: 'flash sale: every consumer caught up within 60 s of the end', value: Number.isFinite(flash.drainMs) ? `${(flash.drainMs / 1000).toFixed(1)} s (peak backlog ${flash.peakLag})` : 'not caught up', pass: flash.drainMs <= 60_000 });
+    out.push({
+      what: 'flash sale: every consumer caught up within 60 s of the end',
+      value: Number.isFinite(flash.drainMs)
+        ? `${(flash.drainMs / 1000).toFixed(1)} s (peak backlog ${flash.peakLag})`
+        : 'not caught up',
+      pass: flash.drainMs <= 60_000,
+    });
   }
   const reads = rows['flash-reads'];
   if (reads) {
@@ -119,27 +136,51 @@ export function targets(rows: Partial<Record<ScenarioName, Row>>, runs: readonly
     // Both loads use half the connections of browse; per connection is the fair comparison.
     if (idle) {
       const share = reads.reqPerSec / idle.reqPerSec;
-      out.push({ what: 'reads of another event during a sale ≥ 50% of the same reads idle (half the connections)', value: pct(share), pass: share >= 0.5 });
+      out.push({
+        what: 'reads of another event during a sale ≥ 50% of the same reads idle (half the connections)',
+        value: pct(share),
+        pass: share >= 0.5,
+      });
     }
-    out.push({ what: 'reads of another event during a sale: p99 < 50 ms', value: `${reads.p99} ms`, pass: reads.p99 < 50 });
+    out.push({
+      what: 'reads of another event during a sale: p99 < 50 ms',
+      value: `${reads.p99} ms`,
+      pass: reads.p99 < 50,
+    });
   }
   const speedup = batchingSpeedup(runs);
-  if (speedup !== undefined) out.push({ what: 'batching ≥ 3× unbatched bookings/s', value: `${speedup.toFixed(2)}×`, pass: speedup >= 3 });
+  if (speedup !== undefined)
+    out.push({ what: 'batching ≥ 3× unbatched bookings/s', value: `${speedup.toFixed(2)}×`, pass: speedup >= 3 });
   const browse = rows.browse;
   if (browse) {
-    if (browse.ratio !== undefined) out.push({ what: 'browse: req/s ≥ 15% of reference', value: pct(browse.ratio), pass: browse.ratio >= 0.15 });
+    if (browse.ratio !== undefined)
+      out.push({ what: 'browse: req/s ≥ 15% of reference', value: pct(browse.ratio), pass: browse.ratio >= 0.15 });
     out.push({ what: `browse: p99 < 20 ms${at}`, value: `${browse.p99} ms`, pass: browse.p99 < 20 });
   }
   const busy = rows['browse-register'];
-  if (busy) out.push({ what: 'browse p99 under registration load < 20 ms', value: `${busy.p99} ms`, pass: busy.p99 < 20 });
+  if (busy)
+    out.push({ what: 'browse p99 under registration load < 20 ms', value: `${busy.p99} ms`, pass: busy.p99 < 20 });
   const burst = runs.map((r) => r['signup-burst']).filter((r) => r !== undefined);
   if (burst.length > 0) {
     const worst = Math.max(...burst.map((r) => r.fiveXX));
     const fewest = Math.min(...burst.map((r) => r.burst?.created ?? 0));
-    out.push({ what: 'sign-up burst: no 5xx but 503 with retry-after (every run)', value: String(worst), pass: worst === 0 });
-    out.push({ what: 'sign-up burst: a client honouring retry-after gets all 300 accounts (every run)', value: String(fewest), pass: fewest === 300 });
+    out.push({
+      what: 'sign-up burst: no 5xx but 503 with retry-after (every run)',
+      value: String(worst),
+      pass: worst === 0,
+    });
+    out.push({
+      what: 'sign-up burst: a client honouring retry-after gets all 300 accounts (every run)',
+      value: String(fewest),
+      pass: fewest === 300,
+    });
   }
   const sellout = rows.sellout;
-  if (sellout) out.push({ what: 'sell-out: exactly capacity confirmed, none oversold (every run)', value: sellout.oversellOk ? 'exact' : 'MISMATCH', pass: sellout.oversellOk === true });
+  if (sellout)
+    out.push({
+      what: 'sell-out: exactly capacity confirmed, none oversold (every run)',
+      value: sellout.oversellOk ? 'exact' : 'MISMATCH',
+      pass: sellout.oversellOk === true,
+    });
   return out;
 }

@@ -21,7 +21,9 @@ export interface WaitroomCrowdSpec {
 }
 
 /** Sent once the reference pass is done: the room is on and opens at `opensAt`; join now. */
-export interface WaitroomCrowdGo { opensAt: number }
+export interface WaitroomCrowdGo {
+  opensAt: number;
+}
 
 export interface WaitroomCrowdResult {
   /** The same number of requests, same client and concurrency, to the bare reference server. */
@@ -38,39 +40,73 @@ export interface WaitroomCrowdResult {
 }
 
 export type FromWaitroomCrowd =
-  | { kind: 'referenced' } | { kind: 'joined' } | { kind: 'done'; result: WaitroomCrowdResult } | { kind: 'failed'; message: string };
+  | { kind: 'referenced' }
+  | { kind: 'joined' }
+  | { kind: 'done'; result: WaitroomCrowdResult }
+  | { kind: 'failed'; message: string };
 
 /** When the crowd stops: opensAt + saleMs, or at once when the parent says every seat is sold. */
 let until = Number.POSITIVE_INFINITY;
 let go: (m: WaitroomCrowdGo) => void = () => undefined;
-const opened = new Promise<WaitroomCrowdGo>((resolve) => { go = resolve; });
+const opened = new Promise<WaitroomCrowdGo>((resolve) => {
+  go = resolve;
+});
 process.on('message', (m: unknown) => {
   if (m === 'stop') until = Date.now();
   if (typeof m === 'object' && m !== null && 'opensAt' in m) go(m as WaitroomCrowdGo);
 });
 
-const count = (m: Record<string, number>, k: number | string) => { m[k] = (m[k] ?? 0) + 1; };
+const count = (m: Record<string, number>, k: number | string) => {
+  m[k] = (m[k] ?? 0) + 1;
+};
 
 async function run(s: WaitroomCrowdSpec): Promise<void> {
   const r: WaitroomCrowdResult = {
-    referenceSeconds: 0, joinSeconds: 0, joinStatuses: {}, socketsOpen: 0, bookStatuses: {}, bookingMs: [], frameMs: [], admittedFrames: 0,
-    cheatStatuses: {}, pollStatuses: {},
+    referenceSeconds: 0,
+    joinSeconds: 0,
+    joinStatuses: {},
+    socketsOpen: 0,
+    bookStatuses: {},
+    bookingMs: [],
+    frameMs: [],
+    admittedFrames: 0,
+    cheatStatuses: {},
+    pollStatuses: {},
   };
   const tokenOf = (user: number): string => {
     const token = s.tokens[user];
     if (token === undefined) throw new Error(`no user ${user} in a crowd of ${s.tokens.length}`);
     return token;
   };
-  const api = async (method: string, path: string, user: number, headers: Record<string, string> = {}, body?: unknown) => fetch(s.url + path, {
-    method, headers: { authorization: `Bearer ${tokenOf(user)}`, ...(body ? { 'content-type': 'application/json' } : {}), ...headers }, body: body ? JSON.stringify(body) : undefined,
-  });
+  const api = async (
+    method: string,
+    path: string,
+    user: number,
+    headers: Record<string, string> = {},
+    body?: unknown,
+  ) =>
+    fetch(s.url + path, {
+      method,
+      headers: {
+        authorization: `Bearer ${tokenOf(user)}`,
+        ...(body ? { 'content-type': 'application/json' } : {}),
+        ...headers,
+      },
+      body: body ? JSON.stringify(body) : undefined,
+    });
   const room = `/v1/events/${s.eventId}/waiting-room`;
   const booked = new Set<number>();
   const book = async (i: number, admission: string) => {
     if (booked.has(i)) return;
     booked.add(i);
     const started = performance.now();
-    const res = await api('POST', `/v1/events/${s.eventId}/bookings`, i, { 'evently-admission': admission }, { quantity: 1 }).catch(() => undefined);
+    const res = await api(
+      'POST',
+      `/v1/events/${s.eventId}/bookings`,
+      i,
+      { 'evently-admission': admission },
+      { quantity: 1 },
+    ).catch(() => undefined);
     r.bookingMs.push(performance.now() - started);
     count(r.bookStatuses, res?.status ?? 'error');
     await res?.arrayBuffer();
@@ -80,14 +116,16 @@ async function run(s: WaitroomCrowdSpec): Promise<void> {
   const crowdOnce = async (send: (i: number) => Promise<Response | undefined>, statuses: Record<string, number>) => {
     const started = performance.now();
     let next = 0;
-    await Promise.all(Array.from({ length: s.joinConcurrency }, async () => {
-      while (next < s.tokens.length) {
-        const i = next++;
-        const res = await send(i).catch(() => undefined);
-        count(statuses, res?.status ?? 'error');
-        await res?.arrayBuffer();
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: s.joinConcurrency }, async () => {
+        while (next < s.tokens.length) {
+          const i = next++;
+          const res = await send(i).catch(() => undefined);
+          count(statuses, res?.status ?? 'error');
+          await res?.arrayBuffer();
+        }
+      }),
+    );
     return (performance.now() - started) / 1000;
   };
   const reference = (i: number) => fetch(s.referenceUrl, { headers: { authorization: `Bearer ${tokenOf(i)}` } });
@@ -99,57 +137,73 @@ async function run(s: WaitroomCrowdSpec): Promise<void> {
 
   const wsUrl = `${s.url.replace(/^http/, 'ws')}/ws`;
   const sockets: WebSocket[] = [];
-  const openOne = (i: number) => new Promise<void>((resolve) => {
-    const ws = new WebSocket(wsUrl, { headers: { authorization: `Bearer ${tokenOf(i)}` } });
-    sockets.push(ws);
-    ws.on('message', (data) => {
-      const m = JSON.parse(String(data)) as { type: string; changedAt?: number; token?: string };
-      if (m.type === 'queue' || m.type === 'admitted') r.frameMs.push(Date.now() - m.changedAt!);
-      if (m.type === 'admitted') {
-        r.admittedFrames++;
-        void book(i, m.token!);
-      }
+  const openOne = (i: number) =>
+    new Promise<void>((resolve) => {
+      const ws = new WebSocket(wsUrl, { headers: { authorization: `Bearer ${tokenOf(i)}` } });
+      sockets.push(ws);
+      ws.on('message', (data) => {
+        const m = JSON.parse(String(data)) as { type: string; changedAt?: number; token?: string };
+        if (m.type === 'queue' || m.type === 'admitted') r.frameMs.push(Date.now() - m.changedAt!);
+        if (m.type === 'admitted') {
+          r.admittedFrames++;
+          void book(i, m.token!);
+        }
+      });
+      ws.once('open', () => {
+        r.socketsOpen++;
+        ws.send(JSON.stringify({ type: 'subscribe-queue', eventId: s.eventId }));
+        resolve();
+      });
+      ws.once('error', () => resolve());
     });
-    ws.once('open', () => {
-      r.socketsOpen++;
-      ws.send(JSON.stringify({ type: 'subscribe-queue', eventId: s.eventId }));
-      resolve();
-    });
-    ws.once('error', () => resolve());
-  });
   const withSockets = Math.min(s.sockets, s.tokens.length);
-  for (let i = 0; i < withSockets; i += 200) await Promise.all(Array.from({ length: Math.min(200, withSockets - i) }, (_, j) => openOne(i + j)));
+  for (let i = 0; i < withSockets; i += 200)
+    await Promise.all(Array.from({ length: Math.min(200, withSockets - i) }, (_, j) => openOne(i + j)));
 
   // Cheaters: people at the back try to book without an admission right after opensAt.
   const cheat = async () => {
     await new Promise((res) => setTimeout(res, Math.max(0, opensAt - Date.now()) + 500));
-    await Promise.all(Array.from({ length: Math.min(s.cheaters, s.tokens.length) }, async (_, k) => {
-      const res = await api('POST', `/v1/events/${s.eventId}/bookings`, s.tokens.length - 1 - k, {}, { quantity: 1 }).catch(() => undefined);
-      count(r.cheatStatuses, res?.status ?? 'error');
-      await res?.arrayBuffer();
-    }));
+    await Promise.all(
+      Array.from({ length: Math.min(s.cheaters, s.tokens.length) }, async (_, k) => {
+        const res = await api(
+          'POST',
+          `/v1/events/${s.eventId}/bookings`,
+          s.tokens.length - 1 - k,
+          {},
+          { quantity: 1 },
+        ).catch(() => undefined);
+        count(r.cheatStatuses, res?.status ?? 'error');
+        await res?.arrayBuffer();
+      }),
+    );
   };
   until = opensAt + s.saleMs;
   const poll = async () => {
     while (Date.now() < until) {
       for (let i = withSockets; i < s.tokens.length && Date.now() < until; i += 50) {
-        await Promise.all(Array.from({ length: Math.min(50, s.tokens.length - i) }, async (_, j) => {
-          if (booked.has(i + j)) return;
-          const res = await api('GET', `${room}/me`, i + j).catch(() => undefined);
-          count(r.pollStatuses, res?.status ?? 'error');
-          const t = res?.ok ? (await res.json()) as { admission: { token: string } | null } : undefined;
-          if (t?.admission) await book(i + j, t.admission.token);
-        }));
+        await Promise.all(
+          Array.from({ length: Math.min(50, s.tokens.length - i) }, async (_, j) => {
+            if (booked.has(i + j)) return;
+            const res = await api('GET', `${room}/me`, i + j).catch(() => undefined);
+            count(r.pollStatuses, res?.status ?? 'error');
+            const t = res?.ok ? ((await res.json()) as { admission: { token: string } | null }) : undefined;
+            if (t?.admission) await book(i + j, t.admission.token);
+          }),
+        );
         await new Promise((res) => setTimeout(res, (s.pollMs * 50) / Math.max(1, s.tokens.length - withSockets)));
       }
     }
   };
-  const waitUntil = async () => { while (Date.now() < until) await new Promise((res) => setTimeout(res, 100)); };
+  const waitUntil = async () => {
+    while (Date.now() < until) await new Promise((res) => setTimeout(res, 100));
+  };
   await Promise.all([cheat(), poll(), waitUntil()]);
   for (const ws of sockets) ws.terminate();
   process.send!({ kind: 'done', result: r } satisfies FromWaitroomCrowd, () => process.disconnect());
 }
 
 process.once('message', (spec: WaitroomCrowdSpec) => {
-  run(spec).catch((err: unknown) => process.send!({ kind: 'failed', message: (err as Error).stack ?? String(err) } satisfies FromWaitroomCrowd));
+  run(spec).catch((err: unknown) =>
+    process.send!({ kind: 'failed', message: (err as Error).stack ?? String(err) } satisfies FromWaitroomCrowd),
+  );
 });

@@ -34,7 +34,11 @@ function args(argv: string[]) {
     return n;
   };
   return {
-    people: get('people', 20000), sockets: get('sockets', 5000), seats: get('seats', 2000), joinWindow: get('join-window', 10), runs: get('runs', 3),
+    people: get('people', 20000),
+    sockets: get('sockets', 5000),
+    seats: get('seats', 2000),
+    joinWindow: get('join-window', 10),
+    runs: get('runs', 3),
   };
 }
 
@@ -54,7 +58,9 @@ const pct = (xs: number[], p: number) => {
 /** Join order (deciles) against drawn place (deciles): chi-square of the 10×10 table, df 81. */
 async function drawIndependence(db: pg.Pool, eventId: string): Promise<number> {
   const { rows } = await db.query<{ j: number; d: number }>(
-    `SELECT ntile(10) OVER (ORDER BY joined_at, id) AS j, ntile(10) OVER (ORDER BY rank) AS d FROM waitroom_tickets WHERE event_id = $1 AND prequeue`, [eventId]);
+    `SELECT ntile(10) OVER (ORDER BY joined_at, id) AS j, ntile(10) OVER (ORDER BY rank) AS d FROM waitroom_tickets WHERE event_id = $1 AND prequeue`,
+    [eventId],
+  );
   const table = Array.from({ length: 10 }, () => new Array<number>(10).fill(0));
   for (const r of rows) {
     const joined = table[r.j - 1];
@@ -70,20 +76,43 @@ type RunResult = Awaited<ReturnType<typeof oneRun>>;
 /** One sale on a fresh event and fresh users of the running system. */
 async function oneRun(sut: SystemUnderTest, db: pg.Pool, referenceUrl: string, o: Options) {
   const config = sut.system.config;
-  const ev = await (await fetch(`${sut.url}/v1/events`, {
-    method: 'POST', headers: { authorization: `Bearer ${sut.adminToken}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ name: 'Flash sale', venue: 'Arena', startsAt: new Date(Date.now() + 86_400_000).toISOString(), capacity: o.seats, price: 2500, maxTicketsPerUser: 1 }),
-  })).json() as { id: string };
+  const ev = (await (
+    await fetch(`${sut.url}/v1/events`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${sut.adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        name: 'Flash sale',
+        venue: 'Arena',
+        startsAt: new Date(Date.now() + 86_400_000).toISOString(),
+        capacity: o.seats,
+        price: 2500,
+        maxTicketsPerUser: 1,
+      }),
+    })
+  ).json()) as { id: string };
   const ids = Array.from({ length: o.people }, () => randomUUID());
   for (let i = 0; i < ids.length; i += 5000) {
     const chunk = ids.slice(i, i + 5000);
-    await db.query(`INSERT INTO users (id, email, name, password_hash) SELECT id, id::text || '@bench.test', 'bench', 'x' FROM unnest($1::uuid[]) AS id`, [chunk]);
+    await db.query(
+      `INSERT INTO users (id, email, name, password_hash) SELECT id, id::text || '@bench.test', 'bench', 'x' FROM unnest($1::uuid[]) AS id`,
+      [chunk],
+    );
   }
   const tokens = ids.map((id) => jwt(config.jwtSecret, id));
 
-  const child = fork(new URL('./waitroom-crowd.js', import.meta.url), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(new URL('./waitroom-crowd.js', import.meta.url), {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const spec: WaitroomCrowdSpec = {
-    url: sut.url, referenceUrl, eventId: ev.id, tokens, sockets: o.sockets, joinConcurrency: 256, pollMs: 5000, saleMs: 180_000, cheaters: 200,
+    url: sut.url,
+    referenceUrl,
+    eventId: ev.id,
+    tokens,
+    sockets: o.sockets,
+    joinConcurrency: 256,
+    pollMs: 5000,
+    saleMs: 180_000,
+    cheaters: 200,
   };
   let opensAt = Number.NaN;
   const result = await new Promise<WaitroomCrowdResult>((resolve, reject) => {
@@ -93,41 +122,90 @@ async function oneRun(sut: SystemUnderTest, db: pg.Pool, referenceUrl: string, o
         // The room opens only now, so the reference pass takes nothing from the join window.
         opensAt = Date.now() + o.joinWindow * 1000 + 3000;
         void fetch(`${sut.url}/v1/events/${ev.id}/waiting-room`, {
-          method: 'PUT', headers: { authorization: `Bearer ${sut.adminToken}`, 'content-type': 'application/json' },
+          method: 'PUT',
+          headers: { authorization: `Bearer ${sut.adminToken}`, 'content-type': 'application/json' },
           body: JSON.stringify({ opensAt: new Date(opensAt).toISOString() }),
-        }).then(async (put) => {
-          if (put.status !== 200) throw new Error(`room: ${put.status} ${await put.text()}`);
-          child.send({ opensAt } satisfies WaitroomCrowdGo);
-        }).catch(reject);
+        })
+          .then(async (put) => {
+            if (put.status !== 200) throw new Error(`room: ${put.status} ${await put.text()}`);
+            child.send({ opensAt } satisfies WaitroomCrowdGo);
+          })
+          .catch(reject);
       }
       if (m.kind === 'joined') {
         console.error(`  crowd joined; sale opens in ${((opensAt - Date.now()) / 1000).toFixed(1)} s`);
         watch = setInterval(() => {
-          void db.query<{ n: number }>(`SELECT count(*)::int AS n FROM bookings WHERE event_id = $1 AND status = 'confirmed'`, [ev.id]).then(({ rows }) => {
-            if ((rows[0]?.n ?? 0) >= o.seats) { child.send('stop'); clearInterval(watch); }
-          });
+          void db
+            .query<{ n: number }>(
+              `SELECT count(*)::int AS n FROM bookings WHERE event_id = $1 AND status = 'confirmed'`,
+              [ev.id],
+            )
+            .then(({ rows }) => {
+              if ((rows[0]?.n ?? 0) >= o.seats) {
+                child.send('stop');
+                clearInterval(watch);
+              }
+            });
         }, 1000);
       }
-      if (m.kind === 'done') { clearInterval(watch); resolve(m.result); }
-      if (m.kind === 'failed') { clearInterval(watch); reject(new Error(m.message)); }
+      if (m.kind === 'done') {
+        clearInterval(watch);
+        resolve(m.result);
+      }
+      if (m.kind === 'failed') {
+        clearInterval(watch);
+        reject(new Error(m.message));
+      }
     });
     child.send(spec);
   }).finally(() => {
     if (child.connected) child.disconnect();
     child.kill();
   });
-  const seats = expectRow((await db.query<{ sold: number; bookings: number; users: number }>(
-    `SELECT coalesce(sum(quantity), 0)::int AS sold, count(*)::int AS bookings, count(DISTINCT user_id)::int AS users FROM bookings WHERE event_id = $1 AND status = 'confirmed'`, [ev.id])).rows[0], 'sales');
-  const event = expectRow((await db.query<{ available: number }>('SELECT available FROM events WHERE id = $1', [ev.id])).rows[0], 'event');
-  const lastBooking = (await db.query<{ at: Date | null }>(`SELECT max(created_at) AS at FROM bookings WHERE event_id = $1`, [ev.id])).rows[0]?.at;
+  const seats = expectRow(
+    (
+      await db.query<{ sold: number; bookings: number; users: number }>(
+        `SELECT coalesce(sum(quantity), 0)::int AS sold, count(*)::int AS bookings, count(DISTINCT user_id)::int AS users FROM bookings WHERE event_id = $1 AND status = 'confirmed'`,
+        [ev.id],
+      )
+    ).rows[0],
+    'sales',
+  );
+  const event = expectRow(
+    (await db.query<{ available: number }>('SELECT available FROM events WHERE id = $1', [ev.id])).rows[0],
+    'event',
+  );
+  const lastBooking = (
+    await db.query<{ at: Date | null }>(`SELECT max(created_at) AS at FROM bookings WHERE event_id = $1`, [ev.id])
+  ).rows[0]?.at;
   const soldOutAt = lastBooking?.getTime() ?? Number.NaN;
-  const unadmitted = expectRow((await db.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM bookings b WHERE b.event_id = $1 AND NOT EXISTS (
-       SELECT 1 FROM waitroom_tickets t WHERE t.event_id = b.event_id AND t.user_id = b.user_id AND t.admitted_at IS NOT NULL AND t.admitted_at <= b.created_at)`, [ev.id])).rows[0], 'bookings without admission').n;
-  const outOfOrder = expectRow((await db.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM (SELECT rank, lag(rank) OVER (ORDER BY admitted_at, rank) AS prev FROM waitroom_tickets WHERE event_id = $1 AND admitted_at IS NOT NULL) x WHERE prev > rank`, [ev.id])).rows[0], 'admissions out of order').n;
-  const fiveXX = Object.entries({ ...result.joinStatuses }).concat(Object.entries(result.bookStatuses), Object.entries(result.pollStatuses), Object.entries(result.cheatStatuses))
-    .filter(([k]) => k.startsWith('5') || k === 'error').reduce((n, [, v]) => n + v, 0);
+  const unadmitted = expectRow(
+    (
+      await db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM bookings b WHERE b.event_id = $1 AND NOT EXISTS (
+       SELECT 1 FROM waitroom_tickets t WHERE t.event_id = b.event_id AND t.user_id = b.user_id AND t.admitted_at IS NOT NULL AND t.admitted_at <= b.created_at)`,
+        [ev.id],
+      )
+    ).rows[0],
+    'bookings without admission',
+  ).n;
+  const outOfOrder = expectRow(
+    (
+      await db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM (SELECT rank, lag(rank) OVER (ORDER BY admitted_at, rank) AS prev FROM waitroom_tickets WHERE event_id = $1 AND admitted_at IS NOT NULL) x WHERE prev > rank`,
+        [ev.id],
+      )
+    ).rows[0],
+    'admissions out of order',
+  ).n;
+  const fiveXX = Object.entries({ ...result.joinStatuses })
+    .concat(
+      Object.entries(result.bookStatuses),
+      Object.entries(result.pollStatuses),
+      Object.entries(result.cheatStatuses),
+    )
+    .filter(([k]) => k.startsWith('5') || k === 'error')
+    .reduce((n, [, v]) => n + v, 0);
   const uniform = positionChiSquare(8, 8000);
   const frames = result.frameMs;
   const joinPerSecond = o.people / result.joinSeconds;
@@ -135,15 +213,44 @@ async function oneRun(sut: SystemUnderTest, db: pg.Pool, referenceUrl: string, o
   return {
     sockets: result.socketsOpen,
     join: {
-      seconds: +result.joinSeconds.toFixed(1), perSecond: Math.round(joinPerSecond), statuses: result.joinStatuses,
-      referencePerSecond: Math.round(referencePerSecond), ratioToReference: +(joinPerSecond / referencePerSecond).toFixed(3),
+      seconds: +result.joinSeconds.toFixed(1),
+      perSecond: Math.round(joinPerSecond),
+      statuses: result.joinStatuses,
+      referencePerSecond: Math.round(referencePerSecond),
+      ratioToReference: +(joinPerSecond / referencePerSecond).toFixed(3),
     },
-    sale: { secondsToSellOut: +((soldOutAt - opensAt) / 1000).toFixed(1), sold: seats.sold, bookings: seats.bookings, distinctUsers: seats.users, available: event.available },
-    bookedWithoutAdmission: unadmitted, admittedOutOfDrawnOrder: outOfOrder, fiveXX,
-    booking: { statuses: result.bookStatuses, p50: +pct(result.bookingMs, 50).toFixed(1), p99: +pct(result.bookingMs, 99).toFixed(1) },
-    cheaters: result.cheatStatuses, polls: result.pollStatuses,
-    frames: { count: frames.length, admitted: result.admittedFrames, p50: pct(frames, 50), p99: pct(frames, 99), within1s: +(frames.filter((f) => f <= 1000).length / Math.max(1, frames.length)).toFixed(4) },
-    uniformity: { positionChiSquare8x8000: +uniform.chi2.toFixed(1), df: uniform.df, critical999: 85.4, joinVsDrawDecilesChiSquare: +(await drawIndependence(db, ev.id)).toFixed(1), dfDeciles: 81, critical999Deciles: 126.1 },
+    sale: {
+      secondsToSellOut: +((soldOutAt - opensAt) / 1000).toFixed(1),
+      sold: seats.sold,
+      bookings: seats.bookings,
+      distinctUsers: seats.users,
+      available: event.available,
+    },
+    bookedWithoutAdmission: unadmitted,
+    admittedOutOfDrawnOrder: outOfOrder,
+    fiveXX,
+    booking: {
+      statuses: result.bookStatuses,
+      p50: +pct(result.bookingMs, 50).toFixed(1),
+      p99: +pct(result.bookingMs, 99).toFixed(1),
+    },
+    cheaters: result.cheatStatuses,
+    polls: result.pollStatuses,
+    frames: {
+      count: frames.length,
+      admitted: result.admittedFrames,
+      p50: pct(frames, 50),
+      p99: pct(frames, 99),
+      within1s: +(frames.filter((f) => f <= 1000).length / Math.max(1, frames.length)).toFixed(4),
+    },
+    uniformity: {
+      positionChiSquare8x8000: +uniform.chi2.toFixed(1),
+      df: uniform.df,
+      critical999: 85.4,
+      joinVsDrawDecilesChiSquare: +(await drawIndependence(db, ev.id)).toFixed(1),
+      dfDeciles: 81,
+      critical999Deciles: 126.1,
+    },
   };
 }
 
@@ -152,14 +259,19 @@ function summarise(runs: readonly RunResult[]) {
   const m = (f: (r: RunResult) => number) => median(runs.map(f));
   const worst = (f: (r: RunResult) => number) => Math.max(...runs.map(f));
   return {
-    joinSeconds: m((r) => r.join.seconds), joinPerSecond: m((r) => r.join.perSecond),
-    referencePerSecond: m((r) => r.join.referencePerSecond), joinRatioToReference: m((r) => r.join.ratioToReference),
+    joinSeconds: m((r) => r.join.seconds),
+    joinPerSecond: m((r) => r.join.perSecond),
+    referencePerSecond: m((r) => r.join.referencePerSecond),
+    joinRatioToReference: m((r) => r.join.ratioToReference),
     secondsToSellOut: m((r) => r.sale.secondsToSellOut),
     everySeatSoldOnce: runs.every((r) => r.sale.sold === r.sale.distinctUsers && r.sale.available === 0),
-    bookedWithoutAdmission: worst((r) => r.bookedWithoutAdmission), admittedOutOfDrawnOrder: worst((r) => r.admittedOutOfDrawnOrder),
+    bookedWithoutAdmission: worst((r) => r.bookedWithoutAdmission),
+    admittedOutOfDrawnOrder: worst((r) => r.admittedOutOfDrawnOrder),
     fiveXX: worst((r) => r.fiveXX),
-    bookingP50: m((r) => r.booking.p50), bookingP99: m((r) => r.booking.p99),
-    framesP99: m((r) => r.frames.p99), framesWithin1s: m((r) => r.frames.within1s),
+    bookingP50: m((r) => r.booking.p50),
+    bookingP99: m((r) => r.booking.p99),
+    framesP99: m((r) => r.frames.p99),
+    framesWithin1s: m((r) => r.frames.within1s),
     positionChiSquare8x8000: m((r) => r.uniformity.positionChiSquare8x8000),
     joinVsDrawDecilesChiSquare: m((r) => r.uniformity.joinVsDrawDecilesChiSquare),
   };
@@ -180,10 +292,19 @@ async function main(): Promise<void> {
         for (let i = 0; i < o.runs; i++) {
           const r = await oneRun(sut, db, reference.url, o);
           runs.push(r);
-          console.error(`  run ${i + 1}: ${r.join.perSecond} joins/s (reference ${r.join.referencePerSecond} req/s), `
-            + `booking p99 ${r.booking.p99} ms, frames within 1 s ${r.frames.within1s}`);
+          console.error(
+            `  run ${i + 1}: ${r.join.perSecond} joins/s (reference ${r.join.referencePerSecond} req/s), ` +
+              `booking p99 ${r.booking.p99} ms, frames within 1 s ${r.frames.within1s}`,
+          );
         }
-        const report = { people: o.people, sockets: o.sockets, seats: o.seats, runs: o.runs, median: summarise(runs), each: runs };
+        const report = {
+          people: o.people,
+          sockets: o.sockets,
+          seats: o.seats,
+          runs: o.runs,
+          median: summarise(runs),
+          each: runs,
+        };
         console.log(JSON.stringify(report, null, 2));
       } finally {
         await db.end();

@@ -16,7 +16,9 @@ async function receiver(): Promise<number> {
   const server = createServer((req, res) => {
     if (req.method === 'GET') {
       const eventId = new URL(req.url ?? '/', 'http://x').searchParams.get('eventId') ?? '';
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ distinct: ids.get(eventId)?.size ?? 0, attempts }));
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ distinct: ids.get(eventId)?.size ?? 0, attempts }));
       return;
     }
     const chunks: Buffer[] = [];
@@ -25,7 +27,7 @@ async function receiver(): Promise<number> {
       attempts++;
       const { eventId } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { eventId: string };
       let seen = ids.get(eventId);
-      if (!seen) ids.set(eventId, seen = new Set());
+      if (!seen) ids.set(eventId, (seen = new Set()));
       seen.add(String(req.headers['webhook-id']));
       res.writeHead(204).end();
     });

@@ -29,7 +29,11 @@ Options:
   --help            print this and exit`;
 
 async function startReceivers(n: number): Promise<{ ports: number[]; stop: () => void }> {
-  const child = spawn(process.execPath, [fileURLToPath(new URL('./webhook-receivers.js', import.meta.url)), String(n)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    [fileURLToPath(new URL('./webhook-receivers.js', import.meta.url)), String(n)],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
   const [line] = (await once(child.stdout, 'data')) as [Buffer];
   return { ports: JSON.parse(line.toString('utf8')) as number[], stop: () => child.stdin.end() };
 }
@@ -40,7 +44,15 @@ const distinct = async (port: number, eventId: string) =>
 async function main(): Promise<number> {
   let values;
   try {
-    ({ values } = parseArgs({ options: { help: { type: 'boolean', short: 'h' }, duration: { type: 'string' }, warmup: { type: 'string' }, connections: { type: 'string' }, runs: { type: 'string' } } }));
+    ({ values } = parseArgs({
+      options: {
+        help: { type: 'boolean', short: 'h' },
+        duration: { type: 'string' },
+        warmup: { type: 'string' },
+        connections: { type: 'string' },
+        runs: { type: 'string' },
+      },
+    }));
   } catch (err) {
     console.error(`${(err as Error).message}\n\n${usage}`);
     return 2;
@@ -49,9 +61,18 @@ async function main(): Promise<number> {
     console.log(usage);
     return 0;
   }
-  const shape = { duration: Number(values.duration ?? 10), warmup: Number(values.warmup ?? 2), connections: Number(values.connections ?? 100) };
+  const shape = {
+    duration: Number(values.duration ?? 10),
+    warmup: Number(values.warmup ?? 2),
+    connections: Number(values.connections ?? 100),
+  };
   const runs = Number(values.runs ?? 1);
-  if (![...Object.values(shape), runs].every((n) => Number.isInteger(n) && n >= 0) || shape.duration < 1 || shape.connections < 1 || runs < 1) {
+  if (
+    ![...Object.values(shape), runs].every((n) => Number.isInteger(n) && n >= 0) ||
+    shape.duration < 1 ||
+    shape.connections < 1 ||
+    runs < 1
+  ) {
     console.error(`--duration, --warmup, --connections and --runs must be whole numbers\n\n${usage}`);
     return 2;
   }
@@ -61,25 +82,40 @@ async function main(): Promise<number> {
   const withHooks: ScenarioResult[] = [];
   const catchUps: number[] = [];
   try {
-    await withSystem('webhooks', { batching: true, kdfCost: 12, settings: { webhookAllowHosts: receivers.ports.map((p) => `127.0.0.1:${p}`) } }, async (sut) => {
-      const tokens = await crowd(sut, shape);
-      const endpoints: string[] = [];
-      for (let run = 0; run < runs; run++) {
-        // Endpoints come and go between the two sales, so both run on the same warm system.
-        for (const id of endpoints.splice(0)) await admin(sut, 'DELETE', `/v1/admin/webhooks/${id}`);
-        const bare = await flashSale('flash', sut, tokens, shape);
-        without.push(bare);
-        console.error(`  run ${run + 1}, no endpoints: ${bare.bookingsPerSec?.toFixed(0)} bookings/s, p99 ${bare.m.p99} ms`);
-        for (const port of receivers.ports) {
-          endpoints.push((await admin(sut, 'POST', '/v1/admin/webhooks', { url: `http://127.0.0.1:${port}/hook`, events: ['booking.confirmed'] })).id);
+    await withSystem(
+      'webhooks',
+      { batching: true, kdfCost: 12, settings: { webhookAllowHosts: receivers.ports.map((p) => `127.0.0.1:${p}`) } },
+      async (sut) => {
+        const tokens = await crowd(sut, shape);
+        const endpoints: string[] = [];
+        for (let run = 0; run < runs; run++) {
+          // Endpoints come and go between the two sales, so both run on the same warm system.
+          for (const id of endpoints.splice(0)) await admin(sut, 'DELETE', `/v1/admin/webhooks/${id}`);
+          const bare = await flashSale('flash', sut, tokens, shape);
+          without.push(bare);
+          console.error(
+            `  run ${run + 1}, no endpoints: ${bare.bookingsPerSec?.toFixed(0)} bookings/s, p99 ${bare.m.p99} ms`,
+          );
+          for (const port of receivers.ports) {
+            endpoints.push(
+              (
+                await admin(sut, 'POST', '/v1/admin/webhooks', {
+                  url: `http://127.0.0.1:${port}/hook`,
+                  events: ['booking.confirmed'],
+                })
+              ).id,
+            );
+          }
+          const hooked = await flashSale('flash', sut, tokens, shape);
+          const caughtUp = await catchUp(sut, receivers.ports);
+          withHooks.push(hooked);
+          catchUps.push(caughtUp);
+          console.error(
+            `  run ${run + 1}, two endpoints: ${hooked.bookingsPerSec?.toFixed(0)} bookings/s, p99 ${hooked.m.p99} ms, all delivered ${caughtUp.toFixed(1)} s after the sale`,
+          );
         }
-        const hooked = await flashSale('flash', sut, tokens, shape);
-        const caughtUp = await catchUp(sut, receivers.ports);
-        withHooks.push(hooked);
-        catchUps.push(caughtUp);
-        console.error(`  run ${run + 1}, two endpoints: ${hooked.bookingsPerSec?.toFixed(0)} bookings/s, p99 ${hooked.m.p99} ms, all delivered ${caughtUp.toFixed(1)} s after the sale`);
-      }
-    });
+      },
+    );
   } finally {
     receivers.stop();
   }
@@ -88,29 +124,41 @@ async function main(): Promise<number> {
   const ratio = rate(withHooks) / rate(without);
   const line = (label: string, rs: ScenarioResult[], extra: string) =>
     `| ${label} | ${median(rs.map((r) => r.confirmed ?? 0)).toFixed(0)} | ${rate(rs).toFixed(0)} | ${median(rs.map((r) => r.m.p99)).toFixed(0)} | ${extra} |`;
-  console.log(`\n### Flash sale with and without two webhook endpoints (${shape.connections} connections, ${shape.duration} s, median of ${runs})\n`);
-  console.log('| run | confirmed | bookings/s | p99 ms | all delivered to both, s after the sale |\n| --- | ---: | ---: | ---: | ---: |');
+  console.log(
+    `\n### Flash sale with and without two webhook endpoints (${shape.connections} connections, ${shape.duration} s, median of ${runs})\n`,
+  );
+  console.log(
+    '| run | confirmed | bookings/s | p99 ms | all delivered to both, s after the sale |\n| --- | ---: | ---: | ---: | ---: |',
+  );
   console.log(line('no endpoints', without, '–'));
   console.log(line('2 endpoints on booking.confirmed', withHooks, median(catchUps).toFixed(1)));
-  console.log(`\n- bookings/s with endpoints: ${(ratio * 100).toFixed(0)}% of without (target ≥ 90%): ${ratio >= 0.9 ? 'PASS' : 'MISS'}`);
-  console.log(`- every booking at both receivers ${Math.max(...catchUps).toFixed(1)} s after the sale at worst (target ≤ 60 s): ${Math.max(...catchUps) <= 60 ? 'PASS' : 'MISS'}`);
+  console.log(
+    `\n- bookings/s with endpoints: ${(ratio * 100).toFixed(0)}% of without (target ≥ 90%): ${ratio >= 0.9 ? 'PASS' : 'MISS'}`,
+  );
+  console.log(
+    `- every booking at both receivers ${Math.max(...catchUps).toFixed(1)} s after the sale at worst (target ≤ 60 s): ${Math.max(...catchUps) <= 60 ? 'PASS' : 'MISS'}`,
+  );
   return 0;
 }
 
 async function admin(sut: SystemUnderTest, method: string, path: string, body?: unknown): Promise<{ id: string }> {
   const res = await fetch(`${sut.url}${path}`, {
-    method, headers: { authorization: `Bearer ${sut.adminToken}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    method,
+    headers: { authorization: `Bearer ${sut.adminToken}`, ...(body ? { 'content-type': 'application/json' } : {}) },
     body: body ? JSON.stringify(body) : undefined,
   });
   if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-  return res.status === 204 ? { id: '' } : (await res.json()) as { id: string };
+  return res.status === 204 ? { id: '' } : ((await res.json()) as { id: string });
 }
 
 /** Seconds from now (the sale's end) until both receivers hold every confirmed booking of the latest sale. */
 async function catchUp(sut: SystemUnderTest, ports: readonly number[]): Promise<number> {
   const ended = Date.now();
-  const { rows: [last] } = await sut.db.query<{ event_id: string; n: number }>(
-    `SELECT event_id, count(*)::int AS n FROM bookings WHERE status = 'confirmed' GROUP BY event_id ORDER BY max(created_at) DESC LIMIT 1`);
+  const {
+    rows: [last],
+  } = await sut.db.query<{ event_id: string; n: number }>(
+    `SELECT event_id, count(*)::int AS n FROM bookings WHERE status = 'confirmed' GROUP BY event_id ORDER BY max(created_at) DESC LIMIT 1`,
+  );
   const ev = expectRow(last, 'the last sale');
   for (;;) {
     const got = await Promise.all(ports.map((p) => distinct(p, ev.event_id)));

@@ -32,7 +32,8 @@ export interface CrowdResult {
 }
 
 export type ToCrowd = { kind: 'start'; spec: CrowdSpec } | { kind: 'go' };
-export type FromCrowd = { kind: 'connected' } | { kind: 'done'; result: CrowdResult } | { kind: 'failed'; message: string };
+export type FromCrowd =
+  { kind: 'connected' } | { kind: 'done'; result: CrowdResult } | { kind: 'failed'; message: string };
 
 const CONNECT_CONCURRENCY = 200;
 const ROUND_TIMEOUT_MS = 10_000;
@@ -41,7 +42,8 @@ const PAUSE_BETWEEN_ROUNDS_MS = 20;
 const WARMUP_ROUNDS = 5;
 
 const send = (m: FromCrowd) => process.send!(m);
-const percentile = (sorted: Float64Array, p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+const percentile = (sorted: Float64Array, p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
 async function run(spec: CrowdSpec): Promise<void> {
   const wsUrl = `${spec.url.replace(/^http/, 'ws')}/ws`;
@@ -52,31 +54,45 @@ async function run(spec: CrowdSpec): Promise<void> {
   let roundDone: () => void = () => undefined;
   const arrival = new Float64Array(spec.clients);
 
-  const connectOne = (i: number) => new Promise<void>((resolve, reject) => {
-    const ws = new WebSocket(wsUrl);
-    sockets[i] = ws;
-    let ready = false;
-    ws.on('message', (data) => {
-      const m = JSON.parse(String(data)) as { type: string; version?: number };
-      if (!ready) {
-        if (m.type === 'availability') { ready = true; resolve(); }
-        return;
-      }
-      if (m.type === 'availability' && m.version === target && arrival[i] === 0) {
-        arrival[i] = performance.now() - roundStart;
-        if (--pending === 0) roundDone();
-      }
+  const connectOne = (i: number) =>
+    new Promise<void>((resolve, reject) => {
+      const ws = new WebSocket(wsUrl);
+      sockets[i] = ws;
+      let ready = false;
+      ws.on('message', (data) => {
+        const m = JSON.parse(String(data)) as { type: string; version?: number };
+        if (!ready) {
+          if (m.type === 'availability') {
+            ready = true;
+            resolve();
+          }
+          return;
+        }
+        if (m.type === 'availability' && m.version === target && arrival[i] === 0) {
+          arrival[i] = performance.now() - roundStart;
+          if (--pending === 0) roundDone();
+        }
+      });
+      ws.once('open', () => {
+        ws.send(JSON.stringify({ type: 'subscribe', eventIds: [spec.eventId] }));
+        if (!spec.awaitSnapshot) {
+          ready = true;
+          resolve();
+        }
+      });
+      ws.once('error', reject);
     });
-    ws.once('open', () => {
-      ws.send(JSON.stringify({ type: 'subscribe', eventIds: [spec.eventId] }));
-      if (!spec.awaitSnapshot) { ready = true; resolve(); }
-    });
-    ws.once('error', reject);
-  });
   for (let i = 0; i < spec.clients; i += CONNECT_CONCURRENCY) {
-    await Promise.all(Array.from({ length: Math.min(CONNECT_CONCURRENCY, spec.clients - i) }, (_, j) => connectOne(i + j)));
+    await Promise.all(
+      Array.from({ length: Math.min(CONNECT_CONCURRENCY, spec.clients - i) }, (_, j) => connectOne(i + j)),
+    );
   }
-  const nc = await connect({ servers: spec.natsUrl, user: spec.natsPass ? 'supervisor' : undefined, pass: spec.natsPass, noAsyncTraces: true });
+  const nc = await connect({
+    servers: spec.natsUrl,
+    user: spec.natsPass ? 'supervisor' : undefined,
+    pass: spec.natsPass,
+    noAsyncTraces: true,
+  });
   send({ kind: 'connected' });
   await new Promise<void>((resolve) => process.once('message', () => resolve()));
 
@@ -91,11 +107,18 @@ async function run(spec: CrowdSpec): Promise<void> {
     target = version;
     pending = spec.clients;
     const event: DomainEventOf<'seats.released'> = {
-      id: crypto.randomUUID(), type: 'seats.released', eventId: spec.eventId, version, occurredAt: new Date().toISOString(), requestId: `bench-${r}`,
+      id: crypto.randomUUID(),
+      type: 'seats.released',
+      eventId: spec.eventId,
+      version,
+      occurredAt: new Date().toISOString(),
+      requestId: `bench-${r}`,
       availability: { available: version, held: 0, capacity: 1_000_000, price: 2500, status: 'scheduled' },
       data: { quantity: 1, reason: 'booking-cancelled', toWaitlist: 0 },
     };
-    const done = new Promise<void>((resolve) => { roundDone = resolve; });
+    const done = new Promise<void>((resolve) => {
+      roundDone = resolve;
+    });
     roundStart = performance.now();
     nc.publish(subject, JSON.stringify(event));
     const timer = setTimeout(() => roundDone(), ROUND_TIMEOUT_MS);
@@ -105,11 +128,24 @@ async function run(spec: CrowdSpec): Promise<void> {
     if (r < 0) continue;
     missed += pending;
     let last = 0;
-    for (const t of arrival) if (t > 0) { deliveries[delivered++] = t; last = Math.max(last, t); }
+    for (const t of arrival)
+      if (t > 0) {
+        deliveries[delivered++] = t;
+        last = Math.max(last, t);
+      }
     lastMs.push(last);
   }
   const sorted = deliveries.subarray(0, delivered).sort();
-  send({ kind: 'done', result: { lastMs, deliveryP50: percentile(sorted, 50), deliveryP99: percentile(sorted, 99), missed, nextVersion: version } });
+  send({
+    kind: 'done',
+    result: {
+      lastMs,
+      deliveryP50: percentile(sorted, 50),
+      deliveryP99: percentile(sorted, 99),
+      missed,
+      nextVersion: version,
+    },
+  });
   await nc.close();
   for (const ws of sockets) ws.terminate();
 }

@@ -16,7 +16,12 @@ export interface BareWsServer {
 export async function startBareWs(natsUrl: string, natsPass?: string): Promise<BareWsServer> {
   const server = createServer();
   const wss = new WebSocketServer({ server });
-  const nc = await connect({ servers: natsUrl, user: natsPass ? 'supervisor' : undefined, pass: natsPass, noAsyncTraces: true });
+  const nc = await connect({
+    servers: natsUrl,
+    user: natsPass ? 'supervisor' : undefined,
+    pass: natsPass,
+    noAsyncTraces: true,
+  });
   nc.subscribe(DOMAIN_ALL, {
     callback: (err, msg) => {
       if (err) return;
@@ -24,9 +29,18 @@ export async function startBareWs(natsUrl: string, natsPass?: string): Promise<B
       const event = events.at(-1);
       if (!event?.availability) return;
       const { available, held, price, status } = event.availability;
-      const frame = Buffer.from(JSON.stringify({
-        type: 'availability', eventId: event.eventId, available, held, price, status, version: event.version, watchers: wss.clients.size,
-      }));
+      const frame = Buffer.from(
+        JSON.stringify({
+          type: 'availability',
+          eventId: event.eventId,
+          available,
+          held,
+          price,
+          status,
+          version: event.version,
+          watchers: wss.clients.size,
+        }),
+      );
       for (const socket of wss.clients) socket.send(frame, { binary: false });
     },
   });

@@ -266,9 +266,7 @@ export async function runPartition(o: SaleOptions & { leaseTtlMs: number }): Pro
         cutAt = Date.now();
         await ns.partition(cutNs);
         try {
-          await waitFor(`${survivor.name} claiming shard ${shard}`, () => heldBy(other).includes(shard), [
-            other,
-          ]);
+          await waitFor(`${survivor.name} claiming shard ${shard}`, () => heldBy(other).includes(shard), [other]);
         } finally {
           await ns.heal(cutNs);
         }

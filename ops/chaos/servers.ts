@@ -47,7 +47,14 @@ export async function startChaosServers(dataDir: string, say: (msg: string) => v
     log: say,
     password: secret(),
   };
-  const postgres: PgStart = { bins: need(bins.pg, 'PostgreSQL'), dataDir, port: pgPort, persistent: false, log: say, password: secret() };
+  const postgres: PgStart = {
+    bins: need(bins.pg, 'PostgreSQL'),
+    dataDir,
+    port: pgPort,
+    persistent: false,
+    log: say,
+    password: secret(),
+  };
   const starts: Record<ServerName, () => Promise<StartedServer>> = {
     nats: () => startNats(nats),
     redis: () => startRedis(redis),

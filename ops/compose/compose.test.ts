@@ -9,7 +9,10 @@ import { ROOT, checkDashboard, runToolCheck, toolChecks, uncheckable } from './c
 for (const check of toolChecks) {
   test(`when ${check.label} is checked, then it is valid`, async (t) => {
     const result = await runToolCheck(check, (msg) => t.diagnostic(msg));
-    if (result.outcome === 'skipped') { t.skip(result.reason); return; }
+    if (result.outcome === 'skipped') {
+      t.skip(result.reason);
+      return;
+    }
     assert.equal(result.outcome, 'ok', result.outcome === 'failed' ? result.output : '');
   });
 }

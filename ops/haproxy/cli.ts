@@ -21,7 +21,9 @@ with a fresh self-signed certificate (ops/tls/dev-cert.sh). Ctrl-C stops it.
 const { values } = parseArgs({
   options: {
     edge: { type: 'string', multiple: true, default: [] },
-    port: { type: 'string' }, 'tls-port': { type: 'string' }, 'stats-port': { type: 'string' },
+    port: { type: 'string' },
+    'tls-port': { type: 'string' },
+    'stats-port': { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -32,8 +34,11 @@ if (values.help || values.edge.length === 0) {
 
 const dir = await mkdtemp(join(tmpdir(), 'evently-haproxy-'));
 const lb = await startLoadBalancer({
-  edges: values.edge, dir,
-  httpPort: Number(values.port ?? 0), httpsPort: Number(values['tls-port'] ?? 0), statsPort: Number(values['stats-port'] ?? 0),
+  edges: values.edge,
+  dir,
+  httpPort: Number(values.port ?? 0),
+  httpsPort: Number(values['tls-port'] ?? 0),
+  statsPort: Number(values['stats-port'] ?? 0),
   log: (msg) => console.error(msg),
 });
 console.log(`HAProxy (PID ${lb.pid}) in front of ${values.edge.join(', ')}

@@ -40,10 +40,13 @@ function watch(edge: Edge, name: string): void {
 /** Until /ws lands on this branch: a stand-in that completes the handshake and answers like /ws answers a bad message. */
 function standInWebSocket(edge: Edge): void {
   edge.app.server.on('upgrade', (req: IncomingMessage, socket: Duplex) => {
-    socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-      `Sec-WebSocket-Accept: ${acceptFor(String(req.headers['sec-websocket-key']))}\r\n\r\n`);
+    socket.write(
+      `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+        `Sec-WebSocket-Accept: ${acceptFor(String(req.headers['sec-websocket-key']))}\r\n\r\n`,
+    );
     socket.on('data', (chunk: Buffer) => {
-      if (readTextFrame(chunk) !== undefined) socket.write(textFrame('{"type":"error","code":"VALIDATION_FAILED"}', false));
+      if (readTextFrame(chunk) !== undefined)
+        socket.write(textFrame('{"type":"error","code":"VALIDATION_FAILED"}', false));
     });
     // Close our half when the proxy closes its half, or the edge's close() would wait for this socket.
     socket.on('end', () => socket.end());
@@ -91,7 +94,10 @@ test('when requests go through HAProxy, then both edges serve them and see the c
   const counted = new Map([...seen].map(([name, s]) => [name, s.count]));
   const replies = await Promise.all(Array.from({ length: 40 }, () => fetch(`${lb.url}/v1/events/${event.id}`)));
   assert.deepEqual(new Set(replies.map((r) => r.status)), new Set([200]));
-  assert.ok(replies.every((r) => r.headers.get('x-request-id')), 'HAProxy or the edge gave every request an id');
+  assert.ok(
+    replies.every((r) => r.headers.get('x-request-id')),
+    'HAProxy or the edge gave every request an id',
+  );
   for (const name of ['edge1', 'edge2']) {
     const s = seen.get(name)!;
     assert.ok(s.count - counted.get(name)! >= 10, `${name} served ${s.count - counted.get(name)!}`);
@@ -109,7 +115,10 @@ test('when a client speaks TLS to HAProxy with the dev certificate, then it is t
   await bothEdgesUp();
   const ca = await readFile(lb.caFile);
   const status = await new Promise<number>((resolve, reject) => {
-    get(`${lb.httpsUrl}/healthz`, { ca }, (res) => { res.resume(); resolve(res.statusCode ?? 0); }).on('error', reject);
+    get(`${lb.httpsUrl}/healthz`, { ca }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    }).on('error', reject);
   });
   assert.equal(status, 200);
   assert.ok([...seen.values()].some((s) => s.proto.has('https')));
@@ -136,7 +145,10 @@ test('when an edge stops while clients keep sending, then no request fails', asy
   const statuses = new Map<number, number>();
   const client = async () => {
     while (running) {
-      const status = await fetch(`${lb.url}/v1/events/${event.id}`).then((r) => r.arrayBuffer().then(() => r.status), () => 0);
+      const status = await fetch(`${lb.url}/v1/events/${event.id}`).then(
+        (r) => r.arrayBuffer().then(() => r.status),
+        () => 0,
+      );
       statuses.set(status, (statuses.get(status) ?? 0) + 1);
     }
   };

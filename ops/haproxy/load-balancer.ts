@@ -43,7 +43,8 @@ export async function devCertificate(dir: string): Promise<{ pem: string; crt: s
 }
 
 export async function startLoadBalancer(o: LoadBalancerOptions): Promise<LoadBalancer> {
-  if (o.edges.length < 1 || o.edges.length > EDGE_SLOTS) throw new Error(`1 to ${EDGE_SLOTS} edges, got ${o.edges.length}`);
+  if (o.edges.length < 1 || o.edges.length > EDGE_SLOTS)
+    throw new Error(`1 to ${EDGE_SLOTS} edges, got ${o.edges.length}`);
   const log = o.log ?? ((msg: string) => process.stderr.write(`[haproxy] ${msg}\n`));
   const haproxy = await resolveTool('haproxy', 'haproxy', join(o.dir, 'apt.log'), log);
   const cert = await devCertificate(o.dir);

@@ -6,7 +6,10 @@ import { connect, type Socket } from 'node:net';
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
-export const acceptFor = (key: string): string => createHash('sha1').update(key + GUID).digest('base64');
+export const acceptFor = (key: string): string =>
+  createHash('sha1')
+    .update(key + GUID)
+    .digest('base64');
 
 /** One unmasked frame (server → client) or masked (client → server) carrying text. */
 export function textFrame(text: string, masked: boolean): Buffer {
@@ -26,7 +29,10 @@ export function readTextFrame(buf: Buffer): string | undefined {
   const start = 2 + (masked ? 4 : 0);
   if (length > 125 || buf.length < start + length) return undefined;
   const payload = buf.subarray(start, start + length);
-  if (masked) payload.forEach((b, i) => { payload[i] = b ^ buf.readUInt8(2 + (i % 4)); });
+  if (masked)
+    payload.forEach((b, i) => {
+      payload[i] = b ^ buf.readUInt8(2 + (i % 4));
+    });
   return payload.toString();
 }
 
@@ -37,18 +43,37 @@ export interface WsProbeResult {
   reply?: string;
 }
 
-export function probeWebSocket(host: string, port: number, path: string, message: string, timeoutMs = 3000): Promise<WsProbeResult> {
+export function probeWebSocket(
+  host: string,
+  port: number,
+  path: string,
+  message: string,
+  timeoutMs = 3000,
+): Promise<WsProbeResult> {
   const key = randomBytes(16).toString('base64');
   return new Promise((resolve, reject) => {
     const socket: Socket = connect({ host, port });
-    const timer = setTimeout(() => { socket.destroy(); reject(new Error(`no WebSocket answer in ${timeoutMs} ms`)); }, timeoutMs);
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`no WebSocket answer in ${timeoutMs} ms`));
+    }, timeoutMs);
     let buf = Buffer.alloc(0);
     let result: WsProbeResult | undefined;
-    const finish = (r: WsProbeResult) => { clearTimeout(timer); socket.destroy(); resolve(r); };
-    socket.on('error', (err) => { clearTimeout(timer); reject(err); });
-    socket.on('connect', () => socket.write(
-      `GET ${path} HTTP/1.1\r\nHost: ${host}:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-      `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`));
+    const finish = (r: WsProbeResult) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(r);
+    };
+    socket.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    socket.on('connect', () =>
+      socket.write(
+        `GET ${path} HTTP/1.1\r\nHost: ${host}:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+          `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+      ),
+    );
     socket.on('data', (chunk: Buffer) => {
       buf = Buffer.concat([buf, chunk]);
       if (!result) {
@@ -59,7 +84,10 @@ export function probeWebSocket(host: string, port: number, path: string, message
         const status = Number(head.split(' ')[1]);
         const accept = /^sec-websocket-accept:\s*(\S+)/im.exec(head)?.[1];
         result = { status, acceptValid: accept === acceptFor(key) };
-        if (status !== 101) { finish(result); return; }
+        if (status !== 101) {
+          finish(result);
+          return;
+        }
         socket.write(textFrame(message, true));
       }
       const reply = readTextFrame(buf);

@@ -4,7 +4,9 @@
 // checked against the database afterwards.
 import { setTimeout as sleep } from 'node:timers/promises';
 
-export interface StreamUser { token: string }
+export interface StreamUser {
+  token: string;
+}
 
 export interface StreamResult {
   /** Booking ids of every 201. */
@@ -42,7 +44,15 @@ export interface StreamOptions {
 }
 
 export const emptyStreamResult = (): StreamResult => ({
-  created: [], refused: new Map(), retried: 0, unanswered: 0, ordered: 0, failed: 0, attempts: 0, createdAt: [], failedAt: [],
+  created: [],
+  refused: new Map(),
+  retried: 0,
+  unanswered: 0,
+  ordered: 0,
+  failed: 0,
+  attempts: 0,
+  createdAt: [],
+  failedAt: [],
 });
 
 const RETRYABLE = new Set([0, 500, 502, 503, 504]);
@@ -50,7 +60,9 @@ const RETRYABLE = new Set([0, 500, 502, 503, 504]);
 export async function bookingStream(o: StreamOptions): Promise<StreamResult> {
   const result = o.result ?? emptyStreamResult();
   let over = false;
-  void o.until?.finally(() => { over = true; });
+  void o.until?.finally(() => {
+    over = true;
+  });
   const order = async (user: StreamUser, key: string): Promise<void> => {
     result.ordered++;
     for (let attempt = 0; attempt < 100; attempt++) {
@@ -59,12 +71,18 @@ export async function bookingStream(o: StreamOptions): Promise<StreamResult> {
       try {
         const res = await fetch(`${o.url}/v1/events/${o.eventId}/bookings`, {
           method: 'POST',
-          headers: { authorization: `Bearer ${user.token}`, 'content-type': 'application/json', 'idempotency-key': key },
+          headers: {
+            authorization: `Bearer ${user.token}`,
+            'content-type': 'application/json',
+            'idempotency-key': key,
+          },
           body: JSON.stringify({ quantity: 1 }),
         });
         status = res.status;
-        body = await res.json() as typeof body;
-      } catch { /* no answer: retry */ }
+        body = (await res.json()) as typeof body;
+      } catch {
+        /* no answer: retry */
+      }
       result.attempts++;
       if (status === 0 || status >= 500) {
         result.failed++;
@@ -85,11 +103,13 @@ export async function bookingStream(o: StreamOptions): Promise<StreamResult> {
     }
     result.unanswered++;
   };
-  await Promise.all(o.users.map(async (user, u) => {
-    for (let i = 0; i < o.perUser && !over; i++) {
-      await order(user, `${o.label}-${u}-${i}`);
-      await sleep(o.pauseMs);
-    }
-  }));
+  await Promise.all(
+    o.users.map(async (user, u) => {
+      for (let i = 0; i < o.perUser && !over; i++) {
+        await order(user, `${o.label}-${u}-${i}`);
+        await sleep(o.pauseMs);
+      }
+    }),
+  );
   return result;
 }

@@ -30,18 +30,29 @@ Run it with EVENTLY_RATE_LIMITS=off on the edges, or the limits answer 429s.`;
 
 const { values } = parseArgs({
   options: {
-    url: { type: 'string' }, scenario: { type: 'string' }, duration: { type: 'string', default: '10' },
-    connections: { type: 'string', default: '50' }, 'admin-email': { type: 'string', default: 'admin@evently.local' },
-    'admin-password': { type: 'string', default: 'evently-admin' }, insecure: { type: 'boolean', default: false },
+    url: { type: 'string' },
+    scenario: { type: 'string' },
+    duration: { type: 'string', default: '10' },
+    connections: { type: 'string', default: '50' },
+    'admin-email': { type: 'string', default: 'admin@evently.local' },
+    'admin-password': { type: 'string', default: 'evently-admin' },
+    insecure: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
-const fail = (msg: string): never => { console.error(`load: ${msg}\n\n${usage}`); process.exit(2); };
-if (values.help) { console.log(usage); process.exit(0); }
+const fail = (msg: string): never => {
+  console.error(`load: ${msg}\n\n${usage}`);
+  process.exit(2);
+};
+if (values.help) {
+  console.log(usage);
+  process.exit(0);
+}
 const base = values.url ?? fail('--url is required');
 const duration = Number(values.duration);
 const connections = Number(values.connections);
-if (!(duration > 0) || !Number.isInteger(connections) || connections < 1) fail('--duration and --connections must be positive numbers');
+if (!(duration > 0) || !Number.isInteger(connections) || connections < 1)
+  fail('--duration and --connections must be positive numbers');
 const scenarios = (values.scenario?.split(',') ?? [...LOAD_SCENARIOS]) as LoadScenario[];
 for (const s of scenarios) if (!LOAD_SCENARIOS.includes(s)) fail(`unknown scenario "${s}"`);
 // The dev certificate is self-signed; fetch and autocannon both go through Node's TLS.
@@ -49,7 +60,8 @@ if (values.insecure) process.env['NODE_TLS_REJECT_UNAUTHORIZED'] = '0';
 
 async function adminToken(): Promise<string> {
   const res = await fetch(`${base}/v1/auth/login`, {
-    method: 'POST', headers: { 'content-type': 'application/json' },
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ email: values['admin-email'], password: values['admin-password'] }),
   });
   const body = (await res.json()) as { token?: string };
@@ -65,22 +77,35 @@ for (const scenario of scenarios) {
   let next = 0;
   const headers = { 'content-type': 'application/json' };
   const result = await autocannon({
-    url: base, connections, duration, timeout: 10, requests: requests().map((r) => ({ ...r, headers })),
+    url: base,
+    connections,
+    duration,
+    timeout: 10,
+    requests: requests().map((r) => ({ ...r, headers })),
     // Each connection is one user: its own copy of the requests, carrying its token.
-    setupClient: scene.tokens.length === 0 ? undefined : (client) => {
-      const authorization = `Bearer ${scene.tokens[next++ % scene.tokens.length]}`;
-      client.setRequests(requests().map((r) => ({ ...r, headers: { ...headers, authorization } })));
-    },
+    setupClient:
+      scene.tokens.length === 0
+        ? undefined
+        : (client) => {
+            const authorization = `Bearer ${scene.tokens[next++ % scene.tokens.length]}`;
+            client.setRequests(requests().map((r) => ({ ...r, headers: { ...headers, authorization } })));
+          },
   });
   rows.push({ scenario, m: summarise(result), check: await checkThroughApi(base, scenario, scene, connections) });
 }
 
 const num = (x: number) => Math.round(x).toLocaleString('en-US');
 console.log(`\n${base}, ${connections} connections, ${duration} s per scenario\n`);
-console.log('| scenario | requests | req/s | p50 ms | p97.5 ms | p99 ms | responses by status | errors / timeouts | check |');
+console.log(
+  '| scenario | requests | req/s | p50 ms | p97.5 ms | p99 ms | responses by status | errors / timeouts | check |',
+);
 console.log('| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | --- |');
 for (const { scenario, m, check } of rows) {
-  const statuses = Object.entries(m.statuses).map(([code, n]) => `${code}: ${num(n)}`).join(', ');
-  console.log(`| ${scenario} | ${num(m.requests)} | ${num(m.reqPerSec)} | ${m.p50} | ${m.p975} | ${m.p99} | ${statuses} | ${m.errors} / ${m.timeouts} | ${check} |`);
+  const statuses = Object.entries(m.statuses)
+    .map(([code, n]) => `${code}: ${num(n)}`)
+    .join(', ');
+  console.log(
+    `| ${scenario} | ${num(m.requests)} | ${num(m.reqPerSec)} | ${m.p50} | ${m.p975} | ${m.p99} | ${statuses} | ${m.errors} / ${m.timeouts} | ${check} |`,
+  );
 }
 process.exit(rows.some((r) => r.check.includes('**')) ? 1 : 0);

@@ -22,12 +22,27 @@ export interface ScenarioPlan {
   /** A fresh list per connection: what one connection remembers (its last booking) stays its own. */
   requests: () => autocannon.Request[];
 }
-const json = (body: string): { id?: string } => { try { return JSON.parse(body) as { id?: string }; } catch { return {}; } };
+const json = (body: string): { id?: string } => {
+  try {
+    return JSON.parse(body) as { id?: string };
+  } catch {
+    return {};
+  }
+};
 
-export async function setScene(base: string, adminToken: string, scenario: LoadScenario, users: number): Promise<Scene> {
+export async function setScene(
+  base: string,
+  adminToken: string,
+  scenario: LoadScenario,
+  users: number,
+): Promise<Scene> {
   // The flash sale sells out: its users want up to two seats each, twice what there is.
   const capacity = { browse: 1000, flash: users, mixed: 100_000, waitlist: 5 }[scenario];
-  const eventId = await createEvent(base, adminToken, { name: `Load ${scenario}`, capacity, maxTicketsPerUser: scenario === 'mixed' ? 10_000 : 2 });
+  const eventId = await createEvent(base, adminToken, {
+    name: `Load ${scenario}`,
+    capacity,
+    maxTicketsPerUser: scenario === 'mixed' ? 10_000 : 2,
+  });
   const tokens = scenario === 'browse' ? [] : await registerUsers(base, users);
   if (scenario === 'waitlist') await sellOut(base, eventId, capacity);
   return { eventId, capacity, tokens, tally: { booked: 0, cancelled: 0 } };
@@ -37,7 +52,9 @@ export async function setScene(base: string, adminToken: string, scenario: LoadS
 async function sellOut(base: string, eventId: string, capacity: number): Promise<void> {
   for (const token of await registerUsers(base, Math.ceil(capacity / 2))) {
     await fetch(`${base}/v1/events/${eventId}/bookings`, {
-      method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{"quantity":2}',
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: '{"quantity":2}',
     });
   }
 }
@@ -45,7 +62,9 @@ async function sellOut(base: string, eventId: string, capacity: number): Promise
 export function plan(scenario: LoadScenario, scene: Scene): ScenarioPlan {
   const event = `/v1/events/${scene.eventId}`;
   const booking = (onBooked: (id: string) => void = () => undefined): autocannon.Request => ({
-    method: 'POST', path: `${event}/bookings`, body: '{"quantity":1}',
+    method: 'POST',
+    path: `${event}/bookings`,
+    body: '{"quantity":1}',
     onResponse: (status, body) => {
       if (status !== 201) return;
       scene.tally.booked++;
@@ -54,9 +73,18 @@ export function plan(scenario: LoadScenario, scene: Scene): ScenarioPlan {
   });
   switch (scenario) {
     case 'browse':
-      return { describe: 'GET one event, then the event list', requests: () => [{ method: 'GET', path: event }, { method: 'GET', path: '/v1/events?limit=20' }] };
+      return {
+        describe: 'GET one event, then the event list',
+        requests: () => [
+          { method: 'GET', path: event },
+          { method: 'GET', path: '/v1/events?limit=20' },
+        ],
+      };
     case 'flash':
-      return { describe: `every user books 1 seat at a time (limit 2) of ${scene.capacity} until sold out`, requests: () => [booking()] };
+      return {
+        describe: `every user books 1 seat at a time (limit 2) of ${scene.capacity} until sold out`,
+        requests: () => [booking()],
+      };
     case 'mixed':
       return {
         describe: 'browse the event, book 1 seat, cancel that booking',
@@ -64,11 +92,17 @@ export function plan(scenario: LoadScenario, scene: Scene): ScenarioPlan {
           let last: string | undefined;
           return [
             { method: 'GET', path: event },
-            booking((id) => { last = id; }),
+            booking((id) => {
+              last = id;
+            }),
             {
-              method: 'POST', body: '{}',
+              method: 'POST',
+              body: '{}',
               // No booking (sold out, refused): browse instead of cancelling.
-              setupRequest: (req) => (last ? { ...req, path: `/v1/bookings/${last}/cancel` } : { ...req, method: 'GET', path: event, body: undefined }),
+              setupRequest: (req) =>
+                last
+                  ? { ...req, path: `/v1/bookings/${last}/cancel` }
+                  : { ...req, method: 'GET', path: event, body: undefined },
               onResponse: (status) => {
                 if (last && status === 200) scene.tally.cancelled++;
                 last = undefined;
@@ -80,7 +114,10 @@ export function plan(scenario: LoadScenario, scene: Scene): ScenarioPlan {
     case 'waitlist':
       return {
         describe: `every user joins the waitlist of a sold-out event, then polls their position (POST ${event}/waitlist, GET …/waitlist/me)`,
-        requests: () => [{ method: 'POST', path: `${event}/waitlist`, body: '{"quantity":1}' }, { method: 'GET', path: `${event}/waitlist/me` }],
+        requests: () => [
+          { method: 'POST', path: `${event}/waitlist`, body: '{"quantity":1}' },
+          { method: 'GET', path: `${event}/waitlist/me` },
+        ],
       };
   }
 }
@@ -91,7 +128,12 @@ export function plan(scenario: LoadScenario, scene: Scene): ScenarioPlan {
  * may have booked or cancelled without their answer being counted, so the
  * two may differ by up to one per connection; a sold-out event is exact.
  */
-export async function checkThroughApi(base: string, scenario: LoadScenario, scene: Scene, connections: number): Promise<string> {
+export async function checkThroughApi(
+  base: string,
+  scenario: LoadScenario,
+  scene: Scene,
+  connections: number,
+): Promise<string> {
   if (scenario === 'browse' || scenario === 'waitlist') return '–';
   const res = await fetch(`${base}/v1/events/${scene.eventId}`);
   const event = (await res.json()) as { available?: number; capacity?: number };

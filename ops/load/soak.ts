@@ -132,12 +132,10 @@ function memoryTable(snapshots: { label: string; memory: ProcessMemory[] }[]): {
     const of = (s: { memory: ProcessMemory[] }) => s.memory.find((m) => m.command === command);
     const growth = (of(end)?.rssKiB ?? 0) / Math.max(1, of(warm)?.rssKiB ?? 0) - 1;
     if (growth > 0.1) flat = false;
-    const cells = snapshots.map(
-      (s) => {
-        const processes = of(s)?.processes ?? 1;
-        return `${mib(of(s)?.rssKiB)}${processes > 1 ? ` (${processes})` : ''}`;
-      },
-    );
+    const cells = snapshots.map((s) => {
+      const processes = of(s)?.processes ?? 1;
+      return `${mib(of(s)?.rssKiB)}${processes > 1 ? ` (${processes})` : ''}`;
+    });
     lines.push(`| ${command} | ${cells.join(' | ')} | ${(growth * 100).toFixed(1)} % |`);
   }
   lines.push(
@@ -242,6 +240,8 @@ console.log(
   `\n${requests} requests, ${(requests / durationS).toFixed(0)}/s, **${fiveXx} 5xx or unanswered**\n\n${memory.text}\n`,
 );
 console.log(
-  memory.flat ? 'memory flat (no process grew more than 10 % after the warm-up)' : 'memory GREW more than 10 % after the warm-up',
+  memory.flat
+    ? 'memory flat (no process grew more than 10 % after the warm-up)'
+    : 'memory GREW more than 10 % after the warm-up',
 );
 process.exit(fiveXx === 0 && memory.flat ? 0 : 1);

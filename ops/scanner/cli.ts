@@ -46,7 +46,10 @@ async function call<T>(state: ScannerState, token: string | undefined, path: str
   if (!token) throw new Error('--token is required to talk to the server');
   const res = await fetch(state.url.replace(/\/+$/, '') + path, {
     method: body === undefined ? 'GET' : 'POST',
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
@@ -56,8 +59,16 @@ async function call<T>(state: ScannerState, token: string | undefined, path: str
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
-    args: argv, allowPositionals: true,
-    options: { state: { type: 'string' }, url: { type: 'string' }, event: { type: 'string' }, gate: { type: 'string' }, token: { type: 'string' }, help: { type: 'boolean' } },
+    args: argv,
+    allowPositionals: true,
+    options: {
+      state: { type: 'string' },
+      url: { type: 'string' },
+      event: { type: 'string' },
+      gate: { type: 'string' },
+      token: { type: 'string' },
+      help: { type: 'boolean' },
+    },
   });
   const [command, ...codes] = positionals;
   if (values.help || !command) {
@@ -68,20 +79,36 @@ async function main(argv: string[]): Promise<number> {
   let state = await load(values.state);
   if (command === 'sync') {
     if (!state) {
-      if (!values.url || !values.event || !values.gate) throw new Error('the first sync needs --url, --event and --gate');
+      if (!values.url || !values.event || !values.gate)
+        throw new Error('the first sync needs --url, --event and --gate');
       state = freshState(values.url, values.event, values.gate);
     }
     applyKeys(state, await call<KeyList>(state, values.token, '/v1/checkin/keys'));
     const since = state.revokedUntil ? `?since=${encodeURIComponent(state.revokedUntil)}` : '';
-    applyRevocations(state, await call<RevokedList>(state, values.token, `/v1/events/${state.eventId}/checkin/revoked${since}`));
+    applyRevocations(
+      state,
+      await call<RevokedList>(state, values.token, `/v1/events/${state.eventId}/checkin/revoked${since}`),
+    );
     await save(values.state, state);
-    console.log(JSON.stringify({ keys: state.keys.length, revoked: Object.keys(state.revoked).length, until: state.revokedUntil }));
+    console.log(
+      JSON.stringify({
+        keys: state.keys.length,
+        revoked: Object.keys(state.revoked).length,
+        until: state.revokedUntil,
+      }),
+    );
     return 0;
   }
   if (!state) throw new Error(`no state in ${values.state}: run sync first`);
   if (command === 'scan') {
     const verifier = new OfflineVerifier(state);
-    const input = codes.length > 0 ? codes : (await readStdin()).split('\n').map((l) => l.trim()).filter(Boolean);
+    const input =
+      codes.length > 0
+        ? codes
+        : (await readStdin())
+            .split('\n')
+            .map((l) => l.trim())
+            .filter(Boolean);
     for (const code of input) console.log(JSON.stringify(verifier.scan(code)));
     await save(values.state, state);
     return 0;
@@ -109,7 +136,12 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (err: unknown) => {
-  console.error(`scanner: ${err instanceof Error ? err.message : String(err)}`);
-  process.exitCode = 1;
-});
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    console.error(`scanner: ${err instanceof Error ? err.message : String(err)}`);
+    process.exitCode = 1;
+  },
+);

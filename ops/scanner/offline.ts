@@ -6,7 +6,14 @@
 // retried never checks a ticket in twice; the server decides between gates
 // (the earliest scan wins).
 import { randomUUID, type KeyObject } from 'node:crypto';
-import { publicKeyFromRaw, ticketIdOf, verifyTicketCode, type KeyList, type RevokedList, type UploadedScan } from '../../protocol/index.js';
+import {
+  publicKeyFromRaw,
+  ticketIdOf,
+  verifyTicketCode,
+  type KeyList,
+  type RevokedList,
+  type UploadedScan,
+} from '../../protocol/index.js';
 
 export interface ScannerState {
   url: string;
@@ -24,8 +31,16 @@ export interface ScannerState {
 
 export type OfflineResult = 'ok' | 'INVALID_TICKET' | 'WRONG_EVENT' | 'TICKET_REVOKED' | 'ALREADY_CHECKED_IN';
 
-export const freshState = (url: string, eventId: string, gate: string): ScannerState =>
-  ({ url, eventId, gate, keys: [], revoked: {}, revokedUntil: null, admitted: {}, pending: [] });
+export const freshState = (url: string, eventId: string, gate: string): ScannerState => ({
+  url,
+  eventId,
+  gate,
+  keys: [],
+  revoked: {},
+  revokedUntil: null,
+  admitted: {},
+  pending: [],
+});
 
 export function applyKeys(state: ScannerState, list: KeyList): void {
   state.keys = list.keys;

@@ -38,7 +38,10 @@ function isExecutable(file: string): boolean {
 
 function onPath(name: string): string | undefined {
   const dirs = [...(process.env['PATH'] ?? '').split(delimiter), ...extraDirs];
-  return dirs.filter((dir) => dir !== '').map((dir) => join(dir, name)).find(isExecutable);
+  return dirs
+    .filter((dir) => dir !== '')
+    .map((dir) => join(dir, name))
+    .find(isExecutable);
 }
 
 function pgIn(bindir: string): PgBinaries | undefined {
@@ -109,11 +112,7 @@ async function aptGet(args: string[], logFile: string): Promise<void> {
   }
 }
 
-async function install(
-  packages: string[],
-  logFile: string,
-  log: (msg: string) => void,
-): Promise<void> {
+async function install(packages: string[], logFile: string, log: (msg: string) => void): Promise<void> {
   const command = `sudo apt-get install -y ${packages.join(' ')}`;
   const missing = `Missing server software (${packages.join(', ')}).`;
   if (process.getuid?.() !== 0) {
@@ -169,6 +168,9 @@ export async function resolveTool(
   if (found) return found;
   await install([debianPackage], aptLogFile, log);
   const installed = onPath(binary);
-  if (!installed) throw new StackError(`apt-get reported success but ${binary} is still not found on PATH or ${extraDirs.join(', ')}.`);
+  if (!installed)
+    throw new StackError(
+      `apt-get reported success but ${binary} is still not found on PATH or ${extraDirs.join(', ')}.`,
+    );
   return installed;
 }

@@ -29,7 +29,5 @@ export function logTail(logFile: string, lines = 15): string {
 
 /** A StackError for a server that did not come up, quoting its log. */
 export function serverFailed(name: string, reason: string, logFile: string): StackError {
-  return new StackError(
-    `${name} did not start: ${reason}.\n  Last lines of ${logFile}:\n${logTail(logFile)}`,
-  );
+  return new StackError(`${name} did not start: ${reason}.\n  Last lines of ${logFile}:\n${logTail(logFile)}`);
 }

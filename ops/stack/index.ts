@@ -122,18 +122,42 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   const { natsServer, redisServer, pg } = bins;
   let natsPasswords: Record<BrokerRole, string> | undefined;
   if (natsServer) {
-    const [edge, actors, supervisor] = await Promise.all(
-      [secretIn(dataDir, 'nats-edge'), secretIn(dataDir, 'nats-actors'), secretIn(dataDir, 'nats-supervisor')]);
+    const [edge, actors, supervisor] = await Promise.all([
+      secretIn(dataDir, 'nats-edge'),
+      secretIn(dataDir, 'nats-actors'),
+      secretIn(dataDir, 'nats-supervisor'),
+    ]);
     natsPasswords = { edge, actors, supervisor };
-    const nats = { binary: natsServer, dataDir, port: ports.nats, monitorPort: ports.monitor, log, passwords: natsPasswords };
+    const nats = {
+      binary: natsServer,
+      dataDir,
+      port: ports.nats,
+      monitorPort: ports.monitor,
+      log,
+      passwords: natsPasswords,
+    };
     starts.push(['nats', () => startNats(nats)]);
   }
   if (redisServer) {
-    const redis = { binary: redisServer, dataDir, port: ports.redis, persistent, log, password: await secretIn(dataDir, 'redis-password') };
+    const redis = {
+      binary: redisServer,
+      dataDir,
+      port: ports.redis,
+      persistent,
+      log,
+      password: await secretIn(dataDir, 'redis-password'),
+    };
     starts.push(['redis', () => startRedis(redis)]);
   }
   if (pg) {
-    const postgres = { bins: pg, dataDir, port: ports.pg, persistent, log, password: await secretIn(dataDir, 'postgres-password') };
+    const postgres = {
+      bins: pg,
+      dataDir,
+      port: ports.pg,
+      persistent,
+      log,
+      password: await secretIn(dataDir, 'postgres-password'),
+    };
     starts.push(['postgres', () => startPostgres(postgres)]);
   }
 
@@ -149,10 +173,12 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   // In this process, so it starts in moments and needs no binary; last, since nothing waits for it.
   let mailSink: MailSink | undefined;
   if (reasons.length === 0 && (opts.services?.mail ?? true)) {
-    mailSink = await startMailSinkProcess({ dir: join(dataDir, 'mail'), port: opts.mailPort ?? 0, log }).catch((err: unknown) => {
-      reasons.push(err);
-      return undefined;
-    });
+    mailSink = await startMailSinkProcess({ dir: join(dataDir, 'mail'), port: opts.mailPort ?? 0, log }).catch(
+      (err: unknown) => {
+        reasons.push(err);
+        return undefined;
+      },
+    );
   }
 
   let stopping: Promise<void> | undefined;

@@ -16,10 +16,13 @@ try {
   const sink = await startMailSink({ dir: dir ?? '.', port: Number(port ?? 0), log: () => undefined });
   process.on('message', (command: SinkCommand) => {
     const step = command.op === 'pause' ? sink.pause() : command.op === 'resume' ? sink.resume() : sink.stop();
-    void step.then(() => {
-      send({ id: command.id, done: true });
-      if (command.op === 'stop') process.disconnect();
-    }, (err: unknown) => send({ failed: err instanceof Error ? err.message : String(err) }));
+    void step.then(
+      () => {
+        send({ id: command.id, done: true });
+        if (command.op === 'stop') process.disconnect();
+      },
+      (err: unknown) => send({ failed: err instanceof Error ? err.message : String(err) }),
+    );
   });
   send({ ready: true, url: sink.url, dir: sink.dir });
 } catch (err) {

@@ -20,7 +20,11 @@ export async function startMailSinkProcess({ dir, port, log }: MailSinkOptions):
   }
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const ready = await new Promise<Extract<SinkReply, { ready: true }>>((resolve, reject) => {
-    child.once('message', (reply: SinkReply) => ('ready' in reply ? resolve(reply) : reject(new Error(`mail sink: ${'failed' in reply ? reply.failed : 'no start'}`))));
+    child.once('message', (reply: SinkReply) =>
+      'ready' in reply
+        ? resolve(reply)
+        : reject(new Error(`mail sink: ${'failed' in reply ? reply.failed : 'no start'}`)),
+    );
     child.once('exit', (code) => reject(new Error(`mail sink process exited (${code}) before it was ready`)));
   });
   log(`mail sink ready at ${ready.url} (process ${child.pid}), keeping messages in ${ready.dir}`);

@@ -55,7 +55,10 @@ export async function startMailSink({ dir, port, log }: MailSinkOptions): Promis
         stream.on('data', (chunk: Buffer) => chunks.push(chunk));
         stream.on('error', callback);
         stream.on('end', () => {
-          if (stream.sizeExceeded) { callback(Object.assign(new Error('message too large'), { responseCode: 552 })); return; }
+          if (stream.sizeExceeded) {
+            callback(Object.assign(new Error('message too large'), { responseCode: 552 }));
+            return;
+          }
           keep(Buffer.concat(chunks)).then((name) => callback(null, `kept as ${name}`), callback);
         });
       },

@@ -23,7 +23,9 @@ const READY_TIMEOUT_MS = 120_000;
 // Paths are quoted as JSON strings, which the NATS config parser reads the same way.
 // The config format reads JSON, so each user and its permissions are written as JSON.
 function authorization(passwords: Record<BrokerRole, string>): string[] {
-  const users = BROKER_ROLES.map((role) => `    ${JSON.stringify({ user: role, password: passwords[role], permissions: brokerPermissions[role] })}`);
+  const users = BROKER_ROLES.map(
+    (role) => `    ${JSON.stringify({ user: role, password: passwords[role], permissions: brokerPermissions[role] })}`,
+  );
   return ['authorization {', '  users = [', ...users, '  ]', '}'];
 }
 

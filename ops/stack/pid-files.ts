@@ -34,7 +34,9 @@ export async function claimDataDir(dataDir: string): Promise<() => Promise<void>
   if (existsSync(file)) {
     const pid = Number(readFileSync(file, 'utf8').trim());
     if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && liveCommandOf(pid) === liveCommandOf(process.pid)) {
-      throw new StackError(`another run (PID ${pid}) is using ${dataDir}. Stop it first:\n  kill -INT ${pid}\nor start with another data dir.`);
+      throw new StackError(
+        `another run (PID ${pid}) is using ${dataDir}. Stop it first:\n  kill -INT ${pid}\nor start with another data dir.`,
+      );
     }
   }
   await writeFile(file, `${process.pid}\n`);
@@ -75,13 +77,21 @@ export async function stopLeftover(
   const valid = Number.isInteger(pid) && pid > 0;
   if (valid && liveCommandOf(pid) === command) {
     log(`${command} (PID ${pid}) from an earlier run is still running on ${dirname(pidFile)}; stopping it (${signal})`);
-    const send = (sig: NodeJS.Signals) => { try { process.kill(pid, sig); } catch { /* gone meanwhile */ } };
+    const send = (sig: NodeJS.Signals) => {
+      try {
+        process.kill(pid, sig);
+      } catch {
+        /* gone meanwhile */
+      }
+    };
     send(signal);
     if (!(await goneWithin(pid, command, LEFTOVER_STOP_MS))) {
       log(`${command} (PID ${pid}) did not stop within ${LEFTOVER_STOP_MS} ms; killing it`);
       send('SIGKILL');
       if (!(await goneWithin(pid, command, LEFTOVER_STOP_MS))) {
-        throw new StackError(`${command} (PID ${pid}) from an earlier run on ${dirname(pidFile)} survived SIGKILL; stop it by hand.`);
+        throw new StackError(
+          `${command} (PID ${pid}) from an earlier run on ${dirname(pidFile)} survived SIGKILL; stop it by hand.`,
+        );
       }
     }
   } else {

@@ -7,12 +7,7 @@ import { StackError, logTail } from './errors.js';
 import { handOver, postgresRunAs, type RunAs } from './pg-user.js';
 import { stopLeftover } from './pid-files.js';
 import { waitReady } from './probes.js';
-import {
-  STOP_TIMEOUT_MS,
-  runToCompletion,
-  spawnServer,
-  type StartedServer,
-} from './processes.js';
+import { STOP_TIMEOUT_MS, runToCompletion, spawnServer, type StartedServer } from './processes.js';
 
 export interface PgStart {
   bins: PgBinaries;
@@ -36,12 +31,7 @@ const MAX_SOCKET_PATH = 107;
  * C.UTF-8 sorts like C (fast, predictable) but still understands UTF-8 characters; systems
  * without that locale get plain C rather than a failure.
  */
-async function initCluster(
-  o: PgStart,
-  pgDir: string,
-  user: RunAs | undefined,
-  logFile: string,
-): Promise<void> {
+async function initCluster(o: PgStart, pgDir: string, user: RunAs | undefined, logFile: string): Promise<void> {
   // initdb reads the password from a file (never the command line), which the server's user must read.
   const pwFile = join(o.dataDir, 'pg-initdb-password');
   await writeFile(pwFile, o.password, { mode: 0o600 });
@@ -52,7 +42,17 @@ async function initCluster(
       const exit = await runToCompletion({
         name: 'initdb',
         command: o.bins.initdb,
-        args: ['-D', pgDir, '-U', USER, '--auth=scram-sha-256', `--pwfile=${pwFile}`, '-E', 'UTF8', `--locale=${locale}`],
+        args: [
+          '-D',
+          pgDir,
+          '-U',
+          USER,
+          '--auth=scram-sha-256',
+          `--pwfile=${pwFile}`,
+          '-E',
+          'UTF8',
+          `--locale=${locale}`,
+        ],
         logFile,
         cwd: pgDir,
         user,
@@ -63,22 +63,24 @@ async function initCluster(
     await rm(pwFile, { force: true });
   }
   throw new StackError(
-    `initdb could not create a cluster in ${pgDir}.\n` +
-      `  Last lines of ${logFile}:\n${logTail(logFile)}`,
+    `initdb could not create a cluster in ${pgDir}.\n` + `  Last lines of ${logFile}:\n${logTail(logFile)}`,
   );
 }
 
 function postgresArgs(o: PgStart, pgDir: string, socketDir: string): string[] {
   // Durability is pointless for a throw-away test cluster and costs most of its write time.
-  const speed = o.persistent
-    ? []
-    : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'];
+  const speed = o.persistent ? [] : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'];
   return [
-    '-D', pgDir,
-    '-p', String(o.port),
-    '-c', 'listen_addresses=127.0.0.1',
-    '-k', socketDir,
-    '-c', 'max_connections=200',
+    '-D',
+    pgDir,
+    '-p',
+    String(o.port),
+    '-c',
+    'listen_addresses=127.0.0.1',
+    '-k',
+    socketDir,
+    '-c',
+    'max_connections=200',
     ...speed,
   ];
 }

@@ -44,8 +44,11 @@ export async function freePorts<N extends number>(count: N): Promise<Tuple<numbe
 }
 
 /** N items when N is a literal (a caller destructures them without a check each); T[] when N is any number. */
-export type Tuple<T, N extends number, Got extends T[] = []> =
-  number extends N ? T[] : Got['length'] extends N ? Got : Tuple<T, N, [...Got, T]>;
+export type Tuple<T, N extends number, Got extends T[] = []> = number extends N
+  ? T[]
+  : Got['length'] extends N
+    ? Got
+    : Tuple<T, N, [...Got, T]>;
 
 /** One port that was free on 127.0.0.1 a moment ago. */
 export async function freePort(): Promise<number> {

@@ -96,9 +96,7 @@ export async function runToCompletion(spec: SpawnSpec): Promise<Exit> {
   return proc.server.exited;
 }
 
-async function spawnTracked(
-  spec: SpawnSpec,
-): Promise<{ child: ChildProcess; server: ServerProcess }> {
+async function spawnTracked(spec: SpawnSpec): Promise<{ child: ChildProcess; server: ServerProcess }> {
   installExitHooks();
   const logFd = openSync(spec.logFile, 'a');
   let child: ChildProcess;

@@ -24,17 +24,21 @@ const READY_TIMEOUT_MS = 120_000;
  * leaves no files to clean up.
  */
 function redisArgs(o: RedisStart, dir: string): string[] {
-  const persistence = o.persistent
-    ? ['--appendonly', 'yes', '--save', '']
-    : ['--save', '', '--appendonly', 'no'];
+  const persistence = o.persistent ? ['--appendonly', 'yes', '--save', ''] : ['--save', '', '--appendonly', 'no'];
   return [
-    '--bind', '127.0.0.1',
-    '--port', String(o.port),
-    '--protected-mode', 'yes',
-    '--dir', dir,
-    '--daemonize', 'no',
+    '--bind',
+    '127.0.0.1',
+    '--port',
+    String(o.port),
+    '--protected-mode',
+    'yes',
+    '--dir',
+    dir,
+    '--daemonize',
+    'no',
     // Only for spotting a server left running by a killed run; Redis removes it on exit.
-    '--pidfile', join(dir, 'redis.pid'),
+    '--pidfile',
+    join(dir, 'redis.pid'),
     ...persistence,
   ];
 }

@@ -58,9 +58,7 @@ test('when the stack starts on free ports, then all three servers answer', async
 
   const db = new pg.Client({ connectionString: stack.databaseUrl });
   await db.connect();
-  const { rows } = await db.query<{ one: number; db: string }>(
-    'select 1 as one, current_database() as db',
-  );
+  const { rows } = await db.query<{ one: number; db: string }>('select 1 as one, current_database() as db');
   assert.deepEqual(rows, [{ one: 1, db: 'evently' }]);
   await db.end();
   const postmaster = await readFile(join(dataDir, 'pg', 'postmaster.pid'), 'utf8');
@@ -80,8 +78,7 @@ test('when two stacks start at once, then they get different ports', async (t) =
   assert.equal(new Set(ports).size, ports.length, `ports should be distinct: ${ports.join(', ')}`);
 });
 
-const onlyRedis =
-  'when only Redis is asked for, then only Redis starts and a second stop() is harmless';
+const onlyRedis = 'when only Redis is asked for, then only Redis starts and a second stop() is harmless';
 test(onlyRedis, async (t) => {
   const { stack } = await throwAwayStack(t, { nats: false, postgres: false, mail: false });
   assert.equal(stack.natsUrl, undefined);

@@ -8,7 +8,12 @@ import { test } from 'node:test';
 import { repoRoot } from '../testing/repo-root.js';
 
 const root = repoRoot();
-const documents = ['README.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+const documents = [
+  'README.md',
+  ...readdirSync(join(root, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`),
+];
 
 /** Markdown without its fenced blocks (where a # or a bracket is code, not a heading or a link). */
 const unfenced = (text: string) => text.replace(/^(```|~~~)[^\n]*\n[\s\S]*?^\1[^\n]*$/gm, '');
@@ -20,7 +25,10 @@ function anchorsOf(text: string): Set<string> {
   const seen = new Map<string, number>();
   const anchors = new Set<string>();
   for (const [, heading = ''] of unfenced(text).matchAll(/^#{1,6} +(.+?) *#*$/gm)) {
-    const slug = heading.toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/\s/g, '-');
+    const slug = heading
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+      .replace(/\s/g, '-');
     const n = seen.get(slug) ?? 0;
     seen.set(slug, n + 1);
     anchors.add(n === 0 ? slug : `${slug}-${n}`);
@@ -29,7 +37,8 @@ function anchorsOf(text: string): Set<string> {
 }
 
 function linksOf(text: string): string[] {
-  return [...prose(text).matchAll(/\]\(([^)\s]+)(?: "[^"]*")?\)/g)].map(([, target = '']) => target)
+  return [...prose(text).matchAll(/\]\(([^)\s]+)(?: "[^"]*")?\)/g)]
+    .map(([, target = '']) => target)
     .filter((target) => !/^[a-z][a-z+.-]*:/i.test(target));
 }
 
@@ -42,7 +51,11 @@ test('when README.md and docs/*.md are read, then every relative link names an e
       const target = path === '' ? join(root, doc) : join(root, dirname(doc), decodeURIComponent(path));
       if (!existsSync(target)) {
         broken.push(`${doc}: ${link} (no ${relative(root, target)})`);
-      } else if (anchor !== undefined && target.endsWith('.md') && !anchorsOf(readFileSync(target, 'utf8')).has(anchor)) {
+      } else if (
+        anchor !== undefined &&
+        target.endsWith('.md') &&
+        !anchorsOf(readFileSync(target, 'utf8')).has(anchor)
+      ) {
         broken.push(`${doc}: ${link} (no heading #${anchor} in ${relative(root, target)})`);
       }
     }
@@ -51,6 +64,8 @@ test('when README.md and docs/*.md are read, then every relative link names an e
 });
 
 test('when a heading has punctuation and code, then its anchor is the one GitHub makes', () => {
-  assert.deepEqual([...anchorsOf('# Scheduled jobs (Agenda)\n## WebSocket `/ws` (live updates)\n## Logins\n## Logins\n')],
-    ['scheduled-jobs-agenda', 'websocket-ws-live-updates', 'logins', 'logins-1']);
+  assert.deepEqual(
+    [...anchorsOf('# Scheduled jobs (Agenda)\n## WebSocket `/ws` (live updates)\n## Logins\n## Logins\n')],
+    ['scheduled-jobs-agenda', 'websocket-ws-live-updates', 'logins', 'logins-1'],
+  );
 });

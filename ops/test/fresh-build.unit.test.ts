@@ -8,7 +8,7 @@ import { join, relative } from 'node:path';
 import { after, test } from 'node:test';
 
 // Plain JavaScript beside the sources (it runs before any compile), so it is reached from dist/ by path.
-const { buildIfChanged } = await import(new URL('../../../ops/fresh-build.mjs', import.meta.url).href) as {
+const { buildIfChanged } = (await import(new URL('../../../ops/fresh-build.mjs', import.meta.url).href)) as {
   buildIfChanged(root: string, compile: () => void): { built: boolean; orphans: number };
 };
 
@@ -21,8 +21,10 @@ const write = (path: string, text: string) => {
 let compiles = 0;
 const compile = () => {
   compiles++;
-  const walk = (dir: string): string[] => readdirSync(dir, { withFileTypes: true })
-    .flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));
+  const walk = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)],
+    );
   for (const file of walk(join(root, 'actors')).filter((f) => f.endsWith('.ts'))) {
     write(join('dist', relative(root, file)).replace(/\.ts$/, '.js'), '// compiled');
     write(join('dist', relative(root, file)).replace(/\.ts$/, '.js.map'), '{}');
@@ -61,6 +63,12 @@ test('when a source file is deleted, then its compiled file and map leave dist/ 
 
 test('when a compile fails, then the next run compiles again instead of trusting a half-built dist/', () => {
   write('actors/b.ts', 'export const b = 1;');
-  assert.throws(() => buildIfChanged(root, () => { throw new Error('tsc failed'); }), /tsc failed/);
+  assert.throws(
+    () =>
+      buildIfChanged(root, () => {
+        throw new Error('tsc failed');
+      }),
+    /tsc failed/,
+  );
   assert.equal(buildIfChanged(root, compile).built, true);
 });

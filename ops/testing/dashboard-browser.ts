@@ -18,9 +18,17 @@ export const ARTIFACTS = fileURLToPath(new URL('../../../test-artifacts/', impor
  * Playwright already adds --no-sandbox (needed as root), a fresh profile
  * and --no-first-run.
  */
-const QUIET = ['--disable-gpu', '--disable-quic', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const QUIET = [
+  '--disable-gpu',
+  '--disable-quic',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
-export async function launchChromium(log: (msg: string) => void = (msg) => console.error(`[chromium] ${msg}`)): Promise<Browser> {
+export async function launchChromium(
+  log: (msg: string) => void = (msg) => console.error(`[chromium] ${msg}`),
+): Promise<Browser> {
   const scratch = await mkdtemp(join(tmpdir(), 'evently-chromium-'));
   try {
     const executablePath = await resolveTool('chromium', 'chromium', join(scratch, 'apt.log'), log);

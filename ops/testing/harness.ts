@@ -10,16 +10,28 @@ import { startThrowawaySystem } from '../throwaway-system.js';
 
 export type { Tuple };
 
-export interface TestUser { id: string; token: string; email: string }
+export interface TestUser {
+  id: string;
+  token: string;
+  email: string;
+}
 
-export interface Reply<T = any> { status: number; headers: Headers; body: T }
+export interface Reply<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
 
 export interface TestSystem {
   system: System;
   url: string;
   db: pg.Pool;
   adminToken: string;
-  api<T = any>(method: string, path: string, opts?: { token?: string; body?: unknown; raw?: string; headers?: Record<string, string> }): Promise<Reply<T>>;
+  api<T = any>(
+    method: string,
+    path: string,
+    opts?: { token?: string; body?: unknown; raw?: string; headers?: Record<string, string> },
+  ): Promise<Reply<T>>;
   /** A literal count gives a tuple, so `const [a, b] = await registerUsers(2)` needs no check per user. */
   registerUsers<N extends number>(count: N, prefix?: string): Promise<Tuple<TestUser, N>>;
   createEvent(fields?: Record<string, unknown>): Promise<any>;
@@ -32,7 +44,11 @@ export async function startTestSystem(overrides: Partial<Record<keyof Config, un
   // from one IP than a client would, and their clients share the edge's event loop. A fast
   // scheduler poll keeps job locks short: Agenda keeps a stopped process alive for half a lock.
   const config = withOverrides(loadConfig({}), {
-    logLevel: 'error', kdfCost: 10, rateLimits: false, maxEventLoopDelayMs: 0, schedulerPollMs: 250,
+    logLevel: 'error',
+    kdfCost: 10,
+    rateLimits: false,
+    maxEventLoopDelayMs: 0,
+    schedulerPollMs: 250,
     // A test's stop is fully graceful however slow the machine: the bounded stop is for people and their SIGKILLs.
     stopTimeoutMs: 600_000,
     // An edge that gives up on an actor after 5 s turns a loaded machine into 504s; tests of the timeout set their own.
@@ -40,9 +56,15 @@ export async function startTestSystem(overrides: Partial<Record<keyof Config, un
     // Hashing and background actors at normal priority: a CI run shares the machine with CPU hogs at nice 0,
     // behind which a nice-10 thread starves (sign-ups time out; a mailer or webhooks thread did not connect
     // to NATS in 60 s, failing the system's start); the priority is not what the tests check.
-    identityNice: 0, backgroundNice: 0, ...overrides,
+    identityNice: 0,
+    backgroundNice: 0,
+    ...overrides,
   });
-  const { system, url, db, adminToken, stop } = await startThrowawaySystem(config, 'test', createLogger(config.logLevel));
+  const { system, url, db, adminToken, stop } = await startThrowawaySystem(
+    config,
+    'test',
+    createLogger(config.logLevel),
+  );
 
   const api: TestSystem['api'] = async (method, path, opts = {}) => {
     const headers: Record<string, string> = { ...opts.headers };
@@ -55,14 +77,23 @@ export async function startTestSystem(overrides: Partial<Record<keyof Config, un
     const res = await fetch(url + path, { method, headers, body });
     const text = await res.text();
     let parsed: unknown = text;
-    try { parsed = text ? JSON.parse(text) : undefined; } catch { /* keep the text */ }
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      /* keep the text */
+    }
     return { status: res.status, headers: res.headers, body: parsed as any };
   };
 
   let eventNo = 0;
   const run = Date.now().toString(36);
   return {
-    system, url, db, adminToken, api, stop,
+    system,
+    url,
+    db,
+    adminToken,
+    api,
+    stop,
     async registerUsers<N extends number>(count: N, prefix = 'user') {
       const users: TestUser[] = [];
       const password = 'correct horse battery';
@@ -70,16 +101,23 @@ export async function startTestSystem(overrides: Partial<Record<keyof Config, un
       // retry of a sign-up whose answer was lost gets that first answer; a 503 says when to come back.
       const register = async (email: string) => {
         for (let attempt = 1; ; attempt++) {
-          const r = await api('POST', '/v1/auth/register', { body: { email, password, name: email }, headers: { 'idempotency-key': email } });
+          const r = await api('POST', '/v1/auth/register', {
+            body: { email, password, name: email },
+            headers: { 'idempotency-key': email },
+          });
           if (r.status === 201) return { id: r.body.user.id, token: r.body.token, email };
-          if (r.status < 500 || attempt >= 30) throw new Error(`register ${email}: ${r.status} ${JSON.stringify(r.body)}`);
+          if (r.status < 500 || attempt >= 30)
+            throw new Error(`register ${email}: ${r.status} ${JSON.stringify(r.body)}`);
           const wait = r.status === 503 ? 1000 * Math.max(1, Number(r.headers.get('retry-after')) || 1) : 200 * attempt;
           await new Promise((resolve) => setTimeout(resolve, wait));
         }
       };
       for (let i = 0; i < count; i += 16) {
-        const chunk = Array.from({ length: Math.min(16, count - i) }, (_, j) => `${prefix}-${run}-${i + j}@example.test`);
-        users.push(...await Promise.all(chunk.map(register)));
+        const chunk = Array.from(
+          { length: Math.min(16, count - i) },
+          (_, j) => `${prefix}-${run}-${i + j}@example.test`,
+        );
+        users.push(...(await Promise.all(chunk.map(register))));
       }
       // The loop registered exactly `count`.
       return users as Tuple<TestUser, N>;
@@ -87,7 +125,14 @@ export async function startTestSystem(overrides: Partial<Record<keyof Config, un
     async createEvent(fields = {}) {
       const r = await api('POST', '/v1/events', {
         token: adminToken,
-        body: { name: `Event ${++eventNo}`, venue: 'Hall', startsAt: new Date(Date.now() + 86_400_000).toISOString(), capacity: 100, price: 2500, ...fields },
+        body: {
+          name: `Event ${++eventNo}`,
+          venue: 'Hall',
+          startsAt: new Date(Date.now() + 86_400_000).toISOString(),
+          capacity: 100,
+          price: 2500,
+          ...fields,
+        },
       });
       if (r.status !== 201) throw new Error(`create event: ${r.status} ${JSON.stringify(r.body)}`);
       return r.body;

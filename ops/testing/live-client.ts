@@ -6,7 +6,12 @@ import { randomUUID } from 'node:crypto';
 import type { NatsConnection } from 'nats';
 import { WebSocket } from 'ws';
 import {
-  domainSubject, shardOf, type Availability, type DomainEventOf, type DomainEventType, type ServerMessage,
+  domainSubject,
+  shardOf,
+  type Availability,
+  type DomainEventOf,
+  type DomainEventType,
+  type ServerMessage,
 } from '../../protocol/index.js';
 
 type Waiter = { match: (m: ServerMessage) => boolean; resolve: (m: ServerMessage) => void };
@@ -22,7 +27,8 @@ export class LiveTestClient {
       for (const w of this.waiters) {
         if (w.match(message)) {
           this.waiters.delete(w);
-          w.resolve(message); return;
+          w.resolve(message);
+          return;
         }
       }
       this.inbox.push(message);
@@ -48,7 +54,9 @@ export class LiveTestClient {
    * generous because a loaded two-core machine can take seconds to deliver a frame.
    */
   next<T extends ServerMessage = ServerMessage>(
-    match: (m: ServerMessage) => boolean, what: string, timeoutMs = 30_000,
+    match: (m: ServerMessage) => boolean,
+    what: string,
+    timeoutMs = 30_000,
   ): Promise<T> {
     const i = this.inbox.findIndex(match);
     if (i >= 0) return Promise.resolve(this.inbox.splice(i, 1)[0] as T);
@@ -83,18 +91,35 @@ export class LiveTestClient {
   }
 }
 
-export const isAvailability = (eventId: string, test: (m: Extract<ServerMessage, { type: 'availability' }>) => boolean = () => true) =>
-  (m: ServerMessage): boolean => m.type === 'availability' && m.eventId === eventId && test(m);
+export const isAvailability =
+  (eventId: string, test: (m: Extract<ServerMessage, { type: 'availability' }>) => boolean = () => true) =>
+  (m: ServerMessage): boolean =>
+    m.type === 'availability' && m.eventId === eventId && test(m);
 
-export const isError = (code: string) => (m: ServerMessage): boolean => m.type === 'error' && m.code === code;
+export const isError =
+  (code: string) =>
+  (m: ServerMessage): boolean =>
+    m.type === 'error' && m.code === code;
 
 /** Publishes a domain event the way the outbox does: envelope, subject of the event's shard. */
 export function publishDomainEvent<T extends DomainEventType>(
-  nc: NatsConnection, shards: number, type: T, eventId: string, version: number,
-  availability: Availability | null, data: DomainEventOf<T>['data'],
+  nc: NatsConnection,
+  shards: number,
+  type: T,
+  eventId: string,
+  version: number,
+  availability: Availability | null,
+  data: DomainEventOf<T>['data'],
 ): void {
   const event: DomainEventOf<T> = {
-    id: randomUUID(), type, eventId, version, occurredAt: new Date().toISOString(), requestId: randomUUID(), availability, data,
+    id: randomUUID(),
+    type,
+    eventId,
+    version,
+    occurredAt: new Date().toISOString(),
+    requestId: randomUUID(),
+    availability,
+    data,
   };
   nc.publish(domainSubject(type, shardOf(eventId, shards)), JSON.stringify(event));
 }

@@ -23,13 +23,19 @@ export class Mailbox {
   }
 
   /** Waits until `address` has at least `count` mails (matching `subject`, if given) and returns them. */
-  async waitFor(address: string, { count = 1, subject, timeoutMs = 60_000 }: { count?: number; subject?: RegExp; timeoutMs?: number } = {}): Promise<[ParsedMail, ...ParsedMail[]]> {
+  async waitFor(
+    address: string,
+    { count = 1, subject, timeoutMs = 60_000 }: { count?: number; subject?: RegExp; timeoutMs?: number } = {},
+  ): Promise<[ParsedMail, ...ParsedMail[]]> {
     const until = Date.now() + timeoutMs;
     for (;;) {
       const mails = (await this.to(address)).filter((m) => !subject || subject.test(m.subject ?? ''));
       const [first, ...rest] = mails;
       if (first && mails.length >= count) return [first, ...rest];
-      if (Date.now() > until) throw new Error(`timed out waiting for ${count} mail(s) to ${address}${subject ? ` matching ${subject}` : ''}; have ${mails.length}`);
+      if (Date.now() > until)
+        throw new Error(
+          `timed out waiting for ${count} mail(s) to ${address}${subject ? ` matching ${subject}` : ''}; have ${mails.length}`,
+        );
       await new Promise((r) => setTimeout(r, 100));
     }
   }

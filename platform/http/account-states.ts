@@ -9,7 +9,12 @@
 // second, and one identity request per person would double the broker's work.
 import type { NatsConnection, Subscription } from 'nats';
 import {
-  ACCOUNT_CHANGED_SUBJECT, identity, refuse, type AccountChanged, type AccountState, type Role,
+  ACCOUNT_CHANGED_SUBJECT,
+  identity,
+  refuse,
+  type AccountChanged,
+  type AccountState,
+  type Role,
 } from '../../protocol/index.js';
 import type { Broker } from '../broker.js';
 
@@ -22,13 +27,18 @@ const BATCH = 500;
 export type Lookup = AccountState | null | undefined;
 
 /** `exp` in seconds since the epoch, as the JWT carries it. */
-export interface TokenClaims { sub: string; role: Role; ver?: number; exp?: number }
+export interface TokenClaims {
+  sub: string;
+  role: Role;
+  ver?: number;
+  exp?: number;
+}
 
 /** Why a verified token no longer speaks for its user, or undefined when it still does. */
 export function revoked(claims: TokenClaims, state: AccountState | null): string | undefined {
-  if (!state) return 'the token\'s user no longer exists';
-  if (state.status !== 'active') return 'the token\'s user is disabled';
-  if (state.role !== claims.role) return 'the user\'s role has changed; sign in again';
+  if (!state) return "the token's user no longer exists";
+  if (state.status !== 'active') return "the token's user is disabled";
+  if (state.role !== claims.role) return "the user's role has changed; sign in again";
   if (state.tokenVersion !== (claims.ver ?? 0)) return 'the token was revoked; sign in again';
   return undefined;
 }
@@ -44,7 +54,11 @@ export class AccountStates {
   private epoch = 0;
   private sub?: Subscription;
 
-  constructor(private readonly broker: Broker, private readonly ttlMs: number, private readonly maxEntries = 100_000) {}
+  constructor(
+    private readonly broker: Broker,
+    private readonly ttlMs: number,
+    private readonly maxEntries = 100_000,
+  ) {}
 
   listen(nc: NatsConnection): void {
     this.sub = nc.subscribe(ACCOUNT_CHANGED_SUBJECT, {
@@ -126,13 +140,16 @@ export class AccountStates {
     const requestId = this.queuedRequestId;
     this.queued = new Map();
     const userIds = [...queued.keys()];
-    await Promise.all(Array.from({ length: Math.ceil(userIds.length / BATCH) }, async (_, i) => {
-      const chunk = userIds.slice(i * BATCH, (i + 1) * BATCH);
-      const outcome = await this.broker.call(identity.states, { userIds: chunk }, { requestId })
-        .catch(() => refuse('UNAVAILABLE', 'identity could not be asked'));
-      const found = new Map(outcome.ok ? outcome.value.items.map((s) => [s.userId, s]) : []);
-      for (const userId of chunk) queued.get(userId)?.(outcome.ok ? found.get(userId) ?? null : undefined);
-    }));
+    await Promise.all(
+      Array.from({ length: Math.ceil(userIds.length / BATCH) }, async (_, i) => {
+        const chunk = userIds.slice(i * BATCH, (i + 1) * BATCH);
+        const outcome = await this.broker
+          .call(identity.states, { userIds: chunk }, { requestId })
+          .catch(() => refuse('UNAVAILABLE', 'identity could not be asked'));
+        const found = new Map(outcome.ok ? outcome.value.items.map((s) => [s.userId, s]) : []);
+        for (const userId of chunk) queued.get(userId)?.(outcome.ok ? (found.get(userId) ?? null) : undefined);
+      }),
+    );
   }
 
   close(): void {

@@ -26,8 +26,14 @@ test('when many unseen users are checked in one turn, then identity is asked onc
   const { broker, asked } = identityStub(users.slice(0, 699).map(active));
   const states = new AccountStates(broker, 3000);
   const got = await Promise.all(users.map((u) => states.current(u, 'req')));
-  assert.deepEqual(asked.map((a) => a.length), [500, 200]);
-  assert.deepEqual(got.slice(0, 699).map((s) => s?.userId), users.slice(0, 699));
+  assert.deepEqual(
+    asked.map((a) => a.length),
+    [500, 200],
+  );
+  assert.deepEqual(
+    got.slice(0, 699).map((s) => s?.userId),
+    users.slice(0, 699),
+  );
   assert.equal(got[699], null, 'a user identity does not know is null (no such user)');
   const [first] = users;
   assert.ok(first);

@@ -8,14 +8,18 @@ import type { FastifyInstance } from 'fastify';
 /** A parse refusal with the code the problems plugin maps (Fastify's own codes where they exist). */
 class BodyError extends Error {
   readonly statusCode = 400;
-  constructor(readonly code: string, message: string) {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
 
 /** A body key that could reach an object's prototype: refused as a validation error naming it. */
 export const FORBIDDEN_BODY_KEY = 'EVENTLY_FORBIDDEN_BODY_KEY';
-const forbidden = (key: string) => new BodyError(FORBIDDEN_BODY_KEY, `body must not contain the key "${key}" (it could change object prototypes)`);
+const forbidden = (key: string) =>
+  new BodyError(FORBIDDEN_BODY_KEY, `body must not contain the key "${key}" (it could change object prototypes)`);
 
 function refuseProtoKeys(key: string, value: unknown): unknown {
   if (key === '__proto__') throw forbidden('__proto__');
@@ -26,7 +30,8 @@ function refuseProtoKeys(key: string, value: unknown): unknown {
 }
 
 export function parseJsonBody(text: string): unknown {
-  if (text === '') throw new BodyError('FST_ERR_CTP_EMPTY_JSON_BODY', 'the body is empty but content-type is application/json');
+  if (text === '')
+    throw new BodyError('FST_ERR_CTP_EMPTY_JSON_BODY', 'the body is empty but content-type is application/json');
   const suspicious = text.includes('__proto__') || text.includes('constructor');
   try {
     return suspicious ? JSON.parse(text, refuseProtoKeys) : JSON.parse(text);

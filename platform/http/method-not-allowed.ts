@@ -4,7 +4,10 @@
 // covered without a list to keep in step.
 import type { FastifyInstance } from 'fastify';
 
-interface Known { pattern: RegExp; methods: Set<string> }
+interface Known {
+  pattern: RegExp;
+  methods: Set<string>;
+}
 
 const escape = (s: string) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
 

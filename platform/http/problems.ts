@@ -16,10 +16,22 @@ declare module 'fastify' {
   }
 }
 
-export function sendProblem(reply: FastifyReply, code: ErrorCode, detail: string, errors?: Problem['errors']): FastifyReply {
+export function sendProblem(
+  reply: FastifyReply,
+  code: ErrorCode,
+  detail: string,
+  errors?: Problem['errors'],
+): FastifyReply {
   const entry = errorCatalogue[code];
   reply.problemCode = code;
-  const body: Problem = { type: problemType(code), title: entry.title, status: entry.status, detail, code, requestId: reply.request.id };
+  const body: Problem = {
+    type: problemType(code),
+    title: entry.title,
+    status: entry.status,
+    detail,
+    code,
+    requestId: reply.request.id,
+  };
   if (errors) body.errors = errors;
   // An actor's own estimate (sendOutcome) wins over the generic one second.
   if (entry.retryable && entry.status >= 500 && !reply.hasHeader('retry-after')) reply.header('retry-after', '1');
@@ -44,16 +56,29 @@ const byFastifyCode: Record<string, ErrorCode> = {
 };
 
 const byStatus: Record<number, ErrorCode> = {
-  400: 'VALIDATION_FAILED', 401: 'UNAUTHENTICATED', 403: 'FORBIDDEN', 404: 'NOT_FOUND', 405: 'METHOD_NOT_ALLOWED',
-  408: 'REQUEST_TIMEOUT', 413: 'PAYLOAD_TOO_LARGE', 414: 'URI_TOO_LONG', 415: 'UNSUPPORTED_MEDIA_TYPE', 429: 'RATE_LIMITED',
-  431: 'HEADERS_TOO_LARGE', 503: 'UNAVAILABLE', 504: 'TIMEOUT',
+  400: 'VALIDATION_FAILED',
+  401: 'UNAUTHENTICATED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  408: 'REQUEST_TIMEOUT',
+  413: 'PAYLOAD_TOO_LARGE',
+  414: 'URI_TOO_LONG',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  429: 'RATE_LIMITED',
+  431: 'HEADERS_TOO_LARGE',
+  503: 'UNAVAILABLE',
+  504: 'TIMEOUT',
 };
 
 /** Fastify's router refusals (a path that is not valid, a parameter too long), as problems. */
 export const frameworkErrors: NonNullable<FastifyServerOptions['frameworkErrors']> = (err, _request, reply) =>
   sendProblem(reply, err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'URI_TOO_LONG' : 'VALIDATION_FAILED', err.message);
 
-const byClientError: Record<string, ErrorCode> = { HPE_HEADER_OVERFLOW: 'HEADERS_TOO_LARGE', ERR_HTTP_REQUEST_TIMEOUT: 'REQUEST_TIMEOUT' };
+const byClientError: Record<string, ErrorCode> = {
+  HPE_HEADER_OVERFLOW: 'HEADERS_TOO_LARGE',
+  ERR_HTTP_REQUEST_TIMEOUT: 'REQUEST_TIMEOUT',
+};
 
 /**
  * What Node's HTTP parser refuses before there is a request (headers or URL
@@ -63,9 +88,17 @@ export function clientErrorHandler(err: Error & { code?: string }, socket: Socke
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
   const code = byClientError[err.code ?? ''] ?? 'VALIDATION_FAILED';
   const { status, title } = errorCatalogue[code];
-  const body = JSON.stringify({ type: problemType(code), title, status, detail: 'the HTTP request could not be read', code });
+  const body = JSON.stringify({
+    type: problemType(code),
+    title,
+    status,
+    detail: 'the HTTP request could not be read',
+    code,
+  });
   if (socket.writable) {
-    socket.write(`HTTP/1.1 ${status} ${title}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    socket.write(
+      `HTTP/1.1 ${status} ${title}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
   }
   socket.destroy(err);
 }
@@ -78,7 +111,9 @@ export function installProblems(app: FastifyInstance): void {
       const errors = fieldErrors(err.validation as ErrorObject[], err.validationContext);
       return sendProblem(reply, 'VALIDATION_FAILED', describe(errors), errors);
     }
-    const code = (err.code && byFastifyCode[err.code]) || (err.statusCode && err.statusCode < 500 ? byStatus[err.statusCode] : undefined);
+    const code =
+      (err.code && byFastifyCode[err.code]) ||
+      (err.statusCode && err.statusCode < 500 ? byStatus[err.statusCode] : undefined);
     if (code) return sendProblem(reply, code, err.message);
     request.log.error({ err }, 'unhandled error');
     return sendProblem(reply, 'INTERNAL', 'an internal error occurred; it has been logged');
@@ -88,6 +123,10 @@ export function installProblems(app: FastifyInstance): void {
     const allow = allowedMethods(path);
     if (allow.length === 0) return sendProblem(reply, 'NOT_FOUND', `no route ${request.method} ${path}`);
     reply.header('allow', allow.join(', '));
-    return sendProblem(reply, 'METHOD_NOT_ALLOWED', `${path} does not answer ${request.method}; it answers ${allow.join(', ')}`);
+    return sendProblem(
+      reply,
+      'METHOD_NOT_ALLOWED',
+      `${path} does not answer ${request.method}; it answers ${allow.join(', ')}`,
+    );
   });
 }

@@ -5,11 +5,25 @@
 // allowed. Needs Ajv's `verbose` option (the failing schema on each error).
 import type { ErrorObject } from 'ajv';
 
-export interface FieldError { path: string; message: string }
+export interface FieldError {
+  path: string;
+  message: string;
+}
 
-interface Schema { const?: unknown; anyOf?: Schema[]; format?: string; properties?: Record<string, unknown>; type?: unknown }
+interface Schema {
+  const?: unknown;
+  anyOf?: Schema[];
+  format?: string;
+  properties?: Record<string, unknown>;
+  type?: unknown;
+}
 
-const PART: Record<string, string> = { querystring: 'query parameter', body: 'body field', params: 'path parameter', headers: 'header' };
+const PART: Record<string, string> = {
+  querystring: 'query parameter',
+  body: 'body field',
+  params: 'path parameter',
+  headers: 'header',
+};
 
 const DATES: Record<string, string> = {
   'date-time': 'an ISO-8601 date-time from year 1900 to 9999, e.g. 2027-01-01T20:00:00Z',
@@ -30,10 +44,14 @@ function say(e: ErrorObject): string {
   const dates = parent.format ? DATES[parent.format] : undefined;
   if (dates && (e.keyword === 'format' || e.keyword === 'pattern')) return `must be ${dates}`;
   switch (e.keyword) {
-    case 'const': return `must be ${JSON.stringify(e.params.allowedValue)}`;
-    case 'enum': return `must be one of ${(e.params.allowedValues as unknown[]).join(', ')}`;
-    case 'format': return e.params.format === 'uuid' ? 'must be a UUID' : `must be a valid ${String(e.params.format)}`;
-    default: return e.message ?? 'is not valid';
+    case 'const':
+      return `must be ${JSON.stringify(e.params.allowedValue)}`;
+    case 'enum':
+      return `must be one of ${(e.params.allowedValues as unknown[]).join(', ')}`;
+    case 'format':
+      return e.params.format === 'uuid' ? 'must be a UUID' : `must be a valid ${String(e.params.format)}`;
+    default:
+      return e.message ?? 'is not valid';
   }
 }
 
@@ -46,7 +64,9 @@ export function fieldErrors(errors: ErrorObject[], context = ''): FieldError[] {
     const field = fieldOf(e, context);
     if (e.keyword === 'anyOf') {
       const allowed = literals(e.schema as Schema[]);
-      const branches = errors.filter((b) => b !== e && b.schemaPath.startsWith(`${e.schemaPath}/`) && b.instancePath === e.instancePath);
+      const branches = errors.filter(
+        (b) => b !== e && b.schemaPath.startsWith(`${e.schemaPath}/`) && b.instancePath === e.instancePath,
+      );
       const message = allowed
         ? `must be one of ${allowed.join(', ')}`
         : [...new Set(branches.map(say))].join(' or ') || 'does not match any allowed form';
@@ -57,7 +77,10 @@ export function fieldErrors(errors: ErrorObject[], context = ''): FieldError[] {
       const name = String(e.params.additionalProperty);
       const allowed = Object.keys(((e.parentSchema ?? {}) as Schema).properties ?? {});
       const where = PART[context] ?? 'field';
-      out.push({ path: e.instancePath ? `${field}.${name}` : name, message: `is not a known ${where}; allowed: ${allowed.join(', ') || 'none'}` });
+      out.push({
+        path: e.instancePath ? `${field}.${name}` : name,
+        message: `is not a known ${where}; allowed: ${allowed.join(', ') || 'none'}`,
+      });
     } else if (e.keyword === 'required') {
       const name = String(e.params.missingProperty);
       out.push({ path: e.instancePath ? `${field}.${name}` : name, message: 'is required' });

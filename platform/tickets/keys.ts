@@ -6,7 +6,15 @@
 // carry codes it signed. Each thread caches what it read: the signing key for
 // a few seconds (a rotation reaches every thread within that), the published
 // keys until a code names a kid it does not know.
-import { createCipheriv, createDecipheriv, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  randomBytes,
+  type KeyObject,
+} from 'node:crypto';
 import type { Pool } from 'pg';
 import { deriveKey, publicKeyFromRaw, rawPublicKey, type KeyList } from '../../protocol/index.js';
 
@@ -15,9 +23,16 @@ const SIGNER_TTL_MS = 5_000;
 const UNKNOWN_KID_RETRY_MS = 1_000;
 const MAX_REMEMBERED_UNKNOWN = 1_000;
 
-export interface Signer { kid: string; privateKey: KeyObject }
+export interface Signer {
+  kid: string;
+  privateKey: KeyObject;
+}
 
-interface KeyRow { kid: string; public_key: Buffer; private_key: Buffer }
+interface KeyRow {
+  kid: string;
+  public_key: Buffer;
+  private_key: Buffer;
+}
 
 const PUBLISHED = `
   SELECT kid, public_key FROM ticket_keys k
@@ -33,7 +48,10 @@ export class TicketKeys {
   private published = new Map<string, KeyObject>();
   private readonly unknownSince = new Map<string, number>();
 
-  constructor(private readonly pool: Pool, secret: string) {
+  constructor(
+    private readonly pool: Pool,
+    secret: string,
+  ) {
     this.encryption = deriveKey(secret, 'ticket-keys');
   }
 
@@ -42,7 +60,9 @@ export class TicketKeys {
     if (!this.signer || Date.now() - this.signer.at > SIGNER_TTL_MS) {
       const value = this.readSigner();
       this.signer = { value, at: Date.now() };
-      value.catch(() => { this.signer = undefined; });
+      value.catch(() => {
+        this.signer = undefined;
+      });
     }
     return this.signer.value;
   }
@@ -67,7 +87,9 @@ export class TicketKeys {
   async list(): Promise<KeyList> {
     await this.current();
     await this.reload();
-    return { keys: [...this.published].map(([kid, key]) => ({ kid, alg: 'Ed25519' as const, publicKey: rawPublicKey(key) })) };
+    return {
+      keys: [...this.published].map(([kid, key]) => ({ kid, alg: 'Ed25519' as const, publicKey: rawPublicKey(key) })),
+    };
   }
 
   /** Retires the signing key and makes a new one, in one transaction. */
@@ -94,12 +116,18 @@ export class TicketKeys {
   }
 
   private async readSigner(): Promise<Signer> {
-    const read = () => this.pool.query<KeyRow>('SELECT kid, public_key, private_key FROM ticket_keys WHERE retired_at IS NULL');
-    let { rows: [row] } = await read();
+    const read = () =>
+      this.pool.query<KeyRow>('SELECT kid, public_key, private_key FROM ticket_keys WHERE retired_at IS NULL');
+    let {
+      rows: [row],
+    } = await read();
     if (!row) {
       // Two threads may race to make the first key: the one-active index lets one win, both read it.
-      await this.pool.query(`INSERT INTO ticket_keys (kid, public_key, private_key) VALUES ($1, $2, $3)
-                             ON CONFLICT ((true)) WHERE retired_at IS NULL DO NOTHING`, this.fresh());
+      await this.pool.query(
+        `INSERT INTO ticket_keys (kid, public_key, private_key) VALUES ($1, $2, $3)
+                             ON CONFLICT ((true)) WHERE retired_at IS NULL DO NOTHING`,
+        this.fresh(),
+      );
       [row] = (await read()).rows;
     }
     if (!row) throw new Error('no ticket signing key');
@@ -124,7 +152,8 @@ export class TicketKeys {
     const der = Buffer.concat([decipher.update(row.private_key.subarray(28)), decipher.final()]);
     const key = createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
     // A key whose halves disagree would sign codes nobody can verify: refuse it loudly.
-    if (rawPublicKey(createPublicKey(key)) !== row.public_key.toString('base64url')) throw new Error(`ticket key ${row.kid} does not match its public key`);
+    if (rawPublicKey(createPublicKey(key)) !== row.public_key.toString('base64url'))
+      throw new Error(`ticket key ${row.kid} does not match its public key`);
     return key;
   }
 }

@@ -8,4 +8,5 @@ const OPTIONS = { errorCorrectionLevel: 'M' as const, margin: 2 };
 export const qrSvg = (code: string): Promise<string> => QRCode.toString(code, { ...OPTIONS, type: 'svg' });
 
 /** `scale` pixels per module: 6 gives a ~400 px image, crisp on paper and on a phone. */
-export const qrPng = (code: string, scale = 6): Promise<Buffer> => QRCode.toBuffer(code, { ...OPTIONS, type: 'png', scale });
+export const qrPng = (code: string, scale = 6): Promise<Buffer> =>
+  QRCode.toBuffer(code, { ...OPTIONS, type: 'png', scale });

@@ -26,7 +26,12 @@ export const Session = Type.Object({ user: User, tokenVersion: Type.Integer({ mi
 export type Session = Static<typeof Session>;
 
 /** What an edge checks a token against (cached briefly, dropped on a change broadcast). */
-export const AccountState = Type.Object({ userId: Uuid, role: RoleSchema, status: UserStatus, tokenVersion: Type.Integer({ minimum: 0 }) });
+export const AccountState = Type.Object({
+  userId: Uuid,
+  role: RoleSchema,
+  status: UserStatus,
+  tokenVersion: Type.Integer({ minimum: 0 }),
+});
 export type AccountState = Static<typeof AccountState>;
 
 export const UserRef = Type.Object({ userId: Uuid }, { additionalProperties: false });
@@ -34,17 +39,22 @@ export type UserRef = Static<typeof UserRef>;
 
 /** An edge's token checks of one moment, asked together (a sale's crowd arrives in the same second). */
 export const UserRefs = Type.Object(
-  { userIds: Type.Array(Uuid, { minItems: 1, maxItems: 500 }) }, { additionalProperties: false });
+  { userIds: Type.Array(Uuid, { minItems: 1, maxItems: 500 }) },
+  { additionalProperties: false },
+);
 export type UserRefs = Static<typeof UserRefs>;
 
 /** The states of those of the asked users who exist. */
 export const AccountStateList = Type.Object({ items: Type.Array(AccountState) });
 export type AccountStateList = Static<typeof AccountStateList>;
 
-export const ListUsers = Type.Object({
-  q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Text in email or name' })),
-  ...PageQuery,
-}, { additionalProperties: false });
+export const ListUsers = Type.Object(
+  {
+    q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Text in email or name' })),
+    ...PageQuery,
+  },
+  { additionalProperties: false },
+);
 export type ListUsers = Static<typeof ListUsers>;
 
 export const StatusBody = Type.Object({ status: UserStatus }, { additionalProperties: false });
@@ -59,17 +69,23 @@ export const ACCOUNT_CHANGED_SUBJECT = 'evently.identity.changed';
 export const AccountChanged = Type.Object({ userId: Uuid });
 export type AccountChanged = Static<typeof AccountChanged>;
 
-export const Register = Type.Object({
-  email: Email,
-  password: Type.String({ minLength: 8, maxLength: 200 }),
-  name: Type.String({ minLength: 1, maxLength: 200 }),
-}, { additionalProperties: false });
+export const Register = Type.Object(
+  {
+    email: Email,
+    password: Type.String({ minLength: 8, maxLength: 200 }),
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+  },
+  { additionalProperties: false },
+);
 export type Register = Static<typeof Register>;
 
-export const Login = Type.Object({
-  email: Email,
-  password: Type.String({ minLength: 1, maxLength: 200 }),
-}, { additionalProperties: false });
+export const Login = Type.Object(
+  {
+    email: Email,
+    password: Type.String({ minLength: 1, maxLength: 200 }),
+  },
+  { additionalProperties: false },
+);
 export type Login = Static<typeof Login>;
 
 export const AuthReply = Type.Object({ token: Type.String(), user: User });

@@ -9,7 +9,11 @@ import { EventStatus } from './events.js';
 const Count = Type.Integer({ minimum: 0 });
 const Fraction = Type.Number({ minimum: 0, maximum: 1 });
 
-export const AlertKind = Type.Union([Type.Literal('velocity-spike'), Type.Literal('cancellation-burst'), Type.Literal('stalled-sale')]);
+export const AlertKind = Type.Union([
+  Type.Literal('velocity-spike'),
+  Type.Literal('cancellation-burst'),
+  Type.Literal('stalled-sale'),
+]);
 
 export const AnalyticsAlertItem = Type.Object({
   id: Uuid,
@@ -48,7 +52,9 @@ export const EventFigures = Type.Object({
   velocity: Type.Number({ minimum: 0, description: 'Tickets per minute over the last 5 minutes' }),
   waitlistLength: Count,
   waitlistConversion: Type.Number({ minimum: 0, maximum: 1, description: 'Waitlist offers confirmed / offers made' }),
-  sellOutAt: Type.Union([Timestamp, Type.Null()], { description: 'When the event sells out at the current velocity; null if it will not (or already has)' }),
+  sellOutAt: Type.Union([Timestamp, Type.Null()], {
+    description: 'When the event sells out at the current velocity; null if it will not (or already has)',
+  }),
 });
 export type EventFigures = Static<typeof EventFigures>;
 

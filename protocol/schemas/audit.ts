@@ -7,7 +7,9 @@ export const AuditRecord = Type.Object({
   at: Timestamp,
   userId: Type.Union([Uuid, Type.Null()], { description: 'The signed-in user who asked; null when anonymous' }),
   role: Type.Union([Type.String(), Type.Null()]),
-  subject: Type.Union([Type.String(), Type.Null()], { description: 'Who an anonymous request was about, e.g. the account a login tried' }),
+  subject: Type.Union([Type.String(), Type.Null()], {
+    description: 'Who an anonymous request was about, e.g. the account a login tried',
+  }),
   ip: Type.String(),
   method: Type.String(),
   route: Type.String({ description: 'Route pattern, e.g. /v1/events/:id/bookings' }),
@@ -23,16 +25,19 @@ export type AuditRecord = Static<typeof AuditRecord>;
 
 export const AuditBatch = Type.Array(AuditRecord);
 
-export const ListAudit = Type.Object({
-  userId: Type.Optional(Uuid),
-  action: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
-  status: Type.Optional(Type.Integer({ minimum: 100, maximum: 599 })),
-  code: Type.Optional(Type.String({ pattern: '^[A-Z][A-Z_]{1,63}$' })),
-  requestId: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
-  from: Type.Optional(Timestamp),
-  to: Type.Optional(Timestamp),
-  ...PageQuery,
-}, { additionalProperties: false });
+export const ListAudit = Type.Object(
+  {
+    userId: Type.Optional(Uuid),
+    action: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+    status: Type.Optional(Type.Integer({ minimum: 100, maximum: 599 })),
+    code: Type.Optional(Type.String({ pattern: '^[A-Z][A-Z_]{1,63}$' })),
+    requestId: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+    from: Type.Optional(Timestamp),
+    to: Type.Optional(Timestamp),
+    ...PageQuery,
+  },
+  { additionalProperties: false },
+);
 export type ListAudit = Static<typeof ListAudit>;
 
 export const AuditPage = Page(AuditRecord);

@@ -16,11 +16,17 @@ export const Booking = Type.Object({
 export type Booking = Static<typeof Booking>;
 
 /** Body of POST /v1/events/:id/bookings; the event's own limit is checked by its actor. */
-export const BookingBody = Type.Object({
-  quantity: Type.Integer({ minimum: 1, maximum: 10_000 }),
-}, { additionalProperties: false });
+export const BookingBody = Type.Object(
+  {
+    quantity: Type.Integer({ minimum: 1, maximum: 10_000 }),
+  },
+  { additionalProperties: false },
+);
 
-export const Book = Type.Object({ eventId: Uuid, quantity: BookingBody.properties.quantity }, { additionalProperties: false });
+export const Book = Type.Object(
+  { eventId: Uuid, quantity: BookingBody.properties.quantity },
+  { additionalProperties: false },
+);
 export type Book = Static<typeof Book>;
 
 export const BookingRef = Type.Object({ bookingId: Uuid }, { additionalProperties: false });

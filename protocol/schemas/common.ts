@@ -8,7 +8,11 @@ export const Uuid = Type.String({ format: 'uuid', description: 'UUID (v7, time-o
  */
 export const YEARS_PATTERN = '^(?:19|[2-9][0-9])[0-9]{2}-';
 export const Timestamp = Type.String({ format: 'date-time', pattern: YEARS_PATTERN, description: 'ISO-8601, UTC' });
-export const Day = Type.String({ format: 'date', pattern: `${YEARS_PATTERN}[0-9]{2}-[0-9]{2}$`, description: 'UTC day, YYYY-MM-DD' });
+export const Day = Type.String({
+  format: 'date',
+  pattern: `${YEARS_PATTERN}[0-9]{2}-[0-9]{2}$`,
+  description: 'UTC day, YYYY-MM-DD',
+});
 export const Currency = Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO-4217 code', examples: ['EUR'] });
 export const Money = Type.Integer({ minimum: 0, maximum: 100_000_000, description: 'Minor units (2500 = 25.00)' });
 
@@ -32,4 +36,8 @@ export const Problem = Type.Object({
 export type Problem = Static<typeof Problem>;
 
 export const Empty = Type.Object({});
-export const Pong = Type.Object({ kind: Type.String(), shard: Type.Union([Type.Integer(), Type.Null()]), thread: Type.Integer() });
+export const Pong = Type.Object({
+  kind: Type.String(),
+  shard: Type.Union([Type.Integer(), Type.Null()]),
+  thread: Type.Integer(),
+});

@@ -5,10 +5,15 @@ import { Type, type Static } from 'typebox';
 
 export const DeadLetterIdParam = Type.Object({ id: Type.Integer({ minimum: 1, description: 'Dead letter id' }) });
 
-export const DeadLettersQuery = Type.Object({
-  consumer: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Only this durable consumer' })),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100, description: 'Newest first, at most this many' })),
-}, { additionalProperties: false });
+export const DeadLettersQuery = Type.Object(
+  {
+    consumer: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Only this durable consumer' })),
+    limit: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 500, default: 100, description: 'Newest first, at most this many' }),
+    ),
+  },
+  { additionalProperties: false },
+);
 export type DeadLettersQuery = Static<typeof DeadLettersQuery>;
 
 export const DeadLetterView = Type.Object({

@@ -13,7 +13,10 @@ const EventIds = Type.Array(Uuid, { minItems: 1, maxItems: 100 });
 export const ClientMessage = Type.Union([
   Type.Object({ type: Type.Literal('subscribe'), eventIds: EventIds }, { additionalProperties: false }),
   Type.Object({ type: Type.Literal('unsubscribe'), eventIds: EventIds }, { additionalProperties: false }),
-  Type.Object({ type: Type.Literal('auth'), token: Type.String({ minLength: 1, maxLength: 4096 }) }, { additionalProperties: false }),
+  Type.Object(
+    { type: Type.Literal('auth'), token: Type.String({ minLength: 1, maxLength: 4096 }) },
+    { additionalProperties: false },
+  ),
   /** Admins only, after `auth`: an `activity` frame for every booking, cancellation, price change and alert. */
   Type.Object({ type: Type.Literal('subscribe-dashboard') }, { additionalProperties: false }),
   /** Staff and admins, after `auth`: a `checkin` frame with the event's figure now and as scans happen. */
@@ -52,19 +55,30 @@ export const WaitlistPositionChange = Type.Object({
 export type WaitlistPositionChange = Static<typeof WaitlistPositionChange>;
 
 /** A whole entry on join, offer and every status change; a position change alone is the short form. */
-export const WaitlistMessage = Type.Object({ type: Type.Literal('waitlist'), entry: Type.Union([WaitlistEntry, WaitlistPositionChange]) });
+export const WaitlistMessage = Type.Object({
+  type: Type.Literal('waitlist'),
+  entry: Type.Union([WaitlistEntry, WaitlistPositionChange]),
+});
 export type WaitlistMessage = Static<typeof WaitlistMessage>;
 
 export const ErrorMessage = Type.Object({ type: Type.Literal('error'), code: Type.String(), detail: Type.String() });
 export type ErrorMessage = Static<typeof ErrorMessage>;
 
 /** Acknowledges subscribe/unsubscribe/auth so a client knows when it is in effect. */
-export const AckMessage = Type.Object({ type: Type.Literal('ack'), of: Type.String(), eventIds: Type.Optional(Type.Array(Uuid)), userId: Type.Optional(Uuid) });
+export const AckMessage = Type.Object({
+  type: Type.Literal('ack'),
+  of: Type.String(),
+  eventIds: Type.Optional(Type.Array(Uuid)),
+  userId: Type.Optional(Uuid),
+});
 export type AckMessage = Static<typeof AckMessage>;
 
 /** The domain events a dashboard hears about. */
 export const ActivityKind = Type.Union([
-  Type.Literal('booking.confirmed'), Type.Literal('booking.cancelled'), Type.Literal('price.changed'), Type.Literal('analytics.alert'),
+  Type.Literal('booking.confirmed'),
+  Type.Literal('booking.cancelled'),
+  Type.Literal('price.changed'),
+  Type.Literal('analytics.alert'),
 ]);
 export type ActivityKind = Static<typeof ActivityKind>;
 
@@ -82,9 +96,24 @@ export const ActivityMessage = Type.Object({
   version: Type.Integer(),
   at: Timestamp,
   availability: Type.Union([Availability, Type.Null()]),
-  booking: Type.Optional(Type.Object({ quantity: Type.Integer(), totalPrice: Type.Integer() }, { description: 'booking.confirmed and booking.cancelled' })),
-  price: Type.Optional(Type.Object({ price: Type.Integer(), previous: Type.Integer(), reason: Type.String() }, { description: 'price.changed' })),
-  alert: Type.Optional(Type.Object({ kind: AlertKind, observed: Type.Number(), baseline: Type.Number(), detail: Type.String() }, { description: 'analytics.alert' })),
+  booking: Type.Optional(
+    Type.Object(
+      { quantity: Type.Integer(), totalPrice: Type.Integer() },
+      { description: 'booking.confirmed and booking.cancelled' },
+    ),
+  ),
+  price: Type.Optional(
+    Type.Object(
+      { price: Type.Integer(), previous: Type.Integer(), reason: Type.String() },
+      { description: 'price.changed' },
+    ),
+  ),
+  alert: Type.Optional(
+    Type.Object(
+      { kind: AlertKind, observed: Type.Number(), baseline: Type.Number(), detail: Type.String() },
+      { description: 'analytics.alert' },
+    ),
+  ),
 });
 export type ActivityMessage = Static<typeof ActivityMessage>;
 
@@ -110,21 +139,36 @@ export type AdmittedMessage = Static<typeof AdmittedMessage>;
 export const CheckinMessage = Type.Object({ type: Type.Literal('checkin'), ...CheckinFigures.properties });
 export type CheckinMessage = Static<typeof CheckinMessage>;
 
-export type ServerMessage = AvailabilityMessage | BookingMessage | WaitlistMessage | ErrorMessage | AckMessage | ActivityMessage | CheckinMessage | QueueMessage | AdmittedMessage;
+export type ServerMessage =
+  | AvailabilityMessage
+  | BookingMessage
+  | WaitlistMessage
+  | ErrorMessage
+  | AckMessage
+  | ActivityMessage
+  | CheckinMessage
+  | QueueMessage
+  | AdmittedMessage;
 
 /** GET /v1/admin/presence: watchers of each event summed over every live edge, most watched first. */
 export const PresenceSummary = Type.Object({
   edges: Type.Integer({ description: 'Edges heard from recently, this one included' }),
   events: Type.Array(Type.Object({ eventId: Uuid, watchers: Type.Integer({ minimum: 0 }) })),
-  edge: Type.Object({
-    id: Type.String(),
-    sockets: Type.Integer({ description: 'WebSocket clients connected to this edge' }),
-    skippedFrames: Type.Integer({ description: 'Availability frames not sent to slow clients since start' }),
-    terminated: Type.Integer({ description: 'Clients cut off for a full buffer or a missed pong since start' }),
-  }, { description: 'This edge alone' }),
+  edge: Type.Object(
+    {
+      id: Type.String(),
+      sockets: Type.Integer({ description: 'WebSocket clients connected to this edge' }),
+      skippedFrames: Type.Integer({ description: 'Availability frames not sent to slow clients since start' }),
+      terminated: Type.Integer({ description: 'Clients cut off for a full buffer or a missed pong since start' }),
+    },
+    { description: 'This edge alone' },
+  ),
 });
 export type PresenceSummary = Static<typeof PresenceSummary>;
 
-export const PresenceQuery = Type.Object({
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
-}, { additionalProperties: false });
+export const PresenceQuery = Type.Object(
+  {
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+  },
+  { additionalProperties: false },
+);

@@ -3,10 +3,14 @@
 import { Type, type Static } from 'typebox';
 import { Page, PageQuery, Timestamp, Uuid } from './common.js';
 
-export const MailTemplateName = Type.String({ pattern: '^[a-z][a-z0-9-]{0,63}$', description: 'A template of the mailer, e.g. booking-confirmed' });
+export const MailTemplateName = Type.String({
+  pattern: '^[a-z][a-z0-9-]{0,63}$',
+  description: 'A template of the mailer, e.g. booking-confirmed',
+});
 
 export const PreviewFormat = Type.Union([Type.Literal('html'), Type.Literal('text'), Type.Literal('json')], {
-  description: 'html or text: that part as it would be sent; json: subject and both parts', default: 'html',
+  description: 'html or text: that part as it would be sent; json: subject and both parts',
+  default: 'html',
 });
 
 export const PreviewQuery = Type.Object({ format: Type.Optional(PreviewFormat) }, { additionalProperties: false });
@@ -24,7 +28,12 @@ export const MailPreview = Type.Object({
 });
 export type MailPreview = Static<typeof MailPreview>;
 
-export const MailStatus = Type.Union([Type.Literal('pending'), Type.Literal('sent'), Type.Literal('dead'), Type.Literal('skipped')]);
+export const MailStatus = Type.Union([
+  Type.Literal('pending'),
+  Type.Literal('sent'),
+  Type.Literal('dead'),
+  Type.Literal('skipped'),
+]);
 
 export const MailDelivery = Type.Object({
   id: Uuid,

@@ -12,8 +12,20 @@ const rules = {
   strategy: PricingStrategy,
   floor: Type.Optional(money('Lowest price dynamic pricing may set, minor units (required for dynamic)')),
   ceiling: Type.Optional(money('Highest price dynamic pricing may set, minor units (required for dynamic)')),
-  maxStep: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000_000, description: 'Largest move per interval, minor units (default: a tenth of ceiling − floor)' })),
-  intervalSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 86_400, description: 'Seconds between two evaluations (default EVENTLY_PRICING_INTERVAL_SECONDS)' })),
+  maxStep: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      maximum: 100_000_000,
+      description: 'Largest move per interval, minor units (default: a tenth of ceiling − floor)',
+    }),
+  ),
+  intervalSeconds: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      maximum: 86_400,
+      description: 'Seconds between two evaluations (default EVENTLY_PRICING_INTERVAL_SECONDS)',
+    }),
+  ),
 };
 
 /** The `pricing` of POST /v1/events: the event's price is the base price. */
@@ -21,10 +33,17 @@ export const PricingRules = Type.Object(rules, { additionalProperties: false });
 export type PricingRules = Static<typeof PricingRules>;
 
 /** Body of PUT /v1/events/:id/pricing. */
-export const PricingBody = Type.Object({
-  ...rules,
-  basePrice: Type.Optional(money('The price demand is measured against (default: the current base price, or the event\'s price while it was fixed)')),
-}, { additionalProperties: false });
+export const PricingBody = Type.Object(
+  {
+    ...rules,
+    basePrice: Type.Optional(
+      money(
+        "The price demand is measured against (default: the current base price, or the event's price while it was fixed)",
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
 export type PricingBody = Static<typeof PricingBody>;
 
 export const SetPricing = Type.Object({ eventId: Uuid, pricing: PricingBody }, { additionalProperties: false });
@@ -37,7 +56,9 @@ export const PriceQuote = Type.Object({
   basePrice: Money,
   strategy: PricingStrategy,
   reason: Type.String({ description: 'Why the price is what it is, for a person' }),
-  validUntil: Type.Union([Timestamp, Type.Null()], { description: 'Earliest time dynamic pricing may change it; null when only an admin can' }),
+  validUntil: Type.Union([Timestamp, Type.Null()], {
+    description: 'Earliest time dynamic pricing may change it; null when only an admin can',
+  }),
 });
 export type PriceQuote = Static<typeof PriceQuote>;
 

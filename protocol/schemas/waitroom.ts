@@ -4,11 +4,26 @@
 import { Type, type Static } from 'typebox';
 import { Timestamp, Uuid } from './common.js';
 
-export const RoomBody = Type.Object({
-  opensAt: Timestamp,
-  admitPerMinute: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000, description: 'Absent = adapt to what the event\'s booking path completes' })),
-  admissionTtlSeconds: Type.Optional(Type.Integer({ minimum: 10, maximum: 86_400, description: 'How long an admission lets its holder book (default EVENTLY_WAITROOM_ADMISSION_TTL_SECONDS)' })),
-}, { additionalProperties: false });
+export const RoomBody = Type.Object(
+  {
+    opensAt: Timestamp,
+    admitPerMinute: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 1_000_000,
+        description: "Absent = adapt to what the event's booking path completes",
+      }),
+    ),
+    admissionTtlSeconds: Type.Optional(
+      Type.Integer({
+        minimum: 10,
+        maximum: 86_400,
+        description: 'How long an admission lets its holder book (default EVENTLY_WAITROOM_ADMISSION_TTL_SECONDS)',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
 export type RoomBody = Static<typeof RoomBody>;
 
 export const SetRoom = Type.Object({ eventId: Uuid, ...RoomBody.properties }, { additionalProperties: false });
@@ -31,7 +46,9 @@ export const RoomState = Type.Object({
   expired: Type.Integer({ minimum: 0 }),
   left: Type.Integer({ minimum: 0 }),
   measuredAdmitPerMinute: Type.Number({ description: 'Admissions over the last 30 s, per minute' }),
-  shuffle: Type.Union([Type.Object({ seed: Type.String(), at: Timestamp, count: Type.Integer() }), Type.Null()], { description: 'Null until opensAt' }),
+  shuffle: Type.Union([Type.Object({ seed: Type.String(), at: Timestamp, count: Type.Integer() }), Type.Null()], {
+    description: 'Null until opensAt',
+  }),
 });
 export type RoomState = Static<typeof RoomState>;
 
@@ -41,14 +58,23 @@ export type RoomList = Static<typeof RoomList>;
 export const Admission = Type.Object({ token: Type.String(), expiresAt: Timestamp });
 export type Admission = Static<typeof Admission>;
 
-export const QueueState = Type.Union([Type.Literal('waiting'), Type.Literal('admitted'), Type.Literal('expired'), Type.Literal('left')]);
+export const QueueState = Type.Union([
+  Type.Literal('waiting'),
+  Type.Literal('admitted'),
+  Type.Literal('expired'),
+  Type.Literal('left'),
+]);
 
 export const QueueTicket = Type.Object({
   id: Uuid,
   eventId: Uuid,
   state: QueueState,
-  position: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()], { description: '1 = next; null once admitted, and in the pre-queue until the draw at opensAt' }),
-  estimatedWaitSeconds: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], { description: 'Position over the measured admission rate; null while nothing is measured yet' }),
+  position: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()], {
+    description: '1 = next; null once admitted, and in the pre-queue until the draw at opensAt',
+  }),
+  estimatedWaitSeconds: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], {
+    description: 'Position over the measured admission rate; null while nothing is measured yet',
+  }),
   joinedAt: Timestamp,
   admittedAt: Type.Union([Timestamp, Type.Null()]),
   admission: Type.Union([Admission, Type.Null()]),
@@ -56,7 +82,10 @@ export const QueueTicket = Type.Object({
 export type QueueTicket = Static<typeof QueueTicket>;
 
 /** Edge → actor: where some users of one event stand (a WebSocket subscription or a resync). */
-export const PositionsQuery = Type.Object({ eventId: Uuid, userIds: Type.Array(Uuid, { minItems: 1, maxItems: 2000 }) }, { additionalProperties: false });
+export const PositionsQuery = Type.Object(
+  { eventId: Uuid, userIds: Type.Array(Uuid, { minItems: 1, maxItems: 2000 }) },
+  { additionalProperties: false },
+);
 export type PositionsQuery = Static<typeof PositionsQuery>;
 
 export const UserPosition = Type.Object({
@@ -89,7 +118,7 @@ export const QueueChange = Type.Object({
   eventId: Uuid,
   /** Consecutive per room and thread (one message every tick); a gap or `reset` makes an edge ask for positions again. */
   seq: Type.Integer(),
-  epoch: Type.String({ description: 'The publishing thread\'s run; a new one means a new seq series' }),
+  epoch: Type.String({ description: "The publishing thread's run; a new one means a new seq series" }),
   reset: Type.Boolean({ description: 'Ranks were redrawn (the shuffle) or rebuilt' }),
   /** Ranks that left the waiting line this tick (admitted or gave up), ascending. */
   removed: Type.Array(Type.Integer()),

@@ -10,32 +10,62 @@ import { Page, PageQuery, Timestamp, Uuid } from './common.js';
  * position fan-out (noise outside Evently) and the scheduler's reminder ticks.
  */
 export const WEBHOOK_EVENT_TYPES = [
-  'event.created', 'event.updated', 'event.cancelled', 'booking.confirmed', 'booking.cancelled', 'seats.released',
-  'hold.created', 'hold.expired', 'hold.released', 'hold.confirmed', 'waitlist.joined', 'waitlist.changed', 'price.changed',
+  'event.created',
+  'event.updated',
+  'event.cancelled',
+  'booking.confirmed',
+  'booking.cancelled',
+  'seats.released',
+  'hold.created',
+  'hold.expired',
+  'hold.released',
+  'hold.confirmed',
+  'waitlist.joined',
+  'waitlist.changed',
+  'price.changed',
 ] as const satisfies readonly DomainEventType[];
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
-export const WebhookEventName = Type.Union([...WEBHOOK_EVENT_TYPES, '*'].map((t) => Type.Literal(t)), {
-  description: `A domain event type (${WEBHOOK_EVENT_TYPES.join(', ')}) or * for all of them`,
-});
+export const WebhookEventName = Type.Union(
+  [...WEBHOOK_EVENT_TYPES, '*'].map((t) => Type.Literal(t)),
+  {
+    description: `A domain event type (${WEBHOOK_EVENT_TYPES.join(', ')}) or * for all of them`,
+  },
+);
 const Events = Type.Array(WebhookEventName, { minItems: 1, maxItems: 32, uniqueItems: true });
-const Url = Type.String({ minLength: 8, maxLength: 2000, pattern: '^https?://', description: 'http:// or https:// URL the deliveries are POSTed to' });
+const Url = Type.String({
+  minLength: 8,
+  maxLength: 2000,
+  pattern: '^https?://',
+  description: 'http:// or https:// URL the deliveries are POSTed to',
+});
 const Description = Type.String({ maxLength: 500 });
 
-export const CreateWebhook = Type.Object({
-  url: Url,
-  events: Events,
-  description: Type.Optional(Description),
-}, { additionalProperties: false });
+export const CreateWebhook = Type.Object(
+  {
+    url: Url,
+    events: Events,
+    description: Type.Optional(Description),
+  },
+  { additionalProperties: false },
+);
 export type CreateWebhook = Static<typeof CreateWebhook>;
 
-export const UpdateWebhookBody = Type.Object({
-  url: Type.Optional(Url),
-  events: Type.Optional(Events),
-  description: Type.Optional(Type.Union([Description, Type.Null()])),
-  enabled: Type.Optional(Type.Boolean({ description: 'true enables a disabled endpoint again; its owed deliveries resume' })),
-}, { additionalProperties: false, minProperties: 1 });
-export const UpdateWebhook = Type.Object({ id: Uuid, ...UpdateWebhookBody.properties }, { additionalProperties: false });
+export const UpdateWebhookBody = Type.Object(
+  {
+    url: Type.Optional(Url),
+    events: Type.Optional(Events),
+    description: Type.Optional(Type.Union([Description, Type.Null()])),
+    enabled: Type.Optional(
+      Type.Boolean({ description: 'true enables a disabled endpoint again; its owed deliveries resume' }),
+    ),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export const UpdateWebhook = Type.Object(
+  { id: Uuid, ...UpdateWebhookBody.properties },
+  { additionalProperties: false },
+);
 export type UpdateWebhook = Static<typeof UpdateWebhook>;
 
 export const WebhookRef = Type.Object({ id: Uuid }, { additionalProperties: false });
@@ -47,7 +77,9 @@ export const Webhook = Type.Object({
   events: Type.Array(Type.String()),
   description: Type.Union([Type.String(), Type.Null()]),
   enabled: Type.Boolean(),
-  disabledReason: Type.Union([Type.String(), Type.Null()], { description: 'Why Evently disabled it (gone, failing), or null' }),
+  disabledReason: Type.Union([Type.String(), Type.Null()], {
+    description: 'Why Evently disabled it (gone, failing), or null',
+  }),
   createdAt: Timestamp,
   updatedAt: Timestamp,
 });
@@ -57,7 +89,11 @@ export type Webhook = Static<typeof Webhook>;
 export const WebhookWithSecret = Type.Object({
   ...Webhook.properties,
   secret: Type.String({ pattern: '^whsec_', description: 'Signing secret (whsec_ + base64 key); shown only here' }),
-  previousSecretExpiresAt: Type.Optional(Type.Union([Timestamp, Type.Null()], { description: 'Until then deliveries carry a signature with the previous secret too' })),
+  previousSecretExpiresAt: Type.Optional(
+    Type.Union([Timestamp, Type.Null()], {
+      description: 'Until then deliveries carry a signature with the previous secret too',
+    }),
+  ),
 });
 export type WebhookWithSecret = Static<typeof WebhookWithSecret>;
 
@@ -66,7 +102,12 @@ export type ListWebhooks = Static<typeof ListWebhooks>;
 export const WebhookPage = Page(Webhook);
 export type WebhookPage = Static<typeof WebhookPage>;
 
-export const WebhookDeliveryStatus = Type.Union([Type.Literal('pending'), Type.Literal('delivered'), Type.Literal('failed'), Type.Literal('dead')]);
+export const WebhookDeliveryStatus = Type.Union([
+  Type.Literal('pending'),
+  Type.Literal('delivered'),
+  Type.Literal('failed'),
+  Type.Literal('dead'),
+]);
 
 export const WebhookDelivery = Type.Object({
   id: Uuid,
@@ -75,7 +116,9 @@ export const WebhookDelivery = Type.Object({
   attempts: Type.Integer({ minimum: 0 }),
   lastStatusCode: Type.Union([Type.Integer(), Type.Null()]),
   lastError: Type.Union([Type.String(), Type.Null()]),
-  lastResponse: Type.Union([Type.String(), Type.Null()], { description: 'The start (at most 1 KiB) of the last response body' }),
+  lastResponse: Type.Union([Type.String(), Type.Null()], {
+    description: 'The start (at most 1 KiB) of the last response body',
+  }),
   nextAttemptAt: Type.Union([Timestamp, Type.Null()], { description: 'null once delivered or dead' }),
   deliveredAt: Type.Union([Timestamp, Type.Null()]),
   domainEventId: Uuid,
@@ -85,8 +128,14 @@ export const WebhookDelivery = Type.Object({
 });
 export type WebhookDelivery = Static<typeof WebhookDelivery>;
 
-export const DeliveriesQuery = Type.Object({ ...PageQuery, status: Type.Optional(WebhookDeliveryStatus) }, { additionalProperties: false });
-export const ListWebhookDeliveries = Type.Object({ id: Uuid, ...DeliveriesQuery.properties }, { additionalProperties: false });
+export const DeliveriesQuery = Type.Object(
+  { ...PageQuery, status: Type.Optional(WebhookDeliveryStatus) },
+  { additionalProperties: false },
+);
+export const ListWebhookDeliveries = Type.Object(
+  { id: Uuid, ...DeliveriesQuery.properties },
+  { additionalProperties: false },
+);
 export type ListWebhookDeliveries = Static<typeof ListWebhookDeliveries>;
 export const WebhookDeliveryPage = Page(WebhookDelivery);
 export type WebhookDeliveryPage = Static<typeof WebhookDeliveryPage>;

@@ -9,7 +9,14 @@
 // A registry per supervisor (not the global one): tests run several in one process.
 import type { JetStreamManager } from 'nats';
 import type { Pool } from 'pg';
-import { AggregatorRegistry, Counter, Gauge, Registry, collectDefaultMetrics, register as mainThread } from 'prom-client';
+import {
+  AggregatorRegistry,
+  Counter,
+  Gauge,
+  Registry,
+  collectDefaultMetrics,
+  register as mainThread,
+} from 'prom-client';
 import type { Logger } from '../../platform/logger.js';
 import type { ActorPool } from '../actor-pool.js';
 import { systemGauges } from './system-gauges.js';
@@ -31,10 +38,17 @@ export function supervisorMetrics({ pools, shards, db, jsm, log }: MetricSources
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   // Against the sum of evently_shards_owned over every supervisor: a shard nobody serves.
-  new Gauge({ name: 'evently_shards_total', help: 'Event shards configured (EVENTLY_SHARDS)', registers: [registry] }).set(shards);
+  new Gauge({
+    name: 'evently_shards_total',
+    help: 'Event shards configured (EVENTLY_SHARDS)',
+    registers: [registry],
+  }).set(shards);
   const perPool = (name: string, help: string, read: (pool: ActorPool) => Promise<number | null> | number | null) =>
     new Gauge({
-      name, help, labelNames: ['pool'], registers: [registry],
+      name,
+      help,
+      labelNames: ['pool'],
+      registers: [registry],
       async collect() {
         this.reset();
         for (const pool of pools()) {
@@ -44,12 +58,17 @@ export function supervisorMetrics({ pools, shards, db, jsm, log }: MetricSources
       },
     });
   perPool('evently_pool_threads', 'Actor threads running in the pool', (p) => p.status().threads);
-  perPool('evently_pool_busy', 'Requests in flight on the pool\'s threads', async (p) => (await p.report()).busy);
-  perPool('evently_shards_owned', 'Shards this supervisor holds that the pool serves', (p) => (p.sharded ? p.placement().size : null));
+  perPool('evently_pool_busy', "Requests in flight on the pool's threads", async (p) => (await p.report()).busy);
+  perPool('evently_shards_owned', 'Shards this supervisor holds that the pool serves', (p) =>
+    p.sharded ? p.placement().size : null,
+  );
   // Follows the pools' own count, and starts at 0 so the first restart is an increase.
   const counted = new Map<string, number>();
   new Counter({
-    name: 'evently_actor_restarts_total', help: 'Actor threads replaced after they died', labelNames: ['pool'], registers: [registry],
+    name: 'evently_actor_restarts_total',
+    help: 'Actor threads replaced after they died',
+    labelNames: ['pool'],
+    registers: [registry],
     collect() {
       for (const pool of pools()) {
         const restarts = pool.status().restarts;

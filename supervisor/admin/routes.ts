@@ -5,7 +5,15 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import {
-  DeadLetterIdParam, DeadLettersQuery, DeadLettersReply, DeadLetterView, PoolKindParam, PoolReport, PoolsReply, ScaleRequest, ShardsReply,
+  DeadLetterIdParam,
+  DeadLettersQuery,
+  DeadLettersReply,
+  DeadLetterView,
+  PoolKindParam,
+  PoolReport,
+  PoolsReply,
+  ScaleRequest,
+  ShardsReply,
 } from '../../protocol/index.js';
 import { sendOutcome } from '../../platform/http/problems.js';
 import type { SupervisorControl } from '../control.js';
@@ -29,17 +37,29 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, { c
 
   app.get('/shards', { ...admin, schema: { response: { 200: ShardsReply } } }, () => control.shards());
 
-  app.post('/pools/:kind/restart', { ...admin, schema: { params: PoolKindParam, response: { 200: PoolReport } } },
-    async (request, reply) => sendOutcome(reply, await control.restart(request.params.kind)));
+  app.post(
+    '/pools/:kind/restart',
+    { ...admin, schema: { params: PoolKindParam, response: { 200: PoolReport } } },
+    async (request, reply) => sendOutcome(reply, await control.restart(request.params.kind)),
+  );
 
-  app.post('/pools/:kind/scale', { ...admin, schema: { params: PoolKindParam, body: ScaleRequest, response: { 200: PoolReport } } },
-    async (request, reply) => sendOutcome(reply, await control.scale(request.params.kind, request.body.threads)));
+  app.post(
+    '/pools/:kind/scale',
+    { ...admin, schema: { params: PoolKindParam, body: ScaleRequest, response: { 200: PoolReport } } },
+    async (request, reply) => sendOutcome(reply, await control.scale(request.params.kind, request.body.threads)),
+  );
 
-  app.get('/dead-letters', { ...admin, schema: { querystring: DeadLettersQuery, response: { 200: DeadLettersReply } } },
-    (request) => deadLetters.list(request.query));
+  app.get(
+    '/dead-letters',
+    { ...admin, schema: { querystring: DeadLettersQuery, response: { 200: DeadLettersReply } } },
+    (request) => deadLetters.list(request.query),
+  );
 
-  app.post('/dead-letters/:id/replay', { ...admin, schema: { params: DeadLetterIdParam, response: { 200: DeadLetterView } } },
-    async (request, reply) => sendOutcome(reply, await deadLetters.replay(request.params.id)));
+  app.post(
+    '/dead-letters/:id/replay',
+    { ...admin, schema: { params: DeadLetterIdParam, response: { 200: DeadLetterView } } },
+    async (request, reply) => sendOutcome(reply, await deadLetters.replay(request.params.id)),
+  );
 
   app.post('/drain', { ...admin, schema: { response: { 200: Type.Object({ state: Type.String() }) } } }, async () => {
     await control.drain();

@@ -18,8 +18,14 @@ export interface AdminServer {
   stop(): Promise<void>;
 }
 
-export async function startAdmin(config: Config, deps: AdminDeps, nc: NatsConnection, log: Logger): Promise<AdminServer> {
-  if (!config.jwtSecret) throw new Error('EVENTLY_JWT_SECRET must be set: the admin endpoint checks admin tokens with it');
+export async function startAdmin(
+  config: Config,
+  deps: AdminDeps,
+  nc: NatsConnection,
+  log: Logger,
+): Promise<AdminServer> {
+  if (!config.jwtSecret)
+    throw new Error('EVENTLY_JWT_SECRET must be set: the admin endpoint checks admin tokens with it');
   const app = Fastify({
     loggerInstance: log.child({ admin: true }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: log.level !== 'debug' && log.level !== 'trace' }),
@@ -27,7 +33,10 @@ export async function startAdmin(config: Config, deps: AdminDeps, nc: NatsConnec
   installValidation(app);
   installProblems(app);
   // Admin tokens die with their user here too: the same account check as the edge's.
-  const states = new AccountStates(new Broker(nc, config.shards, config.brokerTimeoutMs, undefined, config.identityKey), config.tokenCheckTtlMs);
+  const states = new AccountStates(
+    new Broker(nc, config.shards, config.brokerTimeoutMs, undefined, config.identityKey),
+    config.tokenCheckTtlMs,
+  );
   states.listen(nc);
   app.addHook('onClose', async () => states.close());
   await app.register(auth, { secret: config.jwtSecret, ttlSeconds: config.jwtTtl, states });

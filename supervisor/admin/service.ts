@@ -9,7 +9,12 @@ import type { SupervisorControl } from '../control.js';
 
 export const SERVICE_VERSION = '1.0.0';
 
-export async function startAdminService(nc: NatsConnection, control: SupervisorControl, me: MemberValue, log: Logger): Promise<Service> {
+export async function startAdminService(
+  nc: NatsConnection,
+  control: SupervisorControl,
+  me: MemberValue,
+  log: Logger,
+): Promise<Service> {
   const service = await nc.services.add({
     name: SUPERVISOR_SERVICE,
     version: SERVICE_VERSION,
@@ -19,13 +24,18 @@ export async function startAdminService(nc: NatsConnection, control: SupervisorC
   // The services API only catches synchronous throws: answer async work here.
   const answer = (read: () => Promise<unknown>) => (err: Error | null, msg: ServiceMsg) => {
     if (err) return;
-    read().then((value) => msg.respond(JSON.stringify(value)), (readErr: unknown) => {
-      log.warn({ err: readErr, subject: msg.subject }, 'admin service request failed');
-      msg.respondError(500, readErr instanceof Error ? readErr.message : String(readErr));
-    });
+    read().then(
+      (value) => msg.respond(JSON.stringify(value)),
+      (readErr: unknown) => {
+        log.warn({ err: readErr, subject: msg.subject }, 'admin service request failed');
+        msg.respondError(500, readErr instanceof Error ? readErr.message : String(readErr));
+      },
+    );
   };
   service.addEndpoint('pools', { subject: adminSubject(me.id, 'pools'), handler: answer(() => control.report()) });
   service.addEndpoint('shards', { subject: adminSubject(me.id, 'shards'), handler: answer(() => control.shards()) });
-  void service.stopped.then((err) => { if (err) log.error({ err }, 'admin NATS service stopped'); });
+  void service.stopped.then((err) => {
+    if (err) log.error({ err }, 'admin NATS service stopped');
+  });
   return service;
 }

@@ -49,10 +49,18 @@ async function oneAtATime(db: pg.Pool, work: () => Promise<void>): Promise<void>
 function connected(backend: AgendaBackend): AgendaBackend {
   return {
     name: backend.name,
-    get repository() { return backend.repository; },
-    get notificationChannel() { return backend.notificationChannel; },
-    get logger() { return backend.logger; },
-    get ownsConnection() { return backend.ownsConnection; },
+    get repository() {
+      return backend.repository;
+    },
+    get notificationChannel() {
+      return backend.notificationChannel;
+    },
+    get logger() {
+      return backend.logger;
+    },
+    get ownsConnection() {
+      return backend.ownsConnection;
+    },
     connect: async () => undefined,
     disconnect: () => backend.disconnect(),
   };
@@ -65,7 +73,10 @@ function connected(backend: AgendaBackend): AgendaBackend {
  */
 export async function connectBackend(config: Config, agendaDb: pg.Pool, log: Logger): Promise<SchedulerBackend> {
   if (config.mongoUrl) {
-    const backend = new MongoBackend({ address: config.mongoUrl, options: { serverSelectionTimeoutMS: MONGO_SELECTION_MS } });
+    const backend = new MongoBackend({
+      address: config.mongoUrl,
+      options: { serverSelectionTimeoutMS: MONGO_SELECTION_MS },
+    });
     try {
       await backend.connect();
     } catch (err) {

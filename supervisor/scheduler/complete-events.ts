@@ -16,7 +16,9 @@ async function complete({ db, config }: JobContext, eventId: string, requestId: 
     const row = await lockEvent(client, eventId);
     if (!row || row.status !== 'scheduled' || !row.ended) return false;
     const after = await writeEvent(client, row, { set: { status: 'completed' } });
-    await recordEvents(client, config.shards, [domainEvent('event.updated', changeOf(after, requestId), toEvent(after))]);
+    await recordEvents(client, config.shards, [
+      domainEvent('event.updated', changeOf(after, requestId), toEvent(after)),
+    ]);
     return true;
   });
 }
@@ -28,7 +30,9 @@ export async function completePastEvents(ctx: JobContext): Promise<void> {
   for (;;) {
     const { rows } = await ctx.db.query<{ id: string }>(
       `SELECT id FROM events WHERE status = 'scheduled' AND coalesce(ends_at, starts_at) <= now() AND NOT (id = ANY($1::uuid[]))
-       ORDER BY coalesce(ends_at, starts_at) LIMIT ${BATCH}`, [failed]);
+       ORDER BY coalesce(ends_at, starts_at) LIMIT ${BATCH}`,
+      [failed],
+    );
     for (const { id } of rows) {
       // One event that cannot be completed now does not hold up the others.
       const done = await complete(ctx, id, requestId).catch((err: unknown) => {
@@ -41,5 +45,6 @@ export async function completePastEvents(ctx: JobContext): Promise<void> {
     if (rows.length < BATCH) break;
   }
   if (completed > 0) ctx.log.info({ completed }, 'past events marked completed');
-  if (failed.length > 0) throw new Error(`${failed.length} past events could not be marked completed (first: ${failed[0]})`);
+  if (failed.length > 0)
+    throw new Error(`${failed.length} past events could not be marked completed (first: ${failed[0]})`);
 }

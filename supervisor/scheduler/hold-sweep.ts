@@ -16,14 +16,22 @@ export async function sweepHolds({ db, broker, log }: JobContext): Promise<void>
   } finally {
     client.release();
   }
-  const outcomes = await Promise.all(eventIds.map(async (eventId) =>
-    ({ eventId, outcome: await broker.call(waitlist.expireHolds, { eventId }, { requestId: `hold-sweep-${eventId}` }) })));
+  const outcomes = await Promise.all(
+    eventIds.map(async (eventId) => ({
+      eventId,
+      outcome: await broker.call(waitlist.expireHolds, { eventId }, { requestId: `hold-sweep-${eventId}` }),
+    })),
+  );
   const expired = outcomes.reduce((n, { outcome }) => n + (outcome.ok ? outcome.value.expired : 0), 0);
   if (expired > 0) log.info({ expired, events: eventIds.length }, 'hold sweep expired holds whose timer was lost');
   // One event's failure does not stop the others; the run still counts as failed, and the next one retries.
-  const failed = outcomes.flatMap(({ eventId, outcome }) => (outcome.ok ? [] : [{ eventId, code: outcome.code, detail: outcome.detail }]));
+  const failed = outcomes.flatMap(({ eventId, outcome }) =>
+    outcome.ok ? [] : [{ eventId, code: outcome.code, detail: outcome.detail }],
+  );
   const [first] = failed;
   if (first) {
-    throw new Error(`holds of ${failed.length} of ${eventIds.length} events were not expired (first: ${first.eventId} ${first.code} ${first.detail})`);
+    throw new Error(
+      `holds of ${failed.length} of ${eventIds.length} events were not expired (first: ${first.eventId} ${first.code} ${first.detail})`,
+    );
   }
 }

@@ -19,7 +19,11 @@ const duration = new Histogram({
 });
 
 /** The job body, timed and counted; a failure is logged and rethrown so Agenda records it. */
-export function measured<A extends unknown[]>(job: string, log: Logger, body: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
+export function measured<A extends unknown[]>(
+  job: string,
+  log: Logger,
+  body: (...args: A) => Promise<void>,
+): (...args: A) => Promise<void> {
   return async (...args) => {
     const stop = duration.startTimer({ job_name: job });
     try {

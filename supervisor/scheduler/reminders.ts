@@ -27,7 +27,11 @@ export interface ReminderData {
 
 /** The durable consumer that keeps reminder jobs in line with events. */
 export const REMINDER_CONSUMER = 'scheduler';
-export const REMINDER_TRIGGERS = ['event.created', 'event.updated', 'event.cancelled'] as const satisfies readonly DomainEventType[];
+export const REMINDER_TRIGGERS = [
+  'event.created',
+  'event.updated',
+  'event.cancelled',
+] as const satisfies readonly DomainEventType[];
 
 /**
  * Brings the event's reminder jobs in line with its row as it is now, not as
@@ -40,19 +44,27 @@ export async function syncReminders({ db, agenda, log }: JobContext, event: Doma
   await inTransaction(db, async (client) => {
     if (!(await appliedOnce(client, REMINDER_CONSUMER, event.id))) return;
     await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [SCHEDULER_LOCK_CLASS, event.eventId]);
-    const { rows } = await client.query<{ status: string; starts_at: Date }>('SELECT status, starts_at FROM events WHERE id = $1', [event.eventId]);
+    const { rows } = await client.query<{ status: string; starts_at: Date }>(
+      'SELECT status, starts_at FROM events WHERE id = $1',
+      [event.eventId],
+    );
     const [row] = rows;
     const startsAt = row?.status === 'scheduled' ? row.starts_at : null;
     // The connection idles while Agenda writes; one dropped meanwhile emits 'error', which must
     // not end the process (the next statement fails, the event is redelivered).
-    const dropped = (err: Error) => log.warn({ err, eventId: event.eventId }, 'connection lost while scheduling reminders');
+    const dropped = (err: Error) =>
+      log.warn({ err, eventId: event.eventId }, 'connection lost while scheduling reminders');
     client.on('error', dropped);
     try {
       for (const [window, before] of Object.entries(REMINDER_WINDOWS) as [ReminderWindow, number][]) {
         const at = startsAt ? new Date(startsAt.getTime() - before) : null;
         if (startsAt && at && at.getTime() > Date.now()) {
           const data: ReminderData = { eventId: event.eventId, window, startsAt: startsAt.toISOString() };
-          await agenda.create(JOB.eventReminder, data).unique({ 'data.eventId': data.eventId, 'data.window': window }).schedule(at).save();
+          await agenda
+            .create(JOB.eventReminder, data)
+            .unique({ 'data.eventId': data.eventId, 'data.window': window })
+            .schedule(at)
+            .save();
         } else {
           await agenda.cancel({ name: JOB.eventReminder, data: { eventId: event.eventId, window } });
         }
@@ -72,19 +84,33 @@ export type ReminderResult = 'announced' | 'stale' | 'nobody-booked' | 'announce
  * job was made for, has not started, and has confirmed bookings to remind.
  * FOR SHARE keeps an edit or a cancellation from committing in between.
  */
-export async function announceReminder({ db, config }: JobContext, { eventId, window, startsAt }: ReminderData): Promise<ReminderResult> {
+export async function announceReminder(
+  { db, config }: JobContext,
+  { eventId, window, startsAt }: ReminderData,
+): Promise<ReminderResult> {
   return inTransaction(db, async (client) => {
     const { rows } = await client.query<ReminderRow>(
       `SELECT capacity, available, held, set_aside, price, status, version, starts_at, starts_at <= now() AS started
-       FROM events WHERE id = $1 FOR SHARE`, [eventId]);
+       FROM events WHERE id = $1 FOR SHARE`,
+      [eventId],
+    );
     const row = rows[0];
     if (!row || row.status !== 'scheduled' || row.started || row.starts_at.toISOString() !== startsAt) return 'stale';
-    const booked = await client.query(`SELECT 1 FROM bookings WHERE event_id = $1 AND status = 'confirmed' LIMIT 1`, [eventId]);
+    const booked = await client.query(`SELECT 1 FROM bookings WHERE event_id = $1 AND status = 'confirmed' LIMIT 1`, [
+      eventId,
+    ]);
     if (booked.rowCount === 0) return 'nobody-booked';
     const claimed = await client.query(
-      'INSERT INTO reminders_sent (event_id, reminder_window, starts_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [eventId, window, startsAt]);
+      'INSERT INTO reminders_sent (event_id, reminder_window, starts_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
+      [eventId, window, startsAt],
+    );
     if (claimed.rowCount === 0) return 'announced-before';
-    const change = { eventId, version: row.version, availability: availabilityOf(row), requestId: `reminder-${window}-${eventId}` };
+    const change = {
+      eventId,
+      version: row.version,
+      availability: availabilityOf(row),
+      requestId: `reminder-${window}-${eventId}`,
+    };
     await recordEvents(client, config.shards, [domainEvent('event.reminder', change, { window, startsAt })]);
     return 'announced';
   });

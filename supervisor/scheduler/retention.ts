@@ -18,7 +18,9 @@ async function deleteInBatches({ db }: JobContext, table: string, column: string
   let deleted = 0;
   for (;;) {
     const { rowCount } = await db.query(
-      `DELETE FROM ${table} WHERE ctid = ANY(ARRAY(SELECT ctid FROM ${table} WHERE ${column} < $1 LIMIT ${BATCH}))`, [cutoff]);
+      `DELETE FROM ${table} WHERE ctid = ANY(ARRAY(SELECT ctid FROM ${table} WHERE ${column} < $1 LIMIT ${BATCH}))`,
+      [cutoff],
+    );
     deleted += rowCount ?? 0;
     if ((rowCount ?? 0) < BATCH) return deleted;
   }
@@ -29,5 +31,6 @@ export async function cleanRetention(ctx: JobContext): Promise<void> {
   const consumedEvents = await deleteInBatches(ctx, 'consumed_events', 'consumed_at', cutoff);
   const remindersSent = await deleteInBatches(ctx, 'reminders_sent', 'starts_at', cutoff);
   const checkinNonces = await deleteInBatches(ctx, 'checkin_nonces', 'created_at', cutoff);
-  if (consumedEvents + remindersSent + checkinNonces > 0) ctx.log.info({ consumedEvents, remindersSent, checkinNonces, cutoff }, 'retention clean-up deleted old rows');
+  if (consumedEvents + remindersSent + checkinNonces > 0)
+    ctx.log.info({ consumedEvents, remindersSent, checkinNonces, cutoff }, 'retention clean-up deleted old rows');
 }

@@ -18,7 +18,13 @@ import type { JobContext } from './context.js';
 import { JOB, type JobName } from './job-names.js';
 import { RECURRING_JOBS } from './jobs.js';
 import { measured } from './metrics.js';
-import { announceReminder, REMINDER_CONSUMER, REMINDER_TRIGGERS, syncReminders, type ReminderData } from './reminders.js';
+import {
+  announceReminder,
+  REMINDER_CONSUMER,
+  REMINDER_TRIGGERS,
+  syncReminders,
+  type ReminderData,
+} from './reminders.js';
 import { natsOptions } from '../../platform/nats-connect.js';
 
 /**
@@ -44,18 +50,35 @@ export interface Scheduler {
 }
 
 /** Defines a job counted and timed by the metrics, renewing its lock while it runs. */
-function define<D>(agenda: Agenda, name: JobName, log: Logger, renewMs: number, body: (job: Job<D>) => Promise<void>, options = {}): void {
-  agenda.define<D>(name, measured(name, log, async (job: Job<D>) => {
-    const renew = setInterval(() => { job.touch().catch((err: unknown) => log.warn({ err, job: name }, 'could not renew a job lock')); }, renewMs);
-    try {
-      await body(job);
-    } finally {
-      clearInterval(renew);
-    }
-  }), options);
+function define<D>(
+  agenda: Agenda,
+  name: JobName,
+  log: Logger,
+  renewMs: number,
+  body: (job: Job<D>) => Promise<void>,
+  options = {},
+): void {
+  agenda.define<D>(
+    name,
+    measured(name, log, async (job: Job<D>) => {
+      const renew = setInterval(() => {
+        job.touch().catch((err: unknown) => log.warn({ err, job: name }, 'could not renew a job lock'));
+      }, renewMs);
+      try {
+        await body(job);
+      } finally {
+        clearInterval(renew);
+      }
+    }),
+    options,
+  );
 }
 
-export async function startScheduler(config: Config, baseLog: Logger, name = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`): Promise<Scheduler> {
+export async function startScheduler(
+  config: Config,
+  baseLog: Logger,
+  name = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+): Promise<Scheduler> {
   if (!config.natsUrl) throw new Error('NATS_URL must be set');
   const log = baseLog.child({ scheduler: name });
   const db = openPostgres(config, log, 6);
@@ -63,29 +86,55 @@ export async function startScheduler(config: Config, baseLog: Logger, name = `${
   const redis = openRedis(config, log);
   const closers: (() => Promise<unknown>)[] = [() => db.end(), () => agendaDb.end(), async () => redis.disconnect()];
   const close = async () => {
-    for (const step of closers.splice(0).reverse()) await step().catch((err: unknown) => log.warn({ err }, 'scheduler stop step failed'));
+    for (const step of closers.splice(0).reverse())
+      await step().catch((err: unknown) => log.warn({ err }, 'scheduler stop step failed'));
   };
   try {
-    const nc = await connect(natsOptions(config, 'supervisor', { name: 'evently-scheduler', maxReconnectAttempts: -1 }));
+    const nc = await connect(
+      natsOptions(config, 'supervisor', { name: 'evently-scheduler', maxReconnectAttempts: -1 }),
+    );
     closers.push(() => nc.drain());
     const { backend, kind } = await connectBackend(config, agendaDb, log);
     closers.push(() => backend.disconnect());
     const agenda = new Agenda({
-      backend, name, processEvery: config.schedulerPollMs, defaultLockLifetime: LOCK_POLLS * config.schedulerPollMs, removeOnComplete: true,
+      backend,
+      name,
+      processEvery: config.schedulerPollMs,
+      defaultLockLifetime: LOCK_POLLS * config.schedulerPollMs,
+      removeOnComplete: true,
     });
     agenda.on('error', (err) => log.warn({ err }, 'scheduler store error'));
-    const ctx: JobContext = { config, log, db, redis, broker: new Broker(nc, config.shards, config.brokerTimeoutMs), agenda };
+    const ctx: JobContext = {
+      config,
+      log,
+      db,
+      redis,
+      broker: new Broker(nc, config.shards, config.brokerTimeoutMs),
+      agenda,
+    };
 
-    define<ReminderData>(agenda, JOB.eventReminder, log, config.schedulerPollMs, async (job) => {
-      const result = await announceReminder(ctx, job.attrs.data);
-      log.info({ ...job.attrs.data, result }, 'event reminder');
-    }, { backoff: REMINDER_RETRY });
-    for (const job of RECURRING_JOBS) define(agenda, job.name, log, config.schedulerPollMs, () => job.run(ctx), { concurrency: 1 });
+    define<ReminderData>(
+      agenda,
+      JOB.eventReminder,
+      log,
+      config.schedulerPollMs,
+      async (job) => {
+        const result = await announceReminder(ctx, job.attrs.data);
+        log.info({ ...job.attrs.data, result }, 'event reminder');
+      },
+      { backoff: REMINDER_RETRY },
+    );
+    for (const job of RECURRING_JOBS)
+      define(agenda, job.name, log, config.schedulerPollMs, () => job.run(ctx), { concurrency: 1 });
 
     // Jobs this instance is running (other supervisors' job events arrive flagged remote).
     const running = new Set<string>();
-    agenda.on('start', (job, remote) => { if (!remote) running.add(String(job.attrs._id)); });
-    agenda.on('complete', (job, remote) => { if (!remote) running.delete(String(job.attrs._id)); });
+    agenda.on('start', (job, remote) => {
+      if (!remote) running.add(String(job.attrs._id));
+    });
+    agenda.on('complete', (job, remote) => {
+      if (!remote) running.delete(String(job.attrs._id));
+    });
     await agenda.start();
     closers.push(async () => {
       // Jobs it has locked but not started are handed back at once; those running may finish.
@@ -95,7 +144,9 @@ export async function startScheduler(config: Config, baseLog: Logger, name = `${
     for (const job of RECURRING_JOBS) await agenda.every(job.every(config), job.name);
 
     const allShards = Array.from({ length: config.shards }, (_, shard) => shard);
-    const consumer = await consumeShards(nc, REMINDER_CONSUMER, allShards, REMINDER_TRIGGERS, log, (event) => syncReminders(ctx, event));
+    const consumer = await consumeShards(nc, REMINDER_CONSUMER, allShards, REMINDER_TRIGGERS, log, (event) =>
+      syncReminders(ctx, event),
+    );
     closers.push(() => consumer.stop());
     log.info({ backend: kind, jobs: RECURRING_JOBS.map((j) => j.name) }, 'scheduler running');
 

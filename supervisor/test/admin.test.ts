@@ -13,7 +13,11 @@ import { eventuallyValue } from '../../ops/testing/eventually.js';
 import { bookingStream, emptyStreamResult } from '../../ops/testing/servers.js';
 
 let t: TestSystem;
-let admin: (method: string, path: string, opts?: { token?: string | null; body?: unknown }) => Promise<{ status: number; type: string; body: any }>;
+let admin: (
+  method: string,
+  path: string,
+  opts?: { token?: string | null; body?: unknown },
+) => Promise<{ status: number; type: string; body: any }>;
 
 before(async () => {
   t = await startTestSystem();
@@ -23,20 +27,38 @@ before(async () => {
     const token = opts.token === undefined ? t.adminToken : opts.token;
     if (token) headers.authorization = `Bearer ${token}`;
     if (opts.body !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(base + path, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body) });
+    const res = await fetch(base + path, {
+      method,
+      headers,
+      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+    });
     const text = await res.text();
-    return { status: res.status, type: res.headers.get('content-type') ?? '', body: text.startsWith('{') ? JSON.parse(text) : text };
+    return {
+      status: res.status,
+      type: res.headers.get('content-type') ?? '',
+      body: text.startsWith('{') ? JSON.parse(text) : text,
+    };
   };
 });
-after(async () => { await t?.stop(); });
+after(async () => {
+  await t?.stop();
+});
 
 const pool = (reply: { body: { pools: PoolReport[] } }, kind: string) => reply.body.pools.find((p) => p.kind === kind)!;
 const everyShardServedOnce = (p: PoolReport, shards: number) =>
-  assert.deepEqual(p.slots.flatMap((s) => s.shards).sort((a, b) => a - b), Array.from({ length: shards }, (_, i) => i));
+  assert.deepEqual(
+    p.slots.flatMap((s) => s.shards).sort((a, b) => a - b),
+    Array.from({ length: shards }, (_, i) => i),
+  );
 
 test('when the admin routes are called without an admin token, then they answer 401 or 403 as problem+json', async () => {
   const [user] = await t.registerUsers(1, 'not-admin');
-  for (const [method, path] of [['GET', '/pools'], ['GET', '/shards'], ['POST', '/pools/inventory/restart'], ['POST', '/drain']] as const) {
+  for (const [method, path] of [
+    ['GET', '/pools'],
+    ['GET', '/shards'],
+    ['POST', '/pools/inventory/restart'],
+    ['POST', '/drain'],
+  ] as const) {
     const anonymous = await admin(method, path, { token: null });
     assert.equal(anonymous.status, 401, `${method} ${path}`);
     assert.equal(anonymous.body.code, 'UNAUTHENTICATED');
@@ -49,10 +71,14 @@ test('when the admin routes are called without an admin token, then they answer 
 
 test('when GET /pools is asked, then every pool shows its threads, load, restarts and the shards it serves', async () => {
   // A thread that does not answer its load report at once shows busy null; on a loaded machine, ask again.
-  const reply = await eventuallyValue('every inventory thread reporting its load', async () => {
-    const r = await admin('GET', '/pools');
-    return pool(r, 'inventory').busy === null ? undefined : r;
-  }, 60_000);
+  const reply = await eventuallyValue(
+    'every inventory thread reporting its load',
+    async () => {
+      const r = await admin('GET', '/pools');
+      return pool(r, 'inventory').busy === null ? undefined : r;
+    },
+    60_000,
+  );
   assert.equal(reply.status, 200);
   assert.equal(reply.body.state, 'running');
   assert.equal(reply.body.supervisor.pid, process.pid);
@@ -68,13 +94,26 @@ test('when GET /pools is asked, then every pool shows its threads, load, restart
 });
 
 test('when GET /shards is asked, then each shard names this supervisor, the thread serving it and the lease age', async () => {
-  const threads = new Set(t.system.supervisor.pools.inventory.status().slots.map((s) => s.threadId).filter((id) => id !== null));
+  const threads = new Set(
+    t.system.supervisor.pools.inventory
+      .status()
+      .slots.map((s) => s.threadId)
+      .filter((id) => id !== null),
+  );
   // The placement reaches a lease with its next renewal: wait for that state, not for a time.
-  const reply = await eventuallyValue('every lease naming a live inventory thread', async () => {
-    const r = await admin('GET', '/shards');
-    return r.body.shards?.every((s: { owner: { pools: { inventory?: { thread: number } } } | null }) =>
-      s.owner !== null && threads.has(s.owner.pools.inventory?.thread ?? -1)) ? r : undefined;
-  }, 60_000);
+  const reply = await eventuallyValue(
+    'every lease naming a live inventory thread',
+    async () => {
+      const r = await admin('GET', '/shards');
+      return r.body.shards?.every(
+        (s: { owner: { pools: { inventory?: { thread: number } } } | null }) =>
+          s.owner !== null && threads.has(s.owner.pools.inventory?.thread ?? -1),
+      )
+        ? r
+        : undefined;
+    },
+    60_000,
+  );
   assert.equal(reply.status, 200);
   assert.equal(reply.body.shards.length, t.system.config.shards);
   assert.equal(reply.body.members.length, 1);
@@ -89,7 +128,10 @@ test('when GET /shards is asked, then each shard names this supervisor, the thre
 test('when /metrics is scraped, then pool threads, busy and restarts are there per pool, without a token', async () => {
   const reply = await admin('GET', '/metrics', { token: null });
   assert.equal(reply.status, 200);
-  assert.match(reply.body, new RegExp(`evently_pool_threads\\{pool="inventory"\\} ${t.system.config.inventoryThreads}`));
+  assert.match(
+    reply.body,
+    new RegExp(`evently_pool_threads\\{pool="inventory"\\} ${t.system.config.inventoryThreads}`),
+  );
   assert.match(reply.body, /evently_actor_restarts_total\{pool="identity"\} 0/);
   assert.match(reply.body, new RegExp(`evently_shards_owned\\{pool="inventory"\\} ${t.system.config.shards}`));
   assert.match(reply.body, /evently_pool_busy\{pool="inventory"\} 0/);
@@ -115,7 +157,12 @@ test('when the inventory pool is scaled up and down, then the shards are re-plan
     assert.equal(reply.body.threads, threads);
     assert.equal(reply.body.slots.length, threads);
     everyShardServedOnce(reply.body, t.system.config.shards);
-    for (const e of events) assert.equal((await t.api('GET', `/v1/events/${e.id}`)).status, 200, `shard ${shardOf(e.id, t.system.config.shards)} with ${threads} threads`);
+    for (const e of events)
+      assert.equal(
+        (await t.api('GET', `/v1/events/${e.id}`)).status,
+        200,
+        `shard ${shardOf(e.id, t.system.config.shards)} with ${threads} threads`,
+      );
   }
   assert.equal((await t.api('GET', '/readyz')).status, 200);
 });
@@ -129,8 +176,16 @@ test('when the inventory pool is restarted during a stream of bookings, then eve
   let restarted!: (value: unknown) => void;
   const live = emptyStreamResult();
   const stream = bookingStream({
-    url: t.url, eventId: event.id, users, perUser: 1_000, pauseMs: 0, label: 'rolling',
-    until: new Promise((resolve) => { restarted = resolve; }), result: live,
+    url: t.url,
+    eventId: event.id,
+    users,
+    perUser: 1_000,
+    pauseMs: 0,
+    label: 'rolling',
+    until: new Promise((resolve) => {
+      restarted = resolve;
+    }),
+    result: live,
   });
   await eventuallyValue('bookings flowing', () => (live.created.length >= users.length ? true : undefined), 60_000);
   const createdBefore = live.created.length;
@@ -138,7 +193,9 @@ test('when the inventory pool is restarted during a stream of bookings, then eve
   const createdDuring = live.created.length - createdBefore;
   restarted(null);
   const result = await stream;
-  ctx.diagnostic(`${result.ordered} orders, ${createdDuring} booked during the restart, ${result.failed} 5xx or unanswered attempts`);
+  ctx.diagnostic(
+    `${result.ordered} orders, ${createdDuring} booked during the restart, ${result.failed} 5xx or unanswered attempts`,
+  );
 
   assert.equal(restart.status, 200);
   assert.equal(restart.body.restarts, 0, 'a rolling restart is not a crash');
@@ -149,7 +206,10 @@ test('when the inventory pool is restarted during a stream of bookings, then eve
   assert.deepEqual([...result.refused], [], 'nothing refused');
   assert.equal(result.created.length, result.ordered, 'every order booked');
   assert.equal(result.failed, 0, 'no request failed: the old threads drained while the new ones served');
-  const { rows } = await t.db.query(`SELECT count(*)::int AS n FROM bookings WHERE event_id = $1 AND status = 'confirmed' AND id = ANY($2::uuid[])`, [event.id, result.created]);
+  const { rows } = await t.db.query(
+    `SELECT count(*)::int AS n FROM bookings WHERE event_id = $1 AND status = 'confirmed' AND id = ANY($2::uuid[])`,
+    [event.id, result.created],
+  );
   assert.equal(rows[0].n, result.created.length, 'every 201 is stored');
   const ledger = await readSeatLedger(t.db, event.id);
   assert.equal(ledger.confirmed, result.created.length, 'and nothing else');
@@ -163,9 +223,13 @@ test('when the NATS service is discovered, then $SRV.PING finds the supervisor a
     const identity = ping.json<{ name: string; metadata: Record<string, string> }>();
     assert.equal(identity.name, SUPERVISOR_SERVICE);
     assert.equal(identity.metadata.supervisor, t.system.supervisor.leases.me.id);
-    const stats = (await nc.request(`$SRV.STATS.${SUPERVISOR_SERVICE}`, '', { timeout: 10_000 })).json<{ endpoints: { name: string }[] }>();
+    const stats = (await nc.request(`$SRV.STATS.${SUPERVISOR_SERVICE}`, '', { timeout: 10_000 })).json<{
+      endpoints: { name: string }[];
+    }>();
     assert.deepEqual(stats.endpoints.map((e) => e.name).sort(), ['pools', 'shards']);
-    const pools = (await nc.request(adminSubject(identity.metadata.supervisor, 'pools'), '', { timeout: 10_000 })).json<{ pools: PoolReport[] }>();
+    const pools = (
+      await nc.request(adminSubject(identity.metadata.supervisor, 'pools'), '', { timeout: 10_000 })
+    ).json<{ pools: PoolReport[] }>();
     assert.equal(pools.pools.find((p) => p.kind === 'inventory')?.shardsOwned?.length, t.system.config.shards);
   } finally {
     await nc.close();
@@ -180,7 +244,10 @@ test('when the supervisor is drained, then it hands back every lease, its thread
   assert.equal(pools.body.state, 'drained');
   for (const p of pools.body.pools) assert.equal(p.threads, 0, p.kind);
   const shards = await admin('GET', '/shards');
-  assert.ok(shards.body.shards.every((s: { owner: unknown }) => s.owner === null), 'no lease held');
+  assert.ok(
+    shards.body.shards.every((s: { owner: unknown }) => s.owner === null),
+    'no lease held',
+  );
   assert.deepEqual(shards.body.members, [], 'no longer announced');
   assert.equal((await t.api('GET', '/readyz')).status, 503);
   assert.equal((await admin('POST', '/pools/inventory/restart')).status, 503, 'a drained supervisor changes nothing');

@@ -10,8 +10,12 @@ import { eventuallyValue } from '../../ops/testing/eventually.js';
 import { startTestSystem, type Reply, type TestSystem } from '../../ops/testing/harness.js';
 
 let t: TestSystem;
-before(async () => { t = await startTestSystem({ brokerTimeoutMs: 1500 }); });
-after(async () => { await t?.stop(); });
+before(async () => {
+  t = await startTestSystem({ brokerTimeoutMs: 1500 });
+});
+after(async () => {
+  await t?.stop();
+});
 
 const RETRYABLE = new Set([0, 503, 504]);
 
@@ -28,11 +32,19 @@ test('when the thread owning a hot event dies mid-sale, then its shards come bac
   const buy = async (token: string, key: string): Promise<Reply> => {
     let last: Reply = { status: 0, headers: new Headers(), body: null };
     for (let attempt = 0; attempt < 60; attempt++) {
-      last = await t.api('POST', `/v1/events/${event.id}/bookings`, { token, body: { quantity: 1 }, headers: { 'idempotency-key': key } })
+      last = await t
+        .api('POST', `/v1/events/${event.id}/bookings`, {
+          token,
+          body: { quantity: 1 },
+          headers: { 'idempotency-key': key },
+        })
         .catch(() => ({ status: 0, headers: new Headers(), body: null }));
       const final = last.status === 201 || (last.status === 409 && last.body?.code !== 'BOOKING_IN_PROGRESS');
       if (final) return last;
-      assert.ok(RETRYABLE.has(last.status) || last.body?.code === 'BOOKING_IN_PROGRESS', `unexpected ${last.status} ${JSON.stringify(last.body)}`);
+      assert.ok(
+        RETRYABLE.has(last.status) || last.body?.code === 'BOOKING_IN_PROGRESS',
+        `unexpected ${last.status} ${JSON.stringify(last.body)}`,
+      );
       await sleep(100);
     }
     return last;
@@ -55,13 +67,18 @@ test('when the thread owning a hot event dies mid-sale, then its shards come bac
   const created = results.filter((r) => r.status === 201);
   const refused = results.filter((r) => r.status === 409);
   assert.equal(created.length + refused.length, users.length, 'every client got a final answer');
-  assert.ok(refused.every((r) => r.body.code === 'SOLD_OUT'), 'refusals are only SOLD_OUT');
+  assert.ok(
+    refused.every((r) => r.body.code === 'SOLD_OUT'),
+    'refusals are only SOLD_OUT',
+  );
   assert.equal(created.length, capacity);
 
   const ids = created.map((r) => r.body.id as string);
   assert.equal(new Set(ids).size, ids.length);
   const { rows } = await t.db.query(
-    `SELECT count(*)::int AS stored, count(DISTINCT user_id)::int AS users FROM bookings WHERE event_id = $1 AND status = 'confirmed'`, [event.id]);
+    `SELECT count(*)::int AS stored, count(DISTINCT user_id)::int AS users FROM bookings WHERE event_id = $1 AND status = 'confirmed'`,
+    [event.id],
+  );
   assert.equal(rows[0].stored, capacity, 'no booking beyond the 201s (no double booking on retry)');
   assert.equal(rows[0].users, capacity, 'one booking per user');
   const { rows: found } = await t.db.query('SELECT count(*)::int AS n FROM bookings WHERE id = ANY($1::uuid[])', [ids]);
@@ -86,11 +103,18 @@ test('when the inventory pool stops gracefully during a sale, then requests in f
   const redis = new Redis(t.system.config.redisUrl);
   await redis.set(lockKey(users[0].id, event.id), 'elsewhere', 'PX', 500);
   redis.disconnect();
-  const book = (u: { token: string }) => t.api('POST', `/v1/events/${event.id}/bookings`, { token: u.token, body: { quantity: 1 } });
+  const book = (u: { token: string }) =>
+    t.api('POST', `/v1/events/${event.id}/bookings`, { token: u.token, body: { quantity: 1 } });
   let firstSettled = false;
-  const first = book(users[0]).finally(() => { firstSettled = true; });
+  const first = book(users[0]).finally(() => {
+    firstSettled = true;
+  });
   const pool = t.system.supervisor.pools.inventory;
-  await eventuallyValue('the first booking inside the actor', async () => (firstSettled || ((await pool.report()).busy ?? 0) >= 1 ? true : undefined), 60_000);
+  await eventuallyValue(
+    'the first booking inside the actor',
+    async () => (firstSettled || ((await pool.report()).busy ?? 0) >= 1 ? true : undefined),
+    60_000,
+  );
   const sale = [first, ...users.slice(1).map(book)];
   await pool.stop();
   const results = await Promise.all(sale);
@@ -99,14 +123,26 @@ test('when the inventory pool stops gracefully during a sale, then requests in f
   const statuses = new Set(results.map((r) => r.status));
   // 503: not taken (the pool had stopped). 504: taken, but finished after the edge's 1.5 s timeout
   // on a loaded machine, so it may or may not have booked; the client would ask again with its key.
-  assert.ok([...statuses].every((s) => s === 201 || s === 503 || s === 504), `only 201, 503 (not taken) or 504: ${[...statuses]}`);
+  assert.ok(
+    [...statuses].every((s) => s === 201 || s === 503 || s === 504),
+    `only 201, 503 (not taken) or 504: ${[...statuses]}`,
+  );
   const created = results.filter((r) => r.status === 201);
   const { rows } = await t.db.query<{ user_id: string; id: string }>(
-    `SELECT user_id, id FROM bookings WHERE event_id = $1 AND status = 'confirmed'`, [event.id]);
+    `SELECT user_id, id FROM bookings WHERE event_id = $1 AND status = 'confirmed'`,
+    [event.id],
+  );
   const stored = new Set(rows.map((r) => r.id));
-  assert.ok(created.every((r) => stored.has(r.body.id)), 'every 201 is stored');
+  assert.ok(
+    created.every((r) => stored.has(r.body.id)),
+    'every 201 is stored',
+  );
   const storedUsers = new Set(rows.map((r) => r.user_id));
   const notTaken = users.filter((_, i) => results[i]?.status === 503);
-  assert.deepEqual(notTaken.filter((u) => storedUsers.has(u.id)).map((u) => u.id), [], 'nothing that got a 503 was stored');
+  assert.deepEqual(
+    notTaken.filter((u) => storedUsers.has(u.id)).map((u) => u.id),
+    [],
+    'nothing that got a 503 was stored',
+  );
   assert.equal((await readSeatLedger(t.db, event.id)).available, 1000 - rows.length);
 });

@@ -23,24 +23,48 @@ after(async () => {
   await t?.stop();
 });
 
-async function admin(method: string, path: string, token: string | null = t.adminToken): Promise<{ status: number; body: any }> {
-  const res = await fetch(t.system.supervisor.adminUrl + path, { method, headers: token ? { authorization: `Bearer ${token}` } : {} });
+async function admin(
+  method: string,
+  path: string,
+  token: string | null = t.adminToken,
+): Promise<{ status: number; body: any }> {
+  const res = await fetch(t.system.supervisor.adminUrl + path, {
+    method,
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+  });
   return { status: res.status, body: await res.json().catch(() => null) };
 }
 
 const auditRecord = (): AuditRecord => ({
-  id: randomUUID(), at: new Date().toISOString(), userId: null, role: null, subject: null, ip: '127.0.0.1', method: 'POST',
-  route: '/v1/test', action: 'test.replay', targetId: null, status: 200, code: null, requestId: randomUUID(), traceId: 'f'.repeat(32), durationMs: 1,
+  id: randomUUID(),
+  at: new Date().toISOString(),
+  userId: null,
+  role: null,
+  subject: null,
+  ip: '127.0.0.1',
+  method: 'POST',
+  route: '/v1/test',
+  action: 'test.replay',
+  targetId: null,
+  status: 200,
+  code: null,
+  requestId: randomUUID(),
+  traceId: 'f'.repeat(32),
+  durationMs: 1,
 });
 
 test('when an audit batch does not match its schema, then it is dead-lettered once, not redelivered, counted, and later batches are written', async () => {
   const h = natsHeaders();
   h.set('x-origin', 'poison-test');
   const ack = await nc.jetstream().publish(AUDIT_RECORDS_SUBJECT, JSON.stringify({ not: 'a batch' }), { headers: h });
-  const listed = await eventuallyValue('the dead letter listed', async () => {
-    const r = await admin('GET', `/dead-letters?consumer=${AUDIT_CONSUMER}`);
-    return r.body?.deadLetters?.find((d: { streamSeq: number }) => d.streamSeq === ack.seq);
-  }, 60_000);
+  const listed = await eventuallyValue(
+    'the dead letter listed',
+    async () => {
+      const r = await admin('GET', `/dead-letters?consumer=${AUDIT_CONSUMER}`);
+      return r.body?.deadLetters?.find((d: { streamSeq: number }) => d.streamSeq === ack.seq);
+    },
+    60_000,
+  );
   assert.equal(listed.stream, AUDIT_STREAM);
   assert.equal(listed.subject, AUDIT_RECORDS_SUBJECT);
   assert.match(listed.reason, /schema/);
@@ -51,21 +75,32 @@ test('when an audit batch does not match its schema, then it is dead-lettered on
 
   // Terminated: the consumer has nothing of it pending, so it is never delivered again.
   const jsm = await nc.jetstreamManager();
-  await eventuallyValue('the consumer done with it', async () => {
-    const info = await jsm.consumers.info(AUDIT_STREAM, AUDIT_CONSUMER);
-    return info.num_ack_pending === 0 && info.num_pending === 0 ? info : undefined;
-  }, 60_000);
+  await eventuallyValue(
+    'the consumer done with it',
+    async () => {
+      const info = await jsm.consumers.info(AUDIT_STREAM, AUDIT_CONSUMER);
+      return info.num_ack_pending === 0 && info.num_pending === 0 ? info : undefined;
+    },
+    60_000,
+  );
   const metrics = await (await fetch(`${t.system.supervisor.adminUrl}/metrics`)).text();
   assert.match(metrics, new RegExp(`evently_dead_letters_total\\{consumer="${AUDIT_CONSUMER}",kind="invalid"\\} 1`));
 
   // Nothing waits behind it: the next batch is written.
   const next = auditRecord();
   await nc.jetstream().publish(AUDIT_RECORDS_SUBJECT, JSON.stringify([next]));
-  await eventuallyValue('the next batch written', async () => {
-    const { rows } = await t.db.query('SELECT 1 FROM audit_log WHERE id = $1', [next.id]);
-    return rows.length === 1 ? true : undefined;
-  }, 60_000);
-  const { rows } = await t.db.query('SELECT deliveries FROM dead_letters WHERE stream_seq = $1 AND consumer = $2', [ack.seq, AUDIT_CONSUMER]);
+  await eventuallyValue(
+    'the next batch written',
+    async () => {
+      const { rows } = await t.db.query('SELECT 1 FROM audit_log WHERE id = $1', [next.id]);
+      return rows.length === 1 ? true : undefined;
+    },
+    60_000,
+  );
+  const { rows } = await t.db.query('SELECT deliveries FROM dead_letters WHERE stream_seq = $1 AND consumer = $2', [
+    ack.seq,
+    AUDIT_CONSUMER,
+  ]);
   assert.deepEqual(rows, [{ deliveries: 1 }], 'stored once, from its first delivery');
 });
 
@@ -74,19 +109,34 @@ test('when an operator replays a dead letter, then its payload is published to i
   const record = auditRecord();
   // Written as recordDeadLetter writes it; not through that module, whose counter would then also
   // live on this (the supervisor's) thread and clash with the actor threads' series in a scrape.
-  const { rows: [{ id }] } = await t.db.query(
+  const {
+    rows: [{ id }],
+  } = await t.db.query(
     `INSERT INTO dead_letters (consumer, stream, subject, stream_seq, reason, payload, headers, deliveries)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id::int`,
-    [AUDIT_CONSUMER, AUDIT_STREAM, AUDIT_RECORDS_SUBJECT, 1_000_000_000, 'not written after 20 deliveries',
-      Buffer.from(JSON.stringify([record])), JSON.stringify({ 'Nats-Msg-Id': ['original-id'] }), 20]);
+    [
+      AUDIT_CONSUMER,
+      AUDIT_STREAM,
+      AUDIT_RECORDS_SUBJECT,
+      1_000_000_000,
+      'not written after 20 deliveries',
+      Buffer.from(JSON.stringify([record])),
+      JSON.stringify({ 'Nats-Msg-Id': ['original-id'] }),
+      20,
+    ],
+  );
   const replay = await admin('POST', `/dead-letters/${id}/replay`);
   assert.equal(replay.status, 200, JSON.stringify(replay.body));
   assert.equal(replay.body.id, id);
   assert.ok(replay.body.replayedAt, 'marked replayed');
-  await eventuallyValue('the replayed batch written', async () => {
-    const { rows } = await t.db.query('SELECT 1 FROM audit_log WHERE id = $1', [record.id]);
-    return rows.length === 1 ? true : undefined;
-  }, 60_000);
+  await eventuallyValue(
+    'the replayed batch written',
+    async () => {
+      const { rows } = await t.db.query('SELECT 1 FROM audit_log WHERE id = $1', [record.id]);
+      return rows.length === 1 ? true : undefined;
+    },
+    60_000,
+  );
 });
 
 test('when dead letters are asked for without an admin token, by a bad id or one that does not exist, then the problem says so', async () => {

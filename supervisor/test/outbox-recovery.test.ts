@@ -8,7 +8,14 @@ import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect, type NatsConnection } from 'nats';
 import { natsOptions } from '../../platform/nats-connect.js';
-import { DOMAIN_STREAM, domainShardFilter, domainSubject, readDomainMessage, shardOf, type DomainEvent } from '../../protocol/index.js';
+import {
+  DOMAIN_STREAM,
+  domainShardFilter,
+  domainSubject,
+  readDomainMessage,
+  shardOf,
+  type DomainEvent,
+} from '../../protocol/index.js';
 import { readSeatLedger } from '../../actors/inventory/public.js';
 import { durableName } from '../../platform/domain-stream.js';
 import { CONSUMER } from '../../actors/waitlist/public.js';
@@ -28,15 +35,27 @@ after(async () => {
 function commitThenDie(eventId: string, userId: string, mode: 'commit-then-die' | 'publish-then-die'): Promise<string> {
   const child = spawn(process.execPath, [new URL('./fixtures/commit-then-die.js', import.meta.url).pathname], {
     env: {
-      DATABASE_URL: t.system.config.databaseUrl, NATS_URL: t.system.config.natsUrl, NATS_PASSWORD: t.system.config.natsActorsPassword,
-      EVENT_ID: eventId, USER_ID: userId, SHARDS: String(t.system.config.shards), MODE: mode,
+      DATABASE_URL: t.system.config.databaseUrl,
+      NATS_URL: t.system.config.natsUrl,
+      NATS_PASSWORD: t.system.config.natsActorsPassword,
+      EVENT_ID: eventId,
+      USER_ID: userId,
+      SHARDS: String(t.system.config.shards),
+      MODE: mode,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
-  child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-  return new Promise((resolve, reject) => child.on('exit', (code, signal) => (signal === 'SIGKILL' && out.trim()
-    ? resolve(out.trim()) : reject(new Error(`child ended with ${code ?? signal}, printed "${out}"`)))));
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  return new Promise((resolve, reject) =>
+    child.on('exit', (code, signal) =>
+      signal === 'SIGKILL' && out.trim()
+        ? resolve(out.trim())
+        : reject(new Error(`child ended with ${code ?? signal}, printed "${out}"`)),
+    ),
+  );
 }
 
 /** Every domain event the stream holds for one shard. */
@@ -75,7 +94,11 @@ for (const mode of ['commit-then-die', 'publish-then-die'] as const) {
     assert.equal(seen[0]?.requestId, 'commit-then-die');
     // Give a second relay pass every chance to publish a duplicate.
     await sleep(t.system.config.outboxPollMs + 200);
-    assert.equal(confirmationsOf(await streamOf(shard), bookingId).length, 1, 'still once after the relay polled again');
+    assert.equal(
+      confirmationsOf(await streamOf(shard), bookingId).length,
+      1,
+      'still once after the relay polled again',
+    );
     const { rows } = await t.db.query('SELECT count(*)::int AS n FROM outbox');
     assert.equal(rows[0].n, 0, 'the outbox is drained');
     assert.ok((await readSeatLedger(t.db, event.id)).ok);
@@ -98,14 +121,25 @@ test('when the stream delivers a domain event twice, then the waitlist applies i
   const jsm = await nc.jetstreamManager();
   const before = await jsm.consumers.info(DOMAIN_STREAM, durableName(CONSUMER, shard, 'seats.released'));
   // Redelivered under a new message id, so the stream's own dedupe lets it through.
-  await nc.jetstream().publish(domainSubject('seats.released', shard), JSON.stringify(released), { msgID: `again-${released.id}` });
+  await nc
+    .jetstream()
+    .publish(domainSubject('seats.released', shard), JSON.stringify(released), { msgID: `again-${released.id}` });
   let info = before;
-  for (let i = 0; i < 100 && !(info.delivered.consumer_seq > before.delivered.consumer_seq && info.num_ack_pending === 0); i++) {
+  for (
+    let i = 0;
+    i < 100 && !(info.delivered.consumer_seq > before.delivered.consumer_seq && info.num_ack_pending === 0);
+    i++
+  ) {
     await sleep(50);
     info = await jsm.consumers.info(DOMAIN_STREAM, durableName(CONSUMER, shard, 'seats.released'));
   }
-  assert.ok(info.delivered.consumer_seq > before.delivered.consumer_seq && info.num_ack_pending === 0, 'the duplicate was delivered and acknowledged');
-  const { rows } = await t.db.query('SELECT count(*)::int AS n FROM consumed_events WHERE event_id = $1', [released.id]);
+  assert.ok(
+    info.delivered.consumer_seq > before.delivered.consumer_seq && info.num_ack_pending === 0,
+    'the duplicate was delivered and acknowledged',
+  );
+  const { rows } = await t.db.query('SELECT count(*)::int AS n FROM consumed_events WHERE event_id = $1', [
+    released.id,
+  ]);
   assert.equal(rows[0].n, 1);
   const holds = await t.db.query('SELECT count(*)::int AS n FROM holds WHERE event_id = $1', [event.id]);
   assert.equal(holds.rows[0].n, 1, 'one hold, offered once');

@@ -9,7 +9,13 @@ import { after, before, describe, test } from 'node:test';
 import { connect, createInbox, headers, type Msg } from 'nats';
 import { natsOptions } from '../../../platform/nats-connect.js';
 import {
-  analytics, EXPORT_CHUNK_BYTES, ExportHeaders, Headers, subjectFor, type EventAnalytics, type Outcome,
+  analytics,
+  EXPORT_CHUNK_BYTES,
+  ExportHeaders,
+  Headers,
+  subjectFor,
+  type EventAnalytics,
+  type Outcome,
 } from '../../../protocol/index.js';
 import { eventually } from '../../../ops/testing/eventually.js';
 import { startReplicaSystem, type ReplicaSystem } from '../../../ops/testing/replica-system.js';
@@ -23,10 +29,21 @@ describe('analytics on a read replica, and CSV exports', () => {
 
   before(async () => {
     t = await startReplicaSystem();
-    big = (await (await fetch(`${t.url}/v1/events`, {
-      method: 'POST', headers: { authorization: `Bearer ${t.adminToken}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'Big export', venue: 'Hall', startsAt: new Date(Date.now() + 86_400_000).toISOString(), capacity: 100_000, price: 2500 }),
-    })).json() as { id: string }).id;
+    big = (
+      (await (
+        await fetch(`${t.url}/v1/events`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${t.adminToken}`, 'content-type': 'application/json' },
+          body: JSON.stringify({
+            name: 'Big export',
+            venue: 'Hall',
+            startsAt: new Date(Date.now() + 86_400_000).toISOString(),
+            capacity: 100_000,
+            price: 2500,
+          }),
+        })
+      ).json()) as { id: string }
+    ).id;
     // Written straight into the primary: the export reads tables, not the stream.
     await t.primary.query(`INSERT INTO users (id, email, name, password_hash) VALUES
       ('01937a4c-1f00-7000-8000-00000000c001', 'comma@example.test', 'Doe, "Jane"', 'x'),
@@ -35,26 +52,37 @@ describe('analytics on a read replica, and CSV exports', () => {
       `INSERT INTO bookings (id, event_id, user_id, quantity, unit_price, total_price, currency, status, created_at)
        SELECT gen_random_uuid(), $1, CASE WHEN i % 2 = 0 THEN '01937a4c-1f00-7000-8000-00000000c001'::uuid ELSE '01937a4c-1f00-7000-8000-00000000c002'::uuid END,
               1, 2500, 2500, 'EUR', 'confirmed', timestamptz '2026-11-24 10:00:00+00' + i * interval '1 second'
-         FROM generate_series(1, $2) i`, [big, ROWS]);
+         FROM generate_series(1, $2) i`,
+      [big, ROWS],
+    );
     await eventually(async () => {
-      const { rows: [counted] } = await t.replica.query<{ n: number }>('SELECT count(*)::int AS n FROM bookings WHERE event_id = $1', [big]);
+      const {
+        rows: [counted],
+      } = await t.replica.query<{ n: number }>('SELECT count(*)::int AS n FROM bookings WHERE event_id = $1', [big]);
       assert.equal(counted?.n, ROWS);
     });
   });
-  after(async () => { await t?.stop(); });
+  after(async () => {
+    await t?.stop();
+  });
 
   test('when DATABASE_READ_URL names a hot standby, then figures are read there and roll-ups written on the primary', async () => {
     const registered = await fetch(`${t.url}/v1/auth/register`, {
-      method: 'POST', headers: { 'content-type': 'application/json' },
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ email: 'buyer@example.test', password: 'correct horse battery', name: 'Buyer' }),
     });
     const { token } = (await registered.json()) as { token: string };
     const booked = await fetch(`${t.url}/v1/events/${big}/bookings`, {
-      method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ quantity: 2 }),
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ quantity: 2 }),
     });
     assert.equal(booked.status, 201);
     await eventually(async () => {
-      const { rows: [row] } = await t.primary.query('SELECT tickets FROM analytics_events WHERE event_id = $1', [big]);
+      const {
+        rows: [row],
+      } = await t.primary.query('SELECT tickets FROM analytics_events WHERE event_id = $1', [big]);
       assert.equal(row?.tickets, 2, 'the booking is rolled up on the primary');
     });
     // The rows written straight into the tables never crossed the stream: only the API's booking counts.
@@ -62,9 +90,13 @@ describe('analytics on a read replica, and CSV exports', () => {
       const body = (await (await api(`/v1/admin/analytics/events/${big}`)).json()) as EventAnalytics;
       assert.equal(body.figures.tickets, 2);
     });
-    const readers = async (pool: typeof t.primary) => (await pool.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'evently-analytics-read'`)).rows[0]?.n ?? 0;
-    assert.ok(await readers(t.replica) > 0, 'analytics read connections on the replica');
+    const readers = async (pool: typeof t.primary) =>
+      (
+        await pool.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'evently-analytics-read'`,
+        )
+      ).rows[0]?.n ?? 0;
+    assert.ok((await readers(t.replica)) > 0, 'analytics read connections on the replica');
     assert.equal(await readers(t.primary), 0, 'no analytics read connections on the primary');
   });
 
@@ -89,7 +121,10 @@ describe('analytics on a read replica, and CSV exports', () => {
       }
     }
     assert.equal(tail, '', 'the last row ends with CRLF');
-    assert.equal(header, 'bookingId,userId,email,name,quantity,unitPrice,totalPrice,currency,status,createdAt,cancelledAt');
+    assert.equal(
+      header,
+      'bookingId,userId,email,name,quantity,unitPrice,totalPrice,currency,status,createdAt,cancelledAt',
+    );
     // The API's own booking (2 tickets) is there too.
     assert.equal(lines, 1 + ROWS + 1);
     assert.ok(seen.has('comma@example.test,"Doe, ""Jane"""'), [...seen].join(' | '));
@@ -113,11 +148,21 @@ describe('analytics on a read replica, and CSV exports', () => {
       // What an edge sends for a signed-in admin: the role, signed with the identity key.
       h.set(Headers.userId, '');
       h.set(Headers.userRole, 'admin');
-      h.set(Headers.identitySignature, signIdentity(t.system.config.identityKey, { userId: '', role: 'admin', requestId: 'credit-test' }));
-      const reply = await nc.request(subjectFor(analytics.exportBookings), JSON.stringify({ eventId: big, inbox, window: 2 }), { headers: h, timeout: 30_000 });
-      const { creditSubject } = (reply.json<Outcome<{ creditSubject: string }>>() as { value: { creditSubject: string } }).value;
+      h.set(
+        Headers.identitySignature,
+        signIdentity(t.system.config.identityKey, { userId: '', role: 'admin', requestId: 'credit-test' }),
+      );
+      const reply = await nc.request(
+        subjectFor(analytics.exportBookings),
+        JSON.stringify({ eventId: big, inbox, window: 2 }),
+        { headers: h, timeout: 30_000 },
+      );
+      const { creditSubject } = (
+        reply.json<Outcome<{ creditSubject: string }>>() as { value: { creditSubject: string } }
+      ).value;
       // Two chunks come without credit (however slow the machine), then nothing more until credit is given.
-      for (const until = Date.now() + 60_000; chunks.length < 2 && Date.now() < until;) await new Promise((r) => setTimeout(r, 20));
+      for (const until = Date.now() + 60_000; chunks.length < 2 && Date.now() < until;)
+        await new Promise((r) => setTimeout(r, 20));
       await new Promise((r) => setTimeout(r, 1_500));
       assert.equal(chunks.length, 2, 'two chunks without credit, then it waits');
       assert.ok((chunks[0]?.data.length ?? 0) >= EXPORT_CHUNK_BYTES);
@@ -130,7 +175,10 @@ describe('analytics on a read replica, and CSV exports', () => {
       }
       sub.unsubscribe();
       assert.equal(done?.headers?.get(ExportHeaders.end), String(ROWS + 1));
-      assert.deepEqual(chunks.map((m) => Number(m.headers?.get(ExportHeaders.seq))), chunks.map((_, i) => i + 1));
+      assert.deepEqual(
+        chunks.map((m) => Number(m.headers?.get(ExportHeaders.seq))),
+        chunks.map((_, i) => i + 1),
+      );
       const bytes = chunks.reduce((n, m) => n + m.data.length, 0);
       assert.ok(bytes > 50 * EXPORT_CHUNK_BYTES, `${bytes} bytes in ${chunks.length} chunks`);
     } finally {

@@ -14,8 +14,12 @@ const IN_FLIGHT = 16;
 const CONFIG = { kdfCost: 15, kdfThreads: 1, brokerTimeoutMs: 5000 };
 
 let t: TestSystem;
-before(async () => { t = await startTestSystem(CONFIG); });
-after(async () => { await t?.stop(); });
+before(async () => {
+  t = await startTestSystem(CONFIG);
+});
+after(async () => {
+  await t?.stop();
+});
 
 const register = (body: Record<string, string>, key?: string) =>
   t.api('POST', '/v1/auth/register', { body, headers: key ? { 'idempotency-key': key } : {} });
@@ -47,9 +51,14 @@ describe('sign-up bursts', () => {
     await Promise.all(Array.from({ length: IN_FLIGHT }, client));
     ctx.diagnostic(`statuses ${JSON.stringify(statuses)} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     assert.deepEqual(badRefusals, [], 'only 201 or 503 UNAVAILABLE with retry-after');
-    assert.deepEqual(Object.keys(statuses).filter((s) => s !== '201' && s !== '503'), []);
+    assert.deepEqual(
+      Object.keys(statuses).filter((s) => s !== '201' && s !== '503'),
+      [],
+    );
     assert.equal(statuses[201], BURST, `statuses ${JSON.stringify(statuses)}`);
-    const { rows } = await t.db.query<{ n: number }>("SELECT count(*)::int AS n FROM users WHERE email LIKE 'burst-%@example.test'");
+    const { rows } = await t.db.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM users WHERE email LIKE 'burst-%@example.test'",
+    );
     assert.equal(rows[0]?.n, BURST);
   });
 });
@@ -63,7 +72,9 @@ describe('register idempotency', () => {
     const again = await register({ ...body, email: 'idem@example.test' }, 'signup-1');
     assert.equal(again.status, 201);
     assert.deepEqual(again.body, first.body);
-    const { rows } = await t.db.query<{ n: number }>("SELECT count(*)::int AS n FROM users WHERE lower(email) = 'idem@example.test'");
+    const { rows } = await t.db.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM users WHERE lower(email) = 'idem@example.test'",
+    );
     assert.equal(rows[0]?.n, 1);
     const withoutKey = await register(body);
     assert.equal(withoutKey.body.code, 'EMAIL_TAKEN');

@@ -7,7 +7,14 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { connect, type NatsConnection } from 'nats';
 import { natsOptions } from '../../../platform/nats-connect.js';
-import { DOMAIN_STREAM, domainShardFilter, domainSubject, readDomainMessage, shardOf, type DomainMessage } from '../../../protocol/index.js';
+import {
+  DOMAIN_STREAM,
+  domainShardFilter,
+  domainSubject,
+  readDomainMessage,
+  shardOf,
+  type DomainMessage,
+} from '../../../protocol/index.js';
 import { formatWhen } from '../mail-data.js';
 import { CONSUMER } from '../reactions.js';
 import { durableName } from '../../../platform/domain-stream.js';
@@ -36,20 +43,38 @@ describe('mail', () => {
     assert.equal(r.status, 201, JSON.stringify(r.body));
     return r.body as { id: string };
   };
-  const deliveriesOf = async (userId: string) => (await t.db.query<{ id: string; template: string; status: string; attempts: number; last_error: string | null; skip_reason: string | null; domain_event_id: string }>(
-    'SELECT id, template, status, attempts, last_error, skip_reason, domain_event_id FROM mail_deliveries WHERE user_id = $1 ORDER BY id', [userId])).rows;
-  const deliveryOf = (userId: string, template: string) => eventually(`a ${template} delivery`, async () =>
-    (await deliveriesOf(userId)).find((d) => d.template === template));
+  const deliveriesOf = async (userId: string) =>
+    (
+      await t.db.query<{
+        id: string;
+        template: string;
+        status: string;
+        attempts: number;
+        last_error: string | null;
+        skip_reason: string | null;
+        domain_event_id: string;
+      }>(
+        'SELECT id, template, status, attempts, last_error, skip_reason, domain_event_id FROM mail_deliveries WHERE user_id = $1 ORDER BY id',
+        [userId],
+      )
+    ).rows;
+  const deliveryOf = (userId: string, template: string) =>
+    eventually(`a ${template} delivery`, async () => (await deliveriesOf(userId)).find((d) => d.template === template));
   /** True once the mailer's durable consumer of the event's shard has acknowledged everything. */
   const mailerCaughtUp = async (eventId: string) => {
     const jsm = await nc.jetstreamManager();
-    const info = await jsm.consumers.info(DOMAIN_STREAM, durableName(CONSUMER, shardOf(eventId, t.system.config.shards)));
+    const info = await jsm.consumers.info(
+      DOMAIN_STREAM,
+      durableName(CONSUMER, shardOf(eventId, t.system.config.shards)),
+    );
     return info.num_pending === 0 && info.num_ack_pending === 0 ? true : undefined;
   };
 
   test('when a user books, then exactly one confirmation mail reaches them, with both parts and their name escaped in the HTML', async () => {
     const event = await t.createEvent({ name: 'Jazz & "Blues" night', venue: 'Hall <A>' });
-    const r = await t.api('POST', '/v1/auth/register', { body: { email: `ann-${randomUUID()}@example.test`, password: 'correct horse battery', name: '<b>Ann & "Bo"</b>' } });
+    const r = await t.api('POST', '/v1/auth/register', {
+      body: { email: `ann-${randomUUID()}@example.test`, password: 'correct horse battery', name: '<b>Ann & "Bo"</b>' },
+    });
     const ann = { id: r.body.user.id as string, token: r.body.token as string, email: r.body.user.email as string };
     const booking = await book(ann.token, event.id, 2);
 
@@ -73,7 +98,7 @@ describe('mail', () => {
     assert.equal((await box.to(ann.email)).length, 1, 'exactly one mail');
   });
 
-  test('when a booking\'s domain event is delivered again, then nothing new is planned or sent', async () => {
+  test("when a booking's domain event is delivered again, then nothing new is planned or sent", async () => {
     const event = await t.createEvent();
     const [u] = await t.registerUsers(1, 'redeliver');
     const booking = await book(u.token, event.id);
@@ -92,12 +117,18 @@ describe('mail', () => {
       if (m.info.pending === 0) break;
     }
     assert.ok(original, 'the booking.confirmed in the stream');
-    const ack = await nc.jetstream().publish(domainSubject('booking.confirmed', shard), JSON.stringify(original), { msgID: randomUUID() });
+    const ack = await nc
+      .jetstream()
+      .publish(domainSubject('booking.confirmed', shard), JSON.stringify(original), { msgID: randomUUID() });
     assert.equal(ack.duplicate, false);
 
     await eventually('the mailer to take the redelivery', () => mailerCaughtUp(event.id));
     const after = await deliveriesOf(u.id);
-    assert.deepEqual(after.map((d) => d.id), [first.id], 'no second delivery');
+    assert.deepEqual(
+      after.map((d) => d.id),
+      [first.id],
+      'no second delivery',
+    );
     assert.equal((await box.to(u.email)).length, 1, 'no second mail');
   });
 
@@ -111,8 +142,12 @@ describe('mail', () => {
         const d = (await deliveriesOf(u.id))[0];
         if (!d || d.attempts < 2) return undefined;
         // Failed, not merely claimed: a claim moves the next attempt two minutes out, a failure only by the backoff.
-        const { rows: [r] } = await t.db.query<{ settled: boolean }>(
-          `SELECT next_attempt_at < now() + interval '60 seconds' AS settled FROM mail_deliveries WHERE id = $1`, [d.id]);
+        const {
+          rows: [r],
+        } = await t.db.query<{ settled: boolean }>(
+          `SELECT next_attempt_at < now() + interval '60 seconds' AS settled FROM mail_deliveries WHERE id = $1`,
+          [d.id],
+        );
         return r?.settled ? d : undefined;
       });
       assert.equal(failing.status, 'pending');
@@ -136,10 +171,14 @@ describe('mail', () => {
     let dead: { id: string };
     try {
       await book(u.token, event.id);
-      dead = await eventually('the dead letter', async () => {
-        const d = (await deliveriesOf(u.id))[0];
-        return d?.status === 'dead' ? d : undefined;
-      }, 30_000);
+      dead = await eventually(
+        'the dead letter',
+        async () => {
+          const d = (await deliveriesOf(u.id))[0];
+          return d?.status === 'dead' ? d : undefined;
+        },
+        30_000,
+      );
     } finally {
       await t.system.mailSink!.resume();
     }
@@ -159,7 +198,10 @@ describe('mail', () => {
     const again = await t.api('POST', `/v1/admin/mail/dead-letters/${dead.id}/retry`, { token: t.adminToken });
     assert.equal(again.status, 409);
     assert.equal(again.body.code, 'MAIL_NOT_DEAD');
-    assert.equal((await t.api('POST', `/v1/admin/mail/dead-letters/${randomUUID()}/retry`, { token: t.adminToken })).body.code, 'NOT_FOUND');
+    assert.equal(
+      (await t.api('POST', `/v1/admin/mail/dead-letters/${randomUUID()}/retry`, { token: t.adminToken })).body.code,
+      'NOT_FOUND',
+    );
   });
 
   test('when the organiser cancels an event, then each booking gets one cancellation mail, and a booking cancelled by its owner gets its own', async () => {
@@ -182,7 +224,10 @@ describe('mail', () => {
 
     await eventually('the mailer to catch up', () => mailerCaughtUp(event.id));
     for (const u of [a, b]) {
-      const templates = (await deliveriesOf(u.id)).map((d) => d.template).filter((x) => x !== 'booking-confirmed').sort();
+      const templates = (await deliveriesOf(u.id))
+        .map((d) => d.template)
+        .filter((x) => x !== 'booking-confirmed')
+        .sort();
       assert.deepEqual(templates, u === a ? ['booking-cancelled', 'event-cancelled'] : ['event-cancelled'], u.email);
     }
     assert.equal((await box.to(b.email)).length, 2, 'confirmation and cancellation, nothing else');
@@ -192,7 +237,10 @@ describe('mail', () => {
     const event = await t.createEvent({ name: 'Sold out', capacity: 1 });
     const [holder, waiter] = await t.registerUsers(2, 'offer');
     const booking = await book(holder.token, event.id);
-    assert.equal((await t.api('POST', `/v1/events/${event.id}/waitlist`, { token: waiter.token, body: { quantity: 1 } })).status, 201);
+    assert.equal(
+      (await t.api('POST', `/v1/events/${event.id}/waitlist`, { token: waiter.token, body: { quantity: 1 } })).status,
+      201,
+    );
     const [joined] = await box.waitFor(waiter.email, { subject: /waitlist/ });
     assert.match(joined.text ?? '', /number 1 in line/);
 
@@ -211,8 +259,14 @@ describe('mail', () => {
     const [u] = await t.registerUsers(1, 'changed');
     await book(u.token, event.id);
     await box.waitFor(u.email);
-    assert.equal((await t.api('PATCH', `/v1/events/${event.id}`, { token: t.adminToken, body: { price: 9900 } })).status, 200);
-    assert.equal((await t.api('PATCH', `/v1/events/${event.id}`, { token: t.adminToken, body: { venue: 'New hall' } })).status, 200);
+    assert.equal(
+      (await t.api('PATCH', `/v1/events/${event.id}`, { token: t.adminToken, body: { price: 9900 } })).status,
+      200,
+    );
+    assert.equal(
+      (await t.api('PATCH', `/v1/events/${event.id}`, { token: t.adminToken, body: { venue: 'New hall' } })).status,
+      200,
+    );
     const [changed] = await box.waitFor(u.email, { subject: /^Changed: Moving show$/ });
     assert.match(changed.text ?? '', /Venue: New hall \(was Old hall\)/);
     await eventually('the mailer to catch up', () => mailerCaughtUp(event.id));
@@ -227,10 +281,20 @@ describe('mail', () => {
     await book(b.token, event.id);
     // What the scheduler's reminder job publishes.
     const reminder = {
-      id: randomUUID(), type: 'event.reminder', eventId: event.id, version: event.version, occurredAt: new Date().toISOString(),
-      requestId: randomUUID(), availability: null, data: { window: '24h', startsAt: event.startsAt },
+      id: randomUUID(),
+      type: 'event.reminder',
+      eventId: event.id,
+      version: event.version,
+      occurredAt: new Date().toISOString(),
+      requestId: randomUUID(),
+      availability: null,
+      data: { window: '24h', startsAt: event.startsAt },
     };
-    await nc.jetstream().publish(domainSubject('event.reminder', shardOf(event.id, t.system.config.shards)), JSON.stringify(reminder), { msgID: reminder.id });
+    await nc
+      .jetstream()
+      .publish(domainSubject('event.reminder', shardOf(event.id, t.system.config.shards)), JSON.stringify(reminder), {
+        msgID: reminder.id,
+      });
     const [toA] = await box.waitFor(a.email, { subject: /^Reminder: Tomorrow starts in 24 hours$/ });
     assert.match(toA.text ?? '', /you have 2 tickets/);
     await box.waitFor(b.email, { subject: /^Reminder/ });
@@ -238,7 +302,7 @@ describe('mail', () => {
     assert.equal((await box.to(a.email)).filter((m) => /^Reminder/.test(m.subject ?? '')).length, 1);
   });
 
-  test('when a recipient\'s stored address is malformed, then the mail is skipped with the reason and nothing is sent', async () => {
+  test("when a recipient's stored address is malformed, then the mail is skipped with the reason and nothing is sent", async () => {
     const event = await t.createEvent();
     const [u] = await t.registerUsers(1, 'malformed');
     // Registration refuses such an address; this is data from before that check, or imported.
@@ -247,7 +311,9 @@ describe('mail', () => {
     const skipped = await deliveryOf(u.id, 'booking-confirmed');
     assert.equal(skipped.status, 'skipped');
     assert.equal(skipped.skip_reason, 'malformed-address');
-    await eventually('the sender to go round', async () => ((await t.db.query(`SELECT 1 FROM mail_deliveries WHERE status = 'pending'`)).rowCount === 0 ? true : undefined));
+    await eventually('the sender to go round', async () =>
+      (await t.db.query(`SELECT 1 FROM mail_deliveries WHERE status = 'pending'`)).rowCount === 0 ? true : undefined,
+    );
     assert.equal((await box.to('not an address')).length, 0);
   });
 
@@ -263,7 +329,10 @@ describe('mail', () => {
     assert.match(text.body, /Confirm them here: http/);
     const json = await t.api('GET', '/v1/admin/mail/preview/event-reminder?format=json', { token: t.adminToken });
     assert.equal(json.body.subject, 'Reminder: Hot show starts in 24 hours');
-    assert.equal((await t.api('GET', '/v1/admin/mail/preview/no-such-template', { token: t.adminToken })).body.code, 'NOT_FOUND');
+    assert.equal(
+      (await t.api('GET', '/v1/admin/mail/preview/no-such-template', { token: t.adminToken })).body.code,
+      'NOT_FOUND',
+    );
     const [u] = await t.registerUsers(1, 'preview');
     assert.equal((await t.api('GET', '/v1/admin/mail/preview/waitlist-offer', { token: u.token })).status, 403);
   });

@@ -13,16 +13,23 @@ const HOLD_SECONDS = 15;
 
 describe('waitlist', () => {
   let t: TestSystem;
-  before(async () => { t = await startTestSystem({ holdSeconds: HOLD_SECONDS, waitlistMaxSkips: 1 }); });
-  after(async () => { await t?.stop(); });
-
-  const book = (token: string, eventId: string, quantity = 1) => t.api('POST', `/v1/events/${eventId}/bookings`, { token, body: { quantity } });
-  const join = (token: string, eventId: string, quantity = 1) => t.api('POST', `/v1/events/${eventId}/waitlist`, { token, body: { quantity } });
-  const mine = (token: string, eventId: string) => t.api('GET', `/v1/events/${eventId}/waitlist/me`, { token });
-  const offered = (token: string, eventId: string) => eventually('an offer', async () => {
-    const r = await mine(token, eventId);
-    return r.body.status === 'offered' ? r.body : undefined;
+  before(async () => {
+    t = await startTestSystem({ holdSeconds: HOLD_SECONDS, waitlistMaxSkips: 1 });
   });
+  after(async () => {
+    await t?.stop();
+  });
+
+  const book = (token: string, eventId: string, quantity = 1) =>
+    t.api('POST', `/v1/events/${eventId}/bookings`, { token, body: { quantity } });
+  const join = (token: string, eventId: string, quantity = 1) =>
+    t.api('POST', `/v1/events/${eventId}/waitlist`, { token, body: { quantity } });
+  const mine = (token: string, eventId: string) => t.api('GET', `/v1/events/${eventId}/waitlist/me`, { token });
+  const offered = (token: string, eventId: string) =>
+    eventually('an offer', async () => {
+      const r = await mine(token, eventId);
+      return r.body.status === 'offered' ? r.body : undefined;
+    });
 
   test('when seats come back to a sold-out event, then the waitlist is offered them in order, a party that does not fit keeps its place, and a hold books', async () => {
     const event = await t.createEvent({ capacity: 3, maxTicketsPerUser: 3 });
@@ -32,7 +39,10 @@ describe('waitlist', () => {
     assert.equal(early.body.code, 'SEATS_AVAILABLE');
 
     const bookings = await Promise.all([book(a.token, event.id), book(b.token, event.id), book(c.token, event.id)]);
-    assert.deepEqual(bookings.map((r) => r.status), [201, 201, 201]);
+    assert.deepEqual(
+      bookings.map((r) => r.status),
+      [201, 201, 201],
+    );
     assert.equal((await join(w1.token, event.id, 1)).body.position, 1);
     assert.equal((await join(w2.token, event.id, 2)).body.position, 2);
     assert.equal((await join(w3.token, event.id, 1)).body.position, 3);
@@ -56,11 +66,19 @@ describe('waitlist', () => {
     const confirmed = await t.api('POST', `/v1/holds/${first.offer.holdId}/confirm`, { token: w1.token });
     assert.equal(confirmed.status, 201);
     assert.equal(confirmed.body.quantity, 1);
-    assert.equal((await t.api('POST', `/v1/holds/${first.offer.holdId}/confirm`, { token: w1.token })).body.code, 'HOLD_NOT_ACTIVE');
-    assert.equal((await eventually('booked', async () => {
-      const r = await mine(w1.token, event.id);
-      return r.body.status === 'booked' ? r : undefined;
-    })).body.offer, null);
+    assert.equal(
+      (await t.api('POST', `/v1/holds/${first.offer.holdId}/confirm`, { token: w1.token })).body.code,
+      'HOLD_NOT_ACTIVE',
+    );
+    assert.equal(
+      (
+        await eventually('booked', async () => {
+          const r = await mine(w1.token, event.id);
+          return r.body.status === 'booked' ? r : undefined;
+        })
+      ).body.offer,
+      null,
+    );
 
     const ledger = await readSeatLedger(t.db, event.id);
     assert.ok(ledger.ok, JSON.stringify(ledger));
@@ -77,7 +95,11 @@ describe('waitlist', () => {
     await join(w2.token, event.id);
     await t.api('POST', `/v1/bookings/${sold.body.id}/cancel`, { token: a.token });
     const first = await offered(w1.token, event.id);
-    assert.equal((await t.api('POST', `/v1/holds/${first.offer.holdId}/confirm`, { token: other.token })).status, 404, 'another person cannot confirm it');
+    assert.equal(
+      (await t.api('POST', `/v1/holds/${first.offer.holdId}/confirm`, { token: other.token })).status,
+      404,
+      'another person cannot confirm it',
+    );
 
     const second = await offered(w2.token, event.id);
     assert.ok(Date.parse(second.offer.expiresAt) > Date.parse(first.offer.expiresAt));
@@ -97,21 +119,37 @@ describe('waitlist', () => {
     assert.ok((await readSeatLedger(t.db, event.id)).ok);
   });
 
-  test('when an admin raises an entry\'s priority tier, then it moves ahead of earlier joiners', async () => {
+  test("when an admin raises an entry's priority tier, then it moves ahead of earlier joiners", async () => {
     const event = await t.createEvent({ capacity: 1 });
     const [a, w1, w2] = await t.registerUsers(3, 'tier');
     await book(a.token, event.id);
     await join(w1.token, event.id);
     const second = await join(w2.token, event.id);
-    assert.equal((await t.api('PATCH', `/v1/events/${event.id}/waitlist/${second.body.id}`, { token: w2.token, body: { priority: 5 } })).status, 403);
-    const raised = await t.api('PATCH', `/v1/events/${event.id}/waitlist/${second.body.id}`, { token: t.adminToken, body: { priority: 5 } });
+    assert.equal(
+      (
+        await t.api('PATCH', `/v1/events/${event.id}/waitlist/${second.body.id}`, {
+          token: w2.token,
+          body: { priority: 5 },
+        })
+      ).status,
+      403,
+    );
+    const raised = await t.api('PATCH', `/v1/events/${event.id}/waitlist/${second.body.id}`, {
+      token: t.adminToken,
+      body: { priority: 5 },
+    });
     assert.equal(raised.status, 200);
     assert.equal(raised.body.position, 1);
     assert.equal((await mine(w1.token, event.id)).body.position, 2);
     const queue = await t.api('GET', `/v1/events/${event.id}/waitlist?limit=1`, { token: t.adminToken });
     assert.equal(queue.body.items[0].userId, w2.id);
-    const rest = await t.api('GET', `/v1/events/${event.id}/waitlist?limit=1&cursor=${queue.body.nextCursor}`, { token: t.adminToken });
-    assert.deepEqual(rest.body.items.map((e: { userId: string; position: number }) => [e.userId, e.position]), [[w1.id, 2]]);
+    const rest = await t.api('GET', `/v1/events/${event.id}/waitlist?limit=1&cursor=${queue.body.nextCursor}`, {
+      token: t.adminToken,
+    });
+    assert.deepEqual(
+      rest.body.items.map((e: { userId: string; position: number }) => [e.userId, e.position]),
+      [[w1.id, 2]],
+    );
   });
 
   test('when cancellations, confirmations and new bookings race, then no seat is sold twice and every seat is in one place', async () => {
@@ -128,22 +166,32 @@ describe('waitlist', () => {
       const entry = await offered(w.token, event.id);
       return t.api('POST', `/v1/holds/${entry.offer.holdId}/confirm`, { token: w.token });
     });
-    const cancels = sold.slice(0, 15).map((r, i) => t.api('POST', `/v1/bookings/${r.body.id}/cancel`, { token: buyers[i]?.token }));
+    const cancels = sold
+      .slice(0, 15)
+      .map((r, i) => t.api('POST', `/v1/bookings/${r.body.id}/cancel`, { token: buyers[i]?.token }));
     const grabs = latecomers.map((u) => book(u.token, event.id));
     const [cancelled, grabbed] = await Promise.all([Promise.all(cancels), Promise.all(grabs)]);
     assert.ok(cancelled.every((r) => r.status === 200));
-    assert.ok(grabbed.every((r) => r.status === 409 && r.body.code === 'SOLD_OUT'), 'released seats never go on sale while people wait');
+    assert.ok(
+      grabbed.every((r) => r.status === 409 && r.body.code === 'SOLD_OUT'),
+      'released seats never go on sale while people wait',
+    );
     const confirmed = (await Promise.all(confirmations)).filter((r) => r.status === 201);
     assert.equal(confirmed.length, 15, 'the first 15 in line booked the 15 seats that came back');
     const rest = await Promise.all(waiting.slice(15).map((w) => mine(w.token, event.id)));
-    assert.deepEqual(rest.map((r) => [r.body.status, r.body.position]), [1, 2, 3, 4, 5].map((p) => ['waiting', p]));
+    assert.deepEqual(
+      rest.map((r) => [r.body.status, r.body.position]),
+      [1, 2, 3, 4, 5].map((p) => ['waiting', p]),
+    );
 
     const ledger = await readSeatLedger(t.db, event.id);
     assert.ok(ledger.ok, JSON.stringify(ledger));
     assert.equal(ledger.confirmed, capacity);
     assert.equal(ledger.held + ledger.setAside + ledger.available, 0);
     const { rows } = await t.db.query<{ user_id: string }>(
-      `SELECT user_id FROM bookings WHERE event_id = $1 AND status = 'confirmed' AND hold_id IS NOT NULL`, [event.id]);
+      `SELECT user_id FROM bookings WHERE event_id = $1 AND status = 'confirmed' AND hold_id IS NOT NULL`,
+      [event.id],
+    );
     assert.deepEqual(new Set(rows.map((r) => r.user_id)), new Set(waiting.slice(0, 15).map((w) => w.id)));
   });
 });

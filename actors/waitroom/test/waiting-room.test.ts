@@ -16,20 +16,33 @@ const WAIT = 60_000;
 
 describe('waiting room', () => {
   let t: TestSystem;
-  before(async () => { t = await startTestSystem({ waitroomTickMs: 200 }); });
-  after(async () => { await t?.stop(); });
+  before(async () => {
+    t = await startTestSystem({ waitroomTickMs: 200 });
+  });
+  after(async () => {
+    await t?.stop();
+  });
 
-  const room = (eventId: string, body: Record<string, unknown>) => t.api('PUT', `/v1/events/${eventId}/waiting-room`, { token: t.adminToken, body });
+  const room = (eventId: string, body: Record<string, unknown>) =>
+    t.api('PUT', `/v1/events/${eventId}/waiting-room`, { token: t.adminToken, body });
   const join = (token: string, eventId: string) => t.api('POST', `/v1/events/${eventId}/waiting-room`, { token });
   const mine = (token: string, eventId: string) => t.api('GET', `/v1/events/${eventId}/waiting-room/me`, { token });
-  const book = (token: string, eventId: string, admission?: string) => t.api('POST', `/v1/events/${eventId}/bookings`, {
-    token, body: { quantity: 1 }, headers: admission ? { 'evently-admission': admission } : {},
-  });
+  const book = (token: string, eventId: string, admission?: string) =>
+    t.api('POST', `/v1/events/${eventId}/bookings`, {
+      token,
+      body: { quantity: 1 },
+      headers: admission ? { 'evently-admission': admission } : {},
+    });
   const state = (eventId: string) => t.api('GET', `/v1/events/${eventId}/waiting-room`, { token: t.adminToken });
-  const admitted = (token: string, eventId: string) => eventually('an admission', async () => {
-    const r = await mine(token, eventId);
-    return r.body.state === 'admitted' ? r.body : undefined;
-  }, WAIT);
+  const admitted = (token: string, eventId: string) =>
+    eventually(
+      'an admission',
+      async () => {
+        const r = await mine(token, eventId);
+        return r.body.state === 'admitted' ? r.body : undefined;
+      },
+      WAIT,
+    );
 
   test('when people join before opensAt and after it, then the pre-queue is drawn uniformly from a logged seed, ahead of later joiners in join order', async () => {
     const event = await t.createEvent();
@@ -46,21 +59,32 @@ describe('waiting room', () => {
     const again = await join(early[0].token, event.id);
     assert.equal(again.status, 200, 'one live ticket per user');
     assert.equal((await room(event.id, { opensAt: new Date().toISOString(), admitPerMinute: 1 })).status, 200);
-    const drawn = await eventually('the draw', async () => ((await state(event.id)).body.shuffle ?? undefined), WAIT);
+    const drawn = await eventually('the draw', async () => (await state(event.id)).body.shuffle ?? undefined, WAIT);
     assert.equal(drawn.count, 6);
     for (const u of late) assert.equal((await join(u.token, event.id)).status, 201);
 
     const places = await Promise.all(early.map(async (u) => (await mine(u.token, event.id)).body.position as number));
     assert.deepEqual([...places].sort(), [1, 2, 3, 4, 5, 6]);
-    const latePlaces = await Promise.all(late.map(async (u) => (await mine(u.token, event.id)).body.position as number));
+    const latePlaces = await Promise.all(
+      late.map(async (u) => (await mine(u.token, event.id)).body.position as number),
+    );
     assert.deepEqual(latePlaces, [7, 8, 9, 10], 'after opensAt, join order');
 
     // The audit: the logged seed over the input order (joined_at, id) gives the drawn order.
-    const input = (await t.db.query(`SELECT id FROM waitroom_tickets WHERE event_id = $1 AND prequeue ORDER BY joined_at, id`, [event.id])).rows.map((r) => r.id);
-    const output = (await t.db.query(`SELECT id FROM waitroom_tickets WHERE event_id = $1 AND prequeue ORDER BY rank`, [event.id])).rows.map((r) => r.id);
+    const input = (
+      await t.db.query(`SELECT id FROM waitroom_tickets WHERE event_id = $1 AND prequeue ORDER BY joined_at, id`, [
+        event.id,
+      ])
+    ).rows.map((r) => r.id);
+    const output = (
+      await t.db.query(`SELECT id FROM waitroom_tickets WHERE event_id = $1 AND prequeue ORDER BY rank`, [event.id])
+    ).rows.map((r) => r.id);
     assert.deepEqual(seededShuffle(input, drawn.seed), output);
 
-    assert.equal((await t.api('DELETE', `/v1/events/${event.id}/waiting-room/me`, { token: late[0].token })).status, 204);
+    assert.equal(
+      (await t.api('DELETE', `/v1/events/${event.id}/waiting-room/me`, { token: late[0].token })).status,
+      204,
+    );
     assert.equal((await mine(late[0].token, event.id)).body.state, 'left');
     assert.equal((await mine(late[1].token, event.id)).body.position, 7, 'leaving gives the place up');
   });
@@ -72,8 +96,14 @@ describe('waiting room', () => {
     for (const u of users) assert.equal((await join(u.token, event.id)).status, 201);
     await eventually('all admitted', async () => ((await state(event.id)).body.waiting === 0 ? true : undefined), WAIT);
     const { rows } = await t.db.query<{ user_id: string; admitted_at: Date }>(
-      `SELECT user_id, admitted_at FROM waitroom_tickets WHERE event_id = $1 ORDER BY admitted_at, rank`, [event.id]);
-    assert.deepEqual(rows.map((r) => r.user_id), users.map((u) => u.id), 'first come, first served');
+      `SELECT user_id, admitted_at FROM waitroom_tickets WHERE event_id = $1 ORDER BY admitted_at, rank`,
+      [event.id],
+    );
+    assert.deepEqual(
+      rows.map((r) => r.user_id),
+      users.map((u) => u.id),
+      'first come, first served',
+    );
     const [firstAdmitted] = rows;
     assert.ok(firstAdmitted, 'someone admitted');
     const first = firstAdmitted.admitted_at.getTime();
@@ -98,8 +128,11 @@ describe('waiting room', () => {
     const key = admissionKey(t.system.config.admissionSecret, t.system.config.jwtSecret);
     const expired = signAdmission(key, { u: a.id, e: event.id, x: Date.now() - 1000 });
     for (const [why, token, admission] of [
-      ['none', a.token, undefined], ['another user\'s', b.token, mineA.admission.token], ['another event\'s', a.token, otherA.admission.token],
-      ['expired', a.token, expired], ['forged', a.token, `${mineA.admission.token.slice(0, -4)}AAAA`],
+      ['none', a.token, undefined],
+      ["another user's", b.token, mineA.admission.token],
+      ["another event's", a.token, otherA.admission.token],
+      ['expired', a.token, expired],
+      ['forged', a.token, `${mineA.admission.token.slice(0, -4)}AAAA`],
     ] as const) {
       const r = await book(token, event.id, admission);
       assert.equal(r.status, 403, why);
@@ -108,15 +141,18 @@ describe('waiting room', () => {
     assert.equal((await book(a.token, event.id, mineA.admission.token)).status, 201);
   });
 
-  test('when the room\'s actor restarts and Redis comes back empty mid-queue, then every place is kept', async () => {
+  test("when the room's actor restarts and Redis comes back empty mid-queue, then every place is kept", async () => {
     const event = await t.createEvent();
     await room(event.id, { opensAt: new Date().toISOString(), admitPerMinute: 1 });
     const users = await t.registerUsers(12, 'restart');
     for (const u of users) await join(u.token, event.id);
-    const places = async () => Promise.all(users.map(async (u) => {
-      const r = await mine(u.token, event.id);
-      return `${r.body.state}:${r.body.position}`;
-    }));
+    const places = async () =>
+      Promise.all(
+        users.map(async (u) => {
+          const r = await mine(u.token, event.id);
+          return `${r.body.state}:${r.body.position}`;
+        }),
+      );
     const before = await places();
     assert.equal((await t.system.supervisor.control.restart('waitroom')).ok, true);
     const redis = new Redis(t.system.config.redisUrl);
@@ -126,11 +162,19 @@ describe('waiting room', () => {
       redis.disconnect();
     }
     assert.deepEqual(await places(), before, 'read from Postgres while the mirror is rebuilt');
-    await eventually('the mirror rebuilt', async () => ((await state(event.id)).status === 200 ? true : undefined), WAIT);
-    await eventually('places as before', async () => {
-      const now = await places();
-      return JSON.stringify(now) === JSON.stringify(before) ? now : undefined;
-    }, WAIT);
+    await eventually(
+      'the mirror rebuilt',
+      async () => ((await state(event.id)).status === 200 ? true : undefined),
+      WAIT,
+    );
+    await eventually(
+      'places as before',
+      async () => {
+        const now = await places();
+        return JSON.stringify(now) === JSON.stringify(before) ? now : undefined;
+      },
+      WAIT,
+    );
   });
 
   test('when a signed-in socket follows its queue place, then it gets queue frames as the place moves and one admitted frame that books', async () => {
@@ -146,12 +190,24 @@ describe('waiting room', () => {
       ws.send({ type: 'auth', token: last.token });
       await ws.next((m) => m.type === 'ack' && m.of === 'auth', 'auth ack');
       ws.send({ type: 'subscribe-queue', eventId: event.id });
-      const first = await ws.next<Extract<ServerMessage, { type: 'queue' }>>((m) => m.type === 'queue', 'first queue frame', WAIT);
+      const first = await ws.next<Extract<ServerMessage, { type: 'queue' }>>(
+        (m) => m.type === 'queue',
+        'first queue frame',
+        WAIT,
+      );
       assert.equal(first.position, 4);
       await room(event.id, { opensAt: new Date().toISOString(), admitPerMinute: 60 });
-      const moved = await ws.next<Extract<ServerMessage, { type: 'queue' }>>((m) => m.type === 'queue' && m.position !== null && m.position < 4, 'a moved place', WAIT);
+      const moved = await ws.next<Extract<ServerMessage, { type: 'queue' }>>(
+        (m) => m.type === 'queue' && m.position !== null && m.position < 4,
+        'a moved place',
+        WAIT,
+      );
       assert.ok(moved.estimatedWaitSeconds !== null && moved.estimatedWaitSeconds >= 0);
-      const entry = await ws.next<Extract<ServerMessage, { type: 'admitted' }>>((m) => m.type === 'admitted', 'the admitted frame', WAIT);
+      const entry = await ws.next<Extract<ServerMessage, { type: 'admitted' }>>(
+        (m) => m.type === 'admitted',
+        'the admitted frame',
+        WAIT,
+      );
       assert.equal(ws.pending((m) => m.type === 'admitted').length, 0, 'one admitted frame');
       assert.equal((await book(last.token, event.id, entry.token)).status, 201);
     } finally {
@@ -165,8 +221,16 @@ describe('waiting room', () => {
     assert.equal((await book(u.token, plain.id)).status, 201);
     const event = await t.createEvent();
     await room(event.id, { opensAt: new Date().toISOString() });
-    await eventually('the room guards bookings', async () => ((await book(v.token, event.id)).status === 403 ? true : undefined), WAIT);
+    await eventually(
+      'the room guards bookings',
+      async () => ((await book(v.token, event.id)).status === 403 ? true : undefined),
+      WAIT,
+    );
     assert.equal((await t.api('DELETE', `/v1/events/${event.id}/waiting-room`, { token: t.adminToken })).status, 204);
-    await eventually('the room is off', async () => ((await book(v.token, event.id)).status === 201 ? true : undefined), WAIT);
+    await eventually(
+      'the room is off',
+      async () => ((await book(v.token, event.id)).status === 201 ? true : undefined),
+      WAIT,
+    );
   });
 });

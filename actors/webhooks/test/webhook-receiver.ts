@@ -14,7 +14,10 @@ export interface Received {
 }
 
 /** What to answer the n-th request (0-based): a status, optionally after `delayMs`; `hang` never answers. */
-export type Respond = (n: number, received: Received) => { status: number; delayMs?: number; hang?: boolean; body?: string };
+export type Respond = (
+  n: number,
+  received: Received,
+) => { status: number; delayMs?: number; hang?: boolean; body?: string };
 
 export class Receiver {
   readonly received: Received[] = [];

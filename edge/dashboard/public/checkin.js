@@ -20,7 +20,10 @@ export function renderCheckins(events) {
     const gates = document.createElement('td');
     gates.className = 'gates';
     gates.textContent = figure
-      ? Object.entries(figure.gates).sort(([a], [b]) => a.localeCompare(b)).map(([gate, n]) => `${gate}: ${integer.format(n)}`).join(' · ') || 'no scans yet'
+      ? Object.entries(figure.gates)
+          .sort(([a], [b]) => a.localeCompare(b))
+          .map(([gate, n]) => `${gate}: ${integer.format(n)}`)
+          .join(' · ') || 'no scans yet'
       : '';
     tr.append(name, count, gates);
     return tr;

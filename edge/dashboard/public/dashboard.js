@@ -74,7 +74,10 @@ async function fetchSummary(token) {
   } catch {
     return showProblem('The analytics API cannot be reached; retrying.');
   }
-  if (res.status === 401 || res.status === 403) return askForToken(res.status === 401 ? 'That token is not valid or has expired.' : 'That token is not an admin\'s.');
+  if (res.status === 401 || res.status === 403)
+    return askForToken(
+      res.status === 401 ? 'That token is not valid or has expired.' : "That token is not an admin's.",
+    );
   if (!res.ok) {
     const problem = await res.json().catch(() => ({}));
     return showProblem(`Analytics summary: ${res.status} ${problem.code ?? ''} ${problem.detail ?? ''}`.trim());
@@ -90,11 +93,14 @@ function refresher(token) {
   let pending;
   return () => {
     if (pending) return;
-    pending = setTimeout(() => {
-      pending = undefined;
-      last = Date.now();
-      void fetchSummary(token);
-    }, Math.max(0, last + REFRESH_MIN_GAP_MS - Date.now()));
+    pending = setTimeout(
+      () => {
+        pending = undefined;
+        last = Date.now();
+        void fetchSummary(token);
+      },
+      Math.max(0, last + REFRESH_MIN_GAP_MS - Date.now()),
+    );
   };
 }
 
@@ -123,8 +129,14 @@ function start(token) {
       setStatus('live', 'live');
       refresh();
     },
-    onDown(reason) { setStatus('down', reason); },
-    onRefused(error) { askForToken(error.code === 'FORBIDDEN' ? 'That token is not an admin\'s.' : 'That token is not valid or has expired.'); },
+    onDown(reason) {
+      setStatus('down', reason);
+    },
+    onRefused(error) {
+      askForToken(
+        error.code === 'FORBIDDEN' ? "That token is not an admin's." : 'That token is not valid or has expired.',
+      );
+    },
   });
   timers = [
     setInterval(refresh, PERIODIC_MS),

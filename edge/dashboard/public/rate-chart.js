@@ -42,7 +42,13 @@ export function drawRate(svg, series, nowMs = Date.now()) {
   counts.forEach((n, i) => {
     if (n === 0) return;
     const h = Math.max(2, (n / scale) * (height - 4));
-    const bar = element('rect', { x: (i * slot + 1).toFixed(1), y: (height - h).toFixed(1), width: (slot - 2).toFixed(1), height: h.toFixed(1), class: 'rate-bar' });
+    const bar = element('rect', {
+      x: (i * slot + 1).toFixed(1),
+      y: (height - h).toFixed(1),
+      width: (slot - 2).toFixed(1),
+      height: h.toFixed(1),
+      class: 'rate-bar',
+    });
     const title = element('title', {});
     title.textContent = `${n} booking${n === 1 ? '' : 's'}, ${counts.length - 1 - i} s ago`;
     bar.append(title);

@@ -29,7 +29,11 @@ export function renderTotals(t) {
   setFigure('total-tickets', integer.format(t.tickets), t.tickets);
   setFigure('total-bookings', integer.format(t.bookings), t.bookings);
   setFigure('total-revenue', amount(t.revenue), t.revenue);
-  setFigure('total-cancellations', `${integer.format(t.cancellations)} (${percent.format(t.cancellationRate)})`, t.cancellations);
+  setFigure(
+    'total-cancellations',
+    `${integer.format(t.cancellations)} (${percent.format(t.cancellationRate)})`,
+    t.cancellations,
+  );
   setFigure('total-utilization', percent.format(t.utilization), t.utilization);
   setFigure('total-velocity', `${decimal.format(t.velocity)}/min`, t.velocity);
   setFigure('total-events', integer.format(t.events), t.events);
@@ -65,10 +69,13 @@ export function renderEvents(events) {
     when.textContent = `${time.format(new Date(e.startsAt))} · ${e.status}`;
     name.append(document.createElement('br'), when);
     tr.append(
-      name, utilizationCell(e),
+      name,
+      utilizationCell(e),
       cell(`${integer.format(e.tickets)} / ${integer.format(e.capacity)}`, 'tickets'),
-      cell(amount(e.revenue)), cell(`${decimal.format(e.velocity)}/min`),
-      cell(percent.format(e.cancellationRate)), cell(integer.format(e.waitlistLength)),
+      cell(amount(e.revenue)),
+      cell(`${decimal.format(e.velocity)}/min`),
+      cell(percent.format(e.cancellationRate)),
+      cell(integer.format(e.waitlistLength)),
     );
     return tr;
   });
@@ -90,9 +97,13 @@ function relative(ms) {
 
 export function renderPredictions(events, nowMs = Date.now()) {
   const soldOut = events.filter((e) => e.soldOut).map((e) => ({ e, text: 'sold out' }));
-  const coming = events.filter((e) => !e.soldOut && e.sellOutAt)
+  const coming = events
+    .filter((e) => !e.soldOut && e.sellOutAt)
     .sort((a, b) => Date.parse(a.sellOutAt) - Date.parse(b.sellOutAt))
-    .map((e) => ({ e, text: `sells out ${relative(Date.parse(e.sellOutAt) - nowMs)} (${time.format(new Date(e.sellOutAt))})` }));
+    .map((e) => ({
+      e,
+      text: `sells out ${relative(Date.parse(e.sellOutAt) - nowMs)} (${time.format(new Date(e.sellOutAt))})`,
+    }));
   const items = [...coming, ...soldOut].map(({ e, text }) => {
     const li = document.createElement('li');
     li.dataset.eventId = e.eventId;
@@ -101,11 +112,21 @@ export function renderPredictions(events, nowMs = Date.now()) {
     li.append(name, ` ${text}`);
     return li;
   });
-  if (items.length === 0) items.push(Object.assign(document.createElement('li'), { textContent: 'No event is on course to sell out.', className: 'empty' }));
+  if (items.length === 0)
+    items.push(
+      Object.assign(document.createElement('li'), {
+        textContent: 'No event is on course to sell out.',
+        className: 'empty',
+      }),
+    );
   $('predictions').replaceChildren(...items);
 }
 
-const ALERT_TITLES = { 'velocity-spike': 'Booking spike', 'cancellation-burst': 'Cancellation burst', 'stalled-sale': 'Stalled sale' };
+const ALERT_TITLES = {
+  'velocity-spike': 'Booking spike',
+  'cancellation-burst': 'Cancellation burst',
+  'stalled-sale': 'Stalled sale',
+};
 
 export function renderAlerts(alerts, names) {
   const items = alerts.map((a) => {
@@ -119,6 +140,7 @@ export function renderAlerts(alerts, names) {
     li.append(title, document.createElement('br'), detail);
     return li;
   });
-  if (items.length === 0) items.push(Object.assign(document.createElement('li'), { textContent: 'No alerts.', className: 'empty' }));
+  if (items.length === 0)
+    items.push(Object.assign(document.createElement('li'), { textContent: 'No alerts.', className: 'empty' }));
   $('alerts').replaceChildren(...items);
 }

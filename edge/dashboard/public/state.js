@@ -33,7 +33,8 @@ export class DashboardState {
     this.seen.add(frame.id);
     if (this.seen.size > SEEN_LIMIT) this.seen.delete(this.seen.values().next().value);
     const held = this.seats.get(frame.eventId);
-    if (frame.availability && (!held || held.version < frame.version)) this.seats.set(frame.eventId, { ...frame.availability, version: frame.version });
+    if (frame.availability && (!held || held.version < frame.version))
+      this.seats.set(frame.eventId, { ...frame.availability, version: frame.version });
     const now = Date.now();
     this.recent.push({ frame, atMs: Date.parse(frame.at) });
     while (this.recent.length > 0 && this.recent[0].atMs < now - RECENT_MS) this.recent.shift();
@@ -67,7 +68,9 @@ export class DashboardState {
     const alerts = [
       ...news.filter((f) => f.alert).map((f) => ({ id: f.id, eventId: f.eventId, ...f.alert, raisedAt: f.at })),
       ...this.summary.alerts,
-    ].sort((a, b) => Date.parse(b.raisedAt) - Date.parse(a.raisedAt)).slice(0, MAX_ALERTS);
+    ]
+      .sort((a, b) => Date.parse(b.raisedAt) - Date.parse(a.raisedAt))
+      .slice(0, MAX_ALERTS);
     return { totals, events, alerts, names, generatedAt: this.summary.generatedAt };
   }
 

@@ -11,18 +11,20 @@ function cell(row, text) {
 }
 
 function render(body, items) {
-  body.replaceChildren(...items.map((r) => {
-    const row = document.createElement('tr');
-    cell(row, r.eventId.slice(-12));
-    cell(row, new Date(r.opensAt).toLocaleTimeString());
-    cell(row, String(r.waiting));
-    cell(row, String(r.admitted));
-    cell(row, String(r.expired));
-    cell(row, `${r.measuredAdmitPerMinute}/min`);
-    cell(row, r.admitPerMinute === null ? 'adaptive' : `fixed ${r.admitPerMinute}/min`);
-    cell(row, r.shuffle ? `${r.shuffle.count} drawn, seed ${r.shuffle.seed.slice(0, 8)}…` : 'not yet');
-    return row;
-  }));
+  body.replaceChildren(
+    ...items.map((r) => {
+      const row = document.createElement('tr');
+      cell(row, r.eventId.slice(-12));
+      cell(row, new Date(r.opensAt).toLocaleTimeString());
+      cell(row, String(r.waiting));
+      cell(row, String(r.admitted));
+      cell(row, String(r.expired));
+      cell(row, `${r.measuredAdmitPerMinute}/min`);
+      cell(row, r.admitPerMinute === null ? 'adaptive' : `fixed ${r.admitPerMinute}/min`);
+      cell(row, r.shuffle ? `${r.shuffle.count} drawn, seed ${r.shuffle.seed.slice(0, 8)}…` : 'not yet');
+      return row;
+    }),
+  );
 }
 
 /** Starts polling; returns a function that stops it. */
@@ -40,7 +42,9 @@ export function followWaitingRooms(token, section, body) {
     }
   };
   void read();
-  const timer = setInterval(() => { if (!stopped) void read(); }, EVERY_MS);
+  const timer = setInterval(() => {
+    if (!stopped) void read();
+  }, EVERY_MS);
   return () => {
     stopped = true;
     clearInterval(timer);
