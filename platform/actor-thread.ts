@@ -8,7 +8,7 @@ import { connect } from 'nats';
 import type { ActorKind } from '../protocol/index.js';
 import { BACKGROUND_KINDS, type StartActor } from './actor.js';
 import type { Config } from './config.js';
-import { createLogger } from './logger.js';
+import { createLogger, type Logger } from './logger.js';
 import { natsOptions } from './nats-connect.js';
 import { threadMetrics, type MetricsSnapshot } from './metrics.js';
 import { Pressure } from './pressure.js';
@@ -44,15 +44,6 @@ const yieldToForeground =
 
 export default async function runActor({ shards, control }: ActorTask): Promise<{ threadId: number }> {
   const log = createLogger(config.logLevel, { actor: kind, thread: threadId });
-  if (background && config.backgroundNice > 0) {
-    // On Linux a nice value belongs to the thread (pid 0 = the calling thread),
-    // so only this actor's thread yields the CPU to the booking path.
-    try {
-      setPriority(0, config.backgroundNice);
-    } catch (err) {
-      log.warn({ err }, "could not lower this background thread's priority");
-    }
-  }
   const nc = await connect(
     natsOptions(config, 'actors', {
       name: `evently-${kind}-${threadId}`,
@@ -68,6 +59,9 @@ export default async function runActor({ shards, control }: ActorTask): Promise<
   // The subscriptions reach the server before 'ready': the supervisor drains the old thread on
   // 'ready', and a subscription still in this client's buffer would leave the shard unserved.
   await nc.flush();
+  // Lowered only now: a thread niced before it has loaded its modules and connected can take
+  // minutes to start behind busy foreground work, and a start that times out serves nobody.
+  if (background && config.backgroundNice > 0) lowerPriority(config.backgroundNice, log);
 
   const stopRequested = new Promise<void>((resolve) => {
     control.on('message', (m: ControlMessage) => {
@@ -94,4 +88,13 @@ export default async function runActor({ shards, control }: ActorTask): Promise<
   control.close();
   log.info('actor stopped');
   return { threadId };
+}
+
+/** On Linux a nice value belongs to the thread (pid 0 = the calling thread), so only this actor's thread yields. */
+function lowerPriority(nice: number, log: Logger): void {
+  try {
+    setPriority(0, nice);
+  } catch (err) {
+    log.warn({ err }, "could not lower this background thread's priority");
+  }
 }
