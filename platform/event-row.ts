@@ -9,6 +9,7 @@
 // It lives in the platform because several actor kinds and the supervisor write the row.
 // Seats are in exactly one place: sold, held (active holds), set aside for the
 // waitlist, or available; sold is what the other three leave of capacity.
+import { expectRow } from './expect-row.js';
 import type { Pool, PoolClient } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import type { Availability, Event } from '../protocol/index.js';
@@ -96,9 +97,7 @@ export async function insertEvent(client: PoolClient, e: NewEvent): Promise<Even
       e.max_tickets_per_user,
     ],
   );
-  const row = rows[0];
-  if (!row) throw new Error('INSERT INTO events returned no row');
-  return row;
+  return expectRow(rows[0], 'INSERT INTO events … RETURNING');
 }
 
 /** Takes the row lock for the rest of the caller's transaction. */

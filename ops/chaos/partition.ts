@@ -15,12 +15,12 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { shardOf } from '../../protocol/index.js';
-import { loadConfig, withOverrides, type Config } from '../../platform/config.js';
+import type { Config } from '../../platform/config.js';
 import { startEdge } from '../../edge/server.js';
 import { freePort } from '../stack/probes.js';
 import { secretIn } from '../stack/secrets.js';
 import { makeNamespaces, type Namespaces } from './netns.js';
-import { adminToken, saleWithFault, type SaleOptions } from './run.js';
+import { adminToken, chaosConfig, saleWithFault, type SaleOptions } from './run.js';
 import { startChaosServers, type ChaosServers } from './servers.js';
 import { tallySale, type FaultRow } from './tally.js';
 
@@ -203,25 +203,8 @@ export async function runPartition(o: SaleOptions & { leaseTtlMs: number }): Pro
     ]);
 
     const httpPort = await freePort();
-    const config = withOverrides(loadConfig({}), {
-      rateLimits: false,
-      maxEventLoopDelayMs: 0,
-      identityNice: 0,
-      disabledPools: ['mailer', 'analytics', 'pricing'],
-      logLevel: o.log.level,
-      kdfCost: 10,
-      dataDir,
+    const config = chaosConfig(servers, dataDir, o.log.level, {
       httpPort,
-      adminPort: 0,
-      lockTtlMs: 3000,
-      brokerTimeoutMs: 2000,
-      natsUrl: servers.natsUrl,
-      natsEdgePassword: servers.natsPasswords.edge,
-      natsActorsPassword: servers.natsPasswords.actors,
-      natsSupervisorPassword: servers.natsPasswords.supervisor,
-      redisUrl: servers.redisUrl,
-      databaseUrl: servers.databaseUrl,
-      jwtSecret: randomBytes(32).toString('base64url'),
       ticketSecret: randomBytes(32).toString('base64url'),
       identityKey: await secretIn(dataDir, 'identity-key'),
       publicUrl: `http://127.0.0.1:${httpPort}`,

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { shardOf } from '../../protocol/index.js';
-import { loadConfig, withOverrides } from '../../platform/config.js';
+import { loadConfig, withOverrides, type Config } from '../../platform/config.js';
 import type { Logger } from '../../platform/logger.js';
 import { createEvent, registerUsers } from '../bench/api.js';
 import { bookingStream, emptyStreamResult, type StreamResult } from '../load/booking-stream.js';
@@ -79,28 +79,7 @@ async function withChaosSystem<T>(
     await chmod(dataDir, 0o755);
     const servers = await startChaosServers(dataDir, (msg) => log.info(msg));
     try {
-      // One loopback client plays the whole crowd: per-IP limits and load shedding would refuse it, not the faults.
-      // The background pools are off (their work waits in the stream): on two busy cores they only slow the boot.
-      const config = withOverrides(loadConfig({}), {
-        rateLimits: false,
-        maxEventLoopDelayMs: 0,
-        identityNice: 0,
-        disabledPools: ['mailer', 'analytics', 'pricing'],
-        logLevel: log.level,
-        kdfCost: 10,
-        dataDir,
-        httpPort: 0,
-        adminPort: 0,
-        lockTtlMs: 3000,
-        brokerTimeoutMs: 2000,
-        natsUrl: servers.natsUrl,
-        natsEdgePassword: servers.natsPasswords.edge,
-        natsActorsPassword: servers.natsPasswords.actors,
-        natsSupervisorPassword: servers.natsPasswords.supervisor,
-        redisUrl: servers.redisUrl,
-        databaseUrl: servers.databaseUrl,
-        jwtSecret: randomBytes(24).toString('hex'),
-      });
+      const config = chaosConfig(servers, dataDir, log.level, {});
       const system = await startSystem(config, log, { persistent: false });
       try {
         return await work(system, servers);
@@ -181,5 +160,39 @@ export async function runFaultSales(o: SaleOptions & { faults: readonly FaultNam
       o.log.info(`chaos: ${name} done\n${faultTable(rows.slice(-1))}`);
     }
     return rows;
+  });
+}
+
+/**
+ * The configuration of an Evently under chaos: one loopback client plays the whole crowd, so per-IP
+ * limits and load shedding would refuse it, not the faults; the background pools are off (their work
+ * waits in the stream), since on two busy cores they only slow the boot.
+ */
+export function chaosConfig(
+  servers: ChaosServers,
+  dataDir: string,
+  logLevel: Config['logLevel'],
+  extra: Partial<Config>,
+): Config {
+  return withOverrides(loadConfig({}), {
+    rateLimits: false,
+    maxEventLoopDelayMs: 0,
+    identityNice: 0,
+    disabledPools: ['mailer', 'analytics', 'pricing'],
+    logLevel,
+    kdfCost: 10,
+    dataDir,
+    httpPort: 0,
+    adminPort: 0,
+    lockTtlMs: 3000,
+    brokerTimeoutMs: 2000,
+    natsUrl: servers.natsUrl,
+    natsEdgePassword: servers.natsPasswords.edge,
+    natsActorsPassword: servers.natsPasswords.actors,
+    natsSupervisorPassword: servers.natsPasswords.supervisor,
+    redisUrl: servers.redisUrl,
+    databaseUrl: servers.databaseUrl,
+    jwtSecret: randomBytes(24).toString('hex'),
+    ...extra,
   });
 }
