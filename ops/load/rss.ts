@@ -1,14 +1,23 @@
-// Resident memory of a process tree, read from /proc: a running Evently is
-// one process (`npm start`: edge, supervisor and their threads) and the
-// servers it started as its children (nats-server, redis-server, postgres
-// with one backend per connection). Grouped by command, so a soak can say
-// whether each one's memory stays flat.
+// Memory of a process tree, read from /proc: a running Evently is one process
+// (`npm start`: edge, supervisor and their threads) and the servers it started
+// as its children (nats-server, redis-server, postgres with one backend per
+// connection). Grouped by command, so a soak can say whether each one's memory
+// stays flat. Two figures per group, both from smaps_rollup:
+// - USS (unique set size: pages only that process maps) is what a leak grows;
+//   it leaves out Postgres's shared buffers, which every backend maps and
+//   which fill up to their configured size as a database is used.
+// - PSS (proportional set size: a page shared by n processes counts 1/n to
+//   each) is the group's share of the machine's memory, shared buffers once.
+// RSS would count the shared buffers again for every backend.
 import { readFileSync, readdirSync } from 'node:fs';
 
 export interface ProcessMemory {
   command: string;
   processes: number;
-  rssKiB: number;
+  /** USS summed over the group's processes: private memory, what a leak grows. */
+  ussKiB: number;
+  /** PSS summed over the group's processes: its share of the machine's memory. */
+  pssKiB: number;
 }
 
 function stat(pid: number): { command: string; ppid: number } | undefined {
@@ -22,15 +31,18 @@ function stat(pid: number): { command: string; ppid: number } | undefined {
   }
 }
 
-function rssKiB(pid: number): number {
+/** USS and PSS of one process from smaps_rollup (Linux ≥ 4.14); zeros if it is gone. */
+function memoryOf(pid: number): { ussKiB: number; pssKiB: number } {
+  let text: string;
   try {
-    const line = readFileSync(`/proc/${pid}/status`, 'utf8')
-      .split('\n')
-      .find((l) => l.startsWith('VmRSS:'));
-    return line ? Number(line.split(/\s+/)[1]) : 0;
+    text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
   } catch {
-    return 0;
+    return { ussKiB: 0, pssKiB: 0 };
   }
+  const fields = new Map<string, number>();
+  for (const [, name = '', value = '0'] of text.matchAll(/^(\w+):\s+(\d+) kB$/gm)) fields.set(name, Number(value));
+  const kib = (name: string) => fields.get(name) ?? 0;
+  return { ussKiB: kib('Private_Clean') + kib('Private_Dirty'), pssKiB: kib('Pss') };
 }
 
 /** The root and every descendant, by command name (the root is named `rootName`). */
@@ -47,9 +59,11 @@ export function treeMemory(rootPid: number, rootName: string): ProcessMemory[] {
   }
   const byCommand = new Map<string, ProcessMemory>();
   const visit = (pid: number, name: string) => {
-    const m = byCommand.get(name) ?? { command: name, processes: 0, rssKiB: 0 };
+    const m = byCommand.get(name) ?? { command: name, processes: 0, ussKiB: 0, pssKiB: 0 };
     m.processes++;
-    m.rssKiB += rssKiB(pid);
+    const own = memoryOf(pid);
+    m.ussKiB += own.ussKiB;
+    m.pssKiB += own.pssKiB;
     byCommand.set(name, m);
     for (const child of children.get(pid) ?? []) visit(child, commands.get(child) ?? String(child));
   };

@@ -16,9 +16,11 @@ with --think-ms between actions: browse (GET an event, the event list, the
 price; 45 %), book one seat of a large event and cancel it (25 %), list its
 bookings (10 %), join the waitlist of a sold-out event, read its place and
 leave (20 %). Sign-ups run beside them at --signups-per-s. Prints the answers
-by action and status, the 5xx count, and the resident memory (RSS) of every
+by action and status, the 5xx count, and the memory of every
 process of the run, grouped by command, at start, after the warm-up and at the
-end; memory is called flat if no process grew more than 10 % after the warm-up.
+end: USS (private pages, what a leak grows) and PSS (shared pages divided among
+their sharers); memory is called flat if no group's USS grew more than 10 %
+after the warm-up.
 
 Options:
   --url URL            base URL of the edge (required)
@@ -117,30 +119,40 @@ async function adminToken(): Promise<string> {
   return typeof res.json.token === 'string' ? res.json.token : fail(`admin sign-in failed: ${res.status}`);
 }
 
+/**
+ * USS of every process group at each snapshot (what a leak grows: flat means no group's grew more
+ * than 10 % after the warm-up), and its PSS after the warm-up and at the end (its share of the
+ * machine, Postgres's shared buffers counted once).
+ */
 function memoryTable(snapshots: { label: string; memory: ProcessMemory[] }[]): { text: string; flat: boolean } {
   const commands = [...new Set(snapshots.flatMap((s) => s.memory.map((m) => m.command)))];
   const mib = (kib: number | undefined) => (kib === undefined ? '–' : `${(kib / 1024).toFixed(0)} MiB`);
-  const lines = [
-    `| process | ${snapshots.map((s) => s.label).join(' | ')} | end vs warm-up |`,
-    `| --- |${' ---: |'.repeat(snapshots.length + 1)}`,
-  ];
-  let flat = true;
-  const total = (s: { memory: ProcessMemory[] }) => s.memory.reduce((n, m) => n + m.rssKiB, 0);
+  const pct = (end: number, warm: number) => `${((end / Math.max(1, warm) - 1) * 100).toFixed(1)} %`;
   const [, warm, end] = snapshots;
   if (!warm || !end) throw new Error('the soak report needs the warm-up and end snapshots');
+  const lines = [
+    `| process | ${snapshots.map((s) => `USS ${s.label}`).join(' | ')} | USS end vs warm-up | ` +
+      `PSS ${warm.label} | PSS ${end.label} |`,
+    `| --- |${' ---: |'.repeat(snapshots.length + 3)}`,
+  ];
+  let flat = true;
+  type Snapshot = (typeof snapshots)[number];
+  const sum = (s: Snapshot, key: 'ussKiB' | 'pssKiB') => s.memory.reduce((n, m) => n + m[key], 0);
   for (const command of commands) {
-    const of = (s: { memory: ProcessMemory[] }) => s.memory.find((m) => m.command === command);
-    const growth = (of(end)?.rssKiB ?? 0) / Math.max(1, of(warm)?.rssKiB ?? 0) - 1;
-    if (growth > 0.1) flat = false;
+    const of = (s: Snapshot) => s.memory.find((m) => m.command === command);
+    const [warmUss, endUss] = [of(warm)?.ussKiB ?? 0, of(end)?.ussKiB ?? 0];
+    if (endUss > warmUss * 1.1) flat = false;
     const cells = snapshots.map((s) => {
       const processes = of(s)?.processes ?? 1;
-      return `${mib(of(s)?.rssKiB)}${processes > 1 ? ` (${processes})` : ''}`;
+      return `${mib(of(s)?.ussKiB)}${processes > 1 ? ` (${processes})` : ''}`;
     });
-    lines.push(`| ${command} | ${cells.join(' | ')} | ${(growth * 100).toFixed(1)} % |`);
+    lines.push(
+      `| ${command} | ${cells.join(' | ')} | ${pct(endUss, warmUss)} | ${mib(of(warm)?.pssKiB)} | ${mib(of(end)?.pssKiB)} |`,
+    );
   }
   lines.push(
-    `| **all** | ${snapshots.map((s) => mib(total(s))).join(' | ')} | ` +
-      `${((total(end) / total(warm) - 1) * 100).toFixed(1)} % |`,
+    `| **all** | ${snapshots.map((s) => mib(sum(s, 'ussKiB'))).join(' | ')} | ` +
+      `${pct(sum(end, 'ussKiB'), sum(warm, 'ussKiB'))} | ${mib(sum(warm, 'pssKiB'))} | ${mib(sum(end, 'pssKiB'))} |`,
   );
   return { text: lines.join('\n'), flat };
 }
@@ -241,7 +253,7 @@ console.log(
 );
 console.log(
   memory.flat
-    ? 'memory flat (no process grew more than 10 % after the warm-up)'
-    : 'memory GREW more than 10 % after the warm-up',
+    ? 'memory flat (no private memory (USS) grew more than 10 % after the warm-up)'
+    : 'private memory (USS) GREW more than 10 % after the warm-up',
 );
 process.exit(fiveXx === 0 && memory.flat ? 0 : 1);
