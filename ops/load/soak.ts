@@ -31,6 +31,7 @@ Options:
   --users N            virtual users (default 20)
   --think-ms N         pause between one user's actions (default 50)
   --signups-per-s N    sign-ups per second (default 1)
+  --sample-s S         print every group's USS to stderr this often (default 60)
   --admin-email E      admin account that creates the events (default admin@evently.local)
   --admin-password P   its password (default evently-admin)
   --help               print this and exit
@@ -47,6 +48,7 @@ const { values } = parseArgs({
     users: { type: 'string', default: '20' },
     'think-ms': { type: 'string', default: '50' },
     'signups-per-s': { type: 'string', default: '1' },
+    'sample-s': { type: 'string', default: '60' },
     'admin-email': { type: 'string', default: 'admin@evently.local' },
     'admin-password': { type: 'string', default: 'evently-admin' },
     help: { type: 'boolean', default: false },
@@ -61,7 +63,7 @@ if (values.help) {
   process.exit(0);
 }
 const base = values.url ?? fail('--url is required');
-const num = (name: 'duration' | 'warmup' | 'users' | 'think-ms' | 'signups-per-s', min: number) => {
+const num = (name: 'duration' | 'warmup' | 'users' | 'think-ms' | 'signups-per-s' | 'sample-s', min: number) => {
   const v = Number(values[name]);
   return Number.isFinite(v) && v >= min ? v : fail(`--${name} must be a number ≥ ${min}`);
 };
@@ -223,9 +225,19 @@ const warmedUp = (async () => {
   await sleep(warmupS * 1000);
   snapshots.push({ label: `after warm-up (${warmupS} s)`, memory: treeMemory(rootPid, 'evently') });
 })();
+// The trend between the snapshots: whether a group's memory levels off or keeps growing.
+const sampleMs = num('sample-s', 1) * 1000;
+const trend = (async () => {
+  for (let at = began + sampleMs; at < endsAt; at += sampleMs) {
+    await sleep(at - Date.now());
+    const groups = treeMemory(rootPid, 'evently').map((m) => `${m.command} ${(m.ussKiB / 1024).toFixed(0)}`);
+    console.error(`soak: ${((at - began) / 1000).toFixed(0)} s, USS MiB: ${groups.join(', ')}`);
+  }
+})();
 await Promise.all([
   signups,
   warmedUp,
+  trend,
   ...users.map(async (t) => {
     while (Date.now() < endsAt) {
       await pick()(t);
