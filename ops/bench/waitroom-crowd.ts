@@ -4,6 +4,7 @@
 // the admission. A sample of people not yet admitted also try to book without
 // one (they must get 403). Reports statuses, booking latency of admitted
 // people and queue-frame latency (room change → frame, same machine clock).
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { WebSocket } from 'ws';
 
 export interface WaitroomCrowdSpec {
@@ -37,6 +38,8 @@ export interface WaitroomCrowdResult {
   admittedFrames: number;
   cheatStatuses: Record<string, number>;
   pollStatuses: Record<string, number>;
+  /** The crowd's own event loop during the sale: a busy client measures its own queueing as latency. */
+  saleLoop: { delayP99Ms: number; delayMaxMs: number; utilisation: number };
 }
 
 export type FromWaitroomCrowd =
@@ -72,6 +75,7 @@ async function run(s: WaitroomCrowdSpec): Promise<void> {
     admittedFrames: 0,
     cheatStatuses: {},
     pollStatuses: {},
+    saleLoop: { delayP99Ms: 0, delayMaxMs: 0, utilisation: 0 },
   };
   const tokenOf = (user: number): string => {
     const token = s.tokens[user];
@@ -134,6 +138,9 @@ async function run(s: WaitroomCrowdSpec): Promise<void> {
   const { opensAt } = await opened;
   r.joinSeconds = await crowdOnce((i) => api('POST', room, i), r.joinStatuses);
   process.send!({ kind: 'joined' } satisfies FromWaitroomCrowd);
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
+  const elu = performance.eventLoopUtilization();
 
   const wsUrl = `${s.url.replace(/^http/, 'ws')}/ws`;
   const sockets: WebSocket[] = [];
@@ -198,6 +205,12 @@ async function run(s: WaitroomCrowdSpec): Promise<void> {
     while (Date.now() < until) await new Promise((res) => setTimeout(res, 100));
   };
   await Promise.all([cheat(), poll(), waitUntil()]);
+  loop.disable();
+  r.saleLoop = {
+    delayP99Ms: Math.round(loop.percentile(99) / 1e6),
+    delayMaxMs: Math.round(loop.max / 1e6),
+    utilisation: +performance.eventLoopUtilization(elu).utilization.toFixed(3),
+  };
   for (const ws of sockets) ws.terminate();
   process.send!({ kind: 'done', result: r } satisfies FromWaitroomCrowd, () => process.disconnect());
 }
