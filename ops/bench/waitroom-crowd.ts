@@ -38,6 +38,8 @@ export interface WaitroomCrowdResult {
   admittedFrames: number;
   cheatStatuses: Record<string, number>;
   pollStatuses: Record<string, number>;
+  /** Seconds after opensAt of each 5xx or failed request during the sale (polls and bookings). */
+  failedAt: number[];
   /** The crowd's own event loop during the sale: a busy client measures its own queueing as latency. */
   saleLoop: { delayP99Ms: number; delayMaxMs: number; utilisation: number };
 }
@@ -76,6 +78,7 @@ async function run(s: WaitroomCrowdSpec): Promise<void> {
     cheatStatuses: {},
     pollStatuses: {},
     saleLoop: { delayP99Ms: 0, delayMaxMs: 0, utilisation: 0 },
+    failedAt: [],
   };
   const tokenOf = (user: number): string => {
     const token = s.tokens[user];
@@ -113,6 +116,7 @@ async function run(s: WaitroomCrowdSpec): Promise<void> {
     ).catch(() => undefined);
     r.bookingMs.push(performance.now() - started);
     count(r.bookStatuses, res?.status ?? 'error');
+    noteFailure(res?.status);
     await res?.arrayBuffer();
   };
 
@@ -136,6 +140,9 @@ async function run(s: WaitroomCrowdSpec): Promise<void> {
   r.referenceSeconds = await crowdOnce(reference, {});
   process.send!({ kind: 'referenced' } satisfies FromWaitroomCrowd);
   const { opensAt } = await opened;
+  const noteFailure = (status: number | undefined) => {
+    if (status === undefined || status >= 500) r.failedAt.push(+((Date.now() - opensAt) / 1000).toFixed(1));
+  };
   r.joinSeconds = await crowdOnce((i) => api('POST', room, i), r.joinStatuses);
   process.send!({ kind: 'joined' } satisfies FromWaitroomCrowd);
   const loop = monitorEventLoopDelay({ resolution: 10 });
@@ -193,6 +200,7 @@ async function run(s: WaitroomCrowdSpec): Promise<void> {
             if (booked.has(i + j)) return;
             const res = await api('GET', `${room}/me`, i + j).catch(() => undefined);
             count(r.pollStatuses, res?.status ?? 'error');
+            noteFailure(res?.status);
             const t = res?.ok ? ((await res.json()) as { admission: { token: string } | null }) : undefined;
             if (t?.admission) await book(i + j, t.admission.token);
           }),

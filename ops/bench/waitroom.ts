@@ -283,6 +283,7 @@ async function oneRun(sut: SystemUnderTest, db: pg.Pool, referenceUrl: string, o
     bookedWithoutAdmission: unadmitted,
     admittedOutOfDrawnOrder: outOfOrder,
     fiveXX,
+    failedAtSecondsAfterOpen: result.failedAt.slice(0, 20),
     booking: {
       statuses: result.bookStatuses,
       p50: +pct(result.bookingMs, 50).toFixed(1),
