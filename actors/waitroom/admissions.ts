@@ -75,17 +75,23 @@ export interface Demand {
   available: number;
   /** Bookings of the event confirmed in the last `windowSeconds`. */
   recentBookings: number;
-  /** Admitted, admission still valid, and no confirmed ticket yet. */
+  /** Admitted in the last `shoppingSeconds`, admission still valid, and no confirmed ticket yet. */
   shopping: number;
 }
 
-export async function demandOf(pool: pg.Pool, eventId: string, windowSeconds: number): Promise<Demand> {
+export async function demandOf(
+  pool: pg.Pool,
+  eventId: string,
+  windowSeconds: number,
+  shoppingSeconds: number,
+): Promise<Demand> {
   const { rows } = await pool.query<Demand>(
     `SELECT coalesce((SELECT available FROM events WHERE id = $1), 0) AS available,
        (SELECT count(*) FROM bookings WHERE event_id = $1 AND status = 'confirmed' AND created_at > now() - make_interval(secs => $2))::int AS "recentBookings",
        (SELECT count(*) FROM waitroom_tickets t WHERE t.event_id = $1 AND t.state = 'admitted' AND t.admission_expires_at > now()
+          AND t.admitted_at > now() - make_interval(secs => $3)
           AND NOT EXISTS (SELECT 1 FROM event_user_tickets u WHERE u.event_id = t.event_id AND u.user_id = t.user_id AND u.confirmed > 0))::int AS shopping`,
-    [eventId, windowSeconds],
+    [eventId, windowSeconds, shoppingSeconds],
   );
   return expectRow(rows[0], 'waitroom demand');
 }

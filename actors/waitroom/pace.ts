@@ -1,9 +1,15 @@
 // How many people a room admits at one tick. A fixed rate (the admin's
 // admitPerMinute) accrues fractional admissions so the rate holds over time
 // whatever the tick. The adaptive rate keeps about `shopSeconds` of the
-// event's measured booking rate shopping at once (admitted, not yet booked),
-// starting from `startShoppers` and at most doubling per tick, so admitted
-// people find the booking path fast. Nobody is admitted while nothing is on sale.
+// event's measured booking rate shopping at once, starting from
+// `startShoppers` and at most doubling per tick, so admitted people find the
+// booking path fast. Shopping is admitted in the last shopSeconds / 2 and not
+// yet booked: whoever was admitted longer ago and has not booked is slow to
+// notice (a poller) or gone, and must not hold the door shut for the rest of
+// their admission's life (that stalled a 20,000-people sale at ~4 bookings/s).
+// Counted over half the span, the target lets in up to twice the measured
+// booking rate, so the rate grows while people keep booking and follows the
+// booking path down when it slows. Nobody is admitted while nothing is on sale.
 import type { Demand } from './admissions.js';
 
 export interface PaceSettings {
@@ -27,6 +33,9 @@ export function fixedDue(admitPerMinute: number, elapsedMs: number, carry: numbe
   const admit = Math.floor(earned + 1e-9);
   return { admit, carry: Math.max(0, earned - admit) };
 }
+
+/** Seconds back an admitted person who has not booked still counts as shopping. */
+export const shoppingSeconds = (s: PaceSettings): number => s.shopSeconds / 2;
 
 /** Adaptive rate: fill up to the shopping target, growing at most twice what was booked per tick. */
 export function adaptiveDue(demand: Demand, s: PaceSettings): number {

@@ -11,7 +11,7 @@ import type { Logger } from '../../platform/logger.js';
 import { admitNext, demandOf, drawPrequeue, expireDue } from './admissions.js';
 import type { Line } from './line.js';
 import { admittedTotal, expiredTotal, waitingGauge, waitSeconds } from './metrics.js';
-import { adaptiveDue, fixedDue, MeasuredRate, type PaceSettings } from './pace.js';
+import { adaptiveDue, fixedDue, MeasuredRate, shoppingSeconds, type PaceSettings } from './pace.js';
 import type { RoomRow } from './rooms.js';
 import { newSeed } from './shuffle.js';
 
@@ -105,12 +105,13 @@ export class Ticker {
     if (shuffled) {
       let n: number;
       if (room.admit_per_minute !== null) {
-        const demand = await demandOf(pool, eventId, this.d.pace.windowSeconds);
+        const demand = await demandOf(pool, eventId, this.d.pace.windowSeconds, shoppingSeconds(this.d.pace));
         const due = fixedDue(room.admit_per_minute, now - mem.lastTick, mem.carry, demand.available);
         mem.carry = due.carry;
         n = due.admit;
       } else {
-        n = adaptiveDue(await demandOf(pool, eventId, this.d.pace.windowSeconds), this.d.pace);
+        const demand = await demandOf(pool, eventId, this.d.pace.windowSeconds, shoppingSeconds(this.d.pace));
+        n = adaptiveDue(demand, this.d.pace);
       }
       admittedRows = await admitNext(pool, eventId, n, room.admission_ttl_s);
       await line.remove(

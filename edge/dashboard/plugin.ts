@@ -71,7 +71,7 @@ export const dashboardRoutes: FastifyPluginAsync = async (app) => {
   app.get(
     '/dashboard',
     {
-      helmet: { contentSecurityPolicy: DASHBOARD_CSP },
+      config: { csp: DASHBOARD_CSP },
       schema: {
         tags: ['admin'],
         summary: 'The live analytics dashboard (an HTML page for admins)',
@@ -87,7 +87,7 @@ export const dashboardRoutes: FastifyPluginAsync = async (app) => {
   app.get<{ Params: { file: string } }>(
     '/dashboard/:file',
     {
-      helmet: { contentSecurityPolicy: DASHBOARD_CSP },
+      config: { csp: DASHBOARD_CSP },
       // The page's own scripts and styles: not part of the API.
       schema: { hide: true },
     },

@@ -27,6 +27,19 @@ interface Watcher {
   clients: Set<LiveClient>;
 }
 
+type PositionItem = Positions['items'][number];
+
+interface Asked {
+  outcome: Outcome<Positions>;
+  item: PositionItem | undefined;
+}
+
+interface AskBatch {
+  requestId: string;
+  userIds: Set<string>;
+  waiters: { userId: string; resolve: (a: Asked) => void }[];
+}
+
 const RESYNC_MS = 15_000;
 // A reply stays well under NATS's 1 MB payload limit (a ticket is about 300 bytes).
 const CHUNK = 1000;
@@ -57,6 +70,8 @@ export class QueueWatch {
    */
   private readonly resyncing = new Map<string, number | null>();
   private readonly sub: Subscription;
+  /** Per room, the subscribes of this event-loop turn waiting to be asked about together. */
+  private readonly asking = new Map<string, AskBatch>();
 
   constructor(
     nc: NatsConnection,
@@ -83,9 +98,8 @@ export class QueueWatch {
   /** The user's ticket as first sent to the socket, or why the socket cannot follow the room. */
   async subscribe(client: LiveClient, eventId: string, requestId: string): Promise<Outcome<QueueTicket>> {
     const userId = client.userId!;
-    const outcome = await this.ask(eventId, [userId], requestId);
+    const { outcome, item } = await this.askWithOthers(eventId, userId, requestId);
     if (!outcome.ok) return outcome;
-    const item = outcome.value.items[0];
     if (!item?.ticket)
       return { ok: false, code: 'NOT_FOUND', detail: 'join the waiting room first (POST /v1/events/:id/waiting-room)' };
     if (client.userId !== userId) return { ok: false, code: 'UNAUTHENTICATED', detail: 'signed out meanwhile' };
@@ -126,6 +140,40 @@ export class QueueWatch {
 
   private ask(eventId: string, userIds: string[], requestId: string): Promise<Outcome<Positions>> {
     return this.broker.call(waitroom.positions, { eventId, userIds }, { requestId });
+  }
+
+  /**
+   * One user's place, asked together with every other subscribe of the room in the same event-loop turn
+   * (up to CHUNK): a crowd opening 5,000 sockets at once otherwise put 5,000 requests, each a query, on
+   * the room's one actor thread, and polls queued behind them past the broker's timeout (504). The
+   * request carries the first subscriber's request id.
+   */
+  private askWithOthers(eventId: string, userId: string, requestId: string): Promise<Asked> {
+    return new Promise((resolve) => {
+      let batch = this.asking.get(eventId);
+      if (!batch) {
+        const fresh: AskBatch = { requestId, userIds: new Set(), waiters: [] };
+        this.asking.set(eventId, fresh);
+        setImmediate(() => this.sendAsk(eventId, fresh));
+        batch = fresh;
+      }
+      batch.userIds.add(userId);
+      batch.waiters.push({ userId, resolve });
+      if (batch.userIds.size >= CHUNK) this.sendAsk(eventId, batch);
+    });
+  }
+
+  private sendAsk(eventId: string, batch: AskBatch): void {
+    if (this.asking.get(eventId) !== batch) return;
+    this.asking.delete(eventId);
+    const answer = (outcome: Outcome<Positions>) => {
+      const items = new Map(outcome.ok ? outcome.value.items.map((i) => [i.userId, i]) : []);
+      for (const w of batch.waiters) w.resolve({ outcome, item: items.get(w.userId) });
+    };
+    this.ask(eventId, [...batch.userIds], batch.requestId).then(answer, (err: unknown) => {
+      this.log.warn({ err, eventId }, 'queue places not asked');
+      answer({ ok: false, code: 'UNAVAILABLE', detail: 'the waiting room could not be asked; retry shortly' });
+    });
   }
 
   private sendTicket(client: LiveClient, t: QueueTicket, changedAt: number): void {

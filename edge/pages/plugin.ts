@@ -49,7 +49,7 @@ export const pageRoutes: FastifyPluginAsync<PageDeps> = async (app, { broker, co
 
   app.get<{ Params: Params }>(
     `${LINK_PATHS.tickets}/:id/:signature`,
-    { schema, helmet: { contentSecurityPolicy: PAGE_CSP } },
+    { schema, config: { csp: PAGE_CSP } },
     async (request, reply) => {
       const ctx = ctxOf(request.id);
       const found = await broker.call(
@@ -80,7 +80,7 @@ export const pageRoutes: FastifyPluginAsync<PageDeps> = async (app, { broker, co
 
   app.get<{ Params: Params }>(
     `${LINK_PATHS.hold}/:id/:signature`,
-    { schema, helmet: { contentSecurityPolicy: PAGE_CSP } },
+    { schema, config: { csp: PAGE_CSP } },
     async (request, reply) => {
       const { hold, event } = await readHold(request.params, request.id);
       if (!hold.ok)
@@ -94,7 +94,7 @@ export const pageRoutes: FastifyPluginAsync<PageDeps> = async (app, { broker, co
 
   app.post<{ Params: Params }>(
     `${LINK_PATHS.hold}/:id/:signature/confirm`,
-    { schema, config: { audit: 'hold.confirm.page' }, helmet: { contentSecurityPolicy: PAGE_CSP } },
+    { schema, config: { audit: 'hold.confirm.page', csp: PAGE_CSP } },
     async (request, reply) => {
       const { hold } = await readHold(request.params, request.id);
       if (!hold.ok)

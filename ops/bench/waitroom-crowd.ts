@@ -4,6 +4,7 @@
 // the admission. A sample of people not yet admitted also try to book without
 // one (they must get 403). Reports statuses, booking latency of admitted
 // people and queue-frame latency (room change → frame, same machine clock).
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { WebSocket } from 'ws';
 
 export interface WaitroomCrowdSpec {
@@ -37,6 +38,10 @@ export interface WaitroomCrowdResult {
   admittedFrames: number;
   cheatStatuses: Record<string, number>;
   pollStatuses: Record<string, number>;
+  /** Seconds after opensAt of each 5xx or failed request during the sale (polls and bookings). */
+  failedAt: number[];
+  /** The crowd's own event loop during the sale: a busy client measures its own queueing as latency. */
+  saleLoop: { delayP99Ms: number; delayMaxMs: number; utilisation: number };
 }
 
 export type FromWaitroomCrowd =
@@ -72,6 +77,8 @@ async function run(s: WaitroomCrowdSpec): Promise<void> {
     admittedFrames: 0,
     cheatStatuses: {},
     pollStatuses: {},
+    saleLoop: { delayP99Ms: 0, delayMaxMs: 0, utilisation: 0 },
+    failedAt: [],
   };
   const tokenOf = (user: number): string => {
     const token = s.tokens[user];
@@ -109,6 +116,7 @@ async function run(s: WaitroomCrowdSpec): Promise<void> {
     ).catch(() => undefined);
     r.bookingMs.push(performance.now() - started);
     count(r.bookStatuses, res?.status ?? 'error');
+    noteFailure(res?.status);
     await res?.arrayBuffer();
   };
 
@@ -132,8 +140,14 @@ async function run(s: WaitroomCrowdSpec): Promise<void> {
   r.referenceSeconds = await crowdOnce(reference, {});
   process.send!({ kind: 'referenced' } satisfies FromWaitroomCrowd);
   const { opensAt } = await opened;
+  const noteFailure = (status: number | undefined) => {
+    if (status === undefined || status >= 500) r.failedAt.push(+((Date.now() - opensAt) / 1000).toFixed(1));
+  };
   r.joinSeconds = await crowdOnce((i) => api('POST', room, i), r.joinStatuses);
   process.send!({ kind: 'joined' } satisfies FromWaitroomCrowd);
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
+  const elu = performance.eventLoopUtilization();
 
   const wsUrl = `${s.url.replace(/^http/, 'ws')}/ws`;
   const sockets: WebSocket[] = [];
@@ -186,6 +200,7 @@ async function run(s: WaitroomCrowdSpec): Promise<void> {
             if (booked.has(i + j)) return;
             const res = await api('GET', `${room}/me`, i + j).catch(() => undefined);
             count(r.pollStatuses, res?.status ?? 'error');
+            noteFailure(res?.status);
             const t = res?.ok ? ((await res.json()) as { admission: { token: string } | null }) : undefined;
             if (t?.admission) await book(i + j, t.admission.token);
           }),
@@ -198,6 +213,12 @@ async function run(s: WaitroomCrowdSpec): Promise<void> {
     while (Date.now() < until) await new Promise((res) => setTimeout(res, 100));
   };
   await Promise.all([cheat(), poll(), waitUntil()]);
+  loop.disable();
+  r.saleLoop = {
+    delayP99Ms: Math.round(loop.percentile(99) / 1e6),
+    delayMaxMs: Math.round(loop.max / 1e6),
+    utilisation: +performance.eventLoopUtilization(elu).utilization.toFixed(3),
+  };
   for (const ws of sockets) ws.terminate();
   process.send!({ kind: 'done', result: r } satisfies FromWaitroomCrowd, () => process.disconnect());
 }

@@ -8,9 +8,11 @@
 // join rate beside a same-run reference, and medians over `--runs`.
 import { fork } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { positionChiSquare } from '../../actors/waitroom/shuffle.js';
 import { expectRow } from '../../platform/expect-row.js';
+import { countBetween, quantileBetween, readHistogram, type Buckets } from './edge-histograms.js';
 import { withSystem, type SystemUnderTest } from './fixture.js';
 import { startReference } from './reference.js';
 import { median } from './summary.js';
@@ -70,6 +72,44 @@ async function drawIndependence(db: pg.Pool, eventId: string): Promise<number> {
   return table.flat().reduce((chi, c) => chi + (c - expected) ** 2 / expected, 0);
 }
 
+/** What the edge itself measured of the sale (its /metrics), to tell server time from queueing in front of it. */
+const SALE_SERIES = {
+  bookingRoute: ['http_request_duration_seconds', { method: 'POST', route: '/v1/events/:id/bookings' }],
+  inventoryBook: ['evently_nats_request_duration_seconds', { subject: 'inventory.bookings.create' }],
+  pollRoute: ['http_request_duration_seconds', { method: 'GET', route: '/v1/events/:id/waiting-room/me' }],
+} as const;
+type SaleSeries = Record<keyof typeof SALE_SERIES, Buckets>;
+
+async function readSaleSeries(url: string): Promise<SaleSeries> {
+  const out: Partial<SaleSeries> = {};
+  for (const [k, [name, labels]] of Object.entries(SALE_SERIES))
+    out[k as keyof SaleSeries] = await readHistogram(url, name, labels);
+  return out as SaleSeries;
+}
+
+interface SeriesFigures {
+  count: number;
+  p50Ms: number | string;
+  p99Ms: number | string;
+}
+
+function saleSeriesBetween(before: SaleSeries, after: SaleSeries): Record<keyof SaleSeries, SeriesFigures> {
+  const ms = (s: number) => (Number.isFinite(s) ? Math.round(s * 1000) : s > 0 ? '>5000' : 'n/a');
+  return Object.fromEntries(
+    Object.keys(SALE_SERIES).map((k) => {
+      const key = k as keyof SaleSeries;
+      return [
+        key,
+        {
+          count: countBetween(before[key], after[key]),
+          p50Ms: ms(quantileBetween(before[key], after[key], 0.5)),
+          p99Ms: ms(quantileBetween(before[key], after[key], 0.99)),
+        },
+      ];
+    }),
+  ) as Record<keyof SaleSeries, SeriesFigures>;
+}
+
 type Options = ReturnType<typeof args>;
 type RunResult = Awaited<ReturnType<typeof oneRun>>;
 
@@ -115,6 +155,10 @@ async function oneRun(sut: SystemUnderTest, db: pg.Pool, referenceUrl: string, o
     cheaters: 200,
   };
   let opensAt = Number.NaN;
+  let saleBefore: SaleSeries | undefined;
+  // The edge runs on this process's main thread: its loop delay during the sale.
+  const edgeLoop = monitorEventLoopDelay({ resolution: 10 });
+  let edgeElu = performance.eventLoopUtilization();
   const result = await new Promise<WaitroomCrowdResult>((resolve, reject) => {
     let watch: NodeJS.Timeout | undefined;
     child.on('message', (m: FromWaitroomCrowd) => {
@@ -134,6 +178,9 @@ async function oneRun(sut: SystemUnderTest, db: pg.Pool, referenceUrl: string, o
       }
       if (m.kind === 'joined') {
         console.error(`  crowd joined; sale opens in ${((opensAt - Date.now()) / 1000).toFixed(1)} s`);
+        void readSaleSeries(sut.url).then((s) => (saleBefore = s));
+        edgeLoop.enable();
+        edgeElu = performance.eventLoopUtilization();
         watch = setInterval(() => {
           void db
             .query<{ n: number }>(
@@ -162,6 +209,13 @@ async function oneRun(sut: SystemUnderTest, db: pg.Pool, referenceUrl: string, o
     if (child.connected) child.disconnect();
     child.kill();
   });
+  edgeLoop.disable();
+  const edge = {
+    loopDelayP99Ms: Math.round(edgeLoop.percentile(99) / 1e6),
+    loopDelayMaxMs: Math.round(edgeLoop.max / 1e6),
+    loopUtilisation: +performance.eventLoopUtilization(edgeElu).utilization.toFixed(3),
+    sale: saleBefore ? saleSeriesBetween(saleBefore, await readSaleSeries(sut.url)) : undefined,
+  };
   const seats = expectRow(
     (
       await db.query<{ sold: number; bookings: number; users: number }>(
@@ -229,11 +283,15 @@ async function oneRun(sut: SystemUnderTest, db: pg.Pool, referenceUrl: string, o
     bookedWithoutAdmission: unadmitted,
     admittedOutOfDrawnOrder: outOfOrder,
     fiveXX,
+    failedAtSecondsAfterOpen: result.failedAt.slice(0, 20),
     booking: {
       statuses: result.bookStatuses,
       p50: +pct(result.bookingMs, 50).toFixed(1),
       p99: +pct(result.bookingMs, 99).toFixed(1),
     },
+    /** During the sale (from the crowd's last join to the end): what the edge saw, and the crowd's own loop. */
+    edge,
+    client: result.saleLoop,
     cheaters: result.cheatStatuses,
     polls: result.pollStatuses,
     frames: {
@@ -294,7 +352,9 @@ async function main(): Promise<void> {
           runs.push(r);
           console.error(
             `  run ${i + 1}: ${r.join.perSecond} joins/s (reference ${r.join.referencePerSecond} req/s), ` +
-              `booking p99 ${r.booking.p99} ms, frames within 1 s ${r.frames.within1s}`,
+              `booking p99 ${r.booking.p99} ms (edge ${String(r.edge.sale?.bookingRoute.p99Ms)} ms, ` +
+              `inventory.book ${String(r.edge.sale?.inventoryBook.p99Ms)} ms), frames within 1 s ${r.frames.within1s}; ` +
+              `loop p99 edge ${r.edge.loopDelayP99Ms} ms, crowd ${r.client.delayP99Ms} ms`,
           );
         }
         const report = {

@@ -17,7 +17,8 @@ const WAIT = 60_000;
 describe('waiting room', () => {
   let t: TestSystem;
   before(async () => {
-    t = await startTestSystem({ waitroomTickMs: 200 });
+    // Adaptive rooms start with 2 shoppers; one admitted over a second ago who has not booked stops counting.
+    t = await startTestSystem({ waitroomTickMs: 200, waitroomStartShoppers: 2, waitroomShopSeconds: 2 });
   });
   after(async () => {
     await t?.stop();
@@ -139,6 +140,27 @@ describe('waiting room', () => {
       assert.equal(r.body.code, 'NOT_ADMITTED', why);
     }
     assert.equal((await book(a.token, event.id, mineA.admission.token)).status, 201);
+  });
+
+  test('when admitted people of an adaptive room do not book, then the room admits the next ones once they stop counting as shopping', async () => {
+    const event = await t.createEvent();
+    assert.equal((await room(event.id, { opensAt: new Date().toISOString() })).status, 200);
+    const users = await t.registerUsers(6, 'idle');
+    for (const u of users) assert.equal((await join(u.token, event.id)).status, 201);
+    // Nobody books; before, the first two held the door shut for their admission's whole life (600 s).
+    await eventually('all admitted', async () => ((await state(event.id)).body.waiting === 0 ? true : undefined), WAIT);
+    const { rows } = await t.db.query<{ user_id: string; admitted_at: Date }>(
+      `SELECT user_id, admitted_at FROM waitroom_tickets WHERE event_id = $1 ORDER BY admitted_at, rank`,
+      [event.id],
+    );
+    assert.deepEqual(
+      rows.map((r) => r.user_id),
+      users.map((u) => u.id),
+      'in join order',
+    );
+    const at = rows.map((r) => r.admitted_at.getTime());
+    // Two shoppers at a time, each counting for a second: the third comes a second after the first, at least.
+    assert.ok((at[2] ?? 0) - (at[0] ?? 0) >= 900, `third admitted ${(at[2] ?? 0) - (at[0] ?? 0)} ms after the first`);
   });
 
   test("when the room's actor restarts and Redis comes back empty mid-queue, then every place is kept", async () => {
