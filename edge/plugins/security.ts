@@ -26,6 +26,7 @@ import fp from 'fastify-plugin';
 import helmet, { type HelmetOptions } from 'helmet';
 import type { Config } from '../../platform/config.js';
 import { sendProblem } from '../../platform/http/problems.js';
+import { ADMISSION_HEADER } from '../../protocol/index.js';
 
 const SAMPLE_INTERVAL_MS = 250;
 
@@ -54,6 +55,8 @@ export function corsSettings(config: Pick<Config, 'corsOrigins'>) {
     allowedHeaders: [
       'authorization',
       'content-type',
+      // A browser that books a protected event from another origin sends its admission token.
+      ADMISSION_HEADER,
       'idempotency-key',
       'if-none-match',
       'traceparent',

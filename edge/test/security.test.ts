@@ -67,6 +67,7 @@ test('when a browser asks from an allowed origin, then CORS allows it and expose
   assert.equal(preflight.status, 204);
   assert.equal(preflight.headers.get('access-control-allow-origin'), ALLOWED);
   assert.match(preflight.headers.get('access-control-allow-headers') ?? '', /idempotency-key/);
+  assert.match(preflight.headers.get('access-control-allow-headers') ?? '', /evently-admission/);
   const simple = await fetch(`${t.url}/v1/events`, { headers: { origin: ALLOWED } });
   assert.match(simple.headers.get('access-control-expose-headers') ?? '', /x-request-id/);
   const other = await fetch(`${t.url}/v1/events`, { headers: { origin: 'https://evil.example.test' } });
