@@ -99,6 +99,8 @@ export class LeaseKeeper {
   private timers: NodeJS.Timeout[] = [];
   private balancing: Promise<void> = Promise.resolve();
   private stopped = false;
+  /** The fair share of the last balance round, for the logs. */
+  private fair = 0;
   private readonly t: ReturnType<typeof leaseTiming>;
 
   constructor(
@@ -214,6 +216,10 @@ export class LeaseKeeper {
   private async release(kv: KV, shard: number): Promise<void> {
     const lease = this.leases.get(shard);
     this.leases.delete(shard);
+    this.o.log.info(
+      { shard, revision: lease?.revision, fairShare: this.fair },
+      'shard lease released: above the fair share',
+    );
     // Only our own revision: never delete a lease someone else has taken since.
     if (lease) await kv.delete(leaseKey(shard), { previousSeq: lease.revision }).catch(() => undefined);
   }
@@ -225,6 +231,7 @@ export class LeaseKeeper {
       await kv.put(memberKey(this.me.id), JSON.stringify({ ...this.me, adminUrl: this.adminUrl }));
       const [members, leases] = await Promise.all([this.readMembers(kv), this.readLeases(kv)]);
       const fair = Math.ceil(this.o.shards / Math.max(1, members.length));
+      this.fair = fair;
       for (const [shard, entry] of leases) {
         const owner = ownerOf(entry);
         if (this.leases.has(shard) && owner !== undefined && owner !== this.me.id) this.lose(shard, owner);
@@ -281,7 +288,7 @@ export class LeaseKeeper {
     const fenced = [...late, ...lost];
     const revisions = Object.fromEntries(held.map((shard) => [shard, this.leases.get(shard)?.revision ?? 0]));
     this.served = held;
-    this.o.log.info({ held, revisions }, 'shard leases changed');
+    this.o.log.info({ held, revisions, fairShare: this.fair }, 'shard leases changed');
     this.o.report({ type: 'held', held, fenced, revisions });
   }
 
