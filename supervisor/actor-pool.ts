@@ -47,6 +47,8 @@ export class ActorPool {
   readonly sharded: boolean;
   private readonly piscina: Piscina<ActorTask, unknown>;
   private slots: Slot[] = [];
+  /** Every thread not yet ended, including ones being replaced or still booting: a fence stops all of them. */
+  private readonly live = new Set<ActorThreadHandle>();
   private held: number[];
   private threads: number;
   /** Never goes down, even when a shrink removes slots that had restarted. */
@@ -107,6 +109,41 @@ export class ActorPool {
     return this.started ? this.change(() => this.reconcile()) : Promise.resolve();
   }
 
+  /**
+   * Shards whose leases went unrenewed (or were taken while served): every
+   * thread serving one of them is terminated now, without draining (that
+   * needs NATS, which may be out of reach), so this supervisor serves none of
+   * them by the time another may claim them. What those threads had in flight
+   * is answered by nobody; callers retry with the same idempotency key. The
+   * re-plan that follows starts threads for the shards still held.
+   */
+  fence(lost: readonly number[]): void {
+    if (!this.sharded) return;
+    this.held = this.held.filter((shard) => !lost.includes(shard));
+    for (const thread of this.live) {
+      if (!thread.alive || !thread.shards.some((shard) => lost.includes(shard))) continue;
+      thread.fence();
+      // No thread in its slot: its end below is not a crash to restart from.
+      for (const slot of this.slots) if (slot.thread === thread) slot.thread = undefined;
+      this.log.warn(
+        { actor: this.kind, thread: thread.threadId, shards: thread.shards },
+        'fenced: thread stopped at once',
+      );
+      const worker = this.piscina.threads.find((w) => w.threadId === thread.threadId);
+      // Still booting (no thread id yet): it dies at its first look at the control port, before it serves.
+      if (!worker || thread.threadId === undefined) {
+        thread.crash();
+        continue;
+      }
+      const threadId = thread.threadId;
+      void (async () => {
+        await worker.terminate();
+        this.log.warn({ actor: this.kind, thread: threadId }, 'fenced: thread ended');
+        await this.afterDeath(threadId);
+      })().catch((err: unknown) => this.log.warn({ actor: this.kind, err }, 'clean-up after a fence failed'));
+    }
+  }
+
   private change(step: () => Promise<void>): Promise<void> {
     const run = this.changes.then(() => (this.stopping ? undefined : step()));
     this.changes = run.catch(() => undefined);
@@ -150,6 +187,8 @@ export class ActorPool {
   private launch(slot: Slot): ActorThreadHandle {
     const thread = new ActorThreadHandle(this.piscina, slot.shards, `${this.kind} slot ${slot.index}`);
     slot.thread = thread;
+    this.live.add(thread);
+    void thread.ended.then(() => this.live.delete(thread));
     void thread.ended.then((err) => err && this.onThreadDeath(slot, thread, err));
     return thread;
   }

@@ -22,6 +22,7 @@ export class ActorThreadHandle {
   /** Resolves once the actor is subscribed and serving; rejects if it died or hung first. */
   readonly ready: Promise<void>;
   private running = true;
+  private fenced = false;
   private readonly control: MessagePort;
   private readonly waitingForLoad = new Set<(inFlight: number) => void>();
   private readonly waitingForMetrics = new Set<(metrics: MetricsSnapshot) => void>();
@@ -71,8 +72,14 @@ export class ActorThreadHandle {
     this.ready.catch(() => undefined);
   }
 
+  /** False from the moment it is fenced, though the thread may take a moment more to end. */
   get alive(): boolean {
-    return this.running;
+    return this.running && !this.fenced;
+  }
+
+  /** Marks it stopped for the pool's bookkeeping; the pool terminates the thread itself. */
+  fence(): void {
+    this.fenced = true;
   }
 
   /** Requests in flight on this thread, or null if it does not answer at once. */

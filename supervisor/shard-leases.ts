@@ -1,12 +1,12 @@
 // Shard ownership across supervisors, through leases in a JetStream KV bucket.
-// nats-server before 2.11 ignores per-key TTLs, so a lease is a key in a bucket
-// whose max_age is the lease TTL: the holder renews it with a compare-and-set
-// update (revision) every quarter TTL, and a holder that dies stops renewing,
-// so its keys age out and the others claim them with a create. Supervisors
-// announce themselves the same way, and each claims no more than its fair
-// share, ceil(shards / live supervisors), releasing any surplus, so a second
-// supervisor ends up with half. An overlap (a slow holder that has not yet
-// noticed its loss) is safe: the three booking locks serialise the writes.
+// The leases are kept by a thread of their own (lease-keeper.ts explains the
+// protocol and why a partitioned supervisor stops serving a shard before
+// anyone else can claim it); this is the supervisor's side of it. It turns
+// the keeper's reports into pool changes: a graceful re-plan when the held set
+// changes, and an immediate stop of the threads serving a fenced shard. If
+// the keeper thread dies, every shard is fenced at once (nobody renews them
+// any more) and a new keeper takes the leases that are still ours back.
+import { Worker } from 'node:worker_threads';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { KV, KvEntry, NatsConnection } from 'nats';
@@ -14,22 +14,30 @@ import {
   MEMBER_KEYS,
   SHARD_LEASE_BUCKET,
   leaseKey,
-  memberKey,
   type LeaseValue,
   type MemberValue,
   type ShardsReply,
 } from '../protocol/index.js';
+import type { Config } from '../platform/config.js';
 import type { Logger } from '../platform/logger.js';
+import type { KeeperCommand, KeeperReport } from './lease-keeper.js';
+import type { KeeperThreadData } from './lease-keeper-thread.js';
 import { allShards, sameShards } from './shard-plan.js';
 
+const KEEPER_THREAD = new URL('./lease-keeper-thread.js', import.meta.url);
+/** Before a dead keeper is replaced: a keeper that dies at once does not spin. */
+const KEEPER_RESTART_MS = 1_000;
+
 export interface LeaseOptions {
-  shards: number;
-  ttlMs: number;
+  /** The keeper thread's NATS connection, shard count, lease TTL and log level. */
+  config: Config;
   adminUrl: () => string | null;
   /** Which slot and thread of each sharded pool serve a shard, written into its lease. */
   placement: (shard: number) => LeaseValue['pools'];
-  /** Called with the new set whenever a round changes it; not awaited, so renewals never wait for a re-plan. */
+  /** Called with the new set whenever it changes; not awaited, so renewals never wait for a re-plan. */
   onChange: (held: number[]) => void;
+  /** Called, before onChange, with shards to stop serving now, without draining (that needs NATS). */
+  onFence: (shards: number[]) => void;
   log: Logger;
 }
 
@@ -38,12 +46,12 @@ const json = (entry: KvEntry | null): unknown => (entry && entry.operation === '
 export class ShardLeases {
   readonly me: MemberValue;
   private kv?: KV;
-  /** shard → revision of our lease, for the compare-and-set renewal. */
-  private held = new Map<number, number>();
-  private acquiredAt = new Map<number, number>();
+  private keeper?: Worker;
+  private held: number[] = [];
+  private fenceCount = 0;
+  private releasing?: Promise<void>;
+  private released?: () => void;
   private timer?: NodeJS.Timeout;
-  private ticking: Promise<void> = Promise.resolve();
-  private stopped = false;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -54,146 +62,110 @@ export class ShardLeases {
     this.me = { id, host, pid: process.pid, startedAt: Date.now(), adminUrl: null };
   }
 
-  /** Opens the bucket, announces this supervisor, claims its share and keeps the leases renewed. */
+  /** Starts the keeper and resolves with the shards to serve once it has claimed its share. */
   async start(): Promise<number[]> {
-    const kv = await this.nc.jetstream().views.kv(SHARD_LEASE_BUCKET, { ttl: this.o.ttlMs, history: 1 });
-    const status = await kv.status();
-    if (status.ttl !== this.o.ttlMs) {
-      // The bucket outlives processes; the TTL configured now wins.
-      const jsm = await this.nc.jetstreamManager();
-      await jsm.streams.update(status.streamInfo.config.name, { max_age: this.o.ttlMs * 1_000_000 });
+    try {
+      await this.launch();
+    } catch (err) {
+      this.releasing = Promise.resolve();
+      await this.keeper?.terminate();
+      throw err;
     }
-    this.kv = kv;
-    await this.tick();
-    this.schedule();
+    this.kv = await this.nc.jetstream().views.kv(SHARD_LEASE_BUCKET, { bindOnly: true });
+    // What the lease values and the member entry say; stale for a moment is harmless.
+    this.timer = setInterval(() => this.tellKeeper(), this.o.config.leaseTtlMs / 4);
     return this.shards();
   }
 
-  /** One round after another, never two at once, however slow NATS is. */
-  private schedule(): void {
-    // Every quarter TTL from the start of the last round, not from its end: a round slowed by a
-    // busy machine must not push the next renewal towards the expiry.
-    const began = Date.now();
-    this.timer = setTimeout(
-      () => {
-        this.ticking = this.tick().finally(() => {
-          if (!this.stopped) this.schedule();
-        });
-      },
-      Math.max(0, this.o.ttlMs / 4 - (Date.now() - began)),
-    );
-  }
-
   shards(): number[] {
-    return [...this.held.keys()].sort((a, b) => a - b);
+    return [...this.held];
   }
 
-  private async tick(): Promise<void> {
-    const kv = this.kv;
-    if (!kv || this.stopped) return;
-    try {
-      await kv.put(memberKey(this.me.id), JSON.stringify({ ...this.me, adminUrl: this.o.adminUrl() }));
-      const [members, leases] = await Promise.all([this.readMembers(kv), this.readLeases(kv)]);
-      if (this.stopped) return;
-      const before = this.shards();
-      const fair = Math.ceil(this.o.shards / Math.max(1, members.length));
-      // All renewals at once: one round trip, however many shards, so a slow NATS or a busy
-      // event loop does not let the last of sixteen sequential updates miss the TTL.
-      await Promise.all(
-        [...leases]
-          .filter(([shard]) => this.held.has(shard))
-          .map(async ([shard, entry]) => {
-            const holder = (json(entry) as LeaseValue | null)?.owner;
-            if (holder === this.me.id) await this.renew(kv, shard, entry!.revision);
-            else if (holder === undefined) await this.claim(kv, shard);
-            else this.lose(shard, holder);
-          }),
+  /** Shards fenced since start: a lease not renewed in time, or taken by another supervisor while served. */
+  get fences(): number {
+    return this.fenceCount;
+  }
+
+  private launch(): Promise<void> {
+    const keeper = new Worker(KEEPER_THREAD, {
+      workerData: { config: this.o.config, me: this.me } satisfies KeeperThreadData,
+    });
+    this.keeper = keeper;
+    return new Promise<void>((resolve, reject) => {
+      keeper.on('message', (r: KeeperReport) => {
+        if (r.type === 'failed') reject(new Error(`the lease keeper failed: ${r.message}`));
+        else if (r.type === 'released') this.released?.();
+        else {
+          this.report(r);
+          resolve();
+        }
+      });
+      keeper.on('error', (err) => {
+        reject(err);
+        this.keeperDied(keeper, err);
+      });
+      keeper.on('exit', (code) => {
+        reject(new Error(`the lease keeper exited (${code}) before it started`));
+        this.keeperDied(keeper, new Error(`exited (${code})`));
+      });
+    });
+  }
+
+  private tellKeeper(): void {
+    const pools = Object.fromEntries(allShards(this.o.config.shards).map((s) => [s, this.o.placement(s)]));
+    this.keeper?.postMessage({ type: 'placement', pools } satisfies KeeperCommand);
+    this.keeper?.postMessage({ type: 'member', adminUrl: this.o.adminUrl() } satisfies KeeperCommand);
+  }
+
+  private report(r: Extract<KeeperReport, { type: 'held' }>): void {
+    if (this.releasing) return;
+    if (r.fenced.length > 0) this.fence(r.fenced, 'the lease keeper fenced shards; their threads stop at once');
+    if (sameShards(this.held, r.held)) return;
+    this.held = r.held;
+    this.o.onChange(this.shards());
+  }
+
+  private fence(fenced: { shard: number; revision?: number }[], why: string): void {
+    this.fenceCount += fenced.length;
+    this.held = this.held.filter((shard) => !fenced.some((f) => f.shard === shard));
+    this.o.log.warn({ fenced }, why);
+    this.o.onFence(fenced.map((f) => f.shard));
+  }
+
+  private keeperDied(keeper: Worker, err: Error): void {
+    if (this.releasing || this.keeper !== keeper) return;
+    this.keeper = undefined;
+    this.o.log.error({ err }, 'the lease keeper thread died; starting another');
+    if (this.held.length > 0) {
+      this.fence(
+        this.held.map((shard) => ({ shard })),
+        'nobody renews the leases now: their threads stop at once',
       );
-      for (const shard of this.shards().slice(fair)) await this.release(kv, shard);
-      for (const [shard, entry] of leases) {
-        if (this.held.size >= fair) break;
-        if (!this.held.has(shard) && json(entry) === null) await this.claim(kv, shard);
-      }
-      const after = this.shards();
-      if (!sameShards(before, after)) {
-        this.o.log.info({ held: after, members: members.length, fairShare: fair }, 'shard leases changed');
-        this.o.onChange(after);
-      }
-    } catch (err) {
-      // NATS restarting or JetStream busy: keep serving what we hold and try again next tick.
-      this.o.log.warn({ err }, 'shard lease round failed; retrying');
+      this.o.onChange(this.shards());
     }
-  }
-
-  private async readMembers(kv: KV): Promise<MemberValue[]> {
-    const keys: string[] = [];
-    for await (const key of await kv.keys(MEMBER_KEYS)) keys.push(key);
-    const values = await Promise.all(keys.map(async (k) => json(await kv.get(k)) as MemberValue | null));
-    return values.filter((v): v is MemberValue => v !== null);
-  }
-
-  private async readLeases(kv: KV): Promise<Map<number, KvEntry | null>> {
-    const entries = await Promise.all(allShards(this.o.shards).map((s) => kv.get(leaseKey(s))));
-    return new Map(entries.map((e, shard) => [shard, e]));
-  }
-
-  private value(shard: number): string {
-    const acquiredAt = this.acquiredAt.get(shard) ?? Date.now();
-    return JSON.stringify({
-      owner: this.me.id,
-      host: this.me.host,
-      pid: this.me.pid,
-      acquiredAt,
-      pools: this.o.placement(shard),
-    } satisfies LeaseValue);
-  }
-
-  private async claim(kv: KV, shard: number): Promise<void> {
-    // Re-taking a lease of ours that aged out keeps its first acquisition time.
-    if (!this.acquiredAt.has(shard)) this.acquiredAt.set(shard, Date.now());
-    try {
-      this.held.set(shard, await kv.create(leaseKey(shard), this.value(shard)));
-    } catch {
-      // Another supervisor created it first: theirs.
-      this.held.delete(shard);
-      this.acquiredAt.delete(shard);
-    }
-  }
-
-  private async renew(kv: KV, shard: number, revision: number): Promise<void> {
-    try {
-      this.held.set(shard, await kv.update(leaseKey(shard), this.value(shard), revision));
-    } catch {
-      // The revision moved: the lease aged out under a slow round (then nobody holds it and a
-      // create takes it straight back, without a re-plan) or another supervisor has it now.
-      await this.claim(kv, shard);
-      if (!this.held.has(shard)) this.lose(shard, 'unknown');
-    }
-  }
-
-  private lose(shard: number, to: string): void {
-    this.held.delete(shard);
-    this.acquiredAt.delete(shard);
-    this.o.log.warn({ shard, to }, 'shard lease lost to another supervisor');
-  }
-
-  private async release(kv: KV, shard: number): Promise<void> {
-    const revision = this.held.get(shard);
-    this.held.delete(shard);
-    this.acquiredAt.delete(shard);
-    // Only our own revision: never delete a lease someone else has taken since.
-    await kv.delete(leaseKey(shard), { previousSeq: revision }).catch(() => undefined);
+    setTimeout(() => {
+      if (this.releasing) return;
+      this.launch().then(
+        () => this.tellKeeper(),
+        (launchErr: unknown) => this.o.log.error({ err: launchErr }, 'the new lease keeper failed to start'),
+      );
+    }, KEEPER_RESTART_MS).unref();
   }
 
   /** Every shard's holder, as the bucket says now (GET /shards and the NATS service). */
   async read(): Promise<ShardsReply> {
     const kv = this.kv;
     if (!kv) return { shards: [], members: [] };
-    const [members, leases] = await Promise.all([this.readMembers(kv), this.readLeases(kv)]);
+    const keys: string[] = [];
+    for await (const key of await kv.keys(MEMBER_KEYS)) keys.push(key);
+    const [members, leases] = await Promise.all([
+      Promise.all(keys.map(async (k) => json(await kv.get(k)) as MemberValue | null)),
+      Promise.all(allShards(this.o.config.shards).map((s) => kv.get(leaseKey(s)))),
+    ]);
     const now = Date.now();
     return {
-      members,
-      shards: [...leases].map(([shard, entry]) => {
+      members: members.filter((m): m is MemberValue => m !== null),
+      shards: leases.map((entry, shard) => {
         const lease = json(entry) as LeaseValue | null;
         if (!lease || !entry) return { shard, owner: null };
         return {
@@ -212,13 +184,19 @@ export class ShardLeases {
   }
 
   /** Stops renewing and hands every lease back at once, so other supervisors take the shards now, not after the TTL. */
-  async releaseAll(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.ticking;
-    const kv = this.kv;
-    if (!kv) return;
-    await Promise.all(this.shards().map((shard) => this.release(kv, shard)));
-    await kv.delete(memberKey(this.me.id)).catch(() => undefined);
+  releaseAll(): Promise<void> {
+    this.releasing ??= (async () => {
+      clearInterval(this.timer);
+      const keeper = this.keeper;
+      if (!keeper) return;
+      const done = new Promise<void>((resolve) => {
+        this.released = resolve;
+        keeper.once('exit', () => resolve());
+      });
+      keeper.postMessage({ type: 'release' } satisfies KeeperCommand);
+      await done;
+      await keeper.terminate();
+    })();
+    return this.releasing;
   }
 }

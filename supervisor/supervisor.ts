@@ -113,8 +113,7 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
   let adminUrl: string | null = null;
   let scheduler: Scheduler;
   const leases = new ShardLeases(nc, {
-    shards: config.shards,
-    ttlMs: config.leaseTtlMs,
+    config,
     adminUrl: () => adminUrl,
     placement: (shard) =>
       Object.fromEntries(
@@ -123,6 +122,10 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
           return at ? [[p.kind, at]] : [];
         }),
       ),
+    // Threads stop at once, not drained: draining needs the NATS this supervisor may have lost.
+    onFence: (lost) => {
+      for (const pool of sharded()) pool.fence(lost);
+    },
     onChange: (held) => {
       for (const pool of sharded()) {
         pool
@@ -160,7 +163,14 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
     });
     db.on('error', (err) => log.warn({ err }, 'metrics postgres client error'));
     closers.push(() => db.end());
-    const metrics = supervisorMetrics({ pools: all, shards: config.shards, db, jsm: () => nc.jetstreamManager(), log });
+    const metrics = supervisorMetrics({
+      pools: all,
+      shards: config.shards,
+      fences: () => leases.fences,
+      db,
+      jsm: () => nc.jetstreamManager(),
+      log,
+    });
     const deadLetters = deadLetterAdmin(db, () => nc.jetstream());
     const admin = await startAdmin(config, { control, metrics, deadLetters }, nc, log);
     adminUrl = admin.url;

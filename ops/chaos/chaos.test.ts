@@ -17,6 +17,7 @@ test('when PostgreSQL and then nats-server restart mid-sale, then nothing is los
     log: createLogger('error'),
   });
   t.diagnostic(`\n${faultTable(rows)}`);
+  for (const r of rows) t.diagnostic(`${r.fault}: ${r.notes.join('; ')}`);
   for (const r of rows) {
     assert.equal(r.lost, 0, `${r.fault}: a 201 not stored`);
     assert.equal(r.doubled, 0, `${r.fault}: a booking no client was told of`);

@@ -162,11 +162,22 @@ function noTwoWriters(
   for (const f of fences) {
     const claim = survivor.lines.find((l) => l.time >= since && l.msg === 'shard lease claimed' && l.shard === f.shard);
     const before = claim !== undefined && f.time < claim.time && lastStop < claim.time;
+    // The claimer serves it only after the claim grace (lease-keeper.ts).
+    const serves =
+      claim &&
+      survivor.lines.find(
+        (l) =>
+          l.time >= claim.time &&
+          l.msg === 'shard leases changed' &&
+          f.shard !== undefined &&
+          l.held?.includes(f.shard),
+      );
     ok &&= before || claim === undefined;
     notes.push(
       `shard ${f.shard}: ${victim.name} fenced it at ${at(f.time)} (its revision ${f.revision}), ` +
         (claim
-          ? `${survivor.name} claimed it at ${at(claim.time)} (revision ${claim.revision})`
+          ? `${survivor.name} claimed it at ${at(claim.time)} (revision ${claim.revision})` +
+            (serves ? ` and served it from ${at(serves.time)}` : '')
           : `${survivor.name} did not claim it`) +
         (before ? '' : claim ? ' — **TWO WRITERS**' : ''),
     );

@@ -147,13 +147,17 @@ export async function runFaultSales(o: SaleOptions & { faults: readonly FaultNam
     const rows: FaultRow[] = [];
     for (const name of o.faults) {
       const { what, act } = FAULTS[name];
+      const fencesBefore = system.supervisor.leases.fences;
       const { eventId, sale, window, note } = await saleWithFault({ ...o, url: system.url, token, label: name }, (id) =>
         act({ system, servers, eventId: id }),
       );
+      // A lone, connected supervisor has no reason to fence; one that did left its shards unserved for a moment.
+      const fenced = [`shard lease fences during the sale: ${system.supervisor.leases.fences - fencesBefore}`];
       // A fresh pool: the system's own may be reconnecting after the fault.
       const db = new pg.Pool({ connectionString: system.config.databaseUrl, max: 2 });
       try {
-        rows.push(await tallySale(db, eventId, typeof note === 'string' ? `${what} (${note})` : what, sale, window));
+        const label = typeof note === 'string' ? `${what} (${note})` : what;
+        rows.push(await tallySale(db, eventId, label, sale, window, fenced));
       } finally {
         await db.end();
       }

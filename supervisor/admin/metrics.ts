@@ -29,12 +29,14 @@ export interface SupervisorMetrics {
 export interface MetricSources {
   pools: () => readonly ActorPool[];
   shards: number;
+  /** Shards this supervisor stopped serving at once because their leases were not renewed in time. */
+  fences: () => number;
   db: Pool;
   jsm: () => Promise<JetStreamManager>;
   log: Logger;
 }
 
-export function supervisorMetrics({ pools, shards, db, jsm, log }: MetricSources): SupervisorMetrics {
+export function supervisorMetrics({ pools, shards, fences, db, jsm, log }: MetricSources): SupervisorMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   // Against the sum of evently_shards_owned over every supervisor: a shard nobody serves.
@@ -75,6 +77,18 @@ export function supervisorMetrics({ pools, shards, db, jsm, log }: MetricSources
         this.inc({ pool: pool.kind }, restarts - (counted.get(pool.kind) ?? 0));
         counted.set(pool.kind, restarts);
       }
+    },
+  });
+  // A fence on a healthy supervisor is a false alarm that cost a burst of 503s: alert on any increase.
+  let fencesCounted = 0;
+  new Counter({
+    name: 'evently_shard_fences_total',
+    help: 'Shards this supervisor stopped serving at once: lease not renewed in time, or taken while served',
+    registers: [registry],
+    collect() {
+      const now = fences();
+      this.inc(now - fencesCounted);
+      fencesCounted = now;
     },
   });
   systemGauges(registry, db, jsm, log);

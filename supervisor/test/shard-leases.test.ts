@@ -215,5 +215,7 @@ test(
     assert.ok(ledger.ok, `seat ledger holds: ${JSON.stringify(ledger)}`);
     assert.equal(ledger.confirmed, result.created.length, 'every 201 stored, nothing beyond them');
     assert.ok(ledger.maxPerUser <= 2);
+    // This supervisor stayed connected throughout: whatever the load, its lease keeper never fenced.
+    assert.equal(t.system.supervisor.leases.fences, 0, 'the healthy supervisor never fenced a shard');
   },
 );
