@@ -132,7 +132,7 @@ export const settings = {
   ),
   pricingSettleMs: setting(
     'EVENTLY_PRICING_SETTLE_MS',
-    'How long after an interval boundary its evaluation waits for domain events that occurred before it',
+    "Least time between an interval boundary and its evaluation, for transactions still open at it (the shard's watermark decides)",
     2000,
     int(0, 600000),
   ),

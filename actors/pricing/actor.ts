@@ -5,11 +5,8 @@
 // price change is written under the event row lock and announced as a
 // price.changed domain event through the outbox.
 import { threadId } from 'node:worker_threads';
-import type { NatsConnection } from 'nats';
-import { DOMAIN_STREAM, ok, shardOf } from '../../protocol/index.js';
+import { ok, shardOf } from '../../protocol/index.js';
 import type { StartActor } from '../../platform/actor.js';
-import { durableName } from '../../platform/domain-stream.js';
-import type { Logger } from '../../platform/logger.js';
 import { OutboxRelay } from '../../platform/outbox-relay.js';
 import { inTransaction, openPostgres } from '../../platform/resources.js';
 import { consumeShardsInBatches, freshEvents } from '../../platform/batch-consumer.js';
@@ -21,30 +18,10 @@ import { listHistory, quote } from './reads.js';
 import { dueEvents, reprice } from './reprice.js';
 import { pricingDefaults } from '../../platform/pricing-policy.js';
 import { recordDemand } from './store.js';
+import { Watermarks } from './watermark.js';
 
 export const CONSUMER = 'pricing';
 const SWEEP_MS = 500;
-/** How long a starting thread waits for its consumers to read what arrived while none ran. */
-const CATCH_UP_WAIT_MS = 30_000;
-
-/** Resolves once every consumer of these shards has nothing pending (or the wait is over). */
-async function caughtUp(
-  nc: NatsConnection,
-  shards: readonly number[],
-  log: Logger,
-  isStopping: () => boolean,
-): Promise<void> {
-  const jsm = await nc.jetstreamManager();
-  const until = Date.now() + CATCH_UP_WAIT_MS;
-  while (!isStopping() && Date.now() < until) {
-    const infos = await Promise.all(
-      shards.map((shard) => jsm.consumers.info(DOMAIN_STREAM, durableName(CONSUMER, shard)).catch(() => undefined)),
-    );
-    if (infos.every((i) => i && i.num_pending === 0 && i.num_ack_pending === 0)) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  log.warn('pricing consumers still had a backlog after the start-up wait; evaluating anyway');
-}
 
 export const start: StartActor<'pricing'> = async ({ config, log, shards, nc, yieldToForeground }) => {
   const pool = openPostgres(config, log);
@@ -73,11 +50,19 @@ export const start: StartActor<'pricing'> = async ({ config, log, shards, nc, yi
     { pace: yieldToForeground, deadLetters: (d, kind) => recordDeadLetter(pool, d, kind) },
   );
 
+  // A boundary is weighed once the facts of its shard that occurred by it have been applied (the
+  // watermark), and never before the settle time for transactions still open at it. A thread that
+  // starts behind (a restart mid-sale) waits the same way for what arrived while none ran.
+  const watermarks = new Watermarks(pool, await nc.jetstreamManager(), CONSUMER);
   const sweep = async (): Promise<void> => {
-    const until = Date.now() - config.pricingSettleMs;
-    for (const eventId of await dueEvents(pool, new Date(until))) {
+    const settled = Date.now() - config.pricingSettleMs;
+    const due = (await dueEvents(pool, new Date(settled))).filter((e) => owned.has(shardOf(e.eventId, config.shards)));
+    if (due.length === 0) return;
+    const marks = await watermarks.look([...new Set(due.map((e) => shardOf(e.eventId, config.shards)))], settled);
+    for (const { eventId, next } of due) {
       if (stopping) return;
-      if (!owned.has(shardOf(eventId, config.shards))) continue;
+      const until = marks.get(shardOf(eventId, config.shards)) ?? -Infinity;
+      if (next > until) continue;
       // One event failing (a version conflict, a lost connection) leaves it due for the next sweep.
       const moves = await reprice(pool, config.shards, eventId, until).catch((err: unknown) => {
         log.warn({ err, eventId }, 'price evaluation failed; the next sweep retries');
@@ -87,19 +72,13 @@ export const start: StartActor<'pricing'> = async ({ config, log, shards, nc, yi
     }
   };
   let sweeping: Promise<void> | undefined;
-  let sweeper: NodeJS.Timeout | undefined;
-  const started = caughtUp(nc, shards, log, () => stopping)
-    .catch((err: unknown) => log.warn({ err }, 'consumer catch-up check failed'))
-    .then(() => {
-      if (stopping) return;
-      sweeper = setInterval(() => {
-        sweeping ??= sweep()
-          .catch((err: unknown) => log.warn({ err }, 'price sweep failed'))
-          .finally(() => {
-            sweeping = undefined;
-          });
-      }, SWEEP_MS);
-    });
+  const sweeper = setInterval(() => {
+    sweeping ??= sweep()
+      .catch((err: unknown) => log.warn({ err }, 'price sweep failed'))
+      .finally(() => {
+        sweeping = undefined;
+      });
+  }, SWEEP_MS);
 
   return {
     handlers: {
@@ -117,7 +96,6 @@ export const start: StartActor<'pricing'> = async ({ config, log, shards, nc, yi
     },
     async stop() {
       stopping = true;
-      await started;
       clearInterval(sweeper);
       await sweeping;
       await consumer.stop();

@@ -1,6 +1,7 @@
 // The clock of dynamic pricing. Boundaries are whole multiples of a
-// policy's interval since the epoch. Boundary B is evaluated once, settle
-// time after B (so the domain events that occurred by B have arrived), with
+// policy's interval since the epoch. Boundary B is evaluated once, when the
+// domain events of its shard that occurred by B have been applied (the
+// watermark, watermark.ts) and at least the settle time after B, with
 // `at` = B, whether or not anything happened: an idle sale is weighed too.
 // Boundaries missed while no thread ran are evaluated in order on the next
 // sweep, so a restart gives the prices an uninterrupted run would have.
@@ -16,17 +17,18 @@ import { foldSales, loadHistory } from './store.js';
 /** Most boundaries one transaction catches up on; the next sweep takes the rest. */
 const MAX_CATCH_UP = 1000;
 
-/** Dynamic policies of open sales with a boundary due by `until`. */
-export async function dueEvents(pool: Pool, until: Date): Promise<string[]> {
-  const { rows } = await pool.query<{ event_id: string }>({
+/** Dynamic policies of open sales with a boundary due by `until`, and each one's next boundary (epoch ms). */
+export async function dueEvents(pool: Pool, until: Date): Promise<{ eventId: string; next: number }[]> {
+  const { rows } = await pool.query<{ event_id: string; next: Date }>({
     name: 'pricing.due',
-    text: `SELECT p.event_id FROM event_pricing p JOIN pricing_events e USING (event_id)
+    text: `SELECT p.event_id, p.last_tick + make_interval(secs => p.interval_s) AS next
+           FROM event_pricing p JOIN pricing_events e USING (event_id)
            WHERE p.strategy = 'dynamic' AND e.cancelled_at IS NULL AND p.last_tick < e.starts_at
              AND p.last_tick + make_interval(secs => p.interval_s) <= $1
            ORDER BY p.last_tick`,
     values: [until],
   });
-  return rows.map((r) => r.event_id);
+  return rows.map((r) => ({ eventId: r.event_id, next: r.next.getTime() }));
 }
 
 /**
