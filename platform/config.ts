@@ -685,6 +685,33 @@ export function publicUrlOf(config: Config): string {
   return `http://${host}:${config.httpPort}`;
 }
 
+/** What another process needs to join this system as a supervisor: the servers and the shared secrets. */
+export const JOIN_SETTINGS = [
+  'natsUrl',
+  'redisUrl',
+  'databaseUrl',
+  'jwtSecret',
+  'ticketSecret',
+  'publicUrl',
+  'identityKey',
+  'natsSupervisorPassword',
+  'natsActorsPassword',
+  'natsEdgePassword',
+  'shards',
+] as const satisfies readonly (keyof Config)[];
+
+/** The environment that gives another process these settings of `config`, by their own variable names. */
+export function envOf(config: Config, keys: readonly (keyof Config)[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const key of keys) {
+    // Every setting parses to a string, a number, a boolean or a list of strings.
+    const value = config[key] as string | number | boolean | readonly string[] | undefined;
+    if (value === undefined) continue;
+    env[settings[key].env] = typeof value === 'object' ? value.join(',') : String(value);
+  }
+  return env;
+}
+
 /** Overrides for tests and the embedded stack, validated by the same parsers. */
 export function withOverrides(base: Config, overrides: Partial<Record<keyof Config, unknown>>): Config {
   return Object.freeze({ ...base, ...overrides }) as Config;

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, relative } from 'node:path';
 import { test } from 'node:test';
 import { repoRoot } from '../ops/testing/repo-root.js';
-import { ConfigError, loadConfig, settings } from './config.js';
+import { ConfigError, envOf, JOIN_SETTINGS, loadConfig, settings, withOverrides } from './config.js';
 
 test('when nothing is set, then every setting has its documented default', () => {
   const config = loadConfig({});
@@ -47,4 +47,18 @@ test('when docs/configuration.md is read, then its tables list every setting onc
     if (expected === undefined) assert.doesNotMatch(row?.dflt ?? '', /^`[^`]*`$/, `${s.env}: no default value`);
     else assert.equal(row?.dflt, expected, `${s.env}: default`);
   }
+});
+
+test('when another process gets envOf(config), then it loads the same values for those settings', () => {
+  const config = withOverrides(loadConfig({}), {
+    natsUrl: 'nats://10.0.0.2:4222',
+    jwtSecret: 'a shared secret of enough length',
+    shards: 8,
+    disabledPools: ['mailer', 'pricing'],
+    leaseTtlMs: 6000,
+  });
+  const keys = [...JOIN_SETTINGS, 'disabledPools', 'leaseTtlMs'] as const;
+  const joined = loadConfig(envOf(config, keys));
+  for (const key of keys) assert.deepEqual(joined[key], config[key], key);
+  assert.equal(envOf(config, ['publicUrl']).EVENTLY_PUBLIC_URL, undefined, 'an unset setting stays unset');
 });

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { shardOf } from '../../protocol/index.js';
-import type { Config } from '../../platform/config.js';
+import { envOf, JOIN_SETTINGS, withOverrides, type Config } from '../../platform/config.js';
 import { startEdge } from '../../edge/server.js';
 import { freePort } from '../stack/probes.js';
 import { secretIn } from '../stack/secrets.js';
@@ -109,26 +109,27 @@ const heldBy = (c: Child): number[] => [...c.lines].reverse().find((l) => l.msg 
 
 function supervisorEnv(config: Config, ns: Namespaces, servers: ChaosServers, leaseTtlMs: number): NodeJS.ProcessEnv {
   const via = (url: string, host: string) => url.replace('127.0.0.1', host);
+  const joined = withOverrides(config, {
+    natsUrl: via(servers.natsUrl, ns.natsHost),
+    redisUrl: via(servers.redisUrl, ns.dataHost),
+    databaseUrl: via(servers.databaseUrl, ns.dataHost),
+    leaseTtlMs,
+    adminPort: 0,
+    logLevel: 'info',
+    identityNice: 0,
+  });
   return {
     PATH: process.env.PATH,
-    NATS_URL: via(servers.natsUrl, ns.natsHost),
-    REDIS_URL: via(servers.redisUrl, ns.dataHost),
-    DATABASE_URL: via(servers.databaseUrl, ns.dataHost),
-    EVENTLY_JWT_SECRET: config.jwtSecret,
-    EVENTLY_TICKET_SECRET: config.ticketSecret,
-    EVENTLY_IDENTITY_KEY: config.identityKey,
-    EVENTLY_PUBLIC_URL: config.publicUrl,
-    EVENTLY_NATS_SUPERVISOR_PASSWORD: config.natsSupervisorPassword,
-    EVENTLY_NATS_ACTORS_PASSWORD: config.natsActorsPassword,
-    EVENTLY_NATS_EDGE_PASSWORD: config.natsEdgePassword,
-    EVENTLY_SHARDS: String(config.shards),
-    EVENTLY_LEASE_TTL_MS: String(leaseTtlMs),
-    EVENTLY_LOCK_TTL_MS: String(config.lockTtlMs),
-    EVENTLY_ADMIN_PORT: '0',
-    EVENTLY_KDF_COST: String(config.kdfCost),
-    EVENTLY_LOG_LEVEL: 'info',
-    EVENTLY_IDENTITY_NICE: '0',
-    EVENTLY_DISABLED_POOLS: config.disabledPools.join(','),
+    ...envOf(joined, [
+      ...JOIN_SETTINGS,
+      'leaseTtlMs',
+      'lockTtlMs',
+      'adminPort',
+      'kdfCost',
+      'logLevel',
+      'identityNice',
+      'disabledPools',
+    ]),
   };
 }
 

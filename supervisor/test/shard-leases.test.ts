@@ -10,6 +10,7 @@ import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
 import { KvWatchInclude, connect } from 'nats';
+import { envOf, JOIN_SETTINGS, withOverrides } from '../../platform/config.js';
 import { natsOptions } from '../../platform/nats-connect.js';
 import { readSeatLedger } from '../../actors/inventory/public.js';
 import { SHARD_LEASE_BUCKET, shardOf } from '../../protocol/index.js';
@@ -36,28 +37,28 @@ after(async () => {
 
 /** A second supervisor, as `node dist/supervisor/main.js` runs on another host. */
 function startOtherSupervisor(): ChildProcess {
-  const c = t.system.config;
+  const c = withOverrides(t.system.config, {
+    leaseTtlMs: LEASE_TTL_MS,
+    lockTtlMs: 3000,
+    adminPort: 0,
+    kdfCost: 10,
+    logLevel: 'warn',
+    identityNice: 0,
+    backgroundNice: 0,
+  });
   const child = spawn(process.execPath, [SUPERVISOR_MAIN], {
     env: {
       PATH: process.env.PATH,
-      NATS_URL: c.natsUrl,
-      REDIS_URL: c.redisUrl,
-      DATABASE_URL: c.databaseUrl,
-      EVENTLY_JWT_SECRET: c.jwtSecret,
-      EVENTLY_TICKET_SECRET: c.ticketSecret,
-      EVENTLY_PUBLIC_URL: c.publicUrl,
-      EVENTLY_IDENTITY_KEY: c.identityKey,
-      EVENTLY_NATS_SUPERVISOR_PASSWORD: c.natsSupervisorPassword,
-      EVENTLY_NATS_ACTORS_PASSWORD: c.natsActorsPassword,
-      EVENTLY_NATS_EDGE_PASSWORD: c.natsEdgePassword,
-      EVENTLY_SHARDS: String(c.shards),
-      EVENTLY_LEASE_TTL_MS: String(LEASE_TTL_MS),
-      EVENTLY_LOCK_TTL_MS: '3000',
-      EVENTLY_ADMIN_PORT: '0',
-      EVENTLY_KDF_COST: '10',
-      EVENTLY_LOG_LEVEL: 'warn',
-      EVENTLY_IDENTITY_NICE: '0',
-      EVENTLY_BACKGROUND_NICE: '0',
+      ...envOf(c, [
+        ...JOIN_SETTINGS,
+        'leaseTtlMs',
+        'lockTtlMs',
+        'adminPort',
+        'kdfCost',
+        'logLevel',
+        'identityNice',
+        'backgroundNice',
+      ]),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
