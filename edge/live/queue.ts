@@ -4,7 +4,9 @@
 // lists the ranks that left the line, so the edge moves each local user by
 // the number of removed ranks ahead of them, with no request per user. A lost
 // broadcast (seq gap), a redraw (`reset`) or a quiet 15 s make the edge ask
-// again for all its users of that room in one request.
+// again for all its users of that room in one request. Which moves become a
+// frame is the frame budget's (frame-budget.ts): near the front every one,
+// farther back a meaningful step.
 import type { FastifyBaseLogger as Logger } from 'fastify';
 import type { NatsConnection, Subscription } from 'nats';
 import {
@@ -16,6 +18,7 @@ import {
   type QueueTicket,
 } from '../../protocol/index.js';
 import type { Broker } from '../../platform/broker.js';
+import { frameDue, type Sent } from './frame-budget.js';
 import { encode, type LiveClient, type LiveHub } from './hub.js';
 
 interface Watcher {
@@ -24,6 +27,8 @@ interface Watcher {
   epoch: string;
   /** The last tick applied to `position`. */
   seq: number;
+  /** The place last sent to this user's sockets, under the frame budget. */
+  sent: Sent;
   clients: Set<LiveClient>;
 }
 
@@ -105,16 +110,18 @@ export class QueueWatch {
     if (client.userId !== userId) return { ok: false, code: 'UNAUTHENTICATED', detail: 'signed out meanwhile' };
     const users = this.rooms.get(eventId) ?? new Map<string, Watcher>();
     this.rooms.set(eventId, users);
+    const now = Date.now();
     const w = users.get(userId) ?? {
       rank: item.rank,
       position: item.ticket.position,
       epoch: outcome.value.epoch,
       seq: outcome.value.seq,
+      sent: { position: item.ticket.position, at: now },
       clients: new Set(),
     };
     users.set(userId, w);
     w.clients.add(client);
-    this.sendTicket(client, item.ticket, Date.now());
+    this.sendTicket(client, item.ticket, now);
     if (item.ticket.state !== 'waiting') this.dropUser(eventId, userId);
     return { ok: true, status: 200, value: item.ticket };
   }
@@ -218,7 +225,8 @@ export class QueueWatch {
       );
       this.dropUser(change.eventId, a.userId);
     }
-    let stale = change.reset || Date.now() - (this.lastSync.get(change.eventId) ?? 0) > RESYNC_MS;
+    const now = Date.now();
+    let stale = change.reset || now - (this.lastSync.get(change.eventId) ?? 0) > RESYNC_MS;
     for (const w of users.values()) {
       if (w.epoch !== change.epoch || change.seq !== w.seq + 1) {
         // Already in the place the user was given, or a series we cannot follow: ask again.
@@ -230,6 +238,8 @@ export class QueueWatch {
       const moved = removedAhead(change.removed, w.rank);
       if (moved === 0) continue;
       w.position = Math.max(1, w.position - moved);
+      if (!frameDue(w.sent, w.position, now)) continue;
+      w.sent = { position: w.position, at: now };
       this.toUser(
         w,
         encode({
@@ -281,8 +291,10 @@ export class QueueWatch {
             this.dropUser(eventId, item.userId);
             continue;
           }
-          if (item.ticket.position !== w.position) {
-            w.position = item.ticket.position;
+          w.position = item.ticket.position;
+          const now = Date.now();
+          if (w.position !== null && frameDue(w.sent, w.position, now)) {
+            w.sent = { position: w.position, at: now };
             for (const c of w.clients) this.sendTicket(c, item.ticket, changedAt);
           }
         }

@@ -1,0 +1,88 @@
+// The frame budget: every move near the front, a meaningful step farther
+// back, and a refresh after a quiet spell; and the edge's QueueWatch keeps to
+// it when a room's ticks move a crowd.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { test } from 'node:test';
+import type { FastifyBaseLogger } from 'fastify';
+import type { NatsConnection } from 'nats';
+import { ok, type QueueChange, type QueueTicket } from '../../protocol/index.js';
+import type { Broker } from '../../platform/broker.js';
+import { FRONT, frameDue, MIN_GAP_MS, REFRESH_MS } from './frame-budget.js';
+import type { LiveClient, LiveHub } from './hub.js';
+import { QueueWatch } from './queue.js';
+
+test('near the front every move is a frame; farther back only a 5% step after a second, or any move after the refresh', () => {
+  const t0 = 1_000_000;
+  assert.equal(frameDue({ position: null, at: 0 }, 7000, t0), true, 'the first place');
+  assert.equal(frameDue({ position: 50, at: t0 }, 50, t0 + 60_000), false, 'an unmoved place');
+  assert.equal(frameDue({ position: FRONT + 5, at: t0 }, FRONT, t0 + 1), true, 'at the front, at once');
+  assert.equal(frameDue({ position: 10_000, at: t0 }, 9_600, t0 + MIN_GAP_MS), false, '4% is not a step');
+  assert.equal(frameDue({ position: 10_000, at: t0 }, 9_500, t0 + MIN_GAP_MS - 1), false, 'a step within the gap');
+  assert.equal(frameDue({ position: 10_000, at: t0 }, 9_500, t0 + MIN_GAP_MS), true, 'a 5% step after the gap');
+  assert.equal(frameDue({ position: 10_000, at: t0 }, 9_999, t0 + REFRESH_MS), true, 'any move after the refresh');
+});
+
+test('when ticks move a crowd quickly, then the person near the front gets every move and the one far back none', async () => {
+  const eventId = randomUUID();
+  const near = randomUUID();
+  const far = randomUUID();
+  const place = new Map<string, number>([
+    [near, 100],
+    [far, 5000],
+  ]);
+  const placeOf = (userId: string): number => place.get(userId) ?? 0;
+  const ticket = (userId: string): QueueTicket => ({
+    id: randomUUID(),
+    eventId,
+    state: 'waiting',
+    position: placeOf(userId),
+    estimatedWaitSeconds: null,
+    joinedAt: new Date().toISOString(),
+    admittedAt: null,
+    admission: null,
+  });
+  const broker = {
+    call: async (_op: unknown, payload: { userIds: string[] }) =>
+      ok({
+        items: payload.userIds.map((userId) => ({ userId, rank: placeOf(userId) - 1, ticket: ticket(userId) })),
+        ratePerSecond: 20,
+        epoch: 'e',
+        seq: 0,
+      }),
+  } as unknown as Broker;
+  let onMessage: ((err: Error | null, msg: { json: () => unknown }) => void) | undefined;
+  const nc = {
+    subscribe: (_subject: string, opts: { callback: typeof onMessage }) => {
+      onMessage = opts.callback;
+      return { unsubscribe: () => undefined };
+    },
+  } as unknown as NatsConnection;
+  const frames = new Map<string, number[]>();
+  const hub = {
+    deliver: (client: LiveClient, frame: Buffer) => {
+      const m = JSON.parse(String(frame)) as { position: number };
+      const userId = client.userId ?? '';
+      frames.set(userId, [...(frames.get(userId) ?? []), m.position]);
+      return true;
+    },
+  } as unknown as LiveHub;
+  const watch = new QueueWatch(nc, broker, hub, { warn: () => undefined } as unknown as FastifyBaseLogger);
+  for (const userId of [near, far]) await watch.subscribe({ userId } as unknown as LiveClient, eventId, 'req');
+  for (let seq = 1; seq <= 5; seq += 1) {
+    const change: QueueChange = {
+      eventId,
+      seq,
+      epoch: 'e',
+      reset: false,
+      removed: Array.from({ length: 10 }, (_, i) => (seq - 1) * 10 + i),
+      admitted: [],
+      ratePerSecond: 20,
+      at: Date.now(),
+    };
+    onMessage?.(null, { json: () => change });
+  }
+  watch.stop();
+  assert.deepEqual(frames.get(near), [100, 90, 80, 70, 60, 50]);
+  assert.deepEqual(frames.get(far), [5000], 'moved 50 of 5,000 within a second: no frame');
+});
