@@ -8,6 +8,7 @@ import { connect } from 'nats';
 import type { ActorKind } from '../protocol/index.js';
 import { BACKGROUND_KINDS, type StartActor } from './actor.js';
 import type { Config } from './config.js';
+import { guardCommits, LeaseDeadlines } from './lease-deadlines.js';
 import { createLogger, type Logger } from './logger.js';
 import { natsOptions } from './nats-connect.js';
 import { threadMetrics, type MetricsSnapshot } from './metrics.js';
@@ -21,6 +22,8 @@ export interface ActorThreadData {
   config: Config;
   /** The supervisor's booking-path pressure cells, shared by all its threads. */
   pressure: SharedArrayBuffer;
+  /** Sharded pools: each shard's lease deadline, written by the supervisor's lease keeper. */
+  leaseDeadlines?: SharedArrayBuffer;
 }
 
 export interface ActorTask {
@@ -34,7 +37,7 @@ export type ThreadReport =
   | { type: 'load'; inFlight: number }
   | { type: 'metrics'; metrics: MetricsSnapshot };
 
-const { kind, module: actorModule, config, pressure: pressureCells } = workerData as ActorThreadData;
+const { kind, module: actorModule, config, pressure: pressureCells, leaseDeadlines } = workerData as ActorThreadData;
 const pressure = new Pressure(pressureCells);
 const background = BACKGROUND_KINDS.has(kind);
 const yieldToForeground =
@@ -44,6 +47,8 @@ const yieldToForeground =
 
 export default async function runActor({ shards, control }: ActorTask): Promise<{ threadId: number }> {
   const log = createLogger(config.logLevel, { actor: kind, thread: threadId });
+  // No commit for a shard past its lease, even if the supervisor is too busy to end this thread in time.
+  if (leaseDeadlines) guardCommits(new LeaseDeadlines(leaseDeadlines), shards);
   const nc = await connect(
     natsOptions(config, 'actors', {
       name: `evently-${kind}-${threadId}`,

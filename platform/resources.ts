@@ -3,6 +3,7 @@
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import type { Config } from './config.js';
+import { assertMayCommit } from './lease-deadlines.js';
 import type { Logger } from './logger.js';
 
 export function openPostgres(config: Config, log: Logger, max = 10): pg.Pool {
@@ -31,6 +32,8 @@ export async function inTransaction<T>(
   try {
     await client.query(begin);
     const result = await fn(client);
+    // In an actor thread serving shards under leases: not past their deadline (lease-deadlines.ts).
+    assertMayCommit();
     await client.query('COMMIT');
     return result;
   } catch (err) {

@@ -21,6 +21,7 @@ import {
 } from '../protocol/index.js';
 import type { ActorInstance, HandlerMeta } from './actor.js';
 import { identityRefusal } from './identity-signature.js';
+import { FencedError } from './lease-deadlines.js';
 import type { Logger } from './logger.js';
 import { handlerSeconds, trackQueueDepth } from './metrics.js';
 import { nextTurn } from './next-turn.js';
@@ -90,8 +91,13 @@ export function serve<K extends ActorKind>(
           : refuse('NOT_FOUND', `no operation on ${msg.subject}`);
       }
     } catch (err) {
-      log.error({ err, requestId: msg.headers?.get(Headers.requestId), subject: msg.subject }, 'handler failed');
-      outcome = refuse('INTERNAL', 'internal error');
+      if (err instanceof FencedError) {
+        log.warn({ shard: err.shard, subject: msg.subject }, 'commit refused: the lease ran out');
+        outcome = refuse('UNAVAILABLE', 'the shard is moving to another supervisor; retry');
+      } else {
+        log.error({ err, requestId: msg.headers?.get(Headers.requestId), subject: msg.subject }, 'handler failed');
+        outcome = refuse('INTERNAL', 'internal error');
+      }
     }
     took({ outcome: outcome.ok ? 'ok' : outcome.code });
     if (!msg.reply) return;

@@ -66,6 +66,8 @@ export class ActorPool {
     private readonly log: Logger,
     /** Clean-up for what a dead thread left behind (its booking locks, say), run before its slot restarts. */
     private readonly afterDeath: (threadId: number) => Promise<void> = async () => undefined,
+    /** Sharded pools: the lease deadlines every thread checks before a commit (platform/lease-deadlines.ts). */
+    leaseDeadlines?: SharedArrayBuffer,
   ) {
     this.sharded = shards > 0;
     this.held = allShards(shards);
@@ -79,7 +81,13 @@ export class ActorPool {
       idleTimeout: 1_000,
       // An idle worker blocked in Atomics.wait stops serving its NATS subscription.
       atomics: 'disabled',
-      workerData: { kind, module: actorModule(kind), config, pressure: pressureCells } satisfies ActorThreadData,
+      workerData: {
+        kind,
+        module: actorModule(kind),
+        config,
+        pressure: pressureCells,
+        leaseDeadlines: this.sharded ? leaseDeadlines : undefined,
+      } satisfies ActorThreadData,
     });
   }
 

@@ -8,15 +8,17 @@ import { connect } from 'nats';
 import type { MemberValue } from '../protocol/index.js';
 import type { Config } from '../platform/config.js';
 import { createLogger } from '../platform/logger.js';
+import { LeaseDeadlines } from '../platform/lease-deadlines.js';
 import { natsOptions } from '../platform/nats-connect.js';
 import { LeaseKeeper, type KeeperCommand, type KeeperReport } from './lease-keeper.js';
 
 export interface KeeperThreadData {
   config: Config;
   me: MemberValue;
+  leaseDeadlines: SharedArrayBuffer;
 }
 
-const { config, me } = workerData as KeeperThreadData;
+const { config, me, leaseDeadlines } = workerData as KeeperThreadData;
 const port = parentPort;
 if (!port) throw new Error('lease-keeper-thread runs as a worker thread');
 const report = (r: KeeperReport) => port.postMessage(r);
@@ -37,7 +39,13 @@ try {
   const nc = await connect(
     natsOptions(config, 'supervisor', { name: 'evently-lease-keeper', noAsyncTraces: true, maxReconnectAttempts: -1 }),
   );
-  const keeper = new LeaseKeeper(nc, me, { shards: config.shards, ttlMs: config.leaseTtlMs, log, report });
+  const keeper = new LeaseKeeper(nc, me, {
+    shards: config.shards,
+    ttlMs: config.leaseTtlMs,
+    log,
+    report,
+    deadlines: new LeaseDeadlines(leaseDeadlines),
+  });
   port.on('message', (c: KeeperCommand) => keeper.command(c));
   await keeper.start();
 } catch (err) {

@@ -23,8 +23,10 @@
 // stopped before the claimer starts if fence latency < margin + grace. A fenced
 // lease that is still ours on the server (renewals late, not lost) is renewed
 // on and served again at once: a CAS update on our revision proves nobody else
-// held it meanwhile.
-import { performance } from 'node:perf_hooks';
+// held it meanwhile. Each shard's deadline (sent + TTL − margin) is also
+// published to the actor threads, which refuse to commit past it themselves
+// (platform/lease-deadlines.ts), so a main thread too busy to end them in time
+// does not make a second writer.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { KV, KvEntry, NatsConnection } from 'nats';
 import {
@@ -35,6 +37,7 @@ import {
   type LeaseValue,
   type MemberValue,
 } from '../protocol/index.js';
+import { monotonicMs, type LeaseDeadlines } from '../platform/lease-deadlines.js';
 import type { Logger } from '../platform/logger.js';
 import { allShards, sameShards } from './shard-plan.js';
 
@@ -81,7 +84,8 @@ interface Lease {
 
 const json = (entry: KvEntry | null): unknown => (entry && entry.operation === 'PUT' ? entry.json() : null);
 const ownerOf = (entry: KvEntry | null): string | undefined => (json(entry) as LeaseValue | null)?.owner;
-const now = () => performance.now();
+/** The clock the actor threads check deadlines on. */
+const now = monotonicMs;
 /** The server refused a compare-and-set ("wrong last sequence"): the key's revision is not the one we sent. */
 const wrongRevision = (err: unknown) => (err as { api_error?: { err_code?: number } }).api_error?.err_code === 10071;
 
@@ -106,7 +110,14 @@ export class LeaseKeeper {
   constructor(
     private readonly nc: NatsConnection,
     private readonly me: MemberValue,
-    private readonly o: { shards: number; ttlMs: number; log: Logger; report: (r: KeeperReport) => void },
+    private readonly o: {
+      shards: number;
+      ttlMs: number;
+      log: Logger;
+      report: (r: KeeperReport) => void;
+      /** Where each shard's write deadline (last acknowledged renewal sent + serveForMs) is published. */
+      deadlines: LeaseDeadlines;
+    },
   ) {
     this.t = leaseTiming(o.ttlMs);
   }
@@ -176,6 +187,7 @@ export class LeaseKeeper {
     try {
       lease.revision = await kv.update(leaseKey(shard), this.value(shard, lease.acquiredAt), lease.revision);
       lease.sentAt = sentAt;
+      this.o.deadlines.extend(shard, sentAt + this.t.serveForMs);
     } catch (err) {
       // A timeout or a reconnect: the next renewal tries again; the fence decides if it is too late.
       if (!wrongRevision(err)) return;
@@ -195,6 +207,7 @@ export class LeaseKeeper {
       const revision = await kv.create(leaseKey(shard), this.value(shard, acquiredAt));
       const acked = now();
       this.leases.set(shard, { revision, sentAt, servedFrom: acked + this.t.graceMs, acquiredAt });
+      this.o.deadlines.extend(shard, sentAt + this.t.serveForMs);
       this.o.log.info({ shard, revision }, 'shard lease claimed');
       // Served as soon as the grace is over, not at the next check.
       setTimeout(() => this.check(false), this.t.graceMs + 1).unref();
@@ -208,6 +221,7 @@ export class LeaseKeeper {
   private lose(shard: number, to: string): void {
     const revision = this.leases.get(shard)?.revision ?? 0;
     this.leases.delete(shard);
+    this.o.deadlines.revoke(shard);
     this.lost.set(shard, revision);
     this.o.log.warn({ shard, to, revision }, 'shard lease lost to another supervisor');
     this.check(false);

@@ -31,6 +31,8 @@ const KEEPER_RESTART_MS = 1_000;
 export interface LeaseOptions {
   /** The keeper thread's NATS connection, shard count, lease TTL and log level. */
   config: Config;
+  /** Each shard's write deadline, handed to the keeper thread (platform/lease-deadlines.ts). */
+  leaseDeadlines: SharedArrayBuffer;
   adminUrl: () => string | null;
   /** Which slot and thread of each sharded pool serve a shard, written into its lease. */
   placement: (shard: number) => LeaseValue['pools'];
@@ -88,7 +90,11 @@ export class ShardLeases {
 
   private launch(): Promise<void> {
     const keeper = new Worker(KEEPER_THREAD, {
-      workerData: { config: this.o.config, me: this.me } satisfies KeeperThreadData,
+      workerData: {
+        config: this.o.config,
+        me: this.me,
+        leaseDeadlines: this.o.leaseDeadlines,
+      } satisfies KeeperThreadData,
     });
     this.keeper = keeper;
     return new Promise<void>((resolve, reject) => {

@@ -26,6 +26,7 @@ import { migrate } from './migrate.js';
 import { startScheduler, type Scheduler } from './scheduler/scheduler.js';
 import { ShardLeases } from './shard-leases.js';
 import { natsOptions } from '../platform/nats-connect.js';
+import { newDeadlineBuffer } from '../platform/lease-deadlines.js';
 
 export interface Supervisor {
   readonly pools: Readonly<Record<ActorKind, ActorPool>>;
@@ -93,6 +94,8 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
     const freed = await releaseLocksOf(redis, lockOwner(process.pid, threadId));
     if (freed > 0) log.info({ thread: threadId, freed }, 'released booking locks of a dead inventory thread');
   };
+  // Until when each shard may be written: the lease keeper writes, every sharded actor thread checks.
+  const leaseDeadlines = newDeadlineBuffer(config.shards);
   const pools = byKind((kind) => {
     const { threads, sharded } = POOL_SIZES[kind](config);
     return new ActorPool(
@@ -102,6 +105,7 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
       config,
       log,
       kind === 'inventory' ? freeLocks : undefined,
+      leaseDeadlines,
     );
   });
   // Pools switched off by configuration (EVENTLY_DISABLED_POOLS) are never started: their work waits in the stream.
@@ -114,6 +118,7 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
   let scheduler: Scheduler;
   const leases = new ShardLeases(nc, {
     config,
+    leaseDeadlines,
     adminUrl: () => adminUrl,
     placement: (shard) =>
       Object.fromEntries(

@@ -5,6 +5,7 @@
 import { refuse, type Booking, type Outcome } from '../../protocol/index.js';
 import type { Logger } from '../../platform/logger.js';
 import { VersionConflict } from '../../platform/event-row.js';
+import { FencedError } from '../../platform/lease-deadlines.js';
 import type { BookRequest } from './book.js';
 
 type RunBatch = (eventId: string, reqs: readonly BookRequest[]) => Promise<Outcome<Booking>[]>;
@@ -68,6 +69,8 @@ export async function runSafely(
       return await run(eventId, reqs);
     } catch (err) {
       if (err instanceof VersionConflict) continue;
+      // The shard's lease ran out: no request of the batch can commit here any more.
+      if (err instanceof FencedError) break;
       log.error({ err, eventId, size: reqs.length }, 'booking batch failed');
       if (reqs.length === 1) break;
       return Promise.all(reqs.map((r) => runOneSafely(run, eventId, r, log)));

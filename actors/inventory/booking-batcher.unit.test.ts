@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import { pino } from 'pino';
 import { ok, type Booking, type Outcome } from '../../protocol/index.js';
 import { VersionConflict } from '../../platform/event-row.js';
+import { FencedError } from '../../platform/lease-deadlines.js';
 import type { BookRequest } from './book.js';
 import { BookingBatcher, runSafely } from './booking-batcher.js';
 
@@ -103,4 +104,22 @@ test('when one request breaks its batch, then the others are answered on their o
   );
   const codes = outcomes.map((o: Outcome<Booking>) => (o.ok ? 'ok' : o.code));
   assert.deepEqual(codes, ['ok', 'UNAVAILABLE', 'ok']);
+});
+
+test('when the shard lease runs out under a batch, then every request is answered UNAVAILABLE without a retry alone', async () => {
+  let runs = 0;
+  const outcomes = await runSafely(
+    async () => {
+      runs += 1;
+      throw new FencedError(3);
+    },
+    'e1',
+    [req('a'), req('b'), req('c')],
+    log,
+  );
+  assert.equal(runs, 1, 'no request is tried again on a thread that may not commit');
+  assert.deepEqual(
+    outcomes.map((o) => (o.ok ? 'ok' : o.code)),
+    ['UNAVAILABLE', 'UNAVAILABLE', 'UNAVAILABLE'],
+  );
 });
