@@ -74,9 +74,15 @@ if (command === 'test' || command === 'unit') {
       return existsSync(dir) ? findTests(dir, suffix) : [];
     })
     .sort();
-  // Integration files each start their own servers; one at a time keeps a
-  // 2-core machine from timing them out. Unit files may share it.
-  const concurrency = command === 'unit' ? [] : ['--test-concurrency=1'];
+  // Integration files each start their own servers, on ports and in folders of their own, so they may
+  // overlap: EVENTLY_TEST_CONCURRENCY files at once (default 2; the tests wait for states, not for times,
+  // and CI proves it beside a CPU hog). Unit files share the machine.
+  const filesAtOnce = process.env.EVENTLY_TEST_CONCURRENCY ?? '2';
+  if (!/^[1-9][0-9]?$/.test(filesAtOnce)) {
+    console.error(`EVENTLY_TEST_CONCURRENCY must be a whole number from 1 to 99, not "${filesAtOnce}"`);
+    process.exit(2);
+  }
+  const concurrency = command === 'unit' ? [] : [`--test-concurrency=${filesAtOnce}`];
   forward(spawn(process.execPath, ['--test', ...concurrency, ...args, ...files], { cwd: root, stdio: 'inherit' }));
 } else {
   const entry = command === 'start' ? 'dist/ops/start.js' : 'dist/ops/bench/index.js';
