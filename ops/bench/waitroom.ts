@@ -19,12 +19,13 @@ import { median } from './summary.js';
 import type { FromWaitroomCrowd, WaitroomCrowdGo, WaitroomCrowdResult, WaitroomCrowdSpec } from './waitroom-crowd.js';
 
 const usage = `usage: node dist/ops/bench/waitroom.js [--people 20000] [--sockets 5000] [--seats 2000] [--join-window 10]
-                                          [--runs 3]
+                                          [--runs 3] [--poll-ms 5000]
   --people       people who join the room (each its own user)
   --sockets      how many of them follow their place over /ws (the rest poll GET .../waiting-room/me)
   --seats        capacity of the event (one ticket each)
   --join-window  seconds before opensAt the crowd has to join
   --runs         sales in a row on the same system, each with fresh users; the summary is their medians
+  --poll-ms      how often each poller asks for its ticket, at most (they go round 50 at a time)
 The crowd first sends as many requests to a bare Fastify server (same client, same concurrency):
 the join rate is also given as a share of that same-run reference.`;
 
@@ -41,6 +42,7 @@ function args(argv: string[]) {
     seats: get('seats', 2000),
     joinWindow: get('join-window', 10),
     runs: get('runs', 3),
+    pollMs: get('poll-ms', 5000),
   };
 }
 
@@ -150,7 +152,7 @@ async function oneRun(sut: SystemUnderTest, db: pg.Pool, referenceUrl: string, o
     tokens,
     sockets: o.sockets,
     joinConcurrency: 256,
-    pollMs: 5000,
+    pollMs: o.pollMs,
     saleMs: 180_000,
     cheaters: 200,
   };
@@ -362,6 +364,7 @@ async function main(): Promise<void> {
           sockets: o.sockets,
           seats: o.seats,
           runs: o.runs,
+          pollMs: o.pollMs,
           median: summarise(runs),
           each: runs,
         };
