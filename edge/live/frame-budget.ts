@@ -5,6 +5,7 @@
 // parsed by the crowd on the same cores), for changes nobody can read. A frame
 // is sent at once, for the change that caused it (so its `changedAt` stays
 // honest), when the place moved enough to matter:
+// - a place that moved back (only a redraw or a rebuild does that) at once;
 // - near the front (within FRONT places) every move, at most one per tick;
 // - farther back when it moved by STEP of the last place sent, at most one a second;
 // - and whatever the step, a changed place after REFRESH_MS of silence, so the
@@ -24,7 +25,7 @@ export interface Sent {
 export function frameDue(sent: Sent, position: number, now: number): boolean {
   if (sent.position === null) return true;
   if (position === sent.position) return false;
-  if (position <= FRONT) return true;
+  if (position > sent.position || position <= FRONT) return true;
   const since = now - sent.at;
   if (since >= REFRESH_MS) return true;
   return since >= MIN_GAP_MS && Math.abs(sent.position - position) >= Math.ceil(sent.position * STEP);

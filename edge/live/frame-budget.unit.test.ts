@@ -12,7 +12,7 @@ import { FRONT, frameDue, MIN_GAP_MS, REFRESH_MS } from './frame-budget.js';
 import type { LiveClient, LiveHub } from './hub.js';
 import { QueueWatch } from './queue.js';
 
-test('near the front every move is a frame; farther back only a 5% step after a second, or any move after the refresh', () => {
+test('near the front every move is a frame; farther back only a 5% step after a second, any move after the refresh, a redraw at once', () => {
   const t0 = 1_000_000;
   assert.equal(frameDue({ position: null, at: 0 }, 7000, t0), true, 'the first place');
   assert.equal(frameDue({ position: 50, at: t0 }, 50, t0 + 60_000), false, 'an unmoved place');
@@ -21,6 +21,7 @@ test('near the front every move is a frame; farther back only a 5% step after a 
   assert.equal(frameDue({ position: 10_000, at: t0 }, 9_500, t0 + MIN_GAP_MS - 1), false, 'a step within the gap');
   assert.equal(frameDue({ position: 10_000, at: t0 }, 9_500, t0 + MIN_GAP_MS), true, 'a 5% step after the gap');
   assert.equal(frameDue({ position: 10_000, at: t0 }, 9_999, t0 + REFRESH_MS), true, 'any move after the refresh');
+  assert.equal(frameDue({ position: 500, at: t0 }, 12_000, t0 + 1), true, 'moved back by a redraw, at once');
 });
 
 test('when ticks move a crowd quickly, then the person near the front gets every move and the one far back none', async () => {
