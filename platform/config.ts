@@ -700,6 +700,19 @@ export const JOIN_SETTINGS = [
   'shards',
 ] as const satisfies readonly (keyof Config)[];
 
+/** What a second supervisor started from a config takes along: how to join, and what tests and drills vary. */
+export const SUPERVISOR_SETTINGS = [
+  ...JOIN_SETTINGS,
+  'leaseTtlMs',
+  'lockTtlMs',
+  'adminPort',
+  'kdfCost',
+  'logLevel',
+  'identityNice',
+  'backgroundNice',
+  'disabledPools',
+] as const satisfies readonly (keyof Config)[];
+
 /** The environment that gives another process these settings of `config`, by their own variable names. */
 export function envOf(config: Config, keys: readonly (keyof Config)[]): Record<string, string> {
   const env: Record<string, string> = {};

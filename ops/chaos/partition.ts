@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { shardOf } from '../../protocol/index.js';
-import { envOf, JOIN_SETTINGS, withOverrides, type Config } from '../../platform/config.js';
+import { envOf, SUPERVISOR_SETTINGS, withOverrides, type Config } from '../../platform/config.js';
 import { startEdge } from '../../edge/server.js';
 import { freePort } from '../stack/probes.js';
 import { secretIn } from '../stack/secrets.js';
@@ -120,16 +120,7 @@ function supervisorEnv(config: Config, ns: Namespaces, servers: ChaosServers, le
   });
   return {
     PATH: process.env.PATH,
-    ...envOf(joined, [
-      ...JOIN_SETTINGS,
-      'leaseTtlMs',
-      'lockTtlMs',
-      'adminPort',
-      'kdfCost',
-      'logLevel',
-      'identityNice',
-      'disabledPools',
-    ]),
+    ...envOf(joined, SUPERVISOR_SETTINGS),
   };
 }
 

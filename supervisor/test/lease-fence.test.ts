@@ -11,7 +11,7 @@ import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
 import { KvWatchInclude, connect } from 'nats';
-import { envOf, JOIN_SETTINGS, withOverrides } from '../../platform/config.js';
+import { envOf, SUPERVISOR_SETTINGS, withOverrides } from '../../platform/config.js';
 import { natsOptions } from '../../platform/nats-connect.js';
 import { SHARD_LEASE_BUCKET, type LeaseValue } from '../../protocol/index.js';
 import { startTestSystem, type TestSystem } from '../../ops/testing/harness.js';
@@ -64,17 +64,7 @@ function startOtherSupervisor(): ChildProcess {
   const child = spawn(process.execPath, [SUPERVISOR_MAIN], {
     env: {
       PATH: process.env.PATH,
-      ...envOf(c, [
-        ...JOIN_SETTINGS,
-        'leaseTtlMs',
-        'lockTtlMs',
-        'adminPort',
-        'kdfCost',
-        'logLevel',
-        'identityNice',
-        'backgroundNice',
-        'disabledPools',
-      ]),
+      ...envOf(c, SUPERVISOR_SETTINGS),
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

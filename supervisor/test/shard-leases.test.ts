@@ -10,7 +10,7 @@ import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
 import { KvWatchInclude, connect } from 'nats';
-import { envOf, JOIN_SETTINGS, withOverrides } from '../../platform/config.js';
+import { envOf, SUPERVISOR_SETTINGS, withOverrides } from '../../platform/config.js';
 import { natsOptions } from '../../platform/nats-connect.js';
 import { readSeatLedger } from '../../actors/inventory/public.js';
 import { SHARD_LEASE_BUCKET, shardOf } from '../../protocol/index.js';
@@ -49,16 +49,7 @@ function startOtherSupervisor(): ChildProcess {
   const child = spawn(process.execPath, [SUPERVISOR_MAIN], {
     env: {
       PATH: process.env.PATH,
-      ...envOf(c, [
-        ...JOIN_SETTINGS,
-        'leaseTtlMs',
-        'lockTtlMs',
-        'adminPort',
-        'kdfCost',
-        'logLevel',
-        'identityNice',
-        'backgroundNice',
-      ]),
+      ...envOf(c, SUPERVISOR_SETTINGS),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

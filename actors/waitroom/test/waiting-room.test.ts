@@ -35,6 +35,15 @@ describe('waiting room', () => {
       headers: admission ? { 'evently-admission': admission } : {},
     });
   const state = (eventId: string) => t.api('GET', `/v1/events/${eventId}/waiting-room`, { token: t.adminToken });
+  /** Waits until nobody of the room is waiting, then returns who was admitted when, in admission order. */
+  const admissionsOnceAllAdmitted = async (eventId: string) => {
+    await eventually('all admitted', async () => ((await state(eventId)).body.waiting === 0 ? true : undefined), WAIT);
+    const { rows } = await t.db.query<{ user_id: string; admitted_at: Date }>(
+      `SELECT user_id, admitted_at FROM waitroom_tickets WHERE event_id = $1 ORDER BY admitted_at, rank`,
+      [eventId],
+    );
+    return rows;
+  };
   const admitted = (token: string, eventId: string) =>
     eventually(
       'an admission',
@@ -95,11 +104,7 @@ describe('waiting room', () => {
     assert.equal((await room(event.id, { opensAt: new Date().toISOString(), admitPerMinute: 120 })).status, 200);
     const users = await t.registerUsers(10, 'rate');
     for (const u of users) assert.equal((await join(u.token, event.id)).status, 201);
-    await eventually('all admitted', async () => ((await state(event.id)).body.waiting === 0 ? true : undefined), WAIT);
-    const { rows } = await t.db.query<{ user_id: string; admitted_at: Date }>(
-      `SELECT user_id, admitted_at FROM waitroom_tickets WHERE event_id = $1 ORDER BY admitted_at, rank`,
-      [event.id],
-    );
+    const rows = await admissionsOnceAllAdmitted(event.id);
     assert.deepEqual(
       rows.map((r) => r.user_id),
       users.map((u) => u.id),
@@ -148,11 +153,7 @@ describe('waiting room', () => {
     const users = await t.registerUsers(6, 'idle');
     for (const u of users) assert.equal((await join(u.token, event.id)).status, 201);
     // Nobody books; before, the first two held the door shut for their admission's whole life (600 s).
-    await eventually('all admitted', async () => ((await state(event.id)).body.waiting === 0 ? true : undefined), WAIT);
-    const { rows } = await t.db.query<{ user_id: string; admitted_at: Date }>(
-      `SELECT user_id, admitted_at FROM waitroom_tickets WHERE event_id = $1 ORDER BY admitted_at, rank`,
-      [event.id],
-    );
+    const rows = await admissionsOnceAllAdmitted(event.id);
     assert.deepEqual(
       rows.map((r) => r.user_id),
       users.map((u) => u.id),
