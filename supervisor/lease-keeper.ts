@@ -28,17 +28,11 @@
 // (platform/lease-deadlines.ts), so a main thread too busy to end them in time
 // does not make a second writer.
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { KV, KvEntry, NatsConnection } from 'nats';
-import {
-  MEMBER_KEYS,
-  SHARD_LEASE_BUCKET,
-  leaseKey,
-  memberKey,
-  type LeaseValue,
-  type MemberValue,
-} from '../protocol/index.js';
+import type { JetStreamManager, KV, KvEntry, NatsConnection } from 'nats';
+import { SHARD_LEASE_BUCKET, leaseKey, memberKey, type LeaseValue, type MemberValue } from '../protocol/index.js';
 import { monotonicMs, type LeaseDeadlines } from '../platform/lease-deadlines.js';
 import type { Logger } from '../platform/logger.js';
+import { readMembers, valueOf } from './lease-members.js';
 import { allShards, sameShards } from './shard-plan.js';
 
 /** The timing of the protocol, all derived from the TTL so the argument above holds for any TTL. */
@@ -82,8 +76,7 @@ interface Lease {
   acquiredAt: number;
 }
 
-const json = (entry: KvEntry | null): unknown => (entry && entry.operation === 'PUT' ? entry.json() : null);
-const ownerOf = (entry: KvEntry | null): string | undefined => (json(entry) as LeaseValue | null)?.owner;
+const ownerOf = (entry: KvEntry | null): string | undefined => (valueOf(entry) as LeaseValue | null)?.owner;
 /** The clock the actor threads check deadlines on. */
 const now = monotonicMs;
 /** The server refused a compare-and-set ("wrong last sequence"): the key's revision is not the one we sent. */
@@ -91,6 +84,7 @@ const wrongRevision = (err: unknown) => (err as { api_error?: { err_code?: numbe
 
 export class LeaseKeeper {
   private kv?: KV;
+  private jsm?: JetStreamManager;
   private readonly leases = new Map<number, Lease>();
   /** One operation per shard at a time (renew, claim, release), in order. */
   private readonly queue = new Map<number, Promise<void>>();
@@ -127,12 +121,13 @@ export class LeaseKeeper {
     const kvOptions = { ttl: this.o.ttlMs, history: 1, timeout: this.t.requestTimeoutMs };
     const kv = await this.nc.jetstream({ timeout: this.t.requestTimeoutMs }).views.kv(SHARD_LEASE_BUCKET, kvOptions);
     const status = await kv.status();
+    const jsm = await this.nc.jetstreamManager({ timeout: this.t.requestTimeoutMs, checkAPI: false });
     if (status.ttl !== this.o.ttlMs) {
       // The bucket outlives processes; the TTL configured now wins.
-      const jsm = await this.nc.jetstreamManager();
       await jsm.streams.update(status.streamInfo.config.name, { max_age: this.o.ttlMs * 1_000_000 });
     }
     this.kv = kv;
+    this.jsm = jsm;
     await this.balance();
     await sleep(this.t.graceMs);
     this.check(true);
@@ -239,11 +234,11 @@ export class LeaseKeeper {
   }
 
   private async balance(): Promise<void> {
-    const kv = this.kv;
-    if (!kv || this.stopped) return;
+    const { kv, jsm } = this;
+    if (!kv || !jsm || this.stopped) return;
     try {
       await kv.put(memberKey(this.me.id), JSON.stringify({ ...this.me, adminUrl: this.adminUrl }));
-      const [members, leases] = await Promise.all([this.readMembers(kv), this.readLeases(kv)]);
+      const [members, leases] = await Promise.all([readMembers(jsm, kv), this.readLeases(kv)]);
       const fair = Math.ceil(this.o.shards / Math.max(1, members.length));
       this.fair = fair;
       for (const [shard, entry] of leases) {
@@ -251,13 +246,13 @@ export class LeaseKeeper {
         if (this.leases.has(shard) && owner !== undefined && owner !== this.me.id) this.lose(shard, owner);
         // Ours on the server but not here (a keeper that replaced a dead one): renewed, then served.
         if (!this.leases.has(shard) && owner === this.me.id && entry && this.leases.size < fair) {
-          const acquiredAt = (json(entry) as LeaseValue).acquiredAt;
+          const acquiredAt = (valueOf(entry) as LeaseValue).acquiredAt;
           this.leases.set(shard, { revision: entry.revision, sentAt: -Infinity, servedFrom: 0, acquiredAt });
         }
       }
       const surplus = [...this.leases.keys()].sort((a, b) => a - b).slice(fair);
       await Promise.all(surplus.map((shard) => this.one(shard, (k) => this.release(k, shard))));
-      const free = [...leases].filter(([shard, entry]) => !this.leases.has(shard) && json(entry) === null);
+      const free = [...leases].filter(([shard, entry]) => !this.leases.has(shard) && valueOf(entry) === null);
       const wanted = free.slice(0, Math.max(0, fair - this.leases.size)).map(([shard]) => shard);
       await Promise.all(wanted.map((shard) => this.one(shard, (k) => this.claim(k, shard))));
       if (surplus.length > 0) this.check(false);
@@ -265,13 +260,6 @@ export class LeaseKeeper {
       // NATS restarting or JetStream busy: renewals go on, and the next round tries again.
       this.o.log.warn({ err }, 'shard lease round failed; retrying');
     }
-  }
-
-  private async readMembers(kv: KV): Promise<MemberValue[]> {
-    const keys: string[] = [];
-    for await (const key of await kv.keys(MEMBER_KEYS)) keys.push(key);
-    const values = await Promise.all(keys.map(async (k) => json(await kv.get(k)) as MemberValue | null));
-    return values.filter((v): v is MemberValue => v !== null);
   }
 
   private async readLeases(kv: KV): Promise<Map<number, KvEntry | null>> {

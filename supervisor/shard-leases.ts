@@ -9,9 +9,8 @@
 import { Worker } from 'node:worker_threads';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import type { KV, KvEntry, NatsConnection } from 'nats';
+import type { JetStreamManager, KV, NatsConnection } from 'nats';
 import {
-  MEMBER_KEYS,
   SHARD_LEASE_BUCKET,
   leaseKey,
   type LeaseValue,
@@ -22,6 +21,7 @@ import type { Config } from '../platform/config.js';
 import type { Logger } from '../platform/logger.js';
 import type { KeeperCommand, KeeperReport } from './lease-keeper.js';
 import type { KeeperThreadData } from './lease-keeper-thread.js';
+import { readMembers, valueOf } from './lease-members.js';
 import { allShards, sameShards } from './shard-plan.js';
 
 const KEEPER_THREAD = new URL('./lease-keeper-thread.js', import.meta.url);
@@ -43,11 +43,10 @@ export interface LeaseOptions {
   log: Logger;
 }
 
-const json = (entry: KvEntry | null): unknown => (entry && entry.operation === 'PUT' ? entry.json() : null);
-
 export class ShardLeases {
   readonly me: MemberValue;
   private kv?: KV;
+  private jsm?: JetStreamManager;
   private keeper?: Worker;
   private held: number[] = [];
   private fenceCount = 0;
@@ -74,6 +73,7 @@ export class ShardLeases {
       throw err;
     }
     this.kv = await this.nc.jetstream().views.kv(SHARD_LEASE_BUCKET, { bindOnly: true });
+    this.jsm = await this.nc.jetstreamManager({ checkAPI: false });
     // What the lease values and the member entry say; stale for a moment is harmless.
     this.timer = setInterval(() => this.tellKeeper(), this.o.config.leaseTtlMs / 4);
     return this.shards();
@@ -160,19 +160,17 @@ export class ShardLeases {
 
   /** Every shard's holder, as the bucket says now (GET /shards and the NATS service). */
   async read(): Promise<ShardsReply> {
-    const kv = this.kv;
-    if (!kv) return { shards: [], members: [] };
-    const keys: string[] = [];
-    for await (const key of await kv.keys(MEMBER_KEYS)) keys.push(key);
+    const { kv, jsm } = this;
+    if (!kv || !jsm) return { shards: [], members: [] };
     const [members, leases] = await Promise.all([
-      Promise.all(keys.map(async (k) => json(await kv.get(k)) as MemberValue | null)),
+      readMembers(jsm, kv),
       Promise.all(allShards(this.o.config.shards).map((s) => kv.get(leaseKey(s)))),
     ]);
     const now = Date.now();
     return {
-      members: members.filter((m): m is MemberValue => m !== null),
+      members,
       shards: leases.map((entry, shard) => {
-        const lease = json(entry) as LeaseValue | null;
+        const lease = valueOf(entry) as LeaseValue | null;
         if (!lease || !entry) return { shard, owner: null };
         return {
           shard,
