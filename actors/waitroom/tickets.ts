@@ -6,6 +6,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { signAdmission, type QueueTicket } from '../../protocol/index.js';
 import { expectRow } from '../../platform/expect-row.js';
 import { inTransaction } from '../../platform/resources.js';
+import { pollAfterSeconds } from './poll-after.js';
 
 export interface TicketRow {
   id: string;
@@ -34,12 +35,17 @@ export function toTicket(row: TicketRow, standing: Standing, key: Buffer, now = 
   const expiresAt = row.admission_expires_at?.getTime();
   const lapsed = row.state === 'admitted' && expiresAt !== undefined && expiresAt <= now;
   const admitted = row.state === 'admitted' && !lapsed && expiresAt !== undefined;
+  const state = lapsed ? 'expired' : row.state;
+  const position = row.state === 'waiting' ? standing.position : null;
+  const estimatedWaitSeconds =
+    row.state === 'waiting' ? standing.estimatedWaitSeconds : row.state === 'admitted' ? 0 : null;
   return {
     id: row.id,
     eventId: row.event_id,
-    state: lapsed ? 'expired' : row.state,
-    position: row.state === 'waiting' ? standing.position : null,
-    estimatedWaitSeconds: row.state === 'waiting' ? standing.estimatedWaitSeconds : row.state === 'admitted' ? 0 : null,
+    state,
+    position,
+    estimatedWaitSeconds,
+    pollAfterSeconds: pollAfterSeconds({ state, position, estimatedWaitSeconds }),
     joinedAt: row.joined_at.toISOString(),
     admittedAt: row.admitted_at?.toISOString() ?? null,
     admission: admitted

@@ -39,6 +39,7 @@ test('when ticks move a crowd quickly, then the person near the front gets every
     state: 'waiting',
     position: placeOf(userId),
     estimatedWaitSeconds: null,
+    pollAfterSeconds: 2,
     joinedAt: new Date().toISOString(),
     admittedAt: null,
     admission: null,

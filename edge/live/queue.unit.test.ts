@@ -20,6 +20,7 @@ function ticket(position: number): QueueTicket {
     state: 'waiting',
     position,
     estimatedWaitSeconds: null,
+    pollAfterSeconds: 2,
     joinedAt: new Date().toISOString(),
     admittedAt: null,
     admission: null,

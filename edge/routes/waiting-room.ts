@@ -1,9 +1,12 @@
 // Waiting-room routes (docs/api.md "Waiting room"). The admin turns a room on,
 // off, and reads it; a signed-in user joins, reads their ticket, leaves.
-// Joining and polling carry the `queue` rate tier (per user and per IP).
+// Joining and polling carry the `queue` rate tier (per user and per IP); a
+// waiting ticket's `pollAfterSeconds` also goes out as Retry-After, for
+// generic HTTP clients.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
-import { QueueTicket, Room, RoomBody, RoomList, RoomState, waitroom } from '../../protocol/index.js';
+import { QueueTicket, Room, RoomBody, RoomList, RoomState, waitroom, type Outcome } from '../../protocol/index.js';
 import { callContext } from '../../platform/broker.js';
 import { sendOutcome } from '../../platform/http/problems.js';
 import type { EdgeDeps } from '../deps.js';
@@ -28,11 +31,18 @@ const ticket = {
   state: 'waiting',
   position: 412,
   estimatedWaitSeconds: 11,
+  pollAfterSeconds: 2,
   joinedAt: '2027-06-01T09:58:12.000Z',
   admittedAt: null,
   admission: null,
 };
 const path = '/v1/events/:id/waiting-room';
+
+function sendTicket(reply: FastifyReply, outcome: Outcome<QueueTicket>): FastifyReply {
+  const after = outcome.ok ? outcome.value.pollAfterSeconds : null;
+  if (after !== null) reply.header('retry-after', String(after));
+  return sendOutcome(reply, outcome);
+}
 const tags = ['waiting-room'];
 
 export const waitingRoomRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app, { broker }) => {
@@ -124,7 +134,7 @@ export const waitingRoomRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app
       },
     },
     async (request, reply) =>
-      sendOutcome(reply, await broker.call(waitroom.join, { eventId: request.params.id }, callContext(request))),
+      sendTicket(reply, await broker.call(waitroom.join, { eventId: request.params.id }, callContext(request))),
   );
 
   app.get(
@@ -141,7 +151,7 @@ export const waitingRoomRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app
       },
     },
     async (request, reply) =>
-      sendOutcome(reply, await broker.call(waitroom.mine, { eventId: request.params.id }, callContext(request))),
+      sendTicket(reply, await broker.call(waitroom.mine, { eventId: request.params.id }, callContext(request))),
   );
 
   app.delete(

@@ -1,7 +1,9 @@
 // The crowd of the waiting-room benchmark, forked into its own process: every
 // person joins the room (HTTP), the first `sockets` of them follow their place
-// over /ws, the rest poll their ticket; whoever is admitted books at once with
-// the admission. A sample of people not yet admitted also try to book without
+// over /ws, the rest poll their ticket, each when its last answer said
+// (`pollAfterSeconds`, or a refusal's Retry-After), never sooner than `pollMs`
+// after its last ask; whoever is admitted books at once with the admission.
+// A sample of people not yet admitted also try to book without
 // one (they must get 403). Reports statuses, booking latency of admitted
 // people and queue-frame latency (room change → frame, same machine clock).
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
@@ -14,7 +16,9 @@ export interface WaitroomCrowdSpec {
   eventId: string;
   tokens: string[];
   sockets: number;
+  /** Requests in flight at once: the joins' lanes, and the most polls asked at the same moment. */
   joinConcurrency: number;
+  /** The least time between two asks of one poller. */
   pollMs: number;
   /** Stop after this long past opensAt whatever happened. */
   saleMs: number;
@@ -37,6 +41,8 @@ export interface WaitroomCrowdResult {
   frameMs: number[];
   admittedFrames: number;
   cheatStatuses: Record<string, number>;
+  /** Polls made during the sale (GET .../waiting-room/me), and their answers. */
+  polls: number;
   pollStatuses: Record<string, number>;
   /** Seconds after opensAt of each 5xx or failed request during the sale (polls and bookings). */
   failedAt: number[];
@@ -52,12 +58,19 @@ export type FromWaitroomCrowd =
 
 /** When the crowd stops: opensAt + saleMs, or at once when the parent says every seat is sold. */
 let until = Number.POSITIVE_INFINITY;
+let stopNow: () => void = () => undefined;
+const stopped = new Promise<void>((resolve) => {
+  stopNow = resolve;
+});
 let go: (m: WaitroomCrowdGo) => void = () => undefined;
 const opened = new Promise<WaitroomCrowdGo>((resolve) => {
   go = resolve;
 });
 process.on('message', (m: unknown) => {
-  if (m === 'stop') until = Date.now();
+  if (m === 'stop') {
+    until = Date.now();
+    stopNow();
+  }
   if (typeof m === 'object' && m !== null && 'opensAt' in m) go(m as WaitroomCrowdGo);
 });
 
@@ -76,6 +89,7 @@ async function run(s: WaitroomCrowdSpec): Promise<void> {
     frameMs: [],
     admittedFrames: 0,
     cheatStatuses: {},
+    polls: 0,
     pollStatuses: {},
     saleLoop: { delayP99Ms: 0, delayMaxMs: 0, utilisation: 0 },
     failedAt: [],
@@ -143,7 +157,13 @@ async function run(s: WaitroomCrowdSpec): Promise<void> {
   const noteFailure = (status: number | undefined) => {
     if (status === undefined || status >= 500) r.failedAt.push(+((Date.now() - opensAt) / 1000).toFixed(1));
   };
-  r.joinSeconds = await crowdOnce((i) => api('POST', room, i), r.joinStatuses);
+  // A joiner's first poll is when its join's Retry-After says (in the pre-queue: about opensAt).
+  const nextPollAt = new Array<number>(s.tokens.length).fill(0);
+  r.joinSeconds = await crowdOnce(async (i) => {
+    const res = await api('POST', room, i);
+    nextPollAt[i] = Date.now() + 1000 * (Number(res.headers.get('retry-after')) || 0);
+    return res;
+  }, r.joinStatuses);
   process.send!({ kind: 'joined' } satisfies FromWaitroomCrowd);
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
@@ -192,23 +212,50 @@ async function run(s: WaitroomCrowdSpec): Promise<void> {
     );
   };
   until = opensAt + s.saleMs;
-  const poll = async () => {
-    while (Date.now() < until) {
-      for (let i = withSockets; i < s.tokens.length && Date.now() < until; i += 50) {
-        await Promise.all(
-          Array.from({ length: Math.min(50, s.tokens.length - i) }, async (_, j) => {
-            if (booked.has(i + j)) return;
-            const res = await api('GET', `${room}/me`, i + j).catch(() => undefined);
-            count(r.pollStatuses, res?.status ?? 'error');
-            noteFailure(res?.status);
-            const t = res?.ok ? ((await res.json()) as { admission: { token: string } | null }) : undefined;
-            if (t?.admission) await book(i + j, t.admission.token);
-          }),
-        );
-        await new Promise((res) => setTimeout(res, (s.pollMs * 50) / Math.max(1, s.tokens.length - withSockets)));
-      }
+  // A timer per poller, as real clients: each asks when its last answer said. At most
+  // `joinConcurrency` asks are in flight, so a crowd told the same second queues in the client.
+  const sleepUntil = (at: number) =>
+    Promise.race([new Promise((res) => setTimeout(res, Math.max(0, Math.min(at, until) - Date.now()))), stopped]);
+  let inFlight = 0;
+  const waitingForSlot: (() => void)[] = [];
+  const slot = async () => {
+    if (inFlight < s.joinConcurrency) inFlight++;
+    else await new Promise<void>((res) => waitingForSlot.push(res));
+  };
+  const release = () => {
+    const next = waitingForSlot.shift();
+    if (next) next();
+    else inFlight--;
+  };
+  type Ticket = { admission: { token: string } | null; pollAfterSeconds: number | null };
+  const askOnce = async (i: number) => {
+    await slot();
+    try {
+      const res = await api('GET', `${room}/me`, i).catch(() => undefined);
+      r.polls++;
+      count(r.pollStatuses, res?.status ?? 'error');
+      noteFailure(res?.status);
+      const ticket = res?.ok ? ((await res.json()) as Ticket) : undefined;
+      if (!res?.ok) await res?.arrayBuffer();
+      return { ticket, retryAfter: Number(res?.headers.get('retry-after')) || 0 };
+    } finally {
+      release();
     }
   };
+  const pollOne = async (i: number) => {
+    let at = nextPollAt[i] ?? 0;
+    for (;;) {
+      await sleepUntil(at);
+      if (Date.now() >= until || booked.has(i)) return;
+      const asked = Date.now();
+      const { ticket, retryAfter } = await askOnce(i);
+      if (ticket?.admission) return book(i, ticket.admission.token);
+      if (ticket && ticket.pollAfterSeconds === null) return; // expired or left: nothing to wait for
+      at = Math.max(asked + s.pollMs, Date.now() + 1000 * (ticket?.pollAfterSeconds ?? retryAfter));
+    }
+  };
+  const poll = () =>
+    Promise.all(Array.from({ length: s.tokens.length - withSockets }, (_, k) => pollOne(withSockets + k)));
   const waitUntil = async () => {
     while (Date.now() < until) await new Promise((res) => setTimeout(res, 100));
   };

@@ -19,13 +19,14 @@ import { median } from './summary.js';
 import type { FromWaitroomCrowd, WaitroomCrowdGo, WaitroomCrowdResult, WaitroomCrowdSpec } from './waitroom-crowd.js';
 
 const usage = `usage: node dist/ops/bench/waitroom.js [--people 20000] [--sockets 5000] [--seats 2000] [--join-window 10]
-                                          [--runs 3] [--poll-ms 5000]
+                                          [--runs 3] [--poll-ms 1000]
   --people       people who join the room (each its own user)
   --sockets      how many of them follow their place over /ws (the rest poll GET .../waiting-room/me)
   --seats        capacity of the event (one ticket each)
   --join-window  seconds before opensAt the crowd has to join
   --runs         sales in a row on the same system, each with fresh users; the summary is their medians
-  --poll-ms      how often each poller asks for its ticket, at most (they go round 50 at a time)
+  --poll-ms      the least time between two asks of one poller; each asks again when its ticket's
+                 pollAfterSeconds says (Retry-After on a refusal), at most 256 polls in flight
 The crowd first sends as many requests to a bare Fastify server (same client, same concurrency):
 the join rate is also given as a share of that same-run reference.`;
 
@@ -42,7 +43,7 @@ function args(argv: string[]) {
     seats: get('seats', 2000),
     joinWindow: get('join-window', 10),
     runs: get('runs', 3),
-    pollMs: get('poll-ms', 5000),
+    pollMs: get('poll-ms', 1000),
   };
 }
 
@@ -295,7 +296,7 @@ async function oneRun(sut: SystemUnderTest, db: pg.Pool, referenceUrl: string, o
     edge,
     client: result.saleLoop,
     cheaters: result.cheatStatuses,
-    polls: result.pollStatuses,
+    polls: { count: result.polls, statuses: result.pollStatuses },
     frames: {
       count: frames.length,
       admitted: result.admittedFrames,
@@ -330,6 +331,7 @@ function summarise(runs: readonly RunResult[]) {
     fiveXX: worst((r) => r.fiveXX),
     bookingP50: m((r) => r.booking.p50),
     bookingP99: m((r) => r.booking.p99),
+    polls: m((r) => r.polls.count),
     framesP99: m((r) => r.frames.p99),
     framesWithin1s: m((r) => r.frames.within1s),
     positionChiSquare8x8000: m((r) => r.uniformity.positionChiSquare8x8000),
@@ -355,7 +357,8 @@ async function main(): Promise<void> {
           console.error(
             `  run ${i + 1}: ${r.join.perSecond} joins/s (reference ${r.join.referencePerSecond} req/s), ` +
               `booking p99 ${r.booking.p99} ms (edge ${String(r.edge.sale?.bookingRoute.p99Ms)} ms, ` +
-              `inventory.book ${String(r.edge.sale?.inventoryBook.p99Ms)} ms), frames within 1 s ${r.frames.within1s}; ` +
+              `inventory.book ${String(r.edge.sale?.inventoryBook.p99Ms)} ms), frames within 1 s ${r.frames.within1s}, ` +
+              `${r.polls.count} polls; ` +
               `loop p99 edge ${r.edge.loopDelayP99Ms} ms, crowd ${r.client.delayP99Ms} ms`,
           );
         }

@@ -75,6 +75,12 @@ export const QueueTicket = Type.Object({
   estimatedWaitSeconds: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], {
     description: 'Position over the measured admission rate; null while nothing is measured yet',
   }),
+  pollAfterSeconds: Type.Union([Type.Integer({ minimum: 1, maximum: 30 }), Type.Null()], {
+    description:
+      'Ask for this ticket again after this many seconds (also sent as Retry-After): about a fifth of the ' +
+      'estimated wait, until opensAt in the pre-queue, spread so a crowd does not come back at once; ' +
+      'null when there is nothing more to wait for (admitted, expired, left)',
+  }),
   joinedAt: Timestamp,
   admittedAt: Type.Union([Timestamp, Type.Null()]),
   admission: Type.Union([Admission, Type.Null()]),

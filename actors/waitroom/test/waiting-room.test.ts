@@ -1,8 +1,8 @@
 // The waiting room end to end through the API, on real servers: the pre-queue
 // draw then first come first served, a fixed admission rate held, admission
-// tokens checked at the edge, places surviving a restart of the room's actor
-// and a Redis that comes back empty, the /ws queue frames, and an event
-// without a room booking as before.
+// tokens checked at the edge, when to poll again, places surviving a restart
+// of the room's actor and a Redis that comes back empty, the /ws queue frames,
+// and an event without a room booking as before.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
@@ -145,6 +145,44 @@ describe('waiting room', () => {
       assert.equal(r.body.code, 'NOT_ADMITTED', why);
     }
     assert.equal((await book(a.token, event.id, mineA.admission.token)).status, 201);
+  });
+
+  test('when one ticket waits far back and one at the front, then the one far back is told to poll later, also as Retry-After; an admitted one is told nothing', async () => {
+    // Sold out before the room is on: nobody is admitted, so each estimate stays a minute a place (the fixed rate).
+    const event = await t.createEvent({ capacity: 1 });
+    const [buyer] = await t.registerUsers(1, 'poll-buyer');
+    assert.equal((await book(buyer.token, event.id)).status, 201);
+    assert.equal((await room(event.id, { opensAt: new Date().toISOString(), admitPerMinute: 1 })).status, 200);
+    const users = await t.registerUsers(10, 'poll');
+    for (const u of users) assert.equal((await join(u.token, event.id)).status, 201);
+    const front = users[0];
+    const back = users[9];
+    const toldToWait = (r: Awaited<ReturnType<typeof mine>>, position: number): number => {
+      assert.equal(r.body.state, 'waiting');
+      assert.equal(r.body.position, position);
+      const after = r.body.pollAfterSeconds;
+      assert.ok(Number.isInteger(after) && after >= 1 && after <= 30, `pollAfterSeconds ${after}`);
+      assert.equal(r.headers.get('retry-after'), String(after), 'Retry-After says the same');
+      return after;
+    };
+    for (const [route, ask] of [
+      ['GET .../me', mine],
+      ['POST again', join],
+    ] as const) {
+      const atFront = toldToWait(await ask(front.token, event.id), 1);
+      const farBack = toldToWait(await ask(back.token, event.id), 10);
+      assert.ok(farBack > atFront, `${route}: far back ${farBack} s, at the front ${atFront} s`);
+    }
+
+    const open = await t.createEvent();
+    await room(open.id, { opensAt: new Date().toISOString(), admitPerMinute: 600 });
+    assert.equal((await join(front.token, open.id)).status, 201);
+    await admitted(front.token, open.id);
+    for (const r of [await mine(front.token, open.id), await join(front.token, open.id)]) {
+      assert.equal(r.body.state, 'admitted');
+      assert.equal(r.body.pollAfterSeconds, null, 'nothing more to wait for');
+      assert.equal(r.headers.get('retry-after'), null);
+    }
   });
 
   test('when admitted people of an adaptive room do not book, then the room admits the next ones once they stop counting as shopping', async () => {
