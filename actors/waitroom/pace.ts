@@ -9,7 +9,8 @@
 // their admission's life (that stalled a 20,000-people sale at ~4 bookings/s).
 // Counted over half the span, the target lets in up to twice the measured
 // booking rate, so the rate grows while people keep booking and follows the
-// booking path down when it slows. Nobody is admitted while nothing is on sale.
+// booking path down when it slows. Nobody is admitted while nothing is on sale,
+// nor beyond the seats the people shopping have not claimed (one each).
 import type { Demand } from './admissions.js';
 
 export interface PaceSettings {
@@ -37,13 +38,18 @@ export function fixedDue(admitPerMinute: number, elapsedMs: number, carry: numbe
 /** Seconds back an admitted person who has not booked still counts as shopping. */
 export const shoppingSeconds = (s: PaceSettings): number => s.shopSeconds / 2;
 
-/** Adaptive rate: fill up to the shopping target, growing at most twice what was booked per tick. */
+/**
+ * Adaptive rate: fill up to the shopping target, growing at most twice what was booked per tick,
+ * and never letting in more people than seats no shopper is about to take: whoever is let in for a
+ * seat that is gone only meets SOLD_OUT, and books the booking path for nothing.
+ */
 export function adaptiveDue(demand: Demand, s: PaceSettings): number {
   if (demand.available <= 0) return 0;
   const bookedPerSecond = demand.recentBookings / s.windowSeconds;
   const target = Math.max(s.startShoppers, Math.ceil(bookedPerSecond * s.shopSeconds));
   const growth = Math.max(s.startShoppers, Math.ceil(2 * bookedPerSecond * (s.tickMs / 1000)));
-  return Math.max(0, Math.min(target - demand.shopping, growth));
+  const unclaimed = demand.available - demand.shopping;
+  return Math.max(0, Math.min(target - demand.shopping, growth, unclaimed));
 }
 
 /** Admissions per second over the last `spanMs`: the honest basis of estimatedWaitSeconds. */

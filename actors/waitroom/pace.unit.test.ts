@@ -33,6 +33,16 @@ test('when the booking path completes more, then the adaptive pace lets more sho
   assert.equal(adaptiveDue({ available: 5000, recentBookings: 2000, shopping: 950 }, pace), 50);
 });
 
+test('when few seats are left, then the adaptive pace lets in no more than the seats nobody shopping claims', () => {
+  assert.equal(adaptiveDue({ available: 30, recentBookings: 0, shopping: 0 }, pace), 30, 'start capped by seats');
+  assert.equal(adaptiveDue({ available: 120, recentBookings: 2000, shopping: 100 }, pace), 20);
+  assert.equal(
+    adaptiveDue({ available: 80, recentBookings: 2000, shopping: 100 }, pace),
+    0,
+    'more shopping than seats',
+  );
+});
+
 test('when admissions are measured, then the estimate is the place over the measured rate', () => {
   const rate = new MeasuredRate(30_000);
   const t0 = 1_000_000;

@@ -45,7 +45,13 @@ export function toTicket(row: TicketRow, standing: Standing, key: Buffer, now = 
     state,
     position,
     estimatedWaitSeconds,
-    pollAfterSeconds: pollAfterSeconds({ state, position, estimatedWaitSeconds }),
+    pollAfterSeconds: pollAfterSeconds({
+      state,
+      position,
+      estimatedWaitSeconds,
+      // Before the draw a pre-queue rank is the join order (the draw gives it a negative one).
+      joinOrder: row.prequeue ? Number(row.rank) : undefined,
+    }),
     joinedAt: row.joined_at.toISOString(),
     admittedAt: row.admitted_at?.toISOString() ?? null,
     admission: admitted

@@ -16,8 +16,10 @@ export interface WaitroomCrowdSpec {
   eventId: string;
   tokens: string[];
   sockets: number;
-  /** Requests in flight at once: the joins' lanes, and the most polls asked at the same moment. */
+  /** Joins in flight at once. */
   joinConcurrency: number;
+  /** Polls in flight at once: a crowd told the same second queues in the client. */
+  pollConcurrency: number;
   /** The least time between two asks of one poller. */
   pollMs: number;
   /** Stop after this long past opensAt whatever happened. */
@@ -213,13 +215,13 @@ async function run(s: WaitroomCrowdSpec): Promise<void> {
   };
   until = opensAt + s.saleMs;
   // A timer per poller, as real clients: each asks when its last answer said. At most
-  // `joinConcurrency` asks are in flight, so a crowd told the same second queues in the client.
+  // `pollConcurrency` asks are in flight, so a crowd told the same second queues in the client.
   const sleepUntil = (at: number) =>
     Promise.race([new Promise((res) => setTimeout(res, Math.max(0, Math.min(at, until) - Date.now()))), stopped]);
   let inFlight = 0;
   const waitingForSlot: (() => void)[] = [];
   const slot = async () => {
-    if (inFlight < s.joinConcurrency) inFlight++;
+    if (inFlight < s.pollConcurrency) inFlight++;
     else await new Promise<void>((res) => waitingForSlot.push(res));
   };
   const release = () => {

@@ -75,10 +75,11 @@ export const QueueTicket = Type.Object({
   estimatedWaitSeconds: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], {
     description: 'Position over the measured admission rate; null while nothing is measured yet',
   }),
-  pollAfterSeconds: Type.Union([Type.Integer({ minimum: 1, maximum: 30 }), Type.Null()], {
+  pollAfterSeconds: Type.Union([Type.Integer({ minimum: 1, maximum: 60 }), Type.Null()], {
     description:
       'Ask for this ticket again after this many seconds (also sent as Retry-After): about a fifth of the ' +
-      'estimated wait, until opensAt in the pre-queue, spread so a crowd does not come back at once; ' +
+      'estimated wait (1-60 s), in the pre-queue once after the draw at opensAt, spread so a crowd does not ' +
+      'come back at once; ' +
       'null when there is nothing more to wait for (admitted, expired, left)',
   }),
   joinedAt: Timestamp,
