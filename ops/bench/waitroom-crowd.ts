@@ -2,12 +2,15 @@
 // person joins the room (HTTP), the first `sockets` of them follow their place
 // over /ws, the rest poll their ticket, each when its last answer said
 // (`pollAfterSeconds`, or a refusal's Retry-After), never sooner than `pollMs`
-// after its last ask; whoever is admitted books at once with the admission.
+// after its last ask; whoever is admitted books at once with the admission,
+// sent by a booking client of its own (waitroom-booker.ts).
 // A sample of people not yet admitted also try to book without
 // one (they must get 403). Reports statuses, booking latency of admitted
 // people and queue-frame latency (room change → frame, same machine clock).
+import { fork } from 'node:child_process';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { WebSocket } from 'ws';
+import type { FromBooker, ToBooker } from './waitroom-booker.js';
 
 export interface WaitroomCrowdSpec {
   url: string;
@@ -119,21 +122,24 @@ async function run(s: WaitroomCrowdSpec): Promise<void> {
     });
   const room = `/v1/events/${s.eventId}/waiting-room`;
   const booked = new Set<number>();
-  const book = async (i: number, admission: string) => {
+  // Bookings go out from a process of their own (waitroom-booker.ts): this one's loop is too busy.
+  const booker = fork(new URL('./waitroom-booker.js', import.meta.url), {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const bookerSaid = (kind: FromBooker['kind']) =>
+    new Promise<FromBooker>((resolve, reject) => {
+      const gone = (code: number | null) => reject(new Error(`the booking client exited (${code}) before '${kind}'`));
+      const on = (m: FromBooker) => {
+        if (m.kind !== kind) return;
+        booker.off('message', on).off('exit', gone);
+        resolve(m);
+      };
+      booker.on('message', on).once('exit', gone);
+    });
+  const book = (i: number, admission: string) => {
     if (booked.has(i)) return;
     booked.add(i);
-    const started = performance.now();
-    const res = await api(
-      'POST',
-      `/v1/events/${s.eventId}/bookings`,
-      i,
-      { 'evently-admission': admission },
-      { quantity: 1 },
-    ).catch(() => undefined);
-    r.bookingMs.push(performance.now() - started);
-    count(r.bookStatuses, res?.status ?? 'error');
-    noteFailure(res?.status);
-    await res?.arrayBuffer();
+    booker.send({ kind: 'book', token: tokenOf(i), admission } satisfies ToBooker);
   };
 
   /** Every person sends one request through `concurrency` lanes; seconds until all answered. */
@@ -167,6 +173,9 @@ async function run(s: WaitroomCrowdSpec): Promise<void> {
     return res;
   }, r.joinStatuses);
   process.send!({ kind: 'joined' } satisfies FromWaitroomCrowd);
+  const bookerReady = bookerSaid('ready');
+  booker.send({ kind: 'spec', spec: { url: s.url, eventId: s.eventId, opensAt } } satisfies ToBooker);
+  await bookerReady;
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
   const elu = performance.eventLoopUtilization();
@@ -182,7 +191,7 @@ async function run(s: WaitroomCrowdSpec): Promise<void> {
         if (m.type === 'queue' || m.type === 'admitted') r.frameMs.push(Date.now() - m.changedAt!);
         if (m.type === 'admitted') {
           r.admittedFrames++;
-          void book(i, m.token!);
+          book(i, m.token!);
         }
       });
       ws.once('open', () => {
@@ -251,7 +260,10 @@ async function run(s: WaitroomCrowdSpec): Promise<void> {
       if (Date.now() >= until || booked.has(i)) return;
       const asked = Date.now();
       const { ticket, retryAfter } = await askOnce(i);
-      if (ticket?.admission) return book(i, ticket.admission.token);
+      if (ticket?.admission) {
+        book(i, ticket.admission.token);
+        return;
+      }
       if (ticket && ticket.pollAfterSeconds === null) return; // expired or left: nothing to wait for
       at = Math.max(asked + s.pollMs, Date.now() + 1000 * (ticket?.pollAfterSeconds ?? retryAfter));
     }
@@ -269,6 +281,12 @@ async function run(s: WaitroomCrowdSpec): Promise<void> {
     utilisation: +performance.eventLoopUtilization(elu).utilization.toFixed(3),
   };
   for (const ws of sockets) ws.terminate();
+  const bookerDone = bookerSaid('done');
+  booker.send({ kind: 'finish' } satisfies ToBooker);
+  const bookings = (await bookerDone) as Extract<FromBooker, { kind: 'done' }>;
+  r.bookStatuses = bookings.result.bookStatuses;
+  r.bookingMs = bookings.result.bookingMs;
+  r.failedAt.push(...bookings.result.failedAt);
   process.send!({ kind: 'done', result: r } satisfies FromWaitroomCrowd, () => process.disconnect());
 }
 

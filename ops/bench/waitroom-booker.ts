@@ -1,0 +1,62 @@
+// The booking client of the waiting-room benchmark, forked by the crowd: the
+// crowd hands it each admitted person's admission and it books at once. Real
+// people book from their own device, so nothing queues in front of their
+// request but the network; here the crowd's own process (20,000 people, their
+// sockets and polls) is busy enough that its event loop delay (p99 70-130 ms)
+// would be measured as booking latency. This process does nothing else, so
+// its loop is idle when a booking is sent and when its answer arrives.
+import { performance } from 'node:perf_hooks';
+
+export interface BookerSpec {
+  url: string;
+  eventId: string;
+  opensAt: number;
+}
+
+export type ToBooker =
+  { kind: 'spec'; spec: BookerSpec } | { kind: 'book'; token: string; admission: string } | { kind: 'finish' };
+
+export interface BookerResult {
+  bookStatuses: Record<string, number>;
+  bookingMs: number[];
+  /** Seconds after opensAt of each 5xx or failed booking. */
+  failedAt: number[];
+}
+
+export type FromBooker = { kind: 'ready' } | { kind: 'done'; result: BookerResult };
+
+/** To the crowd that forked this process (it always has an IPC channel). */
+function tell(m: FromBooker, then?: () => void): void {
+  if (!process.send) throw new Error('the booking client runs only as a forked child');
+  process.send(m, then);
+}
+
+const result: BookerResult = { bookStatuses: {}, bookingMs: [], failedAt: [] };
+const inFlight = new Set<Promise<void>>();
+let spec: BookerSpec | undefined;
+
+async function book(s: BookerSpec, token: string, admission: string): Promise<void> {
+  const started = performance.now();
+  const res = await fetch(`${s.url}/v1/events/${s.eventId}/bookings`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'evently-admission': admission },
+    body: JSON.stringify({ quantity: 1 }),
+  }).catch(() => undefined);
+  result.bookingMs.push(performance.now() - started);
+  const status = res?.status ?? 'error';
+  result.bookStatuses[status] = (result.bookStatuses[status] ?? 0) + 1;
+  if (res === undefined || res.status >= 500) result.failedAt.push(+((Date.now() - s.opensAt) / 1000).toFixed(1));
+  await res?.arrayBuffer();
+}
+
+process.on('message', (m: ToBooker) => {
+  if (m.kind === 'spec') {
+    spec = m.spec;
+    tell({ kind: 'ready' });
+  } else if (m.kind === 'book' && spec) {
+    const done: Promise<void> = book(spec, m.token, m.admission).finally(() => inFlight.delete(done));
+    inFlight.add(done);
+  } else if (m.kind === 'finish') {
+    void Promise.all(inFlight).then(() => tell({ kind: 'done', result }, () => process.disconnect()));
+  }
+});
