@@ -9,6 +9,7 @@
 // people and queue-frame latency (room change → frame, same machine clock).
 import { fork } from 'node:child_process';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { WebSocket } from 'ws';
 import type { FromBooker, ToBooker } from './waitroom-booker.js';
 
@@ -63,10 +64,8 @@ export type FromWaitroomCrowd =
 
 /** When the crowd stops: opensAt + saleMs, or at once when the parent says every seat is sold. */
 let until = Number.POSITIVE_INFINITY;
-let stopNow: () => void = () => undefined;
-const stopped = new Promise<void>((resolve) => {
-  stopNow = resolve;
-});
+/** Ends every poller's wait at once when the parent says stop. */
+const stopping = new AbortController();
 let go: (m: WaitroomCrowdGo) => void = () => undefined;
 const opened = new Promise<WaitroomCrowdGo>((resolve) => {
   go = resolve;
@@ -74,7 +73,7 @@ const opened = new Promise<WaitroomCrowdGo>((resolve) => {
 process.on('message', (m: unknown) => {
   if (m === 'stop') {
     until = Date.now();
-    stopNow();
+    stopping.abort();
   }
   if (typeof m === 'object' && m !== null && 'opensAt' in m) go(m as WaitroomCrowdGo);
 });
@@ -226,7 +225,7 @@ async function run(s: WaitroomCrowdSpec): Promise<void> {
   // A timer per poller, as real clients: each asks when its last answer said. At most
   // `pollConcurrency` asks are in flight, so a crowd told the same second queues in the client.
   const sleepUntil = (at: number) =>
-    Promise.race([new Promise((res) => setTimeout(res, Math.max(0, Math.min(at, until) - Date.now()))), stopped]);
+    sleep(Math.max(0, Math.min(at, until) - Date.now()), undefined, { signal: stopping.signal }).catch(() => undefined);
   let inFlight = 0;
   const waitingForSlot: (() => void)[] = [];
   const slot = async () => {

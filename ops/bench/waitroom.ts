@@ -26,7 +26,7 @@ const usage = `usage: node dist/ops/bench/waitroom.js [--people 20000] [--socket
   --join-window  seconds before opensAt the crowd has to join
   --runs         sales in a row on the same system, each with fresh users; the summary is their medians
   --poll-ms      the least time between two asks of one poller; each asks again when its ticket's
-                 pollAfterSeconds says (Retry-After on a refusal), at most 256 polls in flight
+                 pollAfterSeconds says (Retry-After on a refusal), at most 50 polls in flight
 The crowd first sends as many requests to a bare Fastify server (same client, same concurrency):
 the join rate is also given as a share of that same-run reference.`;
 
