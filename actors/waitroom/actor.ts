@@ -16,7 +16,7 @@ import {
 } from '../../protocol/index.js';
 import type { StartActor } from '../../platform/actor.js';
 import { inTransaction, openPostgres, openRedis } from '../../platform/resources.js';
-import { JoinBatcher } from './join-batcher.js';
+import { RoomBatcher } from './room-batcher.js';
 import { Line } from './line.js';
 import { joinedTotal } from './metrics.js';
 import { estimateSeconds } from './pace.js';
@@ -24,7 +24,7 @@ import { allRooms, removeRoom, roomRow, roomState, setRoom, type RoomRow } from 
 import { RATES_KEY, Ticker } from './ticker.js';
 import {
   joinBatch,
-  latestTicket,
+  latestTickets,
   leaveQueue,
   liveTickets,
   placeInPostgres,
@@ -90,7 +90,7 @@ export const start: StartActor<'waitroom'> = async ({ config, log, shards, nc })
   };
 
   // A batch's answers are worked out together: its places are one Redis pipeline, not one per joiner.
-  const batcher = new JoinBatcher<{ ticket: QueueTicket; created: boolean }>(
+  const batcher = new RoomBatcher<{ ticket: QueueTicket; created: boolean }>(
     async (eventId, userIds) => {
       const joined = await joinBatch(pool, eventId, userIds);
       if (!joined) return undefined;
@@ -113,6 +113,18 @@ export const start: StartActor<'waitroom'> = async ({ config, log, shards, nc })
     },
     1000,
     log,
+  );
+  // Polls of one room arriving together: one query and one Redis pipeline for the batch. Through a
+  // sale the polls never stop, and one each was a Postgres statement and a Redis round trip per poll.
+  const polls = new RoomBatcher<QueueTicket>(
+    async (eventId, userIds) => {
+      const rows = await latestTickets(pool, eventId, userIds);
+      const standing = await standings(eventId, [...rows.values()]);
+      return new Map([...rows].map(([userId, row]) => [userId, toTicket(row, standing.get(userId)!, key)]));
+    },
+    1000,
+    log,
+    'poll',
   );
 
   const announce = (change: RoomChange) => nc.publish(ROOMS_SUBJECT, JSON.stringify(change));
@@ -177,9 +189,8 @@ export const start: StartActor<'waitroom'> = async ({ config, log, shards, nc })
       },
       mine: async (req, ctx: CallContext) => {
         if (!ctx.userId) return needsUser;
-        const row = await latestTicket(pool, req.eventId, ctx.userId);
-        if (!row) return noTicket;
-        return ok(toTicket(row, (await standings(req.eventId, [row])).get(row.user_id)!, key));
+        const ticket = await polls.submit(req.eventId, ctx.userId);
+        return ticket ? ok(ticket) : noTicket;
       },
       leave: async (req, ctx: CallContext) => {
         if (!ctx.userId) return needsUser;

@@ -104,14 +104,18 @@ export async function joinBatch(
   });
 }
 
-/** The user's live ticket, else their latest one. */
-export async function latestTicket(pool: pg.Pool, eventId: string, userId: string): Promise<TicketRow | undefined> {
+/** Each user's live ticket, else their latest one; users without a ticket are absent. */
+export async function latestTickets(
+  pool: pg.Pool,
+  eventId: string,
+  userIds: readonly string[],
+): Promise<Map<string, TicketRow>> {
   const { rows } = await pool.query<TicketRow>(
-    `SELECT * FROM waitroom_tickets WHERE event_id = $1 AND user_id = $2
-     ORDER BY (state IN ('waiting', 'admitted')) DESC, joined_at DESC LIMIT 1`,
-    [eventId, userId],
+    `SELECT DISTINCT ON (user_id) * FROM waitroom_tickets WHERE event_id = $1 AND user_id = ANY($2::uuid[])
+     ORDER BY user_id, (state IN ('waiting', 'admitted')) DESC, joined_at DESC`,
+    [eventId, userIds],
   );
-  return rows[0];
+  return new Map(rows.map((r) => [r.user_id, r]));
 }
 
 export async function liveTickets(pool: pg.Pool, eventId: string, userIds: readonly string[]): Promise<TicketRow[]> {

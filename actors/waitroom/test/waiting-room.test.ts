@@ -44,6 +44,14 @@ describe('waiting room', () => {
     );
     return rows;
   };
+  /** An event sold out before its room (1 a minute) is on: nobody in the line is ever admitted. */
+  const soldOutRoom = async (buyerPrefix: string) => {
+    const event = await t.createEvent({ capacity: 1 });
+    const [buyer] = await t.registerUsers(1, buyerPrefix);
+    assert.equal((await book(buyer.token, event.id)).status, 201);
+    assert.equal((await room(event.id, { opensAt: new Date().toISOString(), admitPerMinute: 1 })).status, 200);
+    return event;
+  };
   const admitted = (token: string, eventId: string) =>
     eventually(
       'an admission',
@@ -148,11 +156,8 @@ describe('waiting room', () => {
   });
 
   test('when one ticket waits far back and one at the front, then the one far back is told to poll later, also as Retry-After; an admitted one is told nothing', async () => {
-    // Sold out before the room is on: nobody is admitted, so each estimate stays a minute a place (the fixed rate).
-    const event = await t.createEvent({ capacity: 1 });
-    const [buyer] = await t.registerUsers(1, 'poll-buyer');
-    assert.equal((await book(buyer.token, event.id)).status, 201);
-    assert.equal((await room(event.id, { opensAt: new Date().toISOString(), admitPerMinute: 1 })).status, 200);
+    // Nobody is admitted, so each estimate stays a minute a place (the fixed rate).
+    const event = await soldOutRoom('poll-buyer');
     const users = await t.registerUsers(10, 'poll');
     for (const u of users) assert.equal((await join(u.token, event.id)).status, 201);
     const front = users[0];
@@ -183,6 +188,35 @@ describe('waiting room', () => {
       assert.equal(r.body.pollAfterSeconds, null, 'nothing more to wait for');
       assert.equal(r.headers.get('retry-after'), null);
     }
+  });
+
+  test('when a crowd polls at once, then each person gets their own ticket: their place, or the ticket they gave up', async () => {
+    // Nobody is admitted, so places stay put while everyone polls.
+    const event = await soldOutRoom('crowd-buyer');
+    const users = await t.registerUsers(30, 'crowd');
+    const ticketIds: string[] = [];
+    for (const u of users) {
+      const joined = await join(u.token, event.id);
+      assert.equal(joined.status, 201);
+      ticketIds.push(joined.body.id);
+    }
+    const gone = users[4];
+    assert.equal((await t.api('DELETE', `/v1/events/${event.id}/waiting-room/me`, { token: gone.token })).status, 204);
+    // Polls of one room that arrive together are answered as one batch by the room's actor.
+    const answers = await Promise.all(users.map((u) => mine(u.token, event.id)));
+    answers.forEach((r, i) => {
+      assert.equal(r.status, 200);
+      assert.equal(r.body.id, ticketIds[i], `poll ${i} answered with its own ticket`);
+      if (i === 4) {
+        assert.equal(r.body.state, 'left');
+        assert.equal(r.body.position, null);
+      } else {
+        assert.equal(r.body.state, 'waiting');
+        assert.equal(r.body.position, i < 4 ? i + 1 : i, `place of the ${i + 1}th joiner`);
+      }
+    });
+    const [stranger] = await t.registerUsers(1, 'crowd-stranger');
+    assert.equal((await mine(stranger.token, event.id)).status, 404, 'no ticket, no answer');
   });
 
   test('when admitted people of an adaptive room do not book, then the room admits the next ones once they stop counting as shopping', async () => {

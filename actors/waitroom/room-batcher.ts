@@ -1,7 +1,9 @@
-// Joins of one room arriving together go to Postgres as one transaction: a
-// flash sale's crowd joins in the same seconds, and one row lock plus one
-// multi-row insert per batch is what lets 20,000 joins fit in ten seconds.
-// While a batch of a room is in flight, the next one gathers.
+// Requests of one room arriving together are served as one batch: a flash
+// sale's crowd joins in the same seconds (one row lock plus one multi-row
+// insert per batch is what lets 20,000 joins fit in ten seconds) and polls its
+// tickets all through the sale (one query and one Redis pipeline per batch
+// instead of one each). While a batch of a room is in flight, the next one
+// gathers.
 import type { Logger } from '../../platform/logger.js';
 
 type Run<R> = (eventId: string, userIds: readonly string[]) => Promise<Map<string, R> | undefined>;
@@ -12,7 +14,7 @@ interface Waiter<R> {
   reject: (err: unknown) => void;
 }
 
-export class JoinBatcher<R> {
+export class RoomBatcher<R> {
   private readonly waiting = new Map<string, Waiter<R>[]>();
   private readonly busy = new Set<string>();
 
@@ -20,6 +22,8 @@ export class JoinBatcher<R> {
     private readonly run: Run<R>,
     private readonly max: number,
     private readonly log: Logger,
+    /** What a batch does, for the log line of one that failed. */
+    private readonly what = 'join',
   ) {}
 
   /** The user's result, or undefined when the room does not exist. */
@@ -41,11 +45,11 @@ export class JoinBatcher<R> {
         if (!list || list.length === 0) return;
         const batch = list.splice(0, this.max);
         try {
-          // A user twice in one batch joins once; both get the same ticket.
+          // A user twice in one batch is served once; both get the same result.
           const result = await this.run(eventId, [...new Set(batch.map((w) => w.userId))]);
           for (const w of batch) w.resolve(result?.get(w.userId));
         } catch (err) {
-          this.log.error({ err, eventId, size: batch.length }, 'join batch failed');
+          this.log.error({ err, eventId, size: batch.length }, `${this.what} batch failed`);
           for (const w of batch) w.reject(err);
         }
       }

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createLogger } from '../../platform/logger.js';
-import { JoinBatcher } from './join-batcher.js';
+import { RoomBatcher } from './room-batcher.js';
 
 test('when joins of one room arrive while a batch is in flight, then they go together in the next batch, a user twice joins once, and each gets an answer', async () => {
   const batches: string[][] = [];
-  const batcher = new JoinBatcher<string>(
+  const batcher = new RoomBatcher<string>(
     async (eventId, userIds) => {
       batches.push([...userIds]);
       await new Promise((resolve) => setTimeout(resolve, 10));
@@ -22,7 +22,7 @@ test('when joins of one room arrive while a batch is in flight, then they go tog
 
 test('when a batch fails, then its joiners get the error and the next batch still runs', async () => {
   let calls = 0;
-  const batcher = new JoinBatcher<string>(
+  const batcher = new RoomBatcher<string>(
     async (_eventId, userIds) => {
       if (calls++ === 0) throw new Error('database away');
       return new Map(userIds.map((u) => [u, u]));
