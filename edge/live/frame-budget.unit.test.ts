@@ -84,6 +84,7 @@ test('when ticks move a crowd quickly, then the person near the front gets every
     };
     onMessage?.(null, { json: () => change });
   }
+  await watch.settled(eventId);
   watch.stop();
   assert.deepEqual(frames.get(near), [100, 90, 80, 70, 60, 50]);
   assert.deepEqual(frames.get(far), [5000], 'moved 50 of 5,000 within a second: no frame');
