@@ -51,7 +51,10 @@ export interface AuthOptions {
 }
 
 const BEARER = /^Bearer\s+(\S+)$/i;
-const VERIFIED_TOKEN_CACHE = 10_000;
+// A flash sale's crowd is tens of thousands of clients, each polling with its own token: an LRU
+// smaller than the crowd misses on every request of a crowd polling in turn (20,000 people against
+// 10,000 entries did). An entry is a token and its claims, under 0.5 KB: at most ~50 MB.
+const VERIFIED_TOKEN_CACHE = 100_000;
 
 function isClaims(value: unknown): value is TokenClaims {
   const v = value as Partial<TokenClaims> | null;
