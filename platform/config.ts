@@ -514,6 +514,12 @@ export const settings = {
     5,
     int(1, 3600),
   ),
+  waitroomTargetBookingMs: setting(
+    'EVENTLY_WAITROOM_TARGET_BOOKING_MS',
+    "Adaptive rooms: while the edges' booking time of the event (p90 over the last second) is above this, nobody more is admitted; 0 = no latency signal",
+    50,
+    int(0, 60000),
+  ),
   admissionSecret: setting(
     'EVENTLY_ADMISSION_SECRET',
     'HMAC key of waiting-room admission tokens; unset = derived from EVENTLY_JWT_SECRET',

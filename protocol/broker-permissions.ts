@@ -16,7 +16,7 @@ import { DOMAIN_ALL, PRESENCE_ALL } from './domain-events.js';
 import { ACTOR_KINDS, SUBJECT_ROOT } from './operations.js';
 import { ACCOUNT_CHANGED_SUBJECT } from './schemas/accounts.js';
 import { CHECKIN_FIGURES_WILDCARD } from './schemas/checkin.js';
-import { QUEUE_SUBJECTS, ROOMS_SUBJECT } from './schemas/waitroom.js';
+import { BOOKING_PACE_SUBJECTS, QUEUE_SUBJECTS, ROOMS_SUBJECT } from './schemas/waitroom.js';
 
 export const BROKER_ROLES = ['edge', 'actors', 'supervisor'] as const;
 export type BrokerRole = (typeof BROKER_ROLES)[number];
@@ -35,7 +35,7 @@ const JETSTREAM = ['$JS.API.>', '$JS.ACK.>', '$JS.FC.>'];
 export const brokerPermissions: Record<BrokerRole, Permissions> = {
   edge: {
     // The audit trail goes in through JetStream's publish (answered on an inbox).
-    publish: { allow: [...ACTOR_SUBJECTS, PRESENCE_ALL, AUDIT_RECORDS_SUBJECT, INBOX] },
+    publish: { allow: [...ACTOR_SUBJECTS, PRESENCE_ALL, AUDIT_RECORDS_SUBJECT, BOOKING_PACE_SUBJECTS, INBOX] },
     subscribe: {
       allow: [
         INBOX,
@@ -60,7 +60,7 @@ export const brokerPermissions: Record<BrokerRole, Permissions> = {
         ...JETSTREAM,
       ],
     },
-    subscribe: { allow: [...ACTOR_SUBJECTS, INBOX] },
+    subscribe: { allow: [...ACTOR_SUBJECTS, BOOKING_PACE_SUBJECTS, INBOX] },
   },
   supervisor: {
     publish: { allow: ['>'] },

@@ -16,6 +16,7 @@ import {
 } from '../../protocol/index.js';
 import type { StartActor } from '../../platform/actor.js';
 import { inTransaction, openPostgres, openRedis } from '../../platform/resources.js';
+import { BookingTimes } from './booking-times.js';
 import { RoomBatcher } from './room-batcher.js';
 import { Line } from './line.js';
 import { joinedTotal } from './metrics.js';
@@ -42,8 +43,11 @@ export const start: StartActor<'waitroom'> = async ({ config, log, shards, nc })
     startShoppers: config.waitroomStartShoppers,
     shopSeconds: config.waitroomShopSeconds,
     windowSeconds: 10,
+    targetBookingMs: config.waitroomTargetBookingMs,
   };
-  const ticker = new Ticker({ pool, redis, nc, line, key, pace, log });
+  const bookingTimes = new BookingTimes();
+  const paceReports = bookingTimes.follow(nc, log);
+  const ticker = new Ticker({ pool, redis, nc, line, key, pace, bookingTimes, log });
   const mine = new Set(shards);
   let rooms = new Map<string, RoomRow>();
 
@@ -223,6 +227,7 @@ export const start: StartActor<'waitroom'> = async ({ config, log, shards, nc })
       stopping = true;
       if (timer) clearTimeout(timer);
       await ticking;
+      paceReports.unsubscribe();
       await pool.end();
       redis.disconnect();
     },

@@ -10,7 +10,9 @@
 // Counted over half the span, the target lets in up to twice the measured
 // booking rate, so the rate grows while people keep booking and follows the
 // booking path down when it slows. Nobody is admitted while nothing is on sale,
-// nor beyond the seats the people shopping have not claimed (one each).
+// nor beyond the seats the people shopping have not claimed (one each), nor
+// while the edges answer the event's bookings slower than the target: the
+// booking rate alone let a path that keeps up but slowly fill with people.
 import type { Demand } from './admissions.js';
 
 export interface PaceSettings {
@@ -19,6 +21,8 @@ export interface PaceSettings {
   shopSeconds: number;
   /** Seconds of bookings the adaptive rate is measured over. */
   windowSeconds: number;
+  /** Admit nobody while the event's booking time (p90 at the edges) is above this; 0 = no latency signal. */
+  targetBookingMs: number;
 }
 
 export interface Due {
@@ -41,10 +45,13 @@ export const shoppingSeconds = (s: PaceSettings): number => s.shopSeconds / 2;
 /**
  * Adaptive rate: fill up to the shopping target, growing at most twice what was booked per tick,
  * and never letting in more people than seats no shopper is about to take: whoever is let in for a
- * seat that is gone only meets SOLD_OUT, and books the booking path for nothing.
+ * seat that is gone only meets SOLD_OUT, and books the booking path for nothing. While the bookings
+ * of those already in are answered slower than the target, the door stays shut: the next ones would
+ * only queue behind them.
  */
-export function adaptiveDue(demand: Demand, s: PaceSettings): number {
+export function adaptiveDue(demand: Demand, s: PaceSettings, bookingP90Ms?: number): number {
   if (demand.available <= 0) return 0;
+  if (s.targetBookingMs > 0 && bookingP90Ms !== undefined && bookingP90Ms > s.targetBookingMs) return 0;
   const bookedPerSecond = demand.recentBookings / s.windowSeconds;
   const target = Math.max(s.startShoppers, Math.ceil(bookedPerSecond * s.shopSeconds));
   const growth = Math.max(s.startShoppers, Math.ceil(2 * bookedPerSecond * (s.tickMs / 1000)));

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
+import { BookingTimes, FRESH_MS } from './booking-times.js';
 import { adaptiveDue, estimateSeconds, fixedDue, MeasuredRate } from './pace.js';
 
-const pace = { tickMs: 500, startShoppers: 50, shopSeconds: 5, windowSeconds: 10 };
+const pace = { tickMs: 500, startShoppers: 50, shopSeconds: 5, windowSeconds: 10, targetBookingMs: 25 };
 
 test('when a fixed rate of 90 a minute ticks unevenly for a minute, then exactly 90 are admitted', () => {
   let carry = 0;
@@ -41,6 +43,27 @@ test('when few seats are left, then the adaptive pace lets in no more than the s
     0,
     'more shopping than seats',
   );
+});
+
+test('when the edges answer the bookings slower than the target, then the adaptive pace admits nobody until they are fast again', () => {
+  const demand = { available: 5000, recentBookings: 2000, shopping: 100 };
+  assert.equal(adaptiveDue(demand, pace, 40), 0, 'p90 40 ms against 25');
+  assert.equal(adaptiveDue(demand, pace, 25), 200, 'at the target');
+  assert.equal(adaptiveDue(demand, pace, undefined), 200, 'no bookings lately: no signal');
+  assert.equal(adaptiveDue(demand, { ...pace, targetBookingMs: 0 }, 400), 200, 'signal off');
+});
+
+test('when edges report booking times, then the worst fresh report counts and stale ones are forgotten', () => {
+  const times = new BookingTimes();
+  const eventId = randomUUID();
+  const t0 = 1_000_000;
+  times.note({ eventId, edge: 'a', count: 40, p90Ms: 12 }, t0);
+  times.note({ eventId, edge: 'b', count: 3, p90Ms: 31 }, t0 + 500);
+  assert.equal(times.p90Ms(eventId, t0 + 1000), 31, 'one slow edge is people waiting');
+  times.note({ eventId, edge: 'a', count: 40, p90Ms: 14 }, t0 + 2400);
+  assert.equal(times.p90Ms(eventId, t0 + 2600), 14, "b's report went stale");
+  assert.equal(times.p90Ms(eventId, t0 + 2400 + FRESH_MS + 1), undefined, 'no bookings lately');
+  assert.equal(times.p90Ms(randomUUID(), t0), undefined);
 });
 
 test('when admissions are measured, then the estimate is the place over the measured rate', () => {

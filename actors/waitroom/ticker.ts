@@ -9,6 +9,7 @@ import type { Redis } from 'ioredis';
 import { queueSubject, signAdmission, type QueueChange } from '../../protocol/index.js';
 import type { Logger } from '../../platform/logger.js';
 import { admitNext, demandOf, drawPrequeue, expireDue } from './admissions.js';
+import type { BookingTimes } from './booking-times.js';
 import type { Line } from './line.js';
 import { admittedTotal, expiredTotal, waitingGauge, waitSeconds } from './metrics.js';
 import { adaptiveDue, fixedDue, MeasuredRate, shoppingSeconds, type PaceSettings } from './pace.js';
@@ -31,6 +32,7 @@ export interface TickDeps {
   line: Line;
   key: Buffer;
   pace: PaceSettings;
+  bookingTimes: BookingTimes;
   log: Logger;
 }
 
@@ -102,7 +104,9 @@ export class Ticker {
     const expired = await expireDue(pool, eventId);
     expiredTotal.inc(expired);
     let admittedRows: Awaited<ReturnType<typeof admitNext>> = [];
-    if (shuffled) {
+    // Not in the tick of the draw: every edge is asking again for its followers' new places, and the
+    // first people let in would book into that.
+    if (shuffled && !reset) {
       let n: number;
       if (room.admit_per_minute !== null) {
         const demand = await demandOf(pool, eventId, this.d.pace.windowSeconds, shoppingSeconds(this.d.pace));
@@ -111,7 +115,7 @@ export class Ticker {
         n = due.admit;
       } else {
         const demand = await demandOf(pool, eventId, this.d.pace.windowSeconds, shoppingSeconds(this.d.pace));
-        n = adaptiveDue(demand, this.d.pace);
+        n = adaptiveDue(demand, this.d.pace, this.d.bookingTimes.p90Ms(eventId));
       }
       admittedRows = await admitNext(pool, eventId, n, room.admission_ttl_s);
       await line.remove(
@@ -119,7 +123,8 @@ export class Ticker {
         admittedRows.map((r) => r.user_id),
       );
     }
-    mem.lastTick = now;
+    // A tick that admitted nobody because of the draw keeps its elapsed time for the next one (fixed rate).
+    if (!(shuffled && reset)) mem.lastTick = now;
     mem.rate.add(admittedRows.length, now);
     admittedTotal.inc(admittedRows.length);
     for (const r of admittedRows)

@@ -4,14 +4,20 @@
 // by the actor's core NATS broadcast. Booking such an event needs an
 // admission token for this user and event, checked here by its HMAC: no
 // broker round trip, and for an event without a room, one Set lookup.
+// Once a second, for each event with a room that had bookings here, the edge
+// tells the waiting-room actors how long it took to answer them (p90): the
+// latency signal of the adaptive admission pace.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { NatsConnection, Subscription } from 'nats';
+import { randomUUID } from 'node:crypto';
 import {
   ADMISSION_HEADER,
   admissionKey,
   admissionProblem,
+  bookingPaceSubject,
   ROOMS_SUBJECT,
+  type BookingPace,
   waitroom,
   type RoomChange,
 } from '../../protocol/index.js';
@@ -23,7 +29,13 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** preHandler after authenticate on routes that book an event (params.id). */
     requireAdmission: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+    /** onResponse of those routes: the booking's time, for the event's admission pace. */
+    noteBookingTime: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
     waitingRooms: ReadonlySet<string>;
+  }
+  interface FastifyRequest {
+    /** The event with a room whose admission this request passed. */
+    admittedTo?: string;
   }
 }
 
@@ -35,6 +47,13 @@ export interface AdmissionOptions {
 
 const REFRESH_MS = 30_000;
 const RETRY_MS = 2_000;
+const PACE_MS = 1_000;
+
+/** The nearest-rank p90 of a second's booking times. */
+export function p90(ms: readonly number[]): number {
+  const sorted = [...ms].sort((a, b) => a - b);
+  return sorted[Math.max(0, Math.ceil(sorted.length * 0.9) - 1)] ?? 0;
+}
 
 export default fp<AdmissionOptions>(
   async (app, { nc, broker, config }) => {
@@ -83,8 +102,20 @@ export default fp<AdmissionOptions>(
     await load().catch(() => false);
     if (!loaded) app.log.warn('waiting rooms not loaded at start; retrying every 2 s');
     schedule();
+    // Booking times per event with a room, reported and cleared once a second.
+    const edge = randomUUID();
+    const times = new Map<string, number[]>();
+    const pace = setInterval(() => {
+      for (const [eventId, ms] of times) {
+        const report: BookingPace = { eventId, edge, count: ms.length, p90Ms: Math.round(p90(ms) * 10) / 10 };
+        nc.publish(bookingPaceSubject(eventId), JSON.stringify(report));
+      }
+      times.clear();
+    }, PACE_MS);
+    pace.unref();
     app.addHook('onClose', async () => {
       if (timer) clearTimeout(timer);
+      clearInterval(pace);
       sub.unsubscribe();
     });
 
@@ -95,6 +126,14 @@ export default fp<AdmissionOptions>(
       const header = request.headers[ADMISSION_HEADER];
       const problem = admissionProblem(key, typeof header === 'string' ? header : undefined, request.user.sub, eventId);
       if (problem) await sendProblem(reply, 'NOT_ADMITTED', problem);
+      else request.admittedTo = eventId;
+    });
+    app.decorate('noteBookingTime', async (request: FastifyRequest, reply: FastifyReply) => {
+      const eventId = request.admittedTo;
+      if (!eventId) return;
+      const list = times.get(eventId);
+      if (list) list.push(reply.elapsedTime);
+      else times.set(eventId, [reply.elapsedTime]);
     });
   },
   { name: 'evently-admission', dependencies: ['evently-auth'] },

@@ -12,6 +12,7 @@ export const bookingRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app, { 
     {
       onRequest: app.authenticate,
       preHandler: app.requireAdmission,
+      onResponse: app.noteBookingTime,
       config: { rateTier: 'booking', audit: 'booking.create' },
       schema: {
         tags: ['bookings'],

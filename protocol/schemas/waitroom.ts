@@ -118,6 +118,24 @@ export const ROOMS_SUBJECT = 'evently.waitroom-rooms';
 export const RoomChange = Type.Object({ eventId: Uuid, enabled: Type.Boolean() });
 export type RoomChange = Static<typeof RoomChange>;
 
+/**
+ * Core NATS, edge → the waiting-room actors, once a second per event with a room that had bookings
+ * through this edge: how long the edge took to answer them (admission passed, so the booking path's
+ * own time). The adaptive pace admits nobody more while it is above its target.
+ */
+export const bookingPaceSubject = (eventId: string): string => `evently.waitroom-pace.${eventId}`;
+export const BOOKING_PACE_SUBJECTS = 'evently.waitroom-pace.*';
+export const BookingPace = Type.Object(
+  {
+    eventId: Uuid,
+    edge: Type.String({ minLength: 1, maxLength: 100, description: 'The reporting edge' }),
+    count: Type.Integer({ minimum: 1, description: 'Bookings answered in the second' }),
+    p90Ms: Type.Number({ minimum: 0, maximum: 3_600_000 }),
+  },
+  { additionalProperties: false },
+);
+export type BookingPace = Static<typeof BookingPace>;
+
 /** Core NATS, actor → every edge, once per admission tick that changed the room. */
 export const queueSubject = (eventId: string): string => `evently.waitroom-live.${eventId}`;
 export const QUEUE_SUBJECTS = 'evently.waitroom-live.*';

@@ -6,7 +6,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
-import { admissionKey, signAdmission, type ServerMessage } from '../../../protocol/index.js';
+import { connect } from 'nats';
+import {
+  admissionKey,
+  bookingPaceSubject,
+  signAdmission,
+  type BookingPace,
+  type ServerMessage,
+} from '../../../protocol/index.js';
 import { seededShuffle } from '../shuffle.js';
 import { startTestSystem, type TestSystem } from '../../../ops/testing/harness.js';
 import { eventuallyValue as eventually } from '../../../ops/testing/eventually.js';
@@ -217,6 +224,36 @@ describe('waiting room', () => {
     });
     const [stranger] = await t.registerUsers(1, 'crowd-stranger');
     assert.equal((await mine(stranger.token, event.id)).status, 404, 'no ticket, no answer');
+  });
+
+  test('when an admitted person books, then the edge reports how long it took to the waiting-room actors, once a second', async () => {
+    const event = await t.createEvent();
+    assert.equal((await room(event.id, { opensAt: new Date().toISOString(), admitPerMinute: 600 })).status, 200);
+    // Heard as the actors hear it: a broker user with the actors' permissions.
+    const nc = await connect({
+      servers: t.system.config.natsUrl,
+      user: 'actors',
+      pass: t.system.config.natsActorsPassword,
+    });
+    try {
+      // No report within the patience ends the loop below with a timeout error, not a hang.
+      const reports = nc.subscribe(bookingPaceSubject(event.id), { max: 1, timeout: WAIT });
+      const [u] = await t.registerUsers(1, 'paced');
+      assert.equal((await join(u.token, event.id)).status, 201);
+      const ticket = await admitted(u.token, event.id);
+      const before = Date.now();
+      assert.equal((await book(u.token, event.id, ticket.admission.token)).status, 201);
+      const booked = Date.now() - before;
+      for await (const msg of reports) {
+        const report = msg.json<BookingPace>();
+        assert.equal(report.eventId, event.id);
+        assert.equal(report.count, 1);
+        assert.ok(report.p90Ms > 0 && report.p90Ms <= booked, `p90 ${report.p90Ms} ms, booked in ${booked} ms`);
+      }
+      assert.equal(reports.getProcessed(), 1, 'one report');
+    } finally {
+      await nc.close();
+    }
   });
 
   test('when admitted people of an adaptive room do not book, then the room admits the next ones once they stop counting as shopping', async () => {
