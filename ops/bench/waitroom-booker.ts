@@ -19,6 +19,8 @@ export type ToBooker =
 export interface BookerResult {
   bookStatuses: Record<string, number>;
   bookingMs: number[];
+  /** When each booking of `bookingMs` was sent, in ms after opensAt (same order). */
+  bookingSentMs: number[];
   /** Seconds after opensAt of each 5xx or failed booking. */
   failedAt: number[];
 }
@@ -31,24 +33,29 @@ function tell(m: FromBooker, then?: () => void): void {
   process.send(m, then);
 }
 
-const result: BookerResult = { bookStatuses: {}, bookingMs: [], failedAt: [] };
+const result: BookerResult = { bookStatuses: {}, bookingMs: [], bookingSentMs: [], failedAt: [] };
 const inFlight = new Set<Promise<void>>();
 let spec: BookerSpec | undefined;
 
 async function book(s: BookerSpec, token: string, admission: string): Promise<void> {
   const started = performance.now();
+  const sentMs = Date.now() - s.opensAt;
   const res = await fetch(`${s.url}/v1/events/${s.eventId}/bookings`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'evently-admission': admission },
     body: JSON.stringify({ quantity: 1 }),
   }).catch(() => undefined);
   result.bookingMs.push(performance.now() - started);
+  result.bookingSentMs.push(sentMs);
   const status = res?.status ?? 'error';
   result.bookStatuses[status] = (result.bookStatuses[status] ?? 0) + 1;
   if (res === undefined || res.status >= 500) result.failedAt.push(+((Date.now() - s.opensAt) / 1000).toFixed(1));
   await res?.arrayBuffer();
 }
 
+// The parent is gone (a Ctrl-C on the bench) or this process said its last word: nobody is left to
+// report to, so stop loading the system rather than run on as an orphan.
+process.once('disconnect', () => process.exit(0));
 process.on('message', (m: ToBooker) => {
   if (m.kind === 'spec') {
     spec = m.spec;

@@ -8,7 +8,7 @@
 // join rate beside a same-run reference, and medians over `--runs`.
 import { fork } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
 import pg from 'pg';
 import { positionChiSquare } from '../../actors/waitroom/shuffle.js';
 import { expectRow } from '../../platform/expect-row.js';
@@ -165,6 +165,17 @@ async function oneRun(sut: SystemUnderTest, db: pg.Pool, referenceUrl: string, o
   // The edge runs on this process's main thread: its loop delay during the sale.
   const edgeLoop = monitorEventLoopDelay({ resolution: 10 });
   let edgeElu = performance.eventLoopUtilization();
+  // The edge's garbage collections during the sale: a long pause holds every request in flight.
+  const gcMs: number[] = [];
+  const longGc: { ms: number; kind: string }[] = [];
+  const gcKinds: Record<number, string> = { 1: 'minor', 4: 'major', 8: 'incremental', 16: 'weakcb' };
+  const gcWatch = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      gcMs.push(e.duration);
+      const kind = (e.detail as { kind?: number } | undefined)?.kind ?? 0;
+      if (e.duration > 20) longGc.push({ ms: Math.round(e.duration), kind: gcKinds[kind] ?? String(kind) });
+    }
+  });
   const result = await new Promise<WaitroomCrowdResult>((resolve, reject) => {
     let watch: NodeJS.Timeout | undefined;
     child.on('message', (m: FromWaitroomCrowd) => {
@@ -186,6 +197,7 @@ async function oneRun(sut: SystemUnderTest, db: pg.Pool, referenceUrl: string, o
         console.error(`  crowd joined; sale opens in ${((opensAt - Date.now()) / 1000).toFixed(1)} s`);
         void readSaleSeries(sut.url).then((s) => (saleBefore = s));
         edgeLoop.enable();
+        gcWatch.observe({ entryTypes: ['gc'] });
         edgeElu = performance.eventLoopUtilization();
         watch = setInterval(() => {
           void db
@@ -216,7 +228,15 @@ async function oneRun(sut: SystemUnderTest, db: pg.Pool, referenceUrl: string, o
     child.kill();
   });
   edgeLoop.disable();
+  gcWatch.disconnect();
   const edge = {
+    gc: {
+      count: gcMs.length,
+      totalMs: Math.round(gcMs.reduce((a, b) => a + b, 0)),
+      maxMs: +Math.max(0, ...gcMs).toFixed(1),
+      over20Ms: longGc,
+      heapUsedMb: Math.round(process.memoryUsage().heapUsed / 1e6),
+    },
     loopDelayP99Ms: Math.round(edgeLoop.percentile(99) / 1e6),
     loopDelayMaxMs: Math.round(edgeLoop.max / 1e6),
     loopUtilisation: +performance.eventLoopUtilization(edgeElu).utilization.toFixed(3),
@@ -294,6 +314,7 @@ async function oneRun(sut: SystemUnderTest, db: pg.Pool, referenceUrl: string, o
       statuses: result.bookStatuses,
       p50: +pct(result.bookingMs, 50).toFixed(1),
       p99: +pct(result.bookingMs, 99).toFixed(1),
+      bySecondsAfterOpen: bookingTimeline(result),
     },
     /** During the sale (from the crowd's last join to the end): what the edge saw, and the crowd's own loop. */
     edge,
@@ -316,6 +337,20 @@ async function oneRun(sut: SystemUnderTest, db: pg.Pool, referenceUrl: string, o
       critical999Deciles: 126.1,
     },
   };
+}
+
+/** Booking latency by when it was sent (5 s windows after opensAt): where in the sale the slow ones are. */
+function bookingTimeline(r: WaitroomCrowdResult): { fromS: number; count: number; p50: number; p99: number }[] {
+  const windows = new Map<number, number[]>();
+  r.bookingSentMs.forEach((sent, i) => {
+    const from = Math.floor(sent / 5000) * 5;
+    const ms = r.bookingMs[i];
+    if (ms === undefined) return;
+    windows.set(from, [...(windows.get(from) ?? []), ms]);
+  });
+  return [...windows.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([fromS, xs]) => ({ fromS, count: xs.length, p50: +pct(xs, 50).toFixed(1), p99: +pct(xs, 99).toFixed(1) }));
 }
 
 /** The figures a reader compares: medians over the runs; the guarantees must hold in every run (worst run shown). */
@@ -362,7 +397,11 @@ async function main(): Promise<void> {
               `booking p99 ${r.booking.p99} ms (edge ${String(r.edge.sale?.bookingRoute.p99Ms)} ms, ` +
               `inventory.book ${String(r.edge.sale?.inventoryBook.p99Ms)} ms), frames within 1 s ${r.frames.within1s}, ` +
               `${r.polls.count} polls; ` +
-              `loop p99 edge ${r.edge.loopDelayP99Ms} ms, crowd ${r.client.delayP99Ms} ms`,
+              `loop p99 edge ${r.edge.loopDelayP99Ms} ms, crowd ${r.client.delayP99Ms} ms; ` +
+              `edge GC ${r.edge.gc.count} pauses, ${r.edge.gc.totalMs} ms, over 20 ms: ${r.edge.gc.over20Ms.map((g) => `${g.ms} ${g.kind}`).join(', ') || 'none'}; heap ${r.edge.gc.heapUsedMb} MB`,
+          );
+          console.error(
+            `    booking by seconds after opensAt: ${r.booking.bySecondsAfterOpen.map((w) => `${w.fromS}s n=${w.count} p50 ${w.p50} p99 ${w.p99}`).join(' | ')}`,
           );
         }
         const report = {
