@@ -49,6 +49,8 @@ export interface WaitroomCrowdResult {
   /** When each booking was sent, ms after opensAt (same order as bookingMs). */
   bookingSentMs: number[];
   frameMs: number[];
+  /** Frames over 1 s late, counted by the second after opensAt of the change they report. */
+  lateFramesBySecond: Record<string, number>;
   admittedFrames: number;
   cheatStatuses: Record<string, number>;
   /** Polls made during the sale (GET .../waiting-room/me), and their answers. */
@@ -139,6 +141,7 @@ async function run(s: WaitroomCrowdSpec): Promise<void> {
     bookingMs: [],
     bookingSentMs: [],
     frameMs: [],
+    lateFramesBySecond: {},
     admittedFrames: 0,
     cheatStatuses: {},
     polls: 0,
@@ -235,7 +238,11 @@ async function run(s: WaitroomCrowdSpec): Promise<void> {
       sockets.push(ws);
       ws.on('message', (data) => {
         const m = JSON.parse(String(data)) as { type: string; changedAt?: number; token?: string };
-        if (m.type === 'queue' || m.type === 'admitted') r.frameMs.push(Date.now() - m.changedAt!);
+        if (m.type === 'queue' || m.type === 'admitted') {
+          const late = Date.now() - m.changedAt!;
+          r.frameMs.push(late);
+          if (late > 1000) count(r.lateFramesBySecond, Math.floor((m.changedAt! - opensAt) / 1000));
+        }
         if (m.type === 'admitted') {
           r.admittedFrames++;
           book(i, m.token!);

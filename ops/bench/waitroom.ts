@@ -327,6 +327,7 @@ async function oneRun(sut: SystemUnderTest, db: pg.Pool, referenceUrl: string, o
       p50: pct(frames, 50),
       p99: pct(frames, 99),
       within1s: +(frames.filter((f) => f <= 1000).length / Math.max(1, frames.length)).toFixed(4),
+      lateBySecondAfterOpen: result.lateFramesBySecond,
     },
     uniformity: {
       positionChiSquare8x8000: +uniform.chi2.toFixed(1),
@@ -400,6 +401,10 @@ async function main(): Promise<void> {
               `loop p99 edge ${r.edge.loopDelayP99Ms} ms, crowd ${r.client.delayP99Ms} ms; ` +
               `edge GC ${r.edge.gc.count} pauses, ${r.edge.gc.totalMs} ms, over 20 ms: ${r.edge.gc.over20Ms.map((g) => `${g.ms} ${g.kind}`).join(', ') || 'none'}; heap ${r.edge.gc.heapUsedMb} MB`,
           );
+          if (Object.keys(r.frames.lateBySecondAfterOpen).length > 0)
+            console.error(
+              `    frames over 1 s late, by the second of their change after opensAt: ${JSON.stringify(r.frames.lateBySecondAfterOpen)}`,
+            );
           console.error(
             `    booking by seconds after opensAt: ${r.booking.bySecondsAfterOpen.map((w) => `${w.fromS}s n=${w.count} p50 ${w.p50} p99 ${w.p99}`).join(' | ')}`,
           );
