@@ -50,7 +50,7 @@ const RETRY_MS = 2_000;
 const PACE_MS = 1_000;
 
 /** The nearest-rank p90 of a second's booking times. */
-export function p90(ms: readonly number[]): number {
+function p90(ms: readonly number[]): number {
   const sorted = [...ms].sort((a, b) => a - b);
   return sorted[Math.max(0, Math.ceil(sorted.length * 0.9) - 1)] ?? 0;
 }
