@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import type { FastifyBaseLogger } from 'fastify';
 import type { NatsConnection } from 'nats';
-import { ok, type QueueTicket } from '../../protocol/index.js';
+import { ok, type QueueChange, type QueueTicket } from '../../protocol/index.js';
 import type { Broker } from '../../platform/broker.js';
 import type { LiveClient, LiveHub } from './hub.js';
 import { QueueWatch } from './queue.js';
@@ -56,4 +56,88 @@ test('when 1,200 sockets subscribe in one turn, then the room is asked twice and
     assert.ok(outcome.ok, `socket ${i}`);
     assert.equal(outcome.value.position, i + 1, `socket ${i}'s own place`);
   });
+});
+
+test('when a resync answer is older than a change the edge already applied, then a follower keeps its newer place and the resyncs end', async () => {
+  const eventId = randomUUID();
+  const a = randomUUID();
+  const b = randomUUID();
+  const rankOf = new Map<string, number>([
+    [a, 99],
+    [b, 49],
+  ]);
+  // The room after `seq` ticks, each of which admitted 10 people ahead of both (both near the front,
+  // where every move is a frame).
+  const answer = (userIds: string[], seq: number) =>
+    ok({
+      items: userIds.map((userId) => {
+        const rank = rankOf.get(userId) ?? 0;
+        return { userId, rank, ticket: ticket(rank + 1 - 10 * seq) };
+      }),
+      ratePerSecond: 10,
+      epoch: 'e',
+      seq,
+    });
+  const held: { userIds: string[]; resolve: (seq: number) => void }[] = [];
+  let hold = false;
+  const broker = {
+    call: (_op: unknown, payload: { userIds: string[] }) =>
+      hold
+        ? new Promise((resolve) =>
+            held.push({ userIds: payload.userIds, resolve: (seq) => resolve(answer(payload.userIds, seq)) }),
+          )
+        : Promise.resolve(answer(payload.userIds, 0)),
+  } as unknown as Broker;
+  let onMessage: ((err: Error | null, msg: { json: () => unknown }) => void) | undefined;
+  const nc = {
+    subscribe: (_subject: string, opts: { callback: typeof onMessage }) => {
+      onMessage = opts.callback;
+      return { unsubscribe: () => undefined };
+    },
+  } as unknown as NatsConnection;
+  const frames = new Map<string, number[]>();
+  const hub = {
+    deliver: (client: LiveClient, frame: Buffer) => {
+      const m = JSON.parse(String(frame)) as { position: number };
+      frames.set(client.userId ?? '', [...(frames.get(client.userId ?? '') ?? []), m.position]);
+      return true;
+    },
+  } as unknown as LiveHub;
+  const watch = new QueueWatch(nc, broker, hub, { warn: () => undefined } as unknown as FastifyBaseLogger);
+  const tick = async (seq: number) => {
+    const change: QueueChange = {
+      eventId,
+      seq,
+      epoch: 'e',
+      reset: false,
+      removed: Array.from({ length: 10 }, (_, i) => (seq - 1) * 10 + i),
+      admitted: [],
+      ratePerSecond: 10,
+      at: Date.now(),
+    };
+    onMessage?.(null, { json: () => change });
+    await watch.settled(eventId);
+  };
+  const asked = async (n: number) => {
+    while (held.length < n) await new Promise((resolve) => setImmediate(resolve));
+  };
+
+  await watch.subscribe({ userId: a } as unknown as LiveClient, eventId, 'req');
+  await tick(1);
+  // B's place was read before tick 1 reached the edge: B follows from seq 0, one change behind.
+  await watch.subscribe({ userId: b } as unknown as LiveClient, eventId, 'req');
+  hold = true;
+  await tick(2); // a gap for B: the room is asked again
+  await asked(1);
+  await tick(3); // read at seq 2, answered after tick 3 was applied
+  held.shift()?.resolve(2);
+  await asked(1); // the resync asked for meanwhile
+  held.shift()?.resolve(3);
+  await new Promise((resolve) => setImmediate(resolve));
+  await tick(4);
+  await new Promise((resolve) => setImmediate(resolve));
+  watch.stop();
+  assert.deepEqual(frames.get(a), [100, 90, 80, 70, 60], 'A never moved back to the older answer');
+  assert.deepEqual(frames.get(b), [50, 30, 20, 10], 'B caught up from the answers, then followed the ticks');
+  assert.equal(held.length, 0, 'no further resync');
 });

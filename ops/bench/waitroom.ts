@@ -80,6 +80,8 @@ const SALE_SERIES = {
   bookingRoute: ['http_request_duration_seconds', { method: 'POST', route: '/v1/events/:id/bookings' }],
   inventoryBook: ['evently_nats_request_duration_seconds', { subject: 'inventory.bookings.create' }],
   pollRoute: ['http_request_duration_seconds', { method: 'GET', route: '/v1/events/:id/waiting-room/me' }],
+  /** The edges' resyncs of their followers' places (1,000 users a call), as at the draw. */
+  positions: ['evently_nats_request_duration_seconds', { subject: 'waitroom.tickets.positions' }],
 } as const;
 type SaleSeries = Record<keyof typeof SALE_SERIES, Buckets>;
 
@@ -396,7 +398,7 @@ async function main(): Promise<void> {
           console.error(
             `  run ${i + 1}: ${r.join.perSecond} joins/s (reference ${r.join.referencePerSecond} req/s), ` +
               `booking p99 ${r.booking.p99} ms (edge ${String(r.edge.sale?.bookingRoute.p99Ms)} ms, ` +
-              `inventory.book ${String(r.edge.sale?.inventoryBook.p99Ms)} ms), frames within 1 s ${r.frames.within1s}, ` +
+              `inventory.book ${String(r.edge.sale?.inventoryBook.p99Ms)} ms, positions ${String(r.edge.sale?.positions.count)} calls p99 ${String(r.edge.sale?.positions.p99Ms)} ms), frames within 1 s ${r.frames.within1s}, ` +
               `${r.polls.count} polls; ` +
               `loop p99 edge ${r.edge.loopDelayP99Ms} ms, crowd ${r.client.delayP99Ms} ms; ` +
               `edge GC ${r.edge.gc.count} pauses, ${r.edge.gc.totalMs} ms, over 20 ms: ${r.edge.gc.over20Ms.map((g) => `${g.ms} ${g.kind}`).join(', ') || 'none'}; heap ${r.edge.gc.heapUsedMb} MB`,
