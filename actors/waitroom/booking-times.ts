@@ -13,6 +13,11 @@ const valid = Compile(BookingPace);
 
 /** A report counts this long after it arrived: about two of an edge's seconds. */
 export const FRESH_MS = 2_000;
+/**
+ * Every thread hears every event's reports but asks only about the rooms it owns, which prunes
+ * them; past this many events, a report sweeps out the events nobody has reported on lately.
+ */
+export const SWEEP_AT = 1_000;
 
 export class BookingTimes {
   /** Per event, per edge: the last report and when it arrived. */
@@ -22,6 +27,12 @@ export class BookingTimes {
     const edges = this.reports.get(report.eventId) ?? new Map<string, { p90Ms: number; at: number }>();
     edges.set(report.edge, { p90Ms: report.p90Ms, at });
     this.reports.set(report.eventId, edges);
+    if (this.reports.size > SWEEP_AT) for (const eventId of [...this.reports.keys()]) this.p90Ms(eventId, at);
+  }
+
+  /** Events with a report kept (fresh or not yet swept). */
+  get events(): number {
+    return this.reports.size;
   }
 
   /** The worst fresh p90 of the event's bookings, or undefined when no edge booked it lately. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
-import { BookingTimes, FRESH_MS } from './booking-times.js';
+import { BookingTimes, FRESH_MS, SWEEP_AT } from './booking-times.js';
 import { adaptiveDue, estimateSeconds, fixedDue, MeasuredRate } from './pace.js';
 
 const pace = { tickMs: 500, startShoppers: 50, shopSeconds: 5, windowSeconds: 10, targetBookingMs: 25 };
@@ -64,6 +64,17 @@ test('when edges report booking times, then the worst fresh report counts and st
   assert.equal(times.p90Ms(eventId, t0 + 2600), 14, "b's report went stale");
   assert.equal(times.p90Ms(eventId, t0 + 2400 + FRESH_MS + 1), undefined, 'no bookings lately');
   assert.equal(times.p90Ms(randomUUID(), t0), undefined);
+});
+
+test('when reports of many events nobody asks about go stale, then the next report sweeps them out', () => {
+  const times = new BookingTimes();
+  const t0 = 1_000_000;
+  for (let i = 0; i < SWEEP_AT; i++) times.note({ eventId: randomUUID(), edge: 'a', count: 1, p90Ms: 5 }, t0);
+  assert.equal(times.events, SWEEP_AT);
+  const fresh = randomUUID();
+  times.note({ eventId: fresh, edge: 'a', count: 1, p90Ms: 7 }, t0 + FRESH_MS + 1);
+  assert.equal(times.events, 1, 'only the fresh report is kept');
+  assert.equal(times.p90Ms(fresh, t0 + FRESH_MS + 1), 7);
 });
 
 test('when admissions are measured, then the estimate is the place over the measured rate', () => {
