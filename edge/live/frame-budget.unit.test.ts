@@ -4,13 +4,10 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
-import type { FastifyBaseLogger } from 'fastify';
-import type { NatsConnection } from 'nats';
-import { ok, type QueueChange, type QueueTicket } from '../../protocol/index.js';
+import { ok, type QueueTicket } from '../../protocol/index.js';
 import type { Broker } from '../../platform/broker.js';
 import { FRONT, frameDue, MIN_GAP_MS, REFRESH_MS } from './frame-budget.js';
-import type { LiveClient, LiveHub } from './hub.js';
-import { QueueWatch } from './queue.js';
+import { watchedRoom } from './queue-fakes.js';
 
 test('near the front every move is a frame; farther back only a 5% step after a second, any move after the refresh, a redraw at once', () => {
   const t0 = 1_000_000;
@@ -53,38 +50,14 @@ test('when ticks move a crowd quickly, then the person near the front gets every
         seq: 0,
       }),
   } as unknown as Broker;
-  let onMessage: ((err: Error | null, msg: { json: () => unknown }) => void) | undefined;
-  const nc = {
-    subscribe: (_subject: string, opts: { callback: typeof onMessage }) => {
-      onMessage = opts.callback;
-      return { unsubscribe: () => undefined };
-    },
-  } as unknown as NatsConnection;
-  const frames = new Map<string, number[]>();
-  const hub = {
-    deliver: (client: LiveClient, frame: Buffer) => {
-      const m = JSON.parse(String(frame)) as { position: number };
-      const userId = client.userId ?? '';
-      frames.set(userId, [...(frames.get(userId) ?? []), m.position]);
-      return true;
-    },
-  } as unknown as LiveHub;
-  const watch = new QueueWatch(nc, broker, hub, { warn: () => undefined } as unknown as FastifyBaseLogger);
-  for (const userId of [near, far]) await watch.subscribe({ userId } as unknown as LiveClient, eventId, 'req');
-  for (let seq = 1; seq <= 5; seq += 1) {
-    const change: QueueChange = {
-      eventId,
+  const { watch, frames, subscribe, tick } = watchedRoom(eventId, broker);
+  for (const userId of [near, far]) await subscribe(userId);
+  for (let seq = 1; seq <= 5; seq += 1)
+    await tick(
       seq,
-      epoch: 'e',
-      reset: false,
-      removed: Array.from({ length: 10 }, (_, i) => (seq - 1) * 10 + i),
-      admitted: [],
-      ratePerSecond: 20,
-      at: Date.now(),
-    };
-    onMessage?.(null, { json: () => change });
-  }
-  await watch.settled(eventId);
+      Array.from({ length: 10 }, (_, i) => (seq - 1) * 10 + i),
+      20,
+    );
   watch.stop();
   assert.deepEqual(frames.get(near), [100, 90, 80, 70, 60, 50]);
   assert.deepEqual(frames.get(far), [5000], 'moved 50 of 5,000 within a second: no frame');

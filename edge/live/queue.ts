@@ -328,9 +328,9 @@ export class QueueWatch {
           const w = this.rooms.get(eventId)?.get(item.userId);
           if (!w) continue;
           // The follower already applied changes newer than this answer: its place is the newer one.
-          // Taking the answer put it back to an older seq, so the next change looked like a gap and
-          // asked for everyone again: a resync that outlasted a tick started the next, without end
-          // (1,149 positions calls of 1,000 users in one 20,000-people bench sale).
+          // Taking the answer put it back to an older seq (a frame moving it back), and the next change
+          // looked like a gap that asked for everyone again, so a resync that outlasted a tick could
+          // start the next, and the next.
           if (item.ticket?.state === 'waiting' && w.epoch === answer.epoch && answer.seq < w.seq) continue;
           w.epoch = answer.epoch;
           w.seq = answer.seq;

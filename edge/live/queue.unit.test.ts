@@ -6,10 +6,11 @@ import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import type { FastifyBaseLogger } from 'fastify';
 import type { NatsConnection } from 'nats';
-import { ok, type QueueChange, type QueueTicket } from '../../protocol/index.js';
+import { ok, type QueueTicket } from '../../protocol/index.js';
 import type { Broker } from '../../platform/broker.js';
 import type { LiveClient, LiveHub } from './hub.js';
 import { QueueWatch } from './queue.js';
+import { watchedRoom } from './queue-fakes.js';
 
 const eventId = randomUUID();
 
@@ -88,44 +89,21 @@ test('when a resync answer is older than a change the edge already applied, then
           )
         : Promise.resolve(answer(payload.userIds, 0)),
   } as unknown as Broker;
-  let onMessage: ((err: Error | null, msg: { json: () => unknown }) => void) | undefined;
-  const nc = {
-    subscribe: (_subject: string, opts: { callback: typeof onMessage }) => {
-      onMessage = opts.callback;
-      return { unsubscribe: () => undefined };
-    },
-  } as unknown as NatsConnection;
-  const frames = new Map<string, number[]>();
-  const hub = {
-    deliver: (client: LiveClient, frame: Buffer) => {
-      const m = JSON.parse(String(frame)) as { position: number };
-      frames.set(client.userId ?? '', [...(frames.get(client.userId ?? '') ?? []), m.position]);
-      return true;
-    },
-  } as unknown as LiveHub;
-  const watch = new QueueWatch(nc, broker, hub, { warn: () => undefined } as unknown as FastifyBaseLogger);
-  const tick = async (seq: number) => {
-    const change: QueueChange = {
-      eventId,
+  const { watch, frames, subscribe, tick: applied } = watchedRoom(eventId, broker);
+  // Tick `seq` admitted 10 more people, all ahead of A and B.
+  const tick = (seq: number) =>
+    applied(
       seq,
-      epoch: 'e',
-      reset: false,
-      removed: Array.from({ length: 10 }, (_, i) => (seq - 1) * 10 + i),
-      admitted: [],
-      ratePerSecond: 10,
-      at: Date.now(),
-    };
-    onMessage?.(null, { json: () => change });
-    await watch.settled(eventId);
-  };
+      Array.from({ length: 10 }, (_, i) => (seq - 1) * 10 + i),
+    );
   const asked = async (n: number) => {
     while (held.length < n) await new Promise((resolve) => setImmediate(resolve));
   };
 
-  await watch.subscribe({ userId: a } as unknown as LiveClient, eventId, 'req');
+  await subscribe(a);
   await tick(1);
   // B's place was read before tick 1 reached the edge: B follows from seq 0, one change behind.
-  await watch.subscribe({ userId: b } as unknown as LiveClient, eventId, 'req');
+  await subscribe(b);
   hold = true;
   await tick(2); // a gap for B: the room is asked again
   await asked(1);

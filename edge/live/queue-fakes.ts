@@ -1,0 +1,57 @@
+// Fakes for the unit tests of QueueWatch: a NATS connection whose queue
+// subscription the test drives, a hub that records each user's frame
+// positions, and a room tick that removes ranks and waits until applied.
+import type { FastifyBaseLogger } from 'fastify';
+import type { NatsConnection } from 'nats';
+import type { QueueChange } from '../../protocol/index.js';
+import type { Broker } from '../../platform/broker.js';
+import type { LiveClient, LiveHub } from './hub.js';
+import { QueueWatch } from './queue.js';
+
+export interface WatchedRoom {
+  watch: QueueWatch;
+  /** Per user, the position of every frame sent to them, in order. */
+  frames: Map<string, number[]>;
+  subscribe: (userId: string) => ReturnType<QueueWatch['subscribe']>;
+  /** The room's tick `seq`, which removed `removed` ranks; resolves once the edge applied it. */
+  tick: (seq: number, removed: number[], ratePerSecond?: number) => Promise<void>;
+}
+
+export function watchedRoom(eventId: string, broker: Broker): WatchedRoom {
+  let onMessage: ((err: Error | null, msg: { json: () => unknown }) => void) | undefined;
+  const nc = {
+    subscribe: (_subject: string, opts: { callback: typeof onMessage }) => {
+      onMessage = opts.callback;
+      return { unsubscribe: () => undefined };
+    },
+  } as unknown as NatsConnection;
+  const frames = new Map<string, number[]>();
+  const hub = {
+    deliver: (client: LiveClient, frame: Buffer) => {
+      const m = JSON.parse(String(frame)) as { position: number };
+      const userId = client.userId ?? '';
+      frames.set(userId, [...(frames.get(userId) ?? []), m.position]);
+      return true;
+    },
+  } as unknown as LiveHub;
+  const watch = new QueueWatch(nc, broker, hub, { warn: () => undefined } as unknown as FastifyBaseLogger);
+  return {
+    watch,
+    frames,
+    subscribe: (userId) => watch.subscribe({ userId } as unknown as LiveClient, eventId, 'req'),
+    tick: async (seq, removed, ratePerSecond = 10) => {
+      const change: QueueChange = {
+        eventId,
+        seq,
+        epoch: 'e',
+        reset: false,
+        removed,
+        admitted: [],
+        ratePerSecond,
+        at: Date.now(),
+      };
+      onMessage?.(null, { json: () => change });
+      await watch.settled(eventId);
+    },
+  };
+}
