@@ -133,6 +133,11 @@ export class LiveHub {
     return this.users.has(userId);
   }
 
+  /** The users with at least one signed-in socket. */
+  userIds(): IterableIterator<string> {
+    return this.users.keys();
+  }
+
   /** The caller has checked that the client is a signed-in admin. */
   followDashboard(client: LiveClient): void {
     this.dashboards.add(client);

@@ -116,6 +116,9 @@ export default fp<LiveOptions>(
     };
 
     states.onChange((userId) => hub.revoke(userId));
+    // A signed-in socket is a live session: its user's next request (a booking the moment the waiting
+    // room admits them) finds their account state fresh, not one to wait for.
+    states.keepFresh(() => hub.userIds());
 
     app.route({
       method: 'GET',

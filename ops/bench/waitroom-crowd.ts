@@ -13,7 +13,7 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
 import { WebSocket } from 'ws';
-import type { FromBooker, ToBooker } from './waitroom-booker.js';
+import type { BookedVia, FromBooker, ToBooker } from './waitroom-booker.js';
 
 export interface WaitroomCrowdSpec {
   url: string;
@@ -48,6 +48,8 @@ export interface WaitroomCrowdResult {
   bookingMs: number[];
   /** When each booking was sent, ms after opensAt (same order as bookingMs). */
   bookingSentMs: number[];
+  /** How each booker learned of the admission (same order as bookingMs). */
+  bookingVia: BookedVia[];
   frameMs: number[];
   /** Frames over 1 s late, counted by the second after opensAt of the change they report. */
   lateFramesBySecond: Record<string, number>;
@@ -140,6 +142,7 @@ async function run(s: WaitroomCrowdSpec): Promise<void> {
     bookStatuses: {},
     bookingMs: [],
     bookingSentMs: [],
+    bookingVia: [],
     frameMs: [],
     lateFramesBySecond: {},
     admittedFrames: 0,
@@ -186,10 +189,10 @@ async function run(s: WaitroomCrowdSpec): Promise<void> {
       };
       booker.on('message', on).once('exit', gone);
     });
-  const book = (i: number, admission: string) => {
+  const book = (i: number, admission: string, via: BookedVia) => {
     if (booked.has(i)) return;
     booked.add(i);
-    booker.send({ kind: 'book', token: tokenOf(i), admission } satisfies ToBooker);
+    booker.send({ kind: 'book', token: tokenOf(i), admission, via } satisfies ToBooker);
   };
 
   /** Every person sends one request through `concurrency` lanes; seconds until all answered. */
@@ -245,7 +248,7 @@ async function run(s: WaitroomCrowdSpec): Promise<void> {
         }
         if (m.type === 'admitted') {
           r.admittedFrames++;
-          book(i, m.token!);
+          book(i, m.token!, 'socket');
         }
       });
       ws.once('open', () => {
@@ -315,7 +318,7 @@ async function run(s: WaitroomCrowdSpec): Promise<void> {
       const asked = Date.now();
       const { ticket, retryAfter } = await askOnce(i);
       if (ticket?.admission) {
-        book(i, ticket.admission.token);
+        book(i, ticket.admission.token, 'poll');
         return;
       }
       if (ticket && ticket.pollAfterSeconds === null) return; // expired or left: nothing to wait for
@@ -342,6 +345,7 @@ async function run(s: WaitroomCrowdSpec): Promise<void> {
   r.bookStatuses = bookings.result.bookStatuses;
   r.bookingMs = bookings.result.bookingMs;
   r.bookingSentMs = bookings.result.bookingSentMs;
+  r.bookingVia = bookings.result.bookingVia;
   r.failedAt.push(...bookings.result.failedAt);
   process.send!({ kind: 'done', result: r } satisfies FromWaitroomCrowd, () => process.disconnect());
 }

@@ -82,6 +82,8 @@ const SALE_SERIES = {
   pollRoute: ['http_request_duration_seconds', { method: 'GET', route: '/v1/events/:id/waiting-room/me' }],
   /** The edges' resyncs of their followers' places (1,000 users a call), as at the draw. */
   positions: ['evently_nats_request_duration_seconds', { subject: 'waitroom.tickets.positions' }],
+  /** The edges' account-state lookups (a request waits for one only when its user's state is over 30 s old). */
+  accountStates: ['evently_nats_request_duration_seconds', { subject: 'identity.accounts.states' }],
 } as const;
 type SaleSeries = Record<keyof typeof SALE_SERIES, Buckets>;
 
@@ -317,6 +319,7 @@ async function oneRun(sut: SystemUnderTest, db: pg.Pool, referenceUrl: string, o
       p50: +pct(result.bookingMs, 50).toFixed(1),
       p99: +pct(result.bookingMs, 99).toFixed(1),
       bySecondsAfterOpen: bookingTimeline(result),
+      byVia: bookingByVia(result),
     },
     /** During the sale (from the crowd's last join to the end): what the edge saw, and the crowd's own loop. */
     edge,
@@ -354,6 +357,18 @@ function bookingTimeline(r: WaitroomCrowdResult): { fromS: number; count: number
   return [...windows.entries()]
     .sort(([a], [b]) => a - b)
     .map(([fromS, xs]) => ({ fromS, count: xs.length, p50: +pct(xs, 50).toFixed(1), p99: +pct(xs, 99).toFixed(1) }));
+}
+
+/** Booking latency by how the booker learned of the admission: a socket's frame or a poll. */
+function bookingByVia(r: WaitroomCrowdResult): Record<string, { count: number; p50: number; p99: number }> {
+  const by = new Map<string, number[]>();
+  r.bookingVia.forEach((via, i) => {
+    const ms = r.bookingMs[i];
+    if (ms !== undefined) by.set(via, [...(by.get(via) ?? []), ms]);
+  });
+  return Object.fromEntries(
+    [...by].map(([via, xs]) => [via, { count: xs.length, p50: +pct(xs, 50).toFixed(1), p99: +pct(xs, 99).toFixed(1) }]),
+  );
 }
 
 /** The figures a reader compares: medians over the runs; the guarantees must hold in every run (worst run shown). */
@@ -398,7 +413,7 @@ async function main(): Promise<void> {
           console.error(
             `  run ${i + 1}: ${r.join.perSecond} joins/s (reference ${r.join.referencePerSecond} req/s), ` +
               `booking p99 ${r.booking.p99} ms (edge ${String(r.edge.sale?.bookingRoute.p99Ms)} ms, ` +
-              `inventory.book ${String(r.edge.sale?.inventoryBook.p99Ms)} ms, positions ${String(r.edge.sale?.positions.count)} calls p99 ${String(r.edge.sale?.positions.p99Ms)} ms), frames within 1 s ${r.frames.within1s}, ` +
+              `inventory.book ${String(r.edge.sale?.inventoryBook.p99Ms)} ms, positions ${String(r.edge.sale?.positions.count)} calls p99 ${String(r.edge.sale?.positions.p99Ms)} ms, account states ${String(r.edge.sale?.accountStates.count)} calls p99 ${String(r.edge.sale?.accountStates.p99Ms)} ms), frames within 1 s ${r.frames.within1s}, ` +
               `${r.polls.count} polls; ` +
               `loop p99 edge ${r.edge.loopDelayP99Ms} ms, crowd ${r.client.delayP99Ms} ms; ` +
               `edge GC ${r.edge.gc.count} pauses, ${r.edge.gc.totalMs} ms, over 20 ms: ${r.edge.gc.over20Ms.map((g) => `${g.ms} ${g.kind}`).join(', ') || 'none'}; heap ${r.edge.gc.heapUsedMb} MB`,
@@ -409,6 +424,11 @@ async function main(): Promise<void> {
             );
           console.error(
             `    booking by seconds after opensAt: ${r.booking.bySecondsAfterOpen.map((w) => `${w.fromS}s n=${w.count} p50 ${w.p50} p99 ${w.p99}`).join(' | ')}`,
+          );
+          console.error(
+            `    booking by how the admission was learned: ${Object.entries(r.booking.byVia)
+              .map(([via, v]) => `${via} n=${v.count} p50 ${v.p50} p99 ${v.p99}`)
+              .join(' | ')}`,
           );
         }
         const report = {

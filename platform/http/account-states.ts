@@ -7,6 +7,11 @@
 // cached are asked for together, once per turn of the event loop: when a
 // sale opens, thousands of people the edge has not seen arrive in the same
 // second, and one identity request per person would double the broker's work.
+// Users with a live session (a signed-in socket) have their states refreshed
+// before they pass the hard limit, in batches, so their next request after a
+// long quiet (a booking the moment a waiting room admits them) does not wait
+// on the identity thread either.
+import { randomUUID } from 'node:crypto';
 import type { NatsConnection, Subscription } from 'nats';
 import {
   ACCOUNT_CHANGED_SUBJECT,
@@ -53,12 +58,38 @@ export class AccountStates {
   /** Bumped by every change broadcast: a lookup that began before one is used once, not cached. */
   private epoch = 0;
   private sub?: Subscription;
+  private freshener: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly broker: Broker,
     private readonly ttlMs: number,
     private readonly maxEntries = 100_000,
+    private readonly now: () => number = () => performance.now(),
   ) {}
+
+  /**
+   * Keeps the states of `users()` (those with a live session) younger than
+   * the hard limit: every quarter of it, those past half of it are asked
+   * about again, together. A user with a socket then never waits for
+   * identity on their next request, however long they only listened.
+   */
+  keepFresh(users: () => Iterable<string>): void {
+    if (this.ttlMs <= 0) return;
+    clearInterval(this.freshener);
+    this.freshener = setInterval(() => this.refreshAging(users()), (this.ttlMs * STALE_FACTOR) / 4);
+    this.freshener.unref();
+  }
+
+  /** Asks again about each of `userIds` whose state is past half the hard limit, or not cached. */
+  refreshAging(userIds: Iterable<string>): void {
+    const now = this.now();
+    const aging = (this.ttlMs * STALE_FACTOR) / 2;
+    const requestId = `keep-fresh-${randomUUID()}`;
+    for (const userId of userIds) {
+      const hit = this.cache.get(userId);
+      if (!hit || now - hit.at >= aging) void this.lookup(userId, requestId);
+    }
+  }
 
   listen(nc: NatsConnection): void {
     this.sub = nc.subscribe(ACCOUNT_CHANGED_SUBJECT, {
@@ -99,7 +130,7 @@ export class AccountStates {
    */
   async current(userId: string, requestId: string): Promise<Lookup> {
     const hit = this.cache.get(userId);
-    const age = hit ? performance.now() - hit.at : Number.POSITIVE_INFINITY;
+    const age = hit ? this.now() - hit.at : Number.POSITIVE_INFINITY;
     if (hit && age < this.ttlMs) return hit.state;
     const lookup = this.lookup(userId, requestId);
     if (hit && age < this.ttlMs * STALE_FACTOR) return hit.state;
@@ -118,7 +149,7 @@ export class AccountStates {
   private store(userId: string, state: AccountState | null): void {
     if (this.cache.size >= this.maxEntries) this.cache.delete(this.cache.keys().next().value as string);
     this.cache.delete(userId);
-    this.cache.set(userId, { state, at: performance.now() });
+    this.cache.set(userId, { state, at: this.now() });
   }
 
   private async fetch(userId: string, requestId: string): Promise<Lookup> {
@@ -153,6 +184,7 @@ export class AccountStates {
   }
 
   close(): void {
+    clearInterval(this.freshener);
     this.sub?.unsubscribe();
   }
 }

@@ -9,14 +9,21 @@ import type { Broker } from '../broker.js';
 
 function identityStub(known: readonly AccountState[], answer: 'ok' | 'down' = 'ok') {
   const asked: string[][] = [];
+  const held: (() => void)[] = [];
+  const stub = {
+    /** While true, answers wait for release(). */
+    hold: false,
+    release: () => held.splice(0).forEach((go) => go()),
+  };
   const broker = {
     call: async (_op: unknown, payload: { userIds: string[] }) => {
       asked.push(payload.userIds);
+      if (stub.hold) await new Promise<void>((resolve) => held.push(resolve));
       if (answer === 'down') return refuse('UNAVAILABLE', 'identity away');
       return ok({ items: known.filter((s) => payload.userIds.includes(s.userId)) });
     },
   } as unknown as Broker;
-  return { broker, asked };
+  return Object.assign(stub, { broker, asked });
 }
 
 const active = (userId: string): AccountState => ({ userId, role: 'user', status: 'active', tokenVersion: 0 });
@@ -46,4 +53,49 @@ test('when identity cannot answer, then each user of the batch is undefined (una
   const states = new AccountStates(broker, 3000);
   const got = await Promise.all([states.current(randomUUID(), 'a'), states.current(randomUUID(), 'b')]);
   assert.deepEqual(got, [undefined, undefined]);
+});
+
+test('when a user with a live session only listens for longer than the hard limit, then their state is refreshed before it and their next request does not wait for identity', async () => {
+  const [listening, alsoListening, quiet] = [randomUUID(), randomUUID(), randomUUID()];
+  const identity = identityStub([listening, alsoListening, quiet].map(active));
+  const { broker, asked } = identity;
+  let clock = 0;
+  const states = new AccountStates(broker, 3000, 100, () => clock);
+  for (const u of [listening, alsoListening, quiet]) states.seed(active(u));
+  const sessions = [listening, alsoListening];
+
+  clock = 14_000;
+  states.refreshAging(sessions);
+  assert.equal(asked.length, 0, 'not yet half the 30 s hard limit');
+  clock = 16_000;
+  states.refreshAging(sessions);
+  await new Promise((resolve) => setImmediate(resolve));
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(asked, [sessions], 'the aging sessions, in one request');
+
+  clock = 31_000;
+  identity.hold = true;
+  const answered = (p: Promise<unknown>) =>
+    Promise.race([p.then(() => true), new Promise((resolve) => setTimeout(resolve, 50, false))]);
+  assert.equal(await answered(states.current(listening, 'req')), true, 'a refreshed session answers from the cache');
+  assert.equal(
+    await answered(states.current(quiet, 'req')),
+    false,
+    'a user without a session, past the hard limit, waits for identity',
+  );
+  identity.release();
+});
+
+test('when keepFresh runs, then it asks about its sessions on its own timer and stops with close', async () => {
+  const user = randomUUID();
+  const { broker, asked } = identityStub([active(user)]);
+  const states = new AccountStates(broker, 10);
+  states.seed(active(user));
+  states.keepFresh(() => [user]);
+  while (asked.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.deepEqual(asked[0], [user]);
+  states.close();
+  const after = asked.length;
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.ok(asked.length <= after + 1, 'no more refreshes after close');
 });
