@@ -8,6 +8,7 @@ import type { PoolClient } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import type { Booking } from '../protocol/index.js';
 import type { EventRow } from './event-row.js';
+import { together, type Statement } from './sql-parts.js';
 
 export const BOOKING_COLUMNS = `id, event_id, user_id, quantity, unit_price, total_price, currency, status,
   created_at, cancelled_at`;
@@ -60,38 +61,47 @@ export const newBooking = (
 });
 
 /**
- * Writes bookings of one event (built by newBooking in one batch: one price,
- * currency and time) and adds them to their users' counts, in one statement.
- * `holdIds[i]` is the hold booking i confirms, if any.
+ * The statements writing bookings of one event (built by newBooking in one
+ * batch: one price, currency and time) and adding them to their users'
+ * counts. `holdIds[i]` is the hold booking i confirms, if any.
  */
+export function bookingInserts(bookings: readonly Booking[], holdIds?: readonly (string | null)[]): Statement[] {
+  const first = bookings[0];
+  if (!first) return [];
+  const userIds = bookings.map((b) => b.userId);
+  const quantities = bookings.map((b) => b.quantity);
+  return [
+    {
+      text: `INSERT INTO bookings (id, event_id, user_id, quantity, unit_price, total_price, currency, status, created_at, hold_id)
+             SELECT id, $1, user_id, quantity, $2, quantity * $2, $3, 'confirmed', $4, hold_id
+             FROM unnest($5::uuid[], $6::uuid[], $7::int[], $8::uuid[]) AS b(id, user_id, quantity, hold_id)`,
+      values: [
+        first.eventId,
+        first.unitPrice,
+        first.currency,
+        first.createdAt,
+        bookings.map((b) => b.id),
+        userIds,
+        quantities,
+        bookings.map((_, i) => holdIds?.[i] ?? null),
+      ],
+    },
+    {
+      text: `INSERT INTO event_user_tickets (event_id, user_id, confirmed)
+             SELECT $1, user_id, sum(quantity) FROM unnest($2::uuid[], $3::int[]) AS b(user_id, quantity) GROUP BY user_id
+             ON CONFLICT (event_id, user_id) DO UPDATE SET confirmed = event_user_tickets.confirmed + EXCLUDED.confirmed`,
+      values: [first.eventId, userIds, quantities],
+    },
+  ];
+}
+
+/** Writes bookingInserts' statements in one round trip. */
 export async function insertBookings(
   client: PoolClient,
   bookings: readonly Booking[],
   holdIds?: readonly (string | null)[],
 ): Promise<void> {
-  const first = bookings[0];
-  if (!first) return;
-  await client.query({
-    name: 'booking-record.insert',
-    text: `WITH b AS (
-             INSERT INTO bookings (id, event_id, user_id, quantity, unit_price, total_price, currency, status, created_at, hold_id)
-             SELECT id, $1, user_id, quantity, $2, quantity * $2, $3, 'confirmed', $4, hold_id
-             FROM unnest($5::uuid[], $6::uuid[], $7::int[], $8::uuid[]) AS b(id, user_id, quantity, hold_id)
-             RETURNING user_id, quantity)
-           INSERT INTO event_user_tickets (event_id, user_id, confirmed)
-           SELECT $1, user_id, sum(quantity) FROM b GROUP BY user_id
-           ON CONFLICT (event_id, user_id) DO UPDATE SET confirmed = event_user_tickets.confirmed + EXCLUDED.confirmed`,
-    values: [
-      first.eventId,
-      first.unitPrice,
-      first.currency,
-      first.createdAt,
-      bookings.map((b) => b.id),
-      bookings.map((b) => b.userId),
-      bookings.map((b) => b.quantity),
-      bookings.map((_, i) => holdIds?.[i] ?? null),
-    ],
-  });
+  if (bookings.length > 0) await client.query(together('booking-record.insert', bookingInserts(bookings, holdIds)));
 }
 
 /** Cancels one booking (locked by the caller) and takes its tickets off its user's count. */

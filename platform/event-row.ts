@@ -14,6 +14,7 @@ import type { Pool, PoolClient } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import type { Availability, Event } from '../protocol/index.js';
 import type { ChangeOf } from './outbox.js';
+import type { Statement } from './sql-parts.js';
 
 /**
  * Thrown when the row's version is not the one locked: the transaction rolls
@@ -170,14 +171,13 @@ export function applyWrite(row: EventRow, write: EventWrite): EventRow {
 }
 
 /**
- * Writes the change to the row the caller locked, bumping its version, in one
- * statement; returns the row after it. Throws VersionConflict if the row is
- * not at the locked version.
+ * The statement writing the change to the row the caller locked, bumping its
+ * version, RETURNING the row after it (checked by `written`), and that row as
+ * it will be (its updated_at aside). The seat arithmetic is checked here, before anything is sent.
  */
-export async function writeEvent(client: PoolClient, locked: EventRow, write: EventWrite): Promise<EventRow> {
+export function eventUpdate(locked: EventRow, write: EventWrite): { statement: Statement; after: EventRow } {
   const n = applyWrite(locked, write);
-  const { rows } = await client.query<EventRow>({
-    name: 'event-row.write',
+  const statement = {
     text: `UPDATE events SET name = $3, description = $4, venue = $5, starts_at = $6, ends_at = $7, capacity = $8,
              available = $9, held = $10, set_aside = $11, price = $12, currency = $13, max_tickets_per_user = $14,
              status = $15, version = version + 1, updated_at = now()
@@ -199,10 +199,25 @@ export async function writeEvent(client: PoolClient, locked: EventRow, write: Ev
       n.max_tickets_per_user,
       n.status,
     ],
-  });
-  const after = rows[0];
-  if (!after) throw new VersionConflict(locked.id);
-  return after;
+  };
+  return { statement, after: { ...n, version: locked.version + 1 } };
+}
+
+/** The row eventUpdate's statement returned; VersionConflict if it wrote none (the row was not at the locked version). */
+export function written(locked: EventRow, row: EventRow | undefined): EventRow {
+  if (!row) throw new VersionConflict(locked.id);
+  return row;
+}
+
+/**
+ * Writes the change to the row the caller locked, bumping its version, in one
+ * statement; returns the row after it. Throws VersionConflict if the row is
+ * not at the locked version.
+ */
+export async function writeEvent(client: PoolClient, locked: EventRow, write: EventWrite): Promise<EventRow> {
+  const { statement } = eventUpdate(locked, write);
+  const { rows } = await client.query<EventRow>({ name: 'event-row.write', ...statement });
+  return written(locked, rows[0]);
 }
 
 export type SeatCounts = Pick<EventRow, 'capacity' | 'available' | 'held' | 'set_aside' | 'price' | 'status'>;

@@ -17,6 +17,7 @@ import {
   type DomainEventOf,
   type DomainEventType,
 } from '../protocol/index.js';
+import type { Statement } from './sql-parts.js';
 
 export type NewDomainEvent = {
   [T in DomainEventType]: Pick<
@@ -41,18 +42,17 @@ export const domainEvent = <T extends DomainEventType>(
 ): NewDomainEvent => ({ type, ...change, data }) as NewDomainEvent;
 
 /**
- * Writes events into the outbox as part of the caller's transaction, in one
- * statement: one row, and later one stream message, per run of consecutive
+ * The statement writing events into the outbox, as part of the caller's
+ * transaction: one row, and later one stream message, per run of consecutive
  * events of one type on one shard. A booking batch is one row however many
  * bookings it holds; an event's cancellation (its bookings, its holds, the
  * event) is three. Order within and across the rows is the callers' order.
+ * Returns the events as they will be published (with their ids and time).
  */
-export async function recordEvents(
-  client: PoolClient,
+export function outboxInsert(
   shardCount: number,
   events: readonly NewDomainEvent[],
-): Promise<DomainEvent[]> {
-  if (events.length === 0) return [];
+): { statement: Statement; events: DomainEvent[] } {
   const occurredAt = new Date().toISOString();
   const full = events.map((e) => ({ ...e, id: uuidv7(), occurredAt }));
   const messages: { shard: number; subject: string; message: DomainMessage }[] = [];
@@ -63,8 +63,7 @@ export async function recordEvents(
     if (last?.subject === subject) last.message.events.push(event);
     else messages.push({ shard, subject, message: { id: uuidv7(), events: [event] } });
   }
-  await client.query({
-    name: 'outbox.append',
+  const statement = {
     text: `INSERT INTO outbox (shard, id, subject, payload)
            SELECT * FROM unnest($1::int[], $2::uuid[], $3::text[], $4::text[])`,
     values: [
@@ -73,6 +72,18 @@ export async function recordEvents(
       messages.map((m) => m.subject),
       messages.map((m) => JSON.stringify(m.message)),
     ],
-  });
+  };
+  return { statement, events: full };
+}
+
+/** Writes outboxInsert's statement (nothing for no events) in the caller's transaction. */
+export async function recordEvents(
+  client: PoolClient,
+  shardCount: number,
+  events: readonly NewDomainEvent[],
+): Promise<DomainEvent[]> {
+  if (events.length === 0) return [];
+  const { statement, events: full } = outboxInsert(shardCount, events);
+  await client.query({ name: 'outbox.append', ...statement });
   return full;
 }

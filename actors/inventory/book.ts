@@ -1,14 +1,16 @@
 // Layers two and three of the booking protection, for a batch of requests
 // on one event: one transaction, one row lock (SELECT ... FOR UPDATE), one
-// version-checked update, one commit. Each request is still checked and
+// version-checked update written with the bookings and their outbox row in
+// one statement, one commit. Each request is still checked and
 // answered on its own, in arrival order.
 import type { Pool } from 'pg';
 import { ok, refuse, type Booking, type Outcome } from '../../protocol/index.js';
 import { inTransaction } from '../../platform/resources.js';
 import { claimKeys, storeOutcomes, type KeyedRequest } from '../../platform/idempotency.js';
-import { domainEvent, recordEvents } from '../../platform/outbox.js';
-import { changeOf, lockEvent, writeEvent } from '../../platform/event-row.js';
-import { insertBookings, newBooking, overLimit, ticketsHeld } from '../../platform/booking-record.js';
+import { domainEvent, outboxInsert } from '../../platform/outbox.js';
+import { changeOf, eventUpdate, lockEvent, written, type EventRow } from '../../platform/event-row.js';
+import { bookingInserts, newBooking, overLimit, ticketsHeld } from '../../platform/booking-record.js';
+import { together } from '../../platform/sql-parts.js';
 
 export interface BookRequest {
   userId: string;
@@ -68,16 +70,18 @@ export async function bookBatch(
     });
 
     if (accepted.length > 0) {
-      await insertBookings(
-        client,
-        accepted.map((a) => a.booking),
-      );
-      const after = await writeEvent(client, event, { seats: { available: available - event.available } });
-      await recordEvents(
-        client,
+      // Bookings, their users' counts, the event row and the outbox: one statement, one round trip.
+      const { statement, after } = eventUpdate(event, { seats: { available: available - event.available } });
+      const announced = outboxInsert(
         shardCount,
         accepted.map(({ req, booking }) => domainEvent('booking.confirmed', changeOf(after, req.requestId), booking)),
       );
+      const inserts = bookingInserts(accepted.map((a) => a.booking));
+      const { rows } = await client.query<EventRow>(
+        together('inventory.book-write', [...inserts, statement, announced.statement], inserts.length),
+      );
+      // No row written: not at the locked version. The throw rolls the bookings and outbox row back too.
+      written(event, rows[0]);
     }
     await storeOutcomes(
       client,
