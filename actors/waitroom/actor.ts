@@ -47,7 +47,7 @@ export const start: StartActor<'waitroom'> = async ({ config, log, shards, nc })
   };
   const bookingTimes = new BookingTimes();
   const paceReports = bookingTimes.follow(nc, log);
-  const ticker = new Ticker({ pool, redis, nc, line, key, pace, bookingTimes, log });
+  const ticker = new Ticker({ pool, redis, nc, line, key, pace, bookingTimes, tickMs: config.waitroomTickMs, log });
   const mine = new Set(shards);
   let rooms = new Map<string, RoomRow>();
 

@@ -33,6 +33,8 @@ export interface TickDeps {
   key: Buffer;
   pace: PaceSettings;
   bookingTimes: BookingTimes;
+  /** The time between two ticks: the edges tell a tick's admitted people over it. */
+  tickMs: number;
   log: Logger;
 }
 
@@ -143,6 +145,7 @@ export class Ticker {
       epoch: this.epoch,
       reset,
       removed,
+      spreadMs: this.d.tickMs,
       ratePerSecond,
       at: Date.now(),
       admitted: admittedRows.map((r) => {

@@ -12,9 +12,11 @@ export interface WatchedRoom {
   watch: QueueWatch;
   /** Per user, the position of every frame sent to them, in order. */
   frames: Map<string, number[]>;
+  /** Every frame sent: to whom, its type, and when (ms since the epoch). */
+  sent: { userId: string; type: string; at: number }[];
   subscribe: (userId: string) => ReturnType<QueueWatch['subscribe']>;
   /** The room's tick `seq`, which removed `removed` ranks; resolves once the edge applied it. */
-  tick: (seq: number, removed: number[], ratePerSecond?: number) => Promise<void>;
+  tick: (seq: number, removed: number[], ratePerSecond?: number, more?: Partial<QueueChange>) => Promise<void>;
 }
 
 export function watchedRoom(eventId: string, broker: Broker): WatchedRoom {
@@ -26,11 +28,13 @@ export function watchedRoom(eventId: string, broker: Broker): WatchedRoom {
     },
   } as unknown as NatsConnection;
   const frames = new Map<string, number[]>();
+  const sent: WatchedRoom['sent'] = [];
   const hub = {
     deliver: (client: LiveClient, frame: Buffer) => {
-      const m = JSON.parse(String(frame)) as { position: number };
+      const m = JSON.parse(String(frame)) as { position: number; type: string };
       const userId = client.userId ?? '';
       frames.set(userId, [...(frames.get(userId) ?? []), m.position]);
+      sent.push({ userId, type: m.type, at: Date.now() });
       return true;
     },
   } as unknown as LiveHub;
@@ -38,8 +42,9 @@ export function watchedRoom(eventId: string, broker: Broker): WatchedRoom {
   return {
     watch,
     frames,
+    sent,
     subscribe: (userId) => watch.subscribe({ userId } as unknown as LiveClient, eventId, 'req'),
-    tick: async (seq, removed, ratePerSecond = 10) => {
+    tick: async (seq, removed, ratePerSecond = 10, more = {}) => {
       const change: QueueChange = {
         eventId,
         seq,
@@ -47,8 +52,10 @@ export function watchedRoom(eventId: string, broker: Broker): WatchedRoom {
         reset: false,
         removed,
         admitted: [],
+        spreadMs: 0,
         ratePerSecond,
         at: Date.now(),
+        ...more,
       };
       onMessage?.(null, { json: () => change });
       await watch.settled(eventId);

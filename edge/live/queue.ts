@@ -87,6 +87,8 @@ export class QueueWatch {
   private readonly applying = new Map<string, Promise<void>>();
   /** Per room, the subscribes of this event-loop turn waiting to be asked about together. */
   private readonly asking = new Map<string, AskBatch>();
+  /** Admitted frames waiting for their turn within their tick. */
+  private readonly timers = new Set<NodeJS.Timeout>();
 
   constructor(
     nc: NatsConnection,
@@ -108,6 +110,18 @@ export class QueueWatch {
 
   stop(): void {
     this.sub.unsubscribe();
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+  }
+
+  /** Runs `fn` in `ms` (now when 0); stop() cancels what has not run. */
+  private later(ms: number, fn: () => void): void {
+    if (ms <= 0) return fn();
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      fn();
+    }, ms);
+    this.timers.add(timer);
   }
 
   /** The user's ticket as first sent to the socket, or why the socket cannot follow the room. */
@@ -242,21 +256,22 @@ export class QueueWatch {
   private async apply(change: QueueChange): Promise<void> {
     const users = this.rooms.get(change.eventId);
     if (!users) return;
-    for (const a of change.admitted) {
+    // The tick admitted its people at once; told at once, their bookings arrive as one burst and the
+    // last of them wait behind the first. Told evenly over the tick, in their order, they book as a flow.
+    const gap = change.admitted.length > 1 ? change.spreadMs / change.admitted.length : 0;
+    change.admitted.forEach((a, k) => {
       const w = users.get(a.userId);
-      if (!w) continue;
-      this.toUser(
-        w,
-        encode({
-          type: 'admitted',
-          eventId: change.eventId,
-          token: a.token,
-          expiresAt: a.expiresAt,
-          changedAt: change.at,
-        }),
-      );
+      if (!w) return;
+      const frame = encode({
+        type: 'admitted',
+        eventId: change.eventId,
+        token: a.token,
+        expiresAt: a.expiresAt,
+        changedAt: change.at,
+      });
       this.dropUser(change.eventId, a.userId);
-    }
+      this.later(Math.round(k * gap), () => this.toUser(w, frame));
+    });
     let stale = change.reset || Date.now() - (this.lastSync.get(change.eventId) ?? 0) > RESYNC_MS;
     const watchers = [...users.values()];
     let now = Date.now();

@@ -148,6 +148,12 @@ export const QueueChange = Type.Object({
   /** Ranks that left the waiting line this tick (admitted or gave up), ascending. */
   removed: Type.Array(Type.Integer()),
   admitted: Type.Array(Type.Object({ userId: Uuid, token: Type.String(), expiresAt: Timestamp })),
+  spreadMs: Type.Integer({
+    minimum: 0,
+    maximum: 60_000,
+    description:
+      'The admitted are told over this many ms (the tick), evenly, in their order: their bookings arrive as a steady flow, not one burst a tick',
+  }),
   ratePerSecond: Type.Number(),
   at: Type.Integer({ description: 'ms since the epoch when the tick published it' }),
 });
