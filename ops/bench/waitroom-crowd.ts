@@ -8,9 +8,7 @@
 // one (they must get 403). Reports statuses, booking latency of admitted
 // people and queue-frame latency (room change → frame, same machine clock).
 import { fork } from 'node:child_process';
-import { setMaxListeners } from 'node:events';
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
 import { Pool } from 'undici';
 import { WebSocket } from 'ws';
 import type { BookedVia, FromBooker, ToBooker } from './waitroom-booker.js';
@@ -61,7 +59,15 @@ export interface WaitroomCrowdResult {
   /** Seconds after opensAt of each 5xx or failed request during the sale (polls and bookings). */
   failedAt: number[];
   /** The crowd's own event loop during the sale: a busy client measures its own queueing as latency. */
-  saleLoop: { delayP99Ms: number; delayMaxMs: number; utilisation: number };
+  saleLoop: {
+    delayP99Ms: number;
+    delayMaxMs: number;
+    utilisation: number;
+    /** Turns of this process's loop over 300 ms apart: when (s after opensAt) and how long. */
+    stalls: { atS: number; ms: number }[];
+    /** Its garbage collections over 100 ms: when, how long, which kind. */
+    longGc: { atS: number; ms: number; kind: number }[];
+  };
 }
 
 export type FromWaitroomCrowd =
@@ -113,10 +119,22 @@ async function send(url: string, init: { method?: string; headers?: Record<strin
 
 /** When the crowd stops: opensAt + saleMs, or at once when the parent says every seat is sold. */
 let until = Number.POSITIVE_INFINITY;
-/** Ends every poller's wait at once when the parent says stop. */
-const stopping = new AbortController();
-// Every waiting poller listens on it: 15,000 listeners are the design, not a leak.
-setMaxListeners(0, stopping.signal);
+/**
+ * Each waiting poller's timer and how to wake it, so that a stop ends every wait at once. Not an
+ * AbortSignal per wait: adding a listener to an EventTarget checks the ones it has, so 15,000 pollers
+ * starting their waits together held this process's loop for 1.4-2.5 s, and a stall that fell on the
+ * draw made every socket read its new place over a second late.
+ */
+const sleepers = new Map<NodeJS.Timeout, () => void>();
+function sleepFor(ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      sleepers.delete(timer);
+      resolve();
+    }, ms);
+    sleepers.set(timer, resolve);
+  });
+}
 let go: (m: WaitroomCrowdGo) => void = () => undefined;
 const opened = new Promise<WaitroomCrowdGo>((resolve) => {
   go = resolve;
@@ -124,7 +142,11 @@ const opened = new Promise<WaitroomCrowdGo>((resolve) => {
 process.on('message', (m: unknown) => {
   if (m === 'stop') {
     until = Date.now();
-    stopping.abort();
+    for (const [timer, wake] of sleepers) {
+      clearTimeout(timer);
+      wake();
+    }
+    sleepers.clear();
   }
   if (typeof m === 'object' && m !== null && 'opensAt' in m) go(m as WaitroomCrowdGo);
 });
@@ -149,7 +171,7 @@ async function run(s: WaitroomCrowdSpec): Promise<void> {
     cheatStatuses: {},
     polls: 0,
     pollStatuses: {},
-    saleLoop: { delayP99Ms: 0, delayMaxMs: 0, utilisation: 0 },
+    saleLoop: { delayP99Ms: 0, delayMaxMs: 0, utilisation: 0, stalls: [], longGc: [] },
     failedAt: [],
   };
   const tokenOf = (user: number): string => {
@@ -232,6 +254,25 @@ async function run(s: WaitroomCrowdSpec): Promise<void> {
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
   const elu = performance.eventLoopUtilization();
+  // A late frame may be late in this process: note when its loop stood still, and its long collections.
+  const stalls: { atS: number; ms: number }[] = [];
+  let lastTurn = Date.now();
+  const stallWatch = setInterval(() => {
+    const now = Date.now();
+    if (now - lastTurn > 300) stalls.push({ atS: +((lastTurn - opensAt) / 1000).toFixed(1), ms: now - lastTurn });
+    lastTurn = now;
+  }, 50);
+  const longGc: { atS: number; ms: number; kind: number }[] = [];
+  const gcWatch = new PerformanceObserver((list) => {
+    for (const e of list.getEntries())
+      if (e.duration > 100)
+        longGc.push({
+          atS: +((performance.timeOrigin + e.startTime - opensAt) / 1000).toFixed(1),
+          ms: Math.round(e.duration),
+          kind: (e.detail as { kind?: number } | undefined)?.kind ?? 0,
+        });
+  });
+  gcWatch.observe({ entryTypes: ['gc'] });
 
   const wsUrl = `${s.url.replace(/^http/, 'ws')}/ws`;
   const sockets: WebSocket[] = [];
@@ -282,8 +323,7 @@ async function run(s: WaitroomCrowdSpec): Promise<void> {
   until = opensAt + s.saleMs;
   // A timer per poller, as real clients: each asks when its last answer said. At most
   // `pollConcurrency` asks are in flight, so a crowd told the same second queues in the client.
-  const sleepUntil = (at: number) =>
-    sleep(Math.max(0, Math.min(at, until) - Date.now()), undefined, { signal: stopping.signal }).catch(() => undefined);
+  const sleepUntil = (at: number) => sleepFor(Math.max(0, Math.min(at, until) - Date.now()));
   let inFlight = 0;
   const waitingForSlot: (() => void)[] = [];
   const slot = async () => {
@@ -332,10 +372,14 @@ async function run(s: WaitroomCrowdSpec): Promise<void> {
   };
   await Promise.all([cheat(), poll(), waitUntil()]);
   loop.disable();
+  clearInterval(stallWatch);
+  gcWatch.disconnect();
   r.saleLoop = {
     delayP99Ms: Math.round(loop.percentile(99) / 1e6),
     delayMaxMs: Math.round(loop.max / 1e6),
     utilisation: +performance.eventLoopUtilization(elu).utilization.toFixed(3),
+    stalls: stalls.slice(0, 20),
+    longGc: longGc.slice(0, 20),
   };
   for (const ws of sockets) ws.terminate();
   for (const pool of pools.values()) void pool.destroy();

@@ -282,6 +282,14 @@ async function oneRun(sut: SystemUnderTest, db: pg.Pool, referenceUrl: string, o
     ).rows[0],
     'admissions out of order',
   ).n;
+  // When Postgres last vacuumed and analysed the tickets on its own, in s after opensAt: the draw rewrites
+  // every rank of the room, and a vacuum or analyse right after it competes with the resync it causes.
+  const auto = (
+    await db.query<{ vacuum: Date | null; analyze: Date | null }>(
+      `SELECT last_autovacuum AS vacuum, last_autoanalyze AS analyze FROM pg_stat_user_tables WHERE relname = 'waitroom_tickets'`,
+    )
+  ).rows[0];
+  const afterOpen = (d: Date | null | undefined) => (d ? +((d.getTime() - opensAt) / 1000).toFixed(1) : null);
   const fiveXX = Object.entries({ ...result.joinStatuses })
     .concat(
       Object.entries(result.bookStatuses),
@@ -334,6 +342,8 @@ async function oneRun(sut: SystemUnderTest, db: pg.Pool, referenceUrl: string, o
       within1s: +(frames.filter((f) => f <= 1000).length / Math.max(1, frames.length)).toFixed(4),
       lateBySecondAfterOpen: result.lateFramesBySecond,
     },
+    ticketsAutovacuumAfterOpenS: afterOpen(auto?.vacuum),
+    ticketsAutoanalyzeAfterOpenS: afterOpen(auto?.analyze),
     uniformity: {
       positionChiSquare8x8000: +uniform.chi2.toFixed(1),
       df: uniform.df,
@@ -420,7 +430,9 @@ async function main(): Promise<void> {
           );
           if (Object.keys(r.frames.lateBySecondAfterOpen).length > 0)
             console.error(
-              `    frames over 1 s late, by the second of their change after opensAt: ${JSON.stringify(r.frames.lateBySecondAfterOpen)}`,
+              `    frames over 1 s late, by the second of their change after opensAt: ${JSON.stringify(r.frames.lateBySecondAfterOpen)}; ` +
+                `tickets last autovacuum ${r.ticketsAutovacuumAfterOpenS} s, autoanalyze ${r.ticketsAutoanalyzeAfterOpenS} s after opensAt; ` +
+                `crowd stalls ${JSON.stringify(r.client.stalls)}, long GC ${JSON.stringify(r.client.longGc)}`,
             );
           console.error(
             `    booking by seconds after opensAt: ${r.booking.bySecondsAfterOpen.map((w) => `${w.fromS}s n=${w.count} p50 ${w.p50} p99 ${w.p99}`).join(' | ')}`,
