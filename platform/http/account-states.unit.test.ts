@@ -86,16 +86,20 @@ test('when a user with a live session only listens for longer than the hard limi
   identity.release();
 });
 
-test('when keepFresh runs, then it asks about its sessions on its own timer and stops with close', async () => {
-  const user = randomUUID();
-  const { broker, asked } = identityStub([active(user)]);
-  const states = new AccountStates(broker, 10);
-  states.seed(active(user));
-  states.keepFresh(() => [user]);
-  while (asked.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
-  assert.deepEqual(asked[0], [user]);
-  states.close();
-  const after = asked.length;
-  await new Promise((resolve) => setTimeout(resolve, 100));
-  assert.ok(asked.length <= after + 1, 'no more refreshes after close');
-});
+test(
+  'when keepFresh runs, then it asks about its sessions on its own timer and stops with close',
+  { timeout: 60_000 },
+  async () => {
+    const user = randomUUID();
+    const { broker, asked } = identityStub([active(user)]);
+    const states = new AccountStates(broker, 10);
+    states.seed(active(user));
+    states.keepFresh(() => [user]);
+    while (asked.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.deepEqual(asked[0], [user]);
+    states.close();
+    const after = asked.length;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.ok(asked.length <= after + 1, 'no more refreshes after close');
+  },
+);
