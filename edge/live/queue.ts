@@ -116,7 +116,10 @@ export class QueueWatch {
 
   /** Runs `fn` in `ms` (now when 0); stop() cancels what has not run. */
   private later(ms: number, fn: () => void): void {
-    if (ms <= 0) return fn();
+    if (ms <= 0) {
+      fn();
+      return;
+    }
     const timer = setTimeout(() => {
       this.timers.delete(timer);
       fn();
