@@ -2,6 +2,7 @@
 // thread serving a set of shards until the supervisor posts `stop` on the
 // control port. If the thread dies, the task rejects and the supervisor runs
 // it again on a fresh thread.
+import { writeFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { threadId, workerData, type MessagePort } from 'node:worker_threads';
 import { connect } from 'nats';
@@ -39,6 +40,7 @@ export type ThreadReport =
 
 const { kind, module: actorModule, config, pressure: pressureCells, leaseDeadlines } = workerData as ActorThreadData;
 const pressure = new Pressure(pressureCells);
+nameThread(`ev-${kind}`);
 const background = BACKGROUND_KINDS.has(kind);
 const yieldToForeground =
   background && config.backgroundYieldMs > 0
@@ -93,6 +95,19 @@ export default async function runActor({ shards, control }: ActorTask): Promise<
   control.close();
   log.info('actor stopped');
   return { threadId };
+}
+
+/**
+ * Names this OS thread after its actor (Linux keeps 15 characters), so that `top -H`, `ps -L` and
+ * /proc/<pid>/task/<tid>/comm say which actor a busy thread is; they all said `node`. A thread it
+ * starts later (identity's hashing threads, a libuv pool thread it happens to create) inherits the name.
+ */
+function nameThread(name: string): void {
+  try {
+    writeFileSync('/proc/thread-self/comm', name.slice(0, 15));
+  } catch {
+    // Not Linux, or no procfs: the name is for people looking, nothing depends on it.
+  }
 }
 
 /** On Linux a nice value belongs to the thread (pid 0 = the calling thread), so only this actor's thread yields. */

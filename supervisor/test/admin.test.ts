@@ -3,6 +3,7 @@
 // restart under a stream of bookings (checked in the database), the NATS
 // service, and drain last (it leaves the system without actors).
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { connect } from 'nats';
 import { natsOptions } from '../../platform/nats-connect.js';
@@ -91,6 +92,22 @@ test('when GET /pools is asked, then every pool shows its threads, load, restart
   const identity = pool(reply, 'identity');
   assert.equal(identity.shardsOwned, null, 'identity is not sharded');
   assert.equal(identity.threads, t.system.config.identityThreads);
+});
+
+test('when the pools run, then each actor thread carries its actor in its OS thread name', async () => {
+  const names = readdirSync('/proc/self/task').map((tid) => {
+    try {
+      return readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim();
+    } catch {
+      return ''; // a thread that ended meanwhile
+    }
+  });
+  // At least one per thread of the pool: a thread an actor thread starts (identity's hashing threads) inherits its name.
+  const count = (name: string) => names.filter((n) => n === name).length;
+  assert.ok(count('ev-inventory') >= t.system.config.inventoryThreads, names.join(','));
+  assert.ok(count('ev-identity') >= t.system.config.identityThreads, names.join(','));
+  for (const kind of ['waitroom', 'mailer', 'analytics', 'webhooks'])
+    assert.ok(count(`ev-${kind}`) >= 1, `ev-${kind} in ${names.join(',')}`);
 });
 
 test('when GET /shards is asked, then each shard names this supervisor, the thread serving it and the lease age', async () => {
