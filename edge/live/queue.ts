@@ -273,7 +273,10 @@ export class QueueWatch {
         changedAt: change.at,
       });
       this.dropUser(change.eventId, a.userId);
-      this.later(Math.round(k * gap), () => this.toUser(w, frame));
+      // Only to sockets still signed in as that user when its turn comes.
+      this.later(Math.round(k * gap), () => {
+        for (const client of w.clients) if (client.userId === a.userId) this.hub.deliver(client, frame, false);
+      });
     });
     let stale = change.reset || Date.now() - (this.lastSync.get(change.eventId) ?? 0) > RESYNC_MS;
     const watchers = [...users.values()];

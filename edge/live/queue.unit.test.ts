@@ -168,3 +168,44 @@ test(
     );
   },
 );
+
+test(
+  'when a socket signs in as someone else before its admitted frame is due, then that frame is not sent to it',
+  { timeout: 60_000 },
+  async () => {
+    const eventId = randomUUID();
+    const [first, second] = [randomUUID(), randomUUID()];
+    const users: string[] = [first, second];
+    const broker = {
+      call: async (_op: unknown, payload: { userIds: string[] }) =>
+        ok({
+          items: payload.userIds.map((userId) => ({
+            userId,
+            rank: users.indexOf(userId),
+            ticket: ticket(users.indexOf(userId) + 1),
+          })),
+          ratePerSecond: 10,
+          epoch: 'e',
+          seq: 0,
+        }),
+    } as unknown as Broker;
+    const { watch, sent, subscribe, tick } = watchedRoom(eventId, broker);
+    await subscribe(first);
+    const socket = { userId: second } as unknown as LiveClient;
+    await watch.subscribe(socket, eventId, 'req');
+    sent.length = 0;
+    const expiresAt = new Date(Date.now() + 600_000).toISOString();
+    await tick(1, [0, 1], 10, {
+      admitted: users.map((userId) => ({ userId, token: `t-${userId}`, expiresAt })),
+      spreadMs: 200,
+    });
+    socket.userId = randomUUID(); // signed in as another user on the same socket
+    // A timer set now for 201 ms fires after the second frame's (due 100 ms after the change).
+    await new Promise((resolve) => setTimeout(resolve, 201));
+    watch.stop();
+    assert.deepEqual(
+      sent.map((f) => [f.userId, f.type]),
+      [[first, 'admitted']],
+    );
+  },
+);
