@@ -4,10 +4,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
-import { ok, type QueueTicket } from '../../protocol/index.js';
-import type { Broker } from '../../platform/broker.js';
 import { FRONT, frameDue, MIN_GAP_MS, REFRESH_MS } from './frame-budget.js';
-import { watchedRoom } from './queue-fakes.js';
+import { lineBroker, watchedRoom } from './queue-fakes.js';
 
 test('near the front every move is a frame; farther back only a 5% step after a second, any move after the refresh, a redraw at once', () => {
   const t0 = 1_000_000;
@@ -30,26 +28,7 @@ test('when ticks move a crowd quickly, then the person near the front gets every
     [far, 5000],
   ]);
   const placeOf = (userId: string): number => place.get(userId) ?? 0;
-  const ticket = (userId: string): QueueTicket => ({
-    id: randomUUID(),
-    eventId,
-    state: 'waiting',
-    position: placeOf(userId),
-    estimatedWaitSeconds: null,
-    pollAfterSeconds: 2,
-    joinedAt: new Date().toISOString(),
-    admittedAt: null,
-    admission: null,
-  });
-  const broker = {
-    call: async (_op: unknown, payload: { userIds: string[] }) =>
-      ok({
-        items: payload.userIds.map((userId) => ({ userId, rank: placeOf(userId) - 1, ticket: ticket(userId) })),
-        ratePerSecond: 20,
-        epoch: 'e',
-        seq: 0,
-      }),
-  } as unknown as Broker;
+  const broker = lineBroker(eventId, (userId) => placeOf(userId) - 1, { ratePerSecond: 20 });
   const { watch, frames, subscribe, tick } = watchedRoom(eventId, broker);
   for (const userId of [near, far]) await subscribe(userId);
   for (let seq = 1; seq <= 5; seq += 1)

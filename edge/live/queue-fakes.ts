@@ -1,9 +1,11 @@
 // Fakes for the unit tests of QueueWatch: a NATS connection whose queue
 // subscription the test drives, a hub that records each user's frame
-// positions, and a room tick that removes ranks and waits until applied.
+// positions, a room tick that removes ranks and waits until applied, and a
+// room actor that answers `positions` for a fixed line.
+import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { NatsConnection } from 'nats';
-import type { QueueChange } from '../../protocol/index.js';
+import { ok, type QueueChange, type QueueTicket } from '../../protocol/index.js';
 import type { Broker } from '../../platform/broker.js';
 import type { LiveClient, LiveHub } from './hub.js';
 import { QueueWatch } from './queue.js';
@@ -61,4 +63,44 @@ export function watchedRoom(eventId: string, broker: Broker): WatchedRoom {
       await watch.settled(eventId);
     },
   };
+}
+
+/** A waiting ticket of the event's room at `position`. */
+export function waitingTicket(eventId: string, position: number): QueueTicket {
+  return {
+    id: randomUUID(),
+    eventId,
+    state: 'waiting',
+    position,
+    estimatedWaitSeconds: null,
+    pollAfterSeconds: 2,
+    joinedAt: new Date().toISOString(),
+    admittedAt: null,
+    admission: null,
+  };
+}
+
+/**
+ * The room's actor for a line that does not move: each user at `rankOf(userId)`, place rank + 1.
+ * `asked` gets the size of each positions request.
+ */
+export function lineBroker(
+  eventId: string,
+  rankOf: (userId: string) => number,
+  { ratePerSecond = 10, seq = 0, asked = [] as number[] } = {},
+): Broker {
+  return {
+    call: async (_op: unknown, payload: { userIds: string[] }) => {
+      asked.push(payload.userIds.length);
+      return ok({
+        items: payload.userIds.map((userId) => {
+          const rank = rankOf(userId);
+          return { userId, rank, ticket: waitingTicket(eventId, rank + 1) };
+        }),
+        ratePerSecond,
+        epoch: 'e',
+        seq,
+      });
+    },
+  } as unknown as Broker;
 }

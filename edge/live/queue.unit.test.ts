@@ -4,54 +4,18 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
-import type { FastifyBaseLogger } from 'fastify';
-import type { NatsConnection } from 'nats';
-import { ok, type QueueTicket } from '../../protocol/index.js';
+import { ok } from '../../protocol/index.js';
 import type { Broker } from '../../platform/broker.js';
-import type { LiveClient, LiveHub } from './hub.js';
-import { QueueWatch } from './queue.js';
-import { watchedRoom } from './queue-fakes.js';
-
-const eventId = randomUUID();
-
-function ticket(position: number): QueueTicket {
-  return {
-    id: randomUUID(),
-    eventId,
-    state: 'waiting',
-    position,
-    estimatedWaitSeconds: null,
-    pollAfterSeconds: 2,
-    joinedAt: new Date().toISOString(),
-    admittedAt: null,
-    admission: null,
-  };
-}
+import type { LiveClient } from './hub.js';
+import { lineBroker, waitingTicket, watchedRoom } from './queue-fakes.js';
 
 test('when 1,200 sockets subscribe in one turn, then the room is asked twice and each socket gets its own place', async () => {
+  const eventId = randomUUID();
   const users: string[] = Array.from({ length: 1200 }, () => randomUUID());
   const asked: number[] = [];
-  const broker = {
-    call: async (_op: unknown, payload: { userIds: string[] }) => {
-      asked.push(payload.userIds.length);
-      return ok({
-        items: payload.userIds.map((userId) => ({
-          userId,
-          rank: users.indexOf(userId),
-          ticket: ticket(users.indexOf(userId) + 1),
-        })),
-        ratePerSecond: 0,
-        epoch: 'e',
-        seq: 1,
-      });
-    },
-  } as unknown as Broker;
-  const nc = { subscribe: () => ({ unsubscribe: () => undefined }) } as unknown as NatsConnection;
-  const hub = { deliver: () => true } as unknown as LiveHub;
-  const watch = new QueueWatch(nc, broker, hub, { warn: () => undefined } as unknown as FastifyBaseLogger);
-  const got = await Promise.all(
-    users.map((userId) => watch.subscribe({ userId } as unknown as LiveClient, eventId, 'req')),
-  );
+  const broker = lineBroker(eventId, (userId) => users.indexOf(userId), { ratePerSecond: 0, seq: 1, asked });
+  const { subscribe } = watchedRoom(eventId, broker);
+  const got = await Promise.all(users.map(subscribe));
   assert.deepEqual(asked, [1000, 200]);
   got.forEach((outcome, i) => {
     assert.ok(outcome.ok, `socket ${i}`);
@@ -73,7 +37,7 @@ test('when a resync answer is older than a change the edge already applied, then
     ok({
       items: userIds.map((userId) => {
         const rank = rankOf.get(userId) ?? 0;
-        return { userId, rank, ticket: ticket(rank + 1 - 10 * seq) };
+        return { userId, rank, ticket: waitingTicket(eventId, rank + 1 - 10 * seq) };
       }),
       ratePerSecond: 10,
       epoch: 'e',
@@ -126,19 +90,7 @@ test(
   async () => {
     const eventId = randomUUID();
     const users: string[] = Array.from({ length: 4 }, () => randomUUID());
-    const broker = {
-      call: async (_op: unknown, payload: { userIds: string[] }) =>
-        ok({
-          items: payload.userIds.map((userId) => ({
-            userId,
-            rank: users.indexOf(userId),
-            ticket: ticket(users.indexOf(userId) + 1),
-          })),
-          ratePerSecond: 10,
-          epoch: 'e',
-          seq: 0,
-        }),
-    } as unknown as Broker;
+    const broker = lineBroker(eventId, (userId) => users.indexOf(userId));
     const { watch, sent, subscribe, tick } = watchedRoom(eventId, broker);
     for (const u of users) await subscribe(u);
     sent.length = 0;
@@ -176,19 +128,7 @@ test(
     const eventId = randomUUID();
     const [first, second] = [randomUUID(), randomUUID()];
     const users: string[] = [first, second];
-    const broker = {
-      call: async (_op: unknown, payload: { userIds: string[] }) =>
-        ok({
-          items: payload.userIds.map((userId) => ({
-            userId,
-            rank: users.indexOf(userId),
-            ticket: ticket(users.indexOf(userId) + 1),
-          })),
-          ratePerSecond: 10,
-          epoch: 'e',
-          seq: 0,
-        }),
-    } as unknown as Broker;
+    const broker = lineBroker(eventId, (userId) => users.indexOf(userId));
     const { watch, sent, subscribe, tick } = watchedRoom(eventId, broker);
     await subscribe(first);
     const socket = { userId: second } as unknown as LiveClient;
