@@ -25,5 +25,6 @@ export * from './ticket-code.js';
 export * from './links.js';
 export * from './broker-permissions.js';
 export * from './schemas/waitroom.js';
+export * from './poll-after.js';
 export * from './admission.js';
 export * from './schemas/dead-letters.js';

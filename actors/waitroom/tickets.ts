@@ -3,10 +3,9 @@
 // the partial unique index; a second join returns the first ticket.
 import type pg from 'pg';
 import { v7 as uuidv7 } from 'uuid';
-import { signAdmission, type QueueTicket } from '../../protocol/index.js';
+import { pollAfterSeconds, signAdmission, type QueueTicket } from '../../protocol/index.js';
 import { expectRow } from '../../platform/expect-row.js';
 import { inTransaction } from '../../platform/resources.js';
-import { pollAfterSeconds } from './poll-after.js';
 
 export interface TicketRow {
   id: string;

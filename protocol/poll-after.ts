@@ -1,11 +1,12 @@
 // When a polling client should ask for its ticket again (QueueTicket
-// `pollAfterSeconds`, and `Retry-After` at the edge). Polls cost the edge and
-// the room's thread the time admitted people need to book, so a client far
-// back asks rarely and one near the front every second: a fifth of the
-// estimated wait costs a late poll at most ~20% more wait. The answer is a
-// whole second drawn uniformly from [0.8·v, v] (rounded down at the low end,
-// so even 2 s spreads over 1 and 2): thousands of clients told the same v do
-// not all come back in the same second.
+// `pollAfterSeconds`, and `Retry-After` at the edge). In the contract because
+// both sides answer polls: the room's actor, and an edge following the room.
+// Polls cost the edge and the room's thread the time admitted people need to
+// book, so a client far back asks rarely and one near the front every second:
+// a fifth of the estimated wait costs a late poll at most ~20% more wait. The
+// answer is a whole second drawn uniformly from [0.8·v, v] (rounded down at
+// the low end, so even 2 s spreads over 1 and 2): thousands of clients told
+// the same v do not all come back in the same second.
 //
 // The pre-queue is the exception. Nobody's place is known before the draw at
 // opensAt, and everyone joined for the same moment. Told "at opensAt" (with
@@ -18,7 +19,7 @@
 // order at PREQUEUE_POLLS_PER_SECOND: the k-th joiner k / that many seconds
 // after opensAt. Their places are drawn at random, so the order of asking
 // gives nobody a better place; a client on /ws learns at once anyway.
-import type { QueueTicket } from '../../protocol/index.js';
+import type { QueueTicket } from './schemas/waitroom.js';
 
 export const POLL_MIN_SECONDS = 1;
 export const POLL_MAX_SECONDS = 60;
