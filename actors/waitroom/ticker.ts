@@ -154,6 +154,7 @@ export class Ticker {
           userId: r.user_id,
           token: signAdmission(this.d.key, { u: r.user_id, e: eventId, x }),
           expiresAt: new Date(x).toISOString(),
+          admittedAt: r.admitted_at!.toISOString(),
         };
       }),
     };

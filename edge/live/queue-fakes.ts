@@ -80,6 +80,17 @@ export function waitingTicket(eventId: string, position: number): QueueTicket {
   };
 }
 
+/** What a tick's broadcast says of `userId` admitted now, for `ttlMs`. */
+export function admission(userId: string, ttlMs = 600_000): QueueChange['admitted'][number] {
+  const now = Date.now();
+  return {
+    userId,
+    token: `t-${userId}`,
+    expiresAt: new Date(now + ttlMs).toISOString(),
+    admittedAt: new Date(now).toISOString(),
+  };
+}
+
 /**
  * The room's actor for a line that does not move: each user at `rankOf(userId)`, place rank + 1.
  * `asked` gets the size of each positions request.

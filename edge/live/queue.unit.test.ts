@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { ok } from '../../protocol/index.js';
 import type { Broker } from '../../platform/broker.js';
 import type { LiveClient } from './hub.js';
-import { lineBroker, waitingTicket, watchedRoom } from './queue-fakes.js';
+import { admission, lineBroker, waitingTicket, watchedRoom } from './queue-fakes.js';
 
 test('when 1,200 sockets subscribe in one turn, then the room is asked twice and each socket gets its own place', async () => {
   const eventId = randomUUID();
@@ -94,10 +94,9 @@ test(
     const { watch, sent, subscribe, tick } = watchedRoom(eventId, broker);
     for (const u of users) await subscribe(u);
     sent.length = 0;
-    const expiresAt = new Date(Date.now() + 600_000).toISOString();
     const admittedAt = Date.now();
     await tick(1, [0, 1, 2, 3], 10, {
-      admitted: users.map((userId) => ({ userId, token: `t-${userId}`, expiresAt })),
+      admitted: users.map((userId) => admission(userId)),
       spreadMs: 400,
     });
     assert.deepEqual(
@@ -134,9 +133,8 @@ test(
     const socket = { userId: second } as unknown as LiveClient;
     await watch.subscribe(socket, eventId, 'req');
     sent.length = 0;
-    const expiresAt = new Date(Date.now() + 600_000).toISOString();
     await tick(1, [0, 1], 10, {
-      admitted: users.map((userId) => ({ userId, token: `t-${userId}`, expiresAt })),
+      admitted: users.map((userId) => admission(userId)),
       spreadMs: 200,
     });
     socket.userId = randomUUID(); // signed in as another user on the same socket

@@ -147,7 +147,10 @@ export const QueueChange = Type.Object({
   reset: Type.Boolean({ description: 'Ranks were redrawn (the shuffle) or rebuilt' }),
   /** Ranks that left the waiting line this tick (admitted or gave up), ascending. */
   removed: Type.Array(Type.Integer()),
-  admitted: Type.Array(Type.Object({ userId: Uuid, token: Type.String(), expiresAt: Timestamp })),
+  /** Who this tick admitted, with what a poll of them answers (admittedAt as stored, the admission). */
+  admitted: Type.Array(
+    Type.Object({ userId: Uuid, token: Type.String(), expiresAt: Timestamp, admittedAt: Timestamp }),
+  ),
   spreadMs: Type.Integer({
     minimum: 0,
     maximum: 60_000,
