@@ -141,9 +141,10 @@ export async function buildEdge(
   await app.register(ticketRoutes, deps);
   await app.register(checkinRoutes, deps);
   await app.register(pageRoutes, { broker: deps.broker, config });
-  await app.register(waitingRoomRoutes, deps);
   await app.register(pricingRoutes, deps);
   await app.register(live, { nc, feed, broker: deps.broker, config, states });
+  // After live: polls of a followed user are answered by its QueueWatch.
+  await app.register(waitingRoomRoutes, deps);
   feed.start(nc);
   await app.register(adminRoutes, deps);
   await app.register(userRoutes, deps);

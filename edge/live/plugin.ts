@@ -36,7 +36,8 @@ export interface LiveOptions {
 
 declare module 'fastify' {
   interface FastifyInstance {
-    live: { hub: LiveHub; presence: Presence };
+    /** `queue` also answers the waiting-room polls of the users it follows (routes/waiting-room.ts). */
+    live: { hub: LiveHub; presence: Presence; queue: QueueWatch };
   }
 }
 
@@ -79,7 +80,8 @@ export default fp<LiveOptions>(
         app.websocketServer.close(() => done());
       },
     });
-    app.decorate('live', { hub, presence });
+    const queue = new QueueWatch(nc, broker, hub, app.log);
+    app.decorate('live', { hub, presence, queue });
 
     followDomainEvents(feed, { hub, snapshots, presence, log: app.log });
     followDashboardActivity(feed, hub, app.log);
@@ -99,7 +101,6 @@ export default fp<LiveOptions>(
     }, config.wsPingMs);
     heartbeat.unref();
 
-    const queue = new QueueWatch(nc, broker, hub, app.log);
     const deps: SocketDeps = {
       hub,
       snapshots,

@@ -7,11 +7,19 @@
 // again for all its users of that room in one request. Which moves become a
 // frame is the frame budget's (frame-budget.ts): near the front every one,
 // farther back a meaningful step.
+//
+// A poller of GET .../waiting-room/me follows the room the same way, with no
+// socket: its first poll asks the room, later ones are answered here from its
+// followed place (queue-polls.ts), so a crowd of pollers costs the room's thread
+// about one request each instead of one per poll. Where this edge cannot trust
+// its copy (no recent tick, a gap or redraw not yet resynced, nothing measured
+// yet) or the user does not wait with a place, the room answers.
 import type { FastifyBaseLogger as Logger } from 'fastify';
 import type { NatsConnection, Subscription } from 'nats';
 import {
   QUEUE_SUBJECTS,
   waitroom,
+  type CallContext,
   type Outcome,
   type Positions,
   type QueueChange,
@@ -21,6 +29,7 @@ import type { Broker } from '../../platform/broker.js';
 import { nextTurn } from '../../platform/next-turn.js';
 import { frameDue, type Sent } from './frame-budget.js';
 import { encode, type LiveClient, type LiveHub } from './hub.js';
+import { admittedTicket, answered, estimate, Polls, waitingTicket, type Poll } from './queue-polls.js';
 
 interface Watcher {
   rank: number | null;
@@ -31,6 +40,18 @@ interface Watcher {
   /** The place last sent to this user's sockets, under the frame budget. */
   sent: Sent;
   clients: Set<LiveClient>;
+  /** While the user polls at this edge: the polls are answered from this place. */
+  poll: Poll | null;
+}
+
+/** The last change of a room this edge applied (or is applying), and when it came. */
+interface Head {
+  epoch: string;
+  seq: number;
+  reset: boolean;
+  ratePerSecond: number;
+  spreadMs: number;
+  at: number;
 }
 
 type PositionItem = Positions['items'][number];
@@ -70,8 +91,13 @@ function removedAhead(removed: readonly number[], rank: number): number {
   return lo;
 }
 
-const estimate = (position: number | null, perSecond: number) =>
-  position !== null && perSecond > 0 ? Math.ceil(position / perSecond) : null;
+/** Pollers not polled for their time are forgotten this often. */
+const SWEEP_MS = 5_000;
+/**
+ * A room heard from within two ticks and a second is followed; later (its ticks stopped, the room was
+ * turned off, this edge lost the broadcast), polls ask the room.
+ */
+const fresh = (head: Head, now: number) => now - head.at <= 2 * head.spreadMs + 1_000;
 
 export class QueueWatch {
   private readonly rooms = new Map<string, Map<string, Watcher>>();
@@ -89,6 +115,9 @@ export class QueueWatch {
   private readonly asking = new Map<string, AskBatch>();
   /** Admitted frames waiting for their turn within their tick. */
   private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly heads = new Map<string, Head>();
+  private readonly polls = new Polls();
+  private readonly sweeper: NodeJS.Timeout;
 
   constructor(
     nc: NatsConnection,
@@ -106,10 +135,13 @@ export class QueueWatch {
         }
       },
     });
+    this.sweeper = setInterval(() => this.sweep(Date.now()), SWEEP_MS);
+    this.sweeper.unref();
   }
 
   stop(): void {
     this.sub.unsubscribe();
+    clearInterval(this.sweeper);
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
   }
@@ -136,32 +168,129 @@ export class QueueWatch {
       return { ok: false, code: 'NOT_FOUND', detail: 'join the waiting room first (POST /v1/events/:id/waiting-room)' };
     if (client.userId !== userId) return { ok: false, code: 'UNAUTHENTICATED', detail: 'signed out meanwhile' };
     const now = Date.now();
+    const w = this.follower(eventId, userId, { rank: item.rank, ticket: item.ticket }, outcome.value, now, false);
+    w.clients.add(client);
+    this.sendTicket(client, item.ticket, now);
+    if (item.ticket.state !== 'waiting') this.settle(eventId, userId, item.ticket);
+    return { ok: true, status: 200, value: item.ticket };
+  }
+
+  /**
+   * A poll of the user's ticket (GET .../waiting-room/me): answered from the room's ticks when this edge
+   * follows the user and trusts its copy, else by the room, whose answer starts or renews the following
+   * when the user waits with a place.
+   */
+  async poll(eventId: string, userId: string, ctx: CallContext): Promise<Outcome<QueueTicket>> {
+    const local = this.answerHere(eventId, userId, Date.now());
+    if (local) return { ok: true, status: 200, value: local };
+    const { outcome, item } = await this.askWithOthers(eventId, userId, ctx.requestId);
+    if (!outcome.ok) return outcome;
+    const ticket = item?.ticket;
+    if (!item || !ticket) {
+      // No live ticket: the room says which one the user had (expired, left), or that there is none.
+      this.forget(eventId, userId);
+      return this.broker.call(waitroom.mine, { eventId }, ctx);
+    }
+    // Before the draw the room's answer is the only one: the interval it tells depends on the join order.
+    if (ticket.state !== 'waiting' || ticket.position === null) this.forget(eventId, userId);
+    else {
+      const now = Date.now();
+      const w = this.follower(eventId, userId, { rank: item.rank, ticket }, outcome.value, now, true);
+      w.poll = this.polls.follow(eventId, userId, ticket, now);
+    }
+    return { ok: true, status: 200, value: ticket };
+  }
+
+  /** The user joined or left through this edge, or waits no more: their next poll asks the room. */
+  forget(eventId: string, userId: string): void {
+    if (!this.polls.get(eventId, userId)) return;
+    this.polls.delete(eventId, userId);
+    const w = this.rooms.get(eventId)?.get(userId);
+    if (!w) return;
+    w.poll = null;
+    if (w.clients.size === 0) this.dropUser(eventId, userId);
+  }
+
+  /** The poll's answer from this edge's copy of the room, or undefined when only the room can give it. */
+  private answerHere(eventId: string, userId: string, now: number): QueueTicket | undefined {
+    const p = this.polls.get(eventId, userId);
+    const head = this.heads.get(eventId);
+    if (!p || !head || !fresh(head, now)) return undefined;
+    if (p.admitted) {
+      if (Date.parse(p.admitted.admission?.expiresAt ?? '') > now) return answered(p, p.admitted, now);
+      this.forget(eventId, userId); // the room says `expired`
+      return undefined;
+    }
+    const w = this.rooms.get(eventId)?.get(userId);
+    // Nothing measured: the room may estimate from its fixed rate, which the broadcast does not carry.
+    if (w?.poll !== p || w.position === null || head.ratePerSecond <= 0) return undefined;
+    // At most the tick being applied behind (a poll just before it would be); a redraw's places come
+    // only with the resync it asked for.
+    if (w.epoch !== head.epoch || head.seq - w.seq > (head.reset ? 0 : 1)) return undefined;
+    return answered(p, waitingTicket(eventId, p, w.position, head.ratePerSecond), now);
+  }
+
+  /**
+   * The user's follower, made from the room's answer if there is none. A poll's answer also moves an
+   * existing one, unless it already applied newer changes than the answer (see resync).
+   */
+  private follower(
+    eventId: string,
+    userId: string,
+    place: { rank: number | null; ticket: QueueTicket },
+    answer: Positions,
+    now: number,
+    take: boolean,
+  ): Watcher {
     let users = this.rooms.get(eventId);
     if (!users) {
-      // The first subscriber's place was just asked: the room's 15 s until a resync start now, so a
+      // The first follower's place was just asked: the room's 15 s until a resync start now, so a
       // crowd that has just subscribed is not asked about again, all of it, at the room's next tick.
       this.rooms.set(eventId, (users = new Map<string, Watcher>()));
       this.lastSync.set(eventId, now);
     }
-    const w = users.get(userId) ?? {
-      rank: item.rank,
-      position: item.ticket.position,
-      epoch: outcome.value.epoch,
-      seq: outcome.value.seq,
-      sent: { position: item.ticket.position, at: now },
-      clients: new Set(),
-    };
-    users.set(userId, w);
-    w.clients.add(client);
-    this.sendTicket(client, item.ticket, now);
-    if (item.ticket.state !== 'waiting') this.dropUser(eventId, userId);
-    return { ok: true, status: 200, value: item.ticket };
+    let w = users.get(userId);
+    if (!w) {
+      w = {
+        rank: place.rank,
+        position: place.ticket.position,
+        epoch: answer.epoch,
+        seq: answer.seq,
+        sent: { position: place.ticket.position, at: now },
+        clients: new Set(),
+        poll: null,
+      };
+      users.set(userId, w);
+    } else if (take && (w.epoch !== answer.epoch || answer.seq >= w.seq)) {
+      Object.assign(w, { rank: place.rank, position: place.ticket.position, epoch: answer.epoch, seq: answer.seq });
+    }
+    return w;
+  }
+
+  /** The user waits no more (admitted, expired, left): the follower goes, an admission stays for polls. */
+  private settle(eventId: string, userId: string, ticket: QueueTicket | null): void {
+    const p = this.polls.get(eventId, userId);
+    if (p && ticket?.state === 'admitted' && ticket.admission) p.admitted = ticket;
+    else this.polls.delete(eventId, userId);
+    this.dropUser(eventId, userId);
+  }
+
+  /** Pollers gone quiet, and rooms no longer heard from. */
+  private sweep(now: number): void {
+    this.polls.sweep(now, (eventId, userId) => {
+      const w = this.rooms.get(eventId)?.get(userId);
+      if (!w) return;
+      w.poll = null;
+      if (w.clients.size === 0) this.dropUser(eventId, userId);
+    });
+    for (const [eventId, head] of this.heads) if (!fresh(head, now - 60_000)) this.heads.delete(eventId);
   }
 
   /** The socket closed or signed out. */
   drop(client: LiveClient): void {
     for (const [eventId, users] of this.rooms) {
-      for (const [userId, w] of users) if (w.clients.delete(client) && w.clients.size === 0) users.delete(userId);
+      for (const [userId, w] of users)
+        if (w.clients.delete(client) && w.clients.size === 0 && w.poll === null) users.delete(userId);
       if (users.size === 0) this.forgetRoom(eventId);
     }
   }
@@ -257,6 +386,8 @@ export class QueueWatch {
   }
 
   private async apply(change: QueueChange): Promise<void> {
+    const { epoch, seq, reset, ratePerSecond, spreadMs } = change;
+    this.heads.set(change.eventId, { epoch, seq, reset, ratePerSecond, spreadMs, at: Date.now() });
     const users = this.rooms.get(change.eventId);
     if (!users) return;
     // The tick admitted its people at once; told at once, their bookings arrive as one burst and the
@@ -265,6 +396,10 @@ export class QueueWatch {
     change.admitted.forEach((a, k) => {
       const w = users.get(a.userId);
       if (!w) return;
+      this.dropUser(change.eventId, a.userId);
+      // Its polls are answered `admitted` from here on, until the admission expires.
+      if (w.poll) w.poll.admitted = admittedTicket(change.eventId, w.poll, a);
+      if (w.clients.size === 0) return;
       const frame = encode({
         type: 'admitted',
         eventId: change.eventId,
@@ -272,22 +407,21 @@ export class QueueWatch {
         expiresAt: a.expiresAt,
         changedAt: change.at,
       });
-      this.dropUser(change.eventId, a.userId);
       // Only to sockets still signed in as that user when its turn comes.
       this.later(Math.round(k * gap), () => {
         for (const client of w.clients) if (client.userId === a.userId) this.hub.deliver(client, frame, false);
       });
     });
     let stale = change.reset || Date.now() - (this.lastSync.get(change.eventId) ?? 0) > RESYNC_MS;
-    const watchers = [...users.values()];
+    const watchers = [...users];
     let now = Date.now();
     for (let i = 0; i < watchers.length; i++) {
       if (i > 0 && i % SLICE === 0) {
         await nextTurn();
         now = Date.now();
       }
-      const w = watchers[i]!;
-      if (w.clients.size === 0) continue; // gone meanwhile
+      const [userId, w] = watchers[i]!;
+      if (w.clients.size === 0 && w.poll === null) continue; // gone meanwhile
       if (w.epoch !== change.epoch || change.seq !== w.seq + 1) {
         // Already in the place the user was given, or a series we cannot follow: ask again.
         if (w.epoch !== change.epoch || change.seq > w.seq) stale = true;
@@ -299,9 +433,14 @@ export class QueueWatch {
       w.seq = change.seq;
       if (w.rank === null || w.position === null || change.removed.length === 0) continue;
       const moved = removedAhead(change.removed, w.rank);
+      // Its own rank left the line, not admitted: it left (maybe through another edge); the room knows.
+      if (w.poll && change.removed[moved] === w.rank) {
+        this.forget(change.eventId, userId);
+        if (w.clients.size === 0) continue;
+      }
       if (moved === 0) continue;
       w.position = Math.max(1, w.position - moved);
-      if (!frameDue(w.sent, w.position, now)) continue;
+      if (w.clients.size === 0 || !frameDue(w.sent, w.position, now)) continue;
       w.sent = { position: w.position, at: now };
       this.toUser(
         w,
@@ -358,7 +497,7 @@ export class QueueWatch {
           w.rank = item.rank;
           if (!item.ticket || item.ticket.state !== 'waiting') {
             if (item.ticket) for (const c of w.clients) this.sendTicket(c, item.ticket, changedAt);
-            this.dropUser(eventId, item.userId);
+            this.settle(eventId, item.userId, item.ticket);
             continue;
           }
           w.position = item.ticket.position;

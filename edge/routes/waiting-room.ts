@@ -2,7 +2,8 @@
 // off, and reads it; a signed-in user joins, reads their ticket, leaves.
 // Joining and polling carry the `queue` rate tier (per user and per IP); a
 // waiting ticket's `pollAfterSeconds` also goes out as Retry-After, for
-// generic HTTP clients.
+// generic HTTP clients. A poll is answered by the edge's QueueWatch, which
+// follows the room for the users it has asked about (docs/waiting-room.md).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
@@ -46,6 +47,7 @@ function sendTicket(reply: FastifyReply, outcome: Outcome<QueueTicket>): Fastify
 const tags = ['waiting-room'];
 
 export const waitingRoomRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app, { broker }) => {
+  const { queue } = app.live;
   app.put(
     path,
     {
@@ -133,8 +135,12 @@ export const waitingRoomRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app
         },
       },
     },
-    async (request, reply) =>
-      sendTicket(reply, await broker.call(waitroom.join, { eventId: request.params.id }, callContext(request))),
+    async (request, reply) => {
+      const outcome = await broker.call(waitroom.join, { eventId: request.params.id }, callContext(request));
+      // A joiner's ticket may be new: their next poll asks the room about it.
+      queue.forget(request.params.id, request.user.sub);
+      return sendTicket(reply, outcome);
+    },
   );
 
   app.get(
@@ -151,7 +157,7 @@ export const waitingRoomRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app
       },
     },
     async (request, reply) =>
-      sendTicket(reply, await broker.call(waitroom.mine, { eventId: request.params.id }, callContext(request))),
+      sendTicket(reply, await queue.poll(request.params.id, request.user.sub, callContext(request))),
   );
 
   app.delete(
@@ -169,6 +175,7 @@ export const waitingRoomRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app
     },
     async (request, reply) => {
       const outcome = await broker.call(waitroom.leave, { eventId: request.params.id }, callContext(request));
+      queue.forget(request.params.id, request.user.sub);
       return outcome.ok ? reply.code(204).send(null) : sendOutcome(reply, outcome);
     },
   );
