@@ -2,7 +2,8 @@
 // draw then first come first served, a fixed admission rate held, admission
 // tokens checked at the edge, when to poll again, places surviving a restart
 // of the room's actor and a Redis that comes back empty, the /ws queue frames,
-// and an event without a room booking as before.
+// polls answered at the edge from the room's ticks, and an event without a
+// room booking as before.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
@@ -11,9 +12,13 @@ import {
   admissionKey,
   bookingPaceSubject,
   signAdmission,
+  waitroom,
   type BookingPace,
+  type QueueTicket,
   type ServerMessage,
 } from '../../../protocol/index.js';
+import { Broker } from '../../../platform/broker.js';
+import { natsOptions } from '../../../platform/nats-connect.js';
 import { seededShuffle } from '../shuffle.js';
 import { startTestSystem, type TestSystem } from '../../../ops/testing/harness.js';
 import { eventuallyValue as eventually } from '../../../ops/testing/eventually.js';
@@ -58,6 +63,14 @@ describe('waiting room', () => {
     assert.equal((await book(buyer.token, event.id)).status, 201);
     assert.equal((await room(event.id, { opensAt: new Date().toISOString(), admitPerMinute: 1 })).status, 200);
     return event;
+  };
+  /** How often the edge has asked waiting-room actors for tickets (polls and places), from its /metrics. */
+  const roomAsks = async () => {
+    const text = await (await fetch(`${t.url}/metrics`)).text();
+    const counts = text.matchAll(
+      /^evently_nats_request_duration_seconds_count\{[^}]*subject="[^"]*tickets\.(?:mine|positions)"[^}]*\} (\d+)$/gm,
+    );
+    return [...counts].reduce((sum, m) => sum + Number(m[1]), 0);
   };
   const admitted = (token: string, eventId: string) =>
     eventually(
@@ -344,6 +357,59 @@ describe('waiting room', () => {
       assert.equal((await book(last.token, event.id, entry.token)).status, 201);
     } finally {
       ws.close();
+    }
+  });
+
+  test("when a user polls at one edge as the line moves, then their place goes down and then they are admitted, as the room's actor says, which is asked far less often than polled", async () => {
+    const event = await t.createEvent();
+    await room(event.id, { opensAt: new Date().toISOString(), admitPerMinute: 1 });
+    const users = await t.registerUsers(12, 'edge-poll');
+    for (const u of users) assert.equal((await join(u.token, event.id)).status, 201);
+    const last = users[11];
+    // The room's actor asked directly, as the edge asks it: the truth the edge's answers must match.
+    const nc = await connect(natsOptions(t.system.config, 'edge'));
+    const config = t.system.config;
+    const actor = new Broker(nc, config.shards, config.brokerTimeoutMs, undefined, config.identityKey);
+    const actorSays = async (): Promise<QueueTicket> => {
+      const outcome = await actor.call(waitroom.mine, { eventId: event.id }, { requestId: 'test', userId: last.id });
+      assert.ok(outcome.ok);
+      return outcome.value;
+    };
+    try {
+      const asksBefore = await roomAsks();
+      assert.equal((await mine(last.token, event.id)).body.position, 12);
+      await room(event.id, { opensAt: new Date().toISOString(), admitPerMinute: 240 });
+      const places: number[] = [];
+      let polls = 1;
+      for (;;) {
+        const edge = (await mine(last.token, event.id)).body as QueueTicket;
+        const truth = await actorSays();
+        polls += 1;
+        if (edge.state === 'admitted') {
+          assert.deepEqual(edge, truth, "the admitted ticket as the room's actor gives it");
+          break;
+        }
+        assert.equal(edge.state, 'waiting');
+        assert.equal(edge.id, truth.id);
+        // The edge may lag the room by a tick, never run ahead of it.
+        assert.ok(
+          truth.state === 'admitted' || (edge.position ?? 0) >= (truth.position ?? 0),
+          `edge ${edge.position}, room ${truth.position}`,
+        );
+        places.push(edge.position ?? 0);
+        assert.ok(polls < 600, 'admitted within a minute of polls');
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      assert.deepEqual(
+        places,
+        [...places].sort((a, b) => b - a),
+        'the place only goes down',
+      );
+      assert.ok(new Set(places).size >= 3, `went down step by step: ${places.join(' ')}`);
+      const asked = (await roomAsks()) - asksBefore;
+      assert.ok(asked <= polls / 2, `the room was asked ${asked} times for ${polls} polls`);
+    } finally {
+      await nc.close();
     }
   });
 
