@@ -94,10 +94,12 @@ function removedAhead(removed: readonly number[], rank: number): number {
 /** Pollers not polled for their time are forgotten this often. */
 const SWEEP_MS = 5_000;
 /**
- * A room heard from within two ticks and a second is followed; later (its ticks stopped, the room was
- * turned off, this edge lost the broadcast), polls ask the room.
+ * A room heard from within two ticks and a few seconds is followed; later (its thread stopped ticking,
+ * this edge lost the broadcasts), polls ask the room. A late tick alone is no reason: places move only
+ * at ticks, so until the next one the room would answer the same. A room turned off is not followed
+ * from the moment the edge hears of it (routes/waiting-room.ts asks the room then).
  */
-const fresh = (head: Head, now: number) => now - head.at <= 2 * head.spreadMs + 1_000;
+const fresh = (head: Head, now: number) => now - head.at <= 2 * head.spreadMs + 5_000;
 
 export class QueueWatch {
   private readonly rooms = new Map<string, Map<string, Watcher>>();

@@ -156,8 +156,14 @@ export const waitingRoomRoutes: FastifyPluginAsyncTypebox<EdgeDeps> = async (app
         response: { 200: withExample(QueueTicket, ticket), ...problems(400, 401, 404, 503, 504) },
       },
     },
-    async (request, reply) =>
-      sendTicket(reply, await queue.poll(request.params.id, request.user.sub, callContext(request))),
+    async (request, reply) => {
+      const eventId = request.params.id;
+      // A room turned off answers for itself (its tickets ended): nothing this edge followed still holds.
+      const outcome = app.waitingRooms.has(eventId.toLowerCase())
+        ? await queue.poll(eventId, request.user.sub, callContext(request))
+        : await broker.call(waitroom.mine, { eventId }, callContext(request));
+      return sendTicket(reply, outcome);
+    },
   );
 
   app.delete(
