@@ -7,7 +7,7 @@ import { setPriority } from 'node:os';
 import { threadId, workerData, type MessagePort } from 'node:worker_threads';
 import { connect } from 'nats';
 import type { ActorKind } from '../protocol/index.js';
-import { BACKGROUND_KINDS, type StartActor } from './actor.js';
+import { BACKGROUND_KINDS, niceOf, type StartActor } from './actor.js';
 import type { Config } from './config.js';
 import { guardCommits, LeaseDeadlines } from './lease-deadlines.js';
 import { createLogger, type Logger } from './logger.js';
@@ -68,7 +68,8 @@ export default async function runActor({ shards, control }: ActorTask): Promise<
   await nc.flush();
   // Lowered only now: a thread niced before it has loaded its modules and connected can take
   // minutes to start behind busy foreground work, and a start that times out serves nobody.
-  if (background && config.backgroundNice > 0) lowerPriority(config.backgroundNice, log);
+  const nice = niceOf(kind, config);
+  if (nice > 0) lowerPriority(nice, log);
 
   const stopRequested = new Promise<void>((resolve) => {
     control.on('message', (m: ControlMessage) => {
@@ -115,6 +116,6 @@ function lowerPriority(nice: number, log: Logger): void {
   try {
     setPriority(0, nice);
   } catch (err) {
-    log.warn({ err }, "could not lower this background thread's priority");
+    log.warn({ err }, "could not lower this thread's priority");
   }
 }

@@ -30,6 +30,16 @@ export const BACKGROUND_KINDS: ReadonlySet<ActorKind> = new Set<ActorKind>([
   'webhooks',
 ]);
 
+/**
+ * The OS nice value of a kind's threads. Background kinds yield most. The waiting room serves people
+ * who wait anyway (a poll told to come back in seconds, a frame due within one): in a sale its ticks,
+ * joins and polls took the cores the bookings of the people it had just admitted needed.
+ */
+export function niceOf(kind: ActorKind, config: Pick<Config, 'backgroundNice' | 'waitroomNice'>): number {
+  if (BACKGROUND_KINDS.has(kind)) return config.backgroundNice;
+  return kind === 'waitroom' ? config.waitroomNice : 0;
+}
+
 export interface ActorContext {
   readonly config: Config;
   readonly log: Logger;

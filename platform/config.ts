@@ -490,6 +490,12 @@ export const settings = {
     1,
     int(1, 64),
   ),
+  waitroomNice: setting(
+    'EVENTLY_WAITROOM_NICE',
+    "OS nice value of the waiting-room threads: their ticks, joins and polls can wait a few milliseconds, an admitted person's booking should not; 0 = same priority as the booking path",
+    5,
+    int(0, 19),
+  ),
   waitroomTickMs: setting(
     'EVENTLY_WAITROOM_TICK_MS',
     'How often a waiting room admits, expires and tells the edges (also the least time between two queue frames)',
@@ -716,6 +722,7 @@ export const SUPERVISOR_SETTINGS = [
   'logLevel',
   'identityNice',
   'backgroundNice',
+  'waitroomNice',
   'disabledPools',
 ] as const satisfies readonly (keyof Config)[];
 

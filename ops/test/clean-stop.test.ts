@@ -68,6 +68,7 @@ async function npmStart(): Promise<Started> {
       EVENTLY_LOG_LEVEL: 'warn',
       EVENTLY_IDENTITY_NICE: '0',
       EVENTLY_BACKGROUND_NICE: '0',
+      EVENTLY_WAITROOM_NICE: '0',
     },
     // Its own process group, as a terminal gives `npm start`: a group signal reaches only it.
     detached: true,

@@ -58,6 +58,7 @@ export async function startTestSystem(overrides: Partial<Record<keyof Config, un
     // to NATS in 60 s, failing the system's start); the priority is not what the tests check.
     identityNice: 0,
     backgroundNice: 0,
+    waitroomNice: 0,
     ...overrides,
   });
   const { system, url, db, adminToken, stop } = await startThrowawaySystem(

@@ -58,6 +58,7 @@ function startOtherSupervisor(): ChildProcess {
     logLevel: 'info',
     identityNice: 0,
     backgroundNice: 0,
+    waitroomNice: 0,
     // Fewer threads to boot on a loaded machine; their work waits in the stream.
     disabledPools: ['mailer', 'analytics', 'pricing'],
   });

@@ -45,6 +45,7 @@ function startOtherSupervisor(): ChildProcess {
     logLevel: 'warn',
     identityNice: 0,
     backgroundNice: 0,
+    waitroomNice: 0,
   });
   const child = spawn(process.execPath, [SUPERVISOR_MAIN], {
     env: {
