@@ -523,7 +523,7 @@ export const settings = {
   waitroomTargetBookingMs: setting(
     'EVENTLY_WAITROOM_TARGET_BOOKING_MS',
     "Adaptive rooms: while the edges' booking time of the event (p90 over the last second) is above this, nobody more is admitted; 0 = no latency signal",
-    50,
+    25,
     int(0, 60000),
   ),
   admissionSecret: setting(
