@@ -9,8 +9,20 @@ export type Buckets = Map<number, number>;
 
 const LABEL = /(\w+)="((?:[^"\\]|\\.)*)"/g;
 
+/**
+ * GET /metrics, once more on a network error: a sale can leave the bench's keep-alive connection idle
+ * for about the edge's keep-alive timeout (72 s), and a request sent as the edge closes it is reset.
+ */
+async function metricsText(url: string): Promise<string> {
+  try {
+    return await (await fetch(`${url}/metrics`)).text();
+  } catch {
+    return (await fetch(`${url}/metrics`)).text();
+  }
+}
+
 export async function readHistogram(url: string, name: string, labels: Record<string, string>): Promise<Buckets> {
-  const text = await (await fetch(`${url}/metrics`)).text();
+  const text = await metricsText(url);
   const out: Buckets = new Map();
   for (const line of text.split('\n')) {
     if (!line.startsWith(`${name}_bucket{`)) continue;
