@@ -102,7 +102,8 @@ export class Broker {
             'TIMEOUT',
             'the service did not answer in time; retrying with the same Idempotency-Key is safe',
           );
-        if (code !== NatsErrorCode.NoResponders) return refuse('UNAVAILABLE', 'the broker is unavailable');
+        if (code !== NatsErrorCode.NoResponders)
+          return refuse('UNAVAILABLE', `the broker is unavailable (${code ?? (err as Error).message})`);
         if (performance.now() + NO_RESPONDERS_RETRY_MS >= unservedUntil)
           return refuse('UNAVAILABLE', 'no actor is serving this request right now');
         await sleep(NO_RESPONDERS_RETRY_MS);
