@@ -122,3 +122,20 @@ test('when a poller stops polling for twice its interval and 10 s, then it is fo
   edge.watch.stop();
   assert.equal(room.asked.length, asked + 1, 'gone quiet: forgotten, the poll asks the room');
 });
+
+test('when a broadcast is lost, then a poller is asked about at its next poll, not in a resync of everyone', async () => {
+  const { eventId, userId, room, edge } = await followedPoller();
+  await edge.tick(1, [3]);
+  room.seq = 3;
+  room.tickets.set(userId, { rank: 50, ticket: placedTicket(eventId, 47) });
+  await edge.tick(3, [4, 5]); // seq 2 never came
+  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(room.asked, ['positions'], 'no resync for pollers');
+  const answer = await ticketOf(edge.poll(userId));
+  await edge.tick(4, [6]);
+  const next = await ticketOf(edge.poll(userId));
+  edge.watch.stop();
+  assert.equal(answer.position, 47, "behind: the room's answer");
+  assert.equal(next.position, 46, 'followed again from it');
+  assert.deepEqual(room.asked, ['positions', 'positions']);
+});

@@ -425,8 +425,9 @@ export class QueueWatch {
       const [userId, w] = watchers[i]!;
       if (w.clients.size === 0 && w.poll === null) continue; // gone meanwhile
       if (w.epoch !== change.epoch || change.seq !== w.seq + 1) {
-        // Already in the place the user was given, or a series we cannot follow: ask again.
-        if (w.epoch !== change.epoch || change.seq > w.seq) stale = true;
+        // Already in the place the user was given, or a series we cannot follow: ask again. Only for
+        // sockets: a poller's next poll asks the room itself while its follower is behind (answerHere).
+        if (w.clients.size > 0 && (w.epoch !== change.epoch || change.seq > w.seq)) stale = true;
         continue;
       }
       // A redraw or rebuild moved every rank: the places come with the resync it asks for, and the
@@ -476,7 +477,9 @@ export class QueueWatch {
   /** Every local user of the room asked again, in chunks asked at once; a moved place gets a frame. */
   private async resync(eventId: string, changedAt: number): Promise<void> {
     this.lastSync.set(eventId, Date.now());
-    const userIds = [...(this.rooms.get(eventId)?.keys() ?? [])];
+    // The users with a socket: a poller behind is asked about at its next poll, one ask of the room per
+    // poller instead of asking for 15,000 of them every 15 s and at every gap, whether they poll or not.
+    const userIds = [...(this.rooms.get(eventId) ?? [])].filter(([, w]) => w.clients.size > 0).map(([id]) => id);
     const chunks = Array.from({ length: Math.ceil(userIds.length / CHUNK) }, (_, i) =>
       userIds.slice(i * CHUNK, (i + 1) * CHUNK),
     );
