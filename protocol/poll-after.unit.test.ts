@@ -17,14 +17,14 @@ test('when a ticket waits with an estimate, then it polls after a fifth of it, b
   assert.equal(pollAfterSeconds(waiting(9000, 3600), top), 60, 'far back: at most 60 s');
 });
 
-test('when a ticket is in the pre-queue, then it polls once after the draw, 250 a second in join order', () => {
+test('when a ticket is in the pre-queue, then it polls once after the draw, 1,000 a second in join order', () => {
   const prequeue = (untilOpen: number, joinOrder: number) => ({ ...waiting(null, untilOpen), joinOrder });
   assert.equal(pollAfterSeconds(prequeue(12, 1), top), 13, 'the first to join: a second after opensAt');
-  assert.equal(pollAfterSeconds(prequeue(12, 250), top), 13);
-  assert.equal(pollAfterSeconds(prequeue(12, 251), top), 14, 'the next 250 a second later');
-  assert.equal(pollAfterSeconds(prequeue(12, 10_000), top), 52);
+  assert.equal(pollAfterSeconds(prequeue(12, 1000), top), 13);
+  assert.equal(pollAfterSeconds(prequeue(12, 1001), top), 14, 'the next 1,000 a second later');
+  assert.equal(pollAfterSeconds(prequeue(12, 10_000), top), 22);
   assert.equal(pollAfterSeconds(prequeue(0, 1), bottom), 1, 'opensAt passed, not drawn yet');
-  assert.equal(pollAfterSeconds(prequeue(12, 20_000), top), 60, 'a turn past 60 s: ask again before it');
+  assert.equal(pollAfterSeconds(prequeue(12, 60_000), top), 60, 'a turn past 60 s: ask again before it');
   assert.equal(pollAfterSeconds(prequeue(3600, 1), bottom), 48, 'far from opensAt: at most 60 s, then again');
 });
 
