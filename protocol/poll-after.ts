@@ -33,6 +33,13 @@ export const PREQUEUE_POLLS_PER_SECOND = 1000;
 const SHARE_OF_WAIT = 1 / 5;
 const JITTER = 0.2;
 
+/**
+ * The honest wait: the place over the measured admission rate, null while nothing is measured. The room's
+ * actor and an edge answering a poll both give it, so it is worked out here once.
+ */
+export const estimateSeconds = (position: number, perSecond: number): number | null =>
+  perSecond > 0 ? Math.ceil(position / perSecond) : null;
+
 /** Seconds until the next poll; null when there is nothing more to wait for (admitted, expired, left). */
 export function pollAfterSeconds(
   t: Pick<QueueTicket, 'state' | 'position' | 'estimatedWaitSeconds'> & {

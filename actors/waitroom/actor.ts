@@ -6,6 +6,7 @@
 import { threadId } from 'node:worker_threads';
 import {
   admissionKey,
+  estimateSeconds,
   ok,
   refuse,
   ROOMS_SUBJECT,
@@ -20,7 +21,6 @@ import { BookingTimes } from './booking-times.js';
 import { RoomBatcher } from './room-batcher.js';
 import { Line } from './line.js';
 import { joinedTotal } from './metrics.js';
-import { estimateSeconds } from './pace.js';
 import { allRooms, removeRoom, roomRow, roomState, setRoom, type RoomRow } from './rooms.js';
 import { RATES_KEY, Ticker } from './ticker.js';
 import {

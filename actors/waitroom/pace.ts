@@ -78,6 +78,3 @@ export class MeasuredRate {
     return total / Math.max(1, (now - first.at) / 1000);
   }
 }
-
-export const estimateSeconds = (position: number, perSecond: number): number | null =>
-  perSecond > 0 ? Math.ceil(position / perSecond) : null;

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { BookingTimes, FRESH_MS, SWEEP_AT } from './booking-times.js';
-import { adaptiveDue, estimateSeconds, fixedDue, MeasuredRate } from './pace.js';
+import { estimateSeconds } from '../../protocol/index.js';
+import { adaptiveDue, fixedDue, MeasuredRate } from './pace.js';
 
 const pace = { tickMs: 500, startShoppers: 50, shopSeconds: 5, windowSeconds: 10, targetBookingMs: 25 };
 

@@ -5,7 +5,7 @@
 // The answers are built as the room's actor builds them (estimate, interval),
 // so a client cannot tell which of the two answered. A client that stopped
 // polling is forgotten after twice the interval it was last told, and 10 s.
-import { pollAfterSeconds, type QueueChange, type QueueTicket } from '../../protocol/index.js';
+import { estimateSeconds, pollAfterSeconds, type QueueChange, type QueueTicket } from '../../protocol/index.js';
 
 export interface Poll {
   ticketId: string;
@@ -18,10 +18,6 @@ export interface Poll {
 
 /** Beyond twice the interval a client was told: late polls of a busy client still find their entry. */
 const GRACE_MS = 10_000;
-
-/** Seconds to wait at the measured admission rate, as the room's actor works it out (null: nothing measured). */
-export const estimate = (position: number | null, perSecond: number): number | null =>
-  position !== null && perSecond > 0 ? Math.ceil(position / perSecond) : null;
 
 export class Polls {
   private readonly rooms = new Map<string, Map<string, Poll>>();
@@ -64,8 +60,9 @@ export function answered(p: Poll, ticket: QueueTicket, now: number): QueueTicket
   return ticket;
 }
 
-export function waitingTicket(eventId: string, p: Poll, position: number, ratePerSecond: number): QueueTicket {
-  const estimatedWaitSeconds = estimate(position, ratePerSecond);
+/** A followed poller waiting at `position`, as the room's actor answers it at that rate. */
+export function waitingAnswer(eventId: string, p: Poll, position: number, ratePerSecond: number): QueueTicket {
+  const estimatedWaitSeconds = estimateSeconds(position, ratePerSecond);
   return {
     id: p.ticketId,
     eventId,

@@ -17,6 +17,7 @@
 import type { FastifyBaseLogger as Logger } from 'fastify';
 import type { NatsConnection, Subscription } from 'nats';
 import {
+  estimateSeconds,
   QUEUE_SUBJECTS,
   waitroom,
   type CallContext,
@@ -29,7 +30,7 @@ import type { Broker } from '../../platform/broker.js';
 import { nextTurn } from '../../platform/next-turn.js';
 import { frameDue, type Sent } from './frame-budget.js';
 import { encode, type LiveClient, type LiveHub } from './hub.js';
-import { admittedTicket, answered, estimate, Polls, waitingTicket, type Poll } from './queue-polls.js';
+import { admittedTicket, answered, Polls, waitingAnswer, type Poll } from './queue-polls.js';
 
 interface Watcher {
   rank: number | null;
@@ -229,7 +230,7 @@ export class QueueWatch {
     // At most the tick being applied behind (a poll just before it would be); a redraw's places come
     // only with the resync it asked for.
     if (w.epoch !== head.epoch || head.seq - w.seq > (head.reset ? 0 : 1)) return undefined;
-    return answered(p, waitingTicket(eventId, p, w.position, head.ratePerSecond), now);
+    return answered(p, waitingAnswer(eventId, p, w.position, head.ratePerSecond), now);
   }
 
   /**
@@ -451,7 +452,7 @@ export class QueueWatch {
           type: 'queue',
           eventId: change.eventId,
           position: w.position,
-          estimatedWaitSeconds: estimate(w.position, change.ratePerSecond),
+          estimatedWaitSeconds: estimateSeconds(w.position, change.ratePerSecond),
           changedAt: change.at,
         }),
       );
