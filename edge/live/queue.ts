@@ -120,6 +120,11 @@ export class QueueWatch {
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly heads = new Map<string, Head>();
   private readonly polls = new Polls();
+  /**
+   * Per socket, the rooms (and as which user) it follows: a closing socket leaves only those, not a
+   * scan of every follower of every room, which made the crowd's tabs closing during a sale quadratic.
+   */
+  private readonly following = new Map<LiveClient, Map<string, string>>();
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(
@@ -173,6 +178,9 @@ export class QueueWatch {
     const now = Date.now();
     const w = this.follower(eventId, userId, { rank: item.rank, ticket: item.ticket }, outcome.value, now, false);
     w.clients.add(client);
+    let rooms = this.following.get(client);
+    if (!rooms) this.following.set(client, (rooms = new Map<string, string>()));
+    rooms.set(eventId, userId);
     this.sendTicket(client, item.ticket, now);
     if (item.ticket.state !== 'waiting') this.settle(eventId, userId, item.ticket);
     return { ok: true, status: 200, value: item.ticket };
@@ -291,9 +299,14 @@ export class QueueWatch {
 
   /** The socket closed or signed out. */
   drop(client: LiveClient): void {
-    for (const [eventId, users] of this.rooms) {
-      for (const [userId, w] of users)
-        if (w.clients.delete(client) && w.clients.size === 0 && w.poll === null) users.delete(userId);
+    const rooms = this.following.get(client);
+    if (!rooms) return;
+    this.following.delete(client);
+    for (const [eventId, userId] of rooms) {
+      const users = this.rooms.get(eventId);
+      const w = users?.get(userId);
+      if (!users || !w) continue;
+      if (w.clients.delete(client) && w.clients.size === 0 && w.poll === null) users.delete(userId);
       if (users.size === 0) this.forgetRoom(eventId);
     }
   }

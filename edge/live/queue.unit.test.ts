@@ -147,3 +147,24 @@ test(
     );
   },
 );
+
+test("when one of a user's two sockets closes, then only the other gets the next frames, and then none once both closed", async () => {
+  const eventId = randomUUID();
+  const [user, other] = [randomUUID(), randomUUID()];
+  const users: string[] = [other, user];
+  const broker = lineBroker(eventId, (userId) => users.indexOf(userId) + 10);
+  const { watch, sent, tick } = watchedRoom(eventId, broker);
+  const closing = { userId: user } as unknown as LiveClient;
+  const staying = { userId: user } as unknown as LiveClient;
+  const bystander = { userId: other } as unknown as LiveClient;
+  for (const socket of [closing, staying, bystander]) assert.ok((await watch.subscribe(socket, eventId, 'req')).ok);
+  sent.length = 0;
+  watch.drop(closing);
+  await tick(1, [0]);
+  assert.equal(sent.filter((f) => f.userId === user).length, 1, 'one frame, to the socket still open');
+  watch.drop(staying);
+  await tick(2, [1]);
+  watch.stop();
+  assert.equal(sent.filter((f) => f.userId === user).length, 1, 'no frame once both closed');
+  assert.equal(sent.filter((f) => f.userId === other).length, 2, "the other user's socket is untouched");
+});
