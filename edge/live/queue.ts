@@ -78,6 +78,8 @@ const RESYNC_MS = 15_000;
 const SLICE = 250;
 // A reply stays well under NATS's 1 MB payload limit (a ticket is about 300 bytes).
 const CHUNK = 1000;
+/** Positions requests of subscribes and polls out at once per room (see askWithOthers). */
+const ASKS_IN_FLIGHT = 2;
 
 /** How many of the sorted `removed` ranks are below `rank`. */
 function removedAhead(removed: readonly number[], rank: number): number {
@@ -116,6 +118,10 @@ export class QueueWatch {
   private readonly applying = new Map<string, Promise<void>>();
   /** Per room, the subscribes of this event-loop turn waiting to be asked about together. */
   private readonly asking = new Map<string, AskBatch>();
+  /** Per room, batches that reached CHUNK while ASKS_IN_FLIGHT were out, in order. */
+  private readonly fullAsks = new Map<string, AskBatch[]>();
+  /** Per room, the positions requests of askWithOthers not yet answered. */
+  private readonly asksOut = new Map<string, number>();
   /** Admitted frames waiting for their turn within their tick. */
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly heads = new Map<string, Head>();
@@ -327,10 +333,13 @@ export class QueueWatch {
   }
 
   /**
-   * One user's place, asked together with every other subscribe of the room in the same event-loop turn
+   * One user's place, asked together with every other subscribe or poll of the room waiting to be asked
    * (up to CHUNK): a crowd opening 5,000 sockets at once otherwise put 5,000 requests, each a query, on
-   * the room's one actor thread, and polls queued behind them past the broker's timeout (504). The
-   * request carries the first subscriber's request id.
+   * the room's one actor thread, and polls queued behind them past the broker's timeout (504). At most
+   * ASKS_IN_FLIGHT of these requests per room are out at once; those who come meanwhile wait for the
+   * next one and go together. Nothing waits on purpose: an idle room is asked in the same loop turn,
+   * while the 15,000 pollers coming back after the draw become a few hundred requests, not thousands,
+   * each a Postgres query on the cores the sale books on. The request carries the first one's request id.
    */
   private askWithOthers(eventId: string, userId: string, requestId: string): Promise<Asked> {
     return new Promise((resolve) => {
@@ -338,26 +347,48 @@ export class QueueWatch {
       if (!batch) {
         const fresh: AskBatch = { requestId, userIds: new Set(), waiters: [] };
         this.asking.set(eventId, fresh);
-        setImmediate(() => this.sendAsk(eventId, fresh));
+        setImmediate(() => this.sendAsks(eventId));
         batch = fresh;
       }
       batch.userIds.add(userId);
       batch.waiters.push({ userId, resolve });
-      if (batch.userIds.size >= CHUNK) this.sendAsk(eventId, batch);
+      if (batch.userIds.size >= CHUNK) {
+        this.asking.delete(eventId);
+        const full = this.fullAsks.get(eventId) ?? [];
+        full.push(batch);
+        this.fullAsks.set(eventId, full);
+        this.sendAsks(eventId);
+      }
     });
   }
 
-  private sendAsk(eventId: string, batch: AskBatch): void {
-    if (this.asking.get(eventId) !== batch) return;
-    this.asking.delete(eventId);
-    const answer = (outcome: Outcome<Positions>) => {
-      const items = new Map(outcome.ok ? outcome.value.items.map((i) => [i.userId, i]) : []);
-      for (const w of batch.waiters) w.resolve({ outcome, item: items.get(w.userId) });
-    };
-    this.ask(eventId, [...batch.userIds], batch.requestId).then(answer, (err: unknown) => {
-      this.log.warn({ err, eventId }, 'queue places not asked');
-      answer({ ok: false, code: 'UNAVAILABLE', detail: 'the waiting room could not be asked; retry shortly' });
-    });
+  /** Sends the room's waiting batches, full ones first, while fewer than ASKS_IN_FLIGHT are out. */
+  private sendAsks(eventId: string): void {
+    for (;;) {
+      const out = this.asksOut.get(eventId) ?? 0;
+      if (out >= ASKS_IN_FLIGHT) return;
+      const full = this.fullAsks.get(eventId);
+      const batch = full?.shift() ?? this.asking.get(eventId);
+      if (full?.length === 0) this.fullAsks.delete(eventId);
+      if (!batch) return;
+      if (this.asking.get(eventId) === batch) this.asking.delete(eventId);
+      this.asksOut.set(eventId, out + 1);
+      const answer = (outcome: Outcome<Positions>) => {
+        const items = new Map(outcome.ok ? outcome.value.items.map((i) => [i.userId, i]) : []);
+        for (const w of batch.waiters) w.resolve({ outcome, item: items.get(w.userId) });
+      };
+      this.ask(eventId, [...batch.userIds], batch.requestId)
+        .then(answer, (err: unknown) => {
+          this.log.warn({ err, eventId }, 'queue places not asked');
+          answer({ ok: false, code: 'UNAVAILABLE', detail: 'the waiting room could not be asked; retry shortly' });
+        })
+        .finally(() => {
+          const left = (this.asksOut.get(eventId) ?? 1) - 1;
+          if (left > 0) this.asksOut.set(eventId, left);
+          else this.asksOut.delete(eventId);
+          this.sendAsks(eventId);
+        });
+    }
   }
 
   private sendTicket(client: LiveClient, t: QueueTicket, changedAt: number): void {

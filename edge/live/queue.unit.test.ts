@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
-import { ok } from '../../protocol/index.js';
+import { ok, type Outcome, type QueueTicket } from '../../protocol/index.js';
 import type { Broker } from '../../platform/broker.js';
 import type { LiveClient } from './hub.js';
 import { admission, lineBroker, waitingTicket, watchedRoom } from './queue-fakes.js';
@@ -167,4 +167,45 @@ test("when one of a user's two sockets closes, then only the other gets the next
   watch.stop();
   assert.equal(sent.filter((f) => f.userId === user).length, 1, 'no frame once both closed');
   assert.equal(sent.filter((f) => f.userId === other).length, 2, "the other user's socket is untouched");
+});
+
+test('when the room is slow, then at most two positions requests are out and those who came meanwhile are asked together', async () => {
+  const eventId = randomUUID();
+  const users: string[] = Array.from({ length: 7 }, () => randomUUID());
+  const held: { userIds: string[]; resolve: () => void }[] = [];
+  const answerFor = (userIds: string[]) =>
+    ok({
+      items: userIds.map((userId) => {
+        const rank = users.indexOf(userId);
+        return { userId, rank, ticket: waitingTicket(eventId, rank + 1) };
+      }),
+      ratePerSecond: 10,
+      epoch: 'e',
+      seq: 0,
+    });
+  const broker = {
+    call: (_op: unknown, payload: { userIds: string[] }) =>
+      new Promise((resolve) =>
+        held.push({ userIds: payload.userIds, resolve: () => resolve(answerFor(payload.userIds)) }),
+      ),
+  } as unknown as Broker;
+  const { watch, subscribe } = watchedRoom(eventId, broker);
+  const turn = () => new Promise((resolve) => setImmediate(resolve));
+  const answers: Promise<Outcome<QueueTicket>>[] = [];
+  for (const u of users) {
+    answers.push(subscribe(u));
+    await turn();
+  }
+  assert.deepEqual(
+    held.map((h) => h.userIds.length),
+    [1, 1],
+    'two out, the other five wait',
+  );
+  held[0]?.resolve();
+  while (held.length < 3) await turn();
+  assert.deepEqual(held[2]?.userIds, users.slice(2), 'the five in one request');
+  for (const h of held.slice(1)) h.resolve();
+  const got = await Promise.all(answers);
+  watch.stop();
+  got.forEach((outcome, i) => assert.equal(outcome.ok && outcome.value.position, i + 1, `user ${i}'s place`));
 });
