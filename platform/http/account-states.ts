@@ -27,6 +27,8 @@ import type { Broker } from '../broker.js';
 const STALE_FACTOR = 10;
 /** Users per identity request (the schema's bound). */
 const BATCH = 500;
+/** Lookups (of up to BATCH users each chunk) out at once; see flush(). */
+const FLUSHES_IN_FLIGHT = 2;
 
 /** null: no such user; undefined: identity could not be asked. */
 export type Lookup = AccountState | null | undefined;
@@ -54,6 +56,8 @@ export class AccountStates {
   /** Users to ask identity about at the end of this turn, with who waits for each. */
   private queued = new Map<string, (state: Lookup) => void>();
   private queuedRequestId = '';
+  /** Identity requests of flush() not yet answered. */
+  private flushesOut = 0;
   private readonly listeners: ((userId: string) => void)[] = [];
   /** Bumped by every change broadcast: a lookup that began before one is used once, not cached. */
   private epoch = 0;
@@ -157,7 +161,7 @@ export class AccountStates {
     const state = await new Promise<Lookup>((resolve) => {
       if (this.queued.size === 0) {
         this.queuedRequestId = requestId;
-        setImmediate(() => void this.flush());
+        setImmediate(() => this.flush());
       }
       this.queued.set(userId, resolve);
     });
@@ -165,13 +169,20 @@ export class AccountStates {
     return state;
   }
 
-  /** Asks identity about every queued user; the batch carries the first asker's request id. */
-  private async flush(): Promise<void> {
+  /**
+   * Asks identity about every queued user; the batch carries the first asker's request id. While
+   * FLUSHES_IN_FLIGHT are out, those who come meanwhile wait for one to come back and go together:
+   * nothing waits on purpose, but the crowd polling after a draw becomes hundreds of identity
+   * requests, not thousands, each a query on the cores the sale books on.
+   */
+  private flush(): void {
+    if (this.queued.size === 0 || this.flushesOut >= FLUSHES_IN_FLIGHT) return;
     const queued = this.queued;
     const requestId = this.queuedRequestId;
     this.queued = new Map();
     const userIds = [...queued.keys()];
-    await Promise.all(
+    this.flushesOut += 1;
+    void Promise.all(
       Array.from({ length: Math.ceil(userIds.length / BATCH) }, async (_, i) => {
         const chunk = userIds.slice(i * BATCH, (i + 1) * BATCH);
         const outcome = await this.broker
@@ -180,7 +191,10 @@ export class AccountStates {
         const found = new Map(outcome.ok ? outcome.value.items.map((s) => [s.userId, s]) : []);
         for (const userId of chunk) queued.get(userId)?.(outcome.ok ? (found.get(userId) ?? null) : undefined);
       }),
-    );
+    ).finally(() => {
+      this.flushesOut -= 1;
+      this.flush();
+    });
   }
 
   close(): void {

@@ -103,3 +103,24 @@ test(
     assert.ok(asked.length <= after + 1, 'no more refreshes after close');
   },
 );
+
+test('when identity is slow, then at most two lookups are out and the users who came meanwhile are asked about together', async () => {
+  const users = Array.from({ length: 5 }, () => randomUUID());
+  const identity = identityStub(users.map(active));
+  identity.hold = true;
+  const states = new AccountStates(identity.broker, 3000);
+  const turn = () => new Promise((resolve) => setImmediate(resolve));
+  const got: Promise<unknown>[] = [];
+  for (const u of users) {
+    got.push(states.current(u, 'req'));
+    await turn();
+  }
+  assert.deepEqual(identity.asked, [users.slice(0, 1), users.slice(1, 2)], 'two out, three waiting');
+  identity.hold = false;
+  identity.release();
+  assert.deepEqual(
+    (await Promise.all(got)).map((s) => (s as AccountState).userId),
+    users,
+  );
+  assert.deepEqual(identity.asked.slice(2), [users.slice(2)], 'the three in one request');
+});
