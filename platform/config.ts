@@ -593,6 +593,18 @@ export const settings = {
     30000,
     int(10, 3600000),
   ),
+  mailSaleHoldMs: setting(
+    'EVENTLY_MAIL_SALE_HOLD_MS',
+    'During a sale (EVENTLY_MAIL_SALE_RATE), a mail is sent only once it is this old, so the sale keeps the cores; 0 = never held',
+    60000,
+    int(0, 600000),
+  ),
+  mailSaleRate: setting(
+    'EVENTLY_MAIL_SALE_RATE',
+    "Bookings a second in the mailer's process from which a sale is on (until 10 s under it) and mail is held (EVENTLY_MAIL_SALE_HOLD_MS)",
+    10,
+    int(1, 1000000),
+  ),
   webhookThreads: setting(
     'EVENTLY_WEBHOOK_THREADS',
     "Webhook actor threads (they split the shards' domain events; every one sends)",

@@ -19,6 +19,7 @@ import { publicUrlOf } from '../../platform/config.js';
 import { inTransaction, openPostgres } from '../../platform/resources.js';
 import { consumeShardsInBatches, freshEvents } from '../../platform/batch-consumer.js';
 import { recordDeadLetter } from '../../platform/dead-letters.js';
+import { ForegroundRate, SaleWatch } from '../../platform/pressure.js';
 import { listDeadLetters, retryDeadLetter } from './dead-letters.js';
 import { writeDeliveries, type Intent } from './deliveries.js';
 import { mailSkipped } from './metrics.js';
@@ -30,12 +31,16 @@ import { Sender } from './sender.js';
 import { TicketParts } from './ticket-parts.js';
 import { isTemplateName } from './templates.js';
 
-export const start: StartActor<'mailer'> = async ({ config, log, shards, nc, yieldToForeground }) => {
+/** A sale is over once bookings stay under EVENTLY_MAIL_SALE_RATE this long. */
+const SALE_QUIET_MS = 10_000;
+
+export const start: StartActor<'mailer'> = async ({ config, log, shards, nc, pressure, yieldToForeground }) => {
   const renderer = Renderer.load();
   const pool = openPostgres(config, log, 4);
   const providers = await providersFrom(config, log);
   if (!config.ticketSecret) throw new Error('EVENTLY_TICKET_SECRET must be set: mails carry signed tickets and links');
   const parts = new TicketParts(pool, config.ticketSecret, publicUrlOf(config));
+  const sale = new SaleWatch(new ForegroundRate(pressure), config.mailSaleRate, SALE_QUIET_MS);
   const sender = new Sender(
     pool,
     providers,
@@ -44,6 +49,7 @@ export const start: StartActor<'mailer'> = async ({ config, log, shards, nc, yie
     log,
     parts,
     yieldToForeground,
+    () => (sale.on() ? config.mailSaleHoldMs : 0),
   );
   const policy = { publicUrl: publicUrlOf(config) };
 

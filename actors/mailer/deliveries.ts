@@ -92,15 +92,16 @@ export interface ClaimedMail {
  * next attempt `leaseMs` ahead, so a sender that dies mid-send leaves them
  * to be tried again then; SKIP LOCKED keeps two senders off the same rows.
  */
-export async function claimDue(pool: Pool, limit: number, leaseMs: number): Promise<ClaimedMail[]> {
+/** Claims up to `limit` pending mails due at least `holdMs` ago (a sale holds mail back; see sender.ts). */
+export async function claimDue(pool: Pool, limit: number, leaseMs: number, holdMs = 0): Promise<ClaimedMail[]> {
   const { rows } = await pool.query<ClaimedMail>({
     name: 'mail.claim-due',
     text: `UPDATE mail_deliveries d SET attempts = d.attempts + 1, next_attempt_at = now() + $2::int * interval '1 millisecond', updated_at = now()
-           FROM (SELECT id FROM mail_deliveries WHERE status = 'pending' AND next_attempt_at <= now()
+           FROM (SELECT id FROM mail_deliveries WHERE status = 'pending' AND next_attempt_at <= now() - $3::int * interval '1 millisecond'
                  ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED) due
            WHERE d.id = due.id
            RETURNING d.id, d.template, d.recipient, d.data, d.attempts`,
-    values: [limit, leaseMs],
+    values: [limit, leaseMs, holdMs],
   });
   return rows;
 }
