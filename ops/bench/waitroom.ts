@@ -118,6 +118,25 @@ function saleSeriesBetween(before: SaleSeries, after: SaleSeries): Record<keyof 
 }
 
 type Options = ReturnType<typeof args>;
+
+/**
+ * Waits (up to 5 min) until the last sale's mail is sent. It is held while a sale is on and goes
+ * after it (EVENTLY_MAIL_SALE_HOLD_MS); a run that began while it went would measure the mailer too.
+ */
+async function mailSent(db: pg.Pool): Promise<void> {
+  const started = Date.now();
+  for (;;) {
+    const { rows } = await db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM mail_deliveries WHERE status = 'pending'`,
+    );
+    const pending = rows[0]?.n ?? 0;
+    if (pending === 0 || Date.now() - started > 300_000) {
+      console.error(`  last sale's mail: ${pending} pending after ${((Date.now() - started) / 1000).toFixed(0)} s`);
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
 type RunResult = Awaited<ReturnType<typeof oneRun>>;
 
 /** One sale on a fresh event and fresh users of the running system. */
@@ -418,6 +437,7 @@ async function main(): Promise<void> {
       try {
         const runs: RunResult[] = [];
         for (let i = 0; i < o.runs; i++) {
+          if (i > 0) await mailSent(db);
           const r = await oneRun(sut, db, reference.url, o);
           runs.push(r);
           console.error(
