@@ -89,15 +89,9 @@ export default fp<LiveOptions>(
     checkinFeed.start();
     presence.start();
     // A client that misses a pong is gone (a dead peer leaves no FIN); it must not count as a watcher.
+    let beating: Promise<void> | undefined;
     const heartbeat = setInterval(() => {
-      for (const client of hub.clients) {
-        if (!client.alive) {
-          hub.cutOff(client);
-          continue;
-        }
-        client.alive = false;
-        client.socket.ping();
-      }
+      beating ??= hub.heartbeat().finally(() => (beating = undefined));
     }, config.wsPingMs);
     heartbeat.unref();
 
