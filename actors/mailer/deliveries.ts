@@ -88,11 +88,11 @@ export interface ClaimedMail {
 }
 
 /**
- * Takes up to `limit` due mails for this sender. The claim moves each row's
+ * Takes up to `limit` mails for this sender that were due at least `holdMs`
+ * ago (a sale holds mail back; see sender.ts). The claim moves each row's
  * next attempt `leaseMs` ahead, so a sender that dies mid-send leaves them
  * to be tried again then; SKIP LOCKED keeps two senders off the same rows.
  */
-/** Claims up to `limit` pending mails due at least `holdMs` ago (a sale holds mail back; see sender.ts). */
 export async function claimDue(pool: Pool, limit: number, leaseMs: number, holdMs = 0): Promise<ClaimedMail[]> {
   const { rows } = await pool.query<ClaimedMail>({
     name: 'mail.claim-due',

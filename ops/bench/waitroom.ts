@@ -119,6 +119,8 @@ function saleSeriesBetween(before: SaleSeries, after: SaleSeries): Record<keyof 
 
 type Options = ReturnType<typeof args>;
 
+type RunResult = Awaited<ReturnType<typeof oneRun>>;
+
 /**
  * Waits (up to 5 min) until the last sale's mail is sent. It is held while a sale is on and goes
  * after it (EVENTLY_MAIL_SALE_HOLD_MS); a run that began while it went would measure the mailer too.
@@ -137,7 +139,6 @@ async function mailSent(db: pg.Pool): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
 }
-type RunResult = Awaited<ReturnType<typeof oneRun>>;
 
 /** One sale on a fresh event and fresh users of the running system. */
 async function oneRun(sut: SystemUnderTest, db: pg.Pool, referenceUrl: string, o: Options) {

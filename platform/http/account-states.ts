@@ -172,8 +172,8 @@ export class AccountStates {
   /**
    * Asks identity about every queued user; the batch carries the first asker's request id. While
    * FLUSHES_IN_FLIGHT are out, those who come meanwhile wait for one to come back and go together:
-   * nothing waits on purpose, but the crowd polling after a draw becomes hundreds of identity
-   * requests, not thousands, each a query on the cores the sale books on.
+   * nothing waits on purpose, and a crowd polling after a draw sends fewer identity requests,
+   * each a query on the cores the sale books on, when identity is slower than the polls come.
    */
   private flush(): void {
     if (this.queued.size === 0 || this.flushesOut >= FLUSHES_IN_FLIGHT) return;
