@@ -154,6 +154,12 @@ export const settings = {
     1000,
     int(50, 60000),
   ),
+  outboxGapMs: setting(
+    'EVENTLY_OUTBOX_GAP_MS',
+    'Least time between two outbox relay passes of one thread while commits keep coming (their rows go together); 0 = a pass per commit',
+    50,
+    int(0, 10000),
+  ),
   batching: setting(
     'EVENTLY_BATCHING',
     'Serve concurrent bookings of one event in one transaction (on/off)',

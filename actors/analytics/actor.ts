@@ -44,7 +44,10 @@ export const start: StartActor<'analytics'> = async ({ config, log, shards, nc, 
   // Room for one event per shard loop at a time, a stall check and a rebuild.
   const pool = openPostgres(config, log, 6);
   const reads = openReadPool(config, log);
-  const relay = new OutboxRelay(pool, nc.jetstream(), shards, log, { pollMs: config.outboxPollMs }).start();
+  const relay = new OutboxRelay(pool, nc.jetstream(), shards, log, {
+    pollMs: config.outboxPollMs,
+    gapMs: config.outboxGapMs,
+  }).start();
   const owned = new Set(shards);
   const exports = new CsvExports(reads, nc, log);
 

@@ -33,7 +33,10 @@ import { batchSizes, countBooking, countCancellations, lockWaitSeconds } from '.
 export const start: StartActor<'inventory'> = async ({ config, log, shards, nc, pressure }) => {
   const pool = openPostgres(config, log);
   const redis = openRedis(config, log);
-  const relay = new OutboxRelay(pool, nc.jetstream(), shards, log, { pollMs: config.outboxPollMs }).start();
+  const relay = new OutboxRelay(pool, nc.jetstream(), shards, log, {
+    pollMs: config.outboxPollMs,
+    gapMs: config.outboxGapMs,
+  }).start();
   const locks = new BookingLocks(redis, config.lockTtlMs, config.lockWaitMs, lockOwner(process.pid, threadId));
   // Releases are not awaited before replying (the client need not wait for
   // Redis), but stop() waits for them so no lock outlives a clean shutdown.

@@ -25,7 +25,10 @@ const SWEEP_MS = 500;
 
 export const start: StartActor<'pricing'> = async ({ config, log, shards, nc, yieldToForeground }) => {
   const pool = openPostgres(config, log);
-  const relay = new OutboxRelay(pool, nc.jetstream(), shards, log, { pollMs: config.outboxPollMs }).start();
+  const relay = new OutboxRelay(pool, nc.jetstream(), shards, log, {
+    pollMs: config.outboxPollMs,
+    gapMs: config.outboxGapMs,
+  }).start();
   const defaults = pricingDefaults(config);
   const owned = new Set(shards);
   let stopping = false;

@@ -28,7 +28,10 @@ const EXPIRY_SLACK_MS = 50;
 
 export const start: StartActor<'waitlist'> = async ({ config, log, shards, nc }) => {
   const pool = openPostgres(config, log);
-  const relay = new OutboxRelay(pool, nc.jetstream(), shards, log, { pollMs: config.outboxPollMs }).start();
+  const relay = new OutboxRelay(pool, nc.jetstream(), shards, log, {
+    pollMs: config.outboxPollMs,
+    gapMs: config.outboxGapMs,
+  }).start();
   const policy: OfferPolicy = { holdSeconds: config.holdSeconds, maxSkips: config.waitlistMaxSkips };
   const timers = new Set<NodeJS.Timeout>();
   let stopping = false;
