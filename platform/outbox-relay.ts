@@ -5,6 +5,7 @@
 // several threads or supervisors serve the same shard.
 import type { JetStreamClient } from 'nats';
 import type pg from 'pg';
+import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 
 const BATCH = 500;
@@ -23,6 +24,12 @@ export interface RelayOptions {
    */
   gapMs?: number;
 }
+
+/** The relay's pacing as configured (EVENTLY_OUTBOX_POLL_MS, EVENTLY_OUTBOX_GAP_MS): every writer's relay uses it. */
+export const relayOptions = (config: Pick<Config, 'outboxPollMs' | 'outboxGapMs'>): RelayOptions => ({
+  pollMs: config.outboxPollMs,
+  gapMs: config.outboxGapMs,
+});
 
 export class OutboxRelay {
   private timer: NodeJS.Timeout | undefined;

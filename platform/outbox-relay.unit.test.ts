@@ -61,6 +61,10 @@ class FakeOutbox {
 
 const silent = { warn: () => {}, info: () => {}, error: () => {}, debug: () => {} } as never;
 
+/** A relay of shard 0 over `outbox`; the poll is too slow to matter in a test. */
+const relayOf = (outbox: FakeOutbox, gapMs: number) =>
+  new OutboxRelay(outbox.pool(), outbox.js(), [0], silent, { pollMs: 60_000, gapMs });
+
 async function until(what: string, ok: () => boolean): Promise<void> {
   for (let i = 0; !ok(); i++) {
     if (i > 20_000) assert.fail(`never: ${what}`);
@@ -71,7 +75,7 @@ async function until(what: string, ok: () => boolean): Promise<void> {
 test('when commits come within the gap after a pass, then they wait for one pass together, and stop() publishes them at once', async () => {
   const outbox = new FakeOutbox();
   // A gap no machine's slowness reaches: whatever runs before stop() ran without waiting for it.
-  const relay = new OutboxRelay(outbox.pool(), outbox.js(), [0], silent, { pollMs: 60_000, gapMs: 60_000 });
+  const relay = relayOf(outbox, 60_000);
   outbox.add(1);
   relay.start();
   await until('the first pass', () => outbox.published.length === 1);
@@ -90,7 +94,7 @@ test('when commits come within the gap after a pass, then they wait for one pass
 
 test('when a pass finds a full batch, then the next pass goes at once, gap or not', async () => {
   const outbox = new FakeOutbox();
-  const relay = new OutboxRelay(outbox.pool(), outbox.js(), [0], silent, { pollMs: 60_000, gapMs: 60_000 });
+  const relay = relayOf(outbox, 60_000);
   outbox.add(700);
   relay.start();
   await until('the backlog drained', () => outbox.rows.length === 0);
@@ -100,7 +104,7 @@ test('when a pass finds a full batch, then the next pass goes at once, gap or no
 
 test('when the gap is 0, then a commit right after a pass gets the next pass at once', async () => {
   const outbox = new FakeOutbox();
-  const relay = new OutboxRelay(outbox.pool(), outbox.js(), [0], silent, { pollMs: 60_000, gapMs: 0 });
+  const relay = relayOf(outbox, 0);
   outbox.add(1);
   relay.start();
   await until('the first pass', () => outbox.published.length === 1);

@@ -19,7 +19,7 @@ import type { Config } from '../../platform/config.js';
 import type { Logger } from '../../platform/logger.js';
 import { consumeShardsInBatches } from '../../platform/batch-consumer.js';
 import { recordDeadLetter } from '../../platform/dead-letters.js';
-import { OutboxRelay } from '../../platform/outbox-relay.js';
+import { OutboxRelay, relayOptions } from '../../platform/outbox-relay.js';
 import { inTransaction, openPostgres } from '../../platform/resources.js';
 import { countRaised, raiseOnce } from './alerts.js';
 import { anomalyOf, stallCandidates, stallOf } from './detect.js';
@@ -44,10 +44,7 @@ export const start: StartActor<'analytics'> = async ({ config, log, shards, nc, 
   // Room for one event per shard loop at a time, a stall check and a rebuild.
   const pool = openPostgres(config, log, 6);
   const reads = openReadPool(config, log);
-  const relay = new OutboxRelay(pool, nc.jetstream(), shards, log, {
-    pollMs: config.outboxPollMs,
-    gapMs: config.outboxGapMs,
-  }).start();
+  const relay = new OutboxRelay(pool, nc.jetstream(), shards, log, relayOptions(config)).start();
   const owned = new Set(shards);
   const exports = new CsvExports(reads, nc, log);
 

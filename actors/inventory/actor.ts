@@ -19,7 +19,7 @@ import {
 } from '../../protocol/index.js';
 import type { HandlerMeta, StartActor } from '../../platform/actor.js';
 import { requestHash } from '../../platform/idempotency.js';
-import { OutboxRelay } from '../../platform/outbox-relay.js';
+import { OutboxRelay, relayOptions } from '../../platform/outbox-relay.js';
 import { openPostgres, openRedis } from '../../platform/resources.js';
 import { pricingDefaults } from '../../platform/pricing-policy.js';
 import { bookBatch, type BookRequest } from './book.js';
@@ -33,10 +33,7 @@ import { batchSizes, countBooking, countCancellations, lockWaitSeconds } from '.
 export const start: StartActor<'inventory'> = async ({ config, log, shards, nc, pressure }) => {
   const pool = openPostgres(config, log);
   const redis = openRedis(config, log);
-  const relay = new OutboxRelay(pool, nc.jetstream(), shards, log, {
-    pollMs: config.outboxPollMs,
-    gapMs: config.outboxGapMs,
-  }).start();
+  const relay = new OutboxRelay(pool, nc.jetstream(), shards, log, relayOptions(config)).start();
   const locks = new BookingLocks(redis, config.lockTtlMs, config.lockWaitMs, lockOwner(process.pid, threadId));
   // Releases are not awaited before replying (the client need not wait for
   // Redis), but stop() waits for them so no lock outlives a clean shutdown.

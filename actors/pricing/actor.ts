@@ -7,7 +7,7 @@
 import { threadId } from 'node:worker_threads';
 import { ok, shardOf } from '../../protocol/index.js';
 import type { StartActor } from '../../platform/actor.js';
-import { OutboxRelay } from '../../platform/outbox-relay.js';
+import { OutboxRelay, relayOptions } from '../../platform/outbox-relay.js';
 import { inTransaction, openPostgres } from '../../platform/resources.js';
 import { consumeShardsInBatches, freshEvents } from '../../platform/batch-consumer.js';
 import { recordDeadLetter } from '../../platform/dead-letters.js';
@@ -25,10 +25,7 @@ const SWEEP_MS = 500;
 
 export const start: StartActor<'pricing'> = async ({ config, log, shards, nc, yieldToForeground }) => {
   const pool = openPostgres(config, log);
-  const relay = new OutboxRelay(pool, nc.jetstream(), shards, log, {
-    pollMs: config.outboxPollMs,
-    gapMs: config.outboxGapMs,
-  }).start();
+  const relay = new OutboxRelay(pool, nc.jetstream(), shards, log, relayOptions(config)).start();
   const defaults = pricingDefaults(config);
   const owned = new Set(shards);
   let stopping = false;

@@ -10,7 +10,7 @@ import { ok, refuse, shardOf, type CallContext, type Outcome } from '../../proto
 import type { StartActor } from '../../platform/actor.js';
 import { decodeCursor } from '../../platform/cursor.js';
 import { recordEvents } from '../../platform/outbox.js';
-import { OutboxRelay } from '../../platform/outbox-relay.js';
+import { OutboxRelay, relayOptions } from '../../platform/outbox-relay.js';
 import { inTransaction, openPostgres } from '../../platform/resources.js';
 import { recordDeadLetter } from '../../platform/dead-letters.js';
 import { consumeShards } from '../../platform/shard-consumer.js';
@@ -28,10 +28,7 @@ const EXPIRY_SLACK_MS = 50;
 
 export const start: StartActor<'waitlist'> = async ({ config, log, shards, nc }) => {
   const pool = openPostgres(config, log);
-  const relay = new OutboxRelay(pool, nc.jetstream(), shards, log, {
-    pollMs: config.outboxPollMs,
-    gapMs: config.outboxGapMs,
-  }).start();
+  const relay = new OutboxRelay(pool, nc.jetstream(), shards, log, relayOptions(config)).start();
   const policy: OfferPolicy = { holdSeconds: config.holdSeconds, maxSkips: config.waitlistMaxSkips };
   const timers = new Set<NodeJS.Timeout>();
   let stopping = false;
