@@ -4,11 +4,11 @@
 // built here, and written here with its count in the same statement; every
 // change of a booking's status moves the count with it. Inventory books and
 // cancels; the waitlist reads the count before it lets someone join.
-import type { PoolClient } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import type { Booking } from '../protocol/index.js';
-import type { EventRow } from './event-row.js';
-import { together, type Statement } from './sql-parts.js';
+import { EVENT_COLUMNS, type EventRow } from './event-row.js';
+import { together, whereIf, type Statement } from './sql-parts.js';
 
 export const BOOKING_COLUMNS = `id, event_id, user_id, quantity, unit_price, total_price, currency, status,
   created_at, cancelled_at`;
@@ -63,9 +63,13 @@ export const newBooking = (
 /**
  * The statements writing bookings of one event (built by newBooking in one
  * batch: one price, currency and time) and adding them to their users'
- * counts. `holdIds[i]` is the hold booking i confirms, if any.
+ * counts. `holdIds[i]` is the hold booking i confirms, if any; `onlyIf`, a
+ * condition (sql-parts' returnedRow) without which neither writes anything.
  */
-export function bookingInserts(bookings: readonly Booking[], holdIds?: readonly (string | null)[]): Statement[] {
+export function bookingInserts(
+  bookings: readonly Booking[],
+  { holdIds, onlyIf }: { holdIds?: readonly (string | null)[]; onlyIf?: string } = {},
+): Statement[] {
   const first = bookings[0];
   if (!first) return [];
   const userIds = bookings.map((b) => b.userId);
@@ -74,7 +78,8 @@ export function bookingInserts(bookings: readonly Booking[], holdIds?: readonly 
     {
       text: `INSERT INTO bookings (id, event_id, user_id, quantity, unit_price, total_price, currency, status, created_at, hold_id)
              SELECT id, $1, user_id, quantity, $2, quantity * $2, $3, 'confirmed', $4, hold_id
-             FROM unnest($5::uuid[], $6::uuid[], $7::int[], $8::uuid[]) AS b(id, user_id, quantity, hold_id)`,
+             FROM unnest($5::uuid[], $6::uuid[], $7::int[], $8::uuid[]) AS b(id, user_id, quantity, hold_id)
+             ${whereIf(onlyIf)}`,
       values: [
         first.eventId,
         first.unitPrice,
@@ -88,7 +93,8 @@ export function bookingInserts(bookings: readonly Booking[], holdIds?: readonly 
     },
     {
       text: `INSERT INTO event_user_tickets (event_id, user_id, confirmed)
-             SELECT $1, user_id, sum(quantity) FROM unnest($2::uuid[], $3::int[]) AS b(user_id, quantity) GROUP BY user_id
+             SELECT $1, user_id, sum(quantity) FROM unnest($2::uuid[], $3::int[]) AS b(user_id, quantity)
+             ${whereIf(onlyIf)} GROUP BY user_id
              ON CONFLICT (event_id, user_id) DO UPDATE SET confirmed = event_user_tickets.confirmed + EXCLUDED.confirmed`,
       values: [first.eventId, userIds, quantities],
     },
@@ -101,7 +107,7 @@ export async function insertBookings(
   bookings: readonly Booking[],
   holdIds?: readonly (string | null)[],
 ): Promise<void> {
-  if (bookings.length > 0) await client.query(together('booking-record.insert', bookingInserts(bookings, holdIds)));
+  if (bookings.length > 0) await client.query(together('booking-record.insert', bookingInserts(bookings, { holdIds })));
 }
 
 /** Cancels one booking (locked by the caller) and takes its tickets off its user's count. */
@@ -140,6 +146,31 @@ export async function ticketsHeld(
     values: [eventId, userIds],
   });
   return new Map(rows.map((r) => [r.user_id, r.confirmed]));
+}
+
+/**
+ * The event row, read without a lock, and the confirmed tickets each of these
+ * users holds for it, as of one moment (one statement, one round trip).
+ * Every write of a user's count also writes the row, so a write
+ * checked against this row's version proves both are still true.
+ */
+export async function eventWithTickets(
+  db: Pool,
+  eventId: string,
+  userIds: readonly string[],
+): Promise<{ event: EventRow; owned: Map<string, number> } | undefined> {
+  const { rows } = await db.query<EventRow & { owned: Record<string, number> }>({
+    name: 'booking-record.event-with-tickets',
+    text: `SELECT ${EVENT_COLUMNS},
+             (SELECT coalesce(json_object_agg(t.user_id, t.confirmed), '{}'::json) FROM event_user_tickets t
+              WHERE t.event_id = $1 AND t.user_id = ANY($2::uuid[])) AS owned
+           FROM events WHERE id = $1`,
+    values: [eventId, userIds],
+  });
+  const row = rows[0];
+  if (!row) return undefined;
+  const { owned, ...event } = row;
+  return { event, owned: new Map(Object.entries(owned)) };
 }
 
 /** The per-user limit's refusal text, or undefined when `quantity` more fits. */

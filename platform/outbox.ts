@@ -17,7 +17,7 @@ import {
   type DomainEventOf,
   type DomainEventType,
 } from '../protocol/index.js';
-import type { Statement } from './sql-parts.js';
+import { whereIf, type Statement } from './sql-parts.js';
 
 export type NewDomainEvent = {
   [T in DomainEventType]: Pick<
@@ -48,10 +48,12 @@ export const domainEvent = <T extends DomainEventType>(
  * bookings it holds; an event's cancellation (its bookings, its holds, the
  * event) is three. Order within and across the rows is the callers' order.
  * Returns the events as they will be published (with their ids and time).
+ * With `onlyIf` (sql-parts' returnedRow), nothing is written without it.
  */
 export function outboxInsert(
   shardCount: number,
   events: readonly NewDomainEvent[],
+  onlyIf?: string,
 ): { statement: Statement; events: DomainEvent[] } {
   const occurredAt = new Date().toISOString();
   const full = events.map((e) => ({ ...e, id: uuidv7(), occurredAt }));
@@ -65,7 +67,7 @@ export function outboxInsert(
   }
   const statement = {
     text: `INSERT INTO outbox (shard, id, subject, payload)
-           SELECT * FROM unnest($1::int[], $2::uuid[], $3::text[], $4::text[])`,
+           SELECT * FROM unnest($1::int[], $2::uuid[], $3::text[], $4::text[]) ${whereIf(onlyIf)}`,
     values: [
       messages.map((m) => m.shard),
       messages.map((m) => m.message.id),

@@ -28,3 +28,13 @@ export function together(name: string, statements: readonly Statement[], returni
   const main = returning === undefined ? 'SELECT 1 WHERE false' : `SELECT * FROM s${returning}`;
   return { name, text: `WITH ${ctes.join(',\n')}\n${main}`, values };
 }
+
+/**
+ * A condition for a statement of `together`: statement `index` of the same
+ * query (an earlier one) returned a row. A write that must happen only with
+ * another (inserts only if the version-checked update matched) puts it in its WHERE.
+ */
+export const returnedRow = (index: number): string => `EXISTS (SELECT 1 FROM s${index})`;
+
+/** `WHERE condition`, or nothing without one. */
+export const whereIf = (condition: string | undefined): string => (condition ? `WHERE ${condition}` : '');

@@ -28,7 +28,7 @@ import { BookingLocks, lockOwner } from './booking-lock.js';
 import { cancelBooking, getBooking, listBookings } from './bookings.js';
 import { cancelEvent, createEvent, getEvent, listEvents, updateEvent } from './events.js';
 import { confirmHold, holdOwner, readHold } from './holds.js';
-import { batchSizes, countBooking, countCancellations, lockWaitSeconds } from './metrics.js';
+import { batchSizes, countBooking, countCancellations, lockWaitSeconds, unlockedWriteConflicts } from './metrics.js';
 
 export const start: StartActor<'inventory'> = async ({ config, log, shards, nc, pressure }) => {
   const pool = openPostgres(config, log);
@@ -40,7 +40,7 @@ export const start: StartActor<'inventory'> = async ({ config, log, shards, nc, 
   const releasing = new Set<Promise<unknown>>();
   const batch = (eventId: string, reqs: readonly BookRequest[]) => {
     batchSizes.observe(reqs.length);
-    return bookBatch(pool, config.shards, eventId, reqs);
+    return bookBatch(pool, config.shards, eventId, reqs, () => unlockedWriteConflicts.inc());
   };
   const batcher = new BookingBatcher(batch, config.batchMax, log);
   const pricing = pricingDefaults(config);

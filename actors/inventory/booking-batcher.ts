@@ -1,7 +1,7 @@
 // Hot-event batching. Requests for one event that arrive while that event's
 // transaction is running wait in its queue and go together into the next
 // one. Nothing is delayed on purpose: an idle event runs a request at once,
-// a hot one amortises its row lock and commit over everyone waiting.
+// a hot one amortises its read and commit over everyone waiting.
 import { refuse, type Booking, type Outcome } from '../../protocol/index.js';
 import type { Logger } from '../../platform/logger.js';
 import { VersionConflict } from '../../platform/event-row.js';

@@ -1,6 +1,6 @@
 // Turning a waitlist hold into a booking. The seats are already counted out
 // of `available` (they sit in `held`), so confirming moves them from held to
-// sold under the same row lock and version check as any booking; the caller
+// sold under the event's row lock, with the version check of any booking; the caller
 // holds the user's Redis booking lock. A hold past its expiry is 410 even if
 // the waitlist actor has not swept it yet: its seats belong to the next in line.
 import type { Pool } from 'pg';

@@ -6,7 +6,7 @@ import type { Booking, Outcome } from '../../protocol/index.js';
 
 export const batchSizes = new Histogram({
   name: 'evently_booking_batch_size',
-  help: 'Booking requests served by one transaction (one row lock, one commit); retries of a batch count again',
+  help: 'Booking requests served by one batch (one read, one commit); retries of a batch count again',
   buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
 });
 
@@ -15,6 +15,11 @@ export const lockWaitSeconds = new Histogram({
   help: 'Time to take the Redis booking lock of a user and event; outcome timeout is BOOKING_IN_PROGRESS',
   labelNames: ['outcome'],
   buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+});
+
+export const unlockedWriteConflicts = new Counter({
+  name: 'evently_booking_unlocked_conflicts_total',
+  help: 'Booking batches whose unlocked write found the event row changed since its read; each ran again under the row lock',
 });
 
 const bookings = new Counter({

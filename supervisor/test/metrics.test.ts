@@ -156,6 +156,7 @@ test('when bookings, a sell-out, a cancellation and a waitlist offer happen, the
   );
   assert.equal(value(sup, 'evently_actor_queue_depth', { pool: 'inventory' }), 0);
   assert.ok(value(sup, 'evently_booking_batch_size_count')! >= 2);
+  assert.notEqual(value(sup, 'evently_booking_unlocked_conflicts_total'), undefined);
   assert.ok(value(sup, 'evently_booking_lock_wait_seconds_count', { outcome: 'acquired' })! >= 2);
   assert.notEqual(
     value(sup, 'evently_consumer_pending', { stream: 'EVENTLY_DOMAIN', consumer: 'waitlist', type: 'seats-released' }),
