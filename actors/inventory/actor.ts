@@ -23,7 +23,7 @@ import { OutboxRelay, relayOptions } from '../../platform/outbox-relay.js';
 import { openPostgres, openRedis } from '../../platform/resources.js';
 import { pricingDefaults } from '../../platform/pricing-policy.js';
 import { bookBatch, type BookRequest } from './book.js';
-import { BookingBatcher, runOneSafely } from './booking-batcher.js';
+import { BookingBatcher, runOneSafely, type Gate } from './booking-batcher.js';
 import { BookingLocks, lockOwner } from './booking-lock.js';
 import { cancelBooking, getBooking, listBookings } from './bookings.js';
 import { cancelEvent, createEvent, getEvent, listEvents, updateEvent } from './events.js';
@@ -54,28 +54,49 @@ export const start: StartActor<'inventory'> = async ({ config, log, shards, nc, 
   const ofBooking = (b: Booking): string => b.eventId;
   const ofEvent = (e: Event): string => e.id;
 
-  /** Runs `work` under the user's Redis booking lock for the event (layer one). */
+  /**
+   * Runs `work` under the user's Redis booking lock for the event (layer one). `work` starts at once
+   * with the lock's gate: null once the lock is held, or the refusal to answer instead. It may wait
+   * for its turn meanwhile (the batcher does), so the lock's round trip overlaps that wait, but it
+   * decides nothing before the gate opens.
+   */
   const underLock = async <T>(
     userId: string,
     eventId: string,
     meta: HandlerMeta,
-    work: () => Promise<Outcome<T>>,
+    work: (gate: Gate) => Promise<Outcome<T>>,
   ): Promise<Outcome<T>> => {
     const waited = lockWaitSeconds.startTimer();
-    const token = await locks.acquire(userId, eventId);
-    waited({ outcome: token ? 'acquired' : 'timeout' });
-    if (!token)
-      return refuse('BOOKING_IN_PROGRESS', 'another booking of yours for this event is in progress; retry shortly');
+    const taking = locks.acquire(userId, eventId);
+    const gate = taking.then(
+      (token) => {
+        waited({ outcome: token ? 'acquired' : 'timeout' });
+        return token
+          ? null
+          : refuse('BOOKING_IN_PROGRESS', 'another booking of yours for this event is in progress; retry shortly');
+      },
+      (err: unknown) => {
+        meta.log.warn({ err }, 'booking lock not taken');
+        return refuse('UNAVAILABLE', 'booking could not be started; retry with the same Idempotency-Key');
+      },
+    );
     try {
-      return await work();
+      return await work(gate);
     } finally {
-      const released = locks
-        .release(userId, eventId, token)
-        .catch((err: unknown) => meta.log.warn({ err }, 'lock release failed'))
-        .finally(() => releasing.delete(released));
-      releasing.add(released);
+      const token = await taking.catch(() => null);
+      if (token) {
+        const released = locks
+          .release(userId, eventId, token)
+          .catch((err: unknown) => meta.log.warn({ err }, 'lock release failed'))
+          .finally(() => releasing.delete(released));
+        releasing.add(released);
+      }
     }
   };
+
+  /** Runs `work` once the gate opens, or answers the gate's refusal. */
+  const afterGate = async <T>(gate: Gate, work: () => Promise<Outcome<T>>): Promise<Outcome<T>> =>
+    (await gate) ?? work();
 
   const book = async (req: Book, ctx: CallContext, meta: HandlerMeta) => {
     if (!ctx.userId) return refuse('UNAUTHENTICATED', 'sign in to book');
@@ -93,8 +114,10 @@ export const start: StartActor<'inventory'> = async ({ config, log, shards, nc, 
     pressure.begin();
     try {
       const outcome = await announced(
-        underLock(userId, req.eventId, meta, async () =>
-          config.batching ? batcher.submit(request) : runOneSafely(batch, req.eventId, request, meta.log),
+        underLock(userId, req.eventId, meta, (gate) =>
+          config.batching
+            ? batcher.submit(request, gate)
+            : afterGate(gate, () => runOneSafely(batch, req.eventId, request, meta.log)),
         ),
         ofBooking,
       );
@@ -111,7 +134,9 @@ export const start: StartActor<'inventory'> = async ({ config, log, shards, nc, 
     if (!owner || owner.userId !== ctx.userId) return refuse('NOT_FOUND', 'hold not found');
     const userId = ctx.userId;
     const outcome = await announced(
-      underLock(userId, owner.eventId, meta, () => confirmHold(pool, config.shards, req, { ...ctx, userId })),
+      underLock(userId, owner.eventId, meta, (gate) =>
+        afterGate(gate, () => confirmHold(pool, config.shards, req, { ...ctx, userId })),
+      ),
       ofBooking,
     );
     countBooking(outcome, 'hold');

@@ -2,11 +2,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { pino } from 'pino';
-import { ok, type Booking, type Outcome } from '../../protocol/index.js';
+import { ok, refuse, type Booking, type Outcome } from '../../protocol/index.js';
 import { VersionConflict } from '../../platform/event-row.js';
 import { FencedError } from '../../platform/lease-deadlines.js';
 import type { BookRequest } from './book.js';
-import { BookingBatcher, runSafely } from './booking-batcher.js';
+import { BookingBatcher, runSafely, type Gate } from './booking-batcher.js';
 
 const log = pino({ level: 'silent' });
 const req = (userId: string, eventId = 'e1'): BookRequest => ({ userId, eventId, quantity: 1, requestId: 'test' });
@@ -57,6 +57,81 @@ test('when a batch is larger than the maximum, then it is split in arrival order
   release();
   await Promise.all(all);
   assert.deepEqual(sizes, [1, 3, 3, 1]);
+});
+
+/** A gate the test opens (null), refuses (an outcome) or breaks (an error) when it likes. */
+function manualGate(): { gate: Gate; open: (refusal?: Outcome<never>) => void; fail: (err: Error) => void } {
+  let open!: (refusal?: Outcome<never>) => void;
+  let fail!: (err: Error) => void;
+  const gate = new Promise<Outcome<never> | null>((resolve, reject) => {
+    open = (refusal) => resolve(refusal ?? null);
+    fail = reject;
+  });
+  return { gate, open, fail };
+}
+
+/** A batcher whose first batch waits until `release()`; records every batch's users. */
+function heldBatcher() {
+  const batches: string[][] = [];
+  let release!: () => void;
+  const held = new Promise<void>((r) => {
+    release = r;
+  });
+  const batcher = new BookingBatcher(
+    async (_e, reqs) => {
+      batches.push(reqs.map((r) => r.userId));
+      if (batches.length === 1) await held;
+      return reqs.map(answer);
+    },
+    100,
+    log,
+  );
+  return { batcher, batches, release };
+}
+
+const codes = (outcomes: Outcome<Booking>[]) => outcomes.map((o) => (o.ok ? o.value.userId : o.code));
+
+test('when a request’s lock is taken while a batch runs, then it waits with the queue and joins the next batch', async () => {
+  const { batcher, batches, release } = heldBatcher();
+  const lock = manualGate();
+  const first = batcher.submit(req('a'));
+  const gated = batcher.submit(req('b'), lock.gate);
+  const other = batcher.submit(req('c'));
+  lock.open();
+  await new Promise((r) => setImmediate(r));
+  release();
+  assert.deepEqual(codes(await Promise.all([first, gated, other])), ['a', 'b', 'c']);
+  assert.deepEqual(batches, [['a'], ['b', 'c']]);
+});
+
+test('when a request’s gate is still closed as a batch forms, then the batch goes without it and it follows once open', async () => {
+  const { batcher, batches, release } = heldBatcher();
+  const lock = manualGate();
+  const first = batcher.submit(req('a'));
+  const gated = batcher.submit(req('b'), lock.gate);
+  const other = batcher.submit(req('c'));
+  release();
+  await other;
+  assert.deepEqual(batches, [['a'], ['c']], 'b is not decided before its lock is held');
+  lock.open();
+  assert.deepEqual(codes(await Promise.all([first, gated])), ['a', 'b']);
+  assert.deepEqual(batches, [['a'], ['c'], ['b']]);
+});
+
+test('when a gate refuses or breaks, then its request is answered so and never reaches a batch, and the queue goes on', async () => {
+  const { batcher, batches, release } = heldBatcher();
+  const busy = manualGate();
+  const broken = manualGate();
+  const only = manualGate();
+  const refused = batcher.submit(req('a'), busy.gate);
+  const failed = batcher.submit(req('b'), broken.gate);
+  const booked = batcher.submit(req('c'), only.gate);
+  busy.open(refuse('BOOKING_IN_PROGRESS', 'another booking of yours is in progress'));
+  broken.fail(new Error('redis down'));
+  only.open();
+  release();
+  assert.deepEqual(codes(await Promise.all([refused, failed, booked])), ['BOOKING_IN_PROGRESS', 'UNAVAILABLE', 'c']);
+  assert.deepEqual(batches, [['c']]);
 });
 
 test('when events differ, then their batches run side by side', async () => {
