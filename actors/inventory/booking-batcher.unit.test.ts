@@ -12,53 +12,6 @@ const log = pino({ level: 'silent' });
 const req = (userId: string, eventId = 'e1'): BookRequest => ({ userId, eventId, quantity: 1, requestId: 'test' });
 const answer = (r: BookRequest) => ok({ userId: r.userId } as Booking, 201);
 
-test('when requests for one event arrive while a batch runs, then they share the next batch and each gets its own answer', async () => {
-  const batches: string[][] = [];
-  let release!: () => void;
-  const gate = new Promise<void>((r) => {
-    release = r;
-  });
-  const batcher = new BookingBatcher(
-    async (_e, reqs) => {
-      batches.push(reqs.map((r) => r.userId));
-      if (batches.length === 1) await gate;
-      return reqs.map(answer);
-    },
-    100,
-    log,
-  );
-  const first = batcher.submit(req('a'));
-  const rest = ['b', 'c', 'd'].map((u) => batcher.submit(req(u)));
-  release();
-  const outcomes = await Promise.all([first, ...rest]);
-  assert.deepEqual(batches, [['a'], ['b', 'c', 'd']]);
-  assert.deepEqual(
-    outcomes.map((o) => (o.ok ? o.value.userId : o.code)),
-    ['a', 'b', 'c', 'd'],
-  );
-});
-
-test('when a batch is larger than the maximum, then it is split in arrival order', async () => {
-  const sizes: number[] = [];
-  let release!: () => void;
-  const gate = new Promise<void>((r) => {
-    release = r;
-  });
-  const batcher = new BookingBatcher(
-    async (_e, reqs) => {
-      sizes.push(reqs.length);
-      if (sizes.length === 1) await gate;
-      return reqs.map(answer);
-    },
-    3,
-    log,
-  );
-  const all = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'].map((u) => batcher.submit(req(u)));
-  release();
-  await Promise.all(all);
-  assert.deepEqual(sizes, [1, 3, 3, 1]);
-});
-
 /** A gate the test opens (null), refuses (an outcome) or breaks (an error) when it likes. */
 function manualGate(): { gate: Gate; open: (refusal?: Outcome<never>) => void; fail: (err: Error) => void } {
   let open!: (refusal?: Outcome<never>) => void;
@@ -71,7 +24,7 @@ function manualGate(): { gate: Gate; open: (refusal?: Outcome<never>) => void; f
 }
 
 /** A batcher whose first batch waits until `release()`; records every batch's users. */
-function heldBatcher() {
+function heldBatcher(maxBatch = 100) {
   const batches: string[][] = [];
   let release!: () => void;
   const held = new Promise<void>((r) => {
@@ -83,13 +36,31 @@ function heldBatcher() {
       if (batches.length === 1) await held;
       return reqs.map(answer);
     },
-    100,
+    maxBatch,
     log,
   );
   return { batcher, batches, release };
 }
 
 const codes = (outcomes: Outcome<Booking>[]) => outcomes.map((o) => (o.ok ? o.value.userId : o.code));
+
+test('when requests for one event arrive while a batch runs, then they share the next batch and each gets its own answer', async () => {
+  const { batcher, batches, release } = heldBatcher();
+  const first = batcher.submit(req('a'));
+  const rest = ['b', 'c', 'd'].map((u) => batcher.submit(req(u)));
+  release();
+  const outcomes = await Promise.all([first, ...rest]);
+  assert.deepEqual(batches, [['a'], ['b', 'c', 'd']]);
+  assert.deepEqual(codes(outcomes), ['a', 'b', 'c', 'd']);
+});
+
+test('when a batch is larger than the maximum, then it is split in arrival order', async () => {
+  const { batcher, batches, release } = heldBatcher(3);
+  const all = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'].map((u) => batcher.submit(req(u)));
+  release();
+  await Promise.all(all);
+  assert.deepEqual(batches, [['a'], ['b', 'c', 'd'], ['e', 'f', 'g'], ['h']]);
+});
 
 test('when a request’s lock is taken while a batch runs, then it waits with the queue and joins the next batch', async () => {
   const { batcher, batches, release } = heldBatcher();
